@@ -1,0 +1,205 @@
+//! Every flag defined in one place (SPEC.md "Commands").
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Screens cargo XRF/XRD scans for smuggled rare-earth material.
+#[derive(Debug, Parser)]
+#[command(name = "reescan", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// SPEC subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Screen one shipment: a verdict with its evidence.
+    Scan(ScanArgs),
+    /// Screen many shipments from a manifest CSV, in parallel.
+    Batch(BatchArgs),
+    /// Join shard outputs PREFIX.shard-KKKKK-of-NNNNN.csv into one file.
+    Merge(MergeArgs),
+    /// Checkpoint station: analyse scans as they arrive in DIR.
+    Watch(WatchArgs),
+    /// Write a self-contained forensic HTML report for one sample.
+    Report(ReportArgs),
+    /// Generate a labelled synthetic cargo scan (XRF and/or XRD).
+    Synth(SynthArgs),
+    /// Print the X-ray emission lines of elements.
+    Lines(LinesArgs),
+    /// List the XRD reference phase library.
+    Phases(PhasesArgs),
+}
+
+/// Input files and calibration shared by `scan` and `report`.
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// Declared commodity: iron-ore, zirconium, ceramics, rare-earth.
+    #[arg(long, value_name = "COMMODITY")]
+    pub declared: String,
+    /// XRF/EDS energy spectrum.
+    #[arg(long, value_name = "FILE")]
+    pub xrf: Option<PathBuf>,
+    /// XRD pattern.
+    #[arg(long, value_name = "FILE")]
+    pub xrd: Option<PathBuf>,
+    /// keV per channel, for XRF files without a calibration.
+    #[arg(
+        long,
+        value_name = "KEV_PER_CH",
+        requires = "offset",
+        allow_hyphen_values = true
+    )]
+    pub gain: Option<f64>,
+    /// Energy of channel 0 (keV), for XRF files without a calibration.
+    #[arg(
+        long,
+        value_name = "KEV",
+        requires = "gain",
+        allow_hyphen_values = true
+    )]
+    pub offset: Option<f64>,
+    /// XRD wavelength in Å when the file lacks it (default Cu Kα1 1.5406).
+    #[arg(long, value_name = "ANGSTROM")]
+    pub wavelength: Option<f64>,
+    /// XRF tube voltage when the file lacks it.
+    #[arg(long, value_name = "KV")]
+    pub kv: Option<f64>,
+    /// Commodity rules file (TOML) replacing the built-in rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
+
+/// `reescan scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print one JSON object instead of the plain report.
+    #[arg(long)]
+    pub json: bool,
+    /// Write a plot of the evidence (PNG or SVG by extension).
+    #[arg(long, value_name = "OUT")]
+    pub plot: Option<PathBuf>,
+}
+
+/// `reescan batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Manifest CSV: scan_id,declared,xrf,xrd (paths relative to its folder).
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+    /// Results CSV.
+    #[arg(long, value_name = "RESULTS.csv")]
+    pub out: PathBuf,
+    /// Also write one JSON object per line.
+    #[arg(long, value_name = "RESULTS.jsonl")]
+    pub jsonl: Option<PathBuf>,
+    /// Write plots for INSPECT/HOLD rows into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+    /// Worker threads (default: the CPUs this process may use).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Skip scan_ids already in RESULTS.csv.
+    #[arg(long)]
+    pub resume: bool,
+    /// Process only rows i with i mod N = K.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Also write a Parquet file.
+    #[arg(long, value_name = "RESULTS.parquet")]
+    pub parquet: Option<PathBuf>,
+    /// Commodity rules file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
+
+/// `reescan merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' --out path without its extension.
+    #[arg(value_name = "PREFIX")]
+    pub prefix: PathBuf,
+    /// Merged results CSV.
+    #[arg(long, value_name = "RESULTS.csv")]
+    pub out: PathBuf,
+}
+
+/// `reescan watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Folder the scanner writes into.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Results CSV (appended).
+    #[arg(long, value_name = "RESULTS.csv")]
+    pub out: PathBuf,
+}
+
+/// `reescan report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output HTML file.
+    #[arg(long, value_name = "REPORT.html")]
+    pub out: PathBuf,
+}
+
+/// `reescan synth`.
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Declared commodity the scan imitates (host matrix).
+    #[arg(long, value_name = "COMMODITY")]
+    pub commodity: String,
+    /// Rare earths added, e.g. Nd=1.5,Dy=0.3 (wt %).
+    #[arg(long, value_name = "EL=WT%,...")]
+    pub ree: Option<String>,
+    /// Rare-earth carrier blended in (bastnasite, monazite, ionic-clay, ndfeb, smco, oxides).
+    #[arg(long, value_name = "NAME")]
+    pub carrier: Option<String>,
+    /// Mass fraction of the carrier (0..1).
+    #[arg(long, value_name = "F")]
+    pub fraction: Option<f64>,
+    /// Random seed (output is deterministic per seed).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Write an XRF spectrum here (.msa or .mca).
+    #[arg(long, value_name = "OUT")]
+    pub xrf: Option<PathBuf>,
+    /// Write an XRD pattern here (.xy).
+    #[arg(long, value_name = "OUT")]
+    pub xrd: Option<PathBuf>,
+}
+
+/// `reescan lines`.
+#[derive(Debug, Args)]
+pub struct LinesArgs {
+    /// Element symbols.
+    #[arg(value_name = "ELEMENT", required = true)]
+    pub elements: Vec<String>,
+}
+
+/// `reescan phases`.
+#[derive(Debug, Args)]
+pub struct PhasesArgs {
+    /// Only phases containing this element.
+    #[arg(long, value_name = "EL")]
+    pub element: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,1 @@
+//! Reporting: result rows (CSV/JSONL), the forensic HTML report, and plots.
