@@ -22,6 +22,7 @@ pub mod batch;
 pub mod error;
 pub mod formats;
 pub mod report;
+pub mod scale;
 pub mod screen;
 pub mod signal;
 pub mod spectrum;

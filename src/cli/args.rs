@@ -70,6 +70,12 @@ pub struct InputArgs {
     /// Commodity rules file (TOML) replacing the built-in rules.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// Extra XRD reference phases: a folder of CIF files.
+    #[arg(long, value_name = "DIR")]
+    pub phases: Option<PathBuf>,
+    /// Scan date for the controlled-element lists (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
 }
 
 /// `reescan scan`.
@@ -84,6 +90,9 @@ pub struct ScanArgs {
     /// Write a plot of the evidence (PNG or SVG by extension).
     #[arg(long, value_name = "OUT")]
     pub plot: Option<PathBuf>,
+    /// Exit 3 when the verdict is at least this severe (inspect or hold), for scripting.
+    #[arg(long, value_name = "LEVEL", value_parser = ["inspect", "hold"])]
+    pub fail_on: Option<String>,
 }
 
 /// `reescan batch`.
@@ -101,6 +110,9 @@ pub struct BatchArgs {
     /// Write plots for INSPECT/HOLD rows into DIR.
     #[arg(long, value_name = "DIR")]
     pub plots: Option<PathBuf>,
+    /// With --plots: a plot for every row, CLEAR included.
+    #[arg(long)]
+    pub plots_all: bool,
     /// Worker threads (default: the CPUs this process may use).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -110,6 +122,9 @@ pub struct BatchArgs {
     /// Process only rows i with i mod N = K.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Number of shards when the index comes from JOB_COMPLETION_INDEX (Kubernetes).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
     /// Also write a Parquet file.
     #[arg(long, value_name = "RESULTS.parquet")]
     pub parquet: Option<PathBuf>,
@@ -146,9 +161,12 @@ pub struct ReportArgs {
     /// Inputs.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output HTML file.
+    /// Output file.
     #[arg(long, value_name = "REPORT.html")]
     pub out: PathBuf,
+    /// html (default) or json (same content, for lab information systems).
+    #[arg(long, value_name = "FORMAT", default_value = "html", value_parser = ["html", "json"])]
+    pub format: String,
 }
 
 /// `reescan synth`.
