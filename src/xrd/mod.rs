@@ -6,6 +6,8 @@ pub mod cif;
 pub mod crystal;
 pub mod library;
 pub mod pattern;
+pub mod profile;
+pub mod synth;
 
 use crate::{Error, Result, Spectrum};
 use serde::Serialize;

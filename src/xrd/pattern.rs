@@ -31,6 +31,8 @@ pub struct Reflection {
     pub multiplicity: u32,
     /// Σ|F|² over the merged points, electrons² per cell.
     pub f2_sum: f64,
+    /// The merged hkl of one half of reciprocal space (Friedel mates implied).
+    pub members: Vec<[i32; 3]>,
 }
 
 /// Diffraction geometry: how a d-spacing maps to the measured axis and which
@@ -180,6 +182,7 @@ fn merge_equal_d(mut points: Vec<(f64, f64, [i32; 3])>) -> Vec<Reflection> {
             Some(r) if same => {
                 r.multiplicity += 2;
                 r.f2_sum += 2.0 * f2;
+                r.members.push(hkl);
                 if hkl > r.hkl {
                     r.hkl = hkl;
                 }
@@ -190,6 +193,7 @@ fn merge_equal_d(mut points: Vec<(f64, f64, [i32; 3])>) -> Vec<Reflection> {
                     d_a: 1.0 / inv_d2.sqrt(),
                     multiplicity: 2,
                     f2_sum: 2.0 * f2,
+                    members: vec![hkl],
                 });
                 last_inv_d2 = inv_d2;
             }
