@@ -26,9 +26,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub enum PeakFilter {
     /// Top-hat (box) filter, `O(n)`.
-    #[default]
     TopHat,
     /// Negative second derivative of a Gaussian (matched filter), `O(n·σ)`.
+    #[default]
     GaussianSecondDerivative,
 }
 
@@ -41,14 +41,18 @@ pub struct PeakSearchOptions {
     pub filter: PeakFilter,
     /// Two maxima closer than this many FWHM keep only the more significant one.
     pub min_separation_fwhm: f64,
+    /// Filter width as a multiple of the detector FWHM (1 = matched; smaller resolves
+    /// shoulders better at some loss of significance).
+    pub width_factor: f64,
 }
 
 impl Default for PeakSearchOptions {
     fn default() -> Self {
         Self {
-            min_significance: 3.5,
-            filter: PeakFilter::TopHat,
+            min_significance: 3.0,
+            filter: PeakFilter::GaussianSecondDerivative,
             min_separation_fwhm: 0.5,
+            width_factor: 1.0,
         }
     }
 }
@@ -76,7 +80,7 @@ pub struct PeakSearcher {
     variance: Vec<f64>,
     unit: Vec<f64>,
     sigma: Vec<f64>,
-    kernels: Vec<(i32, Vec<f64>, f64)>,
+    kernels: Vec<((i32, i32), Vec<f64>, f64)>,
 }
 
 impl PeakSearcher {
@@ -105,14 +109,15 @@ impl PeakSearcher {
         self.sigma.clear();
         self.sigma
             .extend((0..n).map(|i| (fwhm(i as f64) / FWHM_PER_SIGMA).max(0.3)));
+        let wf = opts.width_factor.clamp(0.2, 5.0);
         match opts.filter {
-            PeakFilter::TopHat => self.top_hat(y, range.clone()),
-            PeakFilter::GaussianSecondDerivative => self.second_derivative(y, range.clone()),
+            PeakFilter::TopHat => self.top_hat(y, range.clone(), wf),
+            PeakFilter::GaussianSecondDerivative => self.second_derivative(y, range.clone(), wf),
         }
         self.pick(range, opts)
     }
 
-    fn top_hat(&mut self, y: &[f64], range: std::ops::Range<usize>) {
+    fn top_hat(&mut self, y: &[f64], range: std::ops::Range<usize>, wf: f64) {
         let n = y.len();
         self.prefix.clear();
         self.prefix.reserve(n + 1);
@@ -125,7 +130,7 @@ impl PeakSearcher {
         let p = &self.prefix;
         let sum = |lo: usize, hi: usize| p[hi] - p[lo]; // channels lo..hi
         for i in range {
-            let fw = self.sigma[i] * FWHM_PER_SIGMA;
+            let fw = wf * self.sigma[i] * FWHM_PER_SIGMA;
             let a = ((0.5 * fw).round() as usize).max(1);
             let b = a;
             if i < a + b || i + a + b >= n {
@@ -145,13 +150,16 @@ impl PeakSearcher {
         }
     }
 
-    fn kernel_for(&mut self, sigma: f64) -> usize {
+    /// Kernel of filter σ `s_filter` (response normalised for a peak of σ `s_peak`).
+    fn kernel_for(&mut self, s_filter: f64, s_peak: f64) -> usize {
+        let sigma = s_filter;
         // Quantise σ to 2 % steps so neighbouring channels share one kernel.
-        let key = (sigma.ln() / 0.02).round() as i32;
+        let q = |v: f64| (v.ln() / 0.02).round() as i32;
+        let key = (q(sigma), q(s_peak));
         if let Some(k) = self.kernels.iter().position(|(kk, _, _)| *kk == key) {
             return k;
         }
-        let s = (key as f64 * 0.02).exp();
+        let s = (key.0 as f64 * 0.02).exp();
         let h = (3.0 * s).ceil() as i64;
         let mut k: Vec<f64> = (-h..=h)
             .map(|j| {
@@ -164,15 +172,15 @@ impl PeakSearcher {
         let unit: f64 = (-h..=h)
             .zip(&k)
             .map(|(j, kv)| {
-                let u = j as f64 / s;
-                kv * (-0.5 * u * u).exp() / (s * 2.506_628_274_631)
+                let up = j as f64 / s_peak;
+                kv * (-0.5 * up * up).exp() / (s_peak * 2.506_628_274_631)
             })
             .sum();
         self.kernels.push((key, k, unit));
         self.kernels.len() - 1
     }
 
-    fn second_derivative(&mut self, y: &[f64], range: std::ops::Range<usize>) {
+    fn second_derivative(&mut self, y: &[f64], range: std::ops::Range<usize>, wf: f64) {
         let n = y.len();
         let mut last: Option<(f64, usize)> = None;
         for i in range {
@@ -180,7 +188,7 @@ impl PeakSearcher {
             let kid = match last {
                 Some((ls, k)) if (ls - s).abs() < 0.005 * s => k,
                 _ => {
-                    let k = self.kernel_for(s);
+                    let k = self.kernel_for(wf * s, s);
                     last = Some((s, k));
                     k
                 }

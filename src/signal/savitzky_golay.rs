@@ -95,7 +95,9 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 fn coefficients(half: usize, order: usize, deriv: usize, at: f64) -> Vec<f64> {
     let m = half as f64;
     let k = order + 1;
-    let ts: Vec<f64> = (-(half as i64)..=half as i64).map(|j| j as f64 / m).collect();
+    let ts: Vec<f64> = (-(half as i64)..=half as i64)
+        .map(|j| j as f64 / m)
+        .collect();
     // Normal matrix N = AᵀA with A_{j,q} = t_j^q.
     let mut nm = vec![0.0; k * k];
     for t in &ts {
@@ -174,7 +176,9 @@ mod tests {
 
     #[test]
     fn derivatives_of_a_cubic_are_exact_everywhere_including_edges() {
-        let y: Vec<f64> = (0..40).map(|i| (i as f64).powi(3) * 0.01 - i as f64).collect();
+        let y: Vec<f64> = (0..40)
+            .map(|i| (i as f64).powi(3) * 0.01 - i as f64)
+            .collect();
         let d2 = SavitzkyGolay::new(9, 3, 2).unwrap().apply(&y);
         for (i, v) in d2.iter().enumerate() {
             let want = 0.06 * i as f64;

@@ -128,9 +128,32 @@ mod tests {
 
     #[test]
     fn degenerate_inputs_do_not_panic() {
-        assert!(snip(&[], &SnipOptions { width: 5, lls: true }).is_empty());
-        assert_eq!(snip(&[3.0, 4.0], &SnipOptions { width: 5, lls: true }).len(), 2);
-        let b = snip(&[1.0, 5.0, 1.0, 1.0], &SnipOptions { width: 100, lls: false });
+        assert!(snip(
+            &[],
+            &SnipOptions {
+                width: 5,
+                lls: true
+            }
+        )
+        .is_empty());
+        assert_eq!(
+            snip(
+                &[3.0, 4.0],
+                &SnipOptions {
+                    width: 5,
+                    lls: true
+                }
+            )
+            .len(),
+            2
+        );
+        let b = snip(
+            &[1.0, 5.0, 1.0, 1.0],
+            &SnipOptions {
+                width: 100,
+                lls: false,
+            },
+        );
         assert_eq!(b.len(), 4);
     }
 }

@@ -29,7 +29,10 @@ pub fn read_single_column(name: &str) -> Vec<f64> {
 /// `$DATA:` block of a SPE file (first line = first/last channel).
 pub fn read_spe(name: &str) -> Vec<f64> {
     let text = std::fs::read_to_string(fixture(name)).expect("bundled fixture");
-    let mut lines = text.lines().skip_while(|l| !l.starts_with("$DATA:")).skip(1);
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.starts_with("$DATA:"))
+        .skip(1);
     let range: Vec<usize> = lines
         .next()
         .unwrap_or("")
@@ -98,8 +101,7 @@ pub fn mu_mix(mix: &[(&str, f64)], e_kev: f64) -> f64 {
     mix.iter()
         .map(|(el, w)| {
             w / total
-                * db
-                    .mu_elam_at(el, e_kev * 1000.0, CrossSectionKind::Total)
+                * db.mu_elam_at(el, e_kev * 1000.0, CrossSectionKind::Total)
                     .unwrap_or(0.0)
         })
         .sum()
@@ -115,6 +117,10 @@ pub fn mu_photo(el: &str, e_kev: f64) -> f64 {
 /// One absorbing layer: mixture, areal density ρ·t (g/cm²).
 pub type Layer<'a> = (&'a [(&'a str, f64)], f64);
 
+/// Sample matrix: mixture, areal density (g/cm²), incidence and take-off angles (deg),
+/// beam energy (keV).
+pub type Matrix<'a> = (&'a [(&'a str, f64)], f64, f64, f64, f64);
+
 /// Detection weight of a line at `e`: transmission of the layers between sample and
 /// detector × Si detector efficiency × thick/thin-target self-absorption.
 pub struct Setup<'a> {
@@ -123,7 +129,7 @@ pub struct Setup<'a> {
     /// Si detector thickness, cm.
     pub si_cm: f64,
     /// Sample matrix, areal density (g/cm²), incidence and take-off angles (deg), beam keV.
-    pub matrix: Option<(&'a [(&'a str, f64)], f64, f64, f64, f64)>,
+    pub matrix: Option<Matrix<'a>>,
 }
 
 impl Setup<'_> {
@@ -179,7 +185,13 @@ fn subshell_emission_weights(el: &str, levels: &[&str], e0: f64) -> Vec<f64> {
         .iter()
         .map(|lv| {
             db.xray_edge(el, lv)
-                .map(|e| (e.energy / 1000.0, e.jump_ratio.max(1.0001), e.fluorescence_yield))
+                .map(|e| {
+                    (
+                        e.energy / 1000.0,
+                        e.jump_ratio.max(1.0001),
+                        e.fluorescence_yield,
+                    )
+                })
                 .unwrap_or((f64::INFINITY, 1.0001, 0.0))
         })
         .collect();
