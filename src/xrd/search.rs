@@ -261,7 +261,7 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
     let matches: Vec<Option<(f64, f64)>> = strong
         .iter()
         .map(|&(x, hp, fwhm)| {
-            let tol = (0.6 * fwhm).max(2.0 * obs.step);
+            let tol = match_tolerance(obs, fwhm);
             nearest(by_x, x)
                 .filter(|p| (p.x - x).abs() <= tol)
                 .map(|p| (p.height / hp, (p.x - x).abs() / tol))
@@ -292,7 +292,8 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
     if expected == 0 || observed == 0 {
         return Score::default();
     }
-    let observed_fraction = observed as f64 / expected as f64;
+    // Fewer than 3 expected lines is weak evidence: count as if 3 were expected.
+    let observed_fraction = observed as f64 / expected.max(3) as f64;
     let position = 1.0 - pos_sum / observed as f64;
     let intensity = (-log_dev.iter().sum::<f64>() / log_dev.len() as f64).exp();
     Score {
@@ -303,6 +304,16 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
         zero_shift: inst.zero_shift,
         expected,
     }
+}
+
+/// Position tolerance of a line match: ¾ of the local FWHM, at least two steps and,
+/// for angle-dispersive data, 0.06° (natural cells differ from the library's).
+fn match_tolerance(obs: &Observed, fwhm: f64) -> f64 {
+    let floor = match obs.geometry {
+        Geometry::BraggBrentano { .. } => 0.06,
+        Geometry::EnergyDispersive { .. } => 0.0,
+    };
+    (0.75 * fwhm).max(2.0 * obs.step).max(floor)
 }
 
 fn nearest(by_x: &[ObservedPeak], x: f64) -> Option<&ObservedPeak> {
@@ -431,9 +442,10 @@ fn chi2_background(obs: &Observed) -> f64 {
 
 /// A χ² drop is significant when it exceeds 25 and 0.5 % of the current χ² (the
 /// second term keeps systematic misfit of real patterns from admitting phases).
-fn significant(chi2_before: f64, chi2_after: f64) -> bool {
+fn significant(chi2_before: f64, chi2_after: f64, n: usize) -> bool {
     let drop = chi2_before - chi2_after;
-    drop > 25.0 && drop > 0.005 * chi2_before
+    let misfit = (chi2_after / n as f64).max(1.0);
+    drop > 25.0 * misfit && drop > 0.005 * chi2_before
 }
 
 /// Identify the phases of `obs` from `lib`.
@@ -457,18 +469,33 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
         let model = fitter.model(&accepted, &amplitudes);
         let residual: Vec<f64> = obs.counts.iter().zip(&model).map(|(c, m)| c - m).collect();
         let hw = (0.1 / obs.step).round().max(2.0) as usize;
+        // Misfit of real patterns (lattice, shape) scales the noise: residual peaks
+        // must stand out by SIGNIFICANCE·√χ²_red, and not be a small remainder on a
+        // strongly modelled peak.
+        let misfit = if accepted.is_empty() {
+            1.0
+        } else {
+            (chi2 / obs.xs.len() as f64).max(1.0).sqrt()
+        };
         let net_max = obs.peaks.first().map_or(0.0, |p| p.height);
-        let targets: Vec<ObservedPeak> =
-            find_peaks(&obs.xs, &residual, &obs.counts, hw, SIGNIFICANCE, 0.0)
-                .into_iter()
-                .filter(|p| p.height > 0.004 * net_max)
-                .filter(|p| {
-                    !rejected_targets
-                        .iter()
-                        .any(|&x| (x - p.x).abs() < 2.0 * obs.step)
-                })
-                .take(3)
-                .collect();
+        let targets: Vec<ObservedPeak> = find_peaks(
+            &obs.xs,
+            &residual,
+            &obs.counts,
+            hw,
+            SIGNIFICANCE * misfit,
+            0.0,
+        )
+        .into_iter()
+        .filter(|p| p.height > 0.004 * net_max)
+        .filter(|p| model[p.channel] - obs.background[p.channel] < 2.0 * p.height)
+        .filter(|p| {
+            !rejected_targets
+                .iter()
+                .any(|&x| (x - p.x).abs() < 2.0 * obs.step)
+        })
+        .take(3)
+        .collect();
         if targets.is_empty() {
             break;
         }
@@ -509,7 +536,7 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
             let mut without = accepted.clone();
             without.remove(k);
             if let Some(f) = fitter.fit(&without) {
-                if !significant(f.chi2, chi2) {
+                if !significant(f.chi2, chi2, obs.xs.len()) {
                     accepted = without;
                     chi2 = f.chi2;
                     amplitudes = f.amplitudes;
@@ -534,7 +561,10 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
         let weak = id
             .phases
             .iter()
-            .filter(|p| p.matched_peaks < MIN_MATCHED_PEAKS)
+            .filter(|p| {
+                p.matched_peaks < MIN_MATCHED_PEAKS
+                    || !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
+            })
             .min_by_key(|p| p.matched_peaks);
         let Some(weak) = weak.filter(|_| accepted.len() > 1) else {
             return id;
@@ -548,6 +578,35 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
             None => return id,
         }
     }
+}
+
+/// The lines a fitted phase predicts above 5σ must mostly be observed peaks (half of
+/// them; 60 % for rare-earth phases, at least 2): a phase that only fills broad misfit
+/// predicts lines nobody sees.
+fn confirmed(
+    phase: &Phase,
+    amplitude: f64,
+    obs: &Observed,
+    inst: &Instrument,
+    by_x: &[ObservedPeak],
+) -> bool {
+    let ls = merged_lines(phase, obs, inst);
+    let (mut expected, mut observed) = (0usize, 0usize);
+    for l in &ls {
+        let (fwhm, eta) = inst.width.fwhm_eta(inst.geometry, l.x);
+        let height =
+            amplitude * phase.weight_scale() * l.area * pv_height_per_area(fwhm, eta) * obs.step;
+        let ch = obs.channel(l.x);
+        if height < SIGNIFICANCE * obs.counts[ch].max(1.0).sqrt() {
+            continue;
+        }
+        expected += 1;
+        if nearest(by_x, l.x).is_some_and(|p| (p.x - l.x).abs() <= match_tolerance(obs, fwhm)) {
+            observed += 1;
+        }
+    }
+    let need = if phase.rare_earth { 0.6 } else { 0.5 };
+    observed >= 2 && observed as f64 >= need * expected as f64
 }
 
 /// Peaks a phase must dominate to be reported.
@@ -591,7 +650,9 @@ fn try_explain(
                 zero_shift: s.zero_shift,
                 ..inst
             };
-            (s.fom >= min_fom(p) && explains(p, obs, &trial, target)).then_some((i, s))
+            let positions_ok = !p.rare_earth || s.position >= 0.78;
+            (s.fom >= min_fom(p) && positions_ok && explains(p, obs, &trial, target))
+                .then_some((i, s))
         })
         .collect();
     candidates.sort_by(|a, b| b.1.fom.total_cmp(&a.1.fom));
@@ -621,14 +682,22 @@ fn try_explain(
         }
     }
     fitter.set_instrument(inst);
-    best.filter(|b| significant(chi2, b.2.chi2))
+    // The first phase needs only to explain a clear share of the signal; later ones
+    // must beat the misfit left by the accepted phases.
+    best.filter(|b| {
+        if first {
+            chi2 - b.2.chi2 > 0.05 * chi2
+        } else {
+            significant(chi2, b.2.chi2, obs.xs.len())
+        }
+    })
 }
 
 /// Rare-earth phases must match better than common ones before they are considered:
 /// a false rare-earth call is the costly error here.
 fn min_fom(phase: &Phase) -> f64 {
     if phase.rare_earth {
-        0.72
+        0.78
     } else {
         0.6
     }
@@ -640,7 +709,7 @@ fn explains(phase: &Phase, obs: &Observed, inst: &Instrument, target: &ObservedP
     let max = ls.iter().map(|l| l.area).fold(0.0, f64::max);
     ls.iter().any(|l| {
         let (fwhm, _) = inst.width.fwhm_eta(inst.geometry, l.x);
-        l.area >= 0.1 * max && (l.x - target.x).abs() <= (0.6 * fwhm).max(2.0 * obs.step)
+        l.area >= 0.1 * max && (l.x - target.x).abs() <= match_tolerance(obs, fwhm)
     })
 }
 
