@@ -5,7 +5,7 @@ use super::{screen, Rules, ScreeningResult};
 use crate::formats::{self, ReadOptions};
 use crate::xrd::{self, XrdAnalysis, XrdOptions};
 use crate::xrf::{self, XrfAnalysis, XrfOptions};
-use crate::{Error, Result, Spectrum};
+use crate::{Error, Result, Spectrum, Technique};
 use chrono::NaiveDate;
 use std::path::Path;
 use std::sync::Arc;
@@ -117,7 +117,7 @@ impl Screener {
         }
         let x = match xrf {
             Some(i) => {
-                let s = read(i, &self.read, &mut hashes.0)
+                let s = read(i, &self.opts_for(Technique::Xrf), &mut hashes.0)
                     .map_err(|e| format!("XRF file {}: {e}", i.shown))?;
                 let a = xrf::analyze(&s, &self.xrf_opts(&s))
                     .map_err(|e| format!("XRF file {}: {}", i.shown, strip_file(&e)))?;
@@ -127,7 +127,7 @@ impl Screener {
         };
         let d = match xrd {
             Some(i) => {
-                let s = read(i, &self.read, &mut hashes.1)
+                let s = read(i, &self.opts_for(Technique::Xrd), &mut hashes.1)
                     .map_err(|e| format!("XRD file {}: {e}", i.shown))?;
                 let a = xrd::analyze(&s, &self.xrd)
                     .map_err(|e| format!("XRD file {}: {}", i.shown, strip_file(&e)))?;
@@ -143,7 +143,7 @@ impl Screener {
     /// # Errors
     /// Unreadable file, unknown format, failed analysis (with the path attached).
     pub fn analyse_xrf(&self, input: Input) -> Result<XrfAnalysis> {
-        let s = read_spectrum(input.path, &self.read)?;
+        let s = read_spectrum(input.path, &self.opts_for(Technique::Xrf))?;
         xrf::analyze(&s, &self.xrf_opts(&s)).map_err(|e| e.in_file(input.path))
     }
 
@@ -152,8 +152,16 @@ impl Screener {
     /// # Errors
     /// Unreadable file, unknown format, failed analysis (with the path attached).
     pub fn analyse_xrd(&self, input: Input) -> Result<XrdAnalysis> {
-        let s = read_spectrum(input.path, &self.read)?;
+        let s = read_spectrum(input.path, &self.opts_for(Technique::Xrd))?;
         xrd::analyze(&s, &self.xrd).map_err(|e| e.in_file(input.path))
+    }
+
+    /// Reader options for a file given as XRF or XRD.
+    fn opts_for(&self, technique: Technique) -> ReadOptions {
+        ReadOptions {
+            technique: Some(technique),
+            ..self.read.clone()
+        }
     }
 
     fn xrf_opts(&self, s: &Spectrum) -> XrfOptions {

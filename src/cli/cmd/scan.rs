@@ -29,6 +29,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         offset_kev: input.offset,
         wavelength_a: input.wavelength,
         tube_kv: input.kv,
+        technique: None,
     };
     screener.xrf.tube_kv = input.kv;
     screener.xrd.extra_phase_dir = input.phases.clone();
