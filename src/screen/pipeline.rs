@@ -138,6 +138,31 @@ impl Screener {
         screen(&self.rules, scan_id, declared, x, d, self.date).map_err(|e| e.to_string())
     }
 
+    /// Screen spectra already read (the `scan` command reads them with its own checks).
+    ///
+    /// # Errors
+    /// Unknown commodity, no spectrum, failed analysis.
+    pub fn screen_spectra(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        xrf: Option<&Spectrum>,
+        xrd: Option<&Spectrum>,
+    ) -> Result<ScreeningResult> {
+        self.rules.commodity(declared)?;
+        if xrf.is_none() && xrd.is_none() {
+            return Err(Error::Invalid {
+                what: "input",
+                message: "no XRF or XRD spectrum given".into(),
+            });
+        }
+        let x = xrf
+            .map(|s| xrf::analyze(s, &self.xrf_opts(s)))
+            .transpose()?;
+        let d = xrd.map(|s| xrd::analyze(s, &self.xrd)).transpose()?;
+        screen(&self.rules, scan_id, declared, x, d, self.date)
+    }
+
     /// Read and analyse an XRF file.
     ///
     /// # Errors

@@ -7,11 +7,10 @@
 //! `--fail-on inspect|hold` is given and met (exit 3); exit 2 for bad input.
 
 use crate::cli::args::ScanArgs;
-use crate::cli::InputError;
+use crate::cli::input as cli_input;
 use anyhow::Context;
-use reescan::formats::ReadOptions;
 use reescan::screen::names::pct;
-use reescan::screen::{Input, Screener, ScreeningResult, Verdict};
+use reescan::screen::{Screener, ScreeningResult, Verdict};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -23,22 +22,14 @@ pub const EXIT_FAIL_ON: u8 = 3;
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let input = &args.input;
     let mut screener = Screener::from_flags(input.rules.as_deref(), input.date.as_deref())
-        .map_err(|e| InputError(e.into()))?;
-    screener.read = ReadOptions {
-        gain_kev: input.gain,
-        offset_kev: input.offset,
-        wavelength_a: input.wavelength,
-        tube_kv: input.kv,
-        technique: None,
-    };
+        .map_err(cli_input::lib_input_error)?;
+    screener
+        .rules
+        .commodity(&input.declared)
+        .map_err(cli_input::lib_input_error)?;
     screener.xrf.tube_kv = input.kv;
     screener.xrd.extra_phase_dir = input.phases.clone();
-    if input.xrf.is_none() && input.xrd.is_none() {
-        return Err(InputError(anyhow::anyhow!(
-            "give at least one of --xrf FILE and --xrd FILE"
-        ))
-        .into());
-    }
+    let spectra = cli_input::load_inputs(input)?;
     let scan_id = input
         .xrf
         .as_deref()
@@ -46,23 +37,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .and_then(Path::file_stem)
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let shown = |p: &Path| p.display().to_string();
-    let xrf_shown = input.xrf.as_deref().map(shown);
-    let xrd_shown = input.xrd.as_deref().map(shown);
     let result = screener
-        .screen(
+        .screen_spectra(
             &scan_id,
             &input.declared,
-            input
-                .xrf
-                .as_deref()
-                .zip(xrf_shown.as_deref())
-                .map(|(path, shown)| Input { path, shown }),
-            input
-                .xrd
-                .as_deref()
-                .zip(xrd_shown.as_deref())
-                .map(|(path, shown)| Input { path, shown }),
+            spectra.xrf.as_ref(),
+            spectra.xrd.as_ref(),
         )
         .map_err(crate::cli::classify)?;
     if let Some(out) = &args.plot {
@@ -72,6 +52,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
         print!("{}", render(&result, &screener));
+        println!("\nInputs");
+        for s in [&spectra.xrf, &spectra.xrd].into_iter().flatten() {
+            for line in cli_input::summary(s).lines() {
+                println!("  {line}");
+            }
+            println!();
+        }
     }
     Ok(exit_code(result.verdict, args.fail_on.as_deref()))
 }
