@@ -48,19 +48,35 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.plot {
         write_plot(&result, out).with_context(|| format!("writing plot {}", out.display()))?;
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+    let mut text = if args.json {
+        serde_json::to_string_pretty(&result)? + "\n"
     } else {
-        print!("{}", render(&result, &screener));
-        println!("\nInputs");
+        render(&result, &screener)
+    };
+    if !args.json {
+        text.push_str("\nInputs\n");
         for s in [&spectra.xrf, &spectra.xrd].into_iter().flatten() {
             for line in cli_input::summary(s).lines() {
-                println!("  {line}");
+                let _ = writeln!(text, "  {line}");
             }
-            println!();
+            text.push('\n');
         }
     }
+    print_out(&text)?;
     Ok(exit_code(result.verdict, args.fail_on.as_deref()))
+}
+
+/// Write to stdout; a closed pipe (`reescan scan ... | head`) is not an error.
+///
+/// # Errors
+/// Other I/O failures.
+pub fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// 0, or [`EXIT_FAIL_ON`] when the verdict is at least as severe as `fail_on`.
