@@ -103,7 +103,7 @@ fn rare_earth_phases_in_declared_hosts_are_flagged_and_pure_hosts_clear() {
         let verdict = &row[2];
         println!(
             "{stem:<55} REE phases {:>4.1} wt %  → {verdict:<7} {}",
-            ree * 100.0,
+            (ree * 100.0).abs(),
             &row[7]
         );
         let ok = if *ree >= 0.01 {
