@@ -2,6 +2,13 @@
 //! identification and semi-quantitative wt %. The result types here are the SPEC's
 //! `xrd` JSON object.
 
+pub mod cif;
+pub mod crystal;
+pub mod library;
+pub mod pattern;
+pub mod profile;
+pub mod synth;
+
 use crate::{Error, Result, Spectrum};
 use serde::Serialize;
 

@@ -1,6 +1,9 @@
 //! X-ray fluorescence: element identification and quantification from an energy
 //! spectrum. The result types here are the SPEC's `xrf` JSON object.
 
+pub mod fp;
+pub mod physics;
+
 use crate::{Error, Result, Spectrum};
 use serde::Serialize;
 
