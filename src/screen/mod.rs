@@ -6,9 +6,11 @@
 
 pub mod decide;
 pub mod names;
+pub mod pipeline;
 pub mod rules;
 
 pub use decide::{assess, Assessment, Finding};
+pub use pipeline::{Input, Screener};
 pub use rules::{parse_date, Rules};
 
 use crate::xrd::XrdAnalysis;

@@ -22,3 +22,7 @@ pub mod detector;
 pub mod group;
 pub mod linear;
 pub mod lineshape;
+pub mod peaks;
+pub mod savitzky_golay;
+pub mod snip;
+pub mod strip;

@@ -219,8 +219,9 @@ pub struct ScatterPeak {
 /// Thomson/Klein–Nishina differential cross-sections with the Waasmaier–Kirfel form
 /// factor (coherent) and the incoherent scattering function approximated by
 /// Z·(1 − f0(q)²/Z²)... as S(q) ≈ Z − f0(q)²/Z (J.H. Hubbell et al., J. Phys. Chem.
-/// Ref. Data 4 (1975) 471, the high-q limit). Returns (coherent, incoherent) dσ/dΩ per
-/// gram (arbitrary common unit) of the mixture.
+/// Ref. Data 4 (1975) 471, the high-q limit). Returns (coherent, incoherent) 4π·dσ/dΩ
+/// in cm²/g, on the same scale as the photo-absorption τ used for fluorescence (which
+/// is emitted isotropically, τ/4π per sr).
 pub fn scatter_cross_sections(mix: &Mixture, e_kev: f64, theta_deg: f64) -> (f64, f64) {
     let db = crate::tables::xraydb();
     let th = theta_deg.to_radians();
@@ -235,7 +236,8 @@ pub fn scatter_cross_sections(mix: &Mixture, e_kev: f64, theta_deg: f64) -> (f64
         let z = d.z as f64;
         let f0 = db.f0_at(d.symbol, q).unwrap_or(0.0).clamp(0.0, z);
         let s = (z - f0 * f0 / z).max(0.0);
-        let per_gram = w / d.molar_mass;
+        // r_e² N_A 4π = 7.9407e-26 cm² × 6.02214e23 mol⁻¹ × 4π
+        let per_gram = 0.600_93 * w / d.molar_mass;
         coh += per_gram * f0 * f0 * polar;
         inc += per_gram * s * kn;
     }
