@@ -207,3 +207,49 @@ fn joint_linear_fit_k_group_areas_match_pymca_within_3_percent() {
         100.0 * worst.0
     );
 }
+
+/// Intensity-weighted Kα energy (Kα1 + Kα2 blend) of an element, keV.
+fn k_alpha_kev(el: &str) -> f64 {
+    let lines = reescan::tables::lines::element_lines(el).unwrap();
+    let (s, w) = lines
+        .iter()
+        .filter(|l| l.label == "Ka1" || l.label == "Ka2")
+        .fold((0.0, 0.0), |(s, w), l| {
+            (s + l.energy_kev * l.rel_intensity, w + l.rel_intensity)
+        });
+    s / w
+}
+
+#[test]
+fn drifted_calibration_is_recovered_from_known_k_alpha_lines() {
+    use reescan::signal::calibration::{refine_calibration, CalibrationSearch};
+    let y = read_single_column("XRFSpectrum.mca");
+    let truth = xrf_calibration();
+    // A scanner whose nominal calibration has drifted: +150 eV offset, gain +2.5 %.
+    let nominal = Calibration::linear(truth.offset_kev + 0.15, truth.gain_kev * 1.025).unwrap();
+    let peaks = PeakSearcher::new().search(
+        &y,
+        XRF_FIRST..XRF_LAST + 1,
+        |_| 30.0,
+        &PeakSearchOptions::default(),
+    );
+    let lines: Vec<f64> = ["Ca", "Ti", "Cr", "Fe", "Co", "Ni", "Cu", "Zn", "Se", "Sr"]
+        .iter()
+        .map(|el| k_alpha_kev(el))
+        .collect();
+    let check = refine_calibration(&peaks, &lines, &nominal, &CalibrationSearch::default())
+        .expect("calibration recovered");
+    println!(
+        "recovered zero {:.5} keV gain {:.7} keV/ch from {} lines, rms {:.1} eV (PyMca cfg: -0.492773, 0.00502883)",
+        check.calibration.offset_kev,
+        check.calibration.gain_kev,
+        check.matches.len(),
+        1000.0 * check.rms_kev
+    );
+    assert!(check.matches.len() >= 8);
+    for ch in [500.0, 1500.0, 3000.0] {
+        let d = check.calibration.energy_kev(ch) - truth.energy_kev(ch);
+        assert!(d.abs() < 0.010, "ch {ch}: {:.1} eV off", 1000.0 * d);
+    }
+    assert!((check.offset_change_kev + 0.15).abs() < 0.02);
+}

@@ -18,6 +18,7 @@
 //! | non-linear refinement | [`lm`] |
 //! | energy calibration check | [`calibration`] |
 
+pub mod calibration;
 pub mod detector;
 pub mod fft;
 pub mod group;
