@@ -253,3 +253,75 @@ fn drifted_calibration_is_recovered_from_known_k_alpha_lines() {
     }
     assert!((check.offset_change_kev + 0.15).abs() < 0.02);
 }
+
+#[test]
+fn lm_refinement_keeps_pymca_calibration_and_k_areas() {
+    use reescan::signal::lm::{refine_groups, GroupFitFlags};
+    let y = read_single_column("XRFSpectrum.mca");
+    let region = &y[XRF_FIRST..=XRF_LAST];
+    let n = region.len();
+    let bg = xrf_continuum(region);
+    let groups = xrf_groups();
+    let mut model = PeakModel::gaussian(xrf_calibration(), xrf_detector());
+    model.escape = Some(SiEscape::silicon());
+    let templates: Vec<_> = groups
+        .iter()
+        .map(|g| model.template(g, XRF_FIRST, n))
+        .collect();
+    let linear = LinearFitter::new(n, templates)
+        .unwrap()
+        .fit(region, Some(&bg), &LinearOptions::default())
+        .unwrap();
+    // Start from a detuned detector: gain +0.3 %, noise +20 %, Fano −20 %.
+    let mut start = model.clone();
+    start.calibration.gain_kev *= 1.003;
+    start.detector.noise_kev *= 1.2;
+    start.detector.fano *= 0.8;
+    let fit = refine_groups(
+        region,
+        &bg,
+        XRF_FIRST,
+        &groups,
+        &start,
+        &linear.amplitudes,
+        GroupFitFlags::default(),
+        1,
+    )
+    .unwrap();
+    println!(
+        "LM {} in {} evaluations: zero {:.6} gain {:.8} noise {:.4} Fano {:.4}, reduced chi2 {:.3}",
+        fit.report.termination,
+        fit.report.evaluations,
+        fit.calibration.offset_kev,
+        fit.calibration.gain_kev,
+        fit.detector.noise_kev,
+        fit.detector.fano,
+        fit.report.reduced_chi2
+    );
+    assert!(fit.report.converged);
+    let truth = xrf_calibration();
+    for ch in [500.0, 3000.0] {
+        let d = fit.calibration.energy_kev(ch) - truth.energy_kev(ch);
+        assert!(d.abs() < 0.005, "ch {ch}: {:.1} eV", 1000.0 * d);
+    }
+    let det = xrf_detector();
+    let fw = fit.detector.fwhm_kev(6.4) / det.fwhm_kev(6.4) - 1.0;
+    assert!(fw.abs() < 0.03, "FWHM at Fe Kα off by {:.1} %", 100.0 * fw);
+    let reference = reference_groups("XRFSpectrum");
+    let mut worst: f64 = 0.0;
+    for (label, area_ref, _) in reference
+        .iter()
+        .filter(|r| r.0.ends_with(" K") && r.0 != "Ar K")
+    {
+        let k = groups.iter().position(|g| &g.label == label).unwrap();
+        let rel = (fit.areas[k] - area_ref) / area_ref;
+        println!(
+            "{label:5} LM {:10.1} ± {:6.1}  {:+.2} %",
+            fit.areas[k],
+            fit.area_sigmas[k],
+            100.0 * rel
+        );
+        worst = worst.max(rel.abs());
+    }
+    assert!(worst < 0.03, "worst K area {:.2} %", 100.0 * worst);
+}

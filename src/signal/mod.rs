@@ -17,6 +17,31 @@
 //! | joint linear fit (screening fast path) | [`linear`] |
 //! | non-linear refinement | [`lm`] |
 //! | energy calibration check | [`calibration`] |
+//!
+//! # The XRF fast path (what `xrf` builds on)
+//!
+//! ```no_run
+//! use reescan::signal::{detector::Detector, group::{LineGroup, PeakModel, SiEscape}};
+//! use reescan::signal::linear::{LinearFitter, LinearOptions};
+//! use reescan::signal::snip::{snip, SnipOptions};
+//! use reescan::spectrum::Calibration;
+//! # let counts = vec![0.0; 4096];
+//! let (first, last) = (290, 3400);                      // fit region, channels
+//! let region = &counts[first..=last];
+//! let background = snip(region, &SnipOptions { width: 30, lls: true });
+//! let mut model = PeakModel::gaussian(
+//!     Calibration::linear(-0.4928, 0.0050288).unwrap(),
+//!     Detector { noise_kev: 0.078, fano: 0.12 },
+//! );
+//! model.escape = Some(SiEscape::silicon());              // Si escape peaks in each group
+//! // One group per element family: lines (keV, relative intensity) sharing one area.
+//! let groups = vec![LineGroup::new("Fe K", [(6.404, 0.58), (6.391, 0.30), (7.058, 0.12)])];
+//! let templates = groups.iter().map(|g| model.template(g, first, region.len())).collect();
+//! let mut fitter = LinearFitter::new(region.len(), templates).unwrap(); // reuse per spectrum
+//! let fit = fitter.fit(region, Some(&background), &LinearOptions::default()).unwrap();
+//! // fit.amplitudes[k] = counts of group k (escape counts excluded), fit.sigmas[k] = 1σ,
+//! // fit.reduced_chi2; then lm::refine_groups(..) refines areas + zero/gain/noise/Fano.
+//! ```
 
 pub mod calibration;
 pub mod detector;
