@@ -12,7 +12,6 @@
 //! | filled in from the run, see the report | | | |
 
 #[path = "../tests/signal_common/mod.rs"]
-#[allow(dead_code)]
 mod signal_common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
