@@ -41,7 +41,20 @@
 //! let fit = fitter.fit(region, Some(&background), &LinearOptions::default()).unwrap();
 //! // fit.amplitudes[k] = counts of group k (escape counts excluded), fit.sigmas[k] = 1σ,
 //! // fit.reduced_chi2; then lm::refine_groups(..) refines areas + zero/gain/noise/Fano.
-//! ```
+//! ```//!
+//! # Differences from PyMca (measured, tests/signal_pymca.rs and tests/signal_steel.rs)
+//!
+//! * XRFSpectrum.mca, linear fit with PyMca's calibration and continuum recipe: the 13
+//!   K groups Ca…Sr agree within 0.05–2.65 % (worst Ti K +2.65 %), reduced χ² 1.81
+//!   against PyMca's 1.55. Ar K is +13 % and the weak L/M groups differ by 5–50 %:
+//!   their line weights here come from Elam rates, jump-ratio subshell partition and
+//!   Coster–Kronig yields, not PyMca's own tables.
+//! * The strip continuum follows PyMca's to 0.6 % on XRFSpectrum.mca and 5 % on
+//!   Steel.spe, where PyMca's curve sits 2–6 counts higher in the low-count tail.
+//! * Steel.spe, LM from the cfg's start values: Fe Kα +0.10 %, Cr K +1.0 %, Ni K +0.4 %,
+//!   gain within 0.06 %, zero within 5 eV; but noise/Fano settle at 66 eV/0.188 against
+//!   PyMca's 105 eV/0.137 (the pair is strongly correlated over 5–8 keV; the FWHM at
+//!   Fe Kα agrees to 1 %) and reduced χ² is 31 against 13.
 
 pub mod calibration;
 pub mod detector;
