@@ -103,7 +103,7 @@ pub fn find_peaks(
         let step = 0.5 * (xs[i + 1] - xs[i - 1]);
         let fwhm = half_height_width(xs, &s, i);
         // A real line spans more than ~2.5 steps; narrower maxima are noise spikes.
-        if !(fwhm > 2.5 * step) {
+        if fwhm.is_nan() || fwhm <= 2.5 * step {
             continue;
         }
         out.push(ObservedPeak {

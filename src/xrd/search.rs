@@ -274,7 +274,7 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
     ratios.sort_by(f64::total_cmp);
     // Scale from the lower side of the ratios: overlaps only ever add intensity.
     let k = ratios[(ratios.len() - 1) * 3 / 10];
-    let (mut expected, mut observed, mut pos_sum) = (0usize, 0usize, 0.0);
+    let (mut expected, mut observed, mut hidden, mut pos_sum) = (0usize, 0usize, 0usize, 0.0);
     let mut log_dev = Vec::new();
     for (&(x, hp, _), m) in strong.iter().zip(&matches) {
         let ch = obs.channel(x);
@@ -287,13 +287,16 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
             observed += 1;
             pos_sum += pe;
             log_dev.push((r / k).ln().abs());
+        } else if obs.counts[ch] - obs.background[ch] >= 0.7 * k * hp {
+            // Hidden in the flank of a stronger peak: not contradicted, counts as seen.
+            hidden += 1;
         }
     }
     if expected == 0 || observed == 0 {
         return Score::default();
     }
     // Fewer than 3 expected lines is weak evidence: count as if 3 were expected.
-    let observed_fraction = observed as f64 / expected.max(3) as f64;
+    let observed_fraction = (observed + hidden) as f64 / expected.max(3) as f64;
     let position = 1.0 - pos_sum / observed as f64;
     let intensity = (-log_dev.iter().sum::<f64>() / log_dev.len() as f64).exp();
     Score {
@@ -440,12 +443,30 @@ fn chi2_background(obs: &Observed) -> f64 {
         .sum()
 }
 
-/// A χ² drop is significant when it exceeds 25 and 0.5 % of the current χ² (the
-/// second term keeps systematic misfit of real patterns from admitting phases).
-fn significant(chi2_before: f64, chi2_after: f64, n: usize) -> bool {
+/// A χ² drop is significant when it exceeds 25·m² and 0.5 % of the current χ², m² being
+/// the misfit of the accepted phases on their own peaks ([`model_misfit`]): systematic
+/// misfit of real patterns (natural cells, shapes) must not admit phases.
+fn significant(chi2_before: f64, chi2_after: f64, misfit2: f64) -> bool {
     let drop = chi2_before - chi2_after;
-    let misfit = (chi2_after / n as f64).max(1.0);
-    drop > 25.0 * misfit && drop > 0.005 * chi2_before
+    drop > 25.0 * misfit2 && drop > 0.005 * chi2_before
+}
+
+/// χ² per channel where the model has peaks (net model > 3σ), at least 1: how well
+/// the accepted phases fit their own lines, unaffected by peaks not yet explained.
+fn model_misfit(obs: &Observed, model: &[f64]) -> f64 {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for ((c, m), b) in obs.counts.iter().zip(model).zip(&obs.background) {
+        let var = c.max(1.0);
+        if m - b > 3.0 * var.sqrt() {
+            sum += (c - m).powi(2) / var;
+            n += 1;
+        }
+    }
+    if n < 10 {
+        1.0
+    } else {
+        (sum / n as f64).max(1.0)
+    }
 }
 
 /// Identify the phases of `obs` from `lib`.
@@ -472,12 +493,9 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
         // Misfit of real patterns (lattice, shape) scales the noise: residual peaks
         // must stand out by SIGNIFICANCE·√χ²_red, and not be a small remainder on a
         // strongly modelled peak.
-        let misfit = if accepted.is_empty() {
-            1.0
-        } else {
-            (chi2 / obs.xs.len() as f64).max(1.0).sqrt()
-        };
         let net_max = obs.peaks.first().map_or(0.0, |p| p.height);
+        let misfit2 = model_misfit(obs, &model);
+        let misfit = misfit2.sqrt();
         let targets: Vec<ObservedPeak> = find_peaks(
             &obs.xs,
             &residual,
@@ -500,6 +518,13 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
             break;
         }
         let mut progress = false;
+        if std::env::var_os("XRD_TRACE").is_some() {
+            eprintln!(
+                "round: accepted {:?} chi2 {chi2:.0} misfit2 {misfit2:.2} targets {:?}",
+                accepted,
+                targets.iter().map(|t| (t.x, t.height)).collect::<Vec<_>>()
+            );
+        }
         for target in &targets {
             let step = try_explain(
                 &mut fitter,
@@ -510,6 +535,7 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                 target,
                 &shifts,
                 chi2,
+                misfit2,
             );
             match step {
                 Some((index, score, fit, inst)) => {
@@ -518,6 +544,9 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                     scores.insert(index, score);
                     chi2 = fit.chi2;
                     amplitudes = fit.amplitudes;
+                    if accepted.len() == 1 {
+                        refine_shape(&mut fitter, &accepted, &mut chi2, &mut amplitudes);
+                    }
                     progress = true;
                     break;
                 }
@@ -532,11 +561,13 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
     let mut pruned = true;
     while pruned && accepted.len() > 1 {
         pruned = false;
+        let full = fitter.model(&accepted, &amplitudes);
+        let misfit2 = model_misfit(obs, &full);
         for k in 0..accepted.len() {
             let mut without = accepted.clone();
             without.remove(k);
             if let Some(f) = fitter.fit(&without) {
-                if !significant(f.chi2, chi2, obs.xs.len()) {
+                if !significant(f.chi2, chi2, misfit2) {
                     accepted = without;
                     chi2 = f.chi2;
                     amplitudes = f.amplitudes;
@@ -634,6 +665,7 @@ fn try_explain(
     target: &ObservedPeak,
     shifts: &[f64],
     chi2: f64,
+    misfit2: f64,
 ) -> Option<Explained> {
     let inst = fitter.inst;
     let first = accepted.is_empty();
@@ -657,6 +689,31 @@ fn try_explain(
         .collect();
     candidates.sort_by(|a, b| b.1.fom.total_cmp(&a.1.fom));
     candidates.truncate(4);
+    if std::env::var_os("XRD_TRACE").is_some() {
+        for p in lib.phases.iter().filter(|p| p.rare_earth) {
+            let sc = score(p, obs, by_x, &inst, shift_set);
+            let trial = Instrument {
+                zero_shift: sc.zero_shift,
+                ..inst
+            };
+            eprintln!(
+                "    {} {:?} explains {}",
+                p.name,
+                sc,
+                explains(p, obs, &trial, target)
+            );
+        }
+        eprintln!(
+            "  zero {:.3} width {:?} target {:.3}: candidates {:?}",
+            inst.zero_shift,
+            inst.width,
+            target.x,
+            candidates
+                .iter()
+                .map(|c| (lib.phases[c.0].name.as_str(), c.1.fom))
+                .collect::<Vec<_>>()
+        );
+    }
     let mut best: Option<Explained> = None;
     for (index, s) in candidates {
         let mut trials = vec![Instrument {
@@ -688,7 +745,7 @@ fn try_explain(
         if first {
             chi2 - b.2.chi2 > 0.05 * chi2
         } else {
-            significant(chi2, b.2.chi2, obs.xs.len())
+            significant(chi2, b.2.chi2, misfit2)
         }
     })
 }
@@ -741,6 +798,46 @@ fn instrument_variants(obs: &Observed, inst: Instrument) -> Vec<Instrument> {
         }
     }
     out
+}
+
+/// Coordinate search of the profile's η and width scale on χ² with the first phase
+/// (widths measured from peaks are biased by overlaps; η is not measured at all).
+fn refine_shape(fitter: &mut Fitter, set: &[usize], chi2: &mut f64, amplitudes: &mut Vec<f64>) {
+    for _ in 0..2 {
+        for trial in shape_variants(fitter.inst) {
+            let keep = fitter.inst;
+            fitter.set_instrument(trial);
+            match fitter.fit(set) {
+                Some(f) if f.chi2 < *chi2 => {
+                    *chi2 = f.chi2;
+                    *amplitudes = f.amplitudes;
+                }
+                _ => fitter.set_instrument(keep),
+            }
+        }
+    }
+}
+
+fn shape_variants(inst: Instrument) -> Vec<Instrument> {
+    let Width::Empirical { w, u, eta } = inst.width else {
+        return Vec::new();
+    };
+    let with = |w2: f64, u2: f64, e2: f64| Instrument {
+        width: Width::Empirical {
+            w: w2,
+            u: u2,
+            eta: e2.clamp(0.0, 1.0),
+        },
+        ..inst
+    };
+    vec![
+        with(w, u, eta - 0.2),
+        with(w, u, eta + 0.2),
+        with(w * 0.81, u * 0.81, eta),
+        with(w * 1.21, u * 1.21, eta),
+        with(w, u * 0.5, eta),
+        with(w, u * 1.5 + 1e-6, eta),
+    ]
 }
 
 /// Parabolic refinement of the zero shift on χ² (three fits at ±¼ of a step).
