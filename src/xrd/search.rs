@@ -184,7 +184,7 @@ pub struct Score {
     pub fom: f64,
     /// Fraction of the lines expected above the detection limit that are observed.
     pub observed_fraction: f64,
-    /// Position agreement 1 − mean(|Δx|/tolerance).
+    /// Position agreement 1 − mean(|Δx|/tolerance), weighted by predicted height.
     pub position: f64,
     /// Intensity agreement exp(−mean |ln(ratio/median ratio)|).
     pub intensity: f64,
@@ -274,7 +274,8 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
     ratios.sort_by(f64::total_cmp);
     // Scale from the lower side of the ratios: overlaps only ever add intensity.
     let k = ratios[(ratios.len() - 1) * 3 / 10];
-    let (mut expected, mut observed, mut hidden, mut pos_sum) = (0usize, 0usize, 0usize, 0.0);
+    let (mut expected, mut observed, mut hidden, mut pos_sum, mut pos_w) =
+        (0usize, 0usize, 0usize, 0.0, 0.0);
     let mut log_dev = Vec::new();
     for (&(x, hp, _), m) in strong.iter().zip(&matches) {
         let ch = obs.channel(x);
@@ -285,7 +286,9 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
         expected += 1;
         if let Some((r, pe)) = m {
             observed += 1;
-            pos_sum += pe;
+            // Stronger lines weigh more: weak ones are often pulled by overlaps.
+            pos_sum += pe * hp;
+            pos_w += hp;
             log_dev.push((r / k).ln().abs());
         } else if obs.counts[ch] - obs.background[ch] >= 0.7 * k * hp {
             // Hidden in the flank of a stronger peak: not contradicted, counts as seen.
@@ -297,7 +300,7 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
     }
     // Fewer than 3 expected lines is weak evidence: count as if 3 were expected.
     let observed_fraction = (observed + hidden) as f64 / expected.max(3) as f64;
-    let position = 1.0 - pos_sum / observed as f64;
+    let position = 1.0 - pos_sum / pos_w.max(1e-300);
     let intensity = (-log_dev.iter().sum::<f64>() / log_dev.len() as f64).exp();
     Score {
         fom: 0.5 * observed_fraction + 0.25 * position + 0.25 * intensity,
@@ -310,10 +313,10 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
 }
 
 /// Position tolerance of a line match: ¾ of the local FWHM, at least two steps and,
-/// for angle-dispersive data, 0.06° (natural cells differ from the library's).
+/// for angle-dispersive data, 0.08° (natural cells differ from the library's).
 fn match_tolerance(obs: &Observed, fwhm: f64) -> f64 {
     let floor = match obs.geometry {
-        Geometry::BraggBrentano { .. } => 0.06,
+        Geometry::BraggBrentano { .. } => 0.08,
         Geometry::EnergyDispersive { .. } => 0.0,
     };
     (0.75 * fwhm).max(2.0 * obs.step).max(floor)
@@ -451,14 +454,16 @@ fn significant(chi2_before: f64, chi2_after: f64, misfit2: f64) -> bool {
     drop > 25.0 * misfit2 && drop > 0.005 * chi2_before
 }
 
-/// χ² per channel where the model has peaks (net model > 3σ), at least 1: how well
-/// the accepted phases fit their own lines, unaffected by peaks not yet explained.
+/// χ² per channel where the model has peaks (net model > 3σ), at least 1, from the
+/// channels the model over-predicts (doubled): how well the accepted phases fit their
+/// own lines, unaffected by peaks of phases not yet accepted.
 fn model_misfit(obs: &Observed, model: &[f64]) -> f64 {
     let (mut sum, mut n) = (0.0, 0usize);
     for ((c, m), b) in obs.counts.iter().zip(model).zip(&obs.background) {
         let var = c.max(1.0);
         if m - b > 3.0 * var.sqrt() {
-            sum += (c - m).powi(2) / var;
+            // Only over-prediction: phases not yet accepted can only add counts.
+            sum += 2.0 * (c - m).min(0.0).powi(2) / var;
             n += 1;
         }
     }
@@ -677,20 +682,28 @@ fn try_explain(
         .enumerate()
         .filter(|(i, _)| !accepted.contains(i))
         .filter_map(|(i, p)| {
-            let s = score(p, obs, by_x, &inst, shift_set);
-            let trial = Instrument {
-                zero_shift: s.zero_shift,
-                ..inst
-            };
-            let positions_ok = !p.rare_earth || s.position >= 0.78;
-            (s.fom >= min_fom(p) && positions_ok && explains(p, obs, &trial, target))
-                .then_some((i, s))
+            // Only zero shifts at which the phase explains the target peak count.
+            let s = shift_set
+                .iter()
+                .map(|&dz| Instrument {
+                    zero_shift: dz,
+                    ..inst
+                })
+                .filter(|trial| explains(p, obs, trial, target))
+                .map(|trial| score_at(p, obs, by_x, &trial))
+                .max_by(|a, b| a.fom.total_cmp(&b.fom))?;
+            let positions_ok = !p.rare_earth || s.position >= 0.7;
+            (s.fom >= min_fom(p) && positions_ok).then_some((i, s))
         })
         .collect();
     candidates.sort_by(|a, b| b.1.fom.total_cmp(&a.1.fom));
     candidates.truncate(4);
     if std::env::var_os("XRD_TRACE").is_some() {
-        for p in lib.phases.iter().filter(|p| p.rare_earth) {
+        for p in lib
+            .phases
+            .iter()
+            .filter(|p| p.rare_earth || std::env::var_os("XRD_TRACE_ALL").is_some())
+        {
             let sc = score(p, obs, by_x, &inst, shift_set);
             let trial = Instrument {
                 zero_shift: sc.zero_shift,
