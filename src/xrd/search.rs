@@ -496,11 +496,11 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
         let residual: Vec<f64> = obs.counts.iter().zip(&model).map(|(c, m)| c - m).collect();
         let hw = (0.1 / obs.step).round().max(2.0) as usize;
         // Misfit of real patterns (lattice, shape) scales the noise: residual peaks
-        // must stand out by SIGNIFICANCE·√χ²_red, and not be a small remainder on a
+        // must stand out by SIGNIFICANCE·(χ²_red)^¼, and not be a small remainder on a
         // strongly modelled peak.
         let net_max = obs.peaks.first().map_or(0.0, |p| p.height);
         let misfit2 = model_misfit(obs, &model);
-        let misfit = misfit2.sqrt();
+        let misfit = misfit2.powf(0.25);
         let targets: Vec<ObservedPeak> = find_peaks(
             &obs.xs,
             &residual,
@@ -813,10 +813,12 @@ fn instrument_variants(obs: &Observed, inst: Instrument) -> Vec<Instrument> {
     out
 }
 
-/// Coordinate search of the profile's η and width scale on χ² with the first phase
-/// (widths measured from peaks are biased by overlaps; η is not measured at all).
+/// Coordinate search of the zero shift, the profile's η and widths on χ² with the
+/// first phase (the zero-shift grid is coarse; widths measured from peaks are biased
+/// by overlaps; η is not measured at all).
 fn refine_shape(fitter: &mut Fitter, set: &[usize], chi2: &mut f64, amplitudes: &mut Vec<f64>) {
-    for _ in 0..2 {
+    for _ in 0..4 {
+        let mut improved = false;
         for trial in shape_variants(fitter.inst) {
             let keep = fitter.inst;
             fitter.set_instrument(trial);
@@ -824,9 +826,13 @@ fn refine_shape(fitter: &mut Fitter, set: &[usize], chi2: &mut f64, amplitudes: 
                 Some(f) if f.chi2 < *chi2 => {
                     *chi2 = f.chi2;
                     *amplitudes = f.amplitudes;
+                    improved = true;
                 }
                 _ => fitter.set_instrument(keep),
             }
+        }
+        if !improved {
+            break;
         }
     }
 }
@@ -843,13 +849,25 @@ fn shape_variants(inst: Instrument) -> Vec<Instrument> {
         },
         ..inst
     };
+    let h = match inst.geometry {
+        Geometry::BraggBrentano { .. } => 0.01,
+        Geometry::EnergyDispersive { .. } => 0.02,
+    };
+    let shifted = |dz: f64| Instrument {
+        zero_shift: inst.zero_shift + dz,
+        ..inst
+    };
     vec![
-        with(w, u, eta - 0.2),
-        with(w, u, eta + 0.2),
-        with(w * 0.81, u * 0.81, eta),
-        with(w * 1.21, u * 1.21, eta),
+        shifted(-h),
+        shifted(h),
+        shifted(-0.3 * h),
+        shifted(0.3 * h),
+        with(w, u, eta - 0.15),
+        with(w, u, eta + 0.15),
+        with(w * 0.8, u, eta),
+        with(w * 1.25, u, eta),
         with(w, u * 0.5, eta),
-        with(w, u * 1.5 + 1e-6, eta),
+        with(w, u * 2.0 + 0.2 * w, eta),
     ]
 }
 
