@@ -256,10 +256,10 @@ fn short(a: &XrdAnalysis) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// Trace one case: `XRD_TRACE=1 XRD_SEED=1064 cargo test --test xrd_mixtures trace -- --ignored --nocapture`.
+/// Show one case: `XRD_SEED=1064 cargo test --test xrd_mixtures show_one -- --ignored --nocapture`.
 #[test]
 #[ignore]
-fn trace() {
+fn show_one() {
     let seed = std::env::var("XRD_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

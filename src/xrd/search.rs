@@ -523,13 +523,6 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
             break;
         }
         let mut progress = false;
-        if std::env::var_os("XRD_TRACE").is_some() {
-            eprintln!(
-                "round: accepted {:?} chi2 {chi2:.0} misfit2 {misfit2:.2} targets {:?}",
-                accepted,
-                targets.iter().map(|t| (t.x, t.height)).collect::<Vec<_>>()
-            );
-        }
         for target in &targets {
             let step = try_explain(
                 &mut fitter,
@@ -562,13 +555,15 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
             break;
         }
     }
-    // Prune phases whose removal costs no significant χ².
+    // Prune phases whose removal costs no significant χ². The first phase, which
+    // explained the strongest peak, stays.
+    let anchor = accepted.first().copied();
     let mut pruned = true;
     while pruned && accepted.len() > 1 {
         pruned = false;
         let full = fitter.model(&accepted, &amplitudes);
         let misfit2 = model_misfit(obs, &full);
-        for k in 0..accepted.len() {
+        for k in 1..accepted.len() {
             let mut without = accepted.clone();
             without.remove(k);
             if let Some(f) = fitter.fit(&without) {
@@ -597,6 +592,7 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
         let weak = id
             .phases
             .iter()
+            .filter(|p| Some(p.index) != anchor)
             .filter(|p| {
                 p.matched_peaks < MIN_MATCHED_PEAKS
                     || !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
@@ -698,35 +694,6 @@ fn try_explain(
         .collect();
     candidates.sort_by(|a, b| b.1.fom.total_cmp(&a.1.fom));
     candidates.truncate(4);
-    if std::env::var_os("XRD_TRACE").is_some() {
-        for p in lib
-            .phases
-            .iter()
-            .filter(|p| p.rare_earth || std::env::var_os("XRD_TRACE_ALL").is_some())
-        {
-            let sc = score(p, obs, by_x, &inst, shift_set);
-            let trial = Instrument {
-                zero_shift: sc.zero_shift,
-                ..inst
-            };
-            eprintln!(
-                "    {} {:?} explains {}",
-                p.name,
-                sc,
-                explains(p, obs, &trial, target)
-            );
-        }
-        eprintln!(
-            "  zero {:.3} width {:?} target {:.3}: candidates {:?}",
-            inst.zero_shift,
-            inst.width,
-            target.x,
-            candidates
-                .iter()
-                .map(|c| (lib.phases[c.0].name.as_str(), c.1.fom))
-                .collect::<Vec<_>>()
-        );
-    }
     let mut best: Option<Explained> = None;
     for (index, s) in candidates {
         let mut trials = vec![Instrument {
