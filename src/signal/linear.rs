@@ -605,12 +605,8 @@ mod tests {
             &LinearOptions::default(),
         )
         .unwrap();
-        for k in 0..4 {
-            assert!(
-                (fit.amplitudes[k] - truth[k]).abs() < 1e-6,
-                "{:?}",
-                fit.amplitudes
-            );
+        for (a, t) in fit.amplitudes.iter().zip(truth) {
+            assert!((a - t).abs() < 1e-6, "{:?}", fit.amplitudes);
         }
         let y0: Vec<f64> = y.iter().map(|v| v - 5.0).collect();
         // oracle uses weights from y0 rather than y; compare on a bg-free problem
@@ -622,8 +618,8 @@ mod tests {
         )
         .unwrap();
         let oracle = dense_oracle(&y0, &ts);
-        for k in 0..4 {
-            assert!((fit0.amplitudes[k] - oracle[k]).abs() < 1e-6 * oracle[k].abs().max(1.0));
+        for (a, o) in fit0.amplitudes.iter().zip(&oracle) {
+            assert!((a - o).abs() < 1e-6 * o.abs().max(1.0));
         }
         assert!(fit.chi2 < 1e-12);
     }
