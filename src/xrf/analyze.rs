@@ -185,8 +185,8 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
     if est.is_empty() {
         return default;
     }
-    est.sort_by(|a, b| a.total_cmp(b));
-    let noise = est[est.len() / 2].clamp(0.04, 0.2);
+    // unresolved multiplets only broaden: the narrowest estimate is the detector's
+    let noise = est.iter().copied().fold(f64::INFINITY, f64::min).clamp(0.04, 0.2);
     Detector { noise_kev: noise, ..default }
 }
 
@@ -217,6 +217,10 @@ struct Work<'a> {
     splines: Vec<Template>,
     /// Strong families drawn as Gaussians with a free tail template.
     free_tail: Vec<(usize, Family)>,
+    /// FP intensities (primary + secondary) of the matrix elements.
+    fluor: Vec<super::fp::ElementIntensity>,
+    /// Family lines computed in the current matrix.
+    lines_cache: std::cell::RefCell<Vec<((usize, Family), Option<FamilyLines>)>>,
 }
 
 impl Work<'_> {
@@ -238,9 +242,32 @@ impl Work<'_> {
             .energy_kev((self.region.first + self.region.len) as f64 - 1.0)
     }
 
+    fn set_matrix(&mut self, mix: &[(String, f64)]) {
+        self.matrix = mixture(mix);
+        self.fluor = super::fp::fluorescence(&self.exc.setup, &self.matrix, true);
+        self.lines_cache.borrow_mut().clear();
+    }
+
+    fn lines_of(&self, z: usize, f: Family) -> Option<FamilyLines> {
+        if let Some((_, v)) = self.lines_cache.borrow().iter().find(|(k, _)| *k == (z, f)) {
+            return v.clone();
+        }
+        let v = self.compute_lines(z, f);
+        self.lines_cache.borrow_mut().push(((z, f), v.clone()));
+        v
+    }
+
+    fn compute_lines(&self, z: usize, f: Family) -> Option<FamilyLines> {
+        let cached = self
+            .fluor
+            .iter()
+            .find(|e| e.element.z == z && e.mass_fraction > 1e-4)
+            .and_then(|e| super::model::family_lines_from(e, f, 0.004));
+        cached.or_else(|| family_lines(element(z)?, f, &self.exc.setup, &self.matrix, 0.004))
+    }
+
     fn family_components(&self, z: usize, f: Family) -> Vec<Component> {
-        let Some(d) = element(z) else { return Vec::new() };
-        let Some(fl) = family_lines(d, f, &self.exc.setup, &self.matrix, 0.004) else {
+        let Some(fl) = self.lines_of(z, f) else {
             return Vec::new();
         };
         let free = self.free_tail.contains(&(z, f));
@@ -464,7 +491,7 @@ fn surviving(work: &Work, comps: &[Component], fit: &LinearFit, strict: bool) ->
                     return true;
                 }
                 let predicted = f.2 * g.4 / f.4;
-                predicted < 3.0 * g.3 || (g.5 && g.2 >= 0.3 * predicted - 3.0 * g.3)
+                predicted < 10.0 * g.3 || g.2 >= 0.3 * predicted - 3.0 * g.3
             });
             if !consistent {
                 continue;
@@ -577,6 +604,8 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
         matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
         splines: region.background_splines(1.0),
         free_tail: Vec::new(),
+        fluor: Vec::new(),
+        lines_cache: Default::default(),
     };
     let peaks: Vec<f64> = peaks0
         .iter()
@@ -585,6 +614,10 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
         .collect();
     let mut fams = Vec::new();
     propose(&work, &peaks, &mut fams);
+    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
+        let p: Vec<String> = peaks.iter().map(|e| format!("{e:.3}")).collect();
+        eprintln!("peaks: {}", p.join(" "));
+    }
     if let Ok(only) = std::env::var("REESCAN_XRF_ONLY") {
         // debugging aid: restrict candidates to the listed symbols
         let keep: Vec<usize> = only.split(',').filter_map(super::physics::atomic_number).collect();
@@ -601,6 +634,8 @@ fn identify_loop(
     opts: &XrfOptions,
 ) -> Result<XrfAnalysis> {
     let fail = || Error::Numerical("XRF joint fit failed".into());
+    // 0: line shape from a fit with every candidate
+    refine_shape(work, &fams, &[]);
     // 1: all candidates, loose pruning by significance
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
     debug_dump(work, &comps, &fit, "stage 1");
@@ -608,7 +643,7 @@ fn identify_loop(
     // 2: matrix estimate, pile-up, line tail
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
     let q = quantify_fit(work, &comps, &fit, MatrixModel::Oxides);
-    work.matrix = mixture(&q.mixture);
+    work.set_matrix(&q.mixture);
     let pile = strong_lines(work, &comps, &fit);
     refine_shape(work, &fams, &pile);
     work.free_tail = strongest_families(&comps, &fit, 4);
@@ -631,7 +666,7 @@ fn identify_loop(
     // 5: matrix model, quantify, rebuild templates in the estimated matrix, refit
     let model_kind = choose_matrix(work, &comps, &fit, opts);
     let q = quantify_fit(work, &comps, &fit, model_kind);
-    work.matrix = mixture(&q.mixture);
+    work.set_matrix(&q.mixture);
     let pile = strong_lines(work, &comps, &fit);
     (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     let kept = surviving(work, &comps, &fit, true);
@@ -640,7 +675,7 @@ fn identify_loop(
         (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     }
     let q = quantify_fit(work, &comps, &fit, model_kind);
-    work.matrix = mixture(&q.mixture);
+    work.set_matrix(&q.mixture);
     debug_dump(work, &comps, &fit, "final");
     Ok(report(work, &comps, &fit, &q, spectrum))
 }
@@ -702,7 +737,7 @@ fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) 
     // resolution × tail
     let noise0 = full.detector.noise_kev;
     let mut best = (f64::INFINITY, noise0, full.tail);
-    for f in [0.92, 0.96, 1.0, 1.04, 1.08] {
+    for f in [0.88, 0.94, 1.0, 1.06, 1.12] {
         for t in 0..super::model::TAIL_RATIOS.len() {
             work.region.detector.noise_kev = noise0 * f;
             work.region.tail = t;
@@ -811,8 +846,7 @@ fn quantify_fit(work: &Work, comps: &[Component], fit: &LinearFit, model: Matrix
 /// the principal line, over the fraction of the family's area in that window, converted
 /// with the FP sensitivity in the final matrix.
 fn detection_limit(work: &Work, model: &[f64], z: usize, f: Family, q: &Quantified) -> Option<f64> {
-    let d = element(z)?;
-    let fl = family_lines(d, f, &work.exc.setup, &work.matrix, 0.004)?;
+    let fl = work.lines_of(z, f)?;
     let t = work.region.template(&fl.draw_peaks());
     let e = fl.principal_kev();
     let w = work.window(e, 1.0);
@@ -827,17 +861,8 @@ fn detection_limit(work: &Work, model: &[f64], z: usize, f: Family, q: &Quantifi
         return None;
     }
     let lod_area = 3.0 * b.max(1.0).sqrt() / frac;
-    let sens = family_sensitivity(work, d, f);
+    let sens = fl.sensitivity;
     (sens > 0.0).then(|| 100.0 * lod_area / (q.instrument_constant * sens))
-}
-
-/// FP intensity per unit mass fraction of an element family in the current matrix.
-fn family_sensitivity(work: &Work, d: &'static super::physics::ElementData, f: Family) -> f64 {
-    let mut mix = work.matrix.clone();
-    mix.push((d, 1e-4));
-    super::fp::fluorescence(&work.exc.setup, &mix, false)
-        .last()
-        .map_or(0.0, |e| e.family_total(f) / 1e-4)
 }
 
 fn principal_family(z: usize, max_kev: f64) -> Family {

@@ -428,6 +428,44 @@ pub fn excitation_groups(setup: &Setup) -> Vec<Vec<(f64, f64)>> {
     out
 }
 
+/// Family lines from a full FP calculation (primary + secondary fluorescence) of the
+/// element inside its matrix: secondary excitation by matrix lines (Fe Kα on the
+/// rare-earth L3/L2 shells) changes the L-subshell line ratios.
+pub fn family_lines_from(
+    el: &super::fp::ElementIntensity,
+    family: Family,
+    min_fraction: f64,
+) -> Option<FamilyLines> {
+    let d = el.element;
+    let max = d
+        .lines
+        .iter()
+        .zip(&el.lines)
+        .filter(|(l, _)| l.family() == family)
+        .map(|(_, i)| *i)
+        .fold(0.0, f64::max);
+    if max <= 0.0 || el.mass_fraction <= 0.0 {
+        return None;
+    }
+    let total = el.family_total(family);
+    let mut lines: Vec<(&'static str, f64, f64)> = d
+        .lines
+        .iter()
+        .zip(&el.lines)
+        .filter(|(l, i)| l.family() == family && **i >= min_fraction * max)
+        .map(|(l, i)| (l.label.as_str(), l.energy_kev, *i))
+        .collect();
+    let kept: f64 = lines.iter().map(|l| l.2).sum();
+    lines.iter_mut().for_each(|l| l.2 /= kept);
+    Some(FamilyLines {
+        symbol: d.symbol,
+        z: d.z,
+        family,
+        lines,
+        sensitivity: total / el.mass_fraction,
+    })
+}
+
 /// Rayleigh peaks of excitation lines (relative areas from the primary spectrum).
 pub fn rayleigh_peaks(lines: &[(f64, f64)]) -> Vec<DrawPeak> {
     lines
