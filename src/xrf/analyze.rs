@@ -4,10 +4,12 @@
 //! consistency → FP quantification in the estimated matrix → refit with matrix-correct
 //! line ratios → detection limits.
 
-use super::fp::{quantify, scatter, Measured, MatrixModel, Quantified, Setup};
+use super::fp::{quantify, scatter, MatrixModel, Measured, Quantified, Setup};
 use super::identify::{candidates_for_peak, family_is_real, ClusterEvidence};
 use super::model::{compton_peaks, family_lines, rayleigh_peaks, DrawPeak, FamilyLines, Region};
-use super::physics::{element, element_by_symbol, mixture, DetectorEfficiency, Excitation, Family, Mixture, Tube};
+use super::physics::{
+    element, element_by_symbol, mixture, DetectorEfficiency, Excitation, Family, Mixture, Tube,
+};
 use super::{
     Artefact, CalibrationReport, ElementResult, FitCurves, FittedPeak, NotDetected, XrfAnalysis,
     XrfOptions,
@@ -153,7 +155,9 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
         }
         let m = nalgebra::Matrix3::new(n, sx, sx2, sx, sx2, sx3, sx2, sx3, sx4);
         let r = nalgebra::Vector3::new(sy, sxy, sx2y);
-        let Some(sol) = m.lu().solve(&r) else { continue };
+        let Some(sol) = m.lu().solve(&r) else {
+            continue;
+        };
         let cq = sol[2];
         if cq >= 0.0 {
             continue;
@@ -172,7 +176,10 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
     }
     est.sort_by(|a, b| a.total_cmp(b));
     let noise = est[est.len() / 2].clamp(0.04, 0.2);
-    Detector { noise_kev: noise, ..default }
+    Detector {
+        noise_kev: noise,
+        ..default
+    }
 }
 
 /// What a fit component is.
@@ -252,7 +259,8 @@ impl Work<'_> {
     fn fit(&self, comps: &[Component]) -> Option<LinearFit> {
         let templates: Vec<Template> = comps.iter().map(|c| c.template.clone()).collect();
         let mut f = LinearFitter::new(self.region.len, templates).ok()?;
-        f.fit(self.y(), Some(self.bg()), &LinearOptions::default()).ok()
+        f.fit(self.y(), Some(self.bg()), &LinearOptions::default())
+            .ok()
     }
 
     fn model(&self, comps: &[Component], fit: &LinearFit) -> Vec<f64> {
@@ -353,7 +361,10 @@ fn fit_families(
             });
         }
     }
-    comps.extend(fams.iter().filter_map(|&(z, f)| work.family_component(z, f)));
+    comps.extend(
+        fams.iter()
+            .filter_map(|&(z, f)| work.family_component(z, f)),
+    );
     let fit = work.fit(&comps)?;
     Some((comps, fit))
 }
@@ -367,7 +378,12 @@ fn strong_lines(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(f64, 
                 out.extend(fl.lines.iter().map(|l| (l.1, l.2 * a)));
             }
             Kind::Rayleigh => out.extend(
-                work.exc.setup.excitation.lines.iter().map(|&(e, n)| (e, n * a)),
+                work.exc
+                    .setup
+                    .excitation
+                    .lines
+                    .iter()
+                    .map(|&(e, n)| (e, n * a)),
             ),
             _ => {}
         }
@@ -447,7 +463,12 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     let fwhm_ch0 = |c: f64| det0.fwhm_kev(cal.energy_kev(c).max(0.5)) / cal.gain_kev;
     let mut searcher = PeakSearcher::new();
     let lo_ch = cal.channel(1.2).ceil().max(0.0) as usize;
-    let peaks0 = searcher.search(counts, lo_ch.min(n)..n, fwhm_ch0, &PeakSearchOptions::default());
+    let peaks0 = searcher.search(
+        counts,
+        lo_ch.min(n)..n,
+        fwhm_ch0,
+        &PeakSearchOptions::default(),
+    );
     let peak_list: Vec<(f64, f64)> = peaks0
         .iter()
         .map(|p| (cal.energy_kev(p.channel), p.area))
@@ -545,7 +566,12 @@ fn identify_loop(
 
 /// Oxide or metal matrix, from the Rayleigh/Compton ratio of the excitation lines
 /// (high-Z metallic matrices scatter coherently far more than oxides).
-fn choose_matrix(work: &Work, comps: &[Component], fit: &LinearFit, opts: &XrfOptions) -> MatrixModel {
+fn choose_matrix(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    opts: &XrfOptions,
+) -> MatrixModel {
     if let Some(m) = opts.matrix {
         return m;
     }
@@ -616,8 +642,16 @@ fn quant_families(comps: &[Component], fit: &LinearFit) -> Vec<(usize, Measured)
     best.into_iter().map(|(k, m, _)| (k, m)).collect()
 }
 
-fn quantify_fit(work: &Work, comps: &[Component], fit: &LinearFit, model: MatrixModel) -> Quantified {
-    let measured: Vec<Measured> = quant_families(comps, fit).into_iter().map(|x| x.1).collect();
+fn quantify_fit(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    model: MatrixModel,
+) -> Quantified {
+    let measured: Vec<Measured> = quant_families(comps, fit)
+        .into_iter()
+        .map(|x| x.1)
+        .collect();
     quantify(&work.exc.setup, &measured, model, 6)
 }
 
@@ -673,7 +707,13 @@ fn short_label(label: &str) -> String {
     base
 }
 
-fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spectrum: &Spectrum) -> XrfAnalysis {
+fn report(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    q: &Quantified,
+    spectrum: &Spectrum,
+) -> XrfAnalysis {
     let model = work.model(comps, fit);
     let cal = work.region.calibration;
     let mut peaks = Vec::new();
@@ -685,7 +725,11 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
         let s = fit.sigmas[k];
         match &c.kind {
             Kind::Family(fl) if a > 0.0 => {
-                for (e, r) in fl.clusters(0.5 * work.fwhm_kev(fl.principal_kev())).into_iter().take(3) {
+                for (e, r) in fl
+                    .clusters(0.5 * work.fwhm_kev(fl.principal_kev()))
+                    .into_iter()
+                    .take(3)
+                {
                     let label = fl
                         .lines
                         .iter()
@@ -700,7 +744,9 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
                         label: format!("{} {}", fl.symbol, label),
                     });
                     let f = super::model::si_escape().fraction(e);
-                    if a * r * f > 3.0 * work.bg_at(e - SI_KA_KEV).sqrt() && e - SI_KA_KEV > work.lo_kev() {
+                    if a * r * f > 3.0 * work.bg_at(e - SI_KA_KEV).sqrt()
+                        && e - SI_KA_KEV > work.lo_kev()
+                    {
                         artefacts.push(Artefact {
                             energy_kev: e - SI_KA_KEV,
                             kind: "escape".into(),
@@ -723,7 +769,9 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
             Kind::Compton if a > 0.0 && s > 0.0 && a > 3.0 * s => {
                 if let Some(&(e, _)) = work.exc.setup.excitation.lines.first() {
                     let ec = super::physics::compton_energy(e, 90.0);
-                    if !artefacts.iter().any(|x: &Artefact| x.kind == "compton") && ec <= work.hi_kev() {
+                    if !artefacts.iter().any(|x: &Artefact| x.kind == "compton")
+                        && ec <= work.hi_kev()
+                    {
                         artefacts.push(Artefact {
                             energy_kev: ec,
                             kind: "compton".into(),
@@ -752,8 +800,12 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
         }
     }
     for (sym, c, sc) in &q.elements {
-        let Some((k, m)) = quant.iter().find(|(_, m)| &m.symbol == sym) else { continue };
-        let Kind::Family(fl) = &comps[*k].kind else { continue };
+        let Some((k, m)) = quant.iter().find(|(_, m)| &m.symbol == sym) else {
+            continue;
+        };
+        let Kind::Family(fl) = &comps[*k].kind else {
+            continue;
+        };
         let z = fl.z;
         let lod = detection_limit(work, &model, z, m.family, q).unwrap_or(0.0);
         let lines = fl
@@ -776,7 +828,9 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
         if elements.iter().any(|e| e.symbol == sym) {
             continue;
         }
-        let Some(d) = element_by_symbol(sym) else { continue };
+        let Some(d) = element_by_symbol(sym) else {
+            continue;
+        };
         let f = principal_family(d.z, work.exc.max_kev);
         if let Some(lod) = detection_limit(work, &model, d.z, f, q) {
             not_detected.push(NotDetected {

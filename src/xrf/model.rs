@@ -9,13 +9,11 @@
 //! costs a table lookup per channel instead of `exp`/`erfc`.
 
 use super::fp::Setup;
-use super::physics::{
-    compton_energy, mu_total, ElementData, Family, Mixture,
-};
+use super::physics::{compton_energy, mu_total, ElementData, Family, Mixture};
 use crate::signal::detector::{Detector, SI_KA_KEV};
 use crate::signal::group::SiEscape;
-use crate::signal::lineshape::{gaussian, hypermet, Hypermet};
 use crate::signal::linear::Template;
+use crate::signal::lineshape::{gaussian, hypermet, Hypermet};
 use crate::Calibration;
 use std::sync::OnceLock;
 
@@ -129,7 +127,11 @@ impl Region {
             .map(|p| {
                 let s = (self.detector.sigma_kev(p.energy_kev).powi(2) + p.extra_sigma_kev.powi(2))
                     .sqrt();
-                let tl = if p.tailed { line_table().lo() } else { gauss_table().lo() };
+                let tl = if p.tailed {
+                    line_table().lo()
+                } else {
+                    gauss_table().lo()
+                };
                 let a = cal.channel(p.energy_kev + tl * s);
                 let b = cal.channel(p.energy_kev + TABLE_HI * s);
                 lo = lo.min(a);
@@ -152,7 +154,11 @@ impl Region {
             .filter(|p| p.area > 0.0 && p.energy_kev.is_finite())
             .zip(spans)
         {
-            let table = if p.tailed { line_table() } else { gauss_table() };
+            let table = if p.tailed {
+                line_table()
+            } else {
+                gauss_table()
+            };
             let c0 = (a.floor().max(lo as f64)) as usize;
             let c1 = ((b.ceil() + 1.0).min(hi as f64)) as usize;
             let scale = p.area * gain / s;
