@@ -111,3 +111,42 @@ fn simulated_fixtures_match_their_truth() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// Real measured single-phase patterns (Cu Kα): the named phase is reported first and
+/// no rare-earth phase is reported.
+#[test]
+fn real_single_phase_patterns_name_their_phase_first() {
+    let Some(dir) = common::shared("spectra/xrd_real") else {
+        return;
+    };
+    let lib = builtin();
+    let cases = [
+        ("rockjock_HEMATITE.xy", "hematite"),
+        ("rockjock_HEMATITE_FINE.xy", "hematite"),
+        ("rockjock_MAGNETITE.xy", "magnetite"),
+        ("rockjock_GOETHITE.xy", "goethite"),
+        ("rockjock_QUARTZ.xy", "quartz"),
+        ("rockjock_ZIRCON.xy", "zircon"),
+        ("rockjock_CORUNDUM.xy", "corundum"),
+        ("rockjock_RUTILE.xy", "rutile"),
+        ("rockjock_ILMENITE.xy", "ilmenite"),
+        ("rockjock_CRISTOBALITE.xy", "cristobalite_low"),
+        ("rockjock_KAOLINITE_DRY_BRANCH.xy", "kaolinite"),
+        ("rockjock_CALCITE.xy", "calcite"),
+        ("rruff_aqp_hematite.xy", "hematite"),
+        ("rruff_aqp_goethite.xy", "goethite"),
+    ];
+    let mut failures = Vec::new();
+    for (file, phase) in cases {
+        // RockJock and RRUFF powder data are Cu Kα (README of xrd_real).
+        let a = analyze_with(&read_xy(&dir.join(file), 1.5406), &lib).expect("analysis");
+        println!("{file:35} zero {:+.3}° {}", a.zero_shift_deg, summary(&a));
+        if a.phases.first().map(|p| p.name.as_str()) != Some(phase) {
+            failures.push(format!("{file}: {phase} not first"));
+        }
+        if let Some(p) = a.phases.iter().find(|p| is_ree(&p.name)) {
+            failures.push(format!("{file}: false rare-earth phase {}", p.name));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

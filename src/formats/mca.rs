@@ -93,7 +93,7 @@ fn parse(bytes: &[u8]) -> Result<Parsed> {
             .position(|&b| b == b'\n')
             .map_or(bytes.len(), |i| pos + i);
         let raw = &bytes[pos..end];
-        pos = end + 1;
+        pos = (end + 1).min(bytes.len());
         let line = String::from_utf8_lossy(raw);
         let line = line.trim();
         if let Some(name) = line.strip_prefix("<<").and_then(|l| l.strip_suffix(">>")) {
@@ -294,6 +294,11 @@ mod tests {
         assert!(c.offset_kev.abs() < 1e-12 && (c.gain_kev - 0.01).abs() < 1e-15);
         assert_eq!(s.meta.live_time_s, Some(10.5));
         assert_eq!(s.counts.len(), 3);
+    }
+
+    #[test]
+    fn data_marker_at_end_of_file_is_an_error_not_a_panic() {
+        assert!(read(b"<<PMCA SPECTRUM>>\n<<DATA>>").is_err());
     }
 
     #[test]

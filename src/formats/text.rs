@@ -50,7 +50,7 @@ pub(crate) fn columns(bytes: &[u8], format: &'static str, max_columns: usize) ->
             .position(|&b| b == b'\n')
             .map_or(bytes.len(), |i| pos + i);
         let line = bytes[pos..end].trim_ascii();
-        pos = end + 1;
+        pos = (end + 1).min(bytes.len());
         if line.is_empty() {
             continue;
         }
@@ -71,6 +71,9 @@ pub(crate) fn columns(bytes: &[u8], format: &'static str, max_columns: usize) ->
             }
             Ok(())
         });
+        if row.is_empty() && bad.is_none() {
+            continue; // only separators: a blank line
+        }
         if let Some(tok) = bad {
             if width == 0 {
                 header.push_str(&String::from_utf8_lossy(line).to_lowercase());

@@ -1,1 +1,21 @@
-//! Reporting: result rows (CSV/JSONL), the forensic HTML report, and plots.
+//! Reporting: the forensic report (HTML and JSON) and the evidence plots (PNG/SVG).
+//!
+//! * [`plot`] draws an XRF spectrum with its fit, an XRD pattern with its phases, or a
+//!   whole screening result, to PNG or SVG (chosen by the output file's extension).
+//!   Text is drawn with an embedded font ([`font`]), so plotting works on a server with
+//!   no fonts installed.
+//! * [`forensic`] assembles everything a laboratory files for one item (ISO/IEC
+//!   17025:2017 §7.8): identity, inputs with hashes, method, results with expanded
+//!   uncertainty, the decision rule, and the fits that produced every number.
+//! * [`html`] renders that record as one self-contained HTML page (inline CSS and SVG);
+//!   [`json`] writes the same record for laboratory information systems.
+
+pub mod escape;
+pub mod font;
+pub mod forensic;
+pub mod html;
+pub mod json;
+pub mod plot;
+
+// forensic re-exports follow once the record exists.
+pub use plot::{render_screening, render_xrd, render_xrf, PlotFormat, PlotOptions};

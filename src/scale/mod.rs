@@ -9,8 +9,14 @@
 
 pub mod atomic;
 pub mod cpus;
+pub mod merge;
 pub mod shard;
 
 pub use atomic::{leftover_partials, write_atomic, AtomicFile};
 pub use cpus::available_cpus;
 pub use shard::{resolve_shard, resolve_shard_with, Shard, ShardSource};
+#[cfg(feature = "parquet")]
+pub mod parquet;
+
+#[cfg(feature = "parquet")]
+pub use self::parquet::{results_schema, ParquetWriter, WT_PCT_ELEMENTS};

@@ -19,9 +19,11 @@
 //! | energy calibration check | [`calibration`] |
 
 pub mod detector;
+pub mod fft;
 pub mod group;
 pub mod linear;
 pub mod lineshape;
+pub mod lm;
 pub mod peaks;
 pub mod savitzky_golay;
 pub mod snip;

@@ -101,12 +101,17 @@ pub fn find_peaks(
             0.0
         };
         let step = 0.5 * (xs[i + 1] - xs[i - 1]);
+        let fwhm = half_height_width(xs, &s, i);
+        // A real line spans more than ~2.5 steps; narrower maxima are noise spikes.
+        if fwhm.is_nan() || fwhm <= 2.5 * step {
+            continue;
+        }
         out.push(ObservedPeak {
             x: xs[i] + off * step,
             channel: i,
             height: h,
             significance: sig,
-            fwhm: half_height_width(xs, &s, i),
+            fwhm,
         });
     }
     out.sort_by(|a, b| b.height.total_cmp(&a.height));

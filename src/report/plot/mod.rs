@@ -1,0 +1,254 @@
+//! Evidence plots with plotters: PNG (bitmap) or SVG, chosen by the output path's
+//! extension.
+//!
+//! * [`render_xrf`]: counts on a log axis vs energy, fitted background and total model,
+//!   a normalised-residuals panel, every identified element's lines marked and labelled
+//!   (rare earths highlighted), detector/source artefacts labelled as such, and the
+//!   detection limits of elements looked for and not found.
+//! * [`render_xrd`]: pattern vs 2θ with background and model, each fitted phase as a
+//!   coloured stick pattern under the pattern, residuals, legend with wt %.
+//! * [`render_screening`]: a verdict banner over the XRF and/or XRD panels of one
+//!   screened shipment (what `scan --plot` and `batch --plots` write).
+//!
+//! In-memory variants ([`svg_string`], [`png_bytes`], [`rgb_buffer`]) serve the HTML
+//! report (inline SVG) and the benchmarks.
+//!
+//! ```no_run
+//! # fn demo(r: &reescan::screen::ScreeningResult) -> reescan::Result<()> {
+//! use reescan::report::plot::{render_screening, PlotOptions};
+//! render_screening(r, &PlotOptions::default(), std::path::Path::new("S0001.png"))?;
+//! # Ok(()) }
+//! ```
+
+mod screening;
+mod style;
+mod xrd;
+mod xrf;
+
+use crate::screen::ScreeningResult;
+use crate::xrd::XrdAnalysis;
+use crate::xrf::XrfAnalysis;
+use crate::{Error, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+pub use screening::ScreeningFigure;
+pub use xrd::XrdFigure;
+pub use xrf::XrfFigure;
+
+/// Size and title of a plot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlotOptions {
+    /// Width in pixels (SVG: user units).
+    pub width: u32,
+    /// Height in pixels (SVG: user units).
+    pub height: u32,
+    /// Title above the plot; `None` uses the analysed file's name and the fit summary.
+    pub title: Option<String>,
+}
+
+impl Default for PlotOptions {
+    fn default() -> Self {
+        PlotOptions {
+            width: 1200,
+            height: 800,
+            title: None,
+        }
+    }
+}
+
+impl PlotOptions {
+    /// Options with this size and no title override.
+    pub fn sized(width: u32, height: u32) -> Self {
+        PlotOptions {
+            width,
+            height,
+            title: None,
+        }
+    }
+
+    fn check(&self) -> Result<(u32, u32)> {
+        let ok = |v: u32| (120..=16_384).contains(&v);
+        if ok(self.width) && ok(self.height) {
+            Ok((self.width, self.height))
+        } else {
+            Err(Error::Invalid {
+                what: "plot size",
+                message: format!(
+                    "{}×{} px; width and height must be 120..=16384",
+                    self.width, self.height
+                ),
+            })
+        }
+    }
+}
+
+/// Output format of a plot file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlotFormat {
+    /// Portable Network Graphics (bitmap).
+    Png,
+    /// Scalable Vector Graphics.
+    Svg,
+}
+
+impl PlotFormat {
+    /// The format named by a path's extension (`.png` or `.svg`, any case).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for any other extension, naming the two that work.
+    pub fn from_path(path: &Path) -> Result<Self> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("png") => Ok(PlotFormat::Png),
+            Some("svg") => Ok(PlotFormat::Svg),
+            _ => Err(Error::Invalid {
+                what: "plot file name",
+                message: format!("{}: the extension must be .png or .svg", path.display()),
+            }),
+        }
+    }
+}
+
+/// Something that draws itself onto any plotters drawing area.
+pub trait Figure {
+    /// Draw onto `area` (already sized; the figure fills it).
+    ///
+    /// # Errors
+    /// A drawing failure from the backend.
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<()>;
+}
+
+/// Plot an XRF analysis (its fit curves, lines, artefacts, detection limits) to a
+/// `.png` or `.svg` file.
+///
+/// # Errors
+/// Bad extension or size ([`Error::Invalid`]), or the file cannot be written.
+pub fn render_xrf(a: &XrfAnalysis, opts: &PlotOptions, out: &Path) -> Result<()> {
+    render_to_path(&XrfFigure::new(a, opts.title.clone()), opts, out)
+}
+
+/// Plot an XRD analysis (pattern, fit, phase sticks with wt %) to a `.png` or `.svg`.
+///
+/// # Errors
+/// As [`render_xrf`].
+pub fn render_xrd(a: &XrdAnalysis, opts: &PlotOptions, out: &Path) -> Result<()> {
+    render_to_path(&XrdFigure::new(a, opts.title.clone()), opts, out)
+}
+
+/// Plot a screened shipment: verdict banner, then its XRF and/or XRD evidence.
+///
+/// # Errors
+/// As [`render_xrf`].
+pub fn render_screening(r: &ScreeningResult, opts: &PlotOptions, out: &Path) -> Result<()> {
+    render_to_path(&ScreeningFigure::new(r, opts.title.clone()), opts, out)
+}
+
+/// Draw a figure to a file, PNG or SVG by the path's extension.
+///
+/// # Errors
+/// As [`render_xrf`].
+pub fn render_to_path(fig: &impl Figure, opts: &PlotOptions, out: &Path) -> Result<()> {
+    let bytes = match PlotFormat::from_path(out)? {
+        PlotFormat::Png => png_bytes(fig, opts)?,
+        PlotFormat::Svg => svg_string(fig, opts)?.into_bytes(),
+    };
+    std::fs::write(out, bytes).map_err(|e| Error::Io(e).in_file(out))
+}
+
+/// Draw a figure as an SVG document.
+///
+/// # Errors
+/// A bad size, or a drawing failure.
+pub fn svg_string(fig: &impl Figure, opts: &PlotOptions) -> Result<String> {
+    let size = opts.check()?;
+    crate::report::font::ensure_registered()?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        fig.draw(&root)?;
+        root.present().plot_err()?;
+    }
+    Ok(svg)
+}
+
+/// Draw a figure into an RGB8 buffer (`width × height × 3` bytes, row-major).
+///
+/// # Errors
+/// A bad size, or a drawing failure.
+pub fn rgb_buffer(fig: &impl Figure, opts: &PlotOptions) -> Result<Vec<u8>> {
+    let (w, h) = opts.check()?;
+    crate::report::font::ensure_registered()?;
+    let mut buf = vec![255u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        fig.draw(&root)?;
+        root.present().plot_err()?;
+    }
+    Ok(buf)
+}
+
+/// Draw a figure as PNG file bytes (8-bit RGB, fast deflate).
+///
+/// # Errors
+/// A bad size, or a drawing/encoding failure.
+pub fn png_bytes(fig: &impl Figure, opts: &PlotOptions) -> Result<Vec<u8>> {
+    let rgb = rgb_buffer(fig, opts)?;
+    encode_png(&rgb, opts.width, opts.height)
+}
+
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, width, height);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        let mut writer = enc.write_header().plot_err()?;
+        writer.write_image_data(rgb).plot_err()?;
+        writer.finish().plot_err()?;
+    }
+    Ok(out)
+}
+
+/// Turns a plotters/png error into the library error.
+pub(crate) trait PlotErr<T> {
+    /// Map the error, saying it happened while drawing.
+    fn plot_err(self) -> Result<T>;
+}
+
+impl<T, E: std::fmt::Display> PlotErr<T> for std::result::Result<T, E> {
+    fn plot_err(self) -> Result<T> {
+        self.map_err(|e| Error::Io(std::io::Error::other(format!("drawing the plot: {e}"))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_follows_extension() {
+        assert_eq!(
+            PlotFormat::from_path(Path::new("a/b.PNG")).ok(),
+            Some(PlotFormat::Png)
+        );
+        assert_eq!(
+            PlotFormat::from_path(Path::new("b.svg")).ok(),
+            Some(PlotFormat::Svg)
+        );
+        assert!(PlotFormat::from_path(Path::new("b.jpg")).is_err());
+        assert!(PlotFormat::from_path(Path::new("noext")).is_err());
+    }
+
+    #[test]
+    fn absurd_sizes_are_rejected() {
+        assert!(PlotOptions::sized(10, 800).check().is_err());
+        assert!(PlotOptions::sized(800, 100_000).check().is_err());
+        assert!(PlotOptions::sized(800, 600).check().is_ok());
+    }
+}

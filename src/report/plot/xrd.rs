@@ -1,0 +1,306 @@
+//! The XRD evidence plot: pattern, fit, phase stick patterns with wt %, residuals.
+
+use super::style;
+use super::xrf::file_name;
+use super::{Figure, PlotErr};
+use crate::xrd::XrdAnalysis;
+use crate::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use style::GRID_MINOR;
+
+/// An XRD analysis as a figure.
+#[derive(Debug, Clone)]
+pub struct XrdFigure<'a> {
+    analysis: &'a XrdAnalysis,
+    title: Option<String>,
+}
+
+impl<'a> XrdFigure<'a> {
+    /// The figure of `analysis`; `title` overrides the default summary line.
+    pub fn new(analysis: &'a XrdAnalysis, title: Option<String>) -> Self {
+        XrdFigure { analysis, title }
+    }
+
+    /// The default title: file, wavelength and refined zero shift.
+    pub fn default_title(a: &XrdAnalysis) -> String {
+        format!(
+            "XRD {} · λ = {:.4} Å · zero shift {:+.3}° · {} peaks",
+            file_name(&a.file),
+            a.wavelength_a,
+            a.zero_shift_deg,
+            a.peaks.len()
+        )
+    }
+}
+
+impl Figure for XrdFigure<'_> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<()> {
+        area.fill(&WHITE).plot_err()?;
+        let a = self.analysis;
+        let title = self.title.clone().unwrap_or_else(|| Self::default_title(a));
+        let Some(p) = Pattern::of(a) else {
+            return draw_message(area, &title, "no XRD pattern curves to plot");
+        };
+        let (_, h) = area.dim_in_pixel();
+        let rows = p.sticks.len().max(1) as u32;
+        let stick_px = (rows * 24 + 10).min(h * 30 / 100);
+        let main_px = h.saturating_sub(stick_px) * 76 / 100;
+        let (top, rest) = area.split_vertically(main_px);
+        let (sticks, bottom) = rest.split_vertically(stick_px);
+        draw_pattern(&top, a, &p, &title)?;
+        draw_sticks(&sticks, a, &p)?;
+        draw_residuals(&bottom, &p)
+    }
+}
+
+/// The finite, equal-length part of the pattern curves, plus the sticks.
+struct Pattern<'a> {
+    two_theta: &'a [f64],
+    counts: &'a [f64],
+    background: &'a [f64],
+    model: &'a [f64],
+    sticks: &'a [(String, Vec<(f64, f64)>)],
+}
+
+impl<'a> Pattern<'a> {
+    fn of(a: &'a XrdAnalysis) -> Option<Self> {
+        let c = &a.curves;
+        let n = c.two_theta_deg.len().min(c.counts.len());
+        if n < 2 {
+            return None;
+        }
+        let cut = |v: &'a [f64]| if v.len() >= n { &v[..n] } else { &v[..0] };
+        let p = Pattern {
+            two_theta: &c.two_theta_deg[..n],
+            counts: &c.counts[..n],
+            background: cut(&c.background),
+            model: cut(&c.model),
+            sticks: &c.sticks,
+        };
+        let (x0, x1) = p.x_range();
+        (x1 > x0).then_some(p)
+    }
+
+    fn x_range(&self) -> (f64, f64) {
+        let first = self.two_theta.iter().copied().find(|v| v.is_finite());
+        let last = self.two_theta.iter().rev().copied().find(|v| v.is_finite());
+        (first.unwrap_or(0.0), last.unwrap_or(0.0))
+    }
+}
+
+fn points<'a>(x: &'a [f64], y: &'a [f64]) -> impl Iterator<Item = (f64, f64)> + Clone + 'a {
+    x.iter()
+        .zip(y)
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .map(|(&a, &b)| (a, b))
+}
+
+fn phase_colour(i: usize) -> RGBColor {
+    style::PHASES[i % style::PHASES.len()]
+}
+
+/// "hematite 91.0 wt %" when the phase table has the stick pattern's phase.
+fn phase_legend(a: &XrdAnalysis, name: &str) -> String {
+    match a.phases.iter().find(|p| p.name == name) {
+        Some(p) => format!("{name} {:.1} wt % (FOM {:.2})", p.wt_pct, p.fom),
+        None => name.to_string(),
+    }
+}
+
+fn draw_pattern<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    a: &XrdAnalysis,
+    p: &Pattern<'_>,
+    title: &str,
+) -> Result<()> {
+    let (x0, x1) = p.x_range();
+    let y_max = p
+        .counts
+        .iter()
+        .chain(p.model)
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(1.0, f64::max);
+    let y_min = p
+        .counts
+        .iter()
+        .chain(p.background)
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min)
+        .min(0.0);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, style::font(17.0))
+        .margin(8)
+        .margin_right(18)
+        .x_label_area_size(22)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, y_min..y_max * 1.12)
+        .plot_err()?;
+    chart
+        .configure_mesh()
+        .y_desc("Counts")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .x_labels(16)
+        .light_line_style(GRID_MINOR)
+        .label_style(style::font(12.0))
+        .axis_desc_style(style::font(13.0))
+        .draw()
+        .plot_err()?;
+    let measured = style::MEASURED.stroke_width(1);
+    chart
+        .draw_series(LineSeries::new(points(p.two_theta, p.counts), measured))
+        .plot_err()?
+        .label("measured")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], measured));
+    if !p.background.is_empty() {
+        let bg = style::BACKGROUND.stroke_width(2);
+        chart
+            .draw_series(DashedLineSeries::new(
+                points(p.two_theta, p.background),
+                6,
+                4,
+                bg,
+            ))
+            .plot_err()?
+            .label("background")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], bg));
+    }
+    if !p.model.is_empty() {
+        let model = style::MODEL.stroke_width(1);
+        chart
+            .draw_series(LineSeries::new(points(p.two_theta, p.model), model))
+            .plot_err()?
+            .label("fit")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], model));
+    }
+    for (i, (name, _)) in p.sticks.iter().enumerate() {
+        let colour = phase_colour(i);
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
+            .plot_err()?
+            .label(phase_legend(a, name))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(160, 160, 160))
+        .label_font(style::font(12.0))
+        .draw()
+        .plot_err()
+}
+
+/// One row per phase: sticks at the reference 2θ, height ∝ relative intensity.
+fn draw_sticks<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    a: &XrdAnalysis,
+    p: &Pattern<'_>,
+) -> Result<()> {
+    let (x0, x1) = p.x_range();
+    let rows = p.sticks.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(8)
+        .margin_right(18)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, 0.0..rows)
+        .plot_err()?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(0)
+        .draw()
+        .plot_err()?;
+    for (i, (name, sticks)) in p.sticks.iter().enumerate() {
+        let colour = phase_colour(i);
+        let base = rows - 1.0 - i as f64 + 0.05;
+        let i_max = sticks
+            .iter()
+            .map(|s| s.1)
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
+        let scale = if i_max > 0.0 { 0.85 / i_max } else { 0.0 };
+        chart
+            .draw_series(
+                sticks
+                    .iter()
+                    .filter(|(t, r)| t.is_finite() && r.is_finite() && *t >= x0 && *t <= x1)
+                    .map(|&(t, r)| {
+                        PathElement::new(
+                            vec![(t, base), (t, base + (r * scale).max(0.04))],
+                            colour.stroke_width(2),
+                        )
+                    }),
+            )
+            .plot_err()?;
+        let label = EmptyElement::at((x0, base + 0.9))
+            + Text::new(phase_legend(a, name), (4, 0), style::text(12.0, colour));
+        chart.draw_series(std::iter::once(label)).plot_err()?;
+    }
+    Ok(())
+}
+
+fn draw_residuals<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &Pattern<'_>,
+) -> Result<()> {
+    let (x0, x1) = p.x_range();
+    let residuals: Vec<(f64, f64)> = if p.model.is_empty() {
+        Vec::new()
+    } else {
+        p.two_theta
+            .iter()
+            .zip(p.counts.iter().zip(p.model))
+            .filter(|(t, (y, m))| t.is_finite() && y.is_finite() && m.is_finite())
+            .map(|(&t, (&y, &m))| (t, y - m))
+            .collect()
+    };
+    let r_max = residuals.iter().map(|r| r.1.abs()).fold(1.0, f64::max) * 1.1;
+    let mut chart = ChartBuilder::on(area)
+        .margin(8)
+        .margin_right(18)
+        .margin_top(0)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, -r_max..r_max)
+        .plot_err()?;
+    chart
+        .configure_mesh()
+        .x_desc("2θ (degrees)")
+        .y_desc("obs − fit")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .x_labels(16)
+        .y_labels(5)
+        .light_line_style(GRID_MINOR)
+        .label_style(style::font(12.0))
+        .axis_desc_style(style::font(13.0))
+        .draw()
+        .plot_err()?;
+    chart
+        .draw_series(LineSeries::new(residuals, style::MEASURED.stroke_width(1)))
+        .plot_err()?;
+    Ok(())
+}
+
+/// A titled empty panel saying why there is nothing to plot.
+pub(crate) fn draw_message<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    message: &str,
+) -> Result<()> {
+    area.draw(&Text::new(
+        title.to_string(),
+        (12, 10),
+        style::text(17.0, BLACK),
+    ))
+    .plot_err()?;
+    area.draw(&Text::new(
+        message.to_string(),
+        (12, 40),
+        style::text(14.0, style::ARTEFACT),
+    ))
+    .plot_err()
+}
