@@ -140,7 +140,7 @@ fn labelled_synthetic_batch_meets_the_detection_and_false_alarm_targets() {
         let verdict = &row[2];
         let slot = ["CLEAR", "INSPECT", "HOLD", "ERROR"]
             .iter()
-            .position(|v| v == verdict)
+            .position(|v| *v == verdict)
             .unwrap();
         let class = match s.carrier {
             None => format!("honest: {}", s.variant),
