@@ -1,7 +1,10 @@
 //! `reescan batch` through the binary: SPEC columns, ERROR rows that do not stop the
 //! batch, crash-safe `--resume`, determinism across thread counts, sharding.
 
+mod screen_support;
+
 use assert_cmd::Command;
+use screen_support::synth;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -12,37 +15,20 @@ fn reescan() -> Command {
     Command::cargo_bin("reescan").unwrap()
 }
 
-/// `reescan synth` one XRF (and optionally XRD) file.
-fn synth(dir: &Path, name: &str, commodity: &str, extra: &[&str], seed: u64, xrd: bool) {
-    let mut c = reescan();
-    c.args([
-        "synth",
-        "--commodity",
-        commodity,
-        "--seed",
-        &seed.to_string(),
-    ])
-    .args(extra)
-    .arg("--xrf")
-    .arg(dir.join(format!("{name}.msa")));
-    if xrd {
-        c.arg("--xrd").arg(dir.join(format!("{name}.xy")));
-    }
-    c.assert().success();
-}
-
 /// A folder with a few real synthetic scans under scans/ and a manifest writer.
 fn fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let scans = dir.path().join("scans");
     std::fs::create_dir(&scans).unwrap();
-    synth(&scans, "ore", "iron-ore", &[], 11, true);
-    synth(&scans, "zr", "zirconium", &[], 12, false);
+    synth(&scans, "ore", "iron-ore", None, 0.0, &[], 11, true);
+    synth(&scans, "zr", "zirconium", None, 0.0, &[], 12, false);
     synth(
         &scans,
         "ndfeb",
         "iron-ore",
-        &["--carrier", "ndfeb", "--fraction", "0.05"],
+        Some("ndfeb"),
+        0.05,
+        &[],
         13,
         true,
     );

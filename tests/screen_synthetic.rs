@@ -1,4 +1,5 @@
-//! The labelled synthetic batch: ≥ 300 shipments made with `reescan synth` (XRF and XRD),
+//! The labelled synthetic batch: ≥ 300 shipments made with the generators behind
+//! `reescan synth` (XRF: `xrf::synth::generate`; XRD: `xrd::synth::synth`),
 //! three declared commodities, honest and mislabelled, screened with `reescan batch`.
 //!
 //! Labels come from the synth parameters: a shipment is *honest* when nothing was blended
@@ -10,6 +11,8 @@
 //!
 //! Pass criteria (issue 6): ≥ 95 % of smuggled shipments carrying ≥ 1 wt % rare earths are
 //! INSPECT or HOLD; ≤ 2 % of honest shipments are not CLEAR.
+
+mod screen_support;
 
 use assert_cmd::Command;
 use reescan::tables::materials::{draw_sample, Carrier, Commodity};

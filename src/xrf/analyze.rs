@@ -4,13 +4,15 @@
 //! consistency → FP quantification in the estimated matrix → refit with matrix-correct
 //! line ratios → detection limits.
 
-use super::fp::{quantify, scatter, Measured, MatrixModel, Quantified, Setup};
+use super::fp::{quantify, scatter, MatrixModel, Measured, Quantified, Setup};
 use super::identify::{candidates_for_peak, family_is_real, universe, ClusterEvidence};
 use super::model::{
     compton_peaks, excitation_groups, family_lines, rayleigh_peaks, DrawPeak, FamilyLines, Region,
     Shape,
 };
-use super::physics::{element, element_by_symbol, mixture, DetectorEfficiency, Excitation, Family, Mixture, Tube};
+use super::physics::{
+    element, element_by_symbol, mixture, DetectorEfficiency, Excitation, Family, Mixture, Tube,
+};
 use super::{
     Artefact, CalibrationReport, ElementResult, FitCurves, FittedPeak, NotDetected, XrfAnalysis,
     XrfOptions,
@@ -168,7 +170,9 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
         }
         let m = nalgebra::Matrix3::new(n, sx, sx2, sx, sx2, sx3, sx2, sx3, sx4);
         let r = nalgebra::Vector3::new(sy, sxy, sx2y);
-        let Some(sol) = m.lu().solve(&r) else { continue };
+        let Some(sol) = m.lu().solve(&r) else {
+            continue;
+        };
         let cq = sol[2];
         if cq >= 0.0 {
             continue;
@@ -187,7 +191,10 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
     }
     est.sort_by(|a, b| a.total_cmp(b));
     let noise = est[est.len() / 2].clamp(0.04, 0.2);
-    Detector { noise_kev: noise, ..default }
+    Detector {
+        noise_kev: noise,
+        ..default
+    }
 }
 
 /// What a fit component is.
@@ -239,7 +246,9 @@ impl Work<'_> {
     }
 
     fn family_components(&self, z: usize, f: Family) -> Vec<Component> {
-        let Some(d) = element(z) else { return Vec::new() };
+        let Some(d) = element(z) else {
+            return Vec::new();
+        };
         let Some(fl) = family_lines(d, f, &self.exc.setup, &self.matrix, 0.004) else {
             return Vec::new();
         };
@@ -295,7 +304,8 @@ impl Work<'_> {
     fn fit(&self, comps: &[Component]) -> Option<LinearFit> {
         let templates: Vec<Template> = comps.iter().map(|c| c.template.clone()).collect();
         let mut f = LinearFitter::new(self.region.len, templates).ok()?;
-        f.fit(self.y(), Some(self.bg()), &LinearOptions::default()).ok()
+        f.fit(self.y(), Some(self.bg()), &LinearOptions::default())
+            .ok()
     }
 
     fn model(&self, comps: &[Component], fit: &LinearFit) -> Vec<f64> {
@@ -371,7 +381,9 @@ fn propose(work: &Work, energies: &[f64], into: &mut Vec<(usize, Family)>) {
             // the element's other families in range come along (cross-family check)
             for m in universe().iter().filter(|m| m.z == n.z) {
                 let in_range = m.edge_kev < work.exc.max_kev
-                    && m.lines.iter().any(|l| l.1 >= 0.999 && l.0 >= lo && l.0 <= hi);
+                    && m.lines
+                        .iter()
+                        .any(|l| l.1 >= 0.999 && l.0 >= lo && l.0 <= hi);
                 if in_range && !into.contains(&(m.z, m.family)) {
                     into.push((m.z, m.family));
                 }
@@ -435,14 +447,23 @@ fn strong_lines(_work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(f64,
 
 /// Families that survive. `strict`: significant, consistent within the family and
 /// with the element's other families; otherwise significance only.
-fn surviving(work: &Work, comps: &[Component], fit: &LinearFit, strict: bool) -> Vec<(usize, Family)> {
+fn surviving(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    strict: bool,
+) -> Vec<(usize, Family)> {
     let model = work.model(comps, fit);
     // (z, family, amplitude, σ, sensitivity, passes own tests)
     let mut fams: Vec<(usize, Family, f64, f64, f64, bool)> = Vec::new();
     for (k, c) in comps.iter().enumerate() {
         let Kind::Family(fl) = &c.kind else { continue };
         let a = fit.amplitudes[k];
-        let sig = if fit.sigmas[k] > 0.0 { a / fit.sigmas[k] } else { 0.0 };
+        let sig = if fit.sigmas[k] > 0.0 {
+            a / fit.sigmas[k]
+        } else {
+            0.0
+        };
         let ok = if a <= 0.0 {
             false
         } else if strict {
@@ -450,7 +471,14 @@ fn surviving(work: &Work, comps: &[Component], fit: &LinearFit, strict: bool) ->
         } else {
             sig >= 3.0
         };
-        fams.push((fl.z, fl.family, a.max(0.0), fit.sigmas[k], fl.sensitivity, ok));
+        fams.push((
+            fl.z,
+            fl.family,
+            a.max(0.0),
+            fit.sigmas[k],
+            fl.sensitivity,
+            ok,
+        ));
     }
     let mut keep = Vec::new();
     for f in &fams {
@@ -530,7 +558,12 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     let fwhm_ch0 = |c: f64| det0.fwhm_kev(cal.energy_kev(c).max(0.5)) / cal.gain_kev;
     let mut searcher = PeakSearcher::new();
     let lo_ch = cal.channel(1.2).ceil().max(0.0) as usize;
-    let peaks0 = searcher.search(counts, lo_ch.min(n)..n, fwhm_ch0, &PeakSearchOptions::default());
+    let peaks0 = searcher.search(
+        counts,
+        lo_ch.min(n)..n,
+        fwhm_ch0,
+        &PeakSearchOptions::default(),
+    );
     let peak_list: Vec<(f64, f64)> = peaks0
         .iter()
         .map(|p| (cal.energy_kev(p.channel), p.area))
@@ -587,7 +620,10 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     propose(&work, &peaks, &mut fams);
     if let Ok(only) = std::env::var("REESCAN_XRF_ONLY") {
         // debugging aid: restrict candidates to the listed symbols
-        let keep: Vec<usize> = only.split(',').filter_map(super::physics::atomic_number).collect();
+        let keep: Vec<usize> = only
+            .split(',')
+            .filter_map(super::physics::atomic_number)
+            .collect();
         fams.retain(|f| keep.contains(&f.0));
     }
     identify_loop(&mut work, fams, &peaks0, spectrum, opts)
@@ -662,7 +698,9 @@ fn strongest_families(comps: &[Component], fit: &LinearFit, n: usize) -> Vec<(us
 /// Refine the line shape (energy offset, then resolution × tail) by χ² of a local fit
 /// around the strongest family's principal line.
 fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) {
-    let Some((comps, fit)) = fit_families(work, fams, Some(pile)) else { return };
+    let Some((comps, fit)) = fit_families(work, fams, Some(pile)) else {
+        return;
+    };
     let strongest = comps
         .iter()
         .zip(&fit.amplitudes)
@@ -720,14 +758,23 @@ fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) 
     if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
         eprintln!(
             "shape: offset {:.5} (was {:.5}), noise {:.4} (est {:.4}), tail {}",
-            offset, cal.offset_kev, best.1, noise0, super::model::TAIL_RATIOS[best.2]
+            offset,
+            cal.offset_kev,
+            best.1,
+            noise0,
+            super::model::TAIL_RATIOS[best.2]
         );
     }
 }
 
 /// Oxide or metal matrix, from the Rayleigh/Compton ratio of the excitation lines
 /// (high-Z metallic matrices scatter coherently far more than oxides).
-fn choose_matrix(work: &Work, comps: &[Component], fit: &LinearFit, opts: &XrfOptions) -> MatrixModel {
+fn choose_matrix(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    opts: &XrfOptions,
+) -> MatrixModel {
     if let Some(m) = opts.matrix {
         return m;
     }
@@ -767,7 +814,12 @@ fn choose_matrix(work: &Work, comps: &[Component], fit: &LinearFit, opts: &XrfOp
     let po = predicted(MatrixModel::Oxides);
     let pm = predicted(MatrixModel::Metal);
     if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
-        eprintln!("R/C: measured {:.3} oxide {:.3} metal {:.3}", measured.exp(), po.exp(), pm.exp());
+        eprintln!(
+            "R/C: measured {:.3} oxide {:.3} metal {:.3}",
+            measured.exp(),
+            po.exp(),
+            pm.exp()
+        );
     }
     // metal only when the ratio is clearly on the metal side
     if measured > pm - 0.25 * (pm - po) {
@@ -802,8 +854,16 @@ fn quant_families(comps: &[Component], fit: &LinearFit) -> Vec<(usize, Measured)
     best.into_iter().map(|(k, m, _)| (k, m)).collect()
 }
 
-fn quantify_fit(work: &Work, comps: &[Component], fit: &LinearFit, model: MatrixModel) -> Quantified {
-    let measured: Vec<Measured> = quant_families(comps, fit).into_iter().map(|x| x.1).collect();
+fn quantify_fit(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    model: MatrixModel,
+) -> Quantified {
+    let measured: Vec<Measured> = quant_families(comps, fit)
+        .into_iter()
+        .map(|x| x.1)
+        .collect();
     quantify(&work.exc.setup, &measured, model, 6)
 }
 
@@ -859,7 +919,13 @@ fn short_label(label: &str) -> String {
     base
 }
 
-fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spectrum: &Spectrum) -> XrfAnalysis {
+fn report(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    q: &Quantified,
+    spectrum: &Spectrum,
+) -> XrfAnalysis {
     let model = work.model(comps, fit);
     let cal = work.region.calibration;
     let mut peaks = Vec::new();
@@ -872,7 +938,11 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
         let s = fit.sigmas[k];
         match &c.kind {
             Kind::Family(fl) if a > 0.0 => {
-                for (e, r) in fl.clusters(0.5 * work.fwhm_kev(fl.principal_kev())).into_iter().take(3) {
+                for (e, r) in fl
+                    .clusters(0.5 * work.fwhm_kev(fl.principal_kev()))
+                    .into_iter()
+                    .take(3)
+                {
                     let label = fl
                         .lines
                         .iter()
@@ -887,7 +957,9 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
                         label: format!("{} {}", fl.symbol, label),
                     });
                     let f = super::model::si_escape().fraction(e);
-                    if a * r * f > 3.0 * work.bg_at(e - SI_KA_KEV).sqrt() && e - SI_KA_KEV > work.lo_kev() {
+                    if a * r * f > 3.0 * work.bg_at(e - SI_KA_KEV).sqrt()
+                        && e - SI_KA_KEV > work.lo_kev()
+                    {
                         artefacts.push(Artefact {
                             energy_kev: e - SI_KA_KEV,
                             kind: "escape".into(),
@@ -910,7 +982,9 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
             Kind::Compton if a > 0.0 && s > 0.0 && a > 3.0 * s => {
                 if let Some(&(e, _)) = work.exc.setup.excitation.lines.first() {
                     let ec = super::physics::compton_energy(e, 90.0);
-                    if !artefacts.iter().any(|x: &Artefact| x.kind == "compton") && ec <= work.hi_kev() {
+                    if !artefacts.iter().any(|x: &Artefact| x.kind == "compton")
+                        && ec <= work.hi_kev()
+                    {
                         artefacts.push(Artefact {
                             energy_kev: ec,
                             kind: "compton".into(),
@@ -939,8 +1013,12 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
         }
     }
     for (sym, c, sc) in &q.elements {
-        let Some((k, m)) = quant.iter().find(|(_, m)| &m.symbol == sym) else { continue };
-        let Kind::Family(fl) = &comps[*k].kind else { continue };
+        let Some((k, m)) = quant.iter().find(|(_, m)| &m.symbol == sym) else {
+            continue;
+        };
+        let Kind::Family(fl) = &comps[*k].kind else {
+            continue;
+        };
         let z = fl.z;
         let lod = detection_limit(work, &model, z, m.family, q).unwrap_or(0.0);
         // below the 3σ detection limit an element is not reported as present
@@ -969,10 +1047,13 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
     }
     elements.sort_by(|a, b| b.wt_pct.total_cmp(&a.wt_pct));
     for sym in LOD_ELEMENTS {
-        if elements.iter().any(|e| e.symbol == sym) || not_detected.iter().any(|e| e.symbol == sym) {
+        if elements.iter().any(|e| e.symbol == sym) || not_detected.iter().any(|e| e.symbol == sym)
+        {
             continue;
         }
-        let Some(d) = element_by_symbol(sym) else { continue };
+        let Some(d) = element_by_symbol(sym) else {
+            continue;
+        };
         let f = principal_family(d.z, work.exc.max_kev);
         if let Some(lod) = detection_limit(work, &model, d.z, f, q) {
             not_detected.push(NotDetected {
@@ -1030,7 +1111,11 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
         return;
     }
     let model = work.model(comps, fit);
-    eprintln!("--- {tag}: χ²/ν {:.2}, FWHM Mn {:.0} eV", fit.reduced_chi2, 1000.0 * work.region.detector.fwhm_kev(5.895));
+    eprintln!(
+        "--- {tag}: χ²/ν {:.2}, FWHM Mn {:.0} eV",
+        fit.reduced_chi2,
+        1000.0 * work.region.detector.fwhm_kev(5.895)
+    );
     for (k, c) in comps.iter().enumerate() {
         let a = fit.amplitudes[k];
         match &c.kind {
@@ -1042,7 +1127,15 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
                 let sig = a / fit.sigmas[k].max(1e-9);
                 let s: Vec<String> = ev
                     .iter()
-                    .map(|e| format!("{:.2}keV P{:.0} O{:.0} σ{:.0}", e.energy_kev, e.predicted, e.observed, e.variance.sqrt()))
+                    .map(|e| {
+                        format!(
+                            "{:.2}keV P{:.0} O{:.0} σ{:.0}",
+                            e.energy_kev,
+                            e.predicted,
+                            e.observed,
+                            e.variance.sqrt()
+                        )
+                    })
                     .collect();
                 eprintln!(
                     "{:>2} {} A={:.0}±{:.0} ({:.1}σ) real={} | {}",
@@ -1055,7 +1148,12 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
                     s.join(" | ")
                 );
             }
-            other => eprintln!("{:?} A={:.3e}±{:.1e}", std::mem::discriminant(other), a, fit.sigmas[k]),
+            other => eprintln!(
+                "{:?} A={:.3e}±{:.1e}",
+                std::mem::discriminant(other),
+                a,
+                fit.sigmas[k]
+            ),
         }
     }
 }
