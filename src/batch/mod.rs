@@ -1,2 +1,385 @@
 //! Batch reprocessing: a manifest of shipments in, one result row per shipment out,
 //! in manifest order, never stopping on one bad file.
+//!
+//! # Design
+//! * **Streaming, constant memory.** The manifest is read row by row; at most
+//!   [`BatchOptions::window`] scans are in flight; finished rows wait in a reorder buffer
+//!   of at most that size and are written in manifest order as soon as the next one is
+//!   ready. Workers turn each result into its CSV/JSONL lines and drop the analysis, so
+//!   memory does not grow with the manifest (only the set of resumed scan_ids does).
+//! * **Deterministic.** Each row depends only on its files, so the output is
+//!   byte-identical for any thread count.
+//! * **Crash-safe resume.** See [`output`]: whole lines, flushed; `--resume` cuts a
+//!   partial last line and skips scan_ids already written.
+//! * **Sharding.** With a [`Shard`] K/N only rows i with i mod N = K are processed, into
+//!   `X.shard-KKKKK-of-NNNNN.csv` written through a temporary and renamed on completion.
+//! * **No stop on a bad scan.** Unreadable files, corrupt data, unknown commodities and
+//!   even a panic inside an analysis become `ERROR` rows with a reason.
+
+pub mod manifest;
+pub mod output;
+
+pub use manifest::{Manifest, ManifestRow};
+
+use crate::scale::Shard;
+use crate::screen::{Input, Screener, ScreeningResult, Verdict};
+use crate::Result;
+use indicatif::ProgressBar;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+/// A hook run on each finished result inside the worker (e.g. writing plots).
+pub type ResultHook = Arc<dyn Fn(&ScreeningResult) + Send + Sync>;
+
+/// What to run.
+#[derive(Clone)]
+pub struct BatchOptions {
+    /// Manifest CSV.
+    pub manifest: PathBuf,
+    /// Results CSV (`--out`); for a shard, the name the shard name is derived from.
+    pub out: PathBuf,
+    /// JSONL (`--jsonl`).
+    pub jsonl: Option<PathBuf>,
+    /// Skip scan_ids already written.
+    pub resume: bool,
+    /// Only this shard of the manifest.
+    pub shard: Option<Shard>,
+    /// Most scans in flight at once (bounds memory); 0 = 16 × threads.
+    pub window: usize,
+    /// Run on each result in the worker (plots).
+    pub hook: Option<ResultHook>,
+    /// Hand each result (without fit curves) to the writer, in manifest order (Parquet).
+    pub keep_results: bool,
+}
+
+impl BatchOptions {
+    /// Options for a plain run.
+    pub fn new(manifest: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Self {
+        BatchOptions {
+            manifest: manifest.into(),
+            out: out.into(),
+            jsonl: None,
+            resume: false,
+            shard: None,
+            window: 0,
+            hook: None,
+            keep_results: false,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Manifest rows in this shard.
+    pub rows: usize,
+    /// Rows analysed in this run.
+    pub processed: usize,
+    /// Rows skipped because an earlier run wrote them (`--resume`).
+    pub resumed: usize,
+    /// Rows of this run by verdict: CLEAR, INSPECT, HOLD, ERROR.
+    pub verdicts: [usize; 4],
+    /// The CSV written.
+    pub csv: PathBuf,
+    /// The JSONL written.
+    pub jsonl: Option<PathBuf>,
+}
+
+/// A finished row on its way to the writer.
+struct Done {
+    seq: usize,
+    verdict: Verdict,
+    csv: String,
+    json: Option<String>,
+    result: Option<ScreeningResult>,
+}
+
+/// The output files of one run.
+struct Sinks {
+    csv: output::Target,
+    jsonl: Option<output::Target>,
+    leftovers: Vec<PathBuf>,
+}
+
+/// Run a batch on `pool`. `on_row` receives each kept result in manifest order when
+/// [`BatchOptions::keep_results`] is set.
+///
+/// # Errors
+/// Only for the run as a whole: unreadable manifest, unwritable output, a results file
+/// that is not ours. Problems with single scans become `ERROR` rows.
+pub fn run(
+    opts: &BatchOptions,
+    screener: Arc<Screener>,
+    pool: &rayon::ThreadPool,
+    progress: &ProgressBar,
+    on_row: &mut dyn FnMut(&ScreeningResult) -> Result<()>,
+) -> Result<Summary> {
+    let shard = opts.shard.unwrap_or_else(Shard::whole);
+    let total = Manifest::count_rows(&opts.manifest)?;
+    let manifest = Manifest::open(&opts.manifest)?;
+    let base = Arc::new(manifest.base().to_path_buf());
+    let (mut sinks, done) = open_sinks(opts)?;
+    let mut summary = Summary {
+        rows: shard.rows_of(total),
+        csv: sinks.csv.path().to_path_buf(),
+        jsonl: sinks.jsonl.as_ref().map(|j| j.path().to_path_buf()),
+        ..Summary::default()
+    };
+    progress.set_length(summary.rows as u64);
+    let window = match opts.window {
+        0 => 16 * pool.current_num_threads().max(1),
+        w => w,
+    };
+    let (tx, rx) = mpsc::channel::<Done>();
+    let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
+    let (mut submitted, mut written) = (0usize, 0usize);
+    for row in manifest.filter(|r| shard.contains(r.index)) {
+        if done.contains(&row.scan_id) {
+            summary.resumed += 1;
+            progress.inc(1);
+            continue;
+        }
+        while submitted - written >= window {
+            let d = rx.recv().map_err(|_| worker_gone())?;
+            pending.insert(d.seq, d);
+            written = drain(
+                &mut pending,
+                written,
+                &mut sinks,
+                &mut summary,
+                progress,
+                on_row,
+            )?;
+        }
+        let job = Job {
+            seq: submitted,
+            row,
+            base: Arc::clone(&base),
+            screener: Arc::clone(&screener),
+            hook: opts.hook.clone(),
+            jsonl: sinks.jsonl.is_some(),
+            keep: opts.keep_results,
+        };
+        let tx = tx.clone();
+        pool.spawn(move || {
+            let _ = tx.send(job.run());
+        });
+        submitted += 1;
+    }
+    drop(tx);
+    while written < submitted {
+        let d = rx.recv().map_err(|_| worker_gone())?;
+        pending.insert(d.seq, d);
+        written = drain(
+            &mut pending,
+            written,
+            &mut sinks,
+            &mut summary,
+            progress,
+            on_row,
+        )?;
+    }
+    if let Some(j) = sinks.jsonl {
+        j.finish()?;
+    }
+    sinks.csv.finish()?;
+    for p in sinks.leftovers {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(summary)
+}
+
+fn worker_gone() -> crate::Error {
+    crate::Error::Numerical("a batch worker stopped without a result".into())
+}
+
+/// Open the CSV (and JSONL) for this run; returns the scan_ids already done.
+fn open_sinks(opts: &BatchOptions) -> Result<(Sinks, std::collections::HashSet<String>)> {
+    match opts.shard.filter(|s| s.count > 1) {
+        Some(shard) => {
+            let dest = shard.output_path(&opts.out);
+            let (csv, rec, mut leftovers) = output::open_shard_csv(&dest, opts.resume)?;
+            let jsonl = match &opts.jsonl {
+                Some(j) => {
+                    let (t, l) =
+                        output::open_shard_jsonl(&shard.output_path(j), opts.resume, &rec.done)?;
+                    leftovers.extend(l);
+                    Some(t)
+                }
+                None => None,
+            };
+            Ok((
+                Sinks {
+                    csv,
+                    jsonl,
+                    leftovers,
+                },
+                rec.done,
+            ))
+        }
+        None => {
+            let (csv, rec) = output::open_direct_csv(&opts.out, opts.resume)?;
+            let jsonl = opts
+                .jsonl
+                .as_deref()
+                .map(|j| output::open_direct_jsonl(j, opts.resume, &rec.done))
+                .transpose()?;
+            let sinks = Sinks {
+                csv,
+                jsonl,
+                leftovers: Vec::new(),
+            };
+            Ok((sinks, rec.done))
+        }
+    }
+}
+
+/// Write every row that is next in manifest order: their JSONL lines, a flush, then their
+/// CSV lines and a flush (so the CSV never holds a row the JSONL lacks).
+fn drain(
+    pending: &mut BTreeMap<usize, Done>,
+    mut written: usize,
+    sinks: &mut Sinks,
+    summary: &mut Summary,
+    progress: &ProgressBar,
+    on_row: &mut dyn FnMut(&ScreeningResult) -> Result<()>,
+) -> Result<usize> {
+    let mut ready = Vec::new();
+    while let Some(d) = pending.remove(&written) {
+        ready.push(d);
+        written += 1;
+    }
+    if ready.is_empty() {
+        return Ok(written);
+    }
+    if let Some(j) = sinks.jsonl.as_mut() {
+        for line in ready.iter().filter_map(|d| d.json.as_deref()) {
+            j.write_str(line)?;
+        }
+        j.flush()?;
+    }
+    for d in &ready {
+        sinks.csv.write_str(&d.csv)?;
+        if let Some(r) = &d.result {
+            on_row(r)?;
+        }
+        summary.processed += 1;
+        summary.verdicts[verdict_slot(d.verdict)] += 1;
+    }
+    sinks.csv.flush()?;
+    progress.inc(ready.len() as u64);
+    Ok(written)
+}
+
+fn verdict_slot(v: Verdict) -> usize {
+    match v {
+        Verdict::Clear => 0,
+        Verdict::Inspect => 1,
+        Verdict::Hold => 2,
+        Verdict::Error => 3,
+    }
+}
+
+/// One row's work, run on a pool thread.
+struct Job {
+    seq: usize,
+    row: ManifestRow,
+    base: Arc<PathBuf>,
+    screener: Arc<Screener>,
+    hook: Option<ResultHook>,
+    jsonl: bool,
+    keep: bool,
+}
+
+impl Job {
+    fn run(self) -> Done {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work()));
+        outcome.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let r = ScreeningResult::error(
+                &self.row.scan_id,
+                &self.row.declared,
+                format!("Internal error while analysing this scan ({what}); please report it."),
+                None,
+                None,
+            );
+            Done {
+                seq: self.seq,
+                verdict: Verdict::Error,
+                csv: output::csv_line(&r),
+                json: self
+                    .jsonl
+                    .then(|| output::json_line(&r).unwrap_or_default()),
+                result: self.keep.then_some(r),
+            }
+        })
+    }
+
+    fn work(&self) -> Done {
+        let mut r = screen_row(&self.screener, &self.base, &self.row);
+        if let Some(hook) = &self.hook {
+            // A failing plot must not lose the row.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&r)));
+        }
+        let json = self.jsonl.then(|| {
+            output::json_line(&r).unwrap_or_else(|e| {
+                let err = ScreeningResult::error(
+                    &r.scan_id,
+                    &r.declared,
+                    format!("The result could not be written as JSON: {e}."),
+                    r.xrf_sha256.clone(),
+                    r.xrd_sha256.clone(),
+                );
+                output::json_line(&err).unwrap_or_default()
+            })
+        });
+        let csv = output::csv_line(&r);
+        let verdict = r.verdict;
+        let result = self.keep.then(|| {
+            if let Some(x) = r.xrf.as_mut() {
+                x.curves = Default::default();
+            }
+            if let Some(x) = r.xrd.as_mut() {
+                x.curves = Default::default();
+            }
+            r
+        });
+        Done {
+            seq: self.seq,
+            verdict,
+            csv,
+            json,
+            result,
+        }
+    }
+}
+
+/// Screen one manifest row; every failure becomes an `ERROR` row.
+pub fn screen_row(screener: &Screener, base: &Path, row: &ManifestRow) -> ScreeningResult {
+    if let Some(problem) = &row.problem {
+        return ScreeningResult::error(&row.scan_id, &row.declared, problem.clone(), None, None);
+    }
+    if row.declared.is_empty() {
+        let reason = format!("Manifest line {} declares no commodity.", row.line);
+        return ScreeningResult::error(&row.scan_id, "", reason, None, None);
+    }
+    let xrf_path = row.xrf.as_deref().map(|p| ManifestRow::resolve(base, p));
+    let xrd_path = row.xrd.as_deref().map(|p| ManifestRow::resolve(base, p));
+    let input = |p: &Option<PathBuf>, shown: &Option<String>| -> Option<(PathBuf, String)> {
+        Some((p.clone()?, shown.clone()?))
+    };
+    let x = input(&xrf_path, &row.xrf);
+    let d = input(&xrd_path, &row.xrd);
+    screener.screen_or_error(
+        &row.scan_id,
+        &row.declared,
+        x.as_ref().map(|(p, s)| Input { path: p, shown: s }),
+        d.as_ref().map(|(p, s)| Input { path: p, shown: s }),
+    )
+}

@@ -131,6 +131,9 @@ pub struct BatchArgs {
     /// Commodity rules file (TOML).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// Scan date for the controlled-element lists (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
 }
 
 /// `reescan merge`.
@@ -153,6 +156,28 @@ pub struct WatchArgs {
     /// Results CSV (appended).
     #[arg(long, value_name = "RESULTS.csv")]
     pub out: PathBuf,
+    /// Also append one JSON object per scan here.
+    #[arg(long, value_name = "RESULTS.jsonl")]
+    pub jsonl: Option<PathBuf>,
+    /// Commodity rules file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Scan date for the controlled-element lists (YYYY-MM-DD; default: the day each scan arrives).
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    /// Process what is in DIR now (once its files are stable) and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Exit after this many scans.
+    #[arg(long, value_name = "N")]
+    pub max_scans: Option<usize>,
+    /// Poll interval, milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub poll_ms: u64,
+    /// A file counts as complete when its size has not changed for this long (milliseconds),
+    /// unless its companion ID.json is already there.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub settle_ms: u64,
 }
 
 /// `reescan report`.

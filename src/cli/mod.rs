@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod cmd;
+pub mod input;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -23,12 +24,15 @@ impl std::fmt::Display for InputError {
 impl std::error::Error for InputError {}
 
 /// Wrap a library error: input problems become [`InputError`] (exit 2).
+/// The error's message already includes its causes (`path: problem`), so it
+/// is kept as one message; `{:#}` would print the source chain twice.
 #[allow(dead_code)]
 pub fn classify(e: reescan::Error) -> anyhow::Error {
+    let message = anyhow::Error::msg(e.to_string());
     if e.is_input_error() {
-        anyhow::Error::new(InputError(anyhow::Error::new(e)))
+        anyhow::Error::new(InputError(message))
     } else {
-        anyhow::Error::new(e)
+        message
     }
 }
 

@@ -1,4 +1,17 @@
 //! Screening: a declaration plus XRF/XRD results in, a verdict with its evidence out.
+//!
+//! * [`rules`]: commodity profiles and export-control lists as data (`data/rules.toml`).
+//! * [`decide`]: the decision logic (ISO/IEC 17025 decision rule, fingerprints, mismatch).
+//! * [`screen`]: the entry point that turns analyses into a [`ScreeningResult`] row.
+
+pub mod decide;
+pub mod names;
+pub mod pipeline;
+pub mod rules;
+
+pub use decide::{assess, Assessment, Finding};
+pub use pipeline::{Input, Screener};
+pub use rules::{parse_date, Rules};
 
 use crate::xrd::XrdAnalysis;
 use crate::xrf::XrfAnalysis;
@@ -68,4 +81,100 @@ pub struct ScreeningResult {
     pub xrf: Option<XrfAnalysis>,
     /// XRD detail.
     pub xrd: Option<XrdAnalysis>,
+}
+
+/// The SPEC result columns, in order.
+pub const CSV_COLUMNS: [&str; 12] = [
+    "scan_id",
+    "declared",
+    "verdict",
+    "risk",
+    "ree_wt_pct",
+    "ree_elements",
+    "controlled_elements",
+    "phases",
+    "mismatch",
+    "reasons",
+    "xrf_sha256",
+    "xrd_sha256",
+];
+
+impl ScreeningResult {
+    /// An `ERROR` row: the scan could not be analysed, `reason` says why.
+    pub fn error(
+        scan_id: &str,
+        declared: &str,
+        reason: String,
+        xrf_sha256: Option<String>,
+        xrd_sha256: Option<String>,
+    ) -> Self {
+        ScreeningResult {
+            scan_id: scan_id.to_string(),
+            declared: declared.to_string(),
+            verdict: Verdict::Error,
+            risk: 0.0,
+            ree_wt_pct: None,
+            ree_elements: vec![],
+            controlled_elements: vec![],
+            phases: vec![],
+            mismatch: vec![],
+            reasons: vec![reason],
+            xrf_sha256,
+            xrd_sha256,
+            xrf: None,
+            xrd: None,
+        }
+    }
+
+    /// The SPEC CSV fields, in [`CSV_COLUMNS`] order (lists `;`-joined).
+    pub fn csv_record(&self) -> [String; 12] {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        [
+            self.scan_id.clone(),
+            self.declared.clone(),
+            self.verdict.to_string(),
+            format!("{:.3}", self.risk),
+            self.ree_wt_pct
+                .map(|v| format!("{v:.4}"))
+                .unwrap_or_default(),
+            self.ree_elements.join(";"),
+            self.controlled_elements.join(";"),
+            self.phases.join(";"),
+            self.mismatch.join(";"),
+            self.reasons.join(" "),
+            opt(&self.xrf_sha256),
+            opt(&self.xrd_sha256),
+        ]
+    }
+}
+
+/// Screen one shipment: judge the analyses against the declared commodity on `date`.
+///
+/// # Errors
+/// [`crate::Error::Unknown`] when the commodity is not in the rules.
+pub fn screen(
+    rules: &Rules,
+    scan_id: &str,
+    declared: &str,
+    xrf: Option<XrfAnalysis>,
+    xrd: Option<XrdAnalysis>,
+    date: chrono::NaiveDate,
+) -> crate::Result<ScreeningResult> {
+    let a = assess(rules, declared, xrf.as_ref(), xrd.as_ref(), date)?;
+    Ok(ScreeningResult {
+        scan_id: scan_id.to_string(),
+        declared: declared.to_string(),
+        verdict: a.verdict,
+        risk: a.risk,
+        ree_wt_pct: a.ree_wt_pct,
+        ree_elements: a.ree_elements,
+        controlled_elements: a.controlled_elements,
+        phases: a.phases,
+        mismatch: a.mismatch,
+        reasons: a.reasons,
+        xrf_sha256: xrf.as_ref().map(|x| x.sha256.clone()),
+        xrd_sha256: xrd.as_ref().map(|x| x.sha256.clone()),
+        xrf,
+        xrd,
+    })
 }

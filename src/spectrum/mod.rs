@@ -36,6 +36,10 @@ pub struct Metadata {
     pub source_file: Option<PathBuf>,
     /// SHA-256 (hex) of the exact bytes read.
     pub sha256: String,
+    /// XRD: Kα2 wavelength (Å) when the file gives one (the axis holds Kα1).
+    pub ka2_wavelength_a: Option<f64>,
+    /// XRD: Kα2/Kα1 intensity ratio when the file gives one.
+    pub ka2_ka1_ratio: Option<f64>,
 }
 
 /// Counts on an axis, with metadata.

@@ -4,6 +4,7 @@
 //! lacks, embedded from `data/` with its source named there.
 
 pub mod lines;
+pub mod materials;
 
 use std::sync::OnceLock;
 

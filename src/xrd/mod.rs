@@ -2,7 +2,19 @@
 //! identification and semi-quantitative wt %. The result types here are the SPEC's
 //! `xrd` JSON object.
 
-use crate::{Error, Result, Spectrum};
+pub mod cif;
+pub mod crystal;
+pub mod library;
+pub mod pattern;
+pub mod peaks;
+pub mod profile;
+pub mod search;
+pub mod synth;
+
+pub use library::{builtin, Library, Phase};
+pub use synth::{synth, Radiation, SynthOptions};
+
+use crate::{Result, Spectrum};
 use serde::Serialize;
 
 /// Options for an XRD analysis.
@@ -73,8 +85,101 @@ pub struct XrdAnalysis {
     pub curves: PatternCurves,
 }
 
-/// Identify the phases in a diffraction pattern.
+/// Identify the phases in a diffraction pattern with the embedded library plus
+/// `opts.extra_phase_dir`.
+///
+/// # Errors
+/// [`Error::Invalid`] when the spectrum is not a diffraction pattern; CIF errors from
+/// the extra phase directory.
 pub fn analyze(spectrum: &Spectrum, opts: &XrdOptions) -> Result<XrdAnalysis> {
-    let _ = (spectrum, opts);
-    Err(Error::Numerical("XRD analysis is not built yet".into()))
+    let lib = library::with_extra(opts.extra_phase_dir.as_deref())?;
+    analyze_with(spectrum, &lib)
+}
+
+/// [`analyze`] against a given library.
+///
+/// # Errors
+/// [`Error::Invalid`] when the spectrum is not a diffraction pattern.
+pub fn analyze_with(spectrum: &Spectrum, lib: &Library) -> Result<XrdAnalysis> {
+    let obs = search::Observed::new(spectrum)?;
+    let id = search::identify(&obs, lib);
+    Ok(build_analysis(spectrum, &obs, &id, lib))
+}
+
+/// Wavelength (Å) reported for an energy-dispersive pattern's equivalent 2θ.
+const EDXRD_REPORT_WAVELENGTH_A: f64 = library::CU_KA1_A;
+
+fn build_analysis(
+    spectrum: &Spectrum,
+    obs: &search::Observed,
+    id: &search::Identification,
+    lib: &Library,
+) -> XrdAnalysis {
+    let (wavelength_a, zero_shift_deg) = match obs.geometry {
+        pattern::Geometry::BraggBrentano { wavelength_a } => {
+            (wavelength_a, id.instrument.zero_shift)
+        }
+        pattern::Geometry::EnergyDispersive { .. } => (EDXRD_REPORT_WAVELENGTH_A, 0.0),
+    };
+    let report_tt = |d: f64| crate::spectrum::bragg_two_theta(d, wavelength_a).unwrap_or(f64::NAN);
+    let peaks = obs
+        .peaks
+        .iter()
+        .map(|p| {
+            let d = obs.geometry.d_at(p.x - id.instrument.zero_shift);
+            XrdPeak {
+                two_theta_deg: report_tt(d),
+                d_a: d,
+                intensity: p.height,
+            }
+        })
+        .collect();
+    let phases = id
+        .phases
+        .iter()
+        .map(|a| PhaseResult {
+            name: lib.phases[a.index].name.clone(),
+            wt_pct: a.wt_pct,
+            fom: a.score.fom,
+            matched_peaks: a.matched_peaks,
+        })
+        .collect();
+    let sticks = id
+        .phases
+        .iter()
+        .map(|a| {
+            let phase = &lib.phases[a.index];
+            let (lo, hi) = (obs.xs[0], obs.xs[obs.xs.len() - 1]);
+            let single = profile::Instrument {
+                kalpha2: None,
+                ..id.instrument
+            };
+            let ls = profile::lines(&phase.reflections, &single, (lo, hi), 1.0, None);
+            let max = ls.iter().map(|l| l.area).fold(0.0, f64::max).max(1e-300);
+            (
+                phase.name.clone(),
+                ls.iter().map(|l| (l.x, 100.0 * l.area / max)).collect(),
+            )
+        })
+        .collect();
+    XrdAnalysis {
+        file: spectrum
+            .meta
+            .source_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        sha256: spectrum.meta.sha256.clone(),
+        wavelength_a,
+        zero_shift_deg,
+        peaks,
+        phases,
+        curves: PatternCurves {
+            two_theta_deg: obs.xs.clone(),
+            counts: obs.counts.clone(),
+            background: obs.background.clone(),
+            model: id.model.clone(),
+            sticks,
+        },
+    }
 }

@@ -1,6 +1,14 @@
 //! X-ray fluorescence: element identification and quantification from an energy
 //! spectrum. The result types here are the SPEC's `xrf` JSON object.
 
+pub mod analyze;
+pub mod fp;
+pub mod identify;
+pub mod model;
+pub mod physics;
+pub mod synth;
+
+#[allow(unused_imports)]
 use crate::{Error, Result, Spectrum};
 use serde::Serialize;
 
@@ -11,6 +19,10 @@ pub struct XrfOptions {
     pub tube_kv: Option<f64>,
     /// Tube anode element if known (defaults to Rh, the handheld standard).
     pub anode: Option<String>,
+    /// Monochromatic excitation energy (keV), overriding the tube model.
+    pub excitation_kev: Option<f64>,
+    /// Force the unseen-matrix model (default: chosen from the Rayleigh/Compton ratio).
+    pub matrix: Option<fp::MatrixModel>,
 }
 
 /// Energy calibration and resolution as used by the fit (SPEC `xrf.calibration`).
@@ -144,7 +156,12 @@ impl XrfAnalysis {
 }
 
 /// Identify and quantify the elements in an XRF energy spectrum.
+///
+/// No element list is needed: see [`analyze::run`] for the pipeline.
+///
+/// # Errors
+/// [`Error::MissingCalibration`] for an uncalibrated spectrum, [`Error::Invalid`] for
+/// bad counts or an unusable energy range, [`Error::Numerical`] if the fit fails.
 pub fn analyze(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
-    let _ = (spectrum, opts);
-    Err(Error::Numerical("XRF analysis is not built yet".into()))
+    analyze::run(spectrum, opts)
 }

@@ -12,7 +12,10 @@ pub fn shared_dir() -> Option<PathBuf> {
         Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared")),
         Some(PathBuf::from("/work/shared")),
     ];
-    let found = candidates.into_iter().flatten().find(|p| p.join("SPEC.md").is_file());
+    let found = candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.join("SPEC.md").is_file());
     if found.is_none() {
         eprintln!("skipping: ../shared (reference data) is not present");
     }

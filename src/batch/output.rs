@@ -1,0 +1,389 @@
+//! Result files: the SPEC CSV (header + one line per row) and JSONL, written a whole line
+//! at a time, and the recovery of what an interrupted run left behind (`--resume`).
+//!
+//! Crash safety: a line is written with one `write_all` and flushed; a run killed
+//! mid-line leaves at most one line without its `\n`, which recovery cuts off. JSONL lines
+//! are written before their CSV lines, so a scan_id in the CSV always has its JSONL line;
+//! JSONL lines whose scan_id the CSV lacks are dropped on resume.
+
+use crate::scale::AtomicFile;
+use crate::screen::{ScreeningResult, CSV_COLUMNS};
+use crate::{Error, Result};
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The CSV header line, `\n`-terminated.
+pub fn csv_header() -> String {
+    let mut s = CSV_COLUMNS.join(",");
+    s.push('\n');
+    s
+}
+
+/// One CSV line (RFC 4180 quoting), `\n`-terminated.
+pub fn csv_line(r: &ScreeningResult) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::with_capacity(512));
+    // Writing to a Vec cannot fail.
+    let _ = w.write_record(r.csv_record());
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// One JSONL line, `\n`-terminated.
+///
+/// # Errors
+/// Serialisation failure (non-finite numbers are written as null by serde_json).
+pub fn json_line(r: &ScreeningResult) -> Result<String> {
+    let mut s = serde_json::to_string(r).map_err(|e| Error::Numerical(e.to_string()))?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// What an earlier run left in a results CSV.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    /// scan_ids with a complete row.
+    pub done: HashSet<String>,
+    /// Complete rows (deduplicated), header excluded, each `\n`-terminated.
+    pub rows: usize,
+    /// Byte length of the header plus the complete rows (where to truncate).
+    pub valid_len: u64,
+}
+
+/// Read a results CSV left by an earlier run: the scan_ids done, and where its last
+/// complete line ends.
+///
+/// # Errors
+/// Unreadable file, or a file whose first line is not the results header (refusing to
+/// append to something else).
+pub fn recover_csv(path: &Path) -> Result<Recovered> {
+    let file = File::open(path).map_err(|e| Error::Io(e).in_file(path))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut rec = Recovered::default();
+    let mut line = Vec::new();
+    let header = csv_header();
+    let mut first = true;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::Io(e).in_file(path))?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            break; // end, or a cut-off last line
+        }
+        if first {
+            if line != header.as_bytes() {
+                return Err(Error::parse(
+                    "results CSV",
+                    "the first line is not the reescan results header; refusing to append to it",
+                )
+                .in_file(path));
+            }
+            first = false;
+        } else if let Some(id) = first_field(&line) {
+            rec.done.insert(id);
+            rec.rows += 1;
+        }
+        rec.valid_len += n as u64;
+    }
+    Ok(rec)
+}
+
+/// The first CSV field of a line (unquoting it).
+fn first_field(line: &[u8]) -> Option<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line);
+    let mut rec = csv::StringRecord::new();
+    match r.read_record(&mut rec) {
+        Ok(true) => rec.get(0).map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Copy the complete lines of `src` whose `scan_id` is in `keep` (first occurrence only)
+/// into `dst`. `csv` selects the CSV (skip the header) or JSONL reading of the id.
+fn copy_kept(src: &Path, dst: &mut dyn Write, keep: &HashSet<String>, csv: bool) -> Result<()> {
+    let file = File::open(src).map_err(|e| Error::Io(e).in_file(src))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut seen = HashSet::new();
+    let mut line = Vec::new();
+    let mut first = csv;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::Io(e).in_file(src))?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            return Ok(());
+        }
+        if first {
+            first = false;
+            continue;
+        }
+        let id = if csv {
+            first_field(&line)
+        } else {
+            json_scan_id(&line)
+        };
+        if let Some(id) = id.filter(|id| keep.contains(id)) {
+            if seen.insert(id) {
+                dst.write_all(&line)
+                    .map_err(|e| Error::Io(e).in_file(src))?;
+            }
+        }
+    }
+}
+
+fn json_scan_id(line: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        scan_id: String,
+    }
+    serde_json::from_slice::<Id>(line).ok().map(|i| i.scan_id)
+}
+
+/// An output file: appended in place (a plain run) or written through a temporary and
+/// renamed on completion (a shard).
+pub enum Target {
+    /// Written in place.
+    Direct(BufWriter<File>, PathBuf),
+    /// Temporary + rename ([`AtomicFile`]).
+    Atomic(AtomicFile),
+}
+
+impl Target {
+    /// Write one or more whole lines.
+    ///
+    /// # Errors
+    /// I/O failure, naming the file.
+    pub fn write_str(&mut self, s: &str) -> Result<()> {
+        let r = match self {
+            Target::Direct(w, _) => w.write_all(s.as_bytes()),
+            Target::Atomic(a) => a.write_all(s.as_bytes()),
+        };
+        r.map_err(|e| Error::Io(e).in_file(self.path()))
+    }
+
+    /// Flush to the operating system.
+    ///
+    /// # Errors
+    /// I/O failure, naming the file.
+    pub fn flush(&mut self) -> Result<()> {
+        let r = match self {
+            Target::Direct(w, _) => w.flush(),
+            Target::Atomic(a) => a.flush(),
+        };
+        r.map_err(|e| Error::Io(e).in_file(self.path()))
+    }
+
+    /// Finish: flush (and for a shard, rename to the final name).
+    ///
+    /// # Errors
+    /// I/O failure, naming the file.
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Target::Direct(mut w, p) => w.flush().map_err(|e| Error::Io(e).in_file(p)),
+            Target::Atomic(a) => a.commit(),
+        }
+    }
+
+    /// The final file name.
+    pub fn path(&self) -> &Path {
+        match self {
+            Target::Direct(_, p) => p,
+            Target::Atomic(a) => a.dest(),
+        }
+    }
+}
+
+/// Open the results CSV in place. With `resume`, keep the complete rows already there
+/// (cutting off a partial last line) and return their scan_ids.
+///
+/// # Errors
+/// I/O failures; an existing file that is not a results CSV.
+pub fn open_direct_csv(path: &Path, resume: bool) -> Result<(Target, Recovered)> {
+    let io = |e: std::io::Error| Error::Io(e).in_file(path);
+    if resume && path.exists() {
+        let rec = recover_csv(path)?;
+        let file = OpenOptions::new().write(true).open(path).map_err(io)?;
+        file.set_len(rec.valid_len).map_err(io)?;
+        let file = OpenOptions::new().append(true).open(path).map_err(io)?;
+        let mut t = Target::Direct(BufWriter::with_capacity(1 << 16, file), path.to_path_buf());
+        if rec.valid_len == 0 {
+            t.write_str(&csv_header())?;
+        }
+        return Ok((t, rec));
+    }
+    let file = File::create(path).map_err(io)?;
+    let mut t = Target::Direct(BufWriter::with_capacity(1 << 16, file), path.to_path_buf());
+    t.write_str(&csv_header())?;
+    t.flush()?;
+    Ok((t, Recovered::default()))
+}
+
+/// Open the JSONL file in place. With `resume`, keep only complete lines whose scan_id
+/// is in `done` (rewritten through a temporary).
+///
+/// # Errors
+/// I/O failures.
+pub fn open_direct_jsonl(path: &Path, resume: bool, done: &HashSet<String>) -> Result<Target> {
+    let io = |e: std::io::Error| Error::Io(e).in_file(path);
+    if resume && path.exists() {
+        let mut tmp = AtomicFile::create(path)?;
+        copy_kept(path, &mut tmp, done, false)?;
+        tmp.commit()?;
+        let file = OpenOptions::new().append(true).open(path).map_err(io)?;
+        return Ok(Target::Direct(
+            BufWriter::with_capacity(1 << 16, file),
+            path.to_path_buf(),
+        ));
+    }
+    let file = File::create(path).map_err(io)?;
+    Ok(Target::Direct(
+        BufWriter::with_capacity(1 << 16, file),
+        path.to_path_buf(),
+    ))
+}
+
+/// Open a shard's CSV through a temporary. With `resume`, recover the complete rows of
+/// the finished shard file or of the largest temporary a killed run left behind.
+/// Returns the target, what was recovered, and the leftovers to delete on completion.
+///
+/// # Errors
+/// I/O failures; a recovered file that is not a results CSV.
+pub fn open_shard_csv(dest: &Path, resume: bool) -> Result<(Target, Recovered, Vec<PathBuf>)> {
+    let leftovers = crate::scale::leftover_partials(dest);
+    let source = resume
+        .then(|| {
+            if dest.exists() {
+                Some(dest.to_path_buf())
+            } else {
+                leftovers.first().cloned()
+            }
+        })
+        .flatten();
+    let mut file = AtomicFile::create(dest)?;
+    let header = csv_header();
+    file.write_all(header.as_bytes())
+        .map_err(|e| Error::Io(e).in_file(dest))?;
+    let mut rec = Recovered::default();
+    if let Some(src) = source {
+        let found = recover_csv(&src)?;
+        copy_kept(&src, &mut file, &found.done, true)?;
+        rec = found;
+    }
+    Ok((Target::Atomic(file), rec, leftovers))
+}
+
+/// Open a shard's JSONL through a temporary, recovering lines whose scan_id is in `done`.
+///
+/// # Errors
+/// I/O failures.
+pub fn open_shard_jsonl(
+    dest: &Path,
+    resume: bool,
+    done: &HashSet<String>,
+) -> Result<(Target, Vec<PathBuf>)> {
+    let leftovers = crate::scale::leftover_partials(dest);
+    let source = if dest.exists() {
+        Some(dest.to_path_buf())
+    } else {
+        leftovers.first().cloned()
+    };
+    let mut file = AtomicFile::create(dest)?;
+    if let Some(src) = source.filter(|_| resume) {
+        copy_kept(&src, &mut file, done, false)?;
+    }
+    Ok((Target::Atomic(file), leftovers))
+}
+
+/// Count complete lines of a file (tests, diagnostics).
+///
+/// # Errors
+/// I/O failure.
+pub fn count_lines(path: &Path) -> Result<usize> {
+    let mut buf = Vec::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut buf))
+        .map_err(|e| Error::Io(e).in_file(path))?;
+    Ok(buf.iter().filter(|&&b| b == b'\n').count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::screen::Verdict;
+
+    fn row(id: &str) -> ScreeningResult {
+        ScreeningResult::error(id, "iron-ore", "It broke, badly.".into(), None, None)
+    }
+
+    #[test]
+    fn csv_line_quotes_commas_and_has_twelve_fields() {
+        let l = csv_line(&row("S1"));
+        assert_eq!(l, "S1,iron-ore,ERROR,0.000,,,,,,\"It broke, badly.\",,\n");
+        assert_eq!(csv_header().trim_end().split(',').count(), 12);
+        let j = json_line(&row("S1")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+        assert_eq!(v["verdict"], "ERROR");
+        assert_eq!(v["reasons"][0], "It broke, badly.");
+        assert_eq!(Verdict::Error.as_str(), "ERROR");
+    }
+
+    #[test]
+    fn resume_cuts_a_partial_last_line_and_keeps_complete_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        let text = format!(
+            "{}{}{}S3,iron-",
+            csv_header(),
+            csv_line(&row("S1")),
+            csv_line(&row("S2"))
+        );
+        std::fs::write(&p, text).unwrap();
+        let (mut t, rec) = open_direct_csv(&p, true).unwrap();
+        assert_eq!(rec.rows, 2);
+        assert!(rec.done.contains("S1") && rec.done.contains("S2") && !rec.done.contains("S3"));
+        t.write_str(&csv_line(&row("S3"))).unwrap();
+        t.finish().unwrap();
+        let out = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(out.lines().count(), 4, "{out}");
+        assert!(out.ends_with("\n"));
+    }
+
+    #[test]
+    fn resume_refuses_a_foreign_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        std::fs::write(&p, "name,age\nbob,3\n").unwrap();
+        let e = open_direct_csv(&p, true).err().unwrap().to_string();
+        assert!(e.contains("header"), "{e}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "name,age\nbob,3\n");
+    }
+
+    #[test]
+    fn jsonl_resume_drops_lines_the_csv_lacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.jsonl");
+        let text = format!(
+            "{}{}{}{{\"scan_id\":\"S4",
+            json_line(&row("S1")).unwrap(),
+            json_line(&row("S2")).unwrap(),
+            json_line(&row("S1")).unwrap()
+        );
+        std::fs::write(&p, text).unwrap();
+        let done: HashSet<String> = ["S1".to_string()].into();
+        open_direct_jsonl(&p, true, &done)
+            .unwrap()
+            .finish()
+            .unwrap();
+        let out = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(out.lines().count(), 1, "{out}");
+    }
+}

@@ -1,0 +1,189 @@
+//! Turning `--xrf/--xrd` files and their flags into spectra (ripgrep's
+//! "HiArgs" stage for inputs). Every failure here is an input error: the CLI
+//! exits 2 and prints one line naming the file and the problem.
+
+use super::args::InputArgs;
+use super::InputError;
+use reescan::formats::{self, ReadOptions};
+use reescan::{Axis, Error, Spectrum, Technique};
+use std::fmt::Write;
+use std::path::Path;
+
+/// Wrap an error so that the CLI exits 2.
+pub fn input_error(e: impl Into<anyhow::Error>) -> anyhow::Error {
+    anyhow::Error::new(InputError(e.into()))
+}
+
+/// A library error as an exit-2 error. Its message already holds its
+/// causes (`path: format: problem`), so it is kept as one message: anyhow's
+/// `{:#}` would otherwise print the `#[source]` chain a second time.
+pub fn lib_input_error(e: Error) -> anyhow::Error {
+    input_error(anyhow::Error::msg(e.to_string()))
+}
+
+/// A library error about `path` as an exit-2 error.
+fn file_error(e: Error, path: &Path) -> anyhow::Error {
+    lib_input_error(e.in_file(path))
+}
+
+/// [`ReadOptions`] from the command-line flags, checked: gain and wavelength
+/// must be finite and positive, offset finite.
+pub fn read_options(args: &InputArgs, expected: Technique) -> anyhow::Result<ReadOptions> {
+    let positive = |flag: &str, v: Option<f64>, unit: &str| -> anyhow::Result<Option<f64>> {
+        match v {
+            Some(x) if !(x.is_finite() && x > 0.0) => Err(input_error(anyhow::anyhow!(
+                "{flag} {x}: must be a positive number of {unit}"
+            ))),
+            v => Ok(v),
+        }
+    };
+    let gain_kev = positive("--gain", args.gain, "keV per channel")?;
+    let wavelength_a = positive("--wavelength", args.wavelength, "Å")?;
+    let tube_kv = positive("--kv", args.kv, "kV")?;
+    if let Some(o) = args.offset.filter(|o| !o.is_finite()) {
+        return Err(input_error(anyhow::anyhow!(
+            "--offset {o}: must be a finite energy in keV"
+        )));
+    }
+    Ok(ReadOptions {
+        gain_kev,
+        offset_kev: args.offset,
+        wavelength_a,
+        tube_kv,
+        technique: Some(expected),
+    })
+}
+
+/// Read one input file as the technique its flag promises (`--xrf` → energy
+/// spectrum, `--xrd` → diffraction pattern). An XRF file with no energy
+/// calibration and no `--gain/--offset` is refused.
+pub fn load_spectrum(
+    path: &Path,
+    args: &InputArgs,
+    expected: Technique,
+) -> anyhow::Result<Spectrum> {
+    let opts = read_options(args, expected)?;
+    let s = formats::read_path(path, &opts).map_err(lib_input_error)?;
+    match (expected, &s.axis) {
+        (Technique::Xrf, Axis::Channels) => Err(file_error(Error::MissingCalibration, path)),
+        (Technique::Xrf, Axis::Energy(_)) => Ok(s),
+        (Technique::Xrf, _) => Err(file_error(
+            Error::Invalid {
+                what: "input",
+                message: format!(
+                    "{} file is a diffraction pattern, given as --xrf (use --xrd)",
+                    s.meta.format
+                ),
+            },
+            path,
+        )),
+        (_, Axis::TwoTheta { .. } | Axis::EnergyDispersive { .. }) => Ok(s),
+        (_, _) => Err(file_error(
+            Error::Invalid {
+                what: "input",
+                message: format!(
+                    "{} file is an energy spectrum, given as --xrd (use --xrf)",
+                    s.meta.format
+                ),
+            },
+            path,
+        )),
+    }
+}
+
+/// The spectra named by `--xrf` and `--xrd` (at least one must be given).
+pub struct Inputs {
+    /// The XRF/EDS spectrum.
+    pub xrf: Option<Spectrum>,
+    /// The diffraction pattern.
+    pub xrd: Option<Spectrum>,
+}
+
+/// Load `--xrf` and `--xrd`; a usage error (exit 2) when neither is given.
+pub fn load_inputs(args: &InputArgs) -> anyhow::Result<Inputs> {
+    if args.xrf.is_none() && args.xrd.is_none() {
+        return Err(input_error(anyhow::anyhow!(
+            "give at least one of --xrf FILE and --xrd FILE"
+        )));
+    }
+    let xrf = args
+        .xrf
+        .as_deref()
+        .map(|p| load_spectrum(p, args, Technique::Xrf))
+        .transpose()?;
+    let xrd = args
+        .xrd
+        .as_deref()
+        .map(|p| load_spectrum(p, args, Technique::Xrd))
+        .transpose()?;
+    Ok(Inputs { xrf, xrd })
+}
+
+/// A plain-text summary of a parsed spectrum: file, format, axis, times,
+/// tube, chain-of-custody hash, total counts.
+pub fn summary(s: &Spectrum) -> String {
+    let m = &s.meta;
+    let mut out = String::new();
+    let file = m
+        .source_file
+        .as_deref()
+        .map_or("-".into(), |p| p.display().to_string());
+    let _ = writeln!(out, "file:         {file}");
+    let _ = writeln!(out, "format:       {}", m.format);
+    let _ = writeln!(out, "technique:    {:?}", s.technique());
+    let _ = writeln!(out, "channels:     {}", s.len());
+    match &s.axis {
+        Axis::Channels => {
+            let _ = writeln!(out, "calibration:  none");
+        }
+        Axis::Energy(c) => {
+            let _ = writeln!(
+                out,
+                "calibration:  offset {:.6} keV, gain {:.6} keV/channel ({:.3}–{:.3} keV)",
+                c.offset_kev,
+                c.gain_kev,
+                c.energy_kev(0.0),
+                c.energy_kev(s.len().saturating_sub(1) as f64)
+            );
+        }
+        Axis::EnergyDispersive {
+            calibration: c,
+            two_theta_deg,
+        } => {
+            let _ = writeln!(
+                out,
+                "calibration:  offset {:.6} keV, gain {:.6} keV/channel at 2θ = {two_theta_deg}°",
+                c.offset_kev, c.gain_kev
+            );
+        }
+        Axis::TwoTheta {
+            two_theta_deg,
+            wavelength_a,
+        } => {
+            let first = two_theta_deg.first().copied().unwrap_or(f64::NAN);
+            let last = two_theta_deg.last().copied().unwrap_or(f64::NAN);
+            let _ = writeln!(
+                out,
+                "axis:         2θ {first:.3}–{last:.3}°, wavelength {wavelength_a} Å"
+            );
+        }
+    }
+    let opt = |v: Option<f64>, unit: &str| v.map_or("-".to_string(), |x| format!("{x} {unit}"));
+    let _ = writeln!(out, "live time:    {}", opt(m.live_time_s, "s"));
+    let _ = writeln!(out, "real time:    {}", opt(m.real_time_s, "s"));
+    let _ = writeln!(out, "tube:         {}", opt(m.tube_kv, "kV"));
+    for (k, v) in [
+        ("anode", &m.anode),
+        ("detector", &m.detector),
+        ("instrument", &m.instrument),
+        ("title", &m.title),
+        ("acquired", &m.acquired),
+    ] {
+        if let Some(v) = v {
+            let _ = writeln!(out, "{:<14}{v}", format!("{k}:"));
+        }
+    }
+    let _ = writeln!(out, "sha256:       {}", m.sha256);
+    let _ = writeln!(out, "total counts: {}", s.counts.sum());
+    out
+}

@@ -1,0 +1,187 @@
+//! Allocation-free number scanning for text spectra.
+//!
+//! Counts files are mostly short decimals ("1234", "0.5", "17."), so
+//! [`parse_f64`] takes Clinger's exact fast path — a mantissa of at most 2⁵³
+//! scaled by an exactly representable power of ten is correctly rounded by one
+//! IEEE multiplication or division (W. D. Clinger, "How to read floating point
+//! numbers accurately", PLDI 1990) — and falls back to the standard library's
+//! correctly rounded parser for everything else (long mantissas, large
+//! exponents, `nan`, `inf`). Results are therefore identical to `str::parse`.
+
+/// Exactly representable powers of ten (10²² is the largest below 2⁵³·2^k
+/// that is exact in binary64).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Parse one decimal number (`[+-]digits[.digits][(e|E)[+-]digits]`, or what
+/// `str::parse::<f64>` accepts). `None` when the token is not a number.
+pub fn parse_f64(token: &[u8]) -> Option<f64> {
+    fast_path(token).or_else(|| std::str::from_utf8(token).ok()?.parse().ok())
+}
+
+fn fast_path(token: &[u8]) -> Option<f64> {
+    let (negative, body) = match token.first()? {
+        b'-' => (true, &token[1..]),
+        b'+' => (false, &token[1..]),
+        _ => (false, token),
+    };
+    let mut mantissa: u64 = 0;
+    let mut exponent: i64 = 0;
+    let mut digits = 0usize;
+    let mut i = 0;
+    while let Some(d) = body.get(i).filter(|b| b.is_ascii_digit()) {
+        mantissa = mantissa.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        digits += 1;
+        i += 1;
+    }
+    if body.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(d) = body.get(i).filter(|b| b.is_ascii_digit()) {
+            mantissa = mantissa.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+            exponent -= 1;
+            digits += 1;
+            i += 1;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    if let Some(b'e' | b'E') = body.get(i) {
+        i += 1;
+        let sign = match body.get(i) {
+            Some(b'-') => {
+                i += 1;
+                -1
+            }
+            Some(b'+') => {
+                i += 1;
+                1
+            }
+            _ => 1,
+        };
+        let start = i;
+        let mut e: i64 = 0;
+        while let Some(d) = body.get(i).filter(|b| b.is_ascii_digit()) {
+            e = (e * 10 + i64::from(d - b'0')).min(100_000);
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        exponent += sign * e;
+    }
+    if i != body.len() || mantissa > (1u64 << 53) {
+        return None;
+    }
+    let m = mantissa as f64;
+    let value = match exponent {
+        0..=22 => m * POW10[exponent as usize],
+        -22..=-1 => m / POW10[(-exponent) as usize],
+        _ => return None,
+    };
+    Some(if negative { -value } else { value })
+}
+
+/// True for bytes that separate numbers in text spectra.
+#[inline]
+pub fn is_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b',' | b';' | b'\r' | b'\n')
+}
+
+/// Split `data` into tokens separated by [`is_separator`] bytes, calling
+/// `f(token, line)` for each (1-based `line` counted from `first_line`).
+/// Stops at the first error `f` returns.
+pub fn for_each_token<'a, E>(
+    data: &'a [u8],
+    first_line: usize,
+    mut f: impl FnMut(&'a [u8], usize) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut line = first_line;
+    let mut i = 0;
+    let n = data.len();
+    while i < n {
+        let b = data[i];
+        if is_separator(b) {
+            if b == b'\n' {
+                line += 1;
+            }
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && !is_separator(data[i]) {
+            i += 1;
+        }
+        f(&data[start..i], line)?;
+    }
+    Ok(())
+}
+
+/// Lossy, printable rendering of a token for error messages (at most 24 chars).
+pub fn show(token: &[u8]) -> String {
+    let s = String::from_utf8_lossy(token);
+    let mut out: String = s.chars().take(24).collect();
+    if s.chars().count() > 24 {
+        out.push('…');
+    }
+    out.escape_debug().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_std_parse_on_typical_and_edge_tokens() {
+        for t in [
+            "0",
+            "17",
+            "17.",
+            "0.5",
+            "-0.492773",
+            "1.3E-2",
+            "9.999E-3",
+            "4.5E-1",
+            "+3",
+            "1e22",
+            "1e23",
+            "123456789012345678901234",
+            "0.1",
+            "2.2250738585072014e-308",
+            "1e-400",
+            "65.820",
+            "3.8E2",
+            ".5",
+            "5.",
+        ] {
+            let ours = parse_f64(t.as_bytes()).unwrap();
+            let std: f64 = t.parse().unwrap();
+            assert_eq!(ours.to_bits(), std.to_bits(), "{t}");
+        }
+    }
+
+    #[test]
+    fn rejects_non_numbers_and_keeps_nan_inf_visible() {
+        for t in ["", "-", ".", "e5", "1e", "1.2.3", "abc", "1,5", "0x10"] {
+            assert!(parse_f64(t.as_bytes()).is_none(), "{t}");
+        }
+        assert!(parse_f64(b"NaN").unwrap().is_nan());
+        assert!(parse_f64(b"-inf").unwrap().is_infinite());
+    }
+
+    #[test]
+    fn tokens_track_lines() {
+        let mut seen = Vec::new();
+        for_each_token::<()>(b"1, 2\n3\t4;\r\n\n5", 10, |t, l| {
+            seen.push((parse_f64(t).unwrap(), l));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            vec![(1.0, 10), (2.0, 10), (3.0, 11), (4.0, 11), (5.0, 13)]
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Files to verdict: read the XRF/XRD files (hashing the exact bytes for the chain of
+//! custody), analyse them, judge them. Shared by `scan`, `batch` and `watch`.
+
+use super::{screen, Rules, ScreeningResult};
+use crate::formats::{self, ReadOptions};
+use crate::xrd::{self, XrdAnalysis, XrdOptions};
+use crate::xrf::{self, XrfAnalysis, XrfOptions};
+use crate::{Error, Result, Spectrum, Technique};
+use chrono::NaiveDate;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Everything needed to screen shipments: rules, scan date and analysis options.
+#[derive(Debug, Clone)]
+pub struct Screener {
+    /// Commodity rules.
+    pub rules: Arc<Rules>,
+    /// Date the controlled-element lists are evaluated on.
+    pub date: NaiveDate,
+    /// Reader options (calibration, wavelength, tube kV from the command line).
+    pub read: ReadOptions,
+    /// XRF options.
+    pub xrf: XrfOptions,
+    /// XRD options.
+    pub xrd: XrdOptions,
+}
+
+/// One input file: where it is and how to name it in messages (e.g. the manifest's
+/// relative path rather than the resolved one).
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// Path to open.
+    pub path: &'a Path,
+    /// Name used in reasons.
+    pub shown: &'a str,
+}
+
+impl Screener {
+    /// Built-in rules, today's date, default options.
+    pub fn new(rules: Arc<Rules>, date: NaiveDate) -> Self {
+        Screener {
+            rules,
+            date,
+            read: ReadOptions::default(),
+            xrf: XrfOptions::default(),
+            xrd: XrdOptions::default(),
+        }
+    }
+
+    /// Rules from `--rules FILE` (or the built-in ones) and `--date` (or today).
+    ///
+    /// # Errors
+    /// A bad rules file (naming the key) or a bad date.
+    pub fn from_flags(rules: Option<&Path>, date: Option<&str>) -> Result<Screener> {
+        let rules = match rules {
+            Some(p) => Arc::new(Rules::from_path(p)?),
+            None => Arc::new(Rules::builtin().clone()),
+        };
+        let date = match date {
+            Some(d) => super::parse_date(d)?,
+            None => today(),
+        };
+        Ok(Screener::new(rules, date))
+    }
+
+    /// Screen one shipment; any failure becomes an `ERROR` row whose reason says why.
+    pub fn screen_or_error(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        xrf: Option<Input>,
+        xrd: Option<Input>,
+    ) -> ScreeningResult {
+        let mut hashes = (None, None);
+        match self.try_screen(scan_id, declared, xrf, xrd, &mut hashes) {
+            Ok(r) => r,
+            Err(reason) => ScreeningResult::error(scan_id, declared, reason, hashes.0, hashes.1),
+        }
+    }
+
+    /// Screen one shipment, failing on the first problem.
+    ///
+    /// # Errors
+    /// Unknown commodity, no input, unreadable or corrupt file, failed analysis.
+    pub fn screen(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        xrf: Option<Input>,
+        xrd: Option<Input>,
+    ) -> Result<ScreeningResult> {
+        self.rules.commodity(declared)?;
+        if xrf.is_none() && xrd.is_none() {
+            return Err(Error::Invalid {
+                what: "input",
+                message: "no XRF or XRD file given".into(),
+            });
+        }
+        let x = xrf.map(|i| self.analyse_xrf(i)).transpose()?;
+        let d = xrd.map(|i| self.analyse_xrd(i)).transpose()?;
+        screen(&self.rules, scan_id, declared, x, d, self.date)
+    }
+
+    fn try_screen(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        xrf: Option<Input>,
+        xrd: Option<Input>,
+        hashes: &mut (Option<String>, Option<String>),
+    ) -> std::result::Result<ScreeningResult, String> {
+        if let Err(e) = self.rules.commodity(declared) {
+            return Err(format!("{e}."));
+        }
+        if xrf.is_none() && xrd.is_none() {
+            return Err("No XRF or XRD file was given for this shipment.".into());
+        }
+        let x = match xrf {
+            Some(i) => {
+                let s = read(i, &self.opts_for(Technique::Xrf), &mut hashes.0)
+                    .map_err(|e| format!("XRF file {}: {e}", i.shown))?;
+                let a = xrf::analyze(&s, &self.xrf_opts(&s))
+                    .map_err(|e| format!("XRF file {}: {}", i.shown, strip_file(&e)))?;
+                Some(a)
+            }
+            None => None,
+        };
+        let d = match xrd {
+            Some(i) => {
+                let s = read(i, &self.opts_for(Technique::Xrd), &mut hashes.1)
+                    .map_err(|e| format!("XRD file {}: {e}", i.shown))?;
+                let a = xrd::analyze(&s, &self.xrd)
+                    .map_err(|e| format!("XRD file {}: {}", i.shown, strip_file(&e)))?;
+                Some(a)
+            }
+            None => None,
+        };
+        screen(&self.rules, scan_id, declared, x, d, self.date).map_err(|e| e.to_string())
+    }
+
+    /// Screen spectra already read (the `scan` command reads them with its own checks).
+    ///
+    /// # Errors
+    /// Unknown commodity, no spectrum, failed analysis.
+    pub fn screen_spectra(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        xrf: Option<&Spectrum>,
+        xrd: Option<&Spectrum>,
+    ) -> Result<ScreeningResult> {
+        self.rules.commodity(declared)?;
+        if xrf.is_none() && xrd.is_none() {
+            return Err(Error::Invalid {
+                what: "input",
+                message: "no XRF or XRD spectrum given".into(),
+            });
+        }
+        let x = xrf
+            .map(|s| xrf::analyze(s, &self.xrf_opts(s)))
+            .transpose()?;
+        let d = xrd.map(|s| xrd::analyze(s, &self.xrd)).transpose()?;
+        screen(&self.rules, scan_id, declared, x, d, self.date)
+    }
+
+    /// Read and analyse an XRF file.
+    ///
+    /// # Errors
+    /// Unreadable file, unknown format, failed analysis (with the path attached).
+    pub fn analyse_xrf(&self, input: Input) -> Result<XrfAnalysis> {
+        let s = read_spectrum(input.path, &self.opts_for(Technique::Xrf))?;
+        xrf::analyze(&s, &self.xrf_opts(&s)).map_err(|e| e.in_file(input.path))
+    }
+
+    /// Read and analyse an XRD file.
+    ///
+    /// # Errors
+    /// Unreadable file, unknown format, failed analysis (with the path attached).
+    pub fn analyse_xrd(&self, input: Input) -> Result<XrdAnalysis> {
+        let s = read_spectrum(input.path, &self.opts_for(Technique::Xrd))?;
+        xrd::analyze(&s, &self.xrd).map_err(|e| e.in_file(input.path))
+    }
+
+    /// Reader options for a file given as XRF or XRD.
+    fn opts_for(&self, technique: Technique) -> ReadOptions {
+        ReadOptions {
+            technique: Some(technique),
+            ..self.read.clone()
+        }
+    }
+
+    fn xrf_opts(&self, s: &Spectrum) -> XrfOptions {
+        let mut o = self.xrf.clone();
+        if o.tube_kv.is_none() {
+            o.tube_kv = self.read.tube_kv.or(s.meta.tube_kv);
+        }
+        o
+    }
+}
+
+/// Today's date on this machine's clock.
+pub fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// Read a spectrum, hashing the exact bytes (chain of custody).
+///
+/// # Errors
+/// I/O, format and content errors, with the path attached.
+pub fn read_spectrum(path: &Path, opts: &ReadOptions) -> Result<Spectrum> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io(e).in_file(path))?;
+    spectrum_from_bytes(&bytes, path, opts).map_err(|e| e.in_file(path))
+}
+
+/// Read for a row that may become an ERROR row: records the hash of whatever bytes could
+/// be read (chain of custody even for a corrupt file) and returns the message without the
+/// resolved path (the caller names the file as the manifest wrote it).
+fn read(
+    i: Input,
+    opts: &ReadOptions,
+    hash: &mut Option<String>,
+) -> std::result::Result<Spectrum, String> {
+    let bytes = std::fs::read(i.path).map_err(|e| strip_file(&Error::Io(e)))?;
+    *hash = Some(formats::sha256_hex(&bytes));
+    spectrum_from_bytes(&bytes, i.path, opts).map_err(|e| strip_file(&e))
+}
+
+fn spectrum_from_bytes(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<Spectrum> {
+    if bytes.len() as u64 > formats::MAX_FILE_BYTES {
+        return Err(Error::Invalid {
+            what: "file size",
+            message: format!("{} bytes (limit {})", bytes.len(), formats::MAX_FILE_BYTES),
+        });
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let mut s = formats::read_bytes(bytes, name, opts)?;
+    s.meta.sha256 = formats::sha256_hex(bytes);
+    s.meta.source_file = Some(path.to_path_buf());
+    Ok(s)
+}
+
+/// The error message without its `InFile` path prefix.
+fn strip_file(e: &Error) -> String {
+    match e {
+        Error::InFile { source, .. } => strip_file(source),
+        Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => "file not found".into(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,628 @@
+//! Commodity rules as data: `data/rules.toml` is embedded as the default and a user file
+//! of the same shape replaces it (`--rules FILE`). The file cites its sources; this module
+//! only parses and validates it, and answers "which elements are controlled on this date".
+
+use crate::tables::is_rare_earth;
+use crate::{Error, Result};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The built-in rules (`data/rules.toml`).
+pub const DEFAULT_RULES_TOML: &str = include_str!("../../data/rules.toml");
+
+/// The complete rule set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Format version (1).
+    pub version: u32,
+    /// Decision-rule constants.
+    pub decision: DecisionRules,
+    /// Rare-earth fingerprints.
+    pub signatures: SignatureRules,
+    /// Export-control lists with their dates.
+    pub controls: Vec<Control>,
+    /// Phase name → elements an XRF scan sees in it.
+    pub phases: BTreeMap<String, PhaseRule>,
+    /// Commodity name → profile.
+    pub commodity: BTreeMap<String, Commodity>,
+}
+
+/// Constants of the decision logic (see the comments in `data/rules.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRules {
+    /// Coverage factor k of U = k·σ (ISO/IEC 17025:2017 §7.8.6).
+    pub coverage_k: f64,
+    /// An element is present when value > detect_sigma·σ.
+    pub detect_sigma: f64,
+    /// "Far below" = upper bound below this fraction of the range minimum.
+    pub major_far_below_fraction: f64,
+    /// Phases with a lower figure of merit are ignored.
+    pub phase_min_fom: f64,
+    /// Unexplained rare-earth phase → INSPECT above this wt %.
+    pub ree_phase_inspect_wt_pct: f64,
+    /// Unexplained rare-earth phase → HOLD above this wt %.
+    pub ree_phase_hold_wt_pct: f64,
+    /// Unexplained other phase → INSPECT above this wt %.
+    pub foreign_phase_inspect_wt_pct: f64,
+    /// Phases above this wt % must show one of their elements in XRF.
+    pub consistency_min_phase_wt_pct: f64,
+    /// Controlled element above its allowance by more than this → HOLD.
+    pub controlled_hold_wt_pct: f64,
+}
+
+/// Rare-earth fingerprint thresholds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureRules {
+    /// (Nd + Pr) / Ce at or above which the material is separated/magnet.
+    pub magnet_nd_pr_over_ce: f64,
+    /// Nd + Pr must exceed this (wt %).
+    pub magnet_min_wt_pct: f64,
+    /// Th above this with Ce → monazite.
+    pub monazite_min_th_wt_pct: f64,
+    /// Ce above this with Th → monazite.
+    pub monazite_min_ce_wt_pct: f64,
+    /// Sm above this with Co → SmCo.
+    pub smco_min_sm_wt_pct: f64,
+    /// Co above this with Sm → SmCo.
+    pub smco_min_co_wt_pct: f64,
+}
+
+/// One export-control announcement.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Control {
+    /// Issuing authority.
+    pub authority: String,
+    /// Announcement name ("No. 18 of 2025").
+    pub announcement: String,
+    /// Controlled element symbols.
+    pub elements: Vec<String>,
+    /// Date the control takes effect.
+    #[serde(deserialize_with = "de_date")]
+    pub effective: NaiveDate,
+    /// Start of a suspension (inclusive).
+    #[serde(default, deserialize_with = "de_opt_date")]
+    pub suspended_from: Option<NaiveDate>,
+    /// End of a suspension (exclusive: the control applies again on this date).
+    #[serde(default, deserialize_with = "de_opt_date")]
+    pub suspended_until: Option<NaiveDate>,
+    /// The act that suspended it.
+    #[serde(default)]
+    pub suspended_by: Option<String>,
+}
+
+impl Control {
+    /// True when this control applies on `date`.
+    pub fn in_force(&self, date: NaiveDate) -> bool {
+        if date < self.effective {
+            return false;
+        }
+        let from = self.suspended_from.unwrap_or(NaiveDate::MIN);
+        match self.suspended_until {
+            Some(until) => !(date >= from && date < until),
+            None => self.suspended_from.is_none_or(|f| date < f),
+        }
+    }
+}
+
+/// What an XRF scan should see in a phase.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseRule {
+    /// Elements (any of them) XRF should detect when the phase is abundant.
+    pub elements: Vec<String>,
+    /// True for rare-earth-bearing phases.
+    #[serde(default)]
+    pub rare_earth: bool,
+}
+
+/// A composition range on the sum of some elements.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MajorRange {
+    /// Elements summed.
+    pub elements: Vec<String>,
+    /// Lower end, wt %.
+    pub min_wt_pct: f64,
+    /// Upper end, wt %.
+    pub max_wt_pct: f64,
+}
+
+/// A declared-commodity profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commodity {
+    /// Words for an officer ("iron ore").
+    pub description: String,
+    /// HS codes.
+    pub hs: Vec<String>,
+    /// Other accepted spellings.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Expected composition ranges.
+    pub majors: Vec<MajorRange>,
+    /// Phases explained by the declaration → most wt % explained.
+    pub phases: BTreeMap<String, f64>,
+    /// Legitimate level per rare earth, wt %.
+    pub ree_allow: BTreeMap<String, f64>,
+    /// Legitimate level of any rare earth not in `ree_allow`, wt %.
+    pub ree_allow_other: f64,
+    /// Unexplained rare earths above this → INSPECT (decision rule).
+    pub ree_inspect_wt_pct: f64,
+    /// Unexplained rare earths above this → HOLD (decision rule).
+    pub ree_hold_wt_pct: f64,
+    /// Fingerprints ("magnet", "monazite", "smco") this declaration explains.
+    pub signatures_explained: Vec<String>,
+    /// Controlled elements call for a licence check.
+    pub licence_check: bool,
+}
+
+impl Commodity {
+    /// Legitimate level of one rare earth, wt %.
+    pub fn ree_allowance(&self, symbol: &str) -> f64 {
+        self.ree_allow
+            .get(symbol)
+            .copied()
+            .unwrap_or(self.ree_allow_other)
+    }
+
+    /// The most wt % of a phase this declaration explains (0 when it explains none).
+    pub fn phase_allowance(&self, phase_name: &str) -> f64 {
+        let key = normalize_phase(phase_name);
+        self.phases
+            .iter()
+            .filter(|(rule, _)| key.starts_with(&normalize_phase(rule)))
+            .map(|(_, wt)| *wt)
+            .fold(0.0, f64::max)
+    }
+
+    /// True when the declaration explains this fingerprint.
+    pub fn explains_signature(&self, name: &str) -> bool {
+        self.signatures_explained.iter().any(|s| s == name)
+    }
+}
+
+/// Signature names known to the decision logic.
+pub const SIGNATURES: [&str; 3] = ["magnet", "monazite", "smco"];
+
+/// Lower-case, letters and digits only: "Monazite-(Ce)" → "monazitece".
+pub fn normalize_phase(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+impl Rules {
+    /// The built-in rules.
+    pub fn builtin() -> &'static Rules {
+        static RULES: std::sync::OnceLock<Rules> = std::sync::OnceLock::new();
+        RULES.get_or_init(|| {
+            // The embedded file is checked by the unit tests; a failure here is a build bug.
+            Rules::from_toml(DEFAULT_RULES_TOML).expect("built-in data/rules.toml is valid")
+        })
+    }
+
+    /// Parse and validate rules from TOML text.
+    ///
+    /// # Errors
+    /// [`Error::Rules`] naming the dotted key that is missing, mistyped or out of range.
+    pub fn from_toml(text: &str) -> Result<Rules> {
+        let rules: Rules = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        rules.validate()?;
+        Ok(rules)
+    }
+
+    /// Read rules from a file (`--rules FILE`).
+    ///
+    /// # Errors
+    /// I/O errors and [`Error::Rules`], with the path attached.
+    pub fn from_path(path: &Path) -> Result<Rules> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io(e).in_file(path))?;
+        Rules::from_toml(&text).map_err(|e| e.in_file(path))
+    }
+
+    /// The commodity a declaration names (by name, alias or HS code; case-insensitive).
+    ///
+    /// # Errors
+    /// [`Error::Unknown`] listing the known commodities.
+    pub fn commodity(&self, declared: &str) -> Result<(&str, &Commodity)> {
+        let want = declared.trim().to_ascii_lowercase();
+        let found = self.commodity.iter().find(|(name, c)| {
+            name.to_ascii_lowercase() == want
+                || c.aliases.iter().any(|a| a.to_ascii_lowercase() == want)
+                || c.hs.iter().any(|h| h == &want)
+        });
+        found
+            .map(|(n, c)| (n.as_str(), c))
+            .ok_or_else(|| Error::Unknown {
+                what: "commodity",
+                name: declared.to_string(),
+                known: self
+                    .commodity
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// The control announcement under which `symbol` is controlled on `date`, if any.
+    pub fn control_for(&self, symbol: &str, date: NaiveDate) -> Option<&Control> {
+        self.controls
+            .iter()
+            .find(|c| c.in_force(date) && c.elements.iter().any(|e| e == symbol))
+    }
+
+    /// The phase rule matching a reported phase name (longest matching rule key).
+    pub fn phase(&self, phase_name: &str) -> Option<&PhaseRule> {
+        let key = normalize_phase(phase_name);
+        self.phases
+            .iter()
+            .filter(|(rule, _)| key.starts_with(&normalize_phase(rule)))
+            .max_by_key(|(rule, _)| rule.len())
+            .map(|(_, p)| p)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.version != 1 {
+            return Err(rules_err(
+                "version",
+                format!("{} (only 1 is known)", self.version),
+            ));
+        }
+        self.validate_decision()?;
+        for (i, c) in self.controls.iter().enumerate() {
+            let key = format!("controls[{i}]");
+            check_symbols(&format!("{key}.elements"), &c.elements)?;
+            if let (Some(f), Some(u)) = (c.suspended_from, c.suspended_until) {
+                if u < f {
+                    return Err(rules_err(
+                        &format!("{key}.suspended_until"),
+                        format!("{u} is before suspended_from {f}"),
+                    ));
+                }
+            }
+        }
+        for (name, p) in &self.phases {
+            check_symbols(&format!("phases.{name}.elements"), &p.elements)?;
+        }
+        if self.commodity.is_empty() {
+            return Err(rules_err("commodity", "no commodities defined".into()));
+        }
+        for (name, c) in &self.commodity {
+            validate_commodity(&format!("commodity.{name}"), c)?;
+        }
+        Ok(())
+    }
+
+    fn validate_decision(&self) -> Result<()> {
+        let d = &self.decision;
+        let s = &self.signatures;
+        let values = [
+            ("decision.coverage_k", d.coverage_k),
+            ("decision.detect_sigma", d.detect_sigma),
+            (
+                "decision.major_far_below_fraction",
+                d.major_far_below_fraction,
+            ),
+            ("decision.phase_min_fom", d.phase_min_fom),
+            (
+                "decision.ree_phase_inspect_wt_pct",
+                d.ree_phase_inspect_wt_pct,
+            ),
+            ("decision.ree_phase_hold_wt_pct", d.ree_phase_hold_wt_pct),
+            (
+                "decision.foreign_phase_inspect_wt_pct",
+                d.foreign_phase_inspect_wt_pct,
+            ),
+            (
+                "decision.consistency_min_phase_wt_pct",
+                d.consistency_min_phase_wt_pct,
+            ),
+            ("decision.controlled_hold_wt_pct", d.controlled_hold_wt_pct),
+            ("signatures.magnet_nd_pr_over_ce", s.magnet_nd_pr_over_ce),
+            ("signatures.magnet_min_wt_pct", s.magnet_min_wt_pct),
+            (
+                "signatures.monazite_min_th_wt_pct",
+                s.monazite_min_th_wt_pct,
+            ),
+            (
+                "signatures.monazite_min_ce_wt_pct",
+                s.monazite_min_ce_wt_pct,
+            ),
+            ("signatures.smco_min_sm_wt_pct", s.smco_min_sm_wt_pct),
+            ("signatures.smco_min_co_wt_pct", s.smco_min_co_wt_pct),
+        ];
+        for (key, v) in values {
+            check_non_negative(key, v)?;
+        }
+        if d.ree_phase_hold_wt_pct < d.ree_phase_inspect_wt_pct {
+            return Err(rules_err(
+                "decision.ree_phase_hold_wt_pct",
+                "must be ≥ decision.ree_phase_inspect_wt_pct".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn validate_commodity(key: &str, c: &Commodity) -> Result<()> {
+    for (i, m) in c.majors.iter().enumerate() {
+        let k = format!("{key}.majors[{i}]");
+        check_symbols(&format!("{k}.elements"), &m.elements)?;
+        check_non_negative(&format!("{k}.min_wt_pct"), m.min_wt_pct)?;
+        check_non_negative(&format!("{k}.max_wt_pct"), m.max_wt_pct)?;
+        if m.max_wt_pct < m.min_wt_pct {
+            return Err(rules_err(
+                &format!("{k}.max_wt_pct"),
+                format!("{} is below min_wt_pct {}", m.max_wt_pct, m.min_wt_pct),
+            ));
+        }
+    }
+    for (sym, v) in &c.ree_allow {
+        let k = format!("{key}.ree_allow.{sym}");
+        if !is_rare_earth(sym) {
+            return Err(rules_err(
+                &k,
+                format!("'{sym}' is not a rare earth (Sc, Y, La–Lu)"),
+            ));
+        }
+        check_non_negative(&k, *v)?;
+    }
+    for (phase, v) in &c.phases {
+        check_non_negative(&format!("{key}.phases.{phase}"), *v)?;
+    }
+    check_non_negative(&format!("{key}.ree_allow_other"), c.ree_allow_other)?;
+    check_non_negative(&format!("{key}.ree_inspect_wt_pct"), c.ree_inspect_wt_pct)?;
+    check_non_negative(&format!("{key}.ree_hold_wt_pct"), c.ree_hold_wt_pct)?;
+    if c.ree_hold_wt_pct < c.ree_inspect_wt_pct {
+        return Err(rules_err(
+            &format!("{key}.ree_hold_wt_pct"),
+            format!(
+                "{} is below ree_inspect_wt_pct {}",
+                c.ree_hold_wt_pct, c.ree_inspect_wt_pct
+            ),
+        ));
+    }
+    for s in &c.signatures_explained {
+        if !SIGNATURES.contains(&s.as_str()) {
+            return Err(rules_err(
+                &format!("{key}.signatures_explained"),
+                format!("unknown signature '{s}'; known: {}", SIGNATURES.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_non_negative(key: &str, v: f64) -> Result<()> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err(rules_err(key, format!("{v} (must be a finite number ≥ 0)")))
+    }
+}
+
+fn check_symbols(key: &str, symbols: &[String]) -> Result<()> {
+    match symbols.iter().find(|s| !is_element_symbol(s)) {
+        Some(bad) => Err(rules_err(key, format!("'{bad}' is not an element symbol"))),
+        None => Ok(()),
+    }
+}
+
+/// Element symbols Z = 1..=98 (enough for any XRF-visible element).
+fn is_element_symbol(s: &str) -> bool {
+    const SYMBOLS: &str = "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co \
+        Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La \
+        Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr \
+        Ra Ac Th Pa U Np Pu Am Cm Bk Cf";
+    SYMBOLS.split_whitespace().any(|x| x == s)
+}
+
+fn rules_err(key: &str, message: String) -> Error {
+    Error::Rules {
+        key: key.to_string(),
+        message,
+    }
+}
+
+/// Turn a TOML/serde error into [`Error::Rules`] naming the dotted key at the error.
+fn toml_error(text: &str, e: &toml::de::Error) -> Error {
+    let key = e
+        .span()
+        .map(|span| key_at(text, span.start))
+        .unwrap_or_default();
+    let message = e.message().trim().to_string();
+    // "missing field `x`" is reported at the enclosing table: name the missing key itself.
+    let key = match message.strip_prefix("missing field `") {
+        Some(rest) => {
+            let field = rest.split('`').next().unwrap_or("");
+            if key.is_empty() {
+                field.to_string()
+            } else {
+                format!("{key}.{field}")
+            }
+        }
+        None => key,
+    };
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let message = match line {
+        Some(l) => format!("{message} (line {l})"),
+        None => message,
+    };
+    Error::Rules {
+        key: if key.is_empty() {
+            "(top level)".into()
+        } else {
+            key
+        },
+        message,
+    }
+}
+
+/// The dotted key path at a byte offset: the last `[table]` header above it plus the key
+/// on its line.
+fn key_at(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+        .unwrap_or_default();
+    let trimmed = line.trim();
+    if trimmed.starts_with('[') {
+        return trimmed
+            .trim_matches(|c| c == '[' || c == ']')
+            .trim()
+            .to_string();
+    }
+    let key = trimmed.split('=').next().unwrap_or("").trim();
+    match (table.is_empty(), key.is_empty()) {
+        (true, _) => key.to_string(),
+        (false, true) => table,
+        (false, false) => format!("{table}.{key}"),
+    }
+}
+
+fn de_date<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<NaiveDate, D::Error> {
+    let v = toml::value::Datetime::deserialize(d)?;
+    datetime_to_date(&v).map_err(serde::de::Error::custom)
+}
+
+fn de_opt_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<NaiveDate>, D::Error> {
+    let v = Option::<toml::value::Datetime>::deserialize(d)?;
+    v.map(|v| datetime_to_date(&v).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+fn datetime_to_date(v: &toml::value::Datetime) -> std::result::Result<NaiveDate, String> {
+    let d = v
+        .date
+        .ok_or_else(|| format!("{v} is not a date (write YYYY-MM-DD)"))?;
+    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+        .ok_or_else(|| format!("{v} is not a valid date"))
+}
+
+/// Parse a `--date` value (YYYY-MM-DD).
+///
+/// # Errors
+/// [`Error::Invalid`] for anything else.
+pub fn parse_date(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|e| Error::Invalid {
+        what: "date",
+        message: format!("'{s}': {e} (write YYYY-MM-DD)"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn builtin_rules_parse_and_name_the_four_commodities() {
+        let r = Rules::builtin();
+        for c in ["iron-ore", "zirconium", "ceramics", "rare-earth"] {
+            assert!(r.commodity(c).is_ok(), "{c}");
+        }
+        assert_eq!(r.commodity("2601").unwrap().0, "iron-ore");
+        assert_eq!(r.commodity("Zircon Sand").unwrap().0, "zirconium");
+        let e = r.commodity("bananas").unwrap_err().to_string();
+        assert!(e.contains("bananas") && e.contains("iron-ore"), "{e}");
+    }
+
+    #[test]
+    fn dysprosium_is_controlled_only_from_4_april_2025() {
+        let r = Rules::builtin();
+        assert!(r.control_for("Dy", d("2025-04-03")).is_none());
+        let c = r.control_for("Dy", d("2025-04-04")).unwrap();
+        assert_eq!(c.announcement, "No. 18 of 2025");
+        assert!(r.control_for("Nd", d("2026-01-01")).is_none());
+    }
+
+    #[test]
+    fn erbium_control_is_suspended_until_10_november_2026() {
+        let r = Rules::builtin();
+        assert!(
+            r.control_for("Er", d("2025-11-06")).is_none(),
+            "before No. 57"
+        );
+        assert!(
+            r.control_for("Er", d("2025-11-08")).is_none(),
+            "suspended by No. 70"
+        );
+        assert!(
+            r.control_for("Er", d("2026-11-09")).is_none(),
+            "still suspended"
+        );
+        assert!(
+            r.control_for("Er", d("2026-11-10")).is_some(),
+            "suspension over"
+        );
+    }
+
+    #[test]
+    fn mistyped_value_names_its_key() {
+        let bad = DEFAULT_RULES_TOML.replacen(
+            "ree_inspect_wt_pct = 0.1",
+            "ree_inspect_wt_pct = \"x\"",
+            1,
+        );
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("commodity.iron-ore.ree_inspect_wt_pct"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_names_its_table() {
+        let bad =
+            DEFAULT_RULES_TOML.replacen("coverage_k = 2.0", "coverage_k = 2.0\ncoverage = 3", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("decision.coverage"), "{e}");
+    }
+
+    #[test]
+    fn missing_key_is_named() {
+        let bad = DEFAULT_RULES_TOML.replacen("detect_sigma = 3.0\n", "", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("decision.detect_sigma"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_key() {
+        let bad = DEFAULT_RULES_TOML.replacen("Ce = 0.02, La = 0.01", "Fe = 0.02, La = 0.01", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("commodity.iron-ore.ree_allow.Fe"), "{e}");
+        let bad = DEFAULT_RULES_TOML.replacen("min_wt_pct = 51.0", "min_wt_pct = 80.0", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("commodity.iron-ore.majors[0].max_wt_pct"), "{e}");
+    }
+
+    #[test]
+    fn phase_names_match_by_normalised_prefix() {
+        let r = Rules::builtin();
+        assert!(r.phase("Monazite-(Ce)").unwrap().rare_earth);
+        assert!(r.phase("Nd2Fe14B").unwrap().rare_earth);
+        assert_eq!(r.phase("cZrO2_YSZ").unwrap().elements, vec!["Zr"]);
+        let (_, zr) = r.commodity("zirconium").unwrap();
+        assert_eq!(zr.phase_allowance("zircon"), 100.0);
+        assert_eq!(zr.phase_allowance("monazite_Ce"), 1.0);
+        assert_eq!(zr.phase_allowance("hematite"), 0.0);
+    }
+}

@@ -1,0 +1,677 @@
+//! Joint linear least squares of fixed-shape templates: the screening fast path.
+//!
+//! Model of the counts `y` on the fit region (channels `0..n` of the slice given):
+//! `m_i = f_i + Σ_k a_k·t_k(i)`, with `f` a fixed part (a background estimate, or zeros)
+//! and `t_k` fixed-shape templates (one per fit group: all lines of an element family,
+//! escape peaks included, see [`super::group`]). The amplitudes `a_k` minimise
+//! `χ² = Σ_i w_i (y_i − m_i)²` with Poisson weights `w_i = 1/max(y_i, 1)` (Neyman χ², as
+//! PyMca's `fitweight = 1`), optionally reweighted with the model (`w_i = 1/max(m_i,1)`,
+//! Pearson χ², less biased at low counts).
+//!
+//! Non-negativity uses the Lawson–Hanson active-set algorithm (C.L. Lawson & R.J. Hanson,
+//! *Solving Least Squares Problems*, Prentice-Hall 1974, ch. 23) run on the normal
+//! equations as in R. Bro & S. de Jong, J. Chemometrics 11 (1997) 393 ("FNNLS").
+//! Covariance of the free amplitudes is `(AᵀWA)⁻¹` restricted to the passive set;
+//! 1σ = √diag (no χ² scaling, Poisson weights being absolute).
+//!
+//! # Cost
+//! Templates are **sparse** (a start channel and the span where they are non-zero), so
+//! building `AᵀWA` costs Σ over overlapping template pairs of the overlap length; the
+//! pair list is computed once in [`LinearFitter::new`]. With uniform weights the Gram
+//! matrix is computed once and cached. Nothing is allocated per channel or per fit
+//! except the returned [`LinearFit`].
+//!
+//! # Example
+//! ```
+//! use reescan::signal::linear::{LinearFitter, LinearOptions, Template};
+//! let t0 = Template::new(2, vec![1.0, 4.0, 1.0]);
+//! let t1 = Template::new(4, vec![2.0, 2.0, 2.0]);
+//! let y = [0.0, 0.0, 10.0, 40.0, 16.0, 6.0, 6.0, 0.0];
+//! let mut fitter = LinearFitter::new(8, vec![t0, t1]).unwrap();
+//! let fit = fitter.fit(&y, None, &LinearOptions::default()).unwrap();
+//! assert!((fit.amplitudes[0] - 10.0).abs() < 1e-6 && (fit.amplitudes[1] - 3.0).abs() < 1e-6);
+//! ```
+
+use crate::{Error, Result};
+use serde::Serialize;
+
+/// A fixed-shape template, non-zero only on channels `start .. start + values.len()`
+/// of the fit region (counts per channel for unit amplitude).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Template {
+    /// First channel (index into the fit region) where the template is non-zero.
+    pub start: usize,
+    /// Values on `start ..`.
+    pub values: Vec<f64>,
+}
+
+impl Template {
+    /// A template starting at region channel `start`.
+    pub fn new(start: usize, values: Vec<f64>) -> Self {
+        Self { start, values }
+    }
+
+    /// A template given densely over the whole region; leading/trailing zeros trimmed.
+    pub fn from_dense(values: &[f64]) -> Self {
+        let first = values
+            .iter()
+            .position(|v| *v != 0.0)
+            .unwrap_or(values.len());
+        let last = values
+            .iter()
+            .rposition(|v| *v != 0.0)
+            .map_or(first, |i| i + 1);
+        Self::new(first, values[first..last.max(first)].to_vec())
+    }
+
+    /// One past the last channel.
+    pub fn end(&self) -> usize {
+        self.start + self.values.len()
+    }
+
+    /// Sum of the template (its area in counts for unit amplitude).
+    pub fn sum(&self) -> f64 {
+        self.values.iter().sum()
+    }
+
+    /// Add `amplitude × template` into a dense buffer of the region.
+    pub fn add_to(&self, amplitude: f64, out: &mut [f64]) {
+        let end = self.end().min(out.len());
+        if self.start >= end {
+            return;
+        }
+        for (o, v) in out[self.start..end].iter_mut().zip(&self.values) {
+            *o += amplitude * v;
+        }
+    }
+}
+
+/// How channels are weighted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub enum Weighting {
+    /// `w = 1/max(y, 1)` from the data (PyMca `fitweight = 1`).
+    #[default]
+    Poisson,
+    /// All channels weight 1 (Gram matrix cached between fits).
+    Uniform,
+}
+
+/// Options of a linear fit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LinearOptions {
+    /// Channel weighting.
+    pub weighting: Weighting,
+    /// Constrain amplitudes ≥ 0 (physical for peak areas).
+    pub non_negative: bool,
+    /// Extra passes re-weighting with the fitted model, `w = 1/max(m, 1)` (Poisson only).
+    pub reweight_passes: usize,
+}
+
+impl Default for LinearOptions {
+    fn default() -> Self {
+        Self {
+            weighting: Weighting::Poisson,
+            non_negative: true,
+            reweight_passes: 0,
+        }
+    }
+}
+
+/// Result of a linear fit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinearFit {
+    /// Fitted amplitude of each template (same order as given).
+    pub amplitudes: Vec<f64>,
+    /// 1σ of each amplitude (for amplitudes held at 0: the 1σ it would have alone).
+    pub sigmas: Vec<f64>,
+    /// Covariance, row-major `n × n` (zero rows/columns for amplitudes at the bound).
+    pub covariance: Vec<f64>,
+    /// True where the non-negativity bound is active (amplitude held at 0).
+    pub at_bound: Vec<bool>,
+    /// Weighted χ².
+    pub chi2: f64,
+    /// Degrees of freedom: channels − free amplitudes.
+    pub dof: usize,
+    /// χ²/dof.
+    pub reduced_chi2: f64,
+}
+
+impl LinearFit {
+    /// Template area (counts) of amplitude `k`: amplitude × template sum.
+    pub fn area(&self, k: usize, template: &Template) -> f64 {
+        self.amplitudes[k] * template.sum()
+    }
+}
+
+/// Reusable joint fitter for one set of templates on a region of `n_channels`.
+#[derive(Debug, Clone)]
+pub struct LinearFitter {
+    n_channels: usize,
+    templates: Vec<Template>,
+    /// (a, b, lo, hi): templates a ≤ b overlap on channels lo..hi.
+    pairs: Vec<(usize, usize, usize, usize)>,
+    gram: Vec<f64>,
+    uniform_gram_ready: bool,
+    rhs: Vec<f64>,
+    weights: Vec<f64>,
+    resid: Vec<f64>,
+    model: Vec<f64>,
+    nnls: NnlsScratch,
+}
+
+impl LinearFitter {
+    /// Prepare a fitter. Templates are clipped to the region.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when there are no channels or no templates.
+    pub fn new(n_channels: usize, templates: Vec<Template>) -> Result<Self> {
+        if n_channels == 0 || templates.is_empty() {
+            return Err(Error::Invalid {
+                what: "linear fit",
+                message: format!(
+                    "{n_channels} channels and {} templates (need at least one of each)",
+                    templates.len()
+                ),
+            });
+        }
+        let templates: Vec<Template> = templates.into_iter().map(|t| clip(t, n_channels)).collect();
+        let n = templates.len();
+        let mut pairs = Vec::new();
+        for a in 0..n {
+            for b in a..n {
+                let lo = templates[a].start.max(templates[b].start);
+                let hi = templates[a].end().min(templates[b].end());
+                if lo < hi {
+                    pairs.push((a, b, lo, hi));
+                }
+            }
+        }
+        Ok(Self {
+            n_channels,
+            templates,
+            pairs,
+            gram: vec![0.0; n * n],
+            uniform_gram_ready: false,
+            rhs: vec![0.0; n],
+            weights: vec![0.0; n_channels],
+            resid: vec![0.0; n_channels],
+            model: vec![0.0; n_channels],
+            nnls: NnlsScratch::new(n),
+        })
+    }
+
+    /// The (clipped) templates.
+    pub fn templates(&self) -> &[Template] {
+        &self.templates
+    }
+
+    /// Number of region channels.
+    pub fn n_channels(&self) -> usize {
+        self.n_channels
+    }
+
+    /// Fit `counts` (length `n_channels`) with an optional fixed part (same length).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] on a length mismatch.
+    pub fn fit(
+        &mut self,
+        counts: &[f64],
+        fixed: Option<&[f64]>,
+        opts: &LinearOptions,
+    ) -> Result<LinearFit> {
+        if counts.len() != self.n_channels || fixed.is_some_and(|f| f.len() != self.n_channels) {
+            return Err(Error::Invalid {
+                what: "linear fit",
+                message: format!(
+                    "counts has {} channels, fixed part {:?}, fitter expects {}",
+                    counts.len(),
+                    fixed.map(|f| f.len()),
+                    self.n_channels
+                ),
+            });
+        }
+        for (i, r) in self.resid.iter_mut().enumerate() {
+            *r = counts[i] - fixed.map_or(0.0, |f| f[i]);
+        }
+        match opts.weighting {
+            Weighting::Poisson => {
+                for (w, y) in self.weights.iter_mut().zip(counts) {
+                    *w = 1.0 / y.max(1.0);
+                }
+            }
+            Weighting::Uniform => self.weights.iter_mut().for_each(|w| *w = 1.0),
+        }
+        let mut amps = self.solve(opts);
+        let passes = if opts.weighting == Weighting::Poisson {
+            opts.reweight_passes
+        } else {
+            0
+        };
+        for _ in 0..passes {
+            self.fill_model(&amps, fixed);
+            for (w, m) in self.weights.iter_mut().zip(&self.model) {
+                *w = 1.0 / m.max(1.0);
+            }
+            amps = self.solve(opts);
+        }
+        Ok(self.finish(amps, counts, fixed, opts.non_negative))
+    }
+
+    fn solve(&mut self, opts: &LinearOptions) -> Vec<f64> {
+        let uniform = opts.weighting == Weighting::Uniform;
+        if !(uniform && self.uniform_gram_ready) {
+            self.build_gram();
+            self.uniform_gram_ready = uniform;
+        }
+        self.build_rhs();
+        let n = self.templates.len();
+        let mut x = vec![0.0; n];
+        if opts.non_negative {
+            nnls_normal(&self.gram, &self.rhs, n, &mut x, &mut self.nnls);
+        } else {
+            let all: Vec<usize> = (0..n).collect();
+            solve_subset(&self.gram, &self.rhs, n, &all, &mut self.nnls, &mut x);
+        }
+        x
+    }
+
+    fn build_gram(&mut self) {
+        let n = self.templates.len();
+        self.gram.iter_mut().for_each(|g| *g = 0.0);
+        for &(a, b, lo, hi) in &self.pairs {
+            let ta = &self.templates[a];
+            let tb = &self.templates[b];
+            let va = &ta.values[lo - ta.start..hi - ta.start];
+            let vb = &tb.values[lo - tb.start..hi - tb.start];
+            let w = &self.weights[lo..hi];
+            let s: f64 = va.iter().zip(vb).zip(w).map(|((x, y), w)| x * y * w).sum();
+            self.gram[a * n + b] = s;
+            self.gram[b * n + a] = s;
+        }
+    }
+
+    fn build_rhs(&mut self) {
+        for (k, t) in self.templates.iter().enumerate() {
+            let r = &self.resid[t.start..t.end()];
+            let w = &self.weights[t.start..t.end()];
+            self.rhs[k] = t
+                .values
+                .iter()
+                .zip(r)
+                .zip(w)
+                .map(|((v, r), w)| v * r * w)
+                .sum();
+        }
+    }
+
+    fn fill_model(&mut self, amps: &[f64], fixed: Option<&[f64]>) {
+        match fixed {
+            Some(f) => self.model.copy_from_slice(f),
+            None => self.model.iter_mut().for_each(|m| *m = 0.0),
+        }
+        for (t, a) in self.templates.iter().zip(amps) {
+            t.add_to(*a, &mut self.model);
+        }
+    }
+
+    fn finish(
+        &mut self,
+        amps: Vec<f64>,
+        counts: &[f64],
+        fixed: Option<&[f64]>,
+        non_negative: bool,
+    ) -> LinearFit {
+        let n = self.templates.len();
+        let passive: Vec<usize> = (0..n)
+            .filter(|&k| self.gram[k * n + k] > 0.0 && (!non_negative || amps[k] > 0.0))
+            .collect();
+        let mut covariance = vec![0.0; n * n];
+        invert_subset(&self.gram, n, &passive, &mut self.nnls, &mut covariance);
+        let at_bound: Vec<bool> = (0..n).map(|k| !passive.contains(&k)).collect();
+        let sigmas: Vec<f64> = (0..n)
+            .map(|k| {
+                let d = if at_bound[k] {
+                    let g = self.gram[k * n + k];
+                    if g > 0.0 {
+                        1.0 / g
+                    } else {
+                        0.0
+                    }
+                } else {
+                    covariance[k * n + k]
+                };
+                d.max(0.0).sqrt()
+            })
+            .collect();
+        self.fill_model(&amps, fixed);
+        let chi2: f64 = counts
+            .iter()
+            .zip(&self.model)
+            .zip(&self.weights)
+            .map(|((y, m), w)| w * (y - m) * (y - m))
+            .sum();
+        let dof = self.n_channels.saturating_sub(passive.len()).max(1);
+        LinearFit {
+            amplitudes: amps,
+            sigmas,
+            covariance,
+            at_bound,
+            chi2,
+            dof,
+            reduced_chi2: chi2 / dof as f64,
+        }
+    }
+
+    /// The model of the last fit (fixed part + Σ aₖtₖ), region channels.
+    pub fn last_model(&self) -> &[f64] {
+        &self.model
+    }
+}
+
+/// One-shot convenience: build a [`LinearFitter`] and fit once.
+///
+/// # Errors
+/// As [`LinearFitter::new`] and [`LinearFitter::fit`].
+pub fn fit_templates(
+    counts: &[f64],
+    fixed: Option<&[f64]>,
+    templates: Vec<Template>,
+    opts: &LinearOptions,
+) -> Result<LinearFit> {
+    LinearFitter::new(counts.len(), templates)?.fit(counts, fixed, opts)
+}
+
+fn clip(t: Template, n: usize) -> Template {
+    if t.start >= n {
+        return Template::new(n, Vec::new());
+    }
+    let keep = (n - t.start).min(t.values.len());
+    let mut v = t.values;
+    v.truncate(keep);
+    Template::new(t.start, v)
+}
+
+/// Scratch buffers for the dense sub-problems (sized once for `n` unknowns).
+#[derive(Debug, Clone)]
+struct NnlsScratch {
+    chol: Vec<f64>,
+    tmp: Vec<f64>,
+    s: Vec<f64>,
+    w: Vec<f64>,
+    passive: Vec<bool>,
+    idx: Vec<usize>,
+}
+
+impl NnlsScratch {
+    fn new(n: usize) -> Self {
+        Self {
+            chol: vec![0.0; n * n],
+            tmp: vec![0.0; n],
+            s: vec![0.0; n],
+            w: vec![0.0; n],
+            passive: vec![false; n],
+            idx: Vec::with_capacity(n),
+        }
+    }
+}
+
+/// Cholesky factor of `G[idx, idx]` into `sc.chol` (row-major m×m, lower). Tiny or
+/// negative pivots (collinear templates) are regularised so the solve stays finite.
+fn cholesky_subset(g: &[f64], n: usize, idx: &[usize], chol: &mut [f64]) {
+    let m = idx.len();
+    for i in 0..m {
+        for j in 0..=i {
+            let mut s = g[idx[i] * n + idx[j]];
+            for k in 0..j {
+                s -= chol[i * m + k] * chol[j * m + k];
+            }
+            if i == j {
+                let floor = 1e-12 * g[idx[i] * n + idx[i]].abs().max(1e-300);
+                chol[i * m + i] = s.max(floor).sqrt();
+            } else {
+                chol[i * m + j] = s / chol[j * m + j];
+            }
+        }
+    }
+}
+
+/// Solve `L Lᵀ x = b` in place (b has length m).
+fn cholesky_solve(chol: &[f64], m: usize, b: &mut [f64]) {
+    for i in 0..m {
+        let mut s = b[i];
+        for k in 0..i {
+            s -= chol[i * m + k] * b[k];
+        }
+        b[i] = s / chol[i * m + i];
+    }
+    for i in (0..m).rev() {
+        let mut s = b[i];
+        for k in i + 1..m {
+            s -= chol[k * m + i] * b[k];
+        }
+        b[i] = s / chol[i * m + i];
+    }
+}
+
+/// Unconstrained solution on the subset `idx`; others set to 0.
+fn solve_subset(
+    g: &[f64],
+    b: &[f64],
+    n: usize,
+    idx: &[usize],
+    sc: &mut NnlsScratch,
+    out: &mut [f64],
+) {
+    out.iter_mut().for_each(|x| *x = 0.0);
+    let m = idx.len();
+    if m == 0 {
+        return;
+    }
+    cholesky_subset(g, n, idx, &mut sc.chol);
+    for (t, &k) in sc.tmp.iter_mut().zip(idx) {
+        *t = b[k];
+    }
+    cholesky_solve(&sc.chol, m, &mut sc.tmp[..m]);
+    for (t, &k) in sc.tmp.iter().zip(idx) {
+        out[k] = *t;
+    }
+}
+
+/// Inverse of `G[idx, idx]` scattered into the full `n × n` covariance.
+fn invert_subset(g: &[f64], n: usize, idx: &[usize], sc: &mut NnlsScratch, cov: &mut [f64]) {
+    let m = idx.len();
+    if m == 0 {
+        return;
+    }
+    cholesky_subset(g, n, idx, &mut sc.chol);
+    for c in 0..m {
+        sc.tmp[..m].iter_mut().for_each(|t| *t = 0.0);
+        sc.tmp[c] = 1.0;
+        cholesky_solve(&sc.chol, m, &mut sc.tmp[..m]);
+        for r in 0..m {
+            cov[idx[r] * n + idx[c]] = sc.tmp[r];
+        }
+    }
+}
+
+/// Lawson–Hanson NNLS on the normal equations `G x = b` (Bro & de Jong 1997).
+fn nnls_normal(g: &[f64], b: &[f64], n: usize, x: &mut [f64], sc: &mut NnlsScratch) {
+    // Fast path: the unconstrained solution is already feasible.
+    let all: Vec<usize> = (0..n).filter(|&k| g[k * n + k] > 0.0).collect();
+    let mut s = std::mem::take(&mut sc.s);
+    solve_subset(g, b, n, &all, sc, &mut s);
+    if s.iter().all(|v| *v >= 0.0) {
+        x.copy_from_slice(&s);
+        sc.s = s;
+        return;
+    }
+    x.iter_mut().for_each(|v| *v = 0.0);
+    sc.passive.iter_mut().for_each(|p| *p = false);
+    let tol = 1e-12 * b.iter().map(|v| v.abs()).fold(0.0, f64::max).max(1e-300);
+    let mut outer = 0;
+    loop {
+        outer += 1;
+        // Gradient w = b − G x.
+        for i in 0..n {
+            let gx: f64 = (0..n).map(|j| g[i * n + j] * x[j]).sum();
+            sc.w[i] = b[i] - gx;
+        }
+        let cand = (0..n)
+            .filter(|&j| !sc.passive[j] && g[j * n + j] > 0.0 && sc.w[j] > tol)
+            .max_by(|&a, &c| sc.w[a].total_cmp(&sc.w[c]));
+        let Some(j) = cand else { break };
+        if outer > 3 * n + 10 {
+            break;
+        }
+        sc.passive[j] = true;
+        for _inner in 0..(3 * n + 10) {
+            let mut idx = std::mem::take(&mut sc.idx);
+            idx.clear();
+            idx.extend((0..n).filter(|&k| sc.passive[k]));
+            solve_subset(g, b, n, &idx, sc, &mut s);
+            let feasible = idx.iter().all(|&k| s[k] > 0.0);
+            if feasible {
+                x.copy_from_slice(&s);
+                sc.idx = idx;
+                break;
+            }
+            let mut alpha = f64::INFINITY;
+            for &k in &idx {
+                if s[k] <= 0.0 {
+                    let a = x[k] / (x[k] - s[k]);
+                    alpha = alpha.min(a);
+                }
+            }
+            for &k in &idx {
+                x[k] += alpha * (s[k] - x[k]);
+                if x[k] <= 1e-15 * (1.0 + s[k].abs()) {
+                    x[k] = 0.0;
+                    sc.passive[k] = false;
+                }
+            }
+            sc.idx = idx;
+        }
+    }
+    sc.s = s;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dense oracle: solve the weighted normal equations directly.
+    fn dense_oracle(y: &[f64], ts: &[Vec<f64>]) -> Vec<f64> {
+        let n = ts.len();
+        let mut g = vec![0.0; n * n];
+        let mut b = vec![0.0; n];
+        for a in 0..n {
+            for c in 0..n {
+                g[a * n + c] = (0..y.len())
+                    .map(|i| ts[a][i] * ts[c][i] / y[i].max(1.0))
+                    .sum();
+            }
+            b[a] = (0..y.len()).map(|i| ts[a][i] * y[i] / y[i].max(1.0)).sum();
+        }
+        let mut sc = NnlsScratch::new(n);
+        let mut x = vec![0.0; n];
+        let all: Vec<usize> = (0..n).collect();
+        solve_subset(&g, &b, n, &all, &mut sc, &mut x);
+        x
+    }
+
+    fn gauss(n: usize, c: f64, s: f64) -> Vec<f64> {
+        (0..n)
+            .map(|i| (-0.5 * ((i as f64 - c) / s).powi(2)).exp())
+            .collect()
+    }
+
+    #[test]
+    fn sparse_fit_matches_dense_oracle() {
+        let n = 200;
+        let ts: Vec<Vec<f64>> = [40.0, 55.0, 120.0, 130.0]
+            .iter()
+            .map(|c| gauss(n, *c, 5.0))
+            .collect();
+        let truth = [100.0, 50.0, 30.0, 80.0];
+        let y: Vec<f64> = (0..n)
+            .map(|i| 5.0 + (0..4).map(|k| truth[k] * ts[k][i]).sum::<f64>())
+            .collect();
+        let bg = vec![5.0; n];
+        let fit = fit_templates(
+            &y,
+            Some(&bg),
+            ts.iter().map(|t| Template::from_dense(t)).collect(),
+            &LinearOptions::default(),
+        )
+        .unwrap();
+        for (a, t) in fit.amplitudes.iter().zip(truth) {
+            assert!((a - t).abs() < 1e-6, "{:?}", fit.amplitudes);
+        }
+        let y0: Vec<f64> = y.iter().map(|v| v - 5.0).collect();
+        // oracle uses weights from y0 rather than y; compare on a bg-free problem
+        let fit0 = fit_templates(
+            &y0,
+            None,
+            ts.iter().map(|t| Template::from_dense(t)).collect(),
+            &LinearOptions::default(),
+        )
+        .unwrap();
+        let oracle = dense_oracle(&y0, &ts);
+        for (a, o) in fit0.amplitudes.iter().zip(&oracle) {
+            assert!((a - o).abs() < 1e-6 * o.abs().max(1.0));
+        }
+        assert!(fit.chi2 < 1e-12);
+    }
+
+    #[test]
+    fn non_negative_fit_clamps_an_absent_template() {
+        let n = 100;
+        let t0 = gauss(n, 50.0, 4.0);
+        let t1 = gauss(n, 54.0, 4.0);
+        // data is t0 minus a little t1: unconstrained gives negative a1.
+        let y: Vec<f64> = (0..n).map(|i| 100.0 * t0[i] - 3.0 * t1[i] + 10.0).collect();
+        let bg = vec![10.0; n];
+        let ts = vec![Template::from_dense(&t0), Template::from_dense(&t1)];
+        let free = fit_templates(
+            &y,
+            Some(&bg),
+            ts.clone(),
+            &LinearOptions {
+                non_negative: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(free.amplitudes[1] < 0.0);
+        let nn = fit_templates(&y, Some(&bg), ts, &LinearOptions::default()).unwrap();
+        assert_eq!(nn.amplitudes[1], 0.0);
+        assert!(nn.at_bound[1] && !nn.at_bound[0]);
+        assert!(nn.amplitudes[0] > 90.0 && nn.amplitudes[0] < 100.0);
+        assert!(nn.sigmas[1] > 0.0);
+    }
+
+    #[test]
+    fn covariance_matches_poisson_expectation_for_one_peak() {
+        // A single isolated template on zero background: σ(A)² = Σ w t² inverse.
+        let n = 60;
+        let t = gauss(n, 30.0, 3.0);
+        let y: Vec<f64> = t.iter().map(|v| 1000.0 * v).collect();
+        let fit = fit_templates(
+            &y,
+            None,
+            vec![Template::from_dense(&t)],
+            &LinearOptions::default(),
+        )
+        .unwrap();
+        let g: f64 = t.iter().zip(&y).map(|(t, y)| t * t / y.max(1.0)).sum();
+        assert!((fit.sigmas[0] - (1.0 / g).sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bad_lengths_are_errors_not_panics() {
+        let mut f = LinearFitter::new(10, vec![Template::new(0, vec![1.0])]).unwrap();
+        assert!(f.fit(&[1.0; 9], None, &LinearOptions::default()).is_err());
+        assert!(LinearFitter::new(0, vec![]).is_err());
+    }
+}

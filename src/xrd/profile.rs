@@ -1,0 +1,262 @@
+//! Whole-pattern profiles: a phase's reflections rendered on a measured axis with an
+//! instrument (wavelengths, zero shift, peak widths), as sparse templates for the joint
+//! linear fit of [`crate::signal::linear`].
+
+use super::pattern::{Geometry, Reflection};
+use crate::signal::linear::Template;
+use crate::signal::lineshape::{caglioti_fwhm, lorentz_fwhm, pseudo_voigt, tch_fwhm_eta};
+
+/// Cu Kα1, Kα2 (Å) (Hölzer et al., Phys. Rev. A 56 (1997) 4554).
+pub const CU_KA: (f64, f64) = (1.540_598, 1.544_426);
+/// Co Kα1, Kα2 (Å) (Hölzer et al. 1997).
+pub const CO_KA: (f64, f64) = (1.788_965, 1.792_850);
+/// Mo Kα1, Kα2 (Å) (Hölzer et al. 1997).
+pub const MO_KA: (f64, f64) = (0.709_319, 0.713_609);
+/// Kα2/Kα1 intensity ratio.
+pub const KA2_RATIO: f64 = 0.5;
+
+/// The Kα2 partner of a Kα1 wavelength, for Cu, Co and Mo tubes.
+pub fn kalpha2_of(wavelength_a: f64) -> Option<f64> {
+    [CU_KA, CO_KA, MO_KA]
+        .iter()
+        .find(|(k1, _)| (wavelength_a - k1).abs() < 0.002)
+        .map(|(_, k2)| *k2)
+}
+
+/// Peak width model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Width {
+    /// Thompson–Cox–Hastings: Caglioti Gaussian (U, V, W in deg²) and Lorentzian
+    /// (X, Y in deg) (Thompson, Cox & Hastings, J. Appl. Cryst. 20 (1987) 79).
+    Tch {
+        /// U, deg².
+        u: f64,
+        /// V, deg².
+        v: f64,
+        /// W, deg².
+        w: f64,
+        /// X (size), deg.
+        x: f64,
+        /// Y (strain), deg.
+        y: f64,
+    },
+    /// Γ² = w + u·t² with t = tanθ (angle axis) or t = E in keV (energy axis), fixed η.
+    /// Used for widths measured from a pattern and for energy-dispersive detectors
+    /// (electronic noise plus a term ∝ E).
+    Empirical {
+        /// Constant term, axis units².
+        w: f64,
+        /// Slope term.
+        u: f64,
+        /// Lorentzian fraction.
+        eta: f64,
+    },
+}
+
+impl Width {
+    /// FWHM (axis units) and η at axis position `x`.
+    #[inline]
+    pub fn fwhm_eta(&self, geometry: Geometry, x: f64) -> (f64, f64) {
+        match *self {
+            Width::Tch { u, v, w, x: lx, y } => {
+                tch_fwhm_eta(caglioti_fwhm(x, u, v, w), lorentz_fwhm(x, lx, y))
+            }
+            Width::Empirical { w, u, eta } => {
+                let t = match geometry {
+                    Geometry::BraggBrentano { .. } => (0.5 * x).to_radians().tan(),
+                    Geometry::EnergyDispersive { .. } => x,
+                };
+                ((w + u * t * t).max(1e-10).sqrt(), eta)
+            }
+        }
+    }
+}
+
+/// How a pattern was measured: geometry, optional Kα2, peak widths, zero shift.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Instrument {
+    /// Geometry (carries the Kα1 wavelength or the fixed 2θ).
+    pub geometry: Geometry,
+    /// Kα2 wavelength (Å) and intensity ratio, when present.
+    pub kalpha2: Option<(f64, f64)>,
+    /// Peak widths.
+    pub width: Width,
+    /// Zero shift added to every computed position (axis units: degrees 2θ or keV).
+    pub zero_shift: f64,
+}
+
+/// A line to draw: position (axis units), integrated intensity, d.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Line {
+    /// Axis position (with zero shift).
+    pub x: f64,
+    /// Integrated intensity.
+    pub area: f64,
+}
+
+/// Lines of `reflections` on an axis range, intensity per unit weight × `scale`
+/// (Kα2 included when the instrument has it), with an optional per-reflection factor
+/// (preferred orientation).
+pub fn lines(
+    reflections: &[Reflection],
+    instrument: &Instrument,
+    x_range: (f64, f64),
+    scale: f64,
+    factor: Option<&dyn Fn(&Reflection) -> f64>,
+) -> Vec<Line> {
+    let mut out = Vec::with_capacity(reflections.len() * 2);
+    let g = instrument.geometry;
+    for r in reflections {
+        let f = factor.map_or(1.0, |f| f(r));
+        let Some(x1) = g.position(r.d_a) else {
+            continue;
+        };
+        let i1 = r.f2_sum * g.lp(r.d_a) * scale * f;
+        let x1 = x1 + instrument.zero_shift;
+        if x1 >= x_range.0 && x1 <= x_range.1 {
+            out.push(Line { x: x1, area: i1 });
+        }
+        if let (Some((l2, ratio)), Geometry::BraggBrentano { .. }) = (instrument.kalpha2, g) {
+            let g2 = Geometry::BraggBrentano { wavelength_a: l2 };
+            if let Some(x2) = g2.position(r.d_a) {
+                let x2 = x2 + instrument.zero_shift;
+                if x2 >= x_range.0 && x2 <= x_range.1 {
+                    out.push(Line {
+                        x: x2,
+                        area: r.f2_sum * g2.lp(r.d_a) * scale * f * ratio,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Render lines as a sparse template on the axis `xs` (increasing), each a
+/// pseudo-Voigt integrated over the step (value at the centre × local step), cut at
+/// ±`cut` FWHM. Lines weaker than `min_rel` of the strongest are skipped.
+pub fn render(
+    lines: &[Line],
+    instrument: &Instrument,
+    xs: &[f64],
+    cut: f64,
+    min_rel: f64,
+) -> Template {
+    let n = xs.len();
+    if n < 2 || lines.is_empty() {
+        return Template::new(0, Vec::new());
+    }
+    let max_area = lines.iter().map(|l| l.area).fold(0.0, f64::max);
+    let mut lo = n;
+    let mut hi = 0;
+    let mut spans = Vec::with_capacity(lines.len());
+    for l in lines.iter().filter(|l| l.area > min_rel * max_area) {
+        let (fwhm, eta) = instrument.width.fwhm_eta(instrument.geometry, l.x);
+        let a = xs.partition_point(|&x| x < l.x - cut * fwhm);
+        let b = xs.partition_point(|&x| x <= l.x + cut * fwhm);
+        if a < b {
+            lo = lo.min(a);
+            hi = hi.max(b);
+            spans.push((a, b, *l, fwhm, eta));
+        }
+    }
+    if lo >= hi {
+        return Template::new(0, Vec::new());
+    }
+    let mut values = vec![0.0; hi - lo];
+    for (a, b, l, fwhm, eta) in spans {
+        for i in a..b {
+            let step = if i + 1 < n {
+                xs[i + 1] - xs[i]
+            } else {
+                xs[i] - xs[i - 1]
+            };
+            values[i - lo] += pseudo_voigt(xs[i], l.x, fwhm, eta, l.area).value * step;
+        }
+    }
+    Template::new(lo, values)
+}
+
+/// March–Dollase preferred-orientation factor averaged over the reflection's
+/// equivalent hkl: P(α) = (r² cos²α + sin²α / r)^(−3/2) (Dollase, J. Appl. Cryst. 19
+/// (1986) 267, eq. 9), α the angle between hkl and the preferred axis.
+pub fn march_dollase(
+    cell: &super::crystal::Cell,
+    r: &Reflection,
+    axis: [i32; 3],
+    ratio: f64,
+) -> f64 {
+    let norm = |h: [i32; 3]| cell.inv_d2(h).sqrt();
+    let dot = |h: [i32; 3], k: [i32; 3]| {
+        let g = &cell.g_star;
+        let (hv, kv) = (h.map(f64::from), k.map(f64::from));
+        (0..3)
+            .map(|i| (0..3).map(|j| hv[i] * g[i][j] * kv[j]).sum::<f64>())
+            .sum::<f64>()
+    };
+    let na = norm(axis);
+    if na <= 0.0 || ratio <= 0.0 || r.members.is_empty() {
+        return 1.0;
+    }
+    let sum: f64 = r
+        .members
+        .iter()
+        .map(|&h| {
+            let c = (dot(h, axis) / (norm(h) * na)).clamp(-1.0, 1.0);
+            let s2 = 1.0 - c * c;
+            (ratio * ratio * c * c + s2 / ratio).powf(-1.5)
+        })
+        .sum();
+    sum / r.members.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rendered_area_equals_line_intensity() {
+        let inst = Instrument {
+            geometry: Geometry::BraggBrentano {
+                wavelength_a: CU_KA.0,
+            },
+            kalpha2: None,
+            width: Width::Empirical {
+                w: 0.01,
+                u: 0.0,
+                eta: 0.5,
+            },
+            zero_shift: 0.0,
+        };
+        let xs: Vec<f64> = (0..4000).map(|i| 10.0 + 0.02 * i as f64).collect();
+        let t = render(
+            &[Line {
+                x: 40.0,
+                area: 1000.0,
+            }],
+            &inst,
+            &xs,
+            40.0,
+            0.0,
+        );
+        assert!((t.sum() - 1000.0).abs() < 10.0, "{}", t.sum());
+        let t = render(
+            &[Line {
+                x: 40.0,
+                area: 1000.0,
+            }],
+            &inst,
+            &xs,
+            5.0,
+            0.0,
+        );
+        assert!(t.sum() > 920.0 && t.sum() < 1000.0, "{}", t.sum());
+    }
+
+    #[test]
+    fn kalpha2_partner_is_found_for_tubes() {
+        assert_eq!(kalpha2_of(1.5406), Some(CU_KA.1));
+        assert_eq!(kalpha2_of(1.78897), Some(CO_KA.1));
+        assert_eq!(kalpha2_of(1.2), None);
+    }
+}

@@ -1,0 +1,839 @@
+//! Search-match: which library phases explain a measured pattern, and how much of each.
+//!
+//! Works on d-spacings through [`Geometry`], so Cu/Co/Mo tubes and energy-dispersive
+//! patterns use the same library. Steps (the strategy of Hanawalt-type search-match as
+//! refined in HighScore/Match!, Degen et al., Powder Diffr. 29 (2014) S13):
+//! 1. SNIP background, peak list, peak widths Γ² = W + U·tan²θ measured from the peaks;
+//! 2. every phase scored by a figure of merit ([`score`]) over the peak list, with a
+//!    zero-shift grid for the first phase;
+//! 3. iterative identification: the strongest peak not explained by the accepted phases
+//!    picks its best candidates, each is refitted together with the accepted phases as
+//!    whole-pattern profiles (non-negative linear scale factors, [`LinearFitter`]), the
+//!    one that lowers χ² most is accepted when the drop is significant; stop when no
+//!    significant residual peak is left;
+//! 4. insignificant phases are pruned, the zero shift refined, and weight fractions
+//!    follow from the scale factors, the profiles being per unit weight fraction
+//!    (RIR method, Chung, J. Appl. Cryst. 7 (1974) 519).
+
+use super::library::{Library, Phase};
+use super::pattern::Geometry;
+use super::peaks::{background, find_peaks, ObservedPeak};
+use super::profile::{kalpha2_of, lines, render, Instrument, Line, Width, KA2_RATIO};
+use crate::signal::linear::{LinearFitter, LinearOptions, Template};
+use crate::spectrum::{Axis, Spectrum};
+use crate::{Error, Result};
+use std::collections::HashMap;
+
+/// A pattern prepared for matching.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// Axis values (degrees 2θ or keV).
+    pub xs: Vec<f64>,
+    /// Counts.
+    pub counts: Vec<f64>,
+    /// SNIP background.
+    pub background: Vec<f64>,
+    /// Geometry.
+    pub geometry: Geometry,
+    /// Kα2 wavelength when the Kα1 wavelength is a known tube's.
+    pub kalpha2: Option<f64>,
+    /// Observed peaks, strongest first.
+    pub peaks: Vec<ObservedPeak>,
+    /// Measured width model.
+    pub width: Width,
+    /// Mean step (axis units).
+    pub step: f64,
+}
+
+const SIGNIFICANCE: f64 = 5.0;
+
+impl Observed {
+    /// Prepare a diffraction spectrum: axis, background, peaks, widths.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the spectrum is not a diffraction pattern or too short.
+    pub fn new(spectrum: &Spectrum) -> Result<Self> {
+        let counts = spectrum.counts_slice().to_vec();
+        Spectrum::validate_counts(&counts)?;
+        let (xs, geometry) = match &spectrum.axis {
+            Axis::TwoTheta {
+                two_theta_deg,
+                wavelength_a,
+            } => (
+                two_theta_deg.clone(),
+                Geometry::BraggBrentano {
+                    wavelength_a: *wavelength_a,
+                },
+            ),
+            Axis::EnergyDispersive { two_theta_deg, .. } => (
+                spectrum.x_values(),
+                Geometry::EnergyDispersive {
+                    two_theta_deg: *two_theta_deg,
+                },
+            ),
+            _ => {
+                return Err(Error::Invalid {
+                    what: "XRD pattern",
+                    message: "the spectrum has an energy (XRF) axis, not 2θ or EDXRD".into(),
+                })
+            }
+        };
+        if xs.len() < 50 || xs.len() != counts.len() || xs.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::Invalid {
+                what: "XRD pattern",
+                message: format!(
+                    "{} points; need ≥ 50 with a strictly increasing axis",
+                    xs.len()
+                ),
+            });
+        }
+        let step = (xs[xs.len() - 1] - xs[0]) / (xs.len() - 1) as f64;
+        let kalpha2 = match geometry {
+            Geometry::BraggBrentano { wavelength_a } => kalpha2_of(wavelength_a),
+            Geometry::EnergyDispersive { .. } => None,
+        };
+        // Clipping window ≈ 1.5° of 2θ or 3 keV: wider than any peak cluster of interest.
+        let span = match geometry {
+            Geometry::BraggBrentano { .. } => 1.5,
+            Geometry::EnergyDispersive { .. } => 3.0,
+        };
+        let bg = background(&counts, (span / step).ceil() as usize);
+        let net: Vec<f64> = counts.iter().zip(&bg).map(|(c, b)| c - b).collect();
+        let hw = ((0.05 * span) / step).round().max(2.0) as usize;
+        let peaks = find_peaks(&xs, &net, &counts, hw, SIGNIFICANCE, 0.003);
+        let width = measure_width(&peaks, geometry, step);
+        Ok(Self {
+            xs,
+            counts,
+            background: bg,
+            geometry,
+            kalpha2,
+            peaks,
+            width,
+            step,
+        })
+    }
+
+    fn x_range(&self) -> (f64, f64) {
+        (self.xs[0], self.xs[self.xs.len() - 1])
+    }
+
+    /// Index of the channel nearest `x`.
+    fn channel(&self, x: f64) -> usize {
+        let i = self.xs.partition_point(|&v| v < x);
+        i.min(self.xs.len() - 1)
+    }
+}
+
+/// Γ² = W + U·t² from the widths of the stronger peaks (t = tanθ or E), robust to
+/// unresolved doublets (widths above twice the median are dropped).
+fn measure_width(peaks: &[ObservedPeak], geometry: Geometry, step: f64) -> Width {
+    let tmax = peaks.first().map_or(0.0, |p| p.height);
+    let t_of = |x: f64| match geometry {
+        Geometry::BraggBrentano { .. } => (0.5 * x).to_radians().tan(),
+        Geometry::EnergyDispersive { .. } => x,
+    };
+    let mut pts: Vec<(f64, f64)> = peaks
+        .iter()
+        .filter(|p| p.height > 0.05 * tmax && p.fwhm.is_finite() && p.fwhm > step)
+        .take(30)
+        .map(|p| (t_of(p.x), p.fwhm))
+        .collect();
+    let default = 3.0 * step;
+    if pts.is_empty() {
+        return Width::Empirical {
+            w: default * default,
+            u: 0.0,
+            eta: 0.5,
+        };
+    }
+    let mut ws: Vec<f64> = pts.iter().map(|p| p.1).collect();
+    ws.sort_by(f64::total_cmp);
+    let median = ws[ws.len() / 2];
+    pts.retain(|p| p.1 < 1.6 * median);
+    // Least squares of Γ² on t² (two parameters), falling back to a constant.
+    let n = pts.len() as f64;
+    let (sx, sy) = pts
+        .iter()
+        .fold((0.0, 0.0), |a, p| (a.0 + p.0 * p.0, a.1 + p.1 * p.1));
+    let (sxx, sxy) = pts.iter().fold((0.0, 0.0), |a, p| {
+        let x = p.0 * p.0;
+        (a.0 + x * x, a.1 + x * p.1 * p.1)
+    });
+    let den = n * sxx - sx * sx;
+    let (mut w, mut u) = (median * median, 0.0);
+    if pts.len() >= 4 && den.abs() > 1e-12 {
+        let u_fit = (n * sxy - sx * sy) / den;
+        let w_fit = (sy - u_fit * sx) / n;
+        if u_fit >= 0.0 && w_fit > 0.0 {
+            (w, u) = (w_fit, u_fit);
+        }
+    }
+    Width::Empirical { w, u, eta: 0.5 }
+}
+
+/// Height per unit area of a pseudo-Voigt of FWHM Γ and mixing η.
+fn pv_height_per_area(fwhm: f64, eta: f64) -> f64 {
+    eta * 2.0 / (std::f64::consts::PI * fwhm) + (1.0 - eta) * 0.939_437 / fwhm
+}
+
+/// The figure of merit of one phase against the peak list.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Score {
+    /// Overall FOM 0..1: 0.5·observed fraction + 0.25·position + 0.25·intensity.
+    pub fom: f64,
+    /// Fraction of the lines expected above the detection limit that are observed.
+    pub observed_fraction: f64,
+    /// Position agreement 1 − mean(|Δx|/tolerance).
+    pub position: f64,
+    /// Intensity agreement exp(−mean |ln(ratio/median ratio)|).
+    pub intensity: f64,
+    /// Zero shift used.
+    pub zero_shift: f64,
+    /// Lines expected observable.
+    pub expected: usize,
+}
+
+/// Kα1 lines of a phase, lines closer than 0.3 Γ merged.
+fn merged_lines(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<Line> {
+    let single = Instrument {
+        kalpha2: None,
+        ..*inst
+    };
+    let mut ls = lines(&phase.reflections, &single, obs.x_range(), 1.0, None);
+    ls.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let mut out: Vec<Line> = Vec::with_capacity(ls.len());
+    for l in ls {
+        let (fwhm, _) = inst.width.fwhm_eta(inst.geometry, l.x);
+        match out.last_mut() {
+            Some(p) if l.x - p.x < 0.3 * fwhm => {
+                let a = p.area + l.area;
+                p.x = (p.x * p.area + l.x * l.area) / a.max(1e-300);
+                p.area = a;
+            }
+            _ => out.push(l),
+        }
+    }
+    out
+}
+
+/// Score `phase` against the observed peaks (sorted by position in `by_x`) for each
+/// zero shift in `shifts`; the best is returned.
+pub fn score(
+    phase: &Phase,
+    obs: &Observed,
+    by_x: &[ObservedPeak],
+    inst: &Instrument,
+    shifts: &[f64],
+) -> Score {
+    let mut best = Score::default();
+    for &dz in shifts {
+        let trial = Instrument {
+            zero_shift: dz,
+            ..*inst
+        };
+        let s = score_at(phase, obs, by_x, &trial);
+        if s.fom > best.fom {
+            best = s;
+        }
+    }
+    best
+}
+
+fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrument) -> Score {
+    let ls = merged_lines(phase, obs, inst);
+    // Predicted height per unit scale of each line, strongest 25 above 3 % kept.
+    let mut strong: Vec<(f64, f64, f64)> = ls
+        .iter()
+        .map(|l| {
+            let (fwhm, eta) = inst.width.fwhm_eta(inst.geometry, l.x);
+            (l.x, l.area * pv_height_per_area(fwhm, eta) * obs.step, fwhm)
+        })
+        .collect();
+    let hmax = strong.iter().map(|s| s.1).fold(0.0, f64::max);
+    if hmax <= 0.0 {
+        return Score::default();
+    }
+    strong.retain(|s| s.1 >= 0.03 * hmax);
+    strong.sort_by(|a, b| b.1.total_cmp(&a.1));
+    strong.truncate(25);
+    // Match each to the nearest observed peak within tolerance.
+    let matches: Vec<Option<(f64, f64)>> = strong
+        .iter()
+        .map(|&(x, hp, fwhm)| {
+            let tol = match_tolerance(obs, fwhm);
+            nearest(by_x, x)
+                .filter(|p| (p.x - x).abs() <= tol)
+                .map(|p| (p.height / hp, (p.x - x).abs() / tol))
+        })
+        .collect();
+    let mut ratios: Vec<f64> = matches.iter().take(6).flatten().map(|m| m.0).collect();
+    if ratios.is_empty() {
+        return Score::default();
+    }
+    ratios.sort_by(f64::total_cmp);
+    // Scale from the lower side of the ratios: overlaps only ever add intensity.
+    let k = ratios[(ratios.len() - 1) * 3 / 10];
+    let (mut expected, mut observed, mut pos_sum) = (0usize, 0usize, 0.0);
+    let mut log_dev = Vec::new();
+    for (&(x, hp, _), m) in strong.iter().zip(&matches) {
+        let ch = obs.channel(x);
+        let limit = SIGNIFICANCE * obs.counts[ch].max(1.0).sqrt();
+        if k * hp < limit {
+            continue;
+        }
+        expected += 1;
+        if let Some((r, pe)) = m {
+            observed += 1;
+            pos_sum += pe;
+            log_dev.push((r / k).ln().abs());
+        }
+    }
+    if expected == 0 || observed == 0 {
+        return Score::default();
+    }
+    // Fewer than 3 expected lines is weak evidence: count as if 3 were expected.
+    let observed_fraction = observed as f64 / expected.max(3) as f64;
+    let position = 1.0 - pos_sum / observed as f64;
+    let intensity = (-log_dev.iter().sum::<f64>() / log_dev.len() as f64).exp();
+    Score {
+        fom: 0.5 * observed_fraction + 0.25 * position + 0.25 * intensity,
+        observed_fraction,
+        position,
+        intensity,
+        zero_shift: inst.zero_shift,
+        expected,
+    }
+}
+
+/// Position tolerance of a line match: ¾ of the local FWHM, at least two steps and,
+/// for angle-dispersive data, 0.06° (natural cells differ from the library's).
+fn match_tolerance(obs: &Observed, fwhm: f64) -> f64 {
+    let floor = match obs.geometry {
+        Geometry::BraggBrentano { .. } => 0.06,
+        Geometry::EnergyDispersive { .. } => 0.0,
+    };
+    (0.75 * fwhm).max(2.0 * obs.step).max(floor)
+}
+
+fn nearest(by_x: &[ObservedPeak], x: f64) -> Option<&ObservedPeak> {
+    let i = by_x.partition_point(|p| p.x < x);
+    [i.checked_sub(1), Some(i)]
+        .into_iter()
+        .flatten()
+        .filter_map(|j| by_x.get(j))
+        .min_by(|a, b| (a.x - x).abs().total_cmp(&(b.x - x).abs()))
+}
+
+/// One accepted phase of an identification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    /// Index into the library.
+    pub index: usize,
+    /// Scale factor (∝ weight fraction).
+    pub amplitude: f64,
+    /// Weight %, normalised over the accepted phases.
+    pub wt_pct: f64,
+    /// Figure of merit.
+    pub score: Score,
+    /// Observed peaks whose fitted intensity is mostly this phase's.
+    pub matched_peaks: usize,
+}
+
+/// The result of [`identify`].
+#[derive(Debug, Clone)]
+pub struct Identification {
+    /// Phases, largest weight fraction first.
+    pub phases: Vec<Accepted>,
+    /// Instrument as refined (zero shift, Kα2, widths).
+    pub instrument: Instrument,
+    /// Fitted model (background included).
+    pub model: Vec<f64>,
+    /// Weighted χ² of the final fit.
+    pub chi2: f64,
+}
+
+/// Fits of phase sets for one instrument, with cached templates.
+struct Fitter<'a> {
+    obs: &'a Observed,
+    lib: &'a Library,
+    inst: Instrument,
+    cache: HashMap<usize, Template>,
+}
+
+struct FitResult {
+    amplitudes: Vec<f64>,
+    chi2: f64,
+}
+
+impl<'a> Fitter<'a> {
+    fn new(obs: &'a Observed, lib: &'a Library, inst: Instrument) -> Self {
+        Self {
+            obs,
+            lib,
+            inst,
+            cache: HashMap::new(),
+        }
+    }
+
+    fn set_instrument(&mut self, inst: Instrument) {
+        if inst != self.inst {
+            self.inst = inst;
+            self.cache.clear();
+        }
+    }
+
+    fn template(&mut self, index: usize) -> Template {
+        let (obs, lib, inst) = (self.obs, self.lib, self.inst);
+        self.cache
+            .entry(index)
+            .or_insert_with(|| {
+                let phase = &lib.phases[index];
+                let (lo, hi) = obs.x_range();
+                let pad = 2.0;
+                let ls = lines(
+                    &phase.reflections,
+                    &inst,
+                    (lo - pad, hi + pad),
+                    phase.weight_scale(),
+                    None,
+                );
+                render(&ls, &inst, &obs.xs, 6.0, 1e-4)
+            })
+            .clone()
+    }
+
+    fn fit(&mut self, set: &[usize]) -> Option<FitResult> {
+        let templates: Vec<Template> = set.iter().map(|&i| self.template(i)).collect();
+        if templates.iter().any(|t| t.values.is_empty()) {
+            return None;
+        }
+        let mut f = LinearFitter::new(self.obs.xs.len(), templates).ok()?;
+        let fit = f
+            .fit(
+                &self.obs.counts,
+                Some(&self.obs.background),
+                &LinearOptions::default(),
+            )
+            .ok()?;
+        Some(FitResult {
+            amplitudes: fit.amplitudes,
+            chi2: fit.chi2,
+        })
+    }
+
+    fn model(&mut self, set: &[usize], amplitudes: &[f64]) -> Vec<f64> {
+        let mut m = self.obs.background.clone();
+        for (&i, &a) in set.iter().zip(amplitudes) {
+            self.template(i).add_to(a, &mut m);
+        }
+        m
+    }
+}
+
+/// χ² of the background alone.
+fn chi2_background(obs: &Observed) -> f64 {
+    obs.counts
+        .iter()
+        .zip(&obs.background)
+        .map(|(c, b)| (c - b).powi(2) / c.max(1.0))
+        .sum()
+}
+
+/// A χ² drop is significant when it exceeds 25 and 0.5 % of the current χ² (the
+/// second term keeps systematic misfit of real patterns from admitting phases).
+fn significant(chi2_before: f64, chi2_after: f64, n: usize) -> bool {
+    let drop = chi2_before - chi2_after;
+    let misfit = (chi2_after / n as f64).max(1.0);
+    drop > 25.0 * misfit && drop > 0.005 * chi2_before
+}
+
+/// Identify the phases of `obs` from `lib`.
+pub fn identify(obs: &Observed, lib: &Library) -> Identification {
+    let mut by_x = obs.peaks.clone();
+    by_x.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let base = Instrument {
+        geometry: obs.geometry,
+        kalpha2: None,
+        width: obs.width,
+        zero_shift: 0.0,
+    };
+    let shifts = zero_shift_grid(obs);
+    let mut fitter = Fitter::new(obs, lib, base);
+    let mut accepted: Vec<usize> = Vec::new();
+    let mut scores: HashMap<usize, Score> = HashMap::new();
+    let mut chi2 = chi2_background(obs);
+    let mut amplitudes: Vec<f64> = Vec::new();
+    let mut rejected_targets: Vec<f64> = Vec::new();
+    for _round in 0..8 {
+        let model = fitter.model(&accepted, &amplitudes);
+        let residual: Vec<f64> = obs.counts.iter().zip(&model).map(|(c, m)| c - m).collect();
+        let hw = (0.1 / obs.step).round().max(2.0) as usize;
+        // Misfit of real patterns (lattice, shape) scales the noise: residual peaks
+        // must stand out by SIGNIFICANCE·√χ²_red, and not be a small remainder on a
+        // strongly modelled peak.
+        let misfit = if accepted.is_empty() {
+            1.0
+        } else {
+            (chi2 / obs.xs.len() as f64).max(1.0).sqrt()
+        };
+        let net_max = obs.peaks.first().map_or(0.0, |p| p.height);
+        let targets: Vec<ObservedPeak> = find_peaks(
+            &obs.xs,
+            &residual,
+            &obs.counts,
+            hw,
+            SIGNIFICANCE * misfit,
+            0.0,
+        )
+        .into_iter()
+        .filter(|p| p.height > 0.004 * net_max)
+        .filter(|p| model[p.channel] - obs.background[p.channel] < 2.0 * p.height)
+        .filter(|p| {
+            !rejected_targets
+                .iter()
+                .any(|&x| (x - p.x).abs() < 2.0 * obs.step)
+        })
+        .take(3)
+        .collect();
+        if targets.is_empty() {
+            break;
+        }
+        let mut progress = false;
+        for target in &targets {
+            let step = try_explain(
+                &mut fitter,
+                obs,
+                lib,
+                &by_x,
+                &accepted,
+                target,
+                &shifts,
+                chi2,
+            );
+            match step {
+                Some((index, score, fit, inst)) => {
+                    fitter.set_instrument(inst);
+                    accepted.push(index);
+                    scores.insert(index, score);
+                    chi2 = fit.chi2;
+                    amplitudes = fit.amplitudes;
+                    progress = true;
+                    break;
+                }
+                None => rejected_targets.push(target.x),
+            }
+        }
+        if !progress && targets.len() < 3 {
+            break;
+        }
+    }
+    // Prune phases whose removal costs no significant χ².
+    let mut pruned = true;
+    while pruned && accepted.len() > 1 {
+        pruned = false;
+        for k in 0..accepted.len() {
+            let mut without = accepted.clone();
+            without.remove(k);
+            if let Some(f) = fitter.fit(&without) {
+                if !significant(f.chi2, chi2, obs.xs.len()) {
+                    accepted = without;
+                    chi2 = f.chi2;
+                    amplitudes = f.amplitudes;
+                    pruned = true;
+                    break;
+                }
+            }
+        }
+    }
+    refine_zero_shift(&mut fitter, &accepted, &mut chi2, &mut amplitudes);
+    // A phase that is the main contributor to fewer than 3 observed peaks is not
+    // credible evidence (it only reshapes other phases' peaks): drop and refit.
+    loop {
+        let id = finish(
+            &mut fitter,
+            obs,
+            accepted.clone(),
+            amplitudes.clone(),
+            scores.clone(),
+            chi2,
+        );
+        let weak = id
+            .phases
+            .iter()
+            .filter(|p| {
+                p.matched_peaks < MIN_MATCHED_PEAKS
+                    || !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
+            })
+            .min_by_key(|p| p.matched_peaks);
+        let Some(weak) = weak.filter(|_| accepted.len() > 1) else {
+            return id;
+        };
+        accepted.retain(|&i| i != weak.index);
+        match fitter.fit(&accepted) {
+            Some(f) => {
+                chi2 = f.chi2;
+                amplitudes = f.amplitudes;
+            }
+            None => return id,
+        }
+    }
+}
+
+/// The lines a fitted phase predicts above 5σ must mostly be observed peaks (half of
+/// them; 60 % for rare-earth phases, at least 2): a phase that only fills broad misfit
+/// predicts lines nobody sees.
+fn confirmed(
+    phase: &Phase,
+    amplitude: f64,
+    obs: &Observed,
+    inst: &Instrument,
+    by_x: &[ObservedPeak],
+) -> bool {
+    let ls = merged_lines(phase, obs, inst);
+    let (mut expected, mut observed) = (0usize, 0usize);
+    for l in &ls {
+        let (fwhm, eta) = inst.width.fwhm_eta(inst.geometry, l.x);
+        let height =
+            amplitude * phase.weight_scale() * l.area * pv_height_per_area(fwhm, eta) * obs.step;
+        let ch = obs.channel(l.x);
+        if height < SIGNIFICANCE * obs.counts[ch].max(1.0).sqrt() {
+            continue;
+        }
+        expected += 1;
+        if nearest(by_x, l.x).is_some_and(|p| (p.x - l.x).abs() <= match_tolerance(obs, fwhm)) {
+            observed += 1;
+        }
+    }
+    let need = if phase.rare_earth { 0.6 } else { 0.5 };
+    observed >= 2 && observed as f64 >= need * expected as f64
+}
+
+/// Peaks a phase must dominate to be reported.
+const MIN_MATCHED_PEAKS: usize = 3;
+
+fn zero_shift_grid(obs: &Observed) -> Vec<f64> {
+    let (span, step): (f64, f64) = match obs.geometry {
+        Geometry::BraggBrentano { .. } => (0.2, 0.02),
+        Geometry::EnergyDispersive { .. } => (0.3, 0.05),
+    };
+    let n = (span / step).round() as i32;
+    (-n..=n).map(|i| i as f64 * step).collect()
+}
+
+type Explained = (usize, Score, FitResult, Instrument);
+
+/// Find the phase that best explains `target` together with the accepted phases.
+#[allow(clippy::too_many_arguments)]
+fn try_explain(
+    fitter: &mut Fitter,
+    obs: &Observed,
+    lib: &Library,
+    by_x: &[ObservedPeak],
+    accepted: &[usize],
+    target: &ObservedPeak,
+    shifts: &[f64],
+    chi2: f64,
+) -> Option<Explained> {
+    let inst = fitter.inst;
+    let first = accepted.is_empty();
+    let own_shift = [inst.zero_shift];
+    let shift_set: &[f64] = if first { shifts } else { &own_shift };
+    let mut candidates: Vec<(usize, Score)> = lib
+        .phases
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !accepted.contains(i))
+        .filter_map(|(i, p)| {
+            let s = score(p, obs, by_x, &inst, shift_set);
+            let trial = Instrument {
+                zero_shift: s.zero_shift,
+                ..inst
+            };
+            let positions_ok = !p.rare_earth || s.position >= 0.78;
+            (s.fom >= min_fom(p) && positions_ok && explains(p, obs, &trial, target))
+                .then_some((i, s))
+        })
+        .collect();
+    candidates.sort_by(|a, b| b.1.fom.total_cmp(&a.1.fom));
+    candidates.truncate(4);
+    let mut best: Option<Explained> = None;
+    for (index, s) in candidates {
+        let mut trials = vec![Instrument {
+            zero_shift: s.zero_shift,
+            ..inst
+        }];
+        if first {
+            trials = instrument_variants(obs, trials[0]);
+        }
+        for trial in trials {
+            fitter.set_instrument(trial);
+            let mut set = accepted.to_vec();
+            set.push(index);
+            let Some(fit) = fitter.fit(&set) else {
+                continue;
+            };
+            if fit.amplitudes.last().is_none_or(|&a| a <= 0.0) {
+                continue;
+            }
+            if best.as_ref().is_none_or(|b| fit.chi2 < b.2.chi2) {
+                best = Some((index, s, fit, trial));
+            }
+        }
+    }
+    fitter.set_instrument(inst);
+    // The first phase needs only to explain a clear share of the signal; later ones
+    // must beat the misfit left by the accepted phases.
+    best.filter(|b| {
+        if first {
+            chi2 - b.2.chi2 > 0.05 * chi2
+        } else {
+            significant(chi2, b.2.chi2, obs.xs.len())
+        }
+    })
+}
+
+/// Rare-earth phases must match better than common ones before they are considered:
+/// a false rare-earth call is the costly error here.
+fn min_fom(phase: &Phase) -> f64 {
+    if phase.rare_earth {
+        0.78
+    } else {
+        0.6
+    }
+}
+
+/// True when one of the phase's lines (≥ 10 % of its strongest) lies on the target peak.
+fn explains(phase: &Phase, obs: &Observed, inst: &Instrument, target: &ObservedPeak) -> bool {
+    let ls = merged_lines(phase, obs, inst);
+    let max = ls.iter().map(|l| l.area).fold(0.0, f64::max);
+    ls.iter().any(|l| {
+        let (fwhm, _) = inst.width.fwhm_eta(inst.geometry, l.x);
+        l.area >= 0.1 * max && (l.x - target.x).abs() <= match_tolerance(obs, fwhm)
+    })
+}
+
+/// Kα2 on/off (for tube wavelengths) × peak-width scale: the measured widths include
+/// an unresolved Kα2 when it is present.
+fn instrument_variants(obs: &Observed, inst: Instrument) -> Vec<Instrument> {
+    let scaled = |f: f64| match inst.width {
+        Width::Empirical { w, u, eta } => Width::Empirical {
+            w: w * f * f,
+            u: u * f * f,
+            eta,
+        },
+        other => other,
+    };
+    let mut out = vec![inst];
+    for f in [0.8, 1.2] {
+        out.push(Instrument {
+            width: scaled(f),
+            ..inst
+        });
+    }
+    if let Some(l2) = obs.kalpha2 {
+        for f in [0.6, 0.8, 1.0] {
+            out.push(Instrument {
+                kalpha2: Some((l2, KA2_RATIO)),
+                width: scaled(f),
+                ..inst
+            });
+        }
+    }
+    out
+}
+
+/// Parabolic refinement of the zero shift on χ² (three fits at ±¼ of a step).
+fn refine_zero_shift(
+    fitter: &mut Fitter,
+    set: &[usize],
+    chi2: &mut f64,
+    amplitudes: &mut Vec<f64>,
+) {
+    if set.is_empty() {
+        return;
+    }
+    let inst = fitter.inst;
+    let h = match inst.geometry {
+        Geometry::BraggBrentano { .. } => 0.01,
+        Geometry::EnergyDispersive { .. } => 0.02,
+    };
+    let mut at = |dz: f64| {
+        fitter.set_instrument(Instrument {
+            zero_shift: inst.zero_shift + dz,
+            ..inst
+        });
+        fitter.fit(set)
+    };
+    let (Some(lo), Some(hi)) = (at(-h), at(h)) else {
+        fitter.set_instrument(inst);
+        return;
+    };
+    let c0 = *chi2;
+    let den = lo.chi2 - 2.0 * c0 + hi.chi2;
+    if den > 0.0 {
+        let dz = (0.5 * h * (lo.chi2 - hi.chi2) / den).clamp(-2.0 * h, 2.0 * h);
+        if let Some(f) = at(dz) {
+            if f.chi2 < c0 {
+                *chi2 = f.chi2;
+                *amplitudes = f.amplitudes;
+                return;
+            }
+        }
+    }
+    fitter.set_instrument(inst);
+}
+
+fn finish(
+    fitter: &mut Fitter,
+    obs: &Observed,
+    set: Vec<usize>,
+    amplitudes: Vec<f64>,
+    scores: HashMap<usize, Score>,
+    chi2: f64,
+) -> Identification {
+    let model = fitter.model(&set, &amplitudes);
+    let total: f64 = amplitudes.iter().sum();
+    let templates: Vec<Template> = set.iter().map(|&i| fitter.template(i)).collect();
+    let mut phases: Vec<Accepted> = set
+        .iter()
+        .zip(&amplitudes)
+        .enumerate()
+        .map(|(k, (&index, &amplitude))| {
+            let matched = obs
+                .peaks
+                .iter()
+                .filter(|p| {
+                    let own = template_at(&templates[k], p.channel) * amplitude;
+                    let all = model[p.channel] - obs.background[p.channel];
+                    all > 0.0 && own >= 0.5 * all
+                })
+                .count();
+            Accepted {
+                index,
+                amplitude,
+                wt_pct: if total > 0.0 {
+                    100.0 * amplitude / total
+                } else {
+                    0.0
+                },
+                score: scores.get(&index).copied().unwrap_or_default(),
+                matched_peaks: matched,
+            }
+        })
+        .collect();
+    phases.sort_by(|a, b| b.wt_pct.total_cmp(&a.wt_pct));
+    Identification {
+        phases,
+        instrument: fitter.inst,
+        model,
+        chi2,
+    }
+}
+
+fn template_at(t: &Template, ch: usize) -> f64 {
+    ch.checked_sub(t.start)
+        .and_then(|i| t.values.get(i))
+        .copied()
+        .unwrap_or(0.0)
+}

@@ -1,0 +1,829 @@
+//! The XRF pipeline: excitation → resolution → SNIP background → peak search →
+//! candidate families → joint non-negative linear fit (escape in every template,
+//! Rayleigh/Compton scatter, pile-up) → pruning by significance and line-family
+//! consistency → FP quantification in the estimated matrix → refit with matrix-correct
+//! line ratios → detection limits.
+
+use super::fp::{quantify, scatter, Measured, MatrixModel, Quantified, Setup};
+use super::identify::{candidates_for_peak, family_is_real, ClusterEvidence};
+use super::model::{compton_peaks, family_lines, rayleigh_peaks, DrawPeak, FamilyLines, Region};
+use super::physics::{element, element_by_symbol, mixture, DetectorEfficiency, Excitation, Family, Mixture, Tube};
+use super::{
+    Artefact, CalibrationReport, ElementResult, FitCurves, FittedPeak, NotDetected, XrfAnalysis,
+    XrfOptions,
+};
+use crate::signal::detector::{Detector, FWHM_PER_SIGMA, SI_KA_KEV};
+use crate::signal::group::pileup_group;
+use crate::signal::linear::{LinearFit, LinearFitter, LinearOptions, Template};
+use crate::signal::peaks::{Peak, PeakSearchOptions, PeakSearcher};
+use crate::signal::snip::{snip_in_place, SnipOptions};
+use crate::{Calibration, Error, Result, Spectrum};
+
+/// Elements whose detection limit is always reported when not found.
+pub const LOD_ELEMENTS: [&str; 18] = [
+    "Sc", "Y", "La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu",
+    "Th", "U",
+];
+
+/// Systematic share of other components counted against a family in its window
+/// (shape/calibration imperfection of big neighbours).
+const SYSTEMATIC: f64 = 0.004;
+
+/// Compton scattering angles spanned by the Compton templates (degrees).
+const COMPTON_ANGLES: [f64; 5] = [75.0, 95.0, 115.0, 135.0, 155.0];
+
+/// How the sample was excited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExcitationInfo {
+    /// The primary spectrum model.
+    pub setup: Setup,
+    /// Tube voltage used, if a tube model is used.
+    pub kv: Option<f64>,
+    /// Highest excitation energy, keV.
+    pub max_kev: f64,
+    /// Anode symbol (or "mono").
+    pub source: String,
+}
+
+/// Choose the excitation model: tube (anode, kV) from options/metadata, or a
+/// monochromatic beam at the highest strong scatter peak when the tube lines are absent.
+pub fn resolve_excitation(
+    spectrum: &Spectrum,
+    opts: &XrfOptions,
+    cal: &Calibration,
+    peaks: &[(f64, f64)],
+) -> ExcitationInfo {
+    let det = DetectorEfficiency::default();
+    if let Some(e) = opts.excitation_kev {
+        return mono(e, det);
+    }
+    let anode = opts
+        .anode
+        .clone()
+        .or_else(|| spectrum.meta.anode.clone())
+        .unwrap_or_else(|| "Rh".into());
+    let kv = opts.tube_kv.or(spectrum.meta.tube_kv);
+    let end_kev = cal.energy_kev(spectrum.len() as f64 - 1.0);
+    let anode_ka = element_by_symbol(&anode)
+        .and_then(|d| d.principal_line(Family::K))
+        .map(|l| l.energy_kev);
+    let tol = 0.12;
+    let anode_seen = anode_ka.is_some_and(|e| peaks.iter().any(|p| (p.0 - e).abs() < tol));
+    if kv.is_some() || anode_seen {
+        let kv_used = kv.unwrap_or(50.0);
+        if kv.is_none() {
+            // kV unknown: effective monochromatic excitation at the anode Kα
+            // (Compton-normalised estimate; the anode lines dominate excitation).
+            if let Some(e) = anode_ka {
+                let mut info = mono(e, det);
+                info.source = anode;
+                return info;
+            }
+        }
+        let tube = Tube {
+            anode: anode.clone(),
+            ..Tube::rh(kv_used)
+        };
+        let ex = tube.spectrum(0.5);
+        return ExcitationInfo {
+            max_kev: ex.max_energy_kev(),
+            setup: Setup::new(ex, det),
+            kv: Some(kv_used),
+            source: anode,
+        };
+    }
+    // No tube lines: the highest strong peak is the scattered monochromatic beam.
+    let strongest = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
+    let e = peaks
+        .iter()
+        .filter(|p| p.1 > 0.02 * strongest)
+        .map(|p| p.0)
+        .fold(f64::NAN, f64::max);
+    mono(if e.is_finite() { e } else { 0.8 * end_kev }, det)
+}
+
+fn mono(e: f64, det: DetectorEfficiency) -> ExcitationInfo {
+    ExcitationInfo {
+        setup: Setup::new(Excitation::monochromatic(e), det),
+        kv: None,
+        max_kev: e,
+        source: "mono".into(),
+    }
+}
+
+/// Estimate the detector resolution from the strongest isolated peaks below 10 keV:
+/// the log of a Gaussian is a parabola, ln y = a + b x + c x², σ² = −1/(2c)
+/// (H.P. Klug-style three-point estimate, least squares over the top of the peak).
+pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> Detector {
+    let default = Detector::default();
+    let mut est: Vec<f64> = Vec::new();
+    let mut sorted: Vec<&Peak> = peaks
+        .iter()
+        .filter(|p| {
+            let e = cal.energy_kev(p.channel);
+            (2.5..10.0).contains(&e) && p.significance > 30.0
+        })
+        .collect();
+    sorted.sort_by(|a, b| b.area.total_cmp(&a.area));
+    for p in sorted.into_iter().take(4) {
+        let c = p.channel.round() as usize;
+        let h = net.get(c).copied().unwrap_or(0.0);
+        if h <= 0.0 {
+            continue;
+        }
+        let (mut sx, mut sx2, mut sx3, mut sx4, mut sy, mut sxy, mut sx2y, mut n) =
+            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let half = (p.fwhm_channels * 0.6).ceil() as usize + 1;
+        for k in c.saturating_sub(half)..=(c + half).min(net.len() - 1) {
+            let y = net[k];
+            if y < 0.35 * h {
+                continue;
+            }
+            let x = k as f64 - c as f64;
+            let w = y; // weight ∝ counts (σ of ln y ≈ 1/√y)
+            let ly = y.ln();
+            sx += w * x;
+            sx2 += w * x * x;
+            sx3 += w * x * x * x;
+            sx4 += w * x * x * x * x;
+            sy += w * ly;
+            sxy += w * x * ly;
+            sx2y += w * x * x * ly;
+            n += w;
+        }
+        let m = nalgebra::Matrix3::new(n, sx, sx2, sx, sx2, sx3, sx2, sx3, sx4);
+        let r = nalgebra::Vector3::new(sy, sxy, sx2y);
+        let Some(sol) = m.lu().solve(&r) else { continue };
+        let cq = sol[2];
+        if cq >= 0.0 {
+            continue;
+        }
+        let sigma_ch = (-0.5 / cq).sqrt();
+        let fwhm = sigma_ch * FWHM_PER_SIGMA * cal.gain_kev;
+        let e = cal.energy_kev(p.channel);
+        let stat = FWHM_PER_SIGMA.powi(2) * default.fano * 0.00385 * e;
+        let noise2 = fwhm * fwhm - stat;
+        if noise2 > 0.0 {
+            est.push(noise2.sqrt());
+        }
+    }
+    if est.is_empty() {
+        return default;
+    }
+    est.sort_by(|a, b| a.total_cmp(b));
+    let noise = est[est.len() / 2].clamp(0.04, 0.2);
+    Detector { noise_kev: noise, ..default }
+}
+
+/// What a fit component is.
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    Family(FamilyLines),
+    Rayleigh,
+    Compton,
+    PileUp(Vec<(f64, f64)>),
+}
+
+#[derive(Debug, Clone)]
+struct Component {
+    kind: Kind,
+    template: Template,
+}
+
+/// Work state of one analysis.
+struct Work<'a> {
+    counts: &'a [f64],
+    bg: Vec<f64>,
+    region: Region,
+    exc: ExcitationInfo,
+    matrix: Mixture,
+}
+
+impl Work<'_> {
+    fn y(&self) -> &[f64] {
+        &self.counts[self.region.first..self.region.first + self.region.len]
+    }
+    fn bg(&self) -> &[f64] {
+        &self.bg[self.region.first..self.region.first + self.region.len]
+    }
+    fn fwhm_kev(&self, e: f64) -> f64 {
+        self.region.detector.fwhm_kev(e)
+    }
+    fn lo_kev(&self) -> f64 {
+        self.region.calibration.energy_kev(self.region.first as f64)
+    }
+    fn hi_kev(&self) -> f64 {
+        self.region
+            .calibration
+            .energy_kev((self.region.first + self.region.len) as f64 - 1.0)
+    }
+
+    fn family_component(&self, z: usize, f: Family) -> Option<Component> {
+        let d = element(z)?;
+        let fl = family_lines(d, f, &self.exc.setup, &self.matrix, 0.004)?;
+        let t = self.region.template(&fl.draw_peaks());
+        (!t.values.is_empty() && t.sum() > 0.05).then_some(Component {
+            kind: Kind::Family(fl),
+            template: t,
+        })
+    }
+
+    fn scatter_components(&self) -> Vec<Component> {
+        let mut out = Vec::new();
+        let t = self.region.template(&rayleigh_peaks(&self.exc.setup));
+        if t.sum() > 0.05 {
+            out.push(Component {
+                kind: Kind::Rayleigh,
+                template: t,
+            });
+        }
+        for a in COMPTON_ANGLES {
+            let t = self.region.template(&compton_peaks(&self.exc.setup, a));
+            if t.sum() > 0.05 {
+                out.push(Component {
+                    kind: Kind::Compton,
+                    template: t,
+                });
+            }
+        }
+        out
+    }
+
+    fn fit(&self, comps: &[Component]) -> Option<LinearFit> {
+        let templates: Vec<Template> = comps.iter().map(|c| c.template.clone()).collect();
+        let mut f = LinearFitter::new(self.region.len, templates).ok()?;
+        f.fit(self.y(), Some(self.bg()), &LinearOptions::default()).ok()
+    }
+
+    fn model(&self, comps: &[Component], fit: &LinearFit) -> Vec<f64> {
+        let mut m = self.bg().to_vec();
+        for (c, a) in comps.iter().zip(&fit.amplitudes) {
+            c.template.add_to(*a, &mut m);
+        }
+        m
+    }
+
+    /// Window (region channels) of ±`half_fwhm` FWHM around `e`.
+    fn window(&self, e: f64, half_fwhm: f64) -> std::ops::Range<usize> {
+        let cal = &self.region.calibration;
+        let w = half_fwhm * self.fwhm_kev(e);
+        let a = cal.channel(e - w).round() - self.region.first as f64;
+        let b = cal.channel(e + w).round() - self.region.first as f64 + 1.0;
+        let n = self.region.len as f64;
+        (a.clamp(0.0, n) as usize)..(b.clamp(0.0, n) as usize)
+    }
+
+    fn evidence(
+        &self,
+        comp: &Component,
+        amp: f64,
+        model: &[f64],
+        fl: &FamilyLines,
+    ) -> Vec<ClusterEvidence> {
+        let y = self.y();
+        let bg = self.bg();
+        let t = &comp.template;
+        let fw = self.fwhm_kev(fl.principal_kev());
+        fl.clusters(0.9 * fw)
+            .into_iter()
+            .take(4)
+            .map(|(e, _)| {
+                let w = self.window(e, 0.7);
+                let (mut p, mut o, mut v, mut others) = (0.0, 0.0, 0.0, 0.0);
+                for i in w {
+                    let ti = if i >= t.start && i < t.end() {
+                        amp * t.values[i - t.start]
+                    } else {
+                        0.0
+                    };
+                    p += ti;
+                    o += y[i] - model[i] + ti;
+                    v += y[i].max(1.0);
+                    others += (model[i] - ti - bg[i]).max(0.0) + 0.3 * bg[i];
+                }
+                ClusterEvidence {
+                    energy_kev: e,
+                    predicted: p,
+                    observed: o,
+                    variance: v + (SYSTEMATIC * others).powi(2),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Families proposed by a list of peak energies.
+fn propose(work: &Work, energies: &[f64], into: &mut Vec<(usize, Family)>) {
+    let (lo, hi) = (work.lo_kev(), work.hi_kev());
+    for &e in energies {
+        let tol = (0.6 * work.fwhm_kev(e)).max(0.05);
+        for n in candidates_for_peak(e, tol, work.exc.max_kev, lo, hi) {
+            if !into.contains(&(n.z, n.family)) {
+                into.push((n.z, n.family));
+            }
+        }
+    }
+}
+
+/// Joint fit of the scatter, pile-up and the given families; returns the components
+/// and the fit.
+fn fit_families(
+    work: &Work,
+    fams: &[(usize, Family)],
+    pileup: Option<&[(f64, f64)]>,
+) -> Option<(Vec<Component>, LinearFit)> {
+    let mut comps = work.scatter_components();
+    if let Some(lines) = pileup {
+        let g = pileup_group(lines, 8);
+        let peaks: Vec<DrawPeak> = g
+            .lines
+            .iter()
+            .map(|l| DrawPeak {
+                energy_kev: l.energy_kev,
+                area: l.intensity,
+                extra_sigma_kev: work.region.detector.sigma_kev(l.energy_kev) * 0.5,
+                tailed: false,
+            })
+            .collect();
+        let t = work.region.template(&peaks);
+        if t.sum() > 0.05 {
+            comps.push(Component {
+                kind: Kind::PileUp(lines.to_vec()),
+                template: t,
+            });
+        }
+    }
+    comps.extend(fams.iter().filter_map(|&(z, f)| work.family_component(z, f)));
+    let fit = work.fit(&comps)?;
+    Some((comps, fit))
+}
+
+/// Strong lines with their fitted counts (for pile-up).
+fn strong_lines(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for (c, a) in comps.iter().zip(&fit.amplitudes) {
+        match &c.kind {
+            Kind::Family(fl) => {
+                out.extend(fl.lines.iter().map(|l| (l.1, l.2 * a)));
+            }
+            Kind::Rayleigh => out.extend(
+                work.exc.setup.excitation.lines.iter().map(|&(e, n)| (e, n * a)),
+            ),
+            _ => {}
+        }
+    }
+    out.retain(|l| l.1 > 0.0);
+    out
+}
+
+/// Families that survive: significant and consistent.
+fn surviving(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(usize, Family)> {
+    let model = work.model(comps, fit);
+    let mut keep = Vec::new();
+    for (k, c) in comps.iter().enumerate() {
+        let Kind::Family(fl) = &c.kind else { continue };
+        let a = fit.amplitudes[k];
+        if a <= 0.0 {
+            continue;
+        }
+        let sig = if fit.sigmas[k] > 0.0 {
+            a / fit.sigmas[k]
+        } else {
+            0.0
+        };
+        let ev = work.evidence(c, a, &model, fl);
+        if family_is_real(&ev, sig) {
+            keep.push((fl.z, fl.family));
+        }
+    }
+    keep
+}
+
+/// Residual peaks (data − model) above `min_sig`.
+fn residual_peaks(work: &Work, model: &[f64], min_sig: f64) -> Vec<f64> {
+    let y = work.y();
+    // search on data with the model's excess removed: y - (model - bg)
+    let resid: Vec<f64> = y
+        .iter()
+        .zip(model)
+        .zip(work.bg())
+        .map(|((y, m), b)| (y - m + b).max(0.0))
+        .collect();
+    let cal = work.region.calibration;
+    let first = work.region.first as f64;
+    let det = work.region.detector;
+    let mut s = PeakSearcher::new();
+    s.search(
+        &resid,
+        0..resid.len(),
+        |c| det.fwhm_kev(cal.energy_kev(c + first)) / cal.gain_kev,
+        &PeakSearchOptions {
+            min_significance: min_sig,
+            ..PeakSearchOptions::default()
+        },
+    )
+    .into_iter()
+    .map(|p| cal.energy_kev(p.channel + first))
+    .collect()
+}
+
+/// Identify and quantify: the body of [`super::analyze`].
+pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
+    let cal = *spectrum
+        .axis
+        .calibration()
+        .ok_or(Error::MissingCalibration)?;
+    let counts = spectrum.counts_slice();
+    Spectrum::validate_counts(counts)?;
+    if counts.len() < 64 {
+        return Err(Error::Invalid {
+            what: "XRF spectrum",
+            message: format!("{} channels (need at least 64)", counts.len()),
+        });
+    }
+    let n = counts.len();
+    // first pass peak search with the default resolution, full spectrum
+    let det0 = Detector::default();
+    let fwhm_ch0 = |c: f64| det0.fwhm_kev(cal.energy_kev(c).max(0.5)) / cal.gain_kev;
+    let mut searcher = PeakSearcher::new();
+    let lo_ch = cal.channel(1.2).ceil().max(0.0) as usize;
+    let peaks0 = searcher.search(counts, lo_ch.min(n)..n, fwhm_ch0, &PeakSearchOptions::default());
+    let peak_list: Vec<(f64, f64)> = peaks0
+        .iter()
+        .map(|p| (cal.energy_kev(p.channel), p.area))
+        .collect();
+    let exc = resolve_excitation(spectrum, opts, &cal, &peak_list);
+    // background
+    let fwhm8 = det0.fwhm_kev(8.0) / cal.gain_kev;
+    let mut bg = counts.to_vec();
+    let mut scratch = vec![0.0; n];
+    snip_in_place(
+        &mut bg,
+        &mut scratch,
+        &SnipOptions {
+            width: ((2.0 * fwhm8).round() as usize).max(3),
+            lls: true,
+        },
+    );
+    let net: Vec<f64> = counts.iter().zip(&bg).map(|(y, b)| y - b).collect();
+    let detector = estimate_resolution(&net, &cal, &peaks0);
+    // region: 1.2 keV … highest excitation + margin
+    let hi_kev = (exc.max_kev + 1.0).min(cal.energy_kev(n as f64 - 1.0));
+    let first = lo_ch.min(n - 1);
+    let last = (cal.channel(hi_kev).floor().max(0.0) as usize).min(n - 1);
+    if last <= first + 16 {
+        return Err(Error::Invalid {
+            what: "XRF spectrum",
+            message: format!(
+                "no usable energy range (1.2 keV to {hi_kev:.2} keV with this calibration)"
+            ),
+        });
+    }
+    let region = Region {
+        calibration: cal,
+        detector,
+        first,
+        len: last - first + 1,
+    };
+    let mut work = Work {
+        counts,
+        bg,
+        region,
+        exc,
+        matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
+    };
+    let peaks: Vec<f64> = peaks0
+        .iter()
+        .map(|p| cal.energy_kev(p.channel))
+        .filter(|e| *e >= work.lo_kev() && *e <= work.hi_kev())
+        .collect();
+    let mut fams = Vec::new();
+    propose(&work, &peaks, &mut fams);
+    identify_loop(&mut work, fams, &peaks0, spectrum, opts)
+}
+
+fn identify_loop(
+    work: &mut Work,
+    mut fams: Vec<(usize, Family)>,
+    _peaks0: &[Peak],
+    spectrum: &Spectrum,
+    opts: &XrfOptions,
+) -> Result<XrfAnalysis> {
+    let fail = || Error::Numerical("XRF joint fit failed".into());
+    let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
+    let pile = strong_lines(work, &comps, &fit);
+    // prune, then look at what is left unexplained
+    fams = surviving(work, &comps, &fit);
+    let (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
+    let model = work.model(&comps, &fit);
+    let extra = residual_peaks(work, &model, 5.0);
+    let before = fams.len();
+    propose(work, &extra, &mut fams);
+    let (mut comps, mut fit) = if fams.len() > before {
+        let (c, f) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
+        fams = surviving(work, &c, &f);
+        fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?
+    } else {
+        (comps, fit)
+    };
+    // a second pruning round on the reduced set
+    let kept = surviving(work, &comps, &fit);
+    if kept.len() < fams.len() {
+        fams = kept;
+        (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
+    }
+    // quantify, rebuild templates in the estimated matrix, refit, quantify again
+    let model_kind = choose_matrix(work, &comps, &fit, opts);
+    let q = quantify_fit(work, &comps, &fit, model_kind);
+    work.matrix = mixture(&q.mixture);
+    let pile = strong_lines(work, &comps, &fit);
+    (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
+    let q = quantify_fit(work, &comps, &fit, model_kind);
+    work.matrix = mixture(&q.mixture);
+    Ok(report(work, &comps, &fit, &q, spectrum))
+}
+
+/// Oxide or metal matrix, from the Rayleigh/Compton ratio of the excitation lines
+/// (high-Z metallic matrices scatter coherently far more than oxides).
+fn choose_matrix(work: &Work, comps: &[Component], fit: &LinearFit, opts: &XrfOptions) -> MatrixModel {
+    if let Some(m) = opts.matrix {
+        return m;
+    }
+    let (mut r, mut c, mut vr, mut vc) = (0.0, 0.0, 0.0, 0.0);
+    for (k, comp) in comps.iter().enumerate() {
+        let area = fit.amplitudes[k] * comp.template.sum();
+        let s = fit.sigmas[k] * comp.template.sum();
+        match comp.kind {
+            Kind::Rayleigh => {
+                r += area;
+                vr += s * s;
+            }
+            Kind::Compton => {
+                c += area;
+                vc += s * s;
+            }
+            _ => {}
+        }
+    }
+    if r < 5.0 * vr.sqrt() || c < 5.0 * vc.sqrt() {
+        return MatrixModel::Oxides;
+    }
+    let measured = (r / c).ln();
+    let predicted = |m: MatrixModel| {
+        let q = quantify_fit(work, comps, fit, m);
+        let mix = mixture(&q.mixture);
+        let s = scatter(&work.exc.setup, &mix);
+        let (rr, cc) = s
+            .iter()
+            .fold((0.0, 0.0), |(a, b), p| (a + p.rayleigh, b + p.compton));
+        if rr > 0.0 && cc > 0.0 {
+            (rr / cc).ln()
+        } else {
+            f64::NAN
+        }
+    };
+    let po = predicted(MatrixModel::Oxides);
+    let pm = predicted(MatrixModel::Metal);
+    if (measured - pm).abs() < (measured - po).abs() {
+        MatrixModel::Metal
+    } else {
+        MatrixModel::Oxides
+    }
+}
+
+/// Which family of an element quantifies it: the most precise one.
+fn quant_families(comps: &[Component], fit: &LinearFit) -> Vec<(usize, Measured)> {
+    let mut best: Vec<(usize, Measured, f64)> = Vec::new();
+    for (k, c) in comps.iter().enumerate() {
+        let Kind::Family(fl) = &c.kind else { continue };
+        let a = fit.amplitudes[k];
+        if a <= 0.0 {
+            continue;
+        }
+        let rel = fit.sigmas[k] / a;
+        let m = Measured {
+            symbol: fl.symbol.to_string(),
+            family: fl.family,
+            area: a,
+            sigma: fit.sigmas[k],
+        };
+        match best.iter_mut().find(|b| b.1.symbol == fl.symbol) {
+            Some(b) if rel < b.2 => *b = (k, m, rel),
+            Some(_) => {}
+            None => best.push((k, m, rel)),
+        }
+    }
+    best.into_iter().map(|(k, m, _)| (k, m)).collect()
+}
+
+fn quantify_fit(work: &Work, comps: &[Component], fit: &LinearFit, model: MatrixModel) -> Quantified {
+    let measured: Vec<Measured> = quant_families(comps, fit).into_iter().map(|x| x.1).collect();
+    quantify(&work.exc.setup, &measured, model, 6)
+}
+
+/// Detection limit (wt %) of an element family: 3√B of the final model in ±1 FWHM of
+/// the principal line, over the fraction of the family's area in that window, converted
+/// with the FP sensitivity in the final matrix.
+fn detection_limit(work: &Work, model: &[f64], z: usize, f: Family, q: &Quantified) -> Option<f64> {
+    let d = element(z)?;
+    let fl = family_lines(d, f, &work.exc.setup, &work.matrix, 0.004)?;
+    let t = work.region.template(&fl.draw_peaks());
+    let e = fl.principal_kev();
+    let w = work.window(e, 1.0);
+    let (mut b, mut frac) = (0.0, 0.0);
+    for i in w {
+        b += model[i].max(0.0);
+        if i >= t.start && i < t.end() {
+            frac += t.values[i - t.start];
+        }
+    }
+    if frac <= 0.0 || q.instrument_constant <= 0.0 {
+        return None;
+    }
+    let lod_area = 3.0 * b.max(1.0).sqrt() / frac;
+    let sens = family_sensitivity(work, d, f);
+    (sens > 0.0).then(|| 100.0 * lod_area / (q.instrument_constant * sens))
+}
+
+/// FP intensity per unit mass fraction of an element family in the current matrix.
+fn family_sensitivity(work: &Work, d: &'static super::physics::ElementData, f: Family) -> f64 {
+    let mut mix = work.matrix.clone();
+    mix.push((d, 1e-4));
+    super::fp::fluorescence(&work.exc.setup, &mix, false)
+        .last()
+        .map_or(0.0, |e| e.family_total(f) / 1e-4)
+}
+
+fn principal_family(z: usize, max_kev: f64) -> Family {
+    let k_ok = element(z).is_some_and(|d| d.levels[0].edge_kev < max_kev * 0.8);
+    if z <= 45 && k_ok {
+        Family::K
+    } else {
+        Family::L
+    }
+}
+
+fn short_label(label: &str) -> String {
+    let base: String = label
+        .split(',')
+        .next()
+        .unwrap_or(label)
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .to_string();
+    base
+}
+
+fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spectrum: &Spectrum) -> XrfAnalysis {
+    let model = work.model(comps, fit);
+    let cal = work.region.calibration;
+    let mut peaks = Vec::new();
+    let mut artefacts = Vec::new();
+    let mut elements = Vec::new();
+    let quant = quant_families(comps, fit);
+    for (k, c) in comps.iter().enumerate() {
+        let a = fit.amplitudes[k];
+        let s = fit.sigmas[k];
+        match &c.kind {
+            Kind::Family(fl) if a > 0.0 => {
+                for (e, r) in fl.clusters(0.5 * work.fwhm_kev(fl.principal_kev())).into_iter().take(3) {
+                    let label = fl
+                        .lines
+                        .iter()
+                        .filter(|l| (l.1 - e).abs() < 0.5 * work.fwhm_kev(e))
+                        .max_by(|x, y| x.2.total_cmp(&y.2))
+                        .map_or(String::new(), |l| short_label(l.0));
+                    peaks.push(FittedPeak {
+                        energy_kev: e,
+                        area: a * r,
+                        sigma: s * r,
+                        fwhm_kev: work.fwhm_kev(e),
+                        label: format!("{} {}", fl.symbol, label),
+                    });
+                    let f = super::model::si_escape().fraction(e);
+                    if a * r * f > 3.0 * work.bg_at(e - SI_KA_KEV).sqrt() && e - SI_KA_KEV > work.lo_kev() {
+                        artefacts.push(Artefact {
+                            energy_kev: e - SI_KA_KEV,
+                            kind: "escape".into(),
+                            parent: format!("{} {}", fl.symbol, label),
+                        });
+                    }
+                }
+            }
+            Kind::Rayleigh if a > 0.0 => {
+                for &(e, _) in &work.exc.setup.excitation.lines {
+                    if e <= work.hi_kev() {
+                        artefacts.push(Artefact {
+                            energy_kev: e,
+                            kind: "rayleigh".into(),
+                            parent: format!("{} {e:.2} keV", work.exc.source),
+                        });
+                    }
+                }
+            }
+            Kind::Compton if a > 0.0 && s > 0.0 && a > 3.0 * s => {
+                if let Some(&(e, _)) = work.exc.setup.excitation.lines.first() {
+                    let ec = super::physics::compton_energy(e, 90.0);
+                    if !artefacts.iter().any(|x: &Artefact| x.kind == "compton") && ec <= work.hi_kev() {
+                        artefacts.push(Artefact {
+                            energy_kev: ec,
+                            kind: "compton".into(),
+                            parent: format!("{} {e:.2} keV", work.exc.source),
+                        });
+                    }
+                }
+            }
+            Kind::PileUp(lines) if a > 0.0 && s > 0.0 && a > 3.0 * s => {
+                let mut strong = lines.clone();
+                strong.sort_by(|x, y| y.1.total_cmp(&x.1));
+                for (i, x) in strong.iter().take(2).enumerate() {
+                    for y in strong.iter().take(2).skip(i) {
+                        let e = x.0 + y.0;
+                        if e <= work.hi_kev() {
+                            artefacts.push(Artefact {
+                                energy_kev: e,
+                                kind: "pileup".into(),
+                                parent: format!("{:.2}+{:.2} keV", x.0, y.0),
+                            });
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (sym, c, sc) in &q.elements {
+        let Some((k, m)) = quant.iter().find(|(_, m)| &m.symbol == sym) else { continue };
+        let Kind::Family(fl) = &comps[*k].kind else { continue };
+        let z = fl.z;
+        let lod = detection_limit(work, &model, z, m.family, q).unwrap_or(0.0);
+        let lines = fl
+            .lines
+            .iter()
+            .filter(|l| l.2 >= 0.05)
+            .map(|l| l.0.to_string())
+            .collect();
+        elements.push(ElementResult {
+            symbol: sym.clone(),
+            wt_pct: 100.0 * c,
+            sigma_wt_pct: 100.0 * sc,
+            lod_wt_pct: lod,
+            lines,
+        });
+    }
+    elements.sort_by(|a, b| b.wt_pct.total_cmp(&a.wt_pct));
+    let mut not_detected = Vec::new();
+    for sym in LOD_ELEMENTS {
+        if elements.iter().any(|e| e.symbol == sym) {
+            continue;
+        }
+        let Some(d) = element_by_symbol(sym) else { continue };
+        let f = principal_family(d.z, work.exc.max_kev);
+        if let Some(lod) = detection_limit(work, &model, d.z, f, q) {
+            not_detected.push(NotDetected {
+                symbol: sym.to_string(),
+                lod_wt_pct: lod,
+            });
+        }
+    }
+    let energy: Vec<f64> = (0..work.region.len)
+        .map(|i| cal.energy_kev((work.region.first + i) as f64))
+        .collect();
+    XrfAnalysis {
+        file: spectrum
+            .meta
+            .source_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        sha256: spectrum.meta.sha256.clone(),
+        live_time_s: spectrum.meta.live_time_s,
+        tube_kv: work.exc.kv,
+        calibration: CalibrationReport {
+            offset_kev: cal.offset_kev,
+            gain_kev: cal.gain_kev,
+            fwhm_mn_ka_ev: 1000.0 * work.region.detector.fwhm_kev(5.895),
+        },
+        peaks,
+        artefacts,
+        elements,
+        not_detected,
+        reduced_chi2: fit.reduced_chi2,
+        fit_channels: (work.region.first, work.region.first + work.region.len - 1),
+        curves: FitCurves {
+            energy_kev: energy,
+            counts: work.y().to_vec(),
+            background: work.bg().to_vec(),
+            model,
+        },
+    }
+}
+
+impl Work<'_> {
+    fn bg_at(&self, e: f64) -> f64 {
+        let c = self.region.calibration.channel(e).round();
+        if c < 0.0 {
+            return 0.0;
+        }
+        self.bg.get(c as usize).copied().unwrap_or(0.0)
+    }
+}

@@ -1,0 +1,511 @@
+//! Fundamental-parameters (FP) model of a thick, homogeneous sample: primary and
+//! secondary fluorescence, Rayleigh and Compton scatter, and the inverse problem
+//! (mass fractions from line areas, normalised to 100 % with the unseen light matrix
+//! taken as oxygen bound by stoichiometry).
+//!
+//! Primary fluorescence of line *l* of element *i* (J. Sherman, Spectrochim. Acta 7
+//! (1955) 283):
+//!
+//! `P_il = C_i Σ_E N(E) τ_i,s(E) ω_s p_l ε(E_l) / (µ(E)/sinψ₁ + µ(E_l)/sinψ₂)`
+//!
+//! with `τ_i,s` the photo-ionisation of the line's initial level *s*
+//! ([`ElementData::vacancies`]), N(E) the tube spectrum, ε the detector efficiency.
+//! Secondary fluorescence by line *m* of element *j* (T. Shiraiwa & N. Fujino, Jpn. J.
+//! Appl. Phys. 5 (1966) 886; D.K.G. de Boer, X-Ray Spectrom. 19 (1990) 145):
+//!
+//! `S_ilm = ½ C_i Σ_E N(E) C_j τ_j(E) ω_m p_m τ_i,s(E_m) ω_s p_l ε(E_l) L / (µ(E)/sinψ₁ + µ(E_l)/sinψ₂)`,
+//! `L = (sinψ₁/µ(E)) ln(1 + µ(E)/(µ(E_m) sinψ₁)) + (sinψ₂/µ(E_l)) ln(1 + µ(E_l)/(µ(E_m) sinψ₂))`.
+//!
+//! The instrument constant (flux × solid angle × time) is unknown; it cancels in the
+//! normalisation to 100 %.
+
+use super::physics::{
+    compton_energy, element_by_symbol, mixture, mu_total, DetectorEfficiency, ElementData,
+    Excitation, Family, Mixture,
+};
+
+/// Measurement geometry and detector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setup {
+    /// Primary spectrum.
+    pub excitation: Excitation,
+    /// Incidence angle to the surface, degrees.
+    pub psi_in_deg: f64,
+    /// Take-off angle to the surface, degrees.
+    pub psi_out_deg: f64,
+    /// Scattering angle, degrees (180 − ψ₁ − ψ₂ for a reflection geometry).
+    pub scatter_deg: f64,
+    /// Detector efficiency.
+    pub detector: DetectorEfficiency,
+}
+
+impl Setup {
+    /// A reflection geometry with ψ₁ = ψ₂ = 45° (scatter angle 90°).
+    pub fn new(excitation: Excitation, detector: DetectorEfficiency) -> Self {
+        Self {
+            excitation,
+            psi_in_deg: 45.0,
+            psi_out_deg: 45.0,
+            scatter_deg: 90.0,
+            detector,
+        }
+    }
+}
+
+/// Detected intensities (per unit instrument constant) of every line of one element.
+#[derive(Debug, Clone)]
+pub struct ElementIntensity {
+    /// The element.
+    pub element: &'static ElementData,
+    /// Mass fraction used.
+    pub mass_fraction: f64,
+    /// Per line of `element.lines`: detected intensity (primary + secondary).
+    pub lines: Vec<f64>,
+    /// Per line: the secondary part alone.
+    pub secondary: Vec<f64>,
+}
+
+impl ElementIntensity {
+    /// Sum over the lines of one family.
+    pub fn family_total(&self, family: Family) -> f64 {
+        self.element
+            .lines
+            .iter()
+            .zip(&self.lines)
+            .filter(|(l, _)| l.family() == family)
+            .map(|(_, i)| i)
+            .sum()
+    }
+
+    /// (energy, intensity) of the lines of a family.
+    pub fn family_lines(&self, family: Family) -> Vec<(f64, f64)> {
+        self.element
+            .lines
+            .iter()
+            .zip(&self.lines)
+            .filter(|(l, i)| l.family() == family && **i > 0.0)
+            .map(|(l, i)| (l.energy_kev, *i))
+            .collect()
+    }
+}
+
+/// Strong lines of major elements that can excite other elements (enhancers).
+struct Enhancer {
+    j: usize,
+    line: usize,
+    energy_kev: f64,
+    mu_line: f64,
+}
+
+/// Fluorescence of every element of `mix` (thick sample).
+/// `secondary` adds the enhancement by lines of elements above 0.5 wt %.
+pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<ElementIntensity> {
+    let s1 = setup.psi_in_deg.to_radians().sin();
+    let s2 = setup.psi_out_deg.to_radians().sin();
+    let mut out: Vec<ElementIntensity> = mix
+        .iter()
+        .map(|(d, w)| ElementIntensity {
+            element: d,
+            mass_fraction: *w,
+            lines: vec![0.0; d.lines.len()],
+            secondary: vec![0.0; d.lines.len()],
+        })
+        .collect();
+    // µ and efficiency at every line energy, once
+    let mu_lines: Vec<Vec<f64>> = mix
+        .iter()
+        .map(|(d, _)| d.lines.iter().map(|l| mu_total(mix, l.energy_kev)).collect())
+        .collect();
+    let eff: Vec<Vec<f64>> = mix
+        .iter()
+        .map(|(d, _)| {
+            d.lines
+                .iter()
+                .map(|l| setup.detector.efficiency(l.energy_kev))
+                .collect()
+        })
+        .collect();
+    let enhancers: Vec<Enhancer> = if secondary {
+        mix.iter()
+            .enumerate()
+            .filter(|(_, (_, w))| *w > 0.005)
+            .flat_map(|(j, (d, _))| {
+                d.lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.fraction > 0.05 && l.energy_kev > 1.0)
+                    .map(move |(m, l)| (j, m, l.energy_kev))
+            })
+            .map(|(j, m, e)| Enhancer {
+                j,
+                line: m,
+                energy_kev: e,
+                mu_line: mu_total(mix, e),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // vacancy cross-sections of each target element at each enhancer line, once
+    let target_vac: Vec<Vec<[f64; 9]>> = mix
+        .iter()
+        .map(|(d, _)| enhancers.iter().map(|h| d.vacancies(h.energy_kev)).collect())
+        .collect();
+    for &(e, n) in setup.excitation.points() {
+        if n <= 0.0 {
+            continue;
+        }
+        let mu_e = mu_total(mix, e);
+        if mu_e <= 0.0 {
+            continue;
+        }
+        let vac: Vec<[f64; 9]> = mix.iter().map(|(d, _)| d.vacancies(e)).collect();
+        // enhancer line emission at this E (per unit flux)
+        let emit: Vec<f64> = enhancers
+            .iter()
+            .map(|h| {
+                let (d, w) = mix[h.j];
+                let l = &d.lines[h.line];
+                w * vac[h.j][l.level] * d.levels[l.level].yield_ * l.fraction
+            })
+            .collect();
+        for (i, (d, w)) in mix.iter().enumerate() {
+            let v = &vac[i];
+            for (k, l) in d.lines.iter().enumerate() {
+                let mu_l = mu_lines[i][k];
+                let denom = mu_e / s1 + mu_l / s2;
+                let yield_p = d.levels[l.level].yield_ * l.fraction * eff[i][k];
+                let prim = n * w * v[l.level] * yield_p / denom;
+                out[i].lines[k] += prim;
+                if enhancers.is_empty() || l.fraction < 0.01 {
+                    continue;
+                }
+                let mut sec = 0.0;
+                for (h, enh) in enhancers.iter().enumerate() {
+                    if enh.energy_kev <= d.levels[l.level].edge_kev || enh.j == i {
+                        continue;
+                    }
+                    let tau_t = target_vac[i][h][l.level];
+                    if tau_t <= 0.0 || emit[h] <= 0.0 {
+                        continue;
+                    }
+                    let mm = enh.mu_line;
+                    let big_l = (s1 / mu_e) * (1.0 + mu_e / (mm * s1)).ln()
+                        + (s2 / mu_l) * (1.0 + mu_l / (mm * s2)).ln();
+                    sec += 0.5 * emit[h] * tau_t * big_l;
+                }
+                let s = n * w * sec * yield_p / denom;
+                out[i].lines[k] += s;
+                out[i].secondary[k] += s;
+            }
+        }
+    }
+    out
+}
+
+/// Scatter of one primary line by the sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScatterPeak {
+    /// Primary (Rayleigh) energy, keV.
+    pub energy_kev: f64,
+    /// Rayleigh intensity (per unit instrument constant).
+    pub rayleigh: f64,
+    /// Compton peak energy at the setup's scatter angle, keV.
+    pub compton_kev: f64,
+    /// Compton intensity.
+    pub compton: f64,
+}
+
+/// Thomson/Klein–Nishina differential cross-sections with the Waasmaier–Kirfel form
+/// factor (coherent) and the incoherent scattering function approximated by
+/// Z·(1 − f0(q)²/Z²)... as S(q) ≈ Z − f0(q)²/Z (J.H. Hubbell et al., J. Phys. Chem.
+/// Ref. Data 4 (1975) 471, the high-q limit). Returns (coherent, incoherent) 4π·dσ/dΩ
+/// in cm²/g, on the same scale as the photo-absorption τ used for fluorescence (which
+/// is emitted isotropically, τ/4π per sr).
+pub fn scatter_cross_sections(mix: &Mixture, e_kev: f64, theta_deg: f64) -> (f64, f64) {
+    let db = crate::tables::xraydb();
+    let th = theta_deg.to_radians();
+    let lambda_a = crate::spectrum::HC_KEV_A / e_kev;
+    let q = (th / 2.0).sin() / lambda_a;
+    let polar = (1.0 + th.cos().powi(2)) / 2.0;
+    let e1 = compton_energy(e_kev, theta_deg);
+    let r = e1 / e_kev;
+    let kn = 0.5 * r * r * (r + 1.0 / r - th.sin().powi(2));
+    let (mut coh, mut inc) = (0.0, 0.0);
+    for (d, w) in mix {
+        let z = d.z as f64;
+        let f0 = db.f0_at(d.symbol, q).unwrap_or(0.0).clamp(0.0, z);
+        let s = (z - f0 * f0 / z).max(0.0);
+        // r_e² N_A 4π = 7.9407e-26 cm² × 6.02214e23 mol⁻¹ × 4π
+        let per_gram = 0.600_93 * w / d.molar_mass;
+        coh += per_gram * f0 * f0 * polar;
+        inc += per_gram * s * kn;
+    }
+    (coh, inc)
+}
+
+/// Rayleigh and Compton intensities of the anode lines (and any line of `excitation`).
+pub fn scatter(setup: &Setup, mix: &Mixture) -> Vec<ScatterPeak> {
+    let s1 = setup.psi_in_deg.to_radians().sin();
+    let s2 = setup.psi_out_deg.to_radians().sin();
+    setup
+        .excitation
+        .lines
+        .iter()
+        .map(|&(e, n)| {
+            let ec = compton_energy(e, setup.scatter_deg);
+            let (coh, inc) = scatter_cross_sections(mix, e, setup.scatter_deg);
+            let mu_e = mu_total(mix, e);
+            let mu_c = mu_total(mix, ec);
+            ScatterPeak {
+                energy_kev: e,
+                rayleigh: n * coh * setup.detector.efficiency(e) / (mu_e / s1 + mu_e / s2),
+                compton_kev: ec,
+                compton: n * inc * setup.detector.efficiency(ec) / (mu_e / s1 + mu_c / s2),
+            }
+        })
+        .collect()
+}
+
+/// The oxide an element is assumed to be bound in when the light matrix is unseen:
+/// oxygen atoms per atom of the element (0 for metals / halogens / noble gases).
+pub fn oxygen_per_atom(symbol: &str) -> f64 {
+    match symbol {
+        "Na" | "K" | "Rb" | "Cs" | "Cu" | "Ag" | "Tl" => 0.5,
+        "Mg" | "Ca" | "Sr" | "Ba" | "Mn" | "Co" | "Ni" | "Zn" | "Cd" | "Pb" | "Eu" => 1.0,
+        "Al" | "Sc" | "Cr" | "Fe" | "Ga" | "Y" | "In" | "La" | "Nd" | "Sm" | "Gd" | "Dy"
+        | "Ho" | "Er" | "Tm" | "Yb" | "Lu" | "Bi" | "As" | "Sb" | "B" => 1.5,
+        "Pr" => 11.0 / 6.0,
+        "Tb" => 7.0 / 4.0,
+        "Si" | "Ti" | "Ge" | "Zr" | "Sn" | "Hf" | "Ce" | "Th" | "U" | "Se" | "Te" => 2.0,
+        "P" | "V" | "Nb" | "Ta" => 2.5,
+        "S" | "Mo" | "W" => 3.0,
+        _ => 0.0,
+    }
+}
+
+/// How the unseen light matrix is modelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum MatrixModel {
+    /// Elements bound as oxides; O by stoichiometry (geological / ceramic samples).
+    Oxides,
+    /// Metals and alloys: no unseen matrix.
+    Metal,
+}
+
+/// One measured element for quantification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// Symbol.
+    pub symbol: String,
+    /// Family whose area is used.
+    pub family: Family,
+    /// Net area, counts.
+    pub area: f64,
+    /// 1σ of the area, counts.
+    pub sigma: f64,
+}
+
+/// Result of the FP inversion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantified {
+    /// (symbol, mass fraction 0..1, 1σ) for the measured elements.
+    pub elements: Vec<(String, f64, f64)>,
+    /// Oxygen (or other unseen matrix) mass fraction.
+    pub unseen_fraction: f64,
+    /// Counts per unit mass fraction per unit theoretical intensity (instrument constant).
+    pub instrument_constant: f64,
+    /// Final mixture (including O).
+    pub mixture: Vec<(String, f64)>,
+    /// Theoretical intensity per unit mass fraction of each measured element's family,
+    /// in the final matrix (for detection limits: counts = G·C·sens).
+    pub sensitivity: Vec<f64>,
+}
+
+/// Invert areas to mass fractions by FP iteration (direct substitution, normalised to
+/// 100 %, J.W. Criss & L.S. Birks, Anal. Chem. 40 (1968) 1080).
+pub fn quantify(
+    setup: &Setup,
+    measured: &[Measured],
+    model: MatrixModel,
+    iterations: usize,
+) -> Quantified {
+    let n = measured.len();
+    // start: proportional to area
+    let total_area: f64 = measured.iter().map(|m| m.area.max(0.0)).sum::<f64>().max(1.0);
+    let mut c: Vec<f64> = measured
+        .iter()
+        .map(|m| 0.7 * m.area.max(0.0) / total_area)
+        .collect();
+    let mut sens = vec![0.0; n];
+    let mut g = 0.0;
+    let mut unseen = 0.0;
+    let mut mix_named: Vec<(String, f64)> = Vec::new();
+    for it in 0..iterations.max(1) {
+        mix_named = with_matrix(measured, &c, model);
+        unseen = mix_named
+            .iter()
+            .find(|(s, _)| s == "O")
+            .map_or(0.0, |(_, w)| *w);
+        let mix = mixture(&mix_named);
+        let secondary = it + 1 >= iterations.max(1) / 2;
+        let fl = fluorescence(setup, &mix, secondary);
+        for (k, m) in measured.iter().enumerate() {
+            let t = fl
+                .iter()
+                .find(|f| f.element.symbol == m.symbol)
+                .map_or(0.0, |f| {
+                    if f.mass_fraction > 0.0 {
+                        f.family_total(m.family) / f.mass_fraction
+                    } else {
+                        0.0
+                    }
+                });
+            sens[k] = t;
+        }
+        // raw concentrations with G = 1, then normalise including bound oxygen
+        let raw: Vec<f64> = measured
+            .iter()
+            .zip(&sens)
+            .map(|(m, s)| if *s > 0.0 { m.area.max(0.0) / s } else { 0.0 })
+            .collect();
+        let ox: f64 = raw
+            .iter()
+            .zip(measured)
+            .map(|(r, m)| r * oxide_oxygen_ratio(&m.symbol, model))
+            .sum();
+        let total: f64 = raw.iter().sum::<f64>() + ox;
+        if total <= 0.0 {
+            break;
+        }
+        g = total;
+        c = raw.iter().map(|r| r / total).collect();
+    }
+    let elements = measured
+        .iter()
+        .zip(&c)
+        .zip(&sens)
+        .map(|((m, ci), s)| {
+            let rel = if m.area > 0.0 { m.sigma / m.area } else { 0.0 };
+            let sigma = if *s > 0.0 && g > 0.0 {
+                (ci * rel).abs().max(m.sigma / (g * s))
+            } else {
+                0.0
+            };
+            (m.symbol.clone(), *ci, sigma)
+        })
+        .collect();
+    Quantified {
+        elements,
+        unseen_fraction: unseen,
+        instrument_constant: g,
+        mixture: mix_named,
+        sensitivity: sens,
+    }
+}
+
+/// Mass of oxygen per unit mass of element in its assumed oxide.
+pub fn oxide_oxygen_ratio(symbol: &str, model: MatrixModel) -> f64 {
+    if model == MatrixModel::Metal {
+        return 0.0;
+    }
+    let Some(d) = element_by_symbol(symbol) else {
+        return 0.0;
+    };
+    oxygen_per_atom(symbol) * 15.999 / d.molar_mass
+}
+
+fn with_matrix(measured: &[Measured], c: &[f64], model: MatrixModel) -> Vec<(String, f64)> {
+    let mut mix: Vec<(String, f64)> = measured
+        .iter()
+        .zip(c)
+        .map(|(m, ci)| (m.symbol.clone(), ci.max(0.0)))
+        .collect();
+    if model == MatrixModel::Oxides {
+        let o: f64 = mix
+            .iter()
+            .map(|(s, w)| w * oxide_oxygen_ratio(s, model))
+            .sum();
+        mix.push(("O".into(), o));
+    }
+    mix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::physics::{Tube, DetectorEfficiency};
+    use super::*;
+
+    fn setup(kv: f64) -> Setup {
+        Setup::new(Tube::rh(kv).spectrum(0.5), DetectorEfficiency::default())
+    }
+
+    #[test]
+    fn secondary_fluorescence_enhances_cr_in_steel_by_tens_of_percent() {
+        let mix = mixture(&[
+            ("Fe".into(), 0.66),
+            ("Cr".into(), 0.18),
+            ("Ni".into(), 0.12),
+            ("Mo".into(), 0.02),
+            ("Mn".into(), 0.02),
+        ]);
+        let fl = fluorescence(&setup(40.0), &mix, true);
+        let cr = &fl[1];
+        let s: f64 = cr.secondary.iter().sum();
+        let t: f64 = cr.lines.iter().sum();
+        let frac = s / t;
+        // Cr Kα in stainless steel is ~20–35 % secondary (Fe + Ni K lines)
+        assert!(frac > 0.15 && frac < 0.4, "secondary fraction {frac}");
+        let fe = &fl[0];
+        let fs: f64 = fe.secondary.iter().sum::<f64>() / fe.lines.iter().sum::<f64>();
+        assert!(fs > 0.02 && fs < 0.2, "Fe secondary {fs}");
+    }
+
+    #[test]
+    fn quantify_inverts_forward_model() {
+        let truth = vec![
+            ("Fe".to_string(), 0.45),
+            ("Ca".to_string(), 0.05),
+            ("Nd".to_string(), 0.02),
+            ("Zr".to_string(), 0.03),
+        ];
+        let model = MatrixModel::Oxides;
+        let full = with_matrix(
+            &truth
+                .iter()
+                .map(|(s, _)| Measured {
+                    symbol: s.clone(),
+                    family: Family::K,
+                    area: 0.0,
+                    sigma: 0.0,
+                })
+                .collect::<Vec<_>>(),
+            &truth.iter().map(|t| t.1).collect::<Vec<_>>(),
+            model,
+        );
+        // the oxide mixture normalised to 100 % is the truth
+        let tot: f64 = full.iter().map(|x| x.1).sum();
+        let full: Vec<(String, f64)> = full.into_iter().map(|(s, w)| (s, w / tot)).collect();
+        let truth: Vec<(String, f64)> = truth.into_iter().map(|(s, w)| (s, w / tot)).collect();
+        let s = setup(50.0);
+        let fl = fluorescence(&s, &mixture(&full), true);
+        let fams = [Family::K, Family::K, Family::L, Family::K];
+        let measured: Vec<Measured> = truth
+            .iter()
+            .zip(fams)
+            .map(|((sym, _), f)| {
+                let e = fl.iter().find(|x| x.element.symbol == sym).unwrap();
+                Measured {
+                    symbol: sym.clone(),
+                    family: f,
+                    area: 1e9 * e.family_total(f),
+                    sigma: 1.0,
+                }
+            })
+            .collect();
+        let q = quantify(&s, &measured, model, 8);
+        for ((sym, c, _), (_, t)) in q.elements.iter().zip(&truth) {
+            assert!((c - t).abs() / t < 0.02, "{sym}: {c} vs {t}");
+        }
+    }
+}

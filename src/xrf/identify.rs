@@ -1,0 +1,207 @@
+//! Automatic element identification: which element families can explain a peak, and
+//! whether a fitted family is real.
+//!
+//! A family is kept only when (1) its principal line cluster carries a net area above
+//! 3σ of everything else in its window (counting statistics plus a small systematic
+//! share of the other components, so a big neighbour's shape error is not taken for
+//! an element), and (2) every other cluster of the family that the fit predicts to be
+//! visible is actually there (observed ≥ ½·predicted − 2σ). (2) is what rejects the
+//! classic coincidences: an La Lα proposed for the Fe Kα Si-escape peak has no Lβ;
+//! Rb Kβ under Y Kα has no Rb Kα; Sr Kβ under Zr Kα has no Sr Kα; Eu Lβ under Fe Kα
+//! has no Eu Lα; W Lα under Yb Lβ has no W Lβ (PyMca's `Elements.getcandidates`
+//! proposes the same lists; the check on the other lines is ours).
+
+use super::physics::{element, ElementData, Family};
+use std::sync::OnceLock;
+
+/// Atomic numbers never proposed (noble gases other than Ar, unstable elements).
+const EXCLUDED: [usize; 12] = [10, 36, 43, 54, 61, 84, 85, 86, 87, 88, 89, 91];
+
+/// Nominal principal lines of an element family (energy keV, nominal weight), used only
+/// to propose candidates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nominal {
+    /// Atomic number.
+    pub z: usize,
+    /// Family.
+    pub family: Family,
+    /// Initial level edge (lowest of the family), keV.
+    pub edge_kev: f64,
+    /// Principal lines: (energy keV, weight relative to the strongest).
+    pub lines: Vec<(f64, f64)>,
+}
+
+fn family_edge(d: &ElementData, f: Family) -> f64 {
+    match f {
+        Family::K => d.levels[0].edge_kev,
+        Family::L => d.levels[3].edge_kev,
+        Family::M => d.levels[8].edge_kev,
+    }
+}
+
+fn nominal(d: &ElementData, f: Family) -> Option<Nominal> {
+    let w = |lv: usize| match lv {
+        0 | 3 | 8 => 1.0,
+        2 | 7 => 0.45,
+        1 => 0.2,
+        _ => 0.05,
+    };
+    let lines: Vec<(f64, f64)> = d
+        .lines
+        .iter()
+        .filter(|l| l.family() == f)
+        .map(|l| (l.energy_kev, l.fraction * d.levels[l.level].yield_ * w(l.level)))
+        .collect();
+    let max = lines.iter().map(|l| l.1).fold(0.0, f64::max);
+    if max <= 0.0 {
+        return None;
+    }
+    let lines: Vec<(f64, f64)> = lines
+        .into_iter()
+        .filter(|l| l.1 >= 0.12 * max)
+        .map(|(e, r)| (e, r / max))
+        .collect();
+    Some(Nominal {
+        z: d.z,
+        family: f,
+        edge_kev: family_edge(d, f),
+        lines,
+    })
+}
+
+/// Every element family reescan may propose: K for Na–Nd (Z 11–60, K lines of the
+/// light REE reach 40 keV), L for Rb–U (Z ≥ 37), M for Hf–U (Z ≥ 72).
+pub fn universe() -> &'static [Nominal] {
+    static U: OnceLock<Vec<Nominal>> = OnceLock::new();
+    U.get_or_init(|| {
+        let mut out = Vec::new();
+        for z in 11..=92 {
+            if EXCLUDED.contains(&z) {
+                continue;
+            }
+            let Some(d) = element(z) else { continue };
+            if z <= 64 {
+                out.extend(nominal(d, Family::K));
+            }
+            if z >= 37 {
+                out.extend(nominal(d, Family::L));
+            }
+            if z >= 72 {
+                out.extend(nominal(d, Family::M));
+            }
+        }
+        out
+    })
+}
+
+/// Families with a principal line within `tol(E)` of `energy_kev`, excitable below
+/// `max_excitation_kev` and whose strongest line lies in `[lo_kev, hi_kev]`.
+pub fn candidates_for_peak(
+    energy_kev: f64,
+    tol_kev: f64,
+    max_excitation_kev: f64,
+    lo_kev: f64,
+    hi_kev: f64,
+) -> impl Iterator<Item = &'static Nominal> {
+    universe().iter().filter(move |n| {
+        n.edge_kev < max_excitation_kev
+            && n.lines
+                .iter()
+                .any(|l| l.1 >= 0.999 && l.0 >= lo_kev && l.0 <= hi_kev)
+            && n.lines
+                .iter()
+                .any(|l| (l.0 - energy_kev).abs() <= tol_kev)
+    })
+}
+
+/// Evidence for one fitted family in one window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClusterEvidence {
+    /// Cluster centroid, keV.
+    pub energy_kev: f64,
+    /// Counts the fit attributes to the family in the window.
+    pub predicted: f64,
+    /// Counts in the window not explained by anything else (data − other components).
+    pub observed: f64,
+    /// Variance of `observed` (Poisson + systematic).
+    pub variance: f64,
+}
+
+impl ClusterEvidence {
+    /// `observed / σ`.
+    pub fn significance(&self) -> f64 {
+        if self.variance > 0.0 {
+            self.observed / self.variance.sqrt()
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Verdict on a fitted family from its cluster evidence (strongest predicted first).
+pub fn family_is_real(clusters: &[ClusterEvidence], amp_significance: f64) -> bool {
+    let Some(main) = clusters
+        .iter()
+        .max_by(|a, b| a.predicted.total_cmp(&b.predicted))
+    else {
+        return false;
+    };
+    if amp_significance < 3.0 || main.significance() < 3.0 {
+        return false;
+    }
+    if main.observed < 0.5 * main.predicted - 2.0 * main.variance.sqrt() {
+        return false;
+    }
+    clusters.iter().all(|c| {
+        let s = c.variance.sqrt();
+        // only clusters the fit predicts to be clearly visible must be there
+        c.predicted < 3.0 * s || c.observed >= 0.5 * c.predicted - 2.0 * s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peak_at_fe_ka_proposes_fe_and_its_rare_earth_neighbours() {
+        let z: Vec<(usize, Family)> = candidates_for_peak(6.40, 0.08, 50.0, 1.0, 40.0)
+            .map(|n| (n.z, n.family))
+            .collect();
+        assert!(z.contains(&(26, Family::K)));
+        assert!(z.contains(&(63, Family::L)), "Eu Lβ"); // Eu Lβ1 6.456
+        assert!(z.contains(&(66, Family::L)), "Dy Lα"); // Dy Lα1 6.495
+        assert!(!z.contains(&(29, Family::K)));
+    }
+
+    #[test]
+    fn a_coincident_peak_without_its_sister_line_is_rejected() {
+        // Rb Kβ explains the peak at Y Kα, but Rb Kα is predicted and absent
+        let c = [
+            ClusterEvidence {
+                energy_kev: 13.39,
+                predicted: 5000.0,
+                observed: 40.0,
+                variance: 900.0,
+            },
+            ClusterEvidence {
+                energy_kev: 14.96,
+                predicted: 800.0,
+                observed: 2500.0,
+                variance: 2500.0,
+            },
+        ];
+        assert!(!family_is_real(&c, 10.0));
+        let ok = [
+            ClusterEvidence {
+                observed: 5100.0,
+                ..c[0]
+            },
+            ClusterEvidence {
+                observed: 760.0,
+                ..c[1]
+            },
+        ];
+        assert!(family_is_real(&ok, 10.0));
+    }
+}

@@ -1,0 +1,240 @@
+//! `reescan scan` through the binary: verdict first, `--json` with the SPEC fields,
+//! `--fail-on`, exit 2 for bad input, `--rules` errors naming the key, `--date`.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::Path;
+
+fn reescan() -> Command {
+    Command::cargo_bin("reescan").unwrap()
+}
+
+fn synth(dir: &Path, name: &str, commodity: &str, extra: &[&str], seed: u64) -> (String, String) {
+    let xrf = dir.join(format!("{name}.msa"));
+    let xrd = dir.join(format!("{name}.xy"));
+    reescan()
+        .args([
+            "synth",
+            "--commodity",
+            commodity,
+            "--seed",
+            &seed.to_string(),
+        ])
+        .args(extra)
+        .arg("--xrf")
+        .arg(&xrf)
+        .arg("--xrd")
+        .arg(&xrd)
+        .assert()
+        .success();
+    (xrf.display().to_string(), xrd.display().to_string())
+}
+
+#[test]
+fn magnet_powder_in_iron_ore_is_held_and_fail_on_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, xrd) = synth(
+        dir.path(),
+        "m",
+        "iron-ore",
+        &["--carrier", "ndfeb", "--fraction", "0.08"],
+        5,
+    );
+    let out = reescan()
+        .args([
+            "scan",
+            "--declared",
+            "iron-ore",
+            "--xrf",
+            &xrf,
+            "--xrd",
+            &xrd,
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("HOLD") || first.starts_with("INSPECT"),
+        "{text}"
+    );
+    assert!(text.contains("Evidence"), "{text}");
+    reescan()
+        .args([
+            "scan",
+            "--declared",
+            "iron-ore",
+            "--xrf",
+            &xrf,
+            "--fail-on",
+            "inspect",
+        ])
+        .assert()
+        .code(3);
+}
+
+#[test]
+fn json_has_the_spec_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, xrd) = synth(dir.path(), "z", "zirconium", &[], 9);
+    let out = reescan()
+        .args([
+            "scan",
+            "--declared",
+            "zirconium",
+            "--xrf",
+            &xrf,
+            "--xrd",
+            &xrd,
+            "--json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    for key in [
+        "scan_id",
+        "declared",
+        "verdict",
+        "risk",
+        "ree_wt_pct",
+        "ree_elements",
+        "controlled_elements",
+        "phases",
+        "mismatch",
+        "reasons",
+        "xrf_sha256",
+        "xrd_sha256",
+        "xrf",
+        "xrd",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["declared"], "zirconium");
+    assert_eq!(v["xrf"]["sha256"], v["xrf_sha256"]);
+    assert!(v["xrf"]["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["symbol"] == "Zr"));
+    let risk = v["risk"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&risk));
+}
+
+#[test]
+fn missing_file_and_unknown_commodity_exit_2_with_one_line() {
+    reescan()
+        .args([
+            "scan",
+            "--declared",
+            "iron-ore",
+            "--xrf",
+            "/nonexistent/x.msa",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/x.msa"));
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, _) = synth(dir.path(), "o", "iron-ore", &[], 3);
+    reescan()
+        .args(["scan", "--declared", "bananas", "--xrf", &xrf])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bananas").and(predicate::str::contains("iron-ore")));
+}
+
+#[test]
+fn a_bad_rules_file_is_reported_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, _) = synth(dir.path(), "o", "iron-ore", &[], 3);
+    let rules = dir.path().join("rules.toml");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules.toml"))
+        .unwrap()
+        .replacen("ree_hold_wt_pct = 0.5", "ree_hold_wt_pct = \"half\"", 1);
+    std::fs::write(&rules, text).unwrap();
+    reescan()
+        .args(["scan", "--declared", "iron-ore", "--xrf", &xrf, "--rules"])
+        .arg(&rules)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "commodity.iron-ore.ree_hold_wt_pct",
+        ));
+}
+
+#[test]
+fn a_stricter_rules_file_changes_the_verdict() {
+    // 0.25 wt % Ce in iron ore: above the built-in inspection limit (0.1) but below its
+    // hold limit (0.5) → INSPECT; a user file with a 0.02 hold limit makes it HOLD.
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, _) = synth(dir.path(), "o", "iron-ore", &["--ree", "Ce=0.25"], 4);
+    let strict = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules.toml"))
+        .unwrap()
+        .replacen(
+            "ree_inspect_wt_pct = 0.1\nree_hold_wt_pct = 0.5",
+            "ree_inspect_wt_pct = 0.01\nree_hold_wt_pct = 0.02",
+            1,
+        );
+    let rules = dir.path().join("strict.toml");
+    std::fs::write(&rules, strict).unwrap();
+    let verdict = |extra: &[&str]| {
+        let out = reescan()
+            .args(["scan", "--declared", "iron-ore", "--xrf", &xrf, "--json"])
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        v["verdict"].as_str().unwrap().to_string()
+    };
+    assert_eq!(verdict(&[]), "INSPECT");
+    assert_eq!(verdict(&["--rules", rules.to_str().unwrap()]), "HOLD");
+}
+
+#[test]
+fn controlled_elements_depend_on_the_scan_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, _) = synth(dir.path(), "d", "iron-ore", &["--ree", "Dy=1.0"], 6);
+    let controlled = |date: &str| {
+        let out = reescan()
+            .args([
+                "scan",
+                "--declared",
+                "iron-ore",
+                "--xrf",
+                &xrf,
+                "--json",
+                "--date",
+                date,
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        v["controlled_elements"].clone()
+    };
+    assert_eq!(controlled("2025-01-01"), serde_json::json!([]));
+    assert_eq!(controlled("2025-06-01"), serde_json::json!(["Dy"]));
+    reescan()
+        .args([
+            "scan",
+            "--declared",
+            "iron-ore",
+            "--xrf",
+            &xrf,
+            "--date",
+            "yesterday",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("date"));
+}
