@@ -17,5 +17,5 @@ pub mod html;
 pub mod json;
 pub mod plot;
 
-// forensic re-exports follow once the record exists.
+pub use forensic::{ForensicReport, ReportContext, ReportInputs};
 pub use plot::{render_screening, render_xrd, render_xrf, PlotFormat, PlotOptions};

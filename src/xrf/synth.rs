@@ -346,12 +346,7 @@ mod tests {
         assert!(fe > 20.0 * at(5.2), "Fe Kα {fe} vs 5.2 keV {}", at(5.2));
         assert!(fe > at(7.06) * 3.0, "Kα/Kβ");
         // Rh Kα Rayleigh visible
-        assert!(
-            at(20.216) > 3.0 * at(17.0),
-            "Rh Kα {} vs {}",
-            at(20.216),
-            at(17.0)
-        );
+        assert!(at(20.216) > 3.0 * at(17.0), "Rh Kα {} vs {}", at(20.216), at(17.0));
     }
 }
 

@@ -153,6 +153,7 @@ fn draw_spectrum<DB: DrawingBackend>(
         .y_label_formatter(&|v| format_count(*v))
         .x_labels(14)
         .light_line_style(GRID_MINOR)
+        .max_light_lines(2)
         .label_style(style::font(12.0))
         .axis_desc_style(style::font(13.0))
         .draw()
@@ -170,7 +171,11 @@ fn draw_spectrum<DB: DrawingBackend>(
     if !c.background.is_empty() {
         chart
             .draw_series(DashedLineSeries::new(
-                points(c.energy, c.background),
+                thin(
+                    points(c.energy, c.background),
+                    c.energy.len(),
+                    SMOOTH_CURVE_POINTS,
+                ),
                 6,
                 4,
                 style::BACKGROUND.stroke_width(2),
@@ -201,6 +206,30 @@ fn draw_spectrum<DB: DrawingBackend>(
         .label_font(style::font(12.0))
         .draw()
         .plot_err()
+}
+
+/// The continuum is smooth: this many points draw it exactly at plot resolution, and
+/// a thick dashed line is costly per segment (a filled polygon each).
+const SMOOTH_CURVE_POINTS: usize = 600;
+
+/// Every k-th point (and the last), so that at most about `max` remain.
+pub(crate) fn thin<I>(points: I, len: usize, max: usize) -> Vec<(f64, f64)>
+where
+    I: Iterator<Item = (f64, f64)>,
+{
+    let step = len.div_ceil(max.max(1)).max(1);
+    let mut out = Vec::with_capacity(len / step + 2);
+    let mut last = None;
+    for (i, p) in points.enumerate() {
+        if i % step == 0 {
+            out.push(p);
+            last = None;
+        } else {
+            last = Some(p);
+        }
+    }
+    out.extend(last);
+    out
 }
 
 const MEASURED_STYLE: ShapeStyle = ShapeStyle {
@@ -577,6 +606,7 @@ fn draw_residuals<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Curves<
         .x_labels(14)
         .y_labels(5)
         .light_line_style(GRID_MINOR)
+        .max_light_lines(2)
         .label_style(style::font(12.0))
         .axis_desc_style(style::font(13.0))
         .draw()
@@ -661,6 +691,16 @@ mod tests {
         assert_eq!(spread(&[100, 200], 15, 0, 1000), vec![100, 200]);
         assert_eq!(spread(&[100, 105, 108], 15, 0, 1000), vec![100, 115, 130]);
         assert_eq!(spread(&[990, 995], 15, 0, 1000), vec![985, 1000]);
+    }
+
+    #[test]
+    fn thinning_keeps_both_ends_and_the_budget() {
+        let pts: Vec<(f64, f64)> = (0..4096).map(|i| (i as f64, 0.0)).collect();
+        let t = thin(pts.iter().copied(), pts.len(), 600);
+        assert!(t.len() <= 602, "{}", t.len());
+        assert_eq!(t.first().map(|p| p.0), Some(0.0));
+        assert_eq!(t.last().map(|p| p.0), Some(4095.0));
+        assert_eq!(thin(pts[..10].iter().copied(), 10, 600).len(), 10);
     }
 
     #[test]
