@@ -52,7 +52,10 @@ fn parquet_rows_match_the_csv_with_the_documented_schema() {
     // The NdFeB-spiked iron ore (row 2) carries Nd in its wt % column, and the
     // per-element columns sum to no more than 100 %.
     let nd = column::<Float64Array>(b, "wt_pct_Nd");
-    assert!(!nd.is_null(2) && nd.value(2) > 0.0, "Nd wt % of the NdFeB row");
+    assert!(
+        !nd.is_null(2) && nd.value(2) > 0.0,
+        "Nd wt % of the NdFeB row"
+    );
     let total: f64 = WT_PCT_ELEMENTS
         .iter()
         .map(|el| column::<Float64Array>(b, &format!("wt_pct_{el}")))
