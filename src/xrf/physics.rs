@@ -185,7 +185,11 @@ fn build(z: usize) -> Option<ElementData> {
             })
         })
         .collect();
-    lines.sort_by(|a, b| a.energy_kev.total_cmp(&b.energy_kev));
+    lines.sort_by(|a, b| {
+        a.energy_kev
+            .total_cmp(&b.energy_kev)
+            .then_with(|| a.label.cmp(&b.label))
+    });
     let grid: Vec<f64> = (0..GRID_LEN)
         .map(|i| (GRID_MIN_KEV + i as f64 * GRID_STEP_KEV) * 1000.0)
         .collect();
