@@ -37,7 +37,11 @@ fn fraction_for(carrier: Carrier, target: f64, seed: u64) -> f64 {
 fn cases() -> Vec<Case> {
     let mut out = Vec::new();
     let mut seed = 1000;
-    for commodity in [Commodity::IronOre, Commodity::Zirconium, Commodity::Ceramics] {
+    for commodity in [
+        Commodity::IronOre,
+        Commodity::Zirconium,
+        Commodity::Ceramics,
+    ] {
         for _ in 0..22 {
             seed += 1;
             out.push(Case {
@@ -109,7 +113,11 @@ fn synthetic_cargo_set_rare_earth_recall_precision_and_total() {
             let t = truth_of(o, el);
             let rep = o.reported.iter().any(|r| r.0 == el);
             if t >= 0.5 {
-                if rep { tp += 1 } else { fneg += 1 }
+                if rep {
+                    tp += 1
+                } else {
+                    fneg += 1
+                }
             }
             if rep && t < 0.01 {
                 fp_a += 1;
@@ -118,7 +126,11 @@ fn synthetic_cargo_set_rare_earth_recall_precision_and_total() {
                 }
             }
             if o.case.carrier.is_none() && rep {
-                if t >= 0.01 { honest_tp += 1 } else { honest_fp += 1 }
+                if t >= 0.01 {
+                    honest_tp += 1
+                } else {
+                    honest_fp += 1
+                }
             }
         }
         tp_all += tp;
@@ -187,7 +199,10 @@ fn one_case() {
     println!("{:?}\n{:?}", scan.options, &scan.truth.elements);
     let a = analyze(&scan.spectrum, &XrfOptions::default()).unwrap();
     for e in &a.elements {
-        println!("{} {:.4} ± {:.4} (LOD {:.4}) {:?}", e.symbol, e.wt_pct, e.sigma_wt_pct, e.lod_wt_pct, e.lines);
+        println!(
+            "{} {:.4} ± {:.4} (LOD {:.4}) {:?}",
+            e.symbol, e.wt_pct, e.sigma_wt_pct, e.lod_wt_pct, e.lines
+        );
     }
     if let Ok(r) = std::env::var("XRF_RESID") {
         let r: Vec<f64> = r.split(',').map(|v| v.parse().unwrap()).collect();
