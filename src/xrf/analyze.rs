@@ -4,13 +4,15 @@
 //! consistency → FP quantification in the estimated matrix → refit with matrix-correct
 //! line ratios → detection limits.
 
-use super::fp::{quantify, scatter, Measured, MatrixModel, Quantified, Setup};
+use super::fp::{quantify, scatter, MatrixModel, Measured, Quantified, Setup};
 use super::identify::{candidates_for_peak, family_is_real, universe, ClusterEvidence};
 use super::model::{
     compton_peaks, excitation_groups, family_lines, rayleigh_peaks, DrawPeak, FamilyLines, Region,
     Shape,
 };
-use super::physics::{element, element_by_symbol, mixture, DetectorEfficiency, Excitation, Family, Mixture, Tube};
+use super::physics::{
+    element, element_by_symbol, mixture, DetectorEfficiency, Excitation, Family, Mixture, Tube,
+};
 use super::{
     Artefact, CalibrationReport, ElementResult, FitCurves, FittedPeak, NotDetected, XrfAnalysis,
     XrfOptions,
@@ -149,8 +151,9 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
         let (mut sx, mut sx2, mut sx3, mut sx4, mut sy, mut sxy, mut sx2y, mut n) =
             (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         let half = (p.fwhm_channels * 0.6).ceil() as usize + 1;
-        for k in c.saturating_sub(half)..=(c + half).min(net.len() - 1) {
-            let y = net[k];
+        let lo = c.saturating_sub(half);
+        let hi = (c + half).min(net.len() - 1);
+        for (k, &y) in net.iter().enumerate().take(hi + 1).skip(lo) {
             if y < 0.35 * h {
                 continue;
             }
@@ -168,7 +171,9 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
         }
         let m = nalgebra::Matrix3::new(n, sx, sx2, sx, sx2, sx3, sx2, sx3, sx4);
         let r = nalgebra::Vector3::new(sy, sxy, sx2y);
-        let Some(sol) = m.lu().solve(&r) else { continue };
+        let Some(sol) = m.lu().solve(&r) else {
+            continue;
+        };
         let cq = sol[2];
         if cq >= 0.0 {
             continue;
@@ -186,8 +191,15 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
         return default;
     }
     // unresolved multiplets only broaden: the narrowest estimate is the detector's
-    let noise = est.iter().copied().fold(f64::INFINITY, f64::min).clamp(0.04, 0.2);
-    Detector { noise_kev: noise, ..default }
+    let noise = est
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .clamp(0.04, 0.2);
+    Detector {
+        noise_kev: noise,
+        ..default
+    }
 }
 
 /// What a fit component is.
@@ -207,6 +219,9 @@ struct Component {
     template: Template,
 }
 
+/// Family lines per (Z, family) in the current matrix.
+type LinesCache = Vec<((usize, Family), Option<FamilyLines>)>;
+
 /// Work state of one analysis.
 struct Work<'a> {
     counts: &'a [f64],
@@ -220,7 +235,7 @@ struct Work<'a> {
     /// FP intensities (primary + secondary) of the matrix elements.
     fluor: Vec<super::fp::ElementIntensity>,
     /// Family lines computed in the current matrix.
-    lines_cache: std::cell::RefCell<Vec<((usize, Family), Option<FamilyLines>)>>,
+    lines_cache: std::cell::RefCell<LinesCache>,
 }
 
 impl Work<'_> {
@@ -322,7 +337,8 @@ impl Work<'_> {
     fn fit(&self, comps: &[Component]) -> Option<LinearFit> {
         let templates: Vec<Template> = comps.iter().map(|c| c.template.clone()).collect();
         let mut f = LinearFitter::new(self.region.len, templates).ok()?;
-        f.fit(self.y(), Some(self.bg()), &LinearOptions::default()).ok()
+        f.fit(self.y(), Some(self.bg()), &LinearOptions::default())
+            .ok()
     }
 
     fn model(&self, comps: &[Component], fit: &LinearFit) -> Vec<f64> {
@@ -398,7 +414,9 @@ fn propose(work: &Work, energies: &[f64], into: &mut Vec<(usize, Family)>) {
             // the element's other families in range come along (cross-family check)
             for m in universe().iter().filter(|m| m.z == n.z) {
                 let in_range = m.edge_kev < work.exc.max_kev
-                    && m.lines.iter().any(|l| l.1 >= 0.999 && l.0 >= lo && l.0 <= hi);
+                    && m.lines
+                        .iter()
+                        .any(|l| l.1 >= 0.999 && l.0 >= lo && l.0 <= hi);
                 if in_range && !into.contains(&(m.z, m.family)) {
                     into.push((m.z, m.family));
                 }
@@ -462,14 +480,23 @@ fn strong_lines(_work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(f64,
 
 /// Families that survive. `strict`: significant, consistent within the family and
 /// with the element's other families; otherwise significance only.
-fn surviving(work: &Work, comps: &[Component], fit: &LinearFit, strict: bool) -> Vec<(usize, Family)> {
+fn surviving(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    strict: bool,
+) -> Vec<(usize, Family)> {
     let model = work.model(comps, fit);
     // (z, family, amplitude, σ, sensitivity, passes own tests)
     let mut fams: Vec<(usize, Family, f64, f64, f64, bool)> = Vec::new();
     for (k, c) in comps.iter().enumerate() {
         let Kind::Family(fl) = &c.kind else { continue };
         let a = fit.amplitudes[k];
-        let sig = if fit.sigmas[k] > 0.0 { a / fit.sigmas[k] } else { 0.0 };
+        let sig = if fit.sigmas[k] > 0.0 {
+            a / fit.sigmas[k]
+        } else {
+            0.0
+        };
         let ok = if a <= 0.0 {
             false
         } else if strict {
@@ -477,21 +504,37 @@ fn surviving(work: &Work, comps: &[Component], fit: &LinearFit, strict: bool) ->
         } else {
             sig >= 3.0
         };
-        fams.push((fl.z, fl.family, a.max(0.0), fit.sigmas[k], fl.sensitivity, ok));
+        fams.push((
+            fl.z,
+            fl.family,
+            a.max(0.0),
+            fit.sigmas[k],
+            fl.sensitivity,
+            ok,
+        ));
     }
     let mut keep = Vec::new();
+    // Strong families that fail are removed one at a time (the weakest first), so that
+    // one wrong removal cannot cascade through a cluster of overlapping lines.
+    let strong_fail =
+        |f: &(usize, Family, f64, f64, f64, bool)| !f.5 && f.3 > 0.0 && f.2 / f.3 >= 8.0;
+    let worst_strong = fams
+        .iter()
+        .filter(|f| strict && strong_fail(f))
+        .min_by(|a, b| (a.2 / a.3).total_cmp(&(b.2 / b.3)))
+        .map(|f| (f.0, f.1));
     for f in &fams {
-        if !f.5 {
+        if !(f.5 || strict && strong_fail(f) && Some((f.0, f.1)) != worst_strong) {
             continue;
         }
-        if strict {
+        if strict && f.5 {
             // every sibling family the FP model predicts to be visible must be there
             let consistent = fams.iter().filter(|g| g.0 == f.0 && g.1 != f.1).all(|g| {
                 if f.4 <= 0.0 {
                     return true;
                 }
                 let predicted = f.2 * g.4 / f.4;
-                predicted < 10.0 * g.3 || g.2 >= 0.3 * predicted - 3.0 * g.3
+                predicted < 10.0 * g.3 || g.2 >= 0.1 * predicted - 3.0 * g.3
             });
             if !consistent {
                 continue;
@@ -557,7 +600,12 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     let fwhm_ch0 = |c: f64| det0.fwhm_kev(cal.energy_kev(c).max(0.5)) / cal.gain_kev;
     let mut searcher = PeakSearcher::new();
     let lo_ch = cal.channel(1.2).ceil().max(0.0) as usize;
-    let peaks0 = searcher.search(counts, lo_ch.min(n)..n, fwhm_ch0, &PeakSearchOptions::default());
+    let peaks0 = searcher.search(
+        counts,
+        lo_ch.min(n)..n,
+        fwhm_ch0,
+        &PeakSearchOptions::default(),
+    );
     let peak_list: Vec<(f64, f64)> = peaks0
         .iter()
         .map(|p| (cal.energy_kev(p.channel), p.area))
@@ -620,7 +668,10 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     }
     if let Ok(only) = std::env::var("REESCAN_XRF_ONLY") {
         // debugging aid: restrict candidates to the listed symbols
-        let keep: Vec<usize> = only.split(',').filter_map(super::physics::atomic_number).collect();
+        let keep: Vec<usize> = only
+            .split(',')
+            .filter_map(super::physics::atomic_number)
+            .collect();
         fams.retain(|f| keep.contains(&f.0));
     }
     identify_loop(&mut work, fams, &peaks0, spectrum, opts)
@@ -654,30 +705,54 @@ fn identify_loop(
     propose(work, &extra, &mut fams);
     // 4: strict pruning until stable
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
-    for _ in 0..3 {
-        debug_dump(work, &comps, &fit, "prune");
-        let kept = surviving(work, &comps, &fit, true);
-        if kept.len() == fams.len() {
-            break;
-        }
-        fams = kept;
-        (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
-    }
+    prune(work, &mut fams, &mut comps, &mut fit, &pile, 8)?;
     // 5: matrix model, quantify, rebuild templates in the estimated matrix, refit
     let model_kind = choose_matrix(work, &comps, &fit, opts);
     let q = quantify_fit(work, &comps, &fit, model_kind);
-    work.set_matrix(&q.mixture);
     let pile = strong_lines(work, &comps, &fit);
-    (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
-    let kept = surviving(work, &comps, &fit, true);
-    if kept.len() < fams.len() {
-        fams = kept;
+    // matrix-dependent line ratios only where they describe the data better (a thin
+    // or unknown sample keeps the generic ratios): model selection by χ²
+    let before = (
+        work.matrix.clone(),
+        std::mem::take(&mut work.fluor),
+        fit.chi2,
+    );
+    work.set_matrix(&q.mixture);
+    let (c2, f2) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
+    if f2.chi2 <= before.2 {
+        (comps, fit) = (c2, f2);
+    } else {
+        work.matrix = before.0;
+        work.fluor = before.1;
+        work.lines_cache.borrow_mut().clear();
         (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     }
+    prune(work, &mut fams, &mut comps, &mut fit, &pile, 4)?;
     let q = quantify_fit(work, &comps, &fit, model_kind);
-    work.set_matrix(&q.mixture);
     debug_dump(work, &comps, &fit, "final");
     Ok(report(work, &comps, &fit, &q, spectrum))
+}
+
+/// Strict pruning until stable (at most `rounds` refits).
+fn prune(
+    work: &Work,
+    fams: &mut Vec<(usize, Family)>,
+    comps: &mut Vec<Component>,
+    fit: &mut LinearFit,
+    pile: &[(f64, f64)],
+    rounds: usize,
+) -> Result<()> {
+    for _ in 0..rounds {
+        debug_dump(work, comps, fit, "prune");
+        let kept = surviving(work, comps, fit, true);
+        if kept.len() == fams.len() {
+            break;
+        }
+        *fams = kept;
+        (*comps, *fit) = fit_families(work, fams, Some(pile))
+            .ok_or_else(|| Error::Numerical("XRF joint fit failed".into()))?;
+    }
+    Ok(())
 }
 
 /// The `n` families with the largest fitted areas.
@@ -697,7 +772,9 @@ fn strongest_families(comps: &[Component], fit: &LinearFit, n: usize) -> Vec<(us
 /// Refine the line shape (energy offset, then resolution × tail) by χ² of a local fit
 /// around the strongest family's principal line.
 fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) {
-    let Some((comps, fit)) = fit_families(work, fams, Some(pile)) else { return };
+    let Some((comps, fit)) = fit_families(work, fams, Some(pile)) else {
+        return;
+    };
     let strongest = comps
         .iter()
         .zip(&fit.amplitudes)
@@ -755,14 +832,23 @@ fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) 
     if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
         eprintln!(
             "shape: offset {:.5} (was {:.5}), noise {:.4} (est {:.4}), tail {}",
-            offset, cal.offset_kev, best.1, noise0, super::model::TAIL_RATIOS[best.2]
+            offset,
+            cal.offset_kev,
+            best.1,
+            noise0,
+            super::model::TAIL_RATIOS[best.2]
         );
     }
 }
 
 /// Oxide or metal matrix, from the Rayleigh/Compton ratio of the excitation lines
 /// (high-Z metallic matrices scatter coherently far more than oxides).
-fn choose_matrix(work: &Work, comps: &[Component], fit: &LinearFit, opts: &XrfOptions) -> MatrixModel {
+fn choose_matrix(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    opts: &XrfOptions,
+) -> MatrixModel {
     if let Some(m) = opts.matrix {
         return m;
     }
@@ -802,7 +888,12 @@ fn choose_matrix(work: &Work, comps: &[Component], fit: &LinearFit, opts: &XrfOp
     let po = predicted(MatrixModel::Oxides);
     let pm = predicted(MatrixModel::Metal);
     if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
-        eprintln!("R/C: measured {:.3} oxide {:.3} metal {:.3}", measured.exp(), po.exp(), pm.exp());
+        eprintln!(
+            "R/C: measured {:.3} oxide {:.3} metal {:.3}",
+            measured.exp(),
+            po.exp(),
+            pm.exp()
+        );
     }
     // metal only when the ratio is clearly on the metal side
     if measured > pm - 0.25 * (pm - po) {
@@ -837,8 +928,16 @@ fn quant_families(comps: &[Component], fit: &LinearFit) -> Vec<(usize, Measured)
     best.into_iter().map(|(k, m, _)| (k, m)).collect()
 }
 
-fn quantify_fit(work: &Work, comps: &[Component], fit: &LinearFit, model: MatrixModel) -> Quantified {
-    let measured: Vec<Measured> = quant_families(comps, fit).into_iter().map(|x| x.1).collect();
+fn quantify_fit(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    model: MatrixModel,
+) -> Quantified {
+    let measured: Vec<Measured> = quant_families(comps, fit)
+        .into_iter()
+        .map(|x| x.1)
+        .collect();
     quantify(&work.exc.setup, &measured, model, 6)
 }
 
@@ -884,7 +983,13 @@ fn short_label(label: &str) -> String {
     base
 }
 
-fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spectrum: &Spectrum) -> XrfAnalysis {
+fn report(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    q: &Quantified,
+    spectrum: &Spectrum,
+) -> XrfAnalysis {
     let model = work.model(comps, fit);
     let cal = work.region.calibration;
     let mut peaks = Vec::new();
@@ -897,7 +1002,11 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
         let s = fit.sigmas[k];
         match &c.kind {
             Kind::Family(fl) if a > 0.0 => {
-                for (e, r) in fl.clusters(0.5 * work.fwhm_kev(fl.principal_kev())).into_iter().take(3) {
+                for (e, r) in fl
+                    .clusters(0.5 * work.fwhm_kev(fl.principal_kev()))
+                    .into_iter()
+                    .take(3)
+                {
                     let label = fl
                         .lines
                         .iter()
@@ -912,7 +1021,9 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
                         label: format!("{} {}", fl.symbol, label),
                     });
                     let f = super::model::si_escape().fraction(e);
-                    if a * r * f > 3.0 * work.bg_at(e - SI_KA_KEV).sqrt() && e - SI_KA_KEV > work.lo_kev() {
+                    if a * r * f > 3.0 * work.bg_at(e - SI_KA_KEV).sqrt()
+                        && e - SI_KA_KEV > work.lo_kev()
+                    {
                         artefacts.push(Artefact {
                             energy_kev: e - SI_KA_KEV,
                             kind: "escape".into(),
@@ -935,7 +1046,9 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
             Kind::Compton if a > 0.0 && s > 0.0 && a > 3.0 * s => {
                 if let Some(&(e, _)) = work.exc.setup.excitation.lines.first() {
                     let ec = super::physics::compton_energy(e, 90.0);
-                    if !artefacts.iter().any(|x: &Artefact| x.kind == "compton") && ec <= work.hi_kev() {
+                    if !artefacts.iter().any(|x: &Artefact| x.kind == "compton")
+                        && ec <= work.hi_kev()
+                    {
                         artefacts.push(Artefact {
                             energy_kev: ec,
                             kind: "compton".into(),
@@ -964,8 +1077,12 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
         }
     }
     for (sym, c, sc) in &q.elements {
-        let Some((k, m)) = quant.iter().find(|(_, m)| &m.symbol == sym) else { continue };
-        let Kind::Family(fl) = &comps[*k].kind else { continue };
+        let Some((k, m)) = quant.iter().find(|(_, m)| &m.symbol == sym) else {
+            continue;
+        };
+        let Kind::Family(fl) = &comps[*k].kind else {
+            continue;
+        };
         let z = fl.z;
         let lod = detection_limit(work, &model, z, m.family, q).unwrap_or(0.0);
         // below the 3σ detection limit an element is not reported as present
@@ -994,10 +1111,13 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
     }
     elements.sort_by(|a, b| b.wt_pct.total_cmp(&a.wt_pct));
     for sym in LOD_ELEMENTS {
-        if elements.iter().any(|e| e.symbol == sym) || not_detected.iter().any(|e| e.symbol == sym) {
+        if elements.iter().any(|e| e.symbol == sym) || not_detected.iter().any(|e| e.symbol == sym)
+        {
             continue;
         }
-        let Some(d) = element_by_symbol(sym) else { continue };
+        let Some(d) = element_by_symbol(sym) else {
+            continue;
+        };
         let f = principal_family(d.z, work.exc.max_kev);
         if let Some(lod) = detection_limit(work, &model, d.z, f, q) {
             not_detected.push(NotDetected {
@@ -1055,7 +1175,11 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
         return;
     }
     let model = work.model(comps, fit);
-    eprintln!("--- {tag}: χ²/ν {:.2}, FWHM Mn {:.0} eV", fit.reduced_chi2, 1000.0 * work.region.detector.fwhm_kev(5.895));
+    eprintln!(
+        "--- {tag}: χ²/ν {:.2}, FWHM Mn {:.0} eV",
+        fit.reduced_chi2,
+        1000.0 * work.region.detector.fwhm_kev(5.895)
+    );
     for (k, c) in comps.iter().enumerate() {
         let a = fit.amplitudes[k];
         match &c.kind {
@@ -1067,7 +1191,15 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
                 let sig = a / fit.sigmas[k].max(1e-9);
                 let s: Vec<String> = ev
                     .iter()
-                    .map(|e| format!("{:.2}keV P{:.0} O{:.0} σ{:.0}", e.energy_kev, e.predicted, e.observed, e.variance.sqrt()))
+                    .map(|e| {
+                        format!(
+                            "{:.2}keV P{:.0} O{:.0} σ{:.0}",
+                            e.energy_kev,
+                            e.predicted,
+                            e.observed,
+                            e.variance.sqrt()
+                        )
+                    })
                     .collect();
                 eprintln!(
                     "{:>2} {} A={:.0}±{:.0} ({:.1}σ) real={} | {}",
@@ -1080,7 +1212,12 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
                     s.join(" | ")
                 );
             }
-            other => eprintln!("{:?} A={:.3e}±{:.1e}", std::mem::discriminant(other), a, fit.sigmas[k]),
+            other => eprintln!(
+                "{:?} A={:.3e}±{:.1e}",
+                std::mem::discriminant(other),
+                a,
+                fit.sigmas[k]
+            ),
         }
     }
 }

@@ -9,13 +9,11 @@
 //! costs a table lookup per channel instead of `exp`/`erfc`.
 
 use super::fp::Setup;
-use super::physics::{
-    compton_energy, mu_total, ElementData, Family, Mixture,
-};
+use super::physics::{compton_energy, mu_total, ElementData, Family, Mixture};
 use crate::signal::detector::{Detector, SI_KA_KEV};
 use crate::signal::group::SiEscape;
-use crate::signal::lineshape::{gaussian, hypermet, Hypermet};
 use crate::signal::linear::Template;
+use crate::signal::lineshape::{gaussian, hypermet, Hypermet};
 use crate::Calibration;
 use std::sync::OnceLock;
 
@@ -110,7 +108,10 @@ pub fn tail_only_table() -> &'static ProfileTable {
                 hypermet(u, 0.0, 1.0, 1.0, &h) - gaussian(u, 0.0, 1.0, 1.0).value
             })
             .collect();
-        ProfileTable { values, lo: TABLE_LO }
+        ProfileTable {
+            values,
+            lo: TABLE_LO,
+        }
     })
 }
 
@@ -233,7 +234,10 @@ impl Region {
         let mut out = Vec::new();
         for j in -1..=n_knots + 1 {
             let c = e0 + j as f64 * spacing_kev;
-            let lo = cal.channel(c - 2.0 * spacing_kev).ceil().max(self.first as f64) as usize;
+            let lo = cal
+                .channel(c - 2.0 * spacing_kev)
+                .ceil()
+                .max(self.first as f64) as usize;
             let hi = (cal.channel(c + 2.0 * spacing_kev).floor() as usize + 1)
                 .min(self.first + self.len);
             if lo >= hi {

@@ -566,7 +566,14 @@ mod dump_lines {
             if let Some(d) = super::element(z) {
                 for l in &d.lines {
                     if l.energy_kev >= lo && l.energy_kev <= hi {
-                        eprintln!("{} {} {:.4} {:.4} lvl {}", d.symbol, l.label, l.energy_kev, l.fraction, super::LEVELS[l.level]);
+                        eprintln!(
+                            "{} {} {:.4} {:.4} lvl {}",
+                            d.symbol,
+                            l.label,
+                            l.energy_kev,
+                            l.fraction,
+                            super::LEVELS[l.level]
+                        );
                     }
                 }
             }

@@ -117,7 +117,7 @@ pub fn generate(
     seed: u64,
 ) -> Result<SynthScan> {
     let truth = draw_sample(commodity, carrier, fraction, explicit_ree, seed)?;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0F_C0FFEE);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0FC0_FFEE);
     let options = SynthOptions::draw(&mut rng);
     let spectrum = render(&truth, &options, &mut rng);
     Ok(SynthScan {
@@ -346,7 +346,12 @@ mod tests {
         assert!(fe > 20.0 * at(5.2), "Fe Kα {fe} vs 5.2 keV {}", at(5.2));
         assert!(fe > at(7.06) * 3.0, "Kα/Kβ");
         // Rh Kα Rayleigh visible
-        assert!(at(20.216) > 3.0 * at(17.0), "Rh Kα {} vs {}", at(20.216), at(17.0));
+        assert!(
+            at(20.216) > 3.0 * at(17.0),
+            "Rh Kα {} vs {}",
+            at(20.216),
+            at(17.0)
+        );
     }
 }
 
@@ -383,11 +388,14 @@ mod dump_peaks {
     #[ignore]
     fn peaks_between() {
         let s = draw_sample(Commodity::IronOre, None, 0.0, &[], 1003).unwrap();
-        let mut rng = ChaCha8Rng::seed_from_u64(1003 ^ 0x5EED_0F_C0FFEE);
+        let mut rng = ChaCha8Rng::seed_from_u64(1003 ^ 0x5EED_0FC0_FFEE);
         let o = SynthOptions::draw(&mut rng);
         for p in expected_peaks(&s, &o) {
             if p.energy_kev > 6.5 && p.energy_kev < 7.0 && p.counts > 0.0 {
-                eprintln!("{:.4} {:.3e} {:.3} {}", p.energy_kev, p.counts, p.extra_sigma_kev, p.sharp);
+                eprintln!(
+                    "{:.4} {:.3e} {:.3} {}",
+                    p.energy_kev, p.counts, p.extra_sigma_kev, p.sharp
+                );
             }
         }
     }

@@ -15,7 +15,12 @@ use std::process::ExitCode;
 pub fn run(args: SynthArgs) -> anyhow::Result<ExitCode> {
     let commodity: Commodity = args.commodity.parse()?;
     let carrier: Option<Carrier> = args.carrier.as_deref().map(str::parse).transpose()?;
-    let ree = args.ree.as_deref().map(parse_ree_list).transpose()?.unwrap_or_default();
+    let ree = args
+        .ree
+        .as_deref()
+        .map(parse_ree_list)
+        .transpose()?
+        .unwrap_or_default();
     let fraction = match (carrier, args.fraction) {
         (Some(_), None) => anyhow::bail!("--carrier needs --fraction F (mass fraction 0..1)"),
         (_, f) => f.unwrap_or(0.0),
