@@ -43,6 +43,8 @@ pub struct Observed {
     pub width: Width,
     /// Mean step (axis units).
     pub step: f64,
+    /// Cached line lists.
+    pub line_cache: LineCache,
 }
 
 const SIGNIFICANCE: f64 = 5.0;
@@ -111,6 +113,7 @@ impl Observed {
             peaks,
             width,
             step,
+            line_cache: LineCache::default(),
         })
     }
 
@@ -194,13 +197,59 @@ pub struct Score {
     pub expected: usize,
 }
 
-/// Kα1 lines of a phase, lines closer than 0.3 Γ merged.
+/// Kα1 lines of a phase, lines closer than 0.3 Γ merged, at the instrument's zero
+/// shift. The unshifted list is computed once per phase and width model (cached in
+/// [`Observed`]): shifts only move it.
 fn merged_lines(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<Line> {
+    let key = match inst.width {
+        Width::Empirical { w, u, eta } => Some((
+            phase.name.clone(),
+            [w.to_bits(), u.to_bits(), eta.to_bits()],
+        )),
+        Width::Tch { .. } => None,
+    };
+    let unshifted = Instrument {
+        zero_shift: 0.0,
+        ..*inst
+    };
+    let base = match key {
+        Some(key) => {
+            let cached = obs
+                .line_cache
+                .0
+                .lock()
+                .ok()
+                .and_then(|c| c.get(&key).cloned());
+            match cached {
+                Some(b) => b,
+                None => {
+                    let b = std::sync::Arc::new(merged_lines_uncached(phase, obs, &unshifted));
+                    if let Ok(mut c) = obs.line_cache.0.lock() {
+                        c.insert(key, b.clone());
+                    }
+                    b
+                }
+            }
+        }
+        None => std::sync::Arc::new(merged_lines_uncached(phase, obs, &unshifted)),
+    };
+    let (lo, hi) = obs.x_range();
+    base.iter()
+        .map(|l| Line {
+            x: l.x + inst.zero_shift,
+            area: l.area,
+        })
+        .filter(|l| l.x >= lo && l.x <= hi)
+        .collect()
+}
+
+fn merged_lines_uncached(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<Line> {
     let single = Instrument {
         kalpha2: None,
         ..*inst
     };
-    let mut ls = lines(&phase.reflections, &single, obs.x_range(), 1.0, None);
+    let (lo, hi) = obs.x_range();
+    let mut ls = lines(&phase.reflections, &single, (lo - 1.0, hi + 1.0), 1.0, None);
     ls.sort_by(|a, b| a.x.total_cmp(&b.x));
     let mut out: Vec<Line> = Vec::with_capacity(ls.len());
     for l in ls {
@@ -215,6 +264,22 @@ fn merged_lines(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<Line> {
         }
     }
     out
+}
+
+/// Per-analysis cache of unshifted line lists: (phase name, width bits) → lines.
+#[derive(Default)]
+pub struct LineCache(std::sync::Mutex<HashMap<(String, [u64; 3]), std::sync::Arc<Vec<Line>>>>);
+
+impl Clone for LineCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for LineCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LineCache")
+    }
 }
 
 /// Score `phase` against the observed peaks (sorted by position in `by_x`) for each

@@ -204,6 +204,36 @@ pub fn synth(library: &Library, phases: &[(String, f64)], opts: &SynthOptions) -
     })
 }
 
+/// Render a drawn sample — crystalline phases with their wt % of the whole sample, as
+/// in `tables::materials::SampleComposition::phases` — so that the XRD pattern of a
+/// synthetic shipment agrees with its XRF spectrum. Names not in the library
+/// (amorphous components) add no lines; they dilute all phases alike, which the
+/// normalisation to `peak_counts` absorbs.
+///
+/// # Errors
+/// [`Error::Invalid`] when no phase of the sample is in the library.
+pub fn sample_pattern(
+    phases_wt_pct: &[(String, f64)],
+    radiation: Radiation,
+    seed: u64,
+) -> Result<Spectrum> {
+    let lib = super::library::builtin();
+    let mixture: Vec<(String, f64)> = phases_wt_pct
+        .iter()
+        .filter(|(name, w)| *w > 0.0 && lib.get(name).is_some())
+        .map(|(name, w)| (name.clone(), w / 100.0))
+        .collect();
+    if mixture.is_empty() {
+        return Err(Error::Invalid {
+            what: "sample",
+            message: "no crystalline phase of the XRD library in the sample".into(),
+        });
+    }
+    let mut opts = SynthOptions::for_radiation(radiation);
+    opts.seed = seed;
+    synth(&lib, &mixture, &opts)
+}
+
 fn add_phase(
     net: &mut [f64],
     phase: &Phase,
