@@ -4,15 +4,13 @@
 //! consistency → FP quantification in the estimated matrix → refit with matrix-correct
 //! line ratios → detection limits.
 
-use super::fp::{quantify, scatter, MatrixModel, Measured, Quantified, Setup};
+use super::fp::{quantify, scatter, Measured, MatrixModel, Quantified, Setup};
 use super::identify::{candidates_for_peak, family_is_real, universe, ClusterEvidence};
 use super::model::{
     compton_peaks, excitation_groups, family_lines, rayleigh_peaks, DrawPeak, FamilyLines, Region,
     Shape,
 };
-use super::physics::{
-    element, element_by_symbol, mixture, DetectorEfficiency, Excitation, Family, Mixture, Tube,
-};
+use super::physics::{element, element_by_symbol, mixture, DetectorEfficiency, Excitation, Family, Mixture, Tube};
 use super::{
     Artefact, CalibrationReport, ElementResult, FitCurves, FittedPeak, NotDetected, XrfAnalysis,
     XrfOptions,
@@ -170,9 +168,7 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
         }
         let m = nalgebra::Matrix3::new(n, sx, sx2, sx, sx2, sx3, sx2, sx3, sx4);
         let r = nalgebra::Vector3::new(sy, sxy, sx2y);
-        let Some(sol) = m.lu().solve(&r) else {
-            continue;
-        };
+        let Some(sol) = m.lu().solve(&r) else { continue };
         let cq = sol[2];
         if cq >= 0.0 {
             continue;
@@ -189,12 +185,9 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
     if est.is_empty() {
         return default;
     }
-    est.sort_by(|a, b| a.total_cmp(b));
-    let noise = est[est.len() / 2].clamp(0.04, 0.2);
-    Detector {
-        noise_kev: noise,
-        ..default
-    }
+    // unresolved multiplets only broaden: the narrowest estimate is the detector's
+    let noise = est.iter().copied().fold(f64::INFINITY, f64::min).clamp(0.04, 0.2);
+    Detector { noise_kev: noise, ..default }
 }
 
 /// What a fit component is.
@@ -224,6 +217,10 @@ struct Work<'a> {
     splines: Vec<Template>,
     /// Strong families drawn as Gaussians with a free tail template.
     free_tail: Vec<(usize, Family)>,
+    /// FP intensities (primary + secondary) of the matrix elements.
+    fluor: Vec<super::fp::ElementIntensity>,
+    /// Family lines computed in the current matrix.
+    lines_cache: std::cell::RefCell<Vec<((usize, Family), Option<FamilyLines>)>>,
 }
 
 impl Work<'_> {
@@ -245,11 +242,32 @@ impl Work<'_> {
             .energy_kev((self.region.first + self.region.len) as f64 - 1.0)
     }
 
+    fn set_matrix(&mut self, mix: &[(String, f64)]) {
+        self.matrix = mixture(mix);
+        self.fluor = super::fp::fluorescence(&self.exc.setup, &self.matrix, true);
+        self.lines_cache.borrow_mut().clear();
+    }
+
+    fn lines_of(&self, z: usize, f: Family) -> Option<FamilyLines> {
+        if let Some((_, v)) = self.lines_cache.borrow().iter().find(|(k, _)| *k == (z, f)) {
+            return v.clone();
+        }
+        let v = self.compute_lines(z, f);
+        self.lines_cache.borrow_mut().push(((z, f), v.clone()));
+        v
+    }
+
+    fn compute_lines(&self, z: usize, f: Family) -> Option<FamilyLines> {
+        let cached = self
+            .fluor
+            .iter()
+            .find(|e| e.element.z == z && e.mass_fraction > 1e-4)
+            .and_then(|e| super::model::family_lines_from(e, f, 0.004));
+        cached.or_else(|| family_lines(element(z)?, f, &self.exc.setup, &self.matrix, 0.004))
+    }
+
     fn family_components(&self, z: usize, f: Family) -> Vec<Component> {
-        let Some(d) = element(z) else {
-            return Vec::new();
-        };
-        let Some(fl) = family_lines(d, f, &self.exc.setup, &self.matrix, 0.004) else {
+        let Some(fl) = self.lines_of(z, f) else {
             return Vec::new();
         };
         let free = self.free_tail.contains(&(z, f));
@@ -304,8 +322,7 @@ impl Work<'_> {
     fn fit(&self, comps: &[Component]) -> Option<LinearFit> {
         let templates: Vec<Template> = comps.iter().map(|c| c.template.clone()).collect();
         let mut f = LinearFitter::new(self.region.len, templates).ok()?;
-        f.fit(self.y(), Some(self.bg()), &LinearOptions::default())
-            .ok()
+        f.fit(self.y(), Some(self.bg()), &LinearOptions::default()).ok()
     }
 
     fn model(&self, comps: &[Component], fit: &LinearFit) -> Vec<f64> {
@@ -381,9 +398,7 @@ fn propose(work: &Work, energies: &[f64], into: &mut Vec<(usize, Family)>) {
             // the element's other families in range come along (cross-family check)
             for m in universe().iter().filter(|m| m.z == n.z) {
                 let in_range = m.edge_kev < work.exc.max_kev
-                    && m.lines
-                        .iter()
-                        .any(|l| l.1 >= 0.999 && l.0 >= lo && l.0 <= hi);
+                    && m.lines.iter().any(|l| l.1 >= 0.999 && l.0 >= lo && l.0 <= hi);
                 if in_range && !into.contains(&(m.z, m.family)) {
                     into.push((m.z, m.family));
                 }
@@ -447,23 +462,14 @@ fn strong_lines(_work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(f64,
 
 /// Families that survive. `strict`: significant, consistent within the family and
 /// with the element's other families; otherwise significance only.
-fn surviving(
-    work: &Work,
-    comps: &[Component],
-    fit: &LinearFit,
-    strict: bool,
-) -> Vec<(usize, Family)> {
+fn surviving(work: &Work, comps: &[Component], fit: &LinearFit, strict: bool) -> Vec<(usize, Family)> {
     let model = work.model(comps, fit);
     // (z, family, amplitude, σ, sensitivity, passes own tests)
     let mut fams: Vec<(usize, Family, f64, f64, f64, bool)> = Vec::new();
     for (k, c) in comps.iter().enumerate() {
         let Kind::Family(fl) = &c.kind else { continue };
         let a = fit.amplitudes[k];
-        let sig = if fit.sigmas[k] > 0.0 {
-            a / fit.sigmas[k]
-        } else {
-            0.0
-        };
+        let sig = if fit.sigmas[k] > 0.0 { a / fit.sigmas[k] } else { 0.0 };
         let ok = if a <= 0.0 {
             false
         } else if strict {
@@ -471,14 +477,7 @@ fn surviving(
         } else {
             sig >= 3.0
         };
-        fams.push((
-            fl.z,
-            fl.family,
-            a.max(0.0),
-            fit.sigmas[k],
-            fl.sensitivity,
-            ok,
-        ));
+        fams.push((fl.z, fl.family, a.max(0.0), fit.sigmas[k], fl.sensitivity, ok));
     }
     let mut keep = Vec::new();
     for f in &fams {
@@ -492,7 +491,7 @@ fn surviving(
                     return true;
                 }
                 let predicted = f.2 * g.4 / f.4;
-                predicted < 3.0 * g.3 || (g.5 && g.2 >= 0.3 * predicted - 3.0 * g.3)
+                predicted < 10.0 * g.3 || g.2 >= 0.3 * predicted - 3.0 * g.3
             });
             if !consistent {
                 continue;
@@ -558,12 +557,7 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     let fwhm_ch0 = |c: f64| det0.fwhm_kev(cal.energy_kev(c).max(0.5)) / cal.gain_kev;
     let mut searcher = PeakSearcher::new();
     let lo_ch = cal.channel(1.2).ceil().max(0.0) as usize;
-    let peaks0 = searcher.search(
-        counts,
-        lo_ch.min(n)..n,
-        fwhm_ch0,
-        &PeakSearchOptions::default(),
-    );
+    let peaks0 = searcher.search(counts, lo_ch.min(n)..n, fwhm_ch0, &PeakSearchOptions::default());
     let peak_list: Vec<(f64, f64)> = peaks0
         .iter()
         .map(|p| (cal.energy_kev(p.channel), p.area))
@@ -610,6 +604,8 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
         matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
         splines: region.background_splines(1.0),
         free_tail: Vec::new(),
+        fluor: Vec::new(),
+        lines_cache: Default::default(),
     };
     let peaks: Vec<f64> = peaks0
         .iter()
@@ -618,12 +614,13 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
         .collect();
     let mut fams = Vec::new();
     propose(&work, &peaks, &mut fams);
+    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
+        let p: Vec<String> = peaks.iter().map(|e| format!("{e:.3}")).collect();
+        eprintln!("peaks: {}", p.join(" "));
+    }
     if let Ok(only) = std::env::var("REESCAN_XRF_ONLY") {
         // debugging aid: restrict candidates to the listed symbols
-        let keep: Vec<usize> = only
-            .split(',')
-            .filter_map(super::physics::atomic_number)
-            .collect();
+        let keep: Vec<usize> = only.split(',').filter_map(super::physics::atomic_number).collect();
         fams.retain(|f| keep.contains(&f.0));
     }
     identify_loop(&mut work, fams, &peaks0, spectrum, opts)
@@ -637,6 +634,8 @@ fn identify_loop(
     opts: &XrfOptions,
 ) -> Result<XrfAnalysis> {
     let fail = || Error::Numerical("XRF joint fit failed".into());
+    // 0: line shape from a fit with every candidate
+    refine_shape(work, &fams, &[]);
     // 1: all candidates, loose pruning by significance
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
     debug_dump(work, &comps, &fit, "stage 1");
@@ -644,7 +643,7 @@ fn identify_loop(
     // 2: matrix estimate, pile-up, line tail
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
     let q = quantify_fit(work, &comps, &fit, MatrixModel::Oxides);
-    work.matrix = mixture(&q.mixture);
+    work.set_matrix(&q.mixture);
     let pile = strong_lines(work, &comps, &fit);
     refine_shape(work, &fams, &pile);
     work.free_tail = strongest_families(&comps, &fit, 4);
@@ -667,7 +666,7 @@ fn identify_loop(
     // 5: matrix model, quantify, rebuild templates in the estimated matrix, refit
     let model_kind = choose_matrix(work, &comps, &fit, opts);
     let q = quantify_fit(work, &comps, &fit, model_kind);
-    work.matrix = mixture(&q.mixture);
+    work.set_matrix(&q.mixture);
     let pile = strong_lines(work, &comps, &fit);
     (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     let kept = surviving(work, &comps, &fit, true);
@@ -676,7 +675,7 @@ fn identify_loop(
         (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     }
     let q = quantify_fit(work, &comps, &fit, model_kind);
-    work.matrix = mixture(&q.mixture);
+    work.set_matrix(&q.mixture);
     debug_dump(work, &comps, &fit, "final");
     Ok(report(work, &comps, &fit, &q, spectrum))
 }
@@ -698,9 +697,7 @@ fn strongest_families(comps: &[Component], fit: &LinearFit, n: usize) -> Vec<(us
 /// Refine the line shape (energy offset, then resolution × tail) by χ² of a local fit
 /// around the strongest family's principal line.
 fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) {
-    let Some((comps, fit)) = fit_families(work, fams, Some(pile)) else {
-        return;
-    };
+    let Some((comps, fit)) = fit_families(work, fams, Some(pile)) else { return };
     let strongest = comps
         .iter()
         .zip(&fit.amplitudes)
@@ -740,7 +737,7 @@ fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) 
     // resolution × tail
     let noise0 = full.detector.noise_kev;
     let mut best = (f64::INFINITY, noise0, full.tail);
-    for f in [0.92, 0.96, 1.0, 1.04, 1.08] {
+    for f in [0.88, 0.94, 1.0, 1.06, 1.12] {
         for t in 0..super::model::TAIL_RATIOS.len() {
             work.region.detector.noise_kev = noise0 * f;
             work.region.tail = t;
@@ -758,23 +755,14 @@ fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) 
     if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
         eprintln!(
             "shape: offset {:.5} (was {:.5}), noise {:.4} (est {:.4}), tail {}",
-            offset,
-            cal.offset_kev,
-            best.1,
-            noise0,
-            super::model::TAIL_RATIOS[best.2]
+            offset, cal.offset_kev, best.1, noise0, super::model::TAIL_RATIOS[best.2]
         );
     }
 }
 
 /// Oxide or metal matrix, from the Rayleigh/Compton ratio of the excitation lines
 /// (high-Z metallic matrices scatter coherently far more than oxides).
-fn choose_matrix(
-    work: &Work,
-    comps: &[Component],
-    fit: &LinearFit,
-    opts: &XrfOptions,
-) -> MatrixModel {
+fn choose_matrix(work: &Work, comps: &[Component], fit: &LinearFit, opts: &XrfOptions) -> MatrixModel {
     if let Some(m) = opts.matrix {
         return m;
     }
@@ -814,12 +802,7 @@ fn choose_matrix(
     let po = predicted(MatrixModel::Oxides);
     let pm = predicted(MatrixModel::Metal);
     if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
-        eprintln!(
-            "R/C: measured {:.3} oxide {:.3} metal {:.3}",
-            measured.exp(),
-            po.exp(),
-            pm.exp()
-        );
+        eprintln!("R/C: measured {:.3} oxide {:.3} metal {:.3}", measured.exp(), po.exp(), pm.exp());
     }
     // metal only when the ratio is clearly on the metal side
     if measured > pm - 0.25 * (pm - po) {
@@ -854,16 +837,8 @@ fn quant_families(comps: &[Component], fit: &LinearFit) -> Vec<(usize, Measured)
     best.into_iter().map(|(k, m, _)| (k, m)).collect()
 }
 
-fn quantify_fit(
-    work: &Work,
-    comps: &[Component],
-    fit: &LinearFit,
-    model: MatrixModel,
-) -> Quantified {
-    let measured: Vec<Measured> = quant_families(comps, fit)
-        .into_iter()
-        .map(|x| x.1)
-        .collect();
+fn quantify_fit(work: &Work, comps: &[Component], fit: &LinearFit, model: MatrixModel) -> Quantified {
+    let measured: Vec<Measured> = quant_families(comps, fit).into_iter().map(|x| x.1).collect();
     quantify(&work.exc.setup, &measured, model, 6)
 }
 
@@ -871,8 +846,7 @@ fn quantify_fit(
 /// the principal line, over the fraction of the family's area in that window, converted
 /// with the FP sensitivity in the final matrix.
 fn detection_limit(work: &Work, model: &[f64], z: usize, f: Family, q: &Quantified) -> Option<f64> {
-    let d = element(z)?;
-    let fl = family_lines(d, f, &work.exc.setup, &work.matrix, 0.004)?;
+    let fl = work.lines_of(z, f)?;
     let t = work.region.template(&fl.draw_peaks());
     let e = fl.principal_kev();
     let w = work.window(e, 1.0);
@@ -887,17 +861,8 @@ fn detection_limit(work: &Work, model: &[f64], z: usize, f: Family, q: &Quantifi
         return None;
     }
     let lod_area = 3.0 * b.max(1.0).sqrt() / frac;
-    let sens = family_sensitivity(work, d, f);
+    let sens = fl.sensitivity;
     (sens > 0.0).then(|| 100.0 * lod_area / (q.instrument_constant * sens))
-}
-
-/// FP intensity per unit mass fraction of an element family in the current matrix.
-fn family_sensitivity(work: &Work, d: &'static super::physics::ElementData, f: Family) -> f64 {
-    let mut mix = work.matrix.clone();
-    mix.push((d, 1e-4));
-    super::fp::fluorescence(&work.exc.setup, &mix, false)
-        .last()
-        .map_or(0.0, |e| e.family_total(f) / 1e-4)
 }
 
 fn principal_family(z: usize, max_kev: f64) -> Family {
@@ -919,13 +884,7 @@ fn short_label(label: &str) -> String {
     base
 }
 
-fn report(
-    work: &Work,
-    comps: &[Component],
-    fit: &LinearFit,
-    q: &Quantified,
-    spectrum: &Spectrum,
-) -> XrfAnalysis {
+fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spectrum: &Spectrum) -> XrfAnalysis {
     let model = work.model(comps, fit);
     let cal = work.region.calibration;
     let mut peaks = Vec::new();
@@ -938,11 +897,7 @@ fn report(
         let s = fit.sigmas[k];
         match &c.kind {
             Kind::Family(fl) if a > 0.0 => {
-                for (e, r) in fl
-                    .clusters(0.5 * work.fwhm_kev(fl.principal_kev()))
-                    .into_iter()
-                    .take(3)
-                {
+                for (e, r) in fl.clusters(0.5 * work.fwhm_kev(fl.principal_kev())).into_iter().take(3) {
                     let label = fl
                         .lines
                         .iter()
@@ -957,9 +912,7 @@ fn report(
                         label: format!("{} {}", fl.symbol, label),
                     });
                     let f = super::model::si_escape().fraction(e);
-                    if a * r * f > 3.0 * work.bg_at(e - SI_KA_KEV).sqrt()
-                        && e - SI_KA_KEV > work.lo_kev()
-                    {
+                    if a * r * f > 3.0 * work.bg_at(e - SI_KA_KEV).sqrt() && e - SI_KA_KEV > work.lo_kev() {
                         artefacts.push(Artefact {
                             energy_kev: e - SI_KA_KEV,
                             kind: "escape".into(),
@@ -982,9 +935,7 @@ fn report(
             Kind::Compton if a > 0.0 && s > 0.0 && a > 3.0 * s => {
                 if let Some(&(e, _)) = work.exc.setup.excitation.lines.first() {
                     let ec = super::physics::compton_energy(e, 90.0);
-                    if !artefacts.iter().any(|x: &Artefact| x.kind == "compton")
-                        && ec <= work.hi_kev()
-                    {
+                    if !artefacts.iter().any(|x: &Artefact| x.kind == "compton") && ec <= work.hi_kev() {
                         artefacts.push(Artefact {
                             energy_kev: ec,
                             kind: "compton".into(),
@@ -1013,12 +964,8 @@ fn report(
         }
     }
     for (sym, c, sc) in &q.elements {
-        let Some((k, m)) = quant.iter().find(|(_, m)| &m.symbol == sym) else {
-            continue;
-        };
-        let Kind::Family(fl) = &comps[*k].kind else {
-            continue;
-        };
+        let Some((k, m)) = quant.iter().find(|(_, m)| &m.symbol == sym) else { continue };
+        let Kind::Family(fl) = &comps[*k].kind else { continue };
         let z = fl.z;
         let lod = detection_limit(work, &model, z, m.family, q).unwrap_or(0.0);
         // below the 3σ detection limit an element is not reported as present
@@ -1047,13 +994,10 @@ fn report(
     }
     elements.sort_by(|a, b| b.wt_pct.total_cmp(&a.wt_pct));
     for sym in LOD_ELEMENTS {
-        if elements.iter().any(|e| e.symbol == sym) || not_detected.iter().any(|e| e.symbol == sym)
-        {
+        if elements.iter().any(|e| e.symbol == sym) || not_detected.iter().any(|e| e.symbol == sym) {
             continue;
         }
-        let Some(d) = element_by_symbol(sym) else {
-            continue;
-        };
+        let Some(d) = element_by_symbol(sym) else { continue };
         let f = principal_family(d.z, work.exc.max_kev);
         if let Some(lod) = detection_limit(work, &model, d.z, f, q) {
             not_detected.push(NotDetected {
@@ -1111,11 +1055,7 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
         return;
     }
     let model = work.model(comps, fit);
-    eprintln!(
-        "--- {tag}: χ²/ν {:.2}, FWHM Mn {:.0} eV",
-        fit.reduced_chi2,
-        1000.0 * work.region.detector.fwhm_kev(5.895)
-    );
+    eprintln!("--- {tag}: χ²/ν {:.2}, FWHM Mn {:.0} eV", fit.reduced_chi2, 1000.0 * work.region.detector.fwhm_kev(5.895));
     for (k, c) in comps.iter().enumerate() {
         let a = fit.amplitudes[k];
         match &c.kind {
@@ -1127,15 +1067,7 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
                 let sig = a / fit.sigmas[k].max(1e-9);
                 let s: Vec<String> = ev
                     .iter()
-                    .map(|e| {
-                        format!(
-                            "{:.2}keV P{:.0} O{:.0} σ{:.0}",
-                            e.energy_kev,
-                            e.predicted,
-                            e.observed,
-                            e.variance.sqrt()
-                        )
-                    })
+                    .map(|e| format!("{:.2}keV P{:.0} O{:.0} σ{:.0}", e.energy_kev, e.predicted, e.observed, e.variance.sqrt()))
                     .collect();
                 eprintln!(
                     "{:>2} {} A={:.0}±{:.0} ({:.1}σ) real={} | {}",
@@ -1148,12 +1080,7 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
                     s.join(" | ")
                 );
             }
-            other => eprintln!(
-                "{:?} A={:.3e}±{:.1e}",
-                std::mem::discriminant(other),
-                a,
-                fit.sigmas[k]
-            ),
+            other => eprintln!("{:?} A={:.3e}±{:.1e}", std::mem::discriminant(other), a, fit.sigmas[k]),
         }
     }
 }

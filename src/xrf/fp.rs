@@ -114,12 +114,7 @@ pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<Elemen
     // µ and efficiency at every line energy, once
     let mu_lines: Vec<Vec<f64>> = mix
         .iter()
-        .map(|(d, _)| {
-            d.lines
-                .iter()
-                .map(|l| mu_total(mix, l.energy_kev))
-                .collect()
-        })
+        .map(|(d, _)| d.lines.iter().map(|l| mu_total(mix, l.energy_kev)).collect())
         .collect();
     let eff: Vec<Vec<f64>> = mix
         .iter()
@@ -154,12 +149,7 @@ pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<Elemen
     // vacancy cross-sections of each target element at each enhancer line, once
     let target_vac: Vec<Vec<[f64; 9]>> = mix
         .iter()
-        .map(|(d, _)| {
-            enhancers
-                .iter()
-                .map(|h| d.vacancies(h.energy_kev))
-                .collect()
-        })
+        .map(|(d, _)| enhancers.iter().map(|h| d.vacancies(h.energy_kev)).collect())
         .collect();
     for &(e, n) in setup.excitation.points() {
         if n <= 0.0 {
@@ -283,8 +273,8 @@ pub fn oxygen_per_atom(symbol: &str) -> f64 {
     match symbol {
         "Na" | "K" | "Rb" | "Cs" | "Cu" | "Ag" | "Tl" => 0.5,
         "Mg" | "Ca" | "Sr" | "Ba" | "Mn" | "Co" | "Ni" | "Zn" | "Cd" | "Pb" | "Eu" => 1.0,
-        "Al" | "Sc" | "Cr" | "Fe" | "Ga" | "Y" | "In" | "La" | "Nd" | "Sm" | "Gd" | "Dy" | "Ho"
-        | "Er" | "Tm" | "Yb" | "Lu" | "Bi" | "As" | "Sb" | "B" => 1.5,
+        "Al" | "Sc" | "Cr" | "Fe" | "Ga" | "Y" | "In" | "La" | "Nd" | "Sm" | "Gd" | "Dy"
+        | "Ho" | "Er" | "Tm" | "Yb" | "Lu" | "Bi" | "As" | "Sb" | "B" => 1.5,
         "Pr" => 11.0 / 6.0,
         "Tb" => 7.0 / 4.0,
         "Si" | "Ti" | "Ge" | "Zr" | "Sn" | "Hf" | "Ce" | "Th" | "U" | "Se" | "Te" => 2.0,
@@ -342,11 +332,7 @@ pub fn quantify(
 ) -> Quantified {
     let n = measured.len();
     // start: proportional to area
-    let total_area: f64 = measured
-        .iter()
-        .map(|m| m.area.max(0.0))
-        .sum::<f64>()
-        .max(1.0);
+    let total_area: f64 = measured.iter().map(|m| m.area.max(0.0)).sum::<f64>().max(1.0);
     let mut c: Vec<f64> = measured
         .iter()
         .map(|m| 0.7 * m.area.max(0.0) / total_area)
@@ -447,7 +433,7 @@ fn with_matrix(measured: &[Measured], c: &[f64], model: MatrixModel) -> Vec<(Str
 
 #[cfg(test)]
 mod tests {
-    use super::super::physics::{DetectorEfficiency, Tube};
+    use super::super::physics::{Tube, DetectorEfficiency};
     use super::*;
 
     fn setup(kv: f64) -> Setup {

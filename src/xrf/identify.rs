@@ -50,12 +50,7 @@ fn nominal(d: &ElementData, f: Family) -> Option<Nominal> {
         .lines
         .iter()
         .filter(|l| l.family() == f)
-        .map(|l| {
-            (
-                l.energy_kev,
-                l.fraction * d.levels[l.level].yield_ * w(l.level),
-            )
-        })
+        .map(|l| (l.energy_kev, l.fraction * d.levels[l.level].yield_ * w(l.level)))
         .collect();
     let max = lines.iter().map(|l| l.1).fold(0.0, f64::max);
     if max <= 0.0 {
@@ -113,7 +108,9 @@ pub fn candidates_for_peak(
             && n.lines
                 .iter()
                 .any(|l| l.1 >= 0.999 && l.0 >= lo_kev && l.0 <= hi_kev)
-            && n.lines.iter().any(|l| (l.0 - energy_kev).abs() <= tol_kev)
+            && n.lines
+                .iter()
+                .any(|l| (l.0 - energy_kev).abs() <= tol_kev)
     })
 }
 

@@ -9,11 +9,13 @@
 //! costs a table lookup per channel instead of `exp`/`erfc`.
 
 use super::fp::Setup;
-use super::physics::{compton_energy, mu_total, ElementData, Family, Mixture};
+use super::physics::{
+    compton_energy, mu_total, ElementData, Family, Mixture,
+};
 use crate::signal::detector::{Detector, SI_KA_KEV};
 use crate::signal::group::SiEscape;
-use crate::signal::linear::Template;
 use crate::signal::lineshape::{gaussian, hypermet, Hypermet};
+use crate::signal::linear::Template;
 use crate::Calibration;
 use std::sync::OnceLock;
 
@@ -108,10 +110,7 @@ pub fn tail_only_table() -> &'static ProfileTable {
                 hypermet(u, 0.0, 1.0, 1.0, &h) - gaussian(u, 0.0, 1.0, 1.0).value
             })
             .collect();
-        ProfileTable {
-            values,
-            lo: TABLE_LO,
-        }
+        ProfileTable { values, lo: TABLE_LO }
     })
 }
 
@@ -234,10 +233,7 @@ impl Region {
         let mut out = Vec::new();
         for j in -1..=n_knots + 1 {
             let c = e0 + j as f64 * spacing_kev;
-            let lo = cal
-                .channel(c - 2.0 * spacing_kev)
-                .ceil()
-                .max(self.first as f64) as usize;
+            let lo = cal.channel(c - 2.0 * spacing_kev).ceil().max(self.first as f64) as usize;
             let hi = (cal.channel(c + 2.0 * spacing_kev).floor() as usize + 1)
                 .min(self.first + self.len);
             if lo >= hi {
@@ -430,6 +426,44 @@ pub fn excitation_groups(setup: &Setup) -> Vec<Vec<(f64, f64)>> {
         }
     }
     out
+}
+
+/// Family lines from a full FP calculation (primary + secondary fluorescence) of the
+/// element inside its matrix: secondary excitation by matrix lines (Fe Kα on the
+/// rare-earth L3/L2 shells) changes the L-subshell line ratios.
+pub fn family_lines_from(
+    el: &super::fp::ElementIntensity,
+    family: Family,
+    min_fraction: f64,
+) -> Option<FamilyLines> {
+    let d = el.element;
+    let max = d
+        .lines
+        .iter()
+        .zip(&el.lines)
+        .filter(|(l, _)| l.family() == family)
+        .map(|(_, i)| *i)
+        .fold(0.0, f64::max);
+    if max <= 0.0 || el.mass_fraction <= 0.0 {
+        return None;
+    }
+    let total = el.family_total(family);
+    let mut lines: Vec<(&'static str, f64, f64)> = d
+        .lines
+        .iter()
+        .zip(&el.lines)
+        .filter(|(l, i)| l.family() == family && **i >= min_fraction * max)
+        .map(|(l, i)| (l.label.as_str(), l.energy_kev, *i))
+        .collect();
+    let kept: f64 = lines.iter().map(|l| l.2).sum();
+    lines.iter_mut().for_each(|l| l.2 /= kept);
+    Some(FamilyLines {
+        symbol: d.symbol,
+        z: d.z,
+        family,
+        lines,
+        sensitivity: total / el.mass_fraction,
+    })
 }
 
 /// Rayleigh peaks of excitation lines (relative areas from the primary spectrum).

@@ -185,7 +185,11 @@ fn build(z: usize) -> Option<ElementData> {
             })
         })
         .collect();
-    lines.sort_by(|a, b| a.energy_kev.total_cmp(&b.energy_kev));
+    lines.sort_by(|a, b| {
+        a.energy_kev
+            .total_cmp(&b.energy_kev)
+            .then_with(|| a.label.cmp(&b.label))
+    });
     let grid: Vec<f64> = (0..GRID_LEN)
         .map(|i| (GRID_MIN_KEV + i as f64 * GRID_STEP_KEV) * 1000.0)
         .collect();
@@ -562,14 +566,7 @@ mod dump_lines {
             if let Some(d) = super::element(z) {
                 for l in &d.lines {
                     if l.energy_kev >= lo && l.energy_kev <= hi {
-                        eprintln!(
-                            "{} {} {:.4} {:.4} lvl {}",
-                            d.symbol,
-                            l.label,
-                            l.energy_kev,
-                            l.fraction,
-                            super::LEVELS[l.level]
-                        );
+                        eprintln!("{} {} {:.4} {:.4} lvl {}", d.symbol, l.label, l.energy_kev, l.fraction, super::LEVELS[l.level]);
                     }
                 }
             }

@@ -346,12 +346,7 @@ mod tests {
         assert!(fe > 20.0 * at(5.2), "Fe Kα {fe} vs 5.2 keV {}", at(5.2));
         assert!(fe > at(7.06) * 3.0, "Kα/Kβ");
         // Rh Kα Rayleigh visible
-        assert!(
-            at(20.216) > 3.0 * at(17.0),
-            "Rh Kα {} vs {}",
-            at(20.216),
-            at(17.0)
-        );
+        assert!(at(20.216) > 3.0 * at(17.0), "Rh Kα {} vs {}", at(20.216), at(17.0));
     }
 }
 
@@ -392,10 +387,7 @@ mod dump_peaks {
         let o = SynthOptions::draw(&mut rng);
         for p in expected_peaks(&s, &o) {
             if p.energy_kev > 6.5 && p.energy_kev < 7.0 && p.counts > 0.0 {
-                eprintln!(
-                    "{:.4} {:.3e} {:.3} {}",
-                    p.energy_kev, p.counts, p.extra_sigma_kev, p.sharp
-                );
+                eprintln!("{:.4} {:.3e} {:.3} {}", p.energy_kev, p.counts, p.extra_sigma_kev, p.sharp);
             }
         }
     }
