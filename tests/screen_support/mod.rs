@@ -7,6 +7,8 @@ use reescan::tables::materials::{Carrier, Commodity, SampleComposition};
 use std::path::Path;
 
 /// Write `dir/name.msa` (and `dir/name.xy` when `xrd`); returns the drawn sample.
+/// (The arguments mirror `reescan synth`'s flags one for one.)
+#[allow(clippy::too_many_arguments)]
 pub fn synth(
     dir: &Path,
     name: &str,

@@ -29,6 +29,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .map_err(cli_input::lib_input_error)?;
     screener.xrf.tube_kv = input.kv;
     screener.xrd.extra_phase_dir = input.phases.clone();
+    if let Some(out) = &args.plot {
+        reescan::report::PlotFormat::from_path(out).map_err(cli_input::lib_input_error)?;
+    }
     let spectra = cli_input::load_inputs(input)?;
     let scan_id = input
         .xrf
