@@ -1,7 +1,10 @@
 //! `reescan batch` through the binary: SPEC columns, ERROR rows that do not stop the
 //! batch, crash-safe `--resume`, determinism across thread counts, sharding.
 
+mod screen_support;
+
 use assert_cmd::Command;
+use screen_support::synth;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -12,37 +15,20 @@ fn reescan() -> Command {
     Command::cargo_bin("reescan").unwrap()
 }
 
-/// `reescan synth` one XRF (and optionally XRD) file.
-fn synth(dir: &Path, name: &str, commodity: &str, extra: &[&str], seed: u64, xrd: bool) {
-    let mut c = reescan();
-    c.args([
-        "synth",
-        "--commodity",
-        commodity,
-        "--seed",
-        &seed.to_string(),
-    ])
-    .args(extra)
-    .arg("--xrf")
-    .arg(dir.join(format!("{name}.msa")));
-    if xrd {
-        c.arg("--xrd").arg(dir.join(format!("{name}.xy")));
-    }
-    c.assert().success();
-}
-
 /// A folder with a few real synthetic scans under scans/ and a manifest writer.
 fn fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let scans = dir.path().join("scans");
     std::fs::create_dir(&scans).unwrap();
-    synth(&scans, "ore", "iron-ore", &[], 11, true);
-    synth(&scans, "zr", "zirconium", &[], 12, false);
+    synth(&scans, "ore", "iron-ore", None, 0.0, &[], 11, true);
+    synth(&scans, "zr", "zirconium", None, 0.0, &[], 12, false);
     synth(
         &scans,
         "ndfeb",
         "iron-ore",
-        &["--carrier", "ndfeb", "--fraction", "0.05"],
+        Some("ndfeb"),
+        0.05,
+        &[],
         13,
         true,
     );
@@ -167,7 +153,7 @@ fn results_have_the_spec_columns_and_bad_scans_become_error_rows() {
 #[test]
 fn one_and_two_threads_give_byte_identical_results() {
     let dir = fixture();
-    let mut rows = good_rows(40);
+    let mut rows = good_rows(10);
     rows.insert(7, "BAD-CORRUPT,iron-ore,scans/corrupt.msa,,x".into());
     let manifest = write_manifest(dir.path(), &rows);
     let run = |jobs: &str| {
@@ -187,7 +173,7 @@ fn one_and_two_threads_give_byte_identical_results() {
     };
     let one = run("1");
     let two = run("2");
-    assert_eq!(String::from_utf8_lossy(&one.0).lines().count(), 42);
+    assert_eq!(String::from_utf8_lossy(&one.0).lines().count(), 12);
     assert!(one.0 == two.0, "CSV differs between 1 and 2 threads");
     assert!(one.1 == two.1, "JSONL differs between 1 and 2 threads");
 }
@@ -195,7 +181,7 @@ fn one_and_two_threads_give_byte_identical_results() {
 #[test]
 fn resume_after_a_kill_yields_exactly_one_row_per_scan() {
     let dir = fixture();
-    let n = 3000;
+    let n = 30;
     let manifest = write_manifest(dir.path(), &good_rows(n));
     let out = dir.path().join("results.csv");
     let jsonl = dir.path().join("results.jsonl");
@@ -217,7 +203,7 @@ fn resume_after_a_kill_yields_exactly_one_row_per_scan() {
         let lines = std::fs::read_to_string(&out)
             .map(|t| t.lines().count())
             .unwrap_or(0);
-        if lines > 20 {
+        if lines > 6 {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));

@@ -1,6 +1,8 @@
 //! `reescan watch` through the binary: scans announced by `ID.json` or a manifest line
 //! are analysed once, never while half written, never twice (also across restarts).
 
+mod screen_support;
+
 use assert_cmd::Command;
 use std::io::Write;
 use std::path::Path;
@@ -12,20 +14,8 @@ fn reescan() -> Command {
 
 fn synth_bytes(commodity: &str, seed: u64) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("s.msa");
-    reescan()
-        .args([
-            "synth",
-            "--commodity",
-            commodity,
-            "--seed",
-            &seed.to_string(),
-            "--xrf",
-        ])
-        .arg(&p)
-        .assert()
-        .success();
-    std::fs::read(p).unwrap()
+    screen_support::synth(dir.path(), "s", commodity, None, 0.0, &[], seed, false);
+    std::fs::read(dir.path().join("s.msa")).unwrap()
 }
 
 fn rows(out: &Path) -> Vec<Vec<String>> {

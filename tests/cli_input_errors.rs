@@ -165,17 +165,18 @@ fn zero_or_negative_gain_flags_are_refused() {
 }
 
 #[test]
-fn gain_and_offset_calibrate_a_one_column_file() {
-    let (_keep, d) = corpus();
+fn gain_and_offset_calibrate_an_uncalibrated_spe() {
+    let steel = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spectra/real/Steel.spe");
     let out = Command::cargo_bin("reescan")
         .unwrap()
         .args(["scan", "--declared", "iron-ore", "--xrf"])
-        .arg(d.join("uncalibrated.csv"))
-        .args(["--gain", "0.02", "--offset", "-0.1"])
+        .arg(&steel)
+        .args(["--gain", "0.011934", "--offset", "-0.008943"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("gain 0.020000 keV/channel"), "{stdout}");
-    assert!(stdout.contains("total counts: 10"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("gain 0.011934 keV/channel"), "{stdout}");
+    assert!(stdout.contains("ORTEC/QXAS SPE"), "{stdout}");
 }

@@ -1,6 +1,8 @@
 //! `reescan scan` through the binary: verdict first, `--json` with the SPEC fields,
 //! `--fail-on`, exit 2 for bad input, `--rules` errors naming the key, `--date`.
 
+mod screen_support;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::Path;
@@ -9,37 +11,24 @@ fn reescan() -> Command {
     Command::cargo_bin("reescan").unwrap()
 }
 
-fn synth(dir: &Path, name: &str, commodity: &str, extra: &[&str], seed: u64) -> (String, String) {
-    let xrf = dir.join(format!("{name}.msa"));
-    let xrd = dir.join(format!("{name}.xy"));
-    reescan()
-        .args([
-            "synth",
-            "--commodity",
-            commodity,
-            "--seed",
-            &seed.to_string(),
-        ])
-        .args(extra)
-        .arg("--xrf")
-        .arg(&xrf)
-        .arg("--xrd")
-        .arg(&xrd)
-        .assert()
-        .success();
-    (xrf.display().to_string(), xrd.display().to_string())
+fn synth(
+    dir: &Path,
+    name: &str,
+    commodity: &str,
+    carrier: Option<&str>,
+    fraction: f64,
+    ree: &[(&str, f64)],
+    seed: u64,
+) -> (String, String) {
+    screen_support::synth(dir, name, commodity, carrier, fraction, ree, seed, true);
+    let p = |ext: &str| dir.join(format!("{name}.{ext}")).display().to_string();
+    (p("msa"), p("xy"))
 }
 
 #[test]
 fn magnet_powder_in_iron_ore_is_held_and_fail_on_exits_3() {
     let dir = tempfile::tempdir().unwrap();
-    let (xrf, xrd) = synth(
-        dir.path(),
-        "m",
-        "iron-ore",
-        &["--carrier", "ndfeb", "--fraction", "0.08"],
-        5,
-    );
+    let (xrf, xrd) = synth(dir.path(), "m", "iron-ore", Some("ndfeb"), 0.08, &[], 5);
     let out = reescan()
         .args([
             "scan",
@@ -79,7 +68,7 @@ fn magnet_powder_in_iron_ore_is_held_and_fail_on_exits_3() {
 #[test]
 fn json_has_the_spec_fields() {
     let dir = tempfile::tempdir().unwrap();
-    let (xrf, xrd) = synth(dir.path(), "z", "zirconium", &[], 9);
+    let (xrf, xrd) = synth(dir.path(), "z", "zirconium", None, 0.0, &[], 9);
     let out = reescan()
         .args([
             "scan",
@@ -140,7 +129,7 @@ fn missing_file_and_unknown_commodity_exit_2_with_one_line() {
         .code(2)
         .stderr(predicate::str::contains("/nonexistent/x.msa"));
     let dir = tempfile::tempdir().unwrap();
-    let (xrf, _) = synth(dir.path(), "o", "iron-ore", &[], 3);
+    let (xrf, _) = synth(dir.path(), "o", "iron-ore", None, 0.0, &[], 3);
     reescan()
         .args(["scan", "--declared", "bananas", "--xrf", &xrf])
         .assert()
@@ -151,7 +140,7 @@ fn missing_file_and_unknown_commodity_exit_2_with_one_line() {
 #[test]
 fn a_bad_rules_file_is_reported_with_its_key() {
     let dir = tempfile::tempdir().unwrap();
-    let (xrf, _) = synth(dir.path(), "o", "iron-ore", &[], 3);
+    let (xrf, _) = synth(dir.path(), "o", "iron-ore", None, 0.0, &[], 3);
     let rules = dir.path().join("rules.toml");
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules.toml"))
         .unwrap()
@@ -172,7 +161,7 @@ fn a_stricter_rules_file_changes_the_verdict() {
     // 0.25 wt % Ce in iron ore: above the built-in inspection limit (0.1) but below its
     // hold limit (0.5) → INSPECT; a user file with a 0.02 hold limit makes it HOLD.
     let dir = tempfile::tempdir().unwrap();
-    let (xrf, _) = synth(dir.path(), "o", "iron-ore", &["--ree", "Ce=0.25"], 4);
+    let (xrf, _) = synth(dir.path(), "o", "iron-ore", None, 0.0, &[("Ce", 0.25)], 4);
     let strict = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules.toml"))
         .unwrap()
         .replacen(
@@ -201,7 +190,7 @@ fn a_stricter_rules_file_changes_the_verdict() {
 #[test]
 fn controlled_elements_depend_on_the_scan_date() {
     let dir = tempfile::tempdir().unwrap();
-    let (xrf, _) = synth(dir.path(), "d", "iron-ore", &["--ree", "Dy=1.0"], 6);
+    let (xrf, _) = synth(dir.path(), "d", "iron-ore", None, 0.0, &[("Dy", 1.0)], 6);
     let controlled = |date: &str| {
         let out = reescan()
             .args([

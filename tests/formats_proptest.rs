@@ -15,9 +15,16 @@ use std::io::{Read, Write};
 
 type Reader = fn(&[u8]) -> ();
 
-/// A real file from shared/ (at most `max` bytes), or the fallback.
+/// A real file (at most `max` bytes) bundled in the repository or in shared/,
+/// or the fallback.
 fn seed(rel: &str, max: usize, fallback: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
-    match common::shared(rel) {
+    let bundled = common::repo(rel);
+    let found = if bundled.is_file() {
+        Some(bundled)
+    } else {
+        common::shared(rel)
+    };
+    match found {
         Some(p) => {
             let mut b = std::fs::read(p).unwrap();
             b.truncate(max);

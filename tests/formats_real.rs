@@ -9,7 +9,17 @@ mod common;
 
 use reescan::formats::{read_path, ReadOptions};
 use reescan::{Axis, Spectrum};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A real XRF file: the copy bundled in `spectra/real/` (permissive licences,
+/// runs on a clean clone) or the one in `../shared/spectra/real/`.
+fn real(rel: &str) -> Option<PathBuf> {
+    let bundled = common::repo(&format!("spectra/real/{rel}"));
+    if bundled.is_file() {
+        return Some(bundled);
+    }
+    common::shared(&format!("spectra/real/{rel}"))
+}
 
 /// (energy_keV, counts) rows of the reference CSV.
 fn csv_rows(path: &Path) -> Vec<(f64, f64)> {
@@ -62,7 +72,7 @@ fn check_xrf(rel: &str, opts: ReadOptions, peak_near: f64, peak_at: f64) {
 
 /// As [`check_xrf`] with the peak tolerance in channels.
 fn check_xrf_tol(rel: &str, opts: ReadOptions, peak_near: f64, peak_at: f64, tol_ch: f64) {
-    let Some(p) = common::shared(&format!("spectra/real/{rel}")) else {
+    let Some(p) = real(rel) else {
         return;
     };
     let s = read_path(&p, &opts).unwrap();
@@ -89,7 +99,7 @@ fn calibrated(offset_kev: f64, gain_kev: f64) -> ReadOptions {
 
 #[test]
 fn pymca_steel_spe_with_readme_calibration_puts_fe_ka_at_6_40_kev() {
-    if let Some(p) = common::shared("spectra/real/Steel.spe") {
+    if let Some(p) = real("Steel.spe") {
         let raw = read_path(&p, &ReadOptions::default()).unwrap();
         assert_eq!(raw.axis, Axis::Channels, "Steel.spe carries no calibration");
         assert_eq!(raw.len(), 2048);
@@ -99,7 +109,7 @@ fn pymca_steel_spe_with_readme_calibration_puts_fe_ka_at_6_40_kev() {
 
 #[test]
 fn pymca_xrfspectrum_mca_has_co_ka_near_channel_1474() {
-    if let Some(p) = common::shared("spectra/real/XRFSpectrum.mca") {
+    if let Some(p) = real("XRFSpectrum.mca") {
         let raw = read_path(&p, &ReadOptions::default()).unwrap();
         assert_eq!(raw.axis, Axis::Channels);
         assert_eq!(raw.meta.format, "text columns");
@@ -128,7 +138,7 @@ fn amptek_mca_files_fit_their_calibration_points() {
         9.70,
         9.68,
     );
-    if let Some(p) = common::shared("spectra/real/padre_meddea_minix_20kV_15uA_sdd.mca") {
+    if let Some(p) = real("padre_meddea_minix_20kV_15uA_sdd.mca") {
         let s = read_path(&p, &ReadOptions::default()).unwrap();
         assert_eq!(s.meta.live_time_s, Some(8994.994673));
         assert_eq!(s.meta.real_time_s, Some(9252.206));

@@ -207,3 +207,121 @@ fn joint_linear_fit_k_group_areas_match_pymca_within_3_percent() {
         100.0 * worst.0
     );
 }
+
+/// Intensity-weighted Kα energy (Kα1 + Kα2 blend) of an element, keV.
+fn k_alpha_kev(el: &str) -> f64 {
+    let lines = reescan::tables::lines::element_lines(el).unwrap();
+    let (s, w) = lines
+        .iter()
+        .filter(|l| l.label == "Ka1" || l.label == "Ka2")
+        .fold((0.0, 0.0), |(s, w), l| {
+            (s + l.energy_kev * l.rel_intensity, w + l.rel_intensity)
+        });
+    s / w
+}
+
+#[test]
+fn drifted_calibration_is_recovered_from_known_k_alpha_lines() {
+    use reescan::signal::calibration::{refine_calibration, CalibrationSearch};
+    let y = read_single_column("XRFSpectrum.mca");
+    let truth = xrf_calibration();
+    // A scanner whose nominal calibration has drifted: +150 eV offset, gain +2.5 %.
+    let nominal = Calibration::linear(truth.offset_kev + 0.15, truth.gain_kev * 1.025).unwrap();
+    let peaks = PeakSearcher::new().search(
+        &y,
+        XRF_FIRST..XRF_LAST + 1,
+        |_| 30.0,
+        &PeakSearchOptions::default(),
+    );
+    let lines: Vec<f64> = ["Ca", "Ti", "Cr", "Fe", "Co", "Ni", "Cu", "Zn", "Se", "Sr"]
+        .iter()
+        .map(|el| k_alpha_kev(el))
+        .collect();
+    let check = refine_calibration(&peaks, &lines, &nominal, &CalibrationSearch::default())
+        .expect("calibration recovered");
+    println!(
+        "recovered zero {:.5} keV gain {:.7} keV/ch from {} lines, rms {:.1} eV (PyMca cfg: -0.492773, 0.00502883)",
+        check.calibration.offset_kev,
+        check.calibration.gain_kev,
+        check.matches.len(),
+        1000.0 * check.rms_kev
+    );
+    assert!(check.matches.len() >= 8);
+    for ch in [500.0, 1500.0, 3000.0] {
+        let d = check.calibration.energy_kev(ch) - truth.energy_kev(ch);
+        assert!(d.abs() < 0.010, "ch {ch}: {:.1} eV off", 1000.0 * d);
+    }
+    assert!((check.offset_change_kev + 0.15).abs() < 0.02);
+}
+
+#[test]
+fn lm_refinement_keeps_pymca_calibration_and_k_areas() {
+    use reescan::signal::lm::{refine_groups, GroupFitFlags};
+    let y = read_single_column("XRFSpectrum.mca");
+    let region = &y[XRF_FIRST..=XRF_LAST];
+    let n = region.len();
+    let bg = xrf_continuum(region);
+    let groups = xrf_groups();
+    let mut model = PeakModel::gaussian(xrf_calibration(), xrf_detector());
+    model.escape = Some(SiEscape::silicon());
+    let templates: Vec<_> = groups
+        .iter()
+        .map(|g| model.template(g, XRF_FIRST, n))
+        .collect();
+    let linear = LinearFitter::new(n, templates)
+        .unwrap()
+        .fit(region, Some(&bg), &LinearOptions::default())
+        .unwrap();
+    // Start from a detuned detector: gain +0.3 %, noise +20 %, Fano −20 %.
+    let mut start = model.clone();
+    start.calibration.gain_kev *= 1.003;
+    start.detector.noise_kev *= 1.2;
+    start.detector.fano *= 0.8;
+    let fit = refine_groups(
+        region,
+        &bg,
+        XRF_FIRST,
+        &groups,
+        &start,
+        &linear.amplitudes,
+        GroupFitFlags::default(),
+        1,
+    )
+    .unwrap();
+    println!(
+        "LM {} in {} evaluations: zero {:.6} gain {:.8} noise {:.4} Fano {:.4}, reduced chi2 {:.3}",
+        fit.report.termination,
+        fit.report.evaluations,
+        fit.calibration.offset_kev,
+        fit.calibration.gain_kev,
+        fit.detector.noise_kev,
+        fit.detector.fano,
+        fit.report.reduced_chi2
+    );
+    assert!(fit.report.converged);
+    let truth = xrf_calibration();
+    for ch in [500.0, 3000.0] {
+        let d = fit.calibration.energy_kev(ch) - truth.energy_kev(ch);
+        assert!(d.abs() < 0.005, "ch {ch}: {:.1} eV", 1000.0 * d);
+    }
+    let det = xrf_detector();
+    let fw = fit.detector.fwhm_kev(6.4) / det.fwhm_kev(6.4) - 1.0;
+    assert!(fw.abs() < 0.03, "FWHM at Fe Kα off by {:.1} %", 100.0 * fw);
+    let reference = reference_groups("XRFSpectrum");
+    let mut worst: f64 = 0.0;
+    for (label, area_ref, _) in reference
+        .iter()
+        .filter(|r| r.0.ends_with(" K") && r.0 != "Ar K")
+    {
+        let k = groups.iter().position(|g| &g.label == label).unwrap();
+        let rel = (fit.areas[k] - area_ref) / area_ref;
+        println!(
+            "{label:5} LM {:10.1} ± {:6.1}  {:+.2} %",
+            fit.areas[k],
+            fit.area_sigmas[k],
+            100.0 * rel
+        );
+        worst = worst.max(rel.abs());
+    }
+    assert!(worst < 0.03, "worst K area {:.2} %", 100.0 * worst);
+}

@@ -54,38 +54,60 @@ fn show(a: &XrfAnalysis) {
             e.symbol, e.wt_pct, e.sigma_wt_pct, e.lod_wt_pct, e.lines
         );
     }
-    println!("  reduced χ² {:.2}, FWHM(Mn Kα) {:.0} eV, tube {:?}", a.reduced_chi2, a.calibration.fwhm_mn_ka_ev, a.tube_kv);
+    println!(
+        "  reduced χ² {:.2}, FWHM(Mn Kα) {:.0} eV, tube {:?}",
+        a.reduced_chi2, a.calibration.fwhm_mn_ka_ev, a.tube_kv
+    );
     for a in &a.artefacts {
-        println!("  artefact {:>6.3} keV {} ({})", a.energy_kev, a.kind, a.parent);
+        println!(
+            "  artefact {:>6.3} keV {} ({})",
+            a.energy_kev, a.kind, a.parent
+        );
     }
-    let nd: Vec<String> = a.not_detected.iter().map(|n| format!("{} <{:.3}", n.symbol, n.lod_wt_pct)).collect();
+    let nd: Vec<String> = a
+        .not_detected
+        .iter()
+        .map(|n| format!("{} <{:.3}", n.symbol, n.lod_wt_pct))
+        .collect();
     println!("  not detected: {}", nd.join(", "));
 }
 
 #[test]
 fn xrfspectrum_mca_identifies_the_thirteen_k_elements_and_pb_without_rare_earths() {
-    let Some(p) = common::shared("spectra/real/XRFSpectrum.mca") else { return };
+    let Some(p) = common::shared("spectra/real/XRFSpectrum.mca") else {
+        return;
+    };
     let s = spectrum(read_counts(&p), -0.492773, 0.00502883);
     let a = analyze(&s, &XrfOptions::default()).unwrap();
     show(&a);
     let found: Vec<&str> = a.elements.iter().map(|e| e.symbol.as_str()).collect();
-    for el in ["Ca", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "As", "Se", "Sr", "Pb"] {
+    for el in [
+        "Ca", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "As", "Se", "Sr", "Pb",
+    ] {
         assert!(found.contains(&el), "{el} not identified; found {found:?}");
     }
-    let ree: Vec<&&str> = found.iter().filter(|s| reescan::tables::is_rare_earth(s)).collect();
+    let ree: Vec<&&str> = found
+        .iter()
+        .filter(|s| reescan::tables::is_rare_earth(s))
+        .collect();
     assert!(ree.is_empty(), "rare earths reported: {ree:?}");
 }
 
 #[test]
 fn steel_spe_finds_fe_cr_ni_mn_within_ten_percent_of_srm_1155() {
-    let Some(p) = common::shared("spectra/real/Steel.spe") else { return };
+    let Some(p) = common::shared("spectra/real/Steel.spe") else {
+        return;
+    };
     let s = spectrum(read_counts(&p), -0.008943, 0.011934);
     let a = analyze(&s, &XrfOptions::default()).unwrap();
     show(&a);
     let wt = |el: &str| a.element(el).map_or(0.0, |e| e.wt_pct);
     for (el, cert) in [("Fe", 64.3), ("Cr", 18.37), ("Ni", 12.35)] {
         let v = wt(el);
-        println!("{el}: {v:.2} wt % vs certified {cert} ({:+.1} %)", 100.0 * (v / cert - 1.0));
+        println!(
+            "{el}: {v:.2} wt % vs certified {cert} ({:+.1} %)",
+            100.0 * (v / cert - 1.0)
+        );
         assert!((v / cert - 1.0).abs() < 0.10, "{el} {v} vs {cert}");
     }
     assert!(wt("Mn") > 0.0, "Mn not found");

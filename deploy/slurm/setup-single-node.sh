@@ -55,12 +55,13 @@ munge -n | unmunge >/dev/null || { say "munge does not work"; exit 1; }
 
 # 3. slurm.conf for one node: this host's real CPUs, no cgroups, root daemons.
 mkdir -p "$CONF_DIR" "$STATE_DIR/slurmctld" "$STATE_DIR/slurmd" "$LOG_DIR"
-NODE_LINE=$(slurmd -C 2>/dev/null | head -n 1 | sed -e 's/ RealMemory=[0-9]*//' -e 's/ UpTime=.*//')
+NODE_LINE=$(slurmd -C 2>/dev/null | head -n 1 | sed -e 's/ UpTime=.*//')
 case "$NODE_LINE" in
     NodeName=*) ;;
     *) NODE_LINE="NodeName=$HOST CPUs=$(nproc)" ;;
 esac
-cat > "$CONF_DIR/slurm.conf" <<CONF
+NEW_CONF=$(mktemp)
+cat > "$NEW_CONF" <<CONF
 # Written by deploy/slurm/setup-single-node.sh
 ClusterName=reescan
 SlurmctldHost=$HOST(127.0.0.1)
@@ -88,7 +89,17 @@ SlurmdTimeout=30
 $NODE_LINE NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=local Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
+CHANGED=0
+if ! cmp -s "$NEW_CONF" "$CONF_DIR/slurm.conf"; then
+    mv "$NEW_CONF" "$CONF_DIR/slurm.conf"; chmod 0644 "$CONF_DIR/slurm.conf"; CHANGED=1
+else
+    rm -f "$NEW_CONF"
+fi
 export SLURM_CONF="$CONF_DIR/slurm.conf"
+if [ $CHANGED = 1 ] && scontrol ping 2>/dev/null | grep -q UP; then
+    say "slurm.conf changed: scontrol reconfigure"
+    scontrol reconfigure
+fi
 
 # 4. Daemons (they fork into the background themselves).
 if ! scontrol ping 2>/dev/null | grep -q UP; then

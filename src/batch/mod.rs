@@ -197,7 +197,7 @@ fn worker_gone() -> crate::Error {
 
 /// Open the CSV (and JSONL) for this run; returns the scan_ids already done.
 fn open_sinks(opts: &BatchOptions) -> Result<(Sinks, std::collections::HashSet<String>)> {
-    match opts.shard.filter(|s| s.count > 1) {
+    match opts.shard {
         Some(shard) => {
             let dest = shard.output_path(&opts.out);
             let (csv, rec, mut leftovers) = output::open_shard_csv(&dest, opts.resume)?;

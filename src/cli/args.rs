@@ -243,6 +243,9 @@ pub struct PhasesArgs {
     /// Only phases containing this element.
     #[arg(long, value_name = "EL")]
     pub element: Option<String>,
+    /// Also list the CIF files of this folder (as `scan --phases DIR` would use them).
+    #[arg(long, value_name = "DIR")]
+    pub phases: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -352,3 +352,58 @@ fn cif_header(bytes: &[u8]) -> (Radiation, Metadata) {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_theta(s: &Spectrum) -> (&[f64], f64) {
+        match &s.axis {
+            Axis::TwoTheta {
+                two_theta_deg,
+                wavelength_a,
+            } => (two_theta_deg, *wavelength_a),
+            a => panic!("{a:?}"),
+        }
+    }
+
+    #[test]
+    fn rigaku_ras_header_gives_wavelength_and_tube() {
+        let ras = b"*RAS_DATA_START\n*RAS_HEADER_START\n*HW_XG_WAVE_LENGTH_ALPHA1 \"1.540593\"\n\
+*HW_XG_WAVE_LENGTH_ALPHA2 \"1.544414\"\n*HW_XG_TARGET_NAME \"Cu\"\n*MEAS_COND_XG_VOLTAGE \"40\"\n\
+*MEAS_COND_XG_CURRENT \"30\"\n*MEAS_SCAN_AXIS_X \"TwoThetaTheta\"\n*RAS_HEADER_END\n*RAS_INT_START\n\
+10.00 100 1\n10.02 120 1\n10.04 130 1\n*RAS_INT_END\n*RAS_DATA_END\n";
+        let s = read(ras, "a.ras", Format::RigakuRas, &ReadOptions::default()).unwrap();
+        let (tt, wl) = two_theta(&s);
+        assert_eq!((tt.len(), wl), (3, 1.540593));
+        assert_eq!(s.meta.anode.as_deref(), Some("Cu"));
+        assert_eq!(s.meta.tube_kv, Some(40.0));
+        assert_eq!(s.meta.tube_ua, Some(30_000.0));
+        assert_eq!(s.meta.ka2_wavelength_a, Some(1.544414));
+    }
+
+    #[test]
+    fn gsas_without_wavelength_uses_the_callers() {
+        let gsas = b"PbSO4\nBANK 1 4 1 CONST 1000 2 0 0 STD\n   10   20   30   40\n";
+        let opts = ReadOptions {
+            wavelength_a: Some(0.7093),
+            ..ReadOptions::default()
+        };
+        let s = read(gsas, "a.gsa", Format::Gsas, &opts).unwrap();
+        let (tt, wl) = two_theta(&s);
+        assert_eq!(wl, 0.7093);
+        assert!((tt[0] - 10.0).abs() < 1e-12 && (tt[1] - 10.02).abs() < 1e-12);
+        let s = read(gsas, "a.gsa", Format::Gsas, &ReadOptions::default()).unwrap();
+        assert_eq!(two_theta(&s).1, CU_KA1_A);
+    }
+
+    #[test]
+    fn uxd_header_wavelength_and_anode() {
+        let uxd = b"_WL1=1.789010\n_WL2=1.792900\n_WLRATIO=0.5\n_ANODE='Co'\n_DRIVE='COUPLED'\n\
+_STEPSIZE=0.02\n_START=10.0\n_2THETACOUNTS\n10.00 100\n10.02 120\n10.04 130\n";
+        let s = read(uxd, "a.uxd", Format::BrukerUxd, &ReadOptions::default()).unwrap();
+        assert_eq!(two_theta(&s).1, 1.78901);
+        assert_eq!(s.meta.anode.as_deref(), Some("Co"));
+        assert_eq!(s.meta.ka2_ka1_ratio, Some(0.5));
+    }
+}

@@ -7,7 +7,7 @@
 //! Energy-dispersive XRD is an EMSA file with `##TWOTHETA` (degrees): the axis
 //! becomes [`Axis::EnergyDispersive`].
 
-use super::num::{for_each_token, parse_f64, show};
+use super::num::{for_each_token_until, parse_f64, show};
 use super::{calibration_from_energies, too_many_channels, MAX_CHANNELS};
 use crate::{Axis, Calibration, Error, Metadata, Result, Spectrum};
 use ndarray::Array1;
@@ -135,13 +135,10 @@ fn read_header(bytes: &[u8]) -> Result<(Header, usize, usize)> {
 /// Data values up to `#ENDOFDATA` (or any `#` line, or the end of the file):
 /// (x values for XY, counts, whether `#ENDOFDATA` was seen).
 fn read_data(data: &[u8], first_line: usize, xy: bool) -> Result<(Vec<f64>, Vec<f64>, bool)> {
-    let end = data.iter().position(|&b| b == b'#');
-    let ended = end.is_some_and(|e| data[e..].starts_with(b"#ENDOFDATA"));
-    let data = &data[..end.unwrap_or(data.len())];
     let mut counts = Vec::with_capacity(data.len() / 4);
     let mut xs = Vec::new();
     let mut k = 0usize;
-    for_each_token(data, first_line, |tok, line| {
+    let end = for_each_token_until(data, first_line, b'#', |tok, line| {
         let v = parse_f64(tok).ok_or_else(|| {
             Error::parse(
                 NAME,
@@ -159,6 +156,7 @@ fn read_data(data: &[u8], first_line: usize, xy: bool) -> Result<(Vec<f64>, Vec<
         k += 1;
         Ok(())
     })?;
+    let ended = end.is_some_and(|e| data[e..].starts_with(b"#ENDOFDATA"));
     if xy && xs.len() != counts.len() {
         return Err(Error::parse(
             NAME,

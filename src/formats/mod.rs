@@ -182,7 +182,10 @@ fn extension(name: &str) -> String {
 pub fn detect(bytes: &[u8], name: &str, technique: Option<Technique>) -> Result<Format> {
     let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::parse("input", "file is empty"));
+        return Err(Error::Invalid {
+            what: "input",
+            message: "the file is empty".into(),
+        });
     }
     if let Some(f) = detect_binary(body) {
         return Ok(f);

@@ -21,36 +21,46 @@ pub fn parse_f64(token: &[u8]) -> Option<f64> {
     fast_path(token).or_else(|| std::str::from_utf8(token).ok()?.parse().ok())
 }
 
-fn fast_path(token: &[u8]) -> Option<f64> {
-    let (negative, body) = match token.first()? {
-        b'-' => (true, &token[1..]),
-        b'+' => (false, &token[1..]),
-        _ => (false, token),
+fn fast_path(t: &[u8]) -> Option<f64> {
+    let n = t.len();
+    let (negative, mut i) = match t.first()? {
+        b'-' => (true, 1),
+        b'+' => (false, 1),
+        _ => (false, 0),
     };
     let mut mantissa: u64 = 0;
-    let mut exponent: i64 = 0;
-    let mut digits = 0usize;
-    let mut i = 0;
-    while let Some(d) = body.get(i).filter(|b| b.is_ascii_digit()) {
-        mantissa = mantissa.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-        digits += 1;
+    let int_start = i;
+    while i < n {
+        let d = t[i].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
         i += 1;
     }
-    if body.get(i) == Some(&b'.') {
+    let mut digits = i - int_start;
+    let mut exponent: i64 = 0;
+    if i < n && t[i] == b'.' {
         i += 1;
-        while let Some(d) = body.get(i).filter(|b| b.is_ascii_digit()) {
-            mantissa = mantissa.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-            exponent -= 1;
-            digits += 1;
+        let frac_start = i;
+        while i < n {
+            let d = t[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
             i += 1;
         }
+        digits += i - frac_start;
+        exponent = -((i - frac_start) as i64);
     }
-    if digits == 0 {
+    // More than 19 digits may have wrapped: leave those to the exact parser.
+    if digits == 0 || digits > 19 {
         return None;
     }
-    if let Some(b'e' | b'E') = body.get(i) {
+    if i < n && (t[i] | 0x20) == b'e' {
         i += 1;
-        let sign = match body.get(i) {
+        let sign = match t.get(i) {
             Some(b'-') => {
                 i += 1;
                 -1
@@ -63,8 +73,8 @@ fn fast_path(token: &[u8]) -> Option<f64> {
         };
         let start = i;
         let mut e: i64 = 0;
-        while let Some(d) = body.get(i).filter(|b| b.is_ascii_digit()) {
-            e = (e * 10 + i64::from(d - b'0')).min(100_000);
+        while i < n && t[i].is_ascii_digit() {
+            e = (e * 10 + i64::from(t[i] - b'0')).min(100_000);
             i += 1;
         }
         if i == start {
@@ -72,7 +82,7 @@ fn fast_path(token: &[u8]) -> Option<f64> {
         }
         exponent += sign * e;
     }
-    if i != body.len() || mantissa > (1u64 << 53) {
+    if i != n || mantissa > (1u64 << 53) {
         return None;
     }
     let m = mantissa as f64;
@@ -84,10 +94,22 @@ fn fast_path(token: &[u8]) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
+/// Separator table for [`is_separator`].
+const SEPARATOR: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b' ' as usize] = true;
+    t[b'\t' as usize] = true;
+    t[b',' as usize] = true;
+    t[b';' as usize] = true;
+    t[b'\r' as usize] = true;
+    t[b'\n' as usize] = true;
+    t
+};
+
 /// True for bytes that separate numbers in text spectra.
 #[inline]
 pub fn is_separator(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b',' | b';' | b'\r' | b'\n')
+    SEPARATOR[usize::from(b)]
 }
 
 /// Split `data` into tokens separated by [`is_separator`] bytes, calling
@@ -117,6 +139,36 @@ pub fn for_each_token<'a, E>(
         f(&data[start..i], line)?;
     }
     Ok(())
+}
+
+/// As [`for_each_token`], but stops at the first token starting with `stop`
+/// (e.g. `#` of `#ENDOFDATA`); returns that token's byte offset, if any.
+pub fn for_each_token_until<'a, E>(
+    data: &'a [u8],
+    first_line: usize,
+    stop: u8,
+    mut f: impl FnMut(&'a [u8], usize) -> Result<(), E>,
+) -> Result<Option<usize>, E> {
+    let mut line = first_line;
+    let mut i = 0;
+    let n = data.len();
+    while i < n {
+        let b = data[i];
+        if is_separator(b) {
+            line += usize::from(b == b'\n');
+            i += 1;
+            continue;
+        }
+        if b == stop {
+            return Ok(Some(i));
+        }
+        let start = i;
+        while i < n && !is_separator(data[i]) {
+            i += 1;
+        }
+        f(&data[start..i], line)?;
+    }
+    Ok(None)
 }
 
 /// Lossy, printable rendering of a token for error messages (at most 24 chars).

@@ -11,9 +11,21 @@
 //!   cgroup and every ancestor, or the cgroup v1 `cpu.cfs_quota_us / cpu.cfs_period_us`;
 //! * `SLURM_CPUS_PER_TASK` when Slurm set it (the allocation, even without cgroups).
 //!
-//! `RAYON_NUM_THREADS` and `--jobs` are the caller's overrides and are not read here.
+//! `--jobs` and `RAYON_NUM_THREADS` override it: see [`worker_threads`].
 
 use std::path::{Path, PathBuf};
+
+/// Worker threads for a batch: `--jobs` if given, else `RAYON_NUM_THREADS` (a positive
+/// integer), else [`available_cpus`].
+pub fn worker_threads(jobs: Option<usize>) -> usize {
+    let rayon_env = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0);
+    jobs.filter(|&n| n > 0)
+        .or(rayon_env)
+        .unwrap_or_else(available_cpus)
+}
 
 /// CPUs available to this process (≥ 1); see the module docs.
 pub fn available_cpus() -> usize {

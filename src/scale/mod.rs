@@ -13,7 +13,7 @@ pub mod merge;
 pub mod shard;
 
 pub use atomic::{leftover_partials, write_atomic, AtomicFile};
-pub use cpus::available_cpus;
+pub use cpus::{available_cpus, worker_threads};
 pub use shard::{resolve_shard, resolve_shard_with, Shard, ShardSource};
 #[cfg(feature = "parquet")]
 pub mod parquet;

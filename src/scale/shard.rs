@@ -142,17 +142,18 @@ pub enum ShardSource {
 }
 
 impl ShardSource {
-    /// A one-line description of how `shard` was chosen, for stderr.
+    /// A one-line description of how `shard` was chosen, for stderr
+    /// (e.g. `shard 3/8 from Slurm array task SLURM_ARRAY_TASK_ID=3 (…)`).
     pub fn describe(&self, shard: &Shard) -> String {
         match self {
-            ShardSource::Flag => format!("reescan: shard {shard} (from --shard)"),
+            ShardSource::Flag => format!("shard {shard} (from --shard)"),
             ShardSource::Slurm {
                 task_id,
                 task_min,
                 task_step,
                 count_from_flag: true,
             } => format!(
-                "reescan: shard {shard} from Slurm array task SLURM_ARRAY_TASK_ID={task_id} \
+                "shard {shard} from Slurm array task SLURM_ARRAY_TASK_ID={task_id} \
                  (N from --shards; array index = shard index{})",
                 slurm_offset_note(*task_min, *task_step)
             ),
@@ -162,13 +163,13 @@ impl ShardSource {
                 task_step,
                 count_from_flag: false,
             } => format!(
-                "reescan: shard {shard} from Slurm array task SLURM_ARRAY_TASK_ID={task_id} \
+                "shard {shard} from Slurm array task SLURM_ARRAY_TASK_ID={task_id} \
                  (SLURM_ARRAY_TASK_MIN={task_min}, SLURM_ARRAY_TASK_STEP={task_step}, \
                  SLURM_ARRAY_TASK_COUNT={})",
                 shard.count
             ),
             ShardSource::Kubernetes { completion_index } => format!(
-                "reescan: shard {shard} from Kubernetes Indexed Job \
+                "shard {shard} from Kubernetes Indexed Job \
                  JOB_COMPLETION_INDEX={completion_index} (N from --shards)"
             ),
         }

@@ -294,7 +294,8 @@ fn controlled(ctx: &Ctx) -> Vec<Finding> {
         }
         let over = m.wt - c.ree_allowance(&sym);
         let lo = over - ctx.k * m.sigma;
-        if lo > ctx.rules.decision.controlled_hold_wt_pct {
+        let d = &ctx.rules.decision;
+        if lo > d.controlled_hold_wt_pct {
             out.push(Finding::new(
                 Verdict::Hold,
                 0.9,
@@ -304,7 +305,7 @@ fn controlled(ctx: &Ctx) -> Vec<Finding> {
                     ctx.desc()
                 ),
             ));
-        } else if lo > 0.0 {
+        } else if lo > d.controlled_inspect_wt_pct {
             out.push(Finding::new(
                 Verdict::Inspect,
                 0.6,

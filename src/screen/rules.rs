@@ -36,8 +36,10 @@ pub struct Rules {
 pub struct DecisionRules {
     /// Coverage factor k of U = k·σ (ISO/IEC 17025:2017 §7.8.6).
     pub coverage_k: f64,
-    /// An element is present when value > detect_sigma·σ.
+    /// An element is present when value > detect_sigma·σ (and ≥ its LOD).
     pub detect_sigma: f64,
+    /// Relative systematic uncertainty added in quadrature before the decision rule.
+    pub systematic_rel: f64,
     /// "Far below" = upper bound below this fraction of the range minimum.
     pub major_far_below_fraction: f64,
     /// Phases with a lower figure of merit are ignored.
@@ -50,6 +52,8 @@ pub struct DecisionRules {
     pub foreign_phase_inspect_wt_pct: f64,
     /// Phases above this wt % must show one of their elements in XRF.
     pub consistency_min_phase_wt_pct: f64,
+    /// Controlled element above its allowance by more than this → INSPECT.
+    pub controlled_inspect_wt_pct: f64,
     /// Controlled element above its allowance by more than this → HOLD.
     pub controlled_hold_wt_pct: f64,
 }
@@ -307,6 +311,11 @@ impl Rules {
         let values = [
             ("decision.coverage_k", d.coverage_k),
             ("decision.detect_sigma", d.detect_sigma),
+            ("decision.systematic_rel", d.systematic_rel),
+            (
+                "decision.controlled_inspect_wt_pct",
+                d.controlled_inspect_wt_pct,
+            ),
             (
                 "decision.major_far_below_fraction",
                 d.major_far_below_fraction,
@@ -606,7 +615,7 @@ mod tests {
 
     #[test]
     fn semantic_errors_name_the_key() {
-        let bad = DEFAULT_RULES_TOML.replacen("Ce = 0.02, La = 0.01", "Fe = 0.02, La = 0.01", 1);
+        let bad = DEFAULT_RULES_TOML.replacen("Ce = 0.05, La = 0.04", "Fe = 0.05, La = 0.04", 1);
         let e = Rules::from_toml(&bad).unwrap_err().to_string();
         assert!(e.contains("commodity.iron-ore.ree_allow.Fe"), "{e}");
         let bad = DEFAULT_RULES_TOML.replacen("min_wt_pct = 51.0", "min_wt_pct = 80.0", 1);

@@ -129,6 +129,8 @@ impl PeakSearcher {
         }
         let p = &self.prefix;
         let sum = |lo: usize, hi: usize| p[hi] - p[lo]; // channels lo..hi
+                                                        // Unit response depends on (a, σ): recomputed only when either moves (σ by > 1 %).
+        let mut cached: Option<(usize, f64, f64)> = None;
         for i in range {
             let fw = wf * self.sigma[i] * FWHM_PER_SIGMA;
             let a = ((0.5 * fw).round() as usize).max(1);
@@ -143,10 +145,19 @@ impl PeakSearcher {
             self.response[i] = wc * c - ws * s;
             self.variance[i] = wc * wc * c.max(0.0) + ws * ws * s.max(0.0);
             // Response to a unit-area Gaussian centred on i.
-            let sg = self.sigma[i] * std::f64::consts::SQRT_2;
-            let inner = 1.0 - erfc((a as f64 + 0.5) / sg);
-            let outer = 1.0 - erfc(((a + b) as f64 + 0.5) / sg);
-            self.unit[i] = wc * inner - ws * (outer - inner);
+            let s = self.sigma[i];
+            let unit = match cached {
+                Some((ca, cs, u)) if ca == a && (cs - s).abs() < 0.01 * s => u,
+                _ => {
+                    let sg = s * std::f64::consts::SQRT_2;
+                    let inner = 1.0 - erfc((a as f64 + 0.5) / sg);
+                    let outer = 1.0 - erfc(((a + b) as f64 + 0.5) / sg);
+                    let u = wc * inner - ws * (outer - inner);
+                    cached = Some((a, s, u));
+                    u
+                }
+            };
+            self.unit[i] = unit;
         }
     }
 

@@ -1,37 +1,17 @@
 //! Background and peak list of a diffraction pattern.
 //!
-//! Background: SNIP with the LLS transform (Ryan et al., Nucl. Instrum. Methods B34
-//! (1988) 396; Morháč et al., Nucl. Instrum. Methods A401 (1997) 113), decreasing
-//! clipping window. Peaks: local maxima of the Savitzky–Golay smoothed net pattern
+//! Background: SNIP with the LLS transform from [`crate::signal::snip`] (Ryan et al.,
+//! Nucl. Instrum. Methods B34 (1988) 396; Morháč et al., Nucl. Instrum. Methods A401
+//! (1997) 113). Peaks: local maxima of the Savitzky–Golay smoothed net pattern
 //! (Savitzky & Golay, Anal. Chem. 36 (1964) 1627, 5-point quadratic) above a Poisson
-//! significance, with parabolic centre and half-height width.
-//!
-//! Interim: these mirror the `signal` branch's SNIP and peak search until those land on
-//! `main`; the XRD code calls only [`background`] and [`find_peaks`].
+//! significance, with parabolic centre and the half-height width that the XRD width
+//! model needs.
 
-/// LLS transform v = ln(ln(√(y+1)+1)+1) (Morháč et al. 1997).
-fn lls(y: f64) -> f64 {
-    ((y.max(0.0) + 1.0).sqrt() + 1.0).ln().ln_1p()
-}
+use crate::signal::snip::{snip, SnipOptions};
 
-fn lls_inverse(v: f64) -> f64 {
-    let e = (v.exp_m1()).exp() - 1.0;
-    (e * e - 1.0).max(0.0)
-}
-
-/// SNIP background with clipping half-window up to `width` channels.
+/// SNIP background (LLS-compressed) with clipping half-window up to `width` channels.
 pub fn background(y: &[f64], width: usize) -> Vec<f64> {
-    let n = y.len();
-    let mut v: Vec<f64> = y.iter().map(|&c| lls(c)).collect();
-    let mut tmp = v.clone();
-    for p in (1..=width.min(n / 2)).rev() {
-        for i in p..n - p {
-            let mean = 0.5 * (v[i - p] + v[i + p]);
-            tmp[i] = v[i].min(mean);
-        }
-        v[p..n - p].copy_from_slice(&tmp[p..n - p]);
-    }
-    v.into_iter().map(lls_inverse).collect()
+    snip(y, &SnipOptions { width, lls: true })
 }
 
 /// 5-point quadratic Savitzky–Golay smoothing.
@@ -103,7 +83,7 @@ pub fn find_peaks(
         let step = 0.5 * (xs[i + 1] - xs[i - 1]);
         let fwhm = half_height_width(xs, &s, i);
         // A real line spans more than ~2.5 steps; narrower maxima are noise spikes.
-        if !(fwhm > 2.5 * step) {
+        if fwhm.is_nan() || fwhm <= 2.5 * step {
             continue;
         }
         out.push(ObservedPeak {

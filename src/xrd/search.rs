@@ -184,7 +184,7 @@ pub struct Score {
     pub fom: f64,
     /// Fraction of the lines expected above the detection limit that are observed.
     pub observed_fraction: f64,
-    /// Position agreement 1 − mean(|Δx|/tolerance).
+    /// Position agreement 1 − mean(|Δx|/tolerance), weighted by predicted height.
     pub position: f64,
     /// Intensity agreement exp(−mean |ln(ratio/median ratio)|).
     pub intensity: f64,
@@ -274,7 +274,8 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
     ratios.sort_by(f64::total_cmp);
     // Scale from the lower side of the ratios: overlaps only ever add intensity.
     let k = ratios[(ratios.len() - 1) * 3 / 10];
-    let (mut expected, mut observed, mut pos_sum) = (0usize, 0usize, 0.0);
+    let (mut expected, mut observed, mut hidden, mut pos_sum, mut pos_w) =
+        (0usize, 0usize, 0usize, 0.0, 0.0);
     let mut log_dev = Vec::new();
     for (&(x, hp, _), m) in strong.iter().zip(&matches) {
         let ch = obs.channel(x);
@@ -285,16 +286,21 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
         expected += 1;
         if let Some((r, pe)) = m {
             observed += 1;
-            pos_sum += pe;
+            // Stronger lines weigh more: weak ones are often pulled by overlaps.
+            pos_sum += pe * hp;
+            pos_w += hp;
             log_dev.push((r / k).ln().abs());
+        } else if obs.counts[ch] - obs.background[ch] >= 0.7 * k * hp {
+            // Hidden in the flank of a stronger peak: not contradicted, counts as seen.
+            hidden += 1;
         }
     }
     if expected == 0 || observed == 0 {
         return Score::default();
     }
     // Fewer than 3 expected lines is weak evidence: count as if 3 were expected.
-    let observed_fraction = observed as f64 / expected.max(3) as f64;
-    let position = 1.0 - pos_sum / observed as f64;
+    let observed_fraction = (observed + hidden) as f64 / expected.max(3) as f64;
+    let position = 1.0 - pos_sum / pos_w.max(1e-300);
     let intensity = (-log_dev.iter().sum::<f64>() / log_dev.len() as f64).exp();
     Score {
         fom: 0.5 * observed_fraction + 0.25 * position + 0.25 * intensity,
@@ -307,10 +313,10 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
 }
 
 /// Position tolerance of a line match: ¾ of the local FWHM, at least two steps and,
-/// for angle-dispersive data, 0.06° (natural cells differ from the library's).
+/// for angle-dispersive data, 0.08° (natural cells differ from the library's).
 fn match_tolerance(obs: &Observed, fwhm: f64) -> f64 {
     let floor = match obs.geometry {
-        Geometry::BraggBrentano { .. } => 0.06,
+        Geometry::BraggBrentano { .. } => 0.08,
         Geometry::EnergyDispersive { .. } => 0.0,
     };
     (0.75 * fwhm).max(2.0 * obs.step).max(floor)
@@ -440,12 +446,32 @@ fn chi2_background(obs: &Observed) -> f64 {
         .sum()
 }
 
-/// A χ² drop is significant when it exceeds 25 and 0.5 % of the current χ² (the
-/// second term keeps systematic misfit of real patterns from admitting phases).
-fn significant(chi2_before: f64, chi2_after: f64, n: usize) -> bool {
+/// A χ² drop is significant when it exceeds 25·m² and 0.5 % of the current χ², m² being
+/// the misfit of the accepted phases on their own peaks ([`model_misfit`]): systematic
+/// misfit of real patterns (natural cells, shapes) must not admit phases.
+fn significant(chi2_before: f64, chi2_after: f64, misfit2: f64) -> bool {
     let drop = chi2_before - chi2_after;
-    let misfit = (chi2_after / n as f64).max(1.0);
-    drop > 25.0 * misfit && drop > 0.005 * chi2_before
+    drop > 25.0 * misfit2 && drop > 0.005 * chi2_before
+}
+
+/// χ² per channel where the model has peaks (net model > 3σ), at least 1, from the
+/// channels the model over-predicts (doubled): how well the accepted phases fit their
+/// own lines, unaffected by peaks of phases not yet accepted.
+fn model_misfit(obs: &Observed, model: &[f64]) -> f64 {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for ((c, m), b) in obs.counts.iter().zip(model).zip(&obs.background) {
+        let var = c.max(1.0);
+        if m - b > 3.0 * var.sqrt() {
+            // Only over-prediction: phases not yet accepted can only add counts.
+            sum += 2.0 * (c - m).min(0.0).powi(2) / var;
+            n += 1;
+        }
+    }
+    if n < 10 {
+        1.0
+    } else {
+        (sum / n as f64).max(1.0)
+    }
 }
 
 /// Identify the phases of `obs` from `lib`.
@@ -470,14 +496,11 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
         let residual: Vec<f64> = obs.counts.iter().zip(&model).map(|(c, m)| c - m).collect();
         let hw = (0.1 / obs.step).round().max(2.0) as usize;
         // Misfit of real patterns (lattice, shape) scales the noise: residual peaks
-        // must stand out by SIGNIFICANCE·√χ²_red, and not be a small remainder on a
+        // must stand out by SIGNIFICANCE·(χ²_red)^¼, and not be a small remainder on a
         // strongly modelled peak.
-        let misfit = if accepted.is_empty() {
-            1.0
-        } else {
-            (chi2 / obs.xs.len() as f64).max(1.0).sqrt()
-        };
         let net_max = obs.peaks.first().map_or(0.0, |p| p.height);
+        let misfit2 = model_misfit(obs, &model);
+        let misfit = misfit2.powf(0.25);
         let targets: Vec<ObservedPeak> = find_peaks(
             &obs.xs,
             &residual,
@@ -510,6 +533,7 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                 target,
                 &shifts,
                 chi2,
+                misfit2,
             );
             match step {
                 Some((index, score, fit, inst)) => {
@@ -518,6 +542,9 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                     scores.insert(index, score);
                     chi2 = fit.chi2;
                     amplitudes = fit.amplitudes;
+                    if accepted.len() == 1 {
+                        refine_shape(&mut fitter, &accepted, &mut chi2, &mut amplitudes);
+                    }
                     progress = true;
                     break;
                 }
@@ -528,15 +555,19 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
             break;
         }
     }
-    // Prune phases whose removal costs no significant χ².
+    // Prune phases whose removal costs no significant χ². The first phase, which
+    // explained the strongest peak, stays.
+    let anchor = accepted.first().copied();
     let mut pruned = true;
     while pruned && accepted.len() > 1 {
         pruned = false;
-        for k in 0..accepted.len() {
+        let full = fitter.model(&accepted, &amplitudes);
+        let misfit2 = model_misfit(obs, &full);
+        for k in 1..accepted.len() {
             let mut without = accepted.clone();
             without.remove(k);
             if let Some(f) = fitter.fit(&without) {
-                if !significant(f.chi2, chi2, obs.xs.len()) {
+                if !significant(f.chi2, chi2, misfit2) {
                     accepted = without;
                     chi2 = f.chi2;
                     amplitudes = f.amplitudes;
@@ -561,6 +592,7 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
         let weak = id
             .phases
             .iter()
+            .filter(|p| Some(p.index) != anchor)
             .filter(|p| {
                 p.matched_peaks < MIN_MATCHED_PEAKS
                     || !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
@@ -634,6 +666,7 @@ fn try_explain(
     target: &ObservedPeak,
     shifts: &[f64],
     chi2: f64,
+    misfit2: f64,
 ) -> Option<Explained> {
     let inst = fitter.inst;
     let first = accepted.is_empty();
@@ -645,14 +678,18 @@ fn try_explain(
         .enumerate()
         .filter(|(i, _)| !accepted.contains(i))
         .filter_map(|(i, p)| {
-            let s = score(p, obs, by_x, &inst, shift_set);
-            let trial = Instrument {
-                zero_shift: s.zero_shift,
-                ..inst
-            };
-            let positions_ok = !p.rare_earth || s.position >= 0.78;
-            (s.fom >= min_fom(p) && positions_ok && explains(p, obs, &trial, target))
-                .then_some((i, s))
+            // Only zero shifts at which the phase explains the target peak count.
+            let s = shift_set
+                .iter()
+                .map(|&dz| Instrument {
+                    zero_shift: dz,
+                    ..inst
+                })
+                .filter(|trial| explains(p, obs, trial, target))
+                .map(|trial| score_at(p, obs, by_x, &trial))
+                .max_by(|a, b| a.fom.total_cmp(&b.fom))?;
+            let positions_ok = !p.rare_earth || s.position >= 0.7;
+            (s.fom >= min_fom(p) && positions_ok).then_some((i, s))
         })
         .collect();
     candidates.sort_by(|a, b| b.1.fom.total_cmp(&a.1.fom));
@@ -688,7 +725,7 @@ fn try_explain(
         if first {
             chi2 - b.2.chi2 > 0.05 * chi2
         } else {
-            significant(chi2, b.2.chi2, obs.xs.len())
+            significant(chi2, b.2.chi2, misfit2)
         }
     })
 }
@@ -741,6 +778,64 @@ fn instrument_variants(obs: &Observed, inst: Instrument) -> Vec<Instrument> {
         }
     }
     out
+}
+
+/// Coordinate search of the zero shift, the profile's η and widths on χ² with the
+/// first phase (the zero-shift grid is coarse; widths measured from peaks are biased
+/// by overlaps; η is not measured at all).
+fn refine_shape(fitter: &mut Fitter, set: &[usize], chi2: &mut f64, amplitudes: &mut Vec<f64>) {
+    for _ in 0..4 {
+        let mut improved = false;
+        for trial in shape_variants(fitter.inst) {
+            let keep = fitter.inst;
+            fitter.set_instrument(trial);
+            match fitter.fit(set) {
+                Some(f) if f.chi2 < *chi2 => {
+                    *chi2 = f.chi2;
+                    *amplitudes = f.amplitudes;
+                    improved = true;
+                }
+                _ => fitter.set_instrument(keep),
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+}
+
+fn shape_variants(inst: Instrument) -> Vec<Instrument> {
+    let Width::Empirical { w, u, eta } = inst.width else {
+        return Vec::new();
+    };
+    let with = |w2: f64, u2: f64, e2: f64| Instrument {
+        width: Width::Empirical {
+            w: w2,
+            u: u2,
+            eta: e2.clamp(0.0, 1.0),
+        },
+        ..inst
+    };
+    let h = match inst.geometry {
+        Geometry::BraggBrentano { .. } => 0.01,
+        Geometry::EnergyDispersive { .. } => 0.02,
+    };
+    let shifted = |dz: f64| Instrument {
+        zero_shift: inst.zero_shift + dz,
+        ..inst
+    };
+    vec![
+        shifted(-h),
+        shifted(h),
+        shifted(-0.3 * h),
+        shifted(0.3 * h),
+        with(w, u, eta - 0.15),
+        with(w, u, eta + 0.15),
+        with(w * 0.8, u, eta),
+        with(w * 1.25, u, eta),
+        with(w, u * 0.5, eta),
+        with(w, u * 2.0 + 0.2 * w, eta),
+    ]
 }
 
 /// Parabolic refinement of the zero shift on χ² (three fits at ±¼ of a step).

@@ -5,8 +5,11 @@
 //! line ratios → detection limits.
 
 use super::fp::{quantify, scatter, Measured, MatrixModel, Quantified, Setup};
-use super::identify::{candidates_for_peak, family_is_real, ClusterEvidence};
-use super::model::{compton_peaks, family_lines, rayleigh_peaks, DrawPeak, FamilyLines, Region};
+use super::identify::{candidates_for_peak, family_is_real, universe, ClusterEvidence};
+use super::model::{
+    compton_peaks, excitation_groups, family_lines, rayleigh_peaks, DrawPeak, FamilyLines, Region,
+    Shape,
+};
 use super::physics::{element, element_by_symbol, mixture, DetectorEfficiency, Excitation, Family, Mixture, Tube};
 use super::{
     Artefact, CalibrationReport, ElementResult, FitCurves, FittedPeak, NotDetected, XrfAnalysis,
@@ -29,8 +32,20 @@ pub const LOD_ELEMENTS: [&str; 18] = [
 /// (shape/calibration imperfection of big neighbours).
 const SYSTEMATIC: f64 = 0.004;
 
+/// Share of the area of big neighbours (±3 FWHM) counted as systematic uncertainty.
+const NEIGHBOUR_SYSTEMATIC: f64 = 1.5e-4;
+
+/// Amplitude × template value at region channel `i` (0 outside the template).
+fn template_at(t: &Template, i: usize, amp: f64) -> f64 {
+    if i >= t.start && i < t.end() {
+        amp * t.values[i - t.start]
+    } else {
+        0.0
+    }
+}
+
 /// Compton scattering angles spanned by the Compton templates (degrees).
-const COMPTON_ANGLES: [f64; 5] = [75.0, 95.0, 115.0, 135.0, 155.0];
+const COMPTON_ANGLES: [f64; 6] = [75.0, 90.0, 105.0, 120.0, 135.0, 150.0];
 
 /// How the sample was excited.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,8 +185,8 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
     if est.is_empty() {
         return default;
     }
-    est.sort_by(|a, b| a.total_cmp(b));
-    let noise = est[est.len() / 2].clamp(0.04, 0.2);
+    // unresolved multiplets only broaden: the narrowest estimate is the detector's
+    let noise = est.iter().copied().fold(f64::INFINITY, f64::min).clamp(0.04, 0.2);
     Detector { noise_kev: noise, ..default }
 }
 
@@ -179,9 +194,11 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
     Family(FamilyLines),
-    Rayleigh,
+    Rayleigh(Vec<(f64, f64)>),
     Compton,
     PileUp(Vec<(f64, f64)>),
+    Background,
+    Tail,
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +214,13 @@ struct Work<'a> {
     region: Region,
     exc: ExcitationInfo,
     matrix: Mixture,
+    splines: Vec<Template>,
+    /// Strong families drawn as Gaussians with a free tail template.
+    free_tail: Vec<(usize, Family)>,
+    /// FP intensities (primary + secondary) of the matrix elements.
+    fluor: Vec<super::fp::ElementIntensity>,
+    /// Family lines computed in the current matrix.
+    lines_cache: std::cell::RefCell<Vec<((usize, Family), Option<FamilyLines>)>>,
 }
 
 impl Work<'_> {
@@ -218,32 +242,78 @@ impl Work<'_> {
             .energy_kev((self.region.first + self.region.len) as f64 - 1.0)
     }
 
-    fn family_component(&self, z: usize, f: Family) -> Option<Component> {
-        let d = element(z)?;
-        let fl = family_lines(d, f, &self.exc.setup, &self.matrix, 0.004)?;
-        let t = self.region.template(&fl.draw_peaks());
-        (!t.values.is_empty() && t.sum() > 0.05).then_some(Component {
-            kind: Kind::Family(fl),
-            template: t,
-        })
+    fn set_matrix(&mut self, mix: &[(String, f64)]) {
+        self.matrix = mixture(mix);
+        self.fluor = super::fp::fluorescence(&self.exc.setup, &self.matrix, true);
+        self.lines_cache.borrow_mut().clear();
+    }
+
+    fn lines_of(&self, z: usize, f: Family) -> Option<FamilyLines> {
+        if let Some((_, v)) = self.lines_cache.borrow().iter().find(|(k, _)| *k == (z, f)) {
+            return v.clone();
+        }
+        let v = self.compute_lines(z, f);
+        self.lines_cache.borrow_mut().push(((z, f), v.clone()));
+        v
+    }
+
+    fn compute_lines(&self, z: usize, f: Family) -> Option<FamilyLines> {
+        let cached = self
+            .fluor
+            .iter()
+            .find(|e| e.element.z == z && e.mass_fraction > 1e-4)
+            .and_then(|e| super::model::family_lines_from(e, f, 0.004));
+        cached.or_else(|| family_lines(element(z)?, f, &self.exc.setup, &self.matrix, 0.004))
+    }
+
+    fn family_components(&self, z: usize, f: Family) -> Vec<Component> {
+        let Some(fl) = self.lines_of(z, f) else {
+            return Vec::new();
+        };
+        let free = self.free_tail.contains(&(z, f));
+        let shape = if free { Shape::Gauss } else { Shape::Line };
+        let t = self.region.template(&fl.draw_peaks_with(shape));
+        if t.values.is_empty() || t.sum() <= 0.05 {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if free {
+            let tt = self.region.template(&fl.tail_peaks());
+            if tt.sum() > 0.05 {
+                out.push(Component {
+                    kind: Kind::Tail,
+                    template: tt,
+                });
+            }
+        }
+        out.insert(
+            0,
+            Component {
+                kind: Kind::Family(fl),
+                template: t,
+            },
+        );
+        out
     }
 
     fn scatter_components(&self) -> Vec<Component> {
         let mut out = Vec::new();
-        let t = self.region.template(&rayleigh_peaks(&self.exc.setup));
-        if t.sum() > 0.05 {
-            out.push(Component {
-                kind: Kind::Rayleigh,
-                template: t,
-            });
-        }
-        for a in COMPTON_ANGLES {
-            let t = self.region.template(&compton_peaks(&self.exc.setup, a));
+        for g in excitation_groups(&self.exc.setup) {
+            let t = self.region.template(&rayleigh_peaks(&g));
             if t.sum() > 0.05 {
                 out.push(Component {
-                    kind: Kind::Compton,
+                    kind: Kind::Rayleigh(g.clone()),
                     template: t,
                 });
+            }
+            for a in COMPTON_ANGLES {
+                let t = self.region.template(&compton_peaks(&g, a));
+                if t.sum() > 0.05 {
+                    out.push(Component {
+                        kind: Kind::Compton,
+                        template: t,
+                    });
+                }
             }
         }
         out
@@ -291,21 +361,24 @@ impl Work<'_> {
                 let w = self.window(e, 0.7);
                 let (mut p, mut o, mut v, mut others) = (0.0, 0.0, 0.0, 0.0);
                 for i in w {
-                    let ti = if i >= t.start && i < t.end() {
-                        amp * t.values[i - t.start]
-                    } else {
-                        0.0
-                    };
+                    let ti = template_at(t, i, amp);
                     p += ti;
                     o += y[i] - model[i] + ti;
                     v += y[i].max(1.0);
                     others += (model[i] - ti - bg[i]).max(0.0) + 0.3 * bg[i];
                 }
+                // big neighbours within ±3 FWHM: their shape is known to ~1e-4 of their area
+                let neighbours: f64 = self
+                    .window(e, 3.0)
+                    .map(|i| (model[i] - template_at(t, i, amp) - bg[i]).max(0.0))
+                    .sum();
                 ClusterEvidence {
                     energy_kev: e,
                     predicted: p,
                     observed: o,
-                    variance: v + (SYSTEMATIC * others).powi(2),
+                    variance: v
+                        + (SYSTEMATIC * others).powi(2)
+                        + (NEIGHBOUR_SYSTEMATIC * neighbours).powi(2),
                 }
             })
             .collect()
@@ -315,11 +388,20 @@ impl Work<'_> {
 /// Families proposed by a list of peak energies.
 fn propose(work: &Work, energies: &[f64], into: &mut Vec<(usize, Family)>) {
     let (lo, hi) = (work.lo_kev(), work.hi_kev());
+    let anode = element_by_symbol(&work.exc.source).map(|d| d.z);
     for &e in energies {
         let tol = (0.6 * work.fwhm_kev(e)).max(0.05);
         for n in candidates_for_peak(e, tol, work.exc.max_kev, lo, hi) {
-            if !into.contains(&(n.z, n.family)) {
-                into.push((n.z, n.family));
+            if Some(n.z) == anode {
+                continue;
+            }
+            // the element's other families in range come along (cross-family check)
+            for m in universe().iter().filter(|m| m.z == n.z) {
+                let in_range = m.edge_kev < work.exc.max_kev
+                    && m.lines.iter().any(|l| l.1 >= 0.999 && l.0 >= lo && l.0 <= hi);
+                if in_range && !into.contains(&(m.z, m.family)) {
+                    into.push((m.z, m.family));
+                }
             }
         }
     }
@@ -333,6 +415,10 @@ fn fit_families(
     pileup: Option<&[(f64, f64)]>,
 ) -> Option<(Vec<Component>, LinearFit)> {
     let mut comps = work.scatter_components();
+    comps.extend(work.splines.iter().map(|t| Component {
+        kind: Kind::Background,
+        template: t.clone(),
+    }));
     if let Some(lines) = pileup {
         let g = pileup_group(lines, 8);
         let peaks: Vec<DrawPeak> = g
@@ -342,7 +428,7 @@ fn fit_families(
                 energy_kev: l.energy_kev,
                 area: l.intensity,
                 extra_sigma_kev: work.region.detector.sigma_kev(l.energy_kev) * 0.5,
-                tailed: false,
+                shape: Shape::Gauss,
             })
             .collect();
         let t = work.region.template(&peaks);
@@ -353,22 +439,20 @@ fn fit_families(
             });
         }
     }
-    comps.extend(fams.iter().filter_map(|&(z, f)| work.family_component(z, f)));
+    comps.extend(fams.iter().flat_map(|&(z, f)| work.family_components(z, f)));
     let fit = work.fit(&comps)?;
     Some((comps, fit))
 }
 
 /// Strong lines with their fitted counts (for pile-up).
-fn strong_lines(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(f64, f64)> {
+fn strong_lines(_work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(f64, f64)> {
     let mut out = Vec::new();
     for (c, a) in comps.iter().zip(&fit.amplitudes) {
         match &c.kind {
             Kind::Family(fl) => {
                 out.extend(fl.lines.iter().map(|l| (l.1, l.2 * a)));
             }
-            Kind::Rayleigh => out.extend(
-                work.exc.setup.excitation.lines.iter().map(|&(e, n)| (e, n * a)),
-            ),
+            Kind::Rayleigh(lines) => out.extend(lines.iter().map(|&(e, n)| (e, n * a))),
             _ => {}
         }
     }
@@ -376,24 +460,50 @@ fn strong_lines(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(f64, 
     out
 }
 
-/// Families that survive: significant and consistent.
-fn surviving(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(usize, Family)> {
+/// Families that survive. `strict`: significant, consistent within the family and
+/// with the element's other families; otherwise significance only.
+fn surviving(work: &Work, comps: &[Component], fit: &LinearFit, strict: bool) -> Vec<(usize, Family)> {
     let model = work.model(comps, fit);
-    let mut keep = Vec::new();
+    // (z, family, amplitude, σ, sensitivity, passes own tests)
+    let mut fams: Vec<(usize, Family, f64, f64, f64, bool)> = Vec::new();
     for (k, c) in comps.iter().enumerate() {
         let Kind::Family(fl) = &c.kind else { continue };
         let a = fit.amplitudes[k];
-        if a <= 0.0 {
+        let sig = if fit.sigmas[k] > 0.0 { a / fit.sigmas[k] } else { 0.0 };
+        let ok = if a <= 0.0 {
+            false
+        } else if strict {
+            family_is_real(&work.evidence(c, a, &model, fl), sig)
+        } else {
+            sig >= 3.0
+        };
+        fams.push((fl.z, fl.family, a.max(0.0), fit.sigmas[k], fl.sensitivity, ok));
+    }
+    let mut keep = Vec::new();
+    for f in &fams {
+        if !f.5 {
             continue;
         }
-        let sig = if fit.sigmas[k] > 0.0 {
-            a / fit.sigmas[k]
-        } else {
-            0.0
-        };
-        let ev = work.evidence(c, a, &model, fl);
-        if family_is_real(&ev, sig) {
-            keep.push((fl.z, fl.family));
+        if strict {
+            // every sibling family the FP model predicts to be visible must be there
+            let consistent = fams.iter().filter(|g| g.0 == f.0 && g.1 != f.1).all(|g| {
+                if f.4 <= 0.0 {
+                    return true;
+                }
+                let predicted = f.2 * g.4 / f.4;
+                predicted < 10.0 * g.3 || g.2 >= 0.3 * predicted - 3.0 * g.3
+            });
+            if !consistent {
+                continue;
+            }
+        }
+        keep.push((f.0, f.1));
+    }
+    // keep siblings of kept elements in the model (they may be weak but are real)
+    let kept: Vec<usize> = keep.iter().map(|k| k.0).collect();
+    for f in &fams {
+        if kept.contains(&f.0) && !keep.contains(&(f.0, f.1)) && f.2 > 0.0 {
+            keep.push((f.0, f.1));
         }
     }
     keep
@@ -484,6 +594,7 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
         detector,
         first,
         len: last - first + 1,
+        tail: 2,
     };
     let mut work = Work {
         counts,
@@ -491,6 +602,10 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
         region,
         exc,
         matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
+        splines: region.background_splines(1.0),
+        free_tail: Vec::new(),
+        fluor: Vec::new(),
+        lines_cache: Default::default(),
     };
     let peaks: Vec<f64> = peaks0
         .iter()
@@ -499,6 +614,15 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
         .collect();
     let mut fams = Vec::new();
     propose(&work, &peaks, &mut fams);
+    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
+        let p: Vec<String> = peaks.iter().map(|e| format!("{e:.3}")).collect();
+        eprintln!("peaks: {}", p.join(" "));
+    }
+    if let Ok(only) = std::env::var("REESCAN_XRF_ONLY") {
+        // debugging aid: restrict candidates to the listed symbols
+        let keep: Vec<usize> = only.split(',').filter_map(super::physics::atomic_number).collect();
+        fams.retain(|f| keep.contains(&f.0));
+    }
     identify_loop(&mut work, fams, &peaks0, spectrum, opts)
 }
 
@@ -510,37 +634,130 @@ fn identify_loop(
     opts: &XrfOptions,
 ) -> Result<XrfAnalysis> {
     let fail = || Error::Numerical("XRF joint fit failed".into());
+    // 0: line shape from a fit with every candidate
+    refine_shape(work, &fams, &[]);
+    // 1: all candidates, loose pruning by significance
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
+    debug_dump(work, &comps, &fit, "stage 1");
+    fams = surviving(work, &comps, &fit, false);
+    // 2: matrix estimate, pile-up, line tail
+    let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
+    let q = quantify_fit(work, &comps, &fit, MatrixModel::Oxides);
+    work.set_matrix(&q.mixture);
     let pile = strong_lines(work, &comps, &fit);
-    // prune, then look at what is left unexplained
-    fams = surviving(work, &comps, &fit);
+    refine_shape(work, &fams, &pile);
+    work.free_tail = strongest_families(&comps, &fit, 4);
+    // 3: what the model leaves unexplained
     let (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     let model = work.model(&comps, &fit);
     let extra = residual_peaks(work, &model, 5.0);
-    let before = fams.len();
     propose(work, &extra, &mut fams);
-    let (mut comps, mut fit) = if fams.len() > before {
-        let (c, f) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
-        fams = surviving(work, &c, &f);
-        fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?
-    } else {
-        (comps, fit)
-    };
-    // a second pruning round on the reduced set
-    let kept = surviving(work, &comps, &fit);
+    // 4: strict pruning until stable
+    let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
+    for _ in 0..3 {
+        debug_dump(work, &comps, &fit, "prune");
+        let kept = surviving(work, &comps, &fit, true);
+        if kept.len() == fams.len() {
+            break;
+        }
+        fams = kept;
+        (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
+    }
+    // 5: matrix model, quantify, rebuild templates in the estimated matrix, refit
+    let model_kind = choose_matrix(work, &comps, &fit, opts);
+    let q = quantify_fit(work, &comps, &fit, model_kind);
+    work.set_matrix(&q.mixture);
+    let pile = strong_lines(work, &comps, &fit);
+    (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
+    let kept = surviving(work, &comps, &fit, true);
     if kept.len() < fams.len() {
         fams = kept;
         (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     }
-    // quantify, rebuild templates in the estimated matrix, refit, quantify again
-    let model_kind = choose_matrix(work, &comps, &fit, opts);
     let q = quantify_fit(work, &comps, &fit, model_kind);
-    work.matrix = mixture(&q.mixture);
-    let pile = strong_lines(work, &comps, &fit);
-    (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
-    let q = quantify_fit(work, &comps, &fit, model_kind);
-    work.matrix = mixture(&q.mixture);
+    work.set_matrix(&q.mixture);
+    debug_dump(work, &comps, &fit, "final");
     Ok(report(work, &comps, &fit, &q, spectrum))
+}
+
+/// The `n` families with the largest fitted areas.
+fn strongest_families(comps: &[Component], fit: &LinearFit, n: usize) -> Vec<(usize, Family)> {
+    let mut v: Vec<(usize, Family, f64)> = comps
+        .iter()
+        .zip(&fit.amplitudes)
+        .filter_map(|(c, a)| match &c.kind {
+            Kind::Family(fl) if *a > 0.0 => Some((fl.z, fl.family, *a)),
+            _ => None,
+        })
+        .collect();
+    v.sort_by(|a, b| b.2.total_cmp(&a.2));
+    v.into_iter().take(n).map(|x| (x.0, x.1)).collect()
+}
+
+/// Refine the line shape (energy offset, then resolution × tail) by χ² of a local fit
+/// around the strongest family's principal line.
+fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) {
+    let Some((comps, fit)) = fit_families(work, fams, Some(pile)) else { return };
+    let strongest = comps
+        .iter()
+        .zip(&fit.amplitudes)
+        .filter_map(|(c, a)| match &c.kind {
+            Kind::Family(fl) => Some((fl.principal_kev(), *a)),
+            _ => None,
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let Some((e, _)) = strongest else { return };
+    let full = work.region;
+    let splines = std::mem::take(&mut work.splines);
+    let cal = full.calibration;
+    let a = (cal.channel(e - 0.6).round().max(full.first as f64)) as usize;
+    let b = (cal.channel(e + 0.6).round() as usize).min(full.first + full.len - 1);
+    if b <= a + 10 {
+        work.splines = splines;
+        return;
+    }
+    work.region = Region {
+        first: a,
+        len: b - a + 1,
+        ..full
+    };
+    work.splines = work.region.background_splines(1.0);
+    let chi2 = |w: &Work| fit_families(w, fams, Some(pile)).map_or(f64::INFINITY, |(_, f)| f.chi2);
+    // energy offset
+    let mut best = (f64::INFINITY, 0.0);
+    for shift in [-0.006, -0.003, 0.0, 0.003, 0.006] {
+        work.region.calibration.offset_kev = cal.offset_kev + shift;
+        let c = chi2(work);
+        if c < best.0 {
+            best = (c, shift);
+        }
+    }
+    let offset = cal.offset_kev + best.1;
+    work.region.calibration.offset_kev = offset;
+    // resolution × tail
+    let noise0 = full.detector.noise_kev;
+    let mut best = (f64::INFINITY, noise0, full.tail);
+    for f in [0.88, 0.94, 1.0, 1.06, 1.12] {
+        for t in 0..super::model::TAIL_RATIOS.len() {
+            work.region.detector.noise_kev = noise0 * f;
+            work.region.tail = t;
+            let c = chi2(work);
+            if c < best.0 {
+                best = (c, noise0 * f, t);
+            }
+        }
+    }
+    work.region = full;
+    work.region.calibration.offset_kev = offset;
+    work.region.detector.noise_kev = best.1;
+    work.region.tail = best.2;
+    work.splines = splines;
+    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
+        eprintln!(
+            "shape: offset {:.5} (was {:.5}), noise {:.4} (est {:.4}), tail {}",
+            offset, cal.offset_kev, best.1, noise0, super::model::TAIL_RATIOS[best.2]
+        );
+    }
 }
 
 /// Oxide or metal matrix, from the Rayleigh/Compton ratio of the excitation lines
@@ -554,7 +771,7 @@ fn choose_matrix(work: &Work, comps: &[Component], fit: &LinearFit, opts: &XrfOp
         let area = fit.amplitudes[k] * comp.template.sum();
         let s = fit.sigmas[k] * comp.template.sum();
         match comp.kind {
-            Kind::Rayleigh => {
+            Kind::Rayleigh(_) => {
                 r += area;
                 vr += s * s;
             }
@@ -584,7 +801,11 @@ fn choose_matrix(work: &Work, comps: &[Component], fit: &LinearFit, opts: &XrfOp
     };
     let po = predicted(MatrixModel::Oxides);
     let pm = predicted(MatrixModel::Metal);
-    if (measured - pm).abs() < (measured - po).abs() {
+    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
+        eprintln!("R/C: measured {:.3} oxide {:.3} metal {:.3}", measured.exp(), po.exp(), pm.exp());
+    }
+    // metal only when the ratio is clearly on the metal side
+    if measured > pm - 0.25 * (pm - po) {
         MatrixModel::Metal
     } else {
         MatrixModel::Oxides
@@ -625,8 +846,7 @@ fn quantify_fit(work: &Work, comps: &[Component], fit: &LinearFit, model: Matrix
 /// the principal line, over the fraction of the family's area in that window, converted
 /// with the FP sensitivity in the final matrix.
 fn detection_limit(work: &Work, model: &[f64], z: usize, f: Family, q: &Quantified) -> Option<f64> {
-    let d = element(z)?;
-    let fl = family_lines(d, f, &work.exc.setup, &work.matrix, 0.004)?;
+    let fl = work.lines_of(z, f)?;
     let t = work.region.template(&fl.draw_peaks());
     let e = fl.principal_kev();
     let w = work.window(e, 1.0);
@@ -641,17 +861,8 @@ fn detection_limit(work: &Work, model: &[f64], z: usize, f: Family, q: &Quantifi
         return None;
     }
     let lod_area = 3.0 * b.max(1.0).sqrt() / frac;
-    let sens = family_sensitivity(work, d, f);
+    let sens = fl.sensitivity;
     (sens > 0.0).then(|| 100.0 * lod_area / (q.instrument_constant * sens))
-}
-
-/// FP intensity per unit mass fraction of an element family in the current matrix.
-fn family_sensitivity(work: &Work, d: &'static super::physics::ElementData, f: Family) -> f64 {
-    let mut mix = work.matrix.clone();
-    mix.push((d, 1e-4));
-    super::fp::fluorescence(&work.exc.setup, &mix, false)
-        .last()
-        .map_or(0.0, |e| e.family_total(f) / 1e-4)
 }
 
 fn principal_family(z: usize, max_kev: f64) -> Family {
@@ -679,6 +890,7 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
     let mut peaks = Vec::new();
     let mut artefacts = Vec::new();
     let mut elements = Vec::new();
+    let mut not_detected = Vec::new();
     let quant = quant_families(comps, fit);
     for (k, c) in comps.iter().enumerate() {
         let a = fit.amplitudes[k];
@@ -709,8 +921,8 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
                     }
                 }
             }
-            Kind::Rayleigh if a > 0.0 => {
-                for &(e, _) in &work.exc.setup.excitation.lines {
+            Kind::Rayleigh(lines) if a > 0.0 => {
+                for &(e, _) in lines.iter().take(1) {
                     if e <= work.hi_kev() {
                         artefacts.push(Artefact {
                             energy_kev: e,
@@ -756,6 +968,16 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
         let Kind::Family(fl) = &comps[*k].kind else { continue };
         let z = fl.z;
         let lod = detection_limit(work, &model, z, m.family, q).unwrap_or(0.0);
+        // below the 3σ detection limit an element is not reported as present
+        if 100.0 * c < lod {
+            if LOD_ELEMENTS.contains(&sym.as_str()) {
+                not_detected.push(NotDetected {
+                    symbol: sym.clone(),
+                    lod_wt_pct: lod,
+                });
+            }
+            continue;
+        }
         let lines = fl
             .lines
             .iter()
@@ -771,9 +993,8 @@ fn report(work: &Work, comps: &[Component], fit: &LinearFit, q: &Quantified, spe
         });
     }
     elements.sort_by(|a, b| b.wt_pct.total_cmp(&a.wt_pct));
-    let mut not_detected = Vec::new();
     for sym in LOD_ELEMENTS {
-        if elements.iter().any(|e| e.symbol == sym) {
+        if elements.iter().any(|e| e.symbol == sym) || not_detected.iter().any(|e| e.symbol == sym) {
             continue;
         }
         let Some(d) = element_by_symbol(sym) else { continue };
@@ -825,5 +1046,41 @@ impl Work<'_> {
             return 0.0;
         }
         self.bg.get(c as usize).copied().unwrap_or(0.0)
+    }
+}
+
+/// Debug dump of the evidence of every fitted family (env `REESCAN_XRF_DEBUG`).
+fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
+    if std::env::var_os("REESCAN_XRF_DEBUG").is_none() {
+        return;
+    }
+    let model = work.model(comps, fit);
+    eprintln!("--- {tag}: χ²/ν {:.2}, FWHM Mn {:.0} eV", fit.reduced_chi2, 1000.0 * work.region.detector.fwhm_kev(5.895));
+    for (k, c) in comps.iter().enumerate() {
+        let a = fit.amplitudes[k];
+        match &c.kind {
+            Kind::Family(fl) => {
+                if a <= 0.0 {
+                    continue;
+                }
+                let ev = work.evidence(c, a, &model, fl);
+                let sig = a / fit.sigmas[k].max(1e-9);
+                let s: Vec<String> = ev
+                    .iter()
+                    .map(|e| format!("{:.2}keV P{:.0} O{:.0} σ{:.0}", e.energy_kev, e.predicted, e.observed, e.variance.sqrt()))
+                    .collect();
+                eprintln!(
+                    "{:>2} {} A={:.0}±{:.0} ({:.1}σ) real={} | {}",
+                    fl.symbol,
+                    fl.family.name(),
+                    a,
+                    fit.sigmas[k],
+                    sig,
+                    family_is_real(&ev, sig),
+                    s.join(" | ")
+                );
+            }
+            other => eprintln!("{:?} A={:.3e}±{:.1e}", std::mem::discriminant(other), a, fit.sigmas[k]),
+        }
     }
 }

@@ -146,7 +146,7 @@ pub fn family_is_real(clusters: &[ClusterEvidence], amp_significance: f64) -> bo
     else {
         return false;
     };
-    if amp_significance < 3.0 || main.significance() < 3.0 {
+    if amp_significance < 3.5 || main.significance() < 3.0 {
         return false;
     }
     if main.observed < 0.5 * main.predicted - 2.0 * main.variance.sqrt() {

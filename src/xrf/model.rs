@@ -19,12 +19,15 @@ use crate::signal::linear::Template;
 use crate::Calibration;
 use std::sync::OnceLock;
 
-/// Tail of the analysis line shape (fixed; typical SDD, PyMca defaults scaled).
+/// Tail of the analysis line shape (default; typical SDD, PyMca defaults scaled).
 pub const TAIL: Hypermet = Hypermet {
     tail_area_ratio: 0.025,
     tail_slope_ratio: 0.7,
     step_height_ratio: 5e-5,
 };
+
+/// Tail area ratios the analysis chooses from (by χ²).
+pub const TAIL_RATIOS: [f64; 5] = [0.005, 0.015, 0.025, 0.04, 0.07];
 
 const TABLE_LO: f64 = -14.0;
 const TABLE_HI: f64 = 6.0;
@@ -73,10 +76,42 @@ impl ProfileTable {
     }
 }
 
-/// The fluorescence-line profile table.
+/// The fluorescence-line profile table with the default tail.
 pub fn line_table() -> &'static ProfileTable {
+    tail_table(2)
+}
+
+/// The fluorescence-line profile table with tail ratio `TAIL_RATIOS[i]`.
+pub fn tail_table(i: usize) -> &'static ProfileTable {
+    static T: [OnceLock<ProfileTable>; 5] = [const { OnceLock::new() }; 5];
+    let i = i.min(TAIL_RATIOS.len() - 1);
+    T[i].get_or_init(|| {
+        let h = Hypermet {
+            tail_area_ratio: TAIL_RATIOS[i],
+            ..TAIL
+        };
+        ProfileTable::build(Some(h), TABLE_LO)
+    })
+}
+
+/// The hypermet tail alone (unit area), for free-tail templates of strong families.
+pub fn tail_only_table() -> &'static ProfileTable {
     static T: OnceLock<ProfileTable> = OnceLock::new();
-    T.get_or_init(|| ProfileTable::build(Some(TAIL), TABLE_LO))
+    T.get_or_init(|| {
+        let h = Hypermet {
+            tail_area_ratio: 1.0,
+            step_height_ratio: 0.0,
+            ..TAIL
+        };
+        let n = ((TABLE_HI - TABLE_LO) / TABLE_STEP) as usize + 2;
+        let values = (0..n)
+            .map(|i| {
+                let u = TABLE_LO + i as f64 * TABLE_STEP;
+                hypermet(u, 0.0, 1.0, 1.0, &h) - gaussian(u, 0.0, 1.0, 1.0).value
+            })
+            .collect();
+        ProfileTable { values, lo: TABLE_LO }
+    })
 }
 
 /// The Gaussian profile table (scatter, pile-up).
@@ -91,6 +126,17 @@ pub fn si_escape() -> &'static SiEscape {
     E.get_or_init(SiEscape::silicon)
 }
 
+/// Which profile a peak is drawn with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Hypermet with the region's tail (fluorescence lines).
+    Line,
+    /// Plain Gaussian (escape, scatter, pile-up; strong lines with a free tail).
+    Gauss,
+    /// The tail alone, unit area (free tail of a strong family).
+    TailOnly,
+}
+
 /// A peak to draw: energy (keV), relative area, extra Gaussian σ (keV), shape.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DrawPeak {
@@ -100,8 +146,8 @@ pub struct DrawPeak {
     pub area: f64,
     /// Extra σ added in quadrature to the detector σ, keV.
     pub extra_sigma_kev: f64,
-    /// Hypermet tail (fluorescence) or plain Gaussian.
-    pub tailed: bool,
+    /// Profile.
+    pub shape: Shape,
 }
 
 /// Channel geometry of the fit region.
@@ -115,9 +161,19 @@ pub struct Region {
     pub first: usize,
     /// Number of channels.
     pub len: usize,
+    /// Index into [`TAIL_RATIOS`] of the line tail.
+    pub tail: usize,
 }
 
 impl Region {
+    fn table(&self, shape: Shape) -> &'static ProfileTable {
+        match shape {
+            Shape::Line => tail_table(self.tail),
+            Shape::Gauss => gauss_table(),
+            Shape::TailOnly => tail_only_table(),
+        }
+    }
+
     /// Draw peaks into a template (region-relative), clipped to the region.
     pub fn template(&self, peaks: &[DrawPeak]) -> Template {
         let cal = &self.calibration;
@@ -129,7 +185,7 @@ impl Region {
             .map(|p| {
                 let s = (self.detector.sigma_kev(p.energy_kev).powi(2) + p.extra_sigma_kev.powi(2))
                     .sqrt();
-                let tl = if p.tailed { line_table().lo() } else { gauss_table().lo() };
+                let tl = self.table(p.shape).lo();
                 let a = cal.channel(p.energy_kev + tl * s);
                 let b = cal.channel(p.energy_kev + TABLE_HI * s);
                 lo = lo.min(a);
@@ -152,7 +208,7 @@ impl Region {
             .filter(|p| p.area > 0.0 && p.energy_kev.is_finite())
             .zip(spans)
         {
-            let table = if p.tailed { line_table() } else { gauss_table() };
+            let table = self.table(p.shape);
             let c0 = (a.floor().max(lo as f64)) as usize;
             let c1 = ((b.ceil() + 1.0).min(hi as f64)) as usize;
             let scale = p.area * gain / s;
@@ -162,6 +218,45 @@ impl Region {
             }
         }
         Template::new(lo - self.first, values)
+    }
+}
+
+impl Region {
+    /// Uniform cubic B-splines in energy with knots every `spacing_kev`, covering the
+    /// region: smooth positive corrections to the SNIP continuum (the continuum is
+    /// fitted jointly with the peaks; C. de Boor, *A Practical Guide to Splines*, 1978).
+    pub fn background_splines(&self, spacing_kev: f64) -> Vec<Template> {
+        let cal = &self.calibration;
+        let e0 = cal.energy_kev(self.first as f64);
+        let e1 = cal.energy_kev((self.first + self.len) as f64 - 1.0);
+        let n_knots = ((e1 - e0) / spacing_kev).ceil() as i64;
+        let mut out = Vec::new();
+        for j in -1..=n_knots + 1 {
+            let c = e0 + j as f64 * spacing_kev;
+            let lo = cal.channel(c - 2.0 * spacing_kev).ceil().max(self.first as f64) as usize;
+            let hi = (cal.channel(c + 2.0 * spacing_kev).floor() as usize + 1)
+                .min(self.first + self.len);
+            if lo >= hi {
+                continue;
+            }
+            let values: Vec<f64> = (lo..hi)
+                .map(|ch| cubic_bspline((cal.energy_kev(ch as f64) - c) / spacing_kev))
+                .collect();
+            out.push(Template::new(lo - self.first, values));
+        }
+        out
+    }
+}
+
+/// Uniform cubic B-spline centred at 0, support (−2, 2), peak 2/3.
+fn cubic_bspline(x: f64) -> f64 {
+    let a = x.abs();
+    if a >= 2.0 {
+        0.0
+    } else if a >= 1.0 {
+        (2.0 - a).powi(3) / 6.0
+    } else {
+        (4.0 - 6.0 * a * a + 3.0 * a * a * a) / 6.0
     }
 }
 
@@ -176,11 +271,31 @@ pub struct FamilyLines {
     pub family: Family,
     /// (label, energy keV, relative intensity Σ = 1) of the fluorescence lines.
     pub lines: Vec<(&'static str, f64, f64)>,
+    /// FP intensity of the whole family per unit mass fraction (primary, this matrix).
+    pub sensitivity: f64,
 }
 
 impl FamilyLines {
-    /// Peaks to draw: lines and their escape peaks.
+    /// Peaks to draw: lines (hypermet) and their escape peaks.
     pub fn draw_peaks(&self) -> Vec<DrawPeak> {
+        self.draw_peaks_with(Shape::Line)
+    }
+
+    /// The lines alone with a given shape (no escape): the free tail of a strong family.
+    pub fn tail_peaks(&self) -> Vec<DrawPeak> {
+        self.lines
+            .iter()
+            .map(|&(_, e, r)| DrawPeak {
+                energy_kev: e,
+                area: r,
+                extra_sigma_kev: 0.0,
+                shape: Shape::TailOnly,
+            })
+            .collect()
+    }
+
+    /// Lines drawn with `shape`, and their (Gaussian) escape peaks.
+    pub fn draw_peaks_with(&self, shape: Shape) -> Vec<DrawPeak> {
         let esc = si_escape();
         let mut out: Vec<DrawPeak> = self
             .lines
@@ -189,7 +304,7 @@ impl FamilyLines {
                 energy_kev: e,
                 area: r,
                 extra_sigma_kev: 0.0,
-                tailed: true,
+                shape,
             })
             .collect();
         for &(_, e, r) in &self.lines {
@@ -199,7 +314,7 @@ impl FamilyLines {
                     energy_kev: e - SI_KA_KEV,
                     area: r * f,
                     extra_sigma_kev: 0.0,
-                    tailed: false,
+                    shape: Shape::Gauss,
                 });
             }
         }
@@ -294,35 +409,85 @@ pub fn family_lines(
         z: d.z,
         family,
         lines,
+        sensitivity: total,
     })
 }
 
-/// Rayleigh peaks of the excitation lines (relative areas from the primary spectrum).
-pub fn rayleigh_peaks(setup: &Setup) -> Vec<DrawPeak> {
-    setup
-        .excitation
+/// The excitation lines split into groups (Kα-like, Kβ-like...) whose scattered
+/// ratio the fit leaves free: lines within 0.6 keV of each other stay together.
+pub fn excitation_groups(setup: &Setup) -> Vec<Vec<(f64, f64)>> {
+    let mut lines = setup.excitation.lines.clone();
+    lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    for l in lines {
+        match out.last_mut() {
+            Some(g) if g.last().is_some_and(|p| l.0 - p.0 < 0.6) => g.push(l),
+            _ => out.push(vec![l]),
+        }
+    }
+    out
+}
+
+/// Family lines from a full FP calculation (primary + secondary fluorescence) of the
+/// element inside its matrix: secondary excitation by matrix lines (Fe Kα on the
+/// rare-earth L3/L2 shells) changes the L-subshell line ratios.
+pub fn family_lines_from(
+    el: &super::fp::ElementIntensity,
+    family: Family,
+    min_fraction: f64,
+) -> Option<FamilyLines> {
+    let d = el.element;
+    let max = d
         .lines
+        .iter()
+        .zip(&el.lines)
+        .filter(|(l, _)| l.family() == family)
+        .map(|(_, i)| *i)
+        .fold(0.0, f64::max);
+    if max <= 0.0 || el.mass_fraction <= 0.0 {
+        return None;
+    }
+    let total = el.family_total(family);
+    let mut lines: Vec<(&'static str, f64, f64)> = d
+        .lines
+        .iter()
+        .zip(&el.lines)
+        .filter(|(l, i)| l.family() == family && **i >= min_fraction * max)
+        .map(|(l, i)| (l.label.as_str(), l.energy_kev, *i))
+        .collect();
+    let kept: f64 = lines.iter().map(|l| l.2).sum();
+    lines.iter_mut().for_each(|l| l.2 /= kept);
+    Some(FamilyLines {
+        symbol: d.symbol,
+        z: d.z,
+        family,
+        lines,
+        sensitivity: total / el.mass_fraction,
+    })
+}
+
+/// Rayleigh peaks of excitation lines (relative areas from the primary spectrum).
+pub fn rayleigh_peaks(lines: &[(f64, f64)]) -> Vec<DrawPeak> {
+    lines
         .iter()
         .map(|&(e, n)| DrawPeak {
             energy_kev: e,
             area: n,
             extra_sigma_kev: 0.0,
-            tailed: true,
+            shape: Shape::Line,
         })
         .collect()
 }
 
-/// Compton peaks of the excitation lines at one scattering angle, Doppler-broadened.
-pub fn compton_peaks(setup: &Setup, theta_deg: f64) -> Vec<DrawPeak> {
-    setup
-        .excitation
-        .lines
+/// Compton peaks of excitation lines at one scattering angle, Doppler-broadened.
+pub fn compton_peaks(lines: &[(f64, f64)], theta_deg: f64) -> Vec<DrawPeak> {
+    lines
         .iter()
         .map(|&(e, n)| DrawPeak {
             energy_kev: compton_energy(e, theta_deg),
             area: n,
             extra_sigma_kev: super::synth::compton_doppler_sigma(e),
-            tailed: false,
+            shape: Shape::Gauss,
         })
         .collect()
 }

@@ -185,7 +185,11 @@ fn build(z: usize) -> Option<ElementData> {
             })
         })
         .collect();
-    lines.sort_by(|a, b| a.energy_kev.total_cmp(&b.energy_kev));
+    lines.sort_by(|a, b| {
+        a.energy_kev
+            .total_cmp(&b.energy_kev)
+            .then_with(|| a.label.cmp(&b.label))
+    });
     let grid: Vec<f64> = (0..GRID_LEN)
         .map(|i| (GRID_MIN_KEV + i as f64 * GRID_STEP_KEV) * 1000.0)
         .collect();
@@ -549,5 +553,23 @@ mod tests {
     fn compton_shift_matches_formula() {
         let e = compton_energy(20.216, 90.0);
         assert!((e - 19.46).abs() < 0.02, "{e}");
+    }
+}
+#[cfg(test)]
+mod dump_lines {
+    #[test]
+    #[ignore]
+    fn lines_between() {
+        let lo: f64 = std::env::var("LO").unwrap().parse().unwrap();
+        let hi: f64 = std::env::var("HI").unwrap().parse().unwrap();
+        for z in 1..=92 {
+            if let Some(d) = super::element(z) {
+                for l in &d.lines {
+                    if l.energy_kev >= lo && l.energy_kev <= hi {
+                        eprintln!("{} {} {:.4} {:.4} lvl {}", d.symbol, l.label, l.energy_kev, l.fraction, super::LEVELS[l.level]);
+                    }
+                }
+            }
+        }
     }
 }

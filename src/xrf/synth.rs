@@ -142,6 +142,8 @@ struct Peak {
 fn expected_peaks(sample: &SampleComposition, opts: &SynthOptions) -> Vec<Peak> {
     let tube = Tube::rh(opts.kv);
     let setup = Setup::new(tube.spectrum(0.25), DetectorEfficiency::default());
+    // fine continuum for the scattered background (no ripple from the binning)
+    let fine = tube.spectrum(0.05);
     let mix = mixture(&sample.elements);
     let mut peaks = Vec::new();
     for el in fluorescence(&setup, &mix, true) {
@@ -173,8 +175,8 @@ fn expected_peaks(sample: &SampleComposition, opts: &SynthOptions) -> Vec<Peak> 
     // scattered continuum: the background of a tube-excited spectrum
     let s1 = setup.psi_in_deg.to_radians().sin();
     let s2 = setup.psi_out_deg.to_radians().sin();
-    let bin_sigma = 0.25 / 12f64.sqrt();
-    for &(e, n) in &setup.excitation.continuum {
+    let bin_sigma = 0.05 / 12f64.sqrt();
+    for &(e, n) in &fine.continuum {
         if e < 1.5 {
             continue;
         }
@@ -370,6 +372,23 @@ mod dump {
             }
             std::fs::write(format!("/tmp/xrf_synth_{i}.csv"), t).unwrap();
             eprintln!("{i}: {:?} {:?}", s.options, &s.truth.elements[..8]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod dump_peaks {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn peaks_between() {
+        let s = draw_sample(Commodity::IronOre, None, 0.0, &[], 1003).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(1003 ^ 0x5EED_0F_C0FFEE);
+        let o = SynthOptions::draw(&mut rng);
+        for p in expected_peaks(&s, &o) {
+            if p.energy_kev > 6.5 && p.energy_kev < 7.0 && p.counts > 0.0 {
+                eprintln!("{:.4} {:.3e} {:.3} {}", p.energy_kev, p.counts, p.extra_sigma_kev, p.sharp);
+            }
         }
     }
 }

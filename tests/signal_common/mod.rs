@@ -239,3 +239,17 @@ pub fn lm_group(el: &str, family: char, setup: &Setup, e0: f64, label: &str) -> 
         .pruned(1e-3)
         .merged(0.01)
 }
+
+/// Lines of one initial level only (PyMca `W = L1, L2, L3` groups).
+pub fn level_group(el: &str, level: &str, setup: &Setup, label: &str) -> LineGroup {
+    let lines = element_lines(el).expect("element");
+    let pairs: Vec<(f64, f64)> = lines
+        .iter()
+        .filter(|l| l.initial_level == level)
+        .map(|l| (l.energy_kev, l.rel_intensity))
+        .collect();
+    LineGroup::new(label, pairs)
+        .weighted(|e| setup.weight(e))
+        .pruned(1e-3)
+        .merged(0.01)
+}

@@ -11,7 +11,7 @@ use crate::cli::args::BatchArgs;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reescan::batch::{self, BatchOptions};
-use reescan::scale::{available_cpus, resolve_shard};
+use reescan::scale::{resolve_shard, worker_threads};
 use reescan::screen::{Screener, ScreeningResult};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -24,7 +24,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     if let Some((s, source)) = &shard {
         eprintln!("reescan batch: {}", source.describe(s));
     }
-    let threads = args.jobs.unwrap_or_else(available_cpus).max(1);
+    let threads = worker_threads(args.jobs).max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("reescan-batch-{i}"))
@@ -115,7 +115,7 @@ impl ParquetSink {
         let Some(p) = &args.parquet else {
             return Ok(None);
         };
-        let path = match shard.filter(|s| s.count > 1) {
+        let path = match shard {
             Some(s) => s.output_path(p),
             None => p.clone(),
         };

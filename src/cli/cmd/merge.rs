@@ -9,6 +9,7 @@
 //! files into place, so a present shard is a complete shard). Missing shards are listed
 //! by index with the command that reruns exactly them, and the exit status is 1;
 //! nothing is written then. PREFIX may also be given with its `.csv` extension.
+//! Parquet shards are not rewritten: DuckDB, Spark and pyarrow read a glob of them.
 
 use crate::cli::args::MergeArgs;
 use anyhow::Context;
@@ -60,6 +61,14 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             "reescan: merged {} shards, {lines} rows → {}",
             j.count,
             out.display()
+        );
+    }
+    if let Some(pq) = find_shards(&prefix, "parquet")? {
+        eprintln!(
+            "reescan: {} Parquet shards left as they are (columnar engines read them \
+             together, e.g. DuckDB: SELECT * FROM '{}.shard-*.parquet')",
+            pq.files.len(),
+            prefix.display()
         );
     }
     Ok(ExitCode::SUCCESS)
