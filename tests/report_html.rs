@@ -54,6 +54,7 @@ fn inputs(r: &ScreeningResult) -> ReportInputs<'_> {
             },
         ],
         reference_data: vec![],
+        coverage_k: 2.0,
     }
 }
 

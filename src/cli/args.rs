@@ -192,6 +192,15 @@ pub struct ReportArgs {
     /// html (default) or json (same content, for lab information systems).
     #[arg(long, value_name = "FORMAT", default_value = "html", value_parser = ["html", "json"])]
     pub format: String,
+    /// Item id in the report (default: the first input file's stem).
+    #[arg(long, value_name = "ID")]
+    pub scan_id: Option<String>,
+    /// Report id to issue under (default: derived from the input hashes and the time).
+    #[arg(long, value_name = "ID")]
+    pub report_id: Option<String>,
+    /// Issue time, RFC 3339 (e.g. 2026-11-23T12:00:00Z), for a reproducible re-issue.
+    #[arg(long, value_name = "TIME")]
+    pub issued_at: Option<String>,
 }
 
 /// `reescan synth`.

@@ -15,7 +15,7 @@ use crate::xrf::{Artefact, CalibrationReport, FittedPeak, NotDetected};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-/// Coverage factor of the expanded uncertainty (≈95 % for a normal distribution).
+/// The usual coverage factor of the expanded uncertainty (≈95 % for a normal distribution).
 pub const COVERAGE_K: f64 = 2.0;
 
 /// The 17025 statement every report carries.
@@ -118,6 +118,9 @@ pub struct ReportInputs<'a> {
     pub limits: Vec<Limit>,
     /// Reference data beyond the X-ray line tables (e.g. the XRD phase library).
     pub reference_data: Vec<ReferenceData>,
+    /// Coverage factor k of the expanded uncertainty (the rules' `decision.coverage_k`,
+    /// normally [`COVERAGE_K`]).
+    pub coverage_k: f64,
 }
 
 /// The item tested.
@@ -223,7 +226,7 @@ pub struct ElementRow {
     pub wt_pct: f64,
     /// Standard uncertainty (1σ), wt %.
     pub u_wt_pct: f64,
-    /// Expanded uncertainty U = 2σ, wt %.
+    /// Expanded uncertainty U = k·σ, wt %.
     pub expanded_u_wt_pct: f64,
     /// 3σ detection limit, wt %.
     pub lod_wt_pct: f64,
@@ -346,6 +349,11 @@ impl ForensicReport {
     /// Assemble the record.
     pub fn build(inputs: &ReportInputs<'_>, ctx: &ReportContext) -> ForensicReport {
         let r = inputs.result;
+        let k = if inputs.coverage_k.is_finite() && inputs.coverage_k > 0.0 {
+            inputs.coverage_k
+        } else {
+            COVERAGE_K
+        };
         let report_id = ctx
             .report_id
             .clone()
@@ -364,8 +372,8 @@ impl ForensicReport {
             ree_wt_pct: r.ree_wt_pct,
             reasons: r.reasons.clone(),
             mismatch: r.mismatch.clone(),
-            decision_rule: decision_rule(r, &inputs.limits),
-            elements: element_rows(r),
+            decision_rule: decision_rule(r, &inputs.limits, k),
+            elements: element_rows(r, k),
             not_detected: r
                 .xrf
                 .as_ref()
@@ -469,7 +477,7 @@ fn method(inputs: &ReportInputs<'_>) -> Method {
     }
 }
 
-fn decision_rule(r: &ScreeningResult, limits: &[Limit]) -> DecisionRule {
+fn decision_rule(r: &ScreeningResult, limits: &[Limit], k: f64) -> DecisionRule {
     let assessments = match &r.xrf {
         Some(x) => limits
             .iter()
@@ -482,7 +490,7 @@ fn decision_rule(r: &ScreeningResult, limits: &[Limit]) -> DecisionRule {
                         (v + e.wt_pct, u2 + e.sigma_wt_pct.powi(2))
                     });
                 let u = var.sqrt();
-                let expanded = COVERAGE_K * u;
+                let expanded = k * u;
                 Conformity {
                     quantity: l.quantity.clone(),
                     result_wt_pct: result,
@@ -500,16 +508,16 @@ fn decision_rule(r: &ScreeningResult, limits: &[Limit]) -> DecisionRule {
     DecisionRule {
         rule: format!(
             "ISO/IEC 17025:2017 §7.8.6 decision rule with guard band (ILAC-G8:09/2019): \
-             expanded uncertainty U = k·u with k = {COVERAGE_K}; result − U > limit → above \
+             expanded uncertainty U = k·u with k = {k}; result − U > limit → above \
              the limit (non-conforming with the declaration); result + U < limit → below the \
              limit (conforming); otherwise inconclusive."
         ),
-        k: COVERAGE_K,
+        k,
         assessments,
     }
 }
 
-fn element_rows(r: &ScreeningResult) -> Vec<ElementRow> {
+fn element_rows(r: &ScreeningResult, k: f64) -> Vec<ElementRow> {
     let Some(x) = &r.xrf else {
         return Vec::new();
     };
@@ -520,7 +528,7 @@ fn element_rows(r: &ScreeningResult) -> Vec<ElementRow> {
             rare_earth: is_rare_earth(&e.symbol),
             wt_pct: e.wt_pct,
             u_wt_pct: e.sigma_wt_pct,
-            expanded_u_wt_pct: COVERAGE_K * e.sigma_wt_pct,
+            expanded_u_wt_pct: k * e.sigma_wt_pct,
             lod_wt_pct: e.lod_wt_pct,
             lines: e.lines.clone(),
             fit: XRF_FIT_ID.into(),

@@ -166,7 +166,7 @@ fn decision(h: &mut String, r: &ForensicReport) {
     } else {
         h.push_str(
             "<table id=\"conformity\">\n<thead><tr><th>Quantity</th><th>Result (wt %)</th>\
-             <th>u (1σ)</th><th>U = 2u</th><th>Limit (wt %)</th><th>Outcome</th>\
+             <th>u (1σ)</th><th>U = k·u</th><th>Limit (wt %)</th><th>Outcome</th>\
              <th>Limit source</th><th>Fit</th></tr></thead>\n<tbody>\n",
         );
         for c in &d.assessments {
@@ -206,9 +206,11 @@ fn elements(h: &mut String, r: &ForensicReport) {
         h.push_str("<p class=\"muted\">No XRF result.</p>\n</section>\n");
         return;
     }
-    h.push_str(
+    let _ = write!(
+        h,
         "<table id=\"element-table\">\n<thead><tr><th>Element</th><th>wt %</th>\
-         <th>± U (k = 2)</th><th>LOD (3σ)</th><th>Lines</th><th>Fit</th></tr></thead>\n<tbody>\n",
+         <th>± U (k = {})</th><th>LOD (3σ)</th><th>Lines</th><th>Fit</th></tr></thead>\n<tbody>\n",
+        r.decision_rule.k
     );
     for e in &r.elements {
         let class = if e.rare_earth { " class=\"ree\"" } else { "" };

@@ -16,6 +16,7 @@ pub mod forensic;
 pub mod html;
 pub mod json;
 pub mod plot;
+pub mod provenance;
 
 pub use forensic::{ForensicReport, ReportContext, ReportInputs};
 pub use plot::{render_screening, render_xrd, render_xrf, PlotFormat, PlotOptions};

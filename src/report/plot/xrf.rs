@@ -19,6 +19,9 @@ const MAX_LABELS: usize = 28;
 /// Above this a K line is not the line to look for: handheld tubes (≤ 50 kV) barely
 /// excite K shells past Sn (K edge 29.2 keV), so rare earths are seen by their L lines.
 const K_LINE_MAX_KEV: f64 = 26.0;
+/// Width of the detection-limit box and its offset below the plot's top edge, px.
+const LOD_BOX_PX: i32 = 300;
+const LOD_BOX_TOP_PX: i32 = 78;
 /// At most this many detection-limit markers, so the floor of the plot stays legible.
 const MAX_LOD_MARKERS: usize = 12;
 
@@ -262,6 +265,8 @@ struct Marker {
     height: f64,
     label: String,
     kind: Kind,
+    /// Whether the marker gets a text label (all get a stem).
+    labelled: bool,
 }
 
 impl Marker {
@@ -319,17 +324,22 @@ impl Markers {
                         rare_earth,
                         principal: i == 0,
                     },
+                    // The strongest line names the element; rare earths also their second.
+                    labelled: i == 0 || (rare_earth && i == 1),
                 });
             }
         }
+        let first_artefact = items.len();
         for art in a.artefacts.iter().filter(|t| in_range(t.energy_kev)) {
             items.push(Marker {
                 energy_kev: art.energy_kev,
                 height: c.height_at(art.energy_kev, half_fwhm_kev),
                 label: style::artefact_label(&art.kind, &art.parent),
                 kind: Kind::Artefact,
+                labelled: false,
             });
         }
+        label_strongest_per_group(&mut items[first_artefact..], a);
         for nd in &a.not_detected {
             if items.iter().filter(|m| m.kind == Kind::NotDetected).count() >= MAX_LOD_MARKERS {
                 break;
@@ -338,8 +348,9 @@ impl Markers {
                 items.push(Marker {
                     energy_kev: energy,
                     height: LOG_FLOOR * 4.0,
-                    label: format!("{} < {}", nd.symbol, format_wt(nd.lod_wt_pct)),
+                    label: nd.symbol.clone(),
                     kind: Kind::NotDetected,
+                    labelled: true,
                 });
             }
         }
@@ -357,7 +368,7 @@ impl Markers {
         y_top: f64,
     ) -> Result<()> {
         let w = self.half_fwhm_kev;
-        let bands = self.items.iter().filter(|m| {
+        let bands = self.items.iter().filter(|m| m.labelled).filter(|m| {
             matches!(
                 m.kind,
                 Kind::Element {
@@ -402,10 +413,37 @@ impl Markers {
                 }
             };
         }
-        let (upper, floor): (Vec<&Marker>, Vec<&Marker>) =
-            self.items.iter().partition(|m| m.kind != Kind::NotDetected);
+        let (upper, floor): (Vec<&Marker>, Vec<&Marker>) = self
+            .items
+            .iter()
+            .filter(|m| m.labelled)
+            .partition(|m| m.kind != Kind::NotDetected);
         draw_labels(chart, &upper, y_top, MAX_LABELS)?;
         draw_labels(chart, &floor, y_top, MAX_LOD_MARKERS)
+    }
+}
+
+/// Label one artefact per kind and source element (the tallest): a tube's Rayleigh lines
+/// or a family of escape peaks are named once, not a dozen times.
+fn label_strongest_per_group(artefacts: &mut [Marker], a: &XrfAnalysis) {
+    let in_range: Vec<&crate::xrf::Artefact> = a.artefacts.iter().collect();
+    let mut best: Vec<(String, usize)> = Vec::new();
+    for (i, m) in artefacts.iter().enumerate() {
+        let key = in_range
+            .iter()
+            .find(|t| {
+                t.energy_kev == m.energy_kev && style::artefact_label(&t.kind, &t.parent) == m.label
+            })
+            .map(|t| format!("{}|{}", t.kind, t.parent.split(' ').next().unwrap_or("")))
+            .unwrap_or_else(|| m.label.clone());
+        match best.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, j)) if artefacts[*j].height < m.height => *j = i,
+            Some(_) => {}
+            None => best.push((key, i)),
+        }
+    }
+    for (_, i) in best {
+        artefacts[i].labelled = true;
     }
 }
 
@@ -532,11 +570,27 @@ fn line_energies(symbol: &str, lines: &[String], x: (f64, f64)) -> Vec<(String, 
             .into_iter()
             .collect();
     }
-    lines
+    let mut out: Vec<(String, f64)> = lines
         .iter()
         .filter_map(|l| find(l))
         .filter(in_range)
-        .collect()
+        .collect();
+    // The line that names the element first (Kα1, else Lα1, …).
+    out.sort_by_key(|(label, _)| line_rank(label));
+    out
+}
+
+/// Conventional order of diagnostic lines: the strongest of each family first.
+/// (Elam's relative intensities are per initial level, so Lβ1 from L2 would outrank Lα1
+/// from L3 if compared directly.)
+fn line_rank(label: &str) -> usize {
+    const ORDER: [&str; 10] = [
+        "Ka1", "La1", "Ma", "Ka2", "Lb1", "Kb1", "Lb2,15", "Lb2", "Lg1", "La2",
+    ];
+    ORDER
+        .iter()
+        .position(|l| *l == label)
+        .unwrap_or(ORDER.len())
 }
 
 fn draw_lod_box<DB: DrawingBackend>(
@@ -549,23 +603,33 @@ fn draw_lod_box<DB: DrawingBackend>(
         return Ok(());
     }
     let mut rows = vec!["Not detected (3σ detection limit):".to_string()];
-    let per_row = 4;
-    for chunk in a.not_detected.chunks(per_row).take(4) {
+    let (per_row, max_rows) = (3, 6);
+    for chunk in a.not_detected.chunks(per_row).take(max_rows) {
         let row: Vec<String> = chunk
             .iter()
             .map(|n| format!("{} < {}", n.symbol, format_wt(n.lod_wt_pct)))
             .collect();
         rows.push(row.join("   "));
     }
-    if a.not_detected.len() > per_row * 4 {
-        rows.push(format!("… and {} more", a.not_detected.len() - per_row * 4));
+    if a.not_detected.len() > per_row * max_rows {
+        let more = a.not_detected.len() - per_row * max_rows;
+        rows.push(format!("… and {more} more"));
     }
-    let anchor = (x.0 + 0.01 * (x.1 - x.0), y_top);
+    // Under the legend, at the right: the high-energy end of a spectrum is the emptiest.
+    let anchor = (x.1, y_top);
+    let (left, top) = (-LOD_BOX_PX, LOD_BOX_TOP_PX);
+    let bottom = top + 4 + 15 * rows.len() as i32;
+    let backdrop = EmptyElement::at(anchor)
+        + Rectangle::new(
+            [(left - 4, top - 2), (-4, bottom)],
+            WHITE.mix(0.85).filled(),
+        );
+    chart.draw_series(std::iter::once(backdrop)).plot_err()?;
     let block = rows.into_iter().enumerate().map(|(i, row)| {
         EmptyElement::at(anchor)
             + Text::new(
                 row,
-                (4, 6 + 15 * i as i32),
+                (left, top + 15 * i as i32),
                 style::text(12.0, style::NOT_DETECTED),
             )
     });
@@ -669,6 +733,26 @@ mod tests {
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].0, "Ka1");
         assert!((l[0].1 - 6.404).abs() < 0.01, "{l:?}");
+    }
+
+    #[test]
+    fn the_line_naming_the_element_comes_first() {
+        let fe = line_energies(
+            "Fe",
+            &["Ka2".into(), "Kb1".into(), "Ka1".into()],
+            (0.0, 40.0),
+        );
+        assert_eq!(fe[0].0, "Ka1", "{fe:?}");
+        let nd = line_energies(
+            "Nd",
+            &["Lb1".into(), "Lg1".into(), "La1".into()],
+            (0.0, 40.0),
+        );
+        assert_eq!(
+            (nd[0].0.as_str(), nd[1].0.as_str()),
+            ("La1", "Lb1"),
+            "{nd:?}"
+        );
     }
 
     #[test]

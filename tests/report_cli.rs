@@ -1,0 +1,172 @@
+//! `reescan report` end to end: a mislabelled synthetic iron-ore shipment (iron ore
+//! blended with bastnäsite concentrate; XRD hematite + bastnäsite) goes in, a report with
+//! the inputs' hashes, the verdict, the tables and the fits comes out.
+
+use assert_cmd::Command;
+use reescan::tables::materials::{Carrier, Commodity};
+use std::path::{Path, PathBuf};
+
+/// Write the shipment's XRF (.msa) and XRD (.xy) files into `dir`.
+pub fn write_mislabelled_iron_ore(dir: &Path) -> (PathBuf, PathBuf) {
+    let scan =
+        reescan::xrf::synth::generate(Commodity::IronOre, Some(Carrier::Bastnasite), 0.08, &[], 42)
+            .expect("synthetic XRF");
+    let xrf = dir.join("S0042_iron-ore.msa");
+    reescan::formats::write_path(&xrf, &scan.spectrum).expect("write .msa");
+    let lib = reescan::xrd::library::builtin();
+    let mut opts =
+        reescan::xrd::synth::SynthOptions::for_radiation(reescan::xrd::synth::Radiation::Cu);
+    opts.seed = 42;
+    let phases = [
+        ("hematite".to_string(), 90.0),
+        ("bastnasite_Ce".to_string(), 10.0),
+    ];
+    let pattern = reescan::xrd::synth::synth(&lib, &phases, &opts).expect("synthetic XRD");
+    let xrd = dir.join("S0042_iron-ore.xy");
+    reescan::formats::write_path(&xrd, &pattern).expect("write .xy");
+    (xrf, xrd)
+}
+
+fn sha256(path: &Path) -> String {
+    reescan::formats::sha256_hex(&std::fs::read(path).unwrap())
+}
+
+fn report(dir: &Path, xrf: &Path, xrd: &Path, out: &str, format: &str) -> std::process::Output {
+    Command::cargo_bin("reescan")
+        .unwrap()
+        .args(["report", "--declared", "iron-ore", "--format", format])
+        .arg("--xrf")
+        .arg(xrf)
+        .arg("--xrd")
+        .arg(xrd)
+        .arg("--out")
+        .arg(dir.join(out))
+        .args([
+            "--report-id",
+            "RS-TEST-0042",
+            "--issued-at",
+            "2026-11-23T12:00:00Z",
+        ])
+        .args(["--date", "2026-11-23"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn report_of_a_mislabelled_iron_ore_shipment_names_the_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, xrd) = write_mislabelled_iron_ore(dir.path());
+    let out = report(dir.path(), &xrf, &xrd, "r.html", "html");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "report failed: {stderr}");
+    let page = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    assert!(page.contains(&sha256(&xrf)), "XRF hash in the report");
+    assert!(page.contains(&sha256(&xrd)), "XRD hash in the report");
+    assert!(page.contains("RS-TEST-0042") && page.contains("2026-11-23T12:00:00Z"));
+    let verdict_hold = page.contains("<p class=\"verdict hold\">HOLD</p>");
+    let verdict_inspect = page.contains("<p class=\"verdict inspect\">INSPECT</p>");
+    assert!(
+        verdict_hold || verdict_inspect,
+        "rare earths in declared iron ore are flagged"
+    );
+    assert!(page.contains("<table id=\"element-table\">"));
+    assert!(
+        page.contains("<td>Fe</td>") || page.contains("<td>Fe "),
+        "Fe row"
+    );
+    assert!(
+        page.contains("<tr class=\"ree\"><td>Ce"),
+        "Ce (bastnäsite) row"
+    );
+    assert!(page.contains("<table id=\"phase-table\">") && page.contains("<td>hematite</td>"));
+    assert!(page.contains("<h3 id=\"fit-XRF-1\">") && page.contains("χ²/ν"));
+    assert!(
+        page.contains("EMSA"),
+        "instrument metadata: the format read"
+    );
+    assert!(page.contains("sha256"), "rules hash");
+    assert!(page.contains("XRD reference phases"));
+    assert_eq!(page.matches("<svg").count(), 2, "XRF and XRD plots inline");
+    assert!(page.contains("The results relate only to the item tested"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("RS-TEST-0042"), "{stdout}");
+}
+
+#[test]
+fn json_report_has_the_same_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, xrd) = write_mislabelled_iron_ore(dir.path());
+    let out = report(dir.path(), &xrf, &xrd, "r.json", "json");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(v["report_id"], "RS-TEST-0042");
+    assert_eq!(v["inputs"][0]["sha256"], sha256(&xrf).as_str());
+    assert_eq!(v["inputs"][1]["sha256"], sha256(&xrd).as_str());
+    assert!(v["inputs"][0]["size_bytes"].as_u64().unwrap() > 1000);
+    assert_eq!(v["decision_rule"]["k"], 2.0);
+    assert!(v["decision_rule"]["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["outcome"] == "above_limit"));
+    assert!(v["fits"]["xrf"]["channels_used"].as_u64().unwrap() > 100);
+    assert!(v["method"]["rules"]["sha256"].as_str().unwrap().len() == 64);
+}
+
+#[test]
+fn unreadable_input_exits_2_and_leaves_no_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("empty.msa");
+    std::fs::write(&bad, b"").unwrap();
+    let out = Command::cargo_bin("reescan")
+        .unwrap()
+        .args(["report", "--declared", "iron-ore", "--xrf"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(dir.path().join("r.html"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty.msa"));
+    assert!(!dir.path().join("r.html").exists());
+}
+
+#[test]
+fn bad_issue_time_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, _) = write_mislabelled_iron_ore(dir.path());
+    let out = Command::cargo_bin("reescan")
+        .unwrap()
+        .args([
+            "report",
+            "--declared",
+            "iron-ore",
+            "--issued-at",
+            "yesterday",
+            "--xrf",
+        ])
+        .arg(&xrf)
+        .arg("--out")
+        .arg(dir.path().join("r.html"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--issued-at"));
+}
+
+/// With `REESCAN_REPORT_DEMO=DIR`, write the shipment and its report there (used by
+/// `tests/browser_screenshot.sh` when `reescan synth` is not available).
+#[test]
+fn writes_demo_shipment_when_asked() {
+    let Some(dir) = std::env::var_os("REESCAN_REPORT_DEMO") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    write_mislabelled_iron_ore(&dir);
+}
