@@ -266,9 +266,12 @@ fn merged_lines_uncached(phase: &Phase, obs: &Observed, inst: &Instrument) -> Ve
     out
 }
 
+/// Cache key: phase name and the bit patterns of the Caglioti widths.
+type LineKey = (String, [u64; 3]);
+
 /// Per-analysis cache of unshifted line lists: (phase name, width bits) → lines.
 #[derive(Default)]
-pub struct LineCache(std::sync::Mutex<HashMap<(String, [u64; 3]), std::sync::Arc<Vec<Line>>>>);
+pub struct LineCache(std::sync::Mutex<HashMap<LineKey, std::sync::Arc<Vec<Line>>>>);
 
 impl Clone for LineCache {
     fn clone(&self) -> Self {
