@@ -95,8 +95,10 @@ pub enum Carrier {
     /// Ion-adsorption clay HREE concentrate (Y-dominant mixed oxide).
     IonicClay,
     /// NdFeB magnet powder (Nd+Pr 29–32.5 %, Dy 0.6–1.2 %, ± Tb).
+    #[serde(rename = "ndfeb")]
     NdFeB,
     /// SmCo magnet powder.
+    #[serde(rename = "smco")]
     SmCo,
     /// A separated rare-earth oxide.
     Oxides,

@@ -395,6 +395,7 @@ impl Work<'_> {
                     variance: v
                         + (SYSTEMATIC * others).powi(2)
                         + (NEIGHBOUR_SYSTEMATIC * neighbours).powi(2),
+                    others,
                 }
             })
             .collect()

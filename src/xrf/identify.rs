@@ -130,6 +130,8 @@ pub struct ClusterEvidence {
     pub observed: f64,
     /// Variance of `observed` (Poisson + systematic).
     pub variance: f64,
+    /// Counts of the other components in the window (peaks, plus 30 % of continuum).
+    pub others: f64,
 }
 
 impl ClusterEvidence {
@@ -155,6 +157,14 @@ pub fn family_is_real(clusters: &[ClusterEvidence], amp_significance: f64) -> bo
         return false;
     }
     if main.observed < 0.3 * main.predicted - 3.0 * main.variance.sqrt() {
+        return false;
+    }
+    // not one coincident peak: some cluster must carry the family on its own
+    // (significant, and not a minor share of a stronger neighbour's peak)
+    let independent = clusters
+        .iter()
+        .any(|c| c.significance() >= 3.0 && c.predicted >= 0.25 * c.others);
+    if !independent {
         return false;
     }
     clusters.iter().all(|c| {
@@ -188,12 +198,14 @@ mod tests {
                 predicted: 5000.0,
                 observed: 40.0,
                 variance: 900.0,
+                others: 100.0,
             },
             ClusterEvidence {
                 energy_kev: 14.96,
                 predicted: 800.0,
                 observed: 2500.0,
                 variance: 2500.0,
+                others: 100.0,
             },
         ];
         assert!(!family_is_real(&c, 10.0));
