@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn peak_at_fe_ka_proposes_fe_and_its_rare_earth_neighbours() {
-        let z: Vec<(usize, Family)> = candidates_for_peak(6.40, 0.08, 50.0, 1.0, 40.0)
+        let z: Vec<(usize, Family)> = candidates_for_peak(6.40, 0.1, 50.0, 1.0, 40.0)
             .map(|n| (n.z, n.family))
             .collect();
         assert!(z.contains(&(26, Family::K)));
