@@ -41,7 +41,8 @@
 //! let fit = fitter.fit(region, Some(&background), &LinearOptions::default()).unwrap();
 //! // fit.amplitudes[k] = counts of group k (escape counts excluded), fit.sigmas[k] = 1σ,
 //! // fit.reduced_chi2; then lm::refine_groups(..) refines areas + zero/gain/noise/Fano.
-//! ```//!
+//! ```
+//!
 //! # Differences from PyMca (measured, tests/signal_pymca.rs and tests/signal_steel.rs)
 //!
 //! * XRFSpectrum.mca, linear fit with PyMca's calibration and continuum recipe: the 13
