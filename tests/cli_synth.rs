@@ -101,3 +101,52 @@ fn same_seed_gives_the_same_files() {
     assert_eq!(std::fs::read(xa).unwrap(), std::fs::read(xb).unwrap());
     assert_eq!(std::fs::read(da).unwrap(), std::fs::read(db).unwrap());
 }
+
+#[test]
+fn scan_plot_and_batch_plots_write_images_of_the_evidence() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (xrf, xrd) = synth(
+        tmp.path(),
+        "m",
+        &["--carrier", "monazite", "--fraction", "0.06"],
+    );
+    let png = tmp.path().join("m.png");
+    let svg = tmp.path().join("m.svg");
+    for out in [&png, &svg] {
+        reescan()
+            .args(["scan", "--declared", "iron-ore"])
+            .arg("--xrf")
+            .arg(&xrf)
+            .arg("--xrd")
+            .arg(&xrd)
+            .arg("--plot")
+            .arg(out)
+            .assert()
+            .success();
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG file");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.contains("<svg") && text.contains("Ce"),
+        "SVG with element labels"
+    );
+
+    let manifest = tmp.path().join("manifest.csv");
+    std::fs::write(
+        &manifest,
+        "scan_id,declared,xrf,xrd\nM1,iron-ore,m.msa,m.xy\n",
+    )
+    .unwrap();
+    let plots = tmp.path().join("plots");
+    reescan()
+        .arg("batch")
+        .arg(&manifest)
+        .arg("--out")
+        .arg(tmp.path().join("r.csv"))
+        .arg("--plots")
+        .arg(&plots)
+        .assert()
+        .success();
+    assert!(plots.join("M1.png").is_file(), "plot for the flagged row");
+}

@@ -178,15 +178,14 @@ pub fn render(r: &ScreeningResult, screener: &Screener) -> String {
     s
 }
 
-/// Write a plot of the evidence (PNG or SVG by extension).
+/// Write a plot of the evidence (PNG or SVG by extension): the verdict banner over
+/// the XRF and XRD panels (`report::render_screening`).
 ///
 /// # Errors
-/// The plotting back-end is not available yet or failed.
-pub fn write_plot(_r: &ScreeningResult, out: &Path) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "plotting is not available in this build ({})",
-        out.display()
-    )
+/// An unsupported extension or a rendering/writing failure.
+pub fn write_plot(r: &ScreeningResult, out: &Path) -> anyhow::Result<()> {
+    reescan::report::render_screening(r, &reescan::report::PlotOptions::default(), out)?;
+    Ok(())
 }
 
 #[cfg(test)]
