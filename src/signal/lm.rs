@@ -257,14 +257,7 @@ impl LeastSquaresProblem<f64, Dyn, Dyn> for GroupProblem<'_> {
     fn residuals(&self) -> Option<DVector<f64>> {
         let mut m = vec![0.0; self.y.len()];
         self.evaluate(&mut m, None);
-        Some(DVector::from_iterator(
-            self.y.len(),
-            self.y
-                .iter()
-                .zip(&m)
-                .zip(&self.inv_sigma)
-                .map(|((y, m), w)| (y - m) * w),
-        ))
+        Some(weighted_residuals(self.y, &m, &self.inv_sigma))
     }
 
     fn jacobian(&self) -> Option<DMatrix<f64>> {
@@ -602,14 +595,7 @@ impl LeastSquaresProblem<f64, Dyn, Dyn> for ProfileProblem<'_> {
     fn residuals(&self) -> Option<DVector<f64>> {
         let mut m = vec![0.0; self.y.len()];
         self.evaluate(&mut m, None);
-        Some(DVector::from_iterator(
-            self.y.len(),
-            self.y
-                .iter()
-                .zip(&m)
-                .zip(&self.inv_sigma)
-                .map(|((y, m), w)| (y - m) * w),
-        ))
+        Some(weighted_residuals(self.y, &m, &self.inv_sigma))
     }
 
     fn jacobian(&self) -> Option<DMatrix<f64>> {
@@ -744,6 +730,17 @@ pub fn refine_profiles(
             reduced_chi2: chi2 / dof as f64,
         },
     })
+}
+
+/// Poisson-weighted residuals (y − model)/σ, the vector both LM problems minimise.
+fn weighted_residuals(y: &[f64], model: &[f64], inv_sigma: &[f64]) -> DVector<f64> {
+    DVector::from_iterator(
+        y.len(),
+        y.iter()
+            .zip(model)
+            .zip(inv_sigma)
+            .map(|((y, m), w)| (y - m) * w),
+    )
 }
 
 #[cfg(test)]

@@ -227,6 +227,12 @@ impl<T, E: std::fmt::Display> PlotErr<T> for std::result::Result<T, E> {
     }
 }
 
+/// A fitted curve cut to the `n` measured points; empty when the fit did not cover them
+/// all (the plots then leave that curve out).
+fn trim_curve(v: &[f64], n: usize) -> &[f64] {
+    v.get(..n).unwrap_or(&[])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

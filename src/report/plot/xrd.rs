@@ -70,12 +70,11 @@ impl<'a> Pattern<'a> {
         if n < 2 {
             return None;
         }
-        let cut = |v: &'a [f64]| if v.len() >= n { &v[..n] } else { &v[..0] };
         let p = Pattern {
             two_theta: &c.two_theta_deg[..n],
             counts: &c.counts[..n],
-            background: cut(&c.background),
-            model: cut(&c.model),
+            background: super::trim_curve(&c.background, n),
+            model: super::trim_curve(&c.model, n),
             sticks: &c.sticks,
         };
         let (x0, x1) = p.x_range();

@@ -85,12 +85,11 @@ impl<'a> Curves<'a> {
         if n < 2 {
             return None;
         }
-        let cut = |v: &'a [f64]| if v.len() >= n { &v[..n] } else { &v[..0] };
         let out = Curves {
             energy: &c.energy_kev[..n],
             counts: &c.counts[..n],
-            background: cut(&c.background),
-            model: cut(&c.model),
+            background: super::trim_curve(&c.background, n),
+            model: super::trim_curve(&c.model, n),
         };
         let (x0, x1) = out.x_range();
         (x1 > x0).then_some(out)
