@@ -161,6 +161,24 @@ pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<Elemen
                 .collect()
         })
         .collect();
+    // The path integral L splits into a term of (E, enhancer) and one of (line,
+    // enhancer): L = (sinψ₁/µ(E))·A(E,h) + (sinψ₂/µ(E_l))·B(l,h), so the logarithms are
+    // taken once per excitation energy and once per line, not per (E, line, enhancer).
+    let log_out: Vec<Vec<Vec<f64>>> = mu_lines
+        .iter()
+        .map(|per_line| {
+            per_line
+                .iter()
+                .map(|&mu_l| {
+                    enhancers
+                        .iter()
+                        .map(|h| (1.0 + mu_l / (h.mu_line * s2)).ln())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let mut log_in = vec![0.0; enhancers.len()];
     for &(e, n) in setup.excitation.points() {
         if n <= 0.0 {
             continue;
@@ -168,6 +186,9 @@ pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<Elemen
         let mu_e = mu_total(mix, e);
         if mu_e <= 0.0 {
             continue;
+        }
+        for (a, h) in log_in.iter_mut().zip(&enhancers) {
+            *a = (1.0 + mu_e / (h.mu_line * s1)).ln();
         }
         let vac: Vec<[f64; 9]> = mix.iter().map(|(d, _)| d.vacancies(e)).collect();
         // enhancer line emission at this E (per unit flux)
@@ -190,7 +211,7 @@ pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<Elemen
                 if enhancers.is_empty() || l.fraction < 0.01 {
                     continue;
                 }
-                let mut sec = 0.0;
+                let (mut sec_in, mut sec_out) = (0.0, 0.0);
                 for (h, enh) in enhancers.iter().enumerate() {
                     if enh.energy_kev <= d.levels[l.level].edge_kev || enh.j == i {
                         continue;
@@ -199,11 +220,11 @@ pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<Elemen
                     if tau_t <= 0.0 || emit[h] <= 0.0 {
                         continue;
                     }
-                    let mm = enh.mu_line;
-                    let big_l = (s1 / mu_e) * (1.0 + mu_e / (mm * s1)).ln()
-                        + (s2 / mu_l) * (1.0 + mu_l / (mm * s2)).ln();
-                    sec += 0.5 * emit[h] * tau_t * big_l;
+                    let c = 0.5 * emit[h] * tau_t;
+                    sec_in += c * log_in[h];
+                    sec_out += c * log_out[i][k][h];
                 }
+                let sec = (s1 / mu_e) * sec_in + (s2 / mu_l) * sec_out;
                 let s = n * w * sec * yield_p / denom;
                 out[i].lines[k] += s;
                 out[i].secondary[k] += s;
