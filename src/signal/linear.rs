@@ -421,28 +421,44 @@ impl NnlsScratch {
 fn cholesky_subset(g: &[f64], n: usize, idx: &[usize], chol: &mut [f64]) {
     let m = idx.len();
     for i in 0..m {
-        for j in 0..=i {
-            let mut s = g[idx[i] * n + idx[j]];
-            for k in 0..j {
-                s -= chol[i * m + k] * chol[j * m + k];
-            }
-            if i == j {
-                let floor = 1e-12 * g[idx[i] * n + idx[i]].abs().max(1e-300);
-                chol[i * m + i] = s.max(floor).sqrt();
-            } else {
-                chol[i * m + j] = s / chol[j * m + j];
-            }
+        let gi = &g[idx[i] * n..(idx[i] + 1) * n];
+        let (done, row) = chol.split_at_mut(i * m);
+        let row = &mut row[..m];
+        for j in 0..i {
+            let s = gi[idx[j]] - dot(&row[..j], &done[j * m..j * m + j]);
+            row[j] = s / done[j * m + j];
+        }
+        let s = gi[idx[i]] - dot(&row[..i], &row[..i]);
+        let floor = 1e-12 * gi[idx[i]].abs().max(1e-300);
+        row[i] = s.max(floor).sqrt();
+    }
+}
+
+/// Dot product with four partial sums (lets the compiler use SIMD).
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
         }
     }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// Solve `L Lᵀ x = b` in place (b has length m).
 fn cholesky_solve(chol: &[f64], m: usize, b: &mut [f64]) {
     for i in 0..m {
-        let mut s = b[i];
-        for k in 0..i {
-            s -= chol[i * m + k] * b[k];
-        }
+        let s = b[i] - dot(&chol[i * m..i * m + i], &b[..i]);
         b[i] = s / chol[i * m + i];
     }
     for i in (0..m).rev() {
@@ -495,7 +511,9 @@ fn invert_subset(g: &[f64], n: usize, idx: &[usize], sc: &mut NnlsScratch, cov: 
     }
 }
 
-/// Lawson–Hanson NNLS on the normal equations `G x = b` (Bro & de Jong 1997).
+/// Lawson–Hanson NNLS on the normal equations `G x = b` (Bro & de Jong 1997), warm
+/// started from the positive part of the unconstrained solution (the problem is convex:
+/// same optimum, reached in a few outer steps instead of one per positive amplitude).
 fn nnls_normal(g: &[f64], b: &[f64], n: usize, x: &mut [f64], sc: &mut NnlsScratch) {
     // Fast path: the unconstrained solution is already feasible.
     let all: Vec<usize> = (0..n).filter(|&k| g[k * n + k] > 0.0).collect();
@@ -506,8 +524,29 @@ fn nnls_normal(g: &[f64], b: &[f64], n: usize, x: &mut [f64], sc: &mut NnlsScrat
         sc.s = s;
         return;
     }
-    x.iter_mut().for_each(|v| *v = 0.0);
-    sc.passive.iter_mut().for_each(|p| *p = false);
+    // Warm start: drop the non-positive amplitudes and re-solve until the passive
+    // solution is positive; it is then a feasible L–H iterate (x_P = LS solution on P).
+    for k in 0..n {
+        sc.passive[k] = s[k] > 0.0 && g[k * n + k] > 0.0;
+    }
+    loop {
+        let mut idx = std::mem::take(&mut sc.idx);
+        idx.clear();
+        idx.extend((0..n).filter(|&k| sc.passive[k]));
+        solve_subset(g, b, n, &idx, sc, &mut s);
+        let mut dropped = false;
+        for &k in &idx {
+            if s[k] <= 0.0 {
+                sc.passive[k] = false;
+                dropped = true;
+            }
+        }
+        sc.idx = idx;
+        if !dropped {
+            break;
+        }
+    }
+    x.copy_from_slice(&s);
     let tol = 1e-12 * b.iter().map(|v| v.abs()).fold(0.0, f64::max).max(1e-300);
     let mut outer = 0;
     loop {
@@ -525,35 +564,42 @@ fn nnls_normal(g: &[f64], b: &[f64], n: usize, x: &mut [f64], sc: &mut NnlsScrat
             break;
         }
         sc.passive[j] = true;
-        for _inner in 0..(3 * n + 10) {
-            let mut idx = std::mem::take(&mut sc.idx);
-            idx.clear();
-            idx.extend((0..n).filter(|&k| sc.passive[k]));
-            solve_subset(g, b, n, &idx, sc, &mut s);
-            let feasible = idx.iter().all(|&k| s[k] > 0.0);
-            if feasible {
-                x.copy_from_slice(&s);
-                sc.idx = idx;
-                break;
-            }
-            let mut alpha = f64::INFINITY;
-            for &k in &idx {
-                if s[k] <= 0.0 {
-                    let a = x[k] / (x[k] - s[k]);
-                    alpha = alpha.min(a);
-                }
-            }
-            for &k in &idx {
-                x[k] += alpha * (s[k] - x[k]);
-                if x[k] <= 1e-15 * (1.0 + s[k].abs()) {
-                    x[k] = 0.0;
-                    sc.passive[k] = false;
-                }
-            }
-            sc.idx = idx;
-        }
+        nnls_inner(g, b, n, x, &mut s, sc);
     }
     sc.s = s;
+}
+
+/// Lawson–Hanson inner loop: from the feasible `x`, solve on the passive set and step
+/// back to the feasible region, dropping amplitudes that reach 0, until the passive
+/// solution is positive.
+fn nnls_inner(g: &[f64], b: &[f64], n: usize, x: &mut [f64], s: &mut [f64], sc: &mut NnlsScratch) {
+    for _inner in 0..(3 * n + 10) {
+        let mut idx = std::mem::take(&mut sc.idx);
+        idx.clear();
+        idx.extend((0..n).filter(|&k| sc.passive[k]));
+        solve_subset(g, b, n, &idx, sc, s);
+        let feasible = idx.iter().all(|&k| s[k] > 0.0);
+        if feasible {
+            x.copy_from_slice(s);
+            sc.idx = idx;
+            return;
+        }
+        let mut alpha = f64::INFINITY;
+        for &k in &idx {
+            if s[k] <= 0.0 {
+                let a = x[k] / (x[k] - s[k]);
+                alpha = alpha.min(a);
+            }
+        }
+        for &k in &idx {
+            x[k] += alpha * (s[k] - x[k]);
+            if x[k] <= 1e-15 * (1.0 + s[k].abs()) {
+                x[k] = 0.0;
+                sc.passive[k] = false;
+            }
+        }
+        sc.idx = idx;
+    }
 }
 
 #[cfg(test)]

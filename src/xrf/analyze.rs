@@ -219,8 +219,21 @@ struct Component {
     template: Template,
 }
 
-/// Family lines per (Z, family) in the current matrix.
-type LinesCache = Vec<((usize, Family), Option<FamilyLines>)>;
+/// What depends on the current matrix: family lines per (Z, family), and their fit
+/// components (templates) per (Z, family, free tail) for one region.
+#[derive(Default)]
+struct LinesCache {
+    lines: Vec<((usize, Family), Option<FamilyLines>)>,
+    region: Option<Region>,
+    components: Vec<((usize, Family, bool), Vec<Component>)>,
+}
+
+impl LinesCache {
+    fn clear(&mut self) {
+        self.lines.clear();
+        self.components.clear();
+    }
+}
 
 /// Work state of one analysis.
 struct Work<'a> {
@@ -264,11 +277,12 @@ impl Work<'_> {
     }
 
     fn lines_of(&self, z: usize, f: Family) -> Option<FamilyLines> {
-        if let Some((_, v)) = self.lines_cache.borrow().iter().find(|(k, _)| *k == (z, f)) {
+        let cache = &self.lines_cache;
+        if let Some((_, v)) = cache.borrow().lines.iter().find(|(k, _)| *k == (z, f)) {
             return v.clone();
         }
         let v = self.compute_lines(z, f);
-        self.lines_cache.borrow_mut().push(((z, f), v.clone()));
+        cache.borrow_mut().lines.push(((z, f), v.clone()));
         v
     }
 
@@ -281,11 +295,32 @@ impl Work<'_> {
         cached.or_else(|| family_lines(element(z)?, f, &self.exc.setup, &self.matrix, 0.004))
     }
 
+    /// Fit components of a family (cached for the current matrix and region).
     fn family_components(&self, z: usize, f: Family) -> Vec<Component> {
+        let free = self.free_tail.contains(&(z, f));
+        let key = (z, f, free);
+        {
+            let mut cache = self.lines_cache.borrow_mut();
+            if cache.region != Some(self.region) {
+                cache.region = Some(self.region);
+                cache.components.clear();
+            }
+            if let Some((_, c)) = cache.components.iter().find(|(k, _)| *k == key) {
+                return c.clone();
+            }
+        }
+        let c = self.draw_family(z, f, free);
+        self.lines_cache
+            .borrow_mut()
+            .components
+            .push((key, c.clone()));
+        c
+    }
+
+    fn draw_family(&self, z: usize, f: Family, free: bool) -> Vec<Component> {
         let Some(fl) = self.lines_of(z, f) else {
             return Vec::new();
         };
-        let free = self.free_tail.contains(&(z, f));
         let shape = if free { Shape::Gauss } else { Shape::Line };
         let t = self.region.template(&fl.draw_peaks_with(shape));
         if t.values.is_empty() || t.sum() <= 0.05 {

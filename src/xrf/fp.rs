@@ -100,6 +100,17 @@ struct Enhancer {
 /// Fluorescence of every element of `mix` (thick sample).
 /// `secondary` adds the enhancement by lines of elements above 0.5 wt %.
 pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<ElementIntensity> {
+    fluorescence_of(setup, mix, secondary, |_, _| true)
+}
+
+/// [`fluorescence`] of only the families `wanted(element index in mix, family)`; the
+/// other lines are left at zero (every major element still enhances the wanted ones).
+pub fn fluorescence_of(
+    setup: &Setup,
+    mix: &Mixture,
+    secondary: bool,
+    wanted: impl Fn(usize, Family) -> bool,
+) -> Vec<ElementIntensity> {
     let s1 = setup.psi_in_deg.to_radians().sin();
     let s2 = setup.psi_out_deg.to_radians().sin();
     let mut out: Vec<ElementIntensity> = mix
@@ -110,6 +121,11 @@ pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<Elemen
             lines: vec![0.0; d.lines.len()],
             secondary: vec![0.0; d.lines.len()],
         })
+        .collect();
+    let want: Vec<Vec<bool>> = mix
+        .iter()
+        .enumerate()
+        .map(|(i, (d, _))| d.lines.iter().map(|l| wanted(i, l.family())).collect())
         .collect();
     // µ and efficiency at every line energy, once
     let mu_lines: Vec<Vec<f64>> = mix
@@ -164,21 +180,52 @@ pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<Elemen
     // The path integral L splits into a term of (E, enhancer) and one of (line,
     // enhancer): L = (sinψ₁/µ(E))·A(E,h) + (sinψ₂/µ(E_l))·B(l,h), so the logarithms are
     // taken once per excitation energy and once per line, not per (E, line, enhancer).
-    let log_out: Vec<Vec<Vec<f64>>> = mu_lines
+    // Per target level: the enhancers that can ionise it, with ½τ_t(E_h); per line,
+    // the same list weighted with B(l,h).
+    let level_terms: Vec<Vec<Vec<(usize, f64)>>> = mix
         .iter()
-        .map(|per_line| {
-            per_line
-                .iter()
-                .map(|&mu_l| {
+        .enumerate()
+        .map(|(i, (d, _))| {
+            (0..9)
+                .map(|lv| {
                     enhancers
                         .iter()
-                        .map(|h| (1.0 + mu_l / (h.mu_line * s2)).ln())
+                        .enumerate()
+                        .filter(|(_, h)| h.j != i && h.energy_kev > d.levels[lv].edge_kev)
+                        .map(|(k, _)| (k, 0.5 * target_vac[i][k][lv]))
+                        .filter(|t| t.1 > 0.0)
                         .collect()
                 })
                 .collect()
         })
         .collect();
-    let mut log_in = vec![0.0; enhancers.len()];
+    let secondary_of = |i: usize, k: usize| {
+        let l = &mix[i].0.lines[k];
+        want[i][k] && l.fraction >= 0.01 && !level_terms[i][l.level].is_empty()
+    };
+    let line_terms: Vec<Vec<Vec<f64>>> = mu_lines
+        .iter()
+        .enumerate()
+        .map(|(i, per_line)| {
+            per_line
+                .iter()
+                .enumerate()
+                .map(|(k, &mu_l)| {
+                    if !secondary_of(i, k) {
+                        return Vec::new();
+                    }
+                    let lv = mix[i].0.lines[k].level;
+                    level_terms[i][lv]
+                        .iter()
+                        .map(|&(h, c)| c * (1.0 + mu_l / (enhancers[h].mu_line * s2)).ln())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let mut emit = vec![0.0; enhancers.len()];
+    let mut emit_log_in = vec![0.0; enhancers.len()];
+    let mut vac: Vec<[f64; 9]> = vec![[0.0; 9]; mix.len()];
     for &(e, n) in setup.excitation.points() {
         if n <= 0.0 {
             continue;
@@ -187,44 +234,39 @@ pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<Elemen
         if mu_e <= 0.0 {
             continue;
         }
-        for (a, h) in log_in.iter_mut().zip(&enhancers) {
-            *a = (1.0 + mu_e / (h.mu_line * s1)).ln();
+        for (v, (d, _)) in vac.iter_mut().zip(mix) {
+            *v = d.vacancies(e);
         }
-        let vac: Vec<[f64; 9]> = mix.iter().map(|(d, _)| d.vacancies(e)).collect();
-        // enhancer line emission at this E (per unit flux)
-        let emit: Vec<f64> = enhancers
-            .iter()
-            .map(|h| {
-                let (d, w) = mix[h.j];
-                let l = &d.lines[h.line];
-                w * vac[h.j][l.level] * d.levels[l.level].yield_ * l.fraction
-            })
-            .collect();
+        // enhancer line emission at this E (per unit flux), and × A(E, h)
+        for (k, h) in enhancers.iter().enumerate() {
+            let (d, w) = mix[h.j];
+            let l = &d.lines[h.line];
+            emit[k] = w * vac[h.j][l.level] * d.levels[l.level].yield_ * l.fraction;
+            emit_log_in[k] = emit[k] * (1.0 + mu_e / (h.mu_line * s1)).ln();
+        }
         for (i, (d, w)) in mix.iter().enumerate() {
             let v = &vac[i];
+            let mut sec_in_level = [f64::NAN; 9];
             for (k, l) in d.lines.iter().enumerate() {
+                if !want[i][k] {
+                    continue;
+                }
                 let mu_l = mu_lines[i][k];
                 let denom = mu_e / s1 + mu_l / s2;
                 let yield_p = d.levels[l.level].yield_ * l.fraction * eff[i][k];
                 let prim = n * w * v[l.level] * yield_p / denom;
                 out[i].lines[k] += prim;
-                if enhancers.is_empty() || l.fraction < 0.01 {
+                let terms = &line_terms[i][k];
+                if terms.is_empty() {
                     continue;
                 }
-                let (mut sec_in, mut sec_out) = (0.0, 0.0);
-                for (h, enh) in enhancers.iter().enumerate() {
-                    if enh.energy_kev <= d.levels[l.level].edge_kev || enh.j == i {
-                        continue;
-                    }
-                    let tau_t = target_vac[i][h][l.level];
-                    if tau_t <= 0.0 || emit[h] <= 0.0 {
-                        continue;
-                    }
-                    let c = 0.5 * emit[h] * tau_t;
-                    sec_in += c * log_in[h];
-                    sec_out += c * log_out[i][k][h];
+                let lt = &level_terms[i][l.level];
+                let sec_in = &mut sec_in_level[l.level];
+                if sec_in.is_nan() {
+                    *sec_in = lt.iter().map(|&(h, c)| c * emit_log_in[h]).sum();
                 }
-                let sec = (s1 / mu_e) * sec_in + (s2 / mu_l) * sec_out;
+                let sec_out: f64 = lt.iter().zip(terms).map(|(&(h, _), b)| b * emit[h]).sum();
+                let sec = (s1 / mu_e) * *sec_in + (s2 / mu_l) * sec_out;
                 let s = n * w * sec * yield_p / denom;
                 out[i].lines[k] += s;
                 out[i].secondary[k] += s;
@@ -384,7 +426,11 @@ pub fn quantify(
             .map_or(0.0, |(_, w)| *w);
         let mix = mixture(&mix_named);
         let secondary = it + 1 >= iterations.max(1) / 2;
-        let fl = fluorescence(setup, &mix, secondary);
+        let fl = fluorescence_of(setup, &mix, secondary, |i, f| {
+            measured
+                .iter()
+                .any(|m| m.family == f && m.symbol == mix[i].0.symbol)
+        });
         for (k, m) in measured.iter().enumerate() {
             let t = fl
                 .iter()
