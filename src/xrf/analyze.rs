@@ -743,8 +743,7 @@ fn identify_loop(
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     prune(work, &mut fams, &mut comps, &mut fit, &pile, 8)?;
     // 5: matrix model, quantify, rebuild templates in the estimated matrix, refit
-    let model_kind = choose_matrix(work, &comps, &fit, opts);
-    let q = quantify_fit(work, &comps, &fit, model_kind);
+    let (model_kind, q) = choose_matrix(work, &comps, &fit, opts);
     let pile = strong_lines(work, &comps, &fit);
     // matrix-dependent line ratios only where they describe the data better (a thin
     // or unknown sample keeps the generic ratios): model selection by χ²
@@ -835,7 +834,14 @@ fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) 
         ..full
     };
     work.splines = work.region.background_splines(1.0);
-    let chi2 = |w: &Work| fit_families(w, fams, Some(pile)).map_or(f64::INFINITY, |(_, f)| f.chi2);
+    // only the families that reach into the window take part in the local fits
+    let local: Vec<(usize, Family)> = fams
+        .iter()
+        .copied()
+        .filter(|&(z, f)| !work.family_components(z, f).is_empty())
+        .collect();
+    let chi2 =
+        |w: &Work| fit_families(w, &local, Some(pile)).map_or(f64::INFINITY, |(_, f)| f.chi2);
     // energy offset
     let mut best = (f64::INFINITY, 0.0);
     for shift in [-0.006, -0.003, 0.0, 0.003, 0.006] {
@@ -878,15 +884,17 @@ fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) 
 }
 
 /// Oxide or metal matrix, from the Rayleigh/Compton ratio of the excitation lines
-/// (high-Z metallic matrices scatter coherently far more than oxides).
+/// (high-Z metallic matrices scatter coherently far more than oxides), with the
+/// quantification in the chosen matrix.
 fn choose_matrix(
     work: &Work,
     comps: &[Component],
     fit: &LinearFit,
     opts: &XrfOptions,
-) -> MatrixModel {
+) -> (MatrixModel, Quantified) {
+    let quantified = |m: MatrixModel| (m, quantify_fit(work, comps, fit, m));
     if let Some(m) = opts.matrix {
-        return m;
+        return quantified(m);
     }
     let (mut r, mut c, mut vr, mut vc) = (0.0, 0.0, 0.0, 0.0);
     for (k, comp) in comps.iter().enumerate() {
@@ -905,11 +913,10 @@ fn choose_matrix(
         }
     }
     if r < 5.0 * vr.sqrt() || c < 5.0 * vc.sqrt() {
-        return MatrixModel::Oxides;
+        return quantified(MatrixModel::Oxides);
     }
     let measured = (r / c).ln();
-    let predicted = |m: MatrixModel| {
-        let q = quantify_fit(work, comps, fit, m);
+    let predicted = |q: &Quantified| {
         let mix = mixture(&q.mixture);
         let s = scatter(&work.exc.setup, &mix);
         let (rr, cc) = s
@@ -921,8 +928,10 @@ fn choose_matrix(
             f64::NAN
         }
     };
-    let po = predicted(MatrixModel::Oxides);
-    let pm = predicted(MatrixModel::Metal);
+    let oxides = quantified(MatrixModel::Oxides);
+    let metal = quantified(MatrixModel::Metal);
+    let po = predicted(&oxides.1);
+    let pm = predicted(&metal.1);
     if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
         eprintln!(
             "R/C: measured {:.3} oxide {:.3} metal {:.3}",
@@ -933,9 +942,9 @@ fn choose_matrix(
     }
     // metal only when the ratio is clearly on the metal side
     if measured > pm - 0.25 * (pm - po) {
-        MatrixModel::Metal
+        metal
     } else {
-        MatrixModel::Oxides
+        oxides
     }
 }
 
