@@ -233,6 +233,67 @@ fn trim_curve(v: &[f64], n: usize) -> &[f64] {
     v.get(..n).unwrap_or(&[])
 }
 
+/// The finite, equal-length part of a measured curve and its fit (x in keV or °2θ).
+struct Trace<'a> {
+    x: &'a [f64],
+    counts: &'a [f64],
+    background: &'a [f64],
+    model: &'a [f64],
+}
+
+impl<'a> Trace<'a> {
+    /// The curves cut to the measured points; `None` when fewer than two points or no
+    /// finite x range.
+    fn new(
+        x: &'a [f64],
+        counts: &'a [f64],
+        background: &'a [f64],
+        model: &'a [f64],
+    ) -> Option<Self> {
+        let n = x.len().min(counts.len());
+        if n < 2 {
+            return None;
+        }
+        let t = Trace {
+            x: &x[..n],
+            counts: &counts[..n],
+            background: trim_curve(background, n),
+            model: trim_curve(model, n),
+        };
+        let (x0, x1) = t.x_range();
+        (x1 > x0).then_some(t)
+    }
+
+    /// First and last finite x.
+    fn x_range(&self) -> (f64, f64) {
+        let first = self.x.iter().copied().find(|v| v.is_finite());
+        let last = self.x.iter().rev().copied().find(|v| v.is_finite());
+        (first.unwrap_or(0.0), last.unwrap_or(0.0))
+    }
+
+    /// Highest finite count or model value (at least 1).
+    fn y_max(&self) -> f64 {
+        self.counts
+            .iter()
+            .chain(self.model)
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(1.0, f64::max)
+    }
+}
+
+/// The finite (x, y) points of a curve, y floored at `floor` (log axes).
+fn finite_points<'a>(
+    x: &'a [f64],
+    y: &'a [f64],
+    floor: f64,
+) -> impl Iterator<Item = (f64, f64)> + Clone + 'a {
+    x.iter()
+        .zip(y)
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .map(move |(&a, &b)| (a, b.max(floor)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

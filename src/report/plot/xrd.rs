@@ -54,45 +54,29 @@ impl Figure for XrdFigure<'_> {
     }
 }
 
-/// The finite, equal-length part of the pattern curves, plus the sticks.
+/// The pattern and its fit, plus the stick patterns of the phases.
 struct Pattern<'a> {
-    two_theta: &'a [f64],
-    counts: &'a [f64],
-    background: &'a [f64],
-    model: &'a [f64],
+    trace: super::Trace<'a>,
     sticks: &'a [(String, Vec<(f64, f64)>)],
 }
 
 impl<'a> Pattern<'a> {
     fn of(a: &'a XrdAnalysis) -> Option<Self> {
         let c = &a.curves;
-        let n = c.two_theta_deg.len().min(c.counts.len());
-        if n < 2 {
-            return None;
-        }
-        let p = Pattern {
-            two_theta: &c.two_theta_deg[..n],
-            counts: &c.counts[..n],
-            background: super::trim_curve(&c.background, n),
-            model: super::trim_curve(&c.model, n),
+        let trace = super::Trace::new(&c.two_theta_deg, &c.counts, &c.background, &c.model)?;
+        Some(Pattern {
+            trace,
             sticks: &c.sticks,
-        };
-        let (x0, x1) = p.x_range();
-        (x1 > x0).then_some(p)
+        })
     }
 
     fn x_range(&self) -> (f64, f64) {
-        let first = self.two_theta.iter().copied().find(|v| v.is_finite());
-        let last = self.two_theta.iter().rev().copied().find(|v| v.is_finite());
-        (first.unwrap_or(0.0), last.unwrap_or(0.0))
+        self.trace.x_range()
     }
 }
 
 fn points<'a>(x: &'a [f64], y: &'a [f64]) -> impl Iterator<Item = (f64, f64)> + Clone + 'a {
-    x.iter()
-        .zip(y)
-        .filter(|(a, b)| a.is_finite() && b.is_finite())
-        .map(|(&a, &b)| (a, b))
+    super::finite_points(x, y, f64::NEG_INFINITY)
 }
 
 fn phase_colour(i: usize) -> RGBColor {
@@ -114,17 +98,12 @@ fn draw_pattern<DB: DrawingBackend>(
     title: &str,
 ) -> Result<()> {
     let (x0, x1) = p.x_range();
-    let y_max = p
-        .counts
-        .iter()
-        .chain(p.model)
-        .copied()
-        .filter(|v| v.is_finite())
-        .fold(1.0, f64::max);
+    let y_max = p.trace.y_max();
     let y_min = p
+        .trace
         .counts
         .iter()
-        .chain(p.background)
+        .chain(p.trace.background)
         .copied()
         .filter(|v| v.is_finite())
         .fold(f64::INFINITY, f64::min)
@@ -150,15 +129,15 @@ fn draw_pattern<DB: DrawingBackend>(
         .plot_err()?;
     let measured = style::MEASURED.stroke_width(1);
     chart
-        .draw_series(LineSeries::new(points(p.two_theta, p.counts), measured))
+        .draw_series(LineSeries::new(points(p.trace.x, p.trace.counts), measured))
         .plot_err()?
         .label("measured")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], measured));
-    if !p.background.is_empty() {
+    if !p.trace.background.is_empty() {
         let bg = style::BACKGROUND.stroke_width(2);
         chart
             .draw_series(DashedLineSeries::new(
-                points(p.two_theta, p.background),
+                points(p.trace.x, p.trace.background),
                 6,
                 4,
                 bg,
@@ -167,10 +146,10 @@ fn draw_pattern<DB: DrawingBackend>(
             .label("background")
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], bg));
     }
-    if !p.model.is_empty() {
+    if !p.trace.model.is_empty() {
         let model = style::MODEL.stroke_width(1);
         chart
-            .draw_series(LineSeries::new(points(p.two_theta, p.model), model))
+            .draw_series(LineSeries::new(points(p.trace.x, p.trace.model), model))
             .plot_err()?
             .label("fit")
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], model));
@@ -248,12 +227,13 @@ fn draw_residuals<DB: DrawingBackend>(
     p: &Pattern<'_>,
 ) -> Result<()> {
     let (x0, x1) = p.x_range();
-    let residuals: Vec<(f64, f64)> = if p.model.is_empty() {
+    let residuals: Vec<(f64, f64)> = if p.trace.model.is_empty() {
         Vec::new()
     } else {
-        p.two_theta
+        p.trace
+            .x
             .iter()
-            .zip(p.counts.iter().zip(p.model))
+            .zip(p.trace.counts.iter().zip(p.trace.model))
             .filter(|(t, (y, m))| t.is_finite() && y.is_finite() && m.is_finite())
             .map(|(&t, (&y, &m))| (t, y - m))
             .collect()

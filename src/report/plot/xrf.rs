@@ -60,7 +60,7 @@ impl Figure for XrfFigure<'_> {
             .title
             .clone()
             .unwrap_or_else(|| Self::default_title(self.analysis));
-        let Some(curves) = Curves::of(self.analysis) else {
+        let Some(curves) = curves_of(self.analysis) else {
             return super::xrd::draw_message(area, &title, "no XRF fit curves to plot");
         };
         let (_, h) = area.dim_in_pixel();
@@ -70,53 +70,20 @@ impl Figure for XrfFigure<'_> {
     }
 }
 
-/// The finite, equal-length part of the fit curves.
-struct Curves<'a> {
-    energy: &'a [f64],
-    counts: &'a [f64],
-    background: &'a [f64],
-    model: &'a [f64],
+/// The XRF spectrum and its fit.
+type Curves<'a> = super::Trace<'a>;
+
+fn curves_of(a: &XrfAnalysis) -> Option<Curves<'_>> {
+    let c = &a.curves;
+    super::Trace::new(&c.energy_kev, &c.counts, &c.background, &c.model)
 }
 
-impl<'a> Curves<'a> {
-    fn of(a: &'a XrfAnalysis) -> Option<Self> {
-        let c = &a.curves;
-        let n = c.energy_kev.len().min(c.counts.len());
-        if n < 2 {
-            return None;
-        }
-        let out = Curves {
-            energy: &c.energy_kev[..n],
-            counts: &c.counts[..n],
-            background: super::trim_curve(&c.background, n),
-            model: super::trim_curve(&c.model, n),
-        };
-        let (x0, x1) = out.x_range();
-        (x1 > x0).then_some(out)
-    }
-
-    fn x_range(&self) -> (f64, f64) {
-        let first = self.energy.iter().copied().find(|v| v.is_finite());
-        let last = self.energy.iter().rev().copied().find(|v| v.is_finite());
-        (first.unwrap_or(0.0), last.unwrap_or(0.0))
-    }
-
-    fn y_max(&self) -> f64 {
-        self.counts
-            .iter()
-            .chain(self.model)
-            .copied()
-            .filter(|v| v.is_finite())
-            .fold(1.0, f64::max)
-    }
-
+impl Curves<'_> {
     /// Highest measured count within ±`half_width_kev` of `energy_kev`.
     fn height_at(&self, energy_kev: f64, half_width_kev: f64) -> f64 {
-        let lo = self
-            .energy
-            .partition_point(|&e| e < energy_kev - half_width_kev);
+        let lo = self.x.partition_point(|&e| e < energy_kev - half_width_kev);
         let hi = self
-            .energy
+            .x
             .partition_point(|&e| e <= energy_kev + half_width_kev);
         self.counts[lo..hi.max(lo)]
             .iter()
@@ -127,10 +94,7 @@ impl<'a> Curves<'a> {
 }
 
 fn points<'a>(x: &'a [f64], y: &'a [f64]) -> impl Iterator<Item = (f64, f64)> + Clone + 'a {
-    x.iter()
-        .zip(y)
-        .filter(|(a, b)| a.is_finite() && b.is_finite())
-        .map(|(&a, &b)| (a, b.max(LOG_FLOOR)))
+    super::finite_points(x, y, LOG_FLOOR)
 }
 
 fn draw_spectrum<DB: DrawingBackend>(
@@ -166,18 +130,14 @@ fn draw_spectrum<DB: DrawingBackend>(
     markers.draw_bands(&mut chart, y_top)?;
 
     chart
-        .draw_series(LineSeries::new(points(c.energy, c.counts), MEASURED_STYLE))
+        .draw_series(LineSeries::new(points(c.x, c.counts), MEASURED_STYLE))
         .plot_err()?
         .label("measured")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], MEASURED_STYLE));
     if !c.background.is_empty() {
         chart
             .draw_series(DashedLineSeries::new(
-                thin(
-                    points(c.energy, c.background),
-                    c.energy.len(),
-                    SMOOTH_CURVE_POINTS,
-                ),
+                thin(points(c.x, c.background), c.x.len(), SMOOTH_CURVE_POINTS),
                 6,
                 4,
                 style::BACKGROUND.stroke_width(2),
@@ -191,7 +151,7 @@ fn draw_spectrum<DB: DrawingBackend>(
     if !c.model.is_empty() {
         chart
             .draw_series(LineSeries::new(
-                points(c.energy, c.model),
+                points(c.x, c.model),
                 style::MODEL.stroke_width(1),
             ))
             .plot_err()?
@@ -641,8 +601,7 @@ fn draw_residuals<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Curves<
     let residuals: Vec<(f64, f64)> = if c.model.is_empty() {
         Vec::new()
     } else {
-        c.energy
-            .iter()
+        c.x.iter()
             .zip(c.counts.iter().zip(c.model))
             .filter(|(e, (y, m))| e.is_finite() && y.is_finite() && m.is_finite())
             .map(|(&e, (&y, &m))| (e, (y - m) / m.max(1.0).sqrt()))
