@@ -282,6 +282,59 @@ impl<'a> Trace<'a> {
     }
 }
 
+impl Trace<'_> {
+    /// `(x, r(y, m))` at every finite point; empty without a model.
+    fn residuals(&self, r: impl Fn(f64, f64) -> f64) -> Vec<(f64, f64)> {
+        if self.model.is_empty() {
+            return Vec::new();
+        }
+        self.x
+            .iter()
+            .zip(self.counts.iter().zip(self.model))
+            .filter(|(x, (y, m))| x.is_finite() && y.is_finite() && m.is_finite())
+            .map(|(&x, (&y, &m))| (x, r(y, m)))
+            .collect()
+    }
+}
+
+/// The residual panel's axes: x as the main panel, y symmetric in ±`r_max`.
+fn residual_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    (x0, x1): (f64, f64),
+    r_max: f64,
+    (x_desc, y_desc): (&str, &str),
+    x_labels: usize,
+) -> Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(8)
+        .margin_right(18)
+        .margin_top(0)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, -r_max..r_max)
+        .plot_err()?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .x_labels(x_labels)
+        .y_labels(5)
+        .light_line_style(style::GRID_MINOR)
+        .max_light_lines(2)
+        .label_style(style::font(12.0))
+        .axis_desc_style(style::font(13.0))
+        .draw()
+        .plot_err()?;
+    Ok(chart)
+}
+
 /// The finite (x, y) points of a curve, y floored at `floor` (log axes).
 fn finite_points<'a>(
     x: &'a [f64],

@@ -226,40 +226,10 @@ fn draw_residuals<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     p: &Pattern<'_>,
 ) -> Result<()> {
-    let (x0, x1) = p.x_range();
-    let residuals: Vec<(f64, f64)> = if p.trace.model.is_empty() {
-        Vec::new()
-    } else {
-        p.trace
-            .x
-            .iter()
-            .zip(p.trace.counts.iter().zip(p.trace.model))
-            .filter(|(t, (y, m))| t.is_finite() && y.is_finite() && m.is_finite())
-            .map(|(&t, (&y, &m))| (t, y - m))
-            .collect()
-    };
+    let residuals = p.trace.residuals(|y, m| y - m);
     let r_max = residuals.iter().map(|r| r.1.abs()).fold(1.0, f64::max) * 1.1;
-    let mut chart = ChartBuilder::on(area)
-        .margin(8)
-        .margin_right(18)
-        .margin_top(0)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, -r_max..r_max)
-        .plot_err()?;
-    chart
-        .configure_mesh()
-        .x_desc("2θ (degrees)")
-        .y_desc("obs − fit")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_labels(16)
-        .y_labels(5)
-        .light_line_style(GRID_MINOR)
-        .max_light_lines(2)
-        .label_style(style::font(12.0))
-        .axis_desc_style(style::font(13.0))
-        .draw()
-        .plot_err()?;
+    let mut chart =
+        super::residual_chart(area, p.x_range(), r_max, ("2θ (degrees)", "obs − fit"), 16)?;
     chart
         .draw_series(LineSeries::new(residuals, style::MEASURED.stroke_width(1)))
         .plot_err()?;

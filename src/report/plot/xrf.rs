@@ -598,41 +598,15 @@ fn draw_lod_box<DB: DrawingBackend>(
 
 fn draw_residuals<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Curves<'_>) -> Result<()> {
     let (x0, x1) = c.x_range();
-    let residuals: Vec<(f64, f64)> = if c.model.is_empty() {
-        Vec::new()
-    } else {
-        c.x.iter()
-            .zip(c.counts.iter().zip(c.model))
-            .filter(|(e, (y, m))| e.is_finite() && y.is_finite() && m.is_finite())
-            .map(|(&e, (&y, &m))| (e, (y - m) / m.max(1.0).sqrt()))
-            .collect()
-    };
+    let residuals = c.residuals(|y, m| (y - m) / m.max(1.0).sqrt());
     let r_max = residuals
         .iter()
         .map(|p| p.1.abs())
         .fold(3.0, f64::max)
         .min(30.0)
         * 1.1;
-    let mut chart = ChartBuilder::on(area)
-        .margin(8)
-        .margin_right(18)
-        .margin_top(0)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, -r_max..r_max)
-        .plot_err()?;
-    chart
-        .configure_mesh()
-        .x_desc("Energy (keV)")
-        .y_desc("(obs−fit)/σ")
-        .x_labels(14)
-        .y_labels(5)
-        .light_line_style(GRID_MINOR)
-        .max_light_lines(2)
-        .label_style(style::font(12.0))
-        .axis_desc_style(style::font(13.0))
-        .draw()
-        .plot_err()?;
+    let mut chart =
+        super::residual_chart(area, (x0, x1), r_max, ("Energy (keV)", "(obs−fit)/σ"), 14)?;
     for level in [-3.0, 3.0] {
         chart
             .draw_series(DashedLineSeries::new(
