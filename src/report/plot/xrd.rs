@@ -45,12 +45,18 @@ impl Figure for XrdFigure<'_> {
         let (_, h) = area.dim_in_pixel();
         let rows = p.sticks.len().max(1) as u32;
         let stick_px = (rows * 24 + 10).min(h * 30 / 100);
-        let main_px = h.saturating_sub(stick_px) * 76 / 100;
+        // a residual panel needs ~80 px to be read; a small figure leaves it out
+        let resid_px = h.saturating_sub(stick_px) * 24 / 100;
+        let resid_px = if resid_px >= 80 { resid_px } else { 0 };
+        let main_px = h.saturating_sub(stick_px + resid_px);
         let (top, rest) = area.split_vertically(main_px);
         let (sticks, bottom) = rest.split_vertically(stick_px);
         draw_pattern(&top, a, &p, &title)?;
         draw_sticks(&sticks, a, &p)?;
-        draw_residuals(&bottom, &p)
+        if resid_px > 0 {
+            draw_residuals(&bottom, &p)?;
+        }
+        Ok(())
     }
 }
 
