@@ -109,15 +109,6 @@ struct GroupProblem<'a> {
 }
 
 impl GroupProblem<'_> {
-    fn n_params(&self) -> usize {
-        let f = self.flags;
-        self.free_area.len()
-            + [f.zero, f.gain, f.noise, f.fano]
-                .iter()
-                .filter(|b| **b)
-                .count()
-    }
-
     fn sigma_kev(&self, e: f64) -> f64 {
         let fw2 = self.noise * self.noise
             + FWHM_PER_SIGMA * FWHM_PER_SIGMA * self.fano * SI_PAIR_ENERGY_KEV * e.max(0.0);
@@ -135,6 +126,25 @@ impl GroupProblem<'_> {
             .ceil()
             .clamp(0.0, n);
         c0 as usize..c1 as usize
+    }
+}
+
+impl WeightedModel for GroupProblem<'_> {
+    fn y(&self) -> &[f64] {
+        self.y
+    }
+
+    fn inv_sigma(&self) -> &[f64] {
+        &self.inv_sigma
+    }
+
+    fn n_params(&self) -> usize {
+        let f = self.flags;
+        self.free_area.len()
+            + [f.zero, f.gain, f.noise, f.fano]
+                .iter()
+                .filter(|b| **b)
+                .count()
     }
 
     /// Model into `model`; when `jac` is given, also −∂m/∂p·(1/σ) columns.
@@ -197,17 +207,6 @@ impl GroupProblem<'_> {
             }
         }
     }
-
-    fn chi2(&self) -> f64 {
-        let mut m = vec![0.0; self.y.len()];
-        self.evaluate(&mut m, None);
-        self.y
-            .iter()
-            .zip(&m)
-            .zip(&self.inv_sigma)
-            .map(|((y, m), w)| ((y - m) * w).powi(2))
-            .sum()
-    }
 }
 
 impl LeastSquaresProblem<f64, Dyn, Dyn> for GroupProblem<'_> {
@@ -255,16 +254,11 @@ impl LeastSquaresProblem<f64, Dyn, Dyn> for GroupProblem<'_> {
     }
 
     fn residuals(&self) -> Option<DVector<f64>> {
-        let mut m = vec![0.0; self.y.len()];
-        self.evaluate(&mut m, None);
-        Some(weighted_residuals(self.y, &m, &self.inv_sigma))
+        Some(self.weighted_residuals())
     }
 
     fn jacobian(&self) -> Option<DMatrix<f64>> {
-        let mut j = DMatrix::zeros(self.y.len(), self.n_params());
-        let mut m = vec![0.0; self.y.len()];
-        self.evaluate(&mut m, Some(&mut j));
-        Some(j)
+        Some(self.weighted_jacobian())
     }
 }
 
@@ -336,7 +330,7 @@ pub fn refine_groups(
         termination = format!("{:?}", report.termination);
     }
     let n_par = problem.n_params();
-    let cov = covariance(problem.jacobian());
+    let cov = covariance(problem.weighted_jacobian());
     let sd = |k: usize| cov.as_ref().map_or(0.0, |c| c[(k, k)].max(0.0).sqrt());
     let mut area_sigmas = vec![0.0; groups.len()];
     for (k, &g) in problem.free_area.iter().enumerate() {
@@ -387,8 +381,7 @@ fn solver() -> LevenbergMarquardt<f64> {
 }
 
 /// `(JᵀJ)⁻¹` of a weighted-residual Jacobian, `None` when singular.
-fn covariance(j: Option<DMatrix<f64>>) -> Option<DMatrix<f64>> {
-    let j = j?;
+fn covariance(j: DMatrix<f64>) -> Option<DMatrix<f64>> {
     let jtj = j.tr_mul(&j);
     jtj.cholesky().map(|c| c.inverse())
 }
@@ -470,6 +463,16 @@ impl ProfileProblem<'_> {
     fn poly_base(&self) -> usize {
         self.peaks.len() * self.per_peak() + usize::from(self.common_fwhm)
     }
+}
+
+impl WeightedModel for ProfileProblem<'_> {
+    fn y(&self) -> &[f64] {
+        self.y
+    }
+
+    fn inv_sigma(&self) -> &[f64] {
+        &self.inv_sigma
+    }
 
     fn n_params(&self) -> usize {
         self.poly_base() + self.poly.len()
@@ -534,17 +537,6 @@ impl ProfileProblem<'_> {
             }
         }
     }
-
-    fn chi2(&self) -> f64 {
-        let mut m = vec![0.0; self.y.len()];
-        self.evaluate(&mut m, None);
-        self.y
-            .iter()
-            .zip(&m)
-            .zip(&self.inv_sigma)
-            .map(|((y, m), w)| ((y - m) * w).powi(2))
-            .sum()
-    }
 }
 
 impl LeastSquaresProblem<f64, Dyn, Dyn> for ProfileProblem<'_> {
@@ -593,16 +585,11 @@ impl LeastSquaresProblem<f64, Dyn, Dyn> for ProfileProblem<'_> {
     }
 
     fn residuals(&self) -> Option<DVector<f64>> {
-        let mut m = vec![0.0; self.y.len()];
-        self.evaluate(&mut m, None);
-        Some(weighted_residuals(self.y, &m, &self.inv_sigma))
+        Some(self.weighted_residuals())
     }
 
     fn jacobian(&self) -> Option<DMatrix<f64>> {
-        let mut j = DMatrix::zeros(self.y.len(), self.n_params());
-        let mut m = vec![0.0; self.y.len()];
-        self.evaluate(&mut m, Some(&mut j));
-        Some(j)
+        Some(self.weighted_jacobian())
     }
 }
 
@@ -703,7 +690,7 @@ pub fn refine_profiles(
         converged = report.termination.was_successful();
         termination = format!("{:?}", report.termination);
     }
-    let cov = covariance(problem.jacobian());
+    let cov = covariance(problem.weighted_jacobian());
     let sd = |k: usize| cov.as_ref().map_or(0.0, |c| c[(k, k)].max(0.0).sqrt());
     let pp = problem.per_peak();
     let free_eta = problem.free_eta();
@@ -732,15 +719,39 @@ pub fn refine_profiles(
     })
 }
 
-/// Poisson-weighted residuals (y − model)/σ, the vector both LM problems minimise.
-fn weighted_residuals(y: &[f64], model: &[f64], inv_sigma: &[f64]) -> DVector<f64> {
-    DVector::from_iterator(
-        y.len(),
-        y.iter()
-            .zip(model)
-            .zip(inv_sigma)
-            .map(|((y, m), w)| (y - m) * w),
-    )
+/// A model of counts `y` with Poisson weights 1/σ: what both LM problems share.
+/// `evaluate` fills the model and, when asked, ∂(weighted residual)/∂parameter.
+trait WeightedModel {
+    fn y(&self) -> &[f64];
+    fn inv_sigma(&self) -> &[f64];
+    fn n_params(&self) -> usize;
+    fn evaluate(&self, model: &mut [f64], jac: Option<&mut DMatrix<f64>>);
+
+    /// (y − model)/σ, the vector minimised.
+    fn weighted_residuals(&self) -> DVector<f64> {
+        let mut m = vec![0.0; self.y().len()];
+        self.evaluate(&mut m, None);
+        DVector::from_iterator(
+            m.len(),
+            self.y()
+                .iter()
+                .zip(&m)
+                .zip(self.inv_sigma())
+                .map(|((y, m), w)| (y - m) * w),
+        )
+    }
+
+    /// ∂((y − model)/σ)/∂p.
+    fn weighted_jacobian(&self) -> DMatrix<f64> {
+        let mut j = DMatrix::zeros(self.y().len(), self.n_params());
+        let mut m = vec![0.0; self.y().len()];
+        self.evaluate(&mut m, Some(&mut j));
+        j
+    }
+
+    fn chi2(&self) -> f64 {
+        self.weighted_residuals().norm_squared()
+    }
 }
 
 #[cfg(test)]
