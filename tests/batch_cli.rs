@@ -15,6 +15,20 @@ fn reescan() -> Command {
     Command::cargo_bin("reescan").unwrap()
 }
 
+/// `reescan batch MANIFEST --out OUT`, more arguments to follow.
+fn batch(manifest: &Path, out: &Path) -> Command {
+    let mut c = reescan();
+    c.arg("batch").arg(manifest).arg("--out").arg(out);
+    c
+}
+
+/// [`batch`] with `--jsonl JSONL --jobs N`.
+fn batch_jsonl(manifest: &Path, out: &Path, jsonl: &Path, jobs: &str) -> Command {
+    let mut c = batch(manifest, out);
+    c.arg("--jsonl").arg(jsonl).args(["--jobs", jobs]);
+    c
+}
+
 /// A folder with a few real synthetic scans under scans/ and a manifest writer.
 fn fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -79,16 +93,7 @@ fn results_have_the_spec_columns_and_bad_scans_become_error_rows() {
     let manifest = write_manifest(dir.path(), &rows);
     let out = dir.path().join("results.csv");
     let jsonl = dir.path().join("results.jsonl");
-    reescan()
-        .arg("batch")
-        .arg(&manifest)
-        .arg("--out")
-        .arg(&out)
-        .arg("--jsonl")
-        .arg(&jsonl)
-        .args(["--jobs", "2"])
-        .assert()
-        .success();
+    batch_jsonl(&manifest, &out, &jsonl, "2").assert().success();
     let text = std::fs::read_to_string(&out).unwrap();
     assert_eq!(text.lines().next().unwrap(), HEADER);
     let got = rows_of(&out);
@@ -159,14 +164,7 @@ fn one_and_two_threads_give_byte_identical_results() {
     let run = |jobs: &str| {
         let out = dir.path().join(format!("r{jobs}.csv"));
         let jsonl = dir.path().join(format!("r{jobs}.jsonl"));
-        reescan()
-            .arg("batch")
-            .arg(&manifest)
-            .arg("--out")
-            .arg(&out)
-            .arg("--jsonl")
-            .arg(&jsonl)
-            .args(["--jobs", jobs])
+        batch_jsonl(&manifest, &out, &jsonl, jobs)
             .assert()
             .success();
         (std::fs::read(out).unwrap(), std::fs::read(jsonl).unwrap())
@@ -266,18 +264,16 @@ fn resume_after_a_kill_yields_exactly_one_row_per_scan() {
     let _ = child.wait();
     let before = std::fs::read_to_string(&out).unwrap().lines().count();
     eprintln!("killed after {before} lines of {}", n + 1);
+    assert!(
+        before <= n,
+        "the run finished before it was killed: the test needs a longer manifest"
+    );
     // Simulate a crash in the middle of writing a row as well.
     let mut f = std::fs::OpenOptions::new().append(true).open(&out).unwrap();
     std::io::Write::write_all(&mut f, b"S99999,iron-ore,CLE").unwrap();
     drop(f);
-    reescan()
-        .arg("batch")
-        .arg(&manifest)
-        .arg("--out")
-        .arg(&out)
-        .arg("--jsonl")
-        .arg(&jsonl)
-        .args(["--jobs", "2", "--resume"])
+    batch_jsonl(&manifest, &out, &jsonl, "2")
+        .args(["--resume"])
         .assert()
         .success();
     let got = rows_of(&out);
@@ -290,13 +286,7 @@ fn resume_after_a_kill_yields_exactly_one_row_per_scan() {
     assert_eq!(json_lines, n);
     // The resumed file equals a clean run.
     let clean = dir.path().join("clean.csv");
-    reescan()
-        .arg("batch")
-        .arg(&manifest)
-        .arg("--out")
-        .arg(&clean)
-        .assert()
-        .success();
+    batch(&manifest, &clean).assert().success();
     assert!(std::fs::read(&clean).unwrap() == std::fs::read(&out).unwrap());
 }
 
@@ -306,11 +296,7 @@ fn shards_split_rows_by_index_and_together_equal_the_whole() {
     let manifest = write_manifest(dir.path(), &good_rows(9));
     let out = dir.path().join("results.csv");
     for k in 0..2 {
-        reescan()
-            .arg("batch")
-            .arg(&manifest)
-            .arg("--out")
-            .arg(&out)
+        batch(&manifest, &out)
             .args(["--shard", &format!("{k}/2")])
             .env_remove("SLURM_ARRAY_TASK_ID")
             .env_remove("JOB_COMPLETION_INDEX")
@@ -331,11 +317,7 @@ fn shards_split_rows_by_index_and_together_equal_the_whole() {
     assert_eq!(leftovers, 0);
     // Resuming a finished shard changes nothing.
     let before = std::fs::read(dir.path().join("results.shard-00001-of-00002.csv")).unwrap();
-    reescan()
-        .arg("batch")
-        .arg(&manifest)
-        .arg("--out")
-        .arg(&out)
+    batch(&manifest, &out)
         .args(["--shard", "1/2", "--resume"])
         .assert()
         .success();
@@ -348,11 +330,7 @@ fn a_manifest_without_the_required_header_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("m.csv");
     std::fs::write(&m, "id,what,file\nS1,iron-ore,a.msa\n").unwrap();
-    reescan()
-        .arg("batch")
-        .arg(&m)
-        .arg("--out")
-        .arg(dir.path().join("r.csv"))
+    batch(&m, &dir.path().join("r.csv"))
         .assert()
         .code(1)
         .stderr(predicates::str::contains("scan_id"));
@@ -364,11 +342,7 @@ fn resume_refuses_to_append_to_a_file_that_is_not_results() {
     let manifest = write_manifest(dir.path(), &good_rows(2));
     let out = dir.path().join("notes.csv");
     std::fs::write(&out, "my,own\nnotes,here\n").unwrap();
-    reescan()
-        .arg("batch")
-        .arg(&manifest)
-        .arg("--out")
-        .arg(&out)
+    batch(&manifest, &out)
         .arg("--resume")
         .assert()
         .code(1)

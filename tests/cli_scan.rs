@@ -11,6 +11,25 @@ fn reescan() -> Command {
     Command::cargo_bin("reescan").unwrap()
 }
 
+/// `reescan scan --declared D --xrf X`, more arguments to follow.
+fn scan_xrf(declared: &str, xrf: &str) -> Command {
+    let mut c = reescan();
+    c.args(["scan", "--declared", declared, "--xrf", xrf]);
+    c
+}
+
+/// `reescan scan --declared D --xrf X --xrd Y`, more arguments to follow.
+fn scan(declared: &str, xrf: &str, xrd: &str) -> Command {
+    let mut c = scan_xrf(declared, xrf);
+    c.args(["--xrd", xrd]);
+    c
+}
+
+/// Standard output of a command that must succeed.
+fn stdout_of(c: &mut Command) -> Vec<u8> {
+    c.assert().success().get_output().stdout.clone()
+}
+
 fn synth(
     dir: &Path,
     name: &str,
@@ -29,21 +48,7 @@ fn synth(
 fn magnet_powder_in_iron_ore_is_held_and_fail_on_exits_3() {
     let dir = tempfile::tempdir().unwrap();
     let (xrf, xrd) = synth(dir.path(), "m", "iron-ore", Some("ndfeb"), 0.08, &[], 5);
-    let out = reescan()
-        .args([
-            "scan",
-            "--declared",
-            "iron-ore",
-            "--xrf",
-            &xrf,
-            "--xrd",
-            &xrd,
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(&mut scan("iron-ore", &xrf, &xrd));
     let text = String::from_utf8(out).unwrap();
     let first = text.lines().next().unwrap();
     assert!(
@@ -51,30 +56,11 @@ fn magnet_powder_in_iron_ore_is_held_and_fail_on_exits_3() {
         "{text}"
     );
     assert!(text.contains("Evidence"), "{text}");
-    reescan()
-        .args([
-            "scan",
-            "--declared",
-            "iron-ore",
-            "--xrf",
-            &xrf,
-            "--xrd",
-            &xrd,
-            "--fail-on",
-            "inspect",
-        ])
+    scan("iron-ore", &xrf, &xrd)
+        .args(["--fail-on", "inspect"])
         .assert()
         .code(3);
-    reescan()
-        .args([
-            "scan",
-            "--declared",
-            "iron-ore",
-            "--xrf",
-            &xrf,
-            "--xrd",
-            &xrd,
-        ])
+    scan("iron-ore", &xrf, &xrd)
         .args(["--fail-on", "hold", "--date", "2026-01-15"])
         .assert()
         .code(predicate::in_iter([0, 3]));
@@ -84,22 +70,7 @@ fn magnet_powder_in_iron_ore_is_held_and_fail_on_exits_3() {
 fn json_has_the_spec_fields() {
     let dir = tempfile::tempdir().unwrap();
     let (xrf, xrd) = synth(dir.path(), "z", "zirconium", None, 0.0, &[], 9);
-    let out = reescan()
-        .args([
-            "scan",
-            "--declared",
-            "zirconium",
-            "--xrf",
-            &xrf,
-            "--xrd",
-            &xrd,
-            "--json",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(scan("zirconium", &xrf, &xrd).args(["--json"]));
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     for key in [
         "scan_id",
@@ -132,21 +103,13 @@ fn json_has_the_spec_fields() {
 
 #[test]
 fn missing_file_and_unknown_commodity_exit_2_with_one_line() {
-    reescan()
-        .args([
-            "scan",
-            "--declared",
-            "iron-ore",
-            "--xrf",
-            "/nonexistent/x.msa",
-        ])
+    scan_xrf("iron-ore", "/nonexistent/x.msa")
         .assert()
         .code(2)
         .stderr(predicate::str::contains("/nonexistent/x.msa"));
     let dir = tempfile::tempdir().unwrap();
     let (xrf, _) = synth(dir.path(), "o", "iron-ore", None, 0.0, &[], 3);
-    reescan()
-        .args(["scan", "--declared", "bananas", "--xrf", &xrf])
+    scan_xrf("bananas", &xrf)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("bananas").and(predicate::str::contains("iron-ore")));
@@ -161,8 +124,8 @@ fn a_bad_rules_file_is_reported_with_its_key() {
         .unwrap()
         .replacen("ree_hold_wt_pct = 0.5", "ree_hold_wt_pct = \"half\"", 1);
     std::fs::write(&rules, text).unwrap();
-    reescan()
-        .args(["scan", "--declared", "iron-ore", "--xrf", &xrf, "--rules"])
+    scan_xrf("iron-ore", &xrf)
+        .arg("--rules")
         .arg(&rules)
         .assert()
         .code(2)
@@ -187,14 +150,7 @@ fn a_stricter_rules_file_changes_the_verdict() {
     let rules = dir.path().join("strict.toml");
     std::fs::write(&rules, strict).unwrap();
     let verdict = |extra: &[&str]| {
-        let out = reescan()
-            .args(["scan", "--declared", "iron-ore", "--xrf", &xrf, "--json"])
-            .args(extra)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+        let out = stdout_of(scan_xrf("iron-ore", &xrf).arg("--json").args(extra));
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         v["verdict"].as_str().unwrap().to_string()
     };
@@ -207,22 +163,7 @@ fn controlled_elements_depend_on_the_scan_date() {
     let dir = tempfile::tempdir().unwrap();
     let (xrf, _) = synth(dir.path(), "d", "ceramics", None, 0.0, &[("Dy", 1.0)], 6);
     let controlled = |date: &str| {
-        let out = reescan()
-            .args([
-                "scan",
-                "--declared",
-                "ceramics",
-                "--xrf",
-                &xrf,
-                "--json",
-                "--date",
-                date,
-            ])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+        let out = stdout_of(scan_xrf("ceramics", &xrf).args(["--json", "--date", date]));
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         v["controlled_elements"].clone()
     };
@@ -232,16 +173,8 @@ fn controlled_elements_depend_on_the_scan_date() {
         after.as_array().unwrap().iter().any(|e| e == "Dy"),
         "{after}"
     );
-    reescan()
-        .args([
-            "scan",
-            "--declared",
-            "ceramics",
-            "--xrf",
-            &xrf,
-            "--date",
-            "yesterday",
-        ])
+    scan_xrf("ceramics", &xrf)
+        .args(["--date", "yesterday"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("date"));
