@@ -710,6 +710,41 @@ mod tests {
         assert!(nn.sigmas[1] > 0.0);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// The warm-started NNLS meets the Karush–Kuhn–Tucker conditions of
+        /// min ½xᵀGx − bᵀx, x ≥ 0: x ≥ 0, gradient b − Gx = 0 where x > 0 and ≤ 0 where
+        /// x = 0 — on overlapping Gaussians with data that pulls several amplitudes below 0.
+        #[test]
+        fn nnls_meets_the_kkt_conditions(
+            centres in proptest::collection::vec(5.0f64..95.0, 2..12),
+            amps in proptest::collection::vec(-40.0f64..100.0, 12),
+        ) {
+            let n_ch = 100;
+            let ts: Vec<Vec<f64>> = centres.iter().map(|c| gauss(n_ch, *c, 3.0)).collect();
+            let y: Vec<f64> = (0..n_ch)
+                .map(|i| 20.0 + ts.iter().zip(&amps).map(|(t, a)| a * t[i]).sum::<f64>())
+                .map(|v: f64| v.max(0.0))
+                .collect();
+            let templates = ts.iter().map(|t| Template::from_dense(t)).collect();
+            let mut f = LinearFitter::new(n_ch, templates).unwrap();
+            let fit = f.fit(&y, None, &LinearOptions::default()).unwrap();
+            let n = ts.len();
+            let scale = f.rhs.iter().map(|v| v.abs()).fold(1.0, f64::max);
+            for k in 0..n {
+                let x = fit.amplitudes[k];
+                proptest::prop_assert!(x >= 0.0, "x[{k}] = {x}");
+                let gx: f64 = (0..n).map(|j| f.gram[k * n + j] * fit.amplitudes[j]).sum();
+                let w = f.rhs[k] - gx;
+                if x > 0.0 {
+                    proptest::prop_assert!(w.abs() <= 1e-7 * scale, "w[{k}] = {w} at x = {x}");
+                } else {
+                    proptest::prop_assert!(w <= 1e-7 * scale, "w[{k}] = {w} at the bound");
+                }
+            }
+        }
+    }
+
     #[test]
     fn covariance_is_the_inverse_of_the_passive_gram_block() {
         // SPD 5×5 Gram; invert the block {0, 2, 3, 4} and check G·C = I on it
