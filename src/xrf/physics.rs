@@ -29,18 +29,21 @@ pub const GRID_LEN: usize = 3976;
 /// Highest atomic number handled.
 pub const MAX_Z: usize = 92;
 
-/// Tabulated cross-sections of one element.
+/// Cross-sections of one element, each tabulated on the fixed energy grid on first
+/// use (candidate elements need only photo-absorption; matrix elements the rest).
 #[derive(Debug)]
 pub struct Attenuation {
-    /// Photo-absorption µ/ρ, cm²/g.
-    photo: Vec<f32>,
-    /// Total µ/ρ (photo + coherent + incoherent), cm²/g.
-    total: Vec<f32>,
-    /// Coherent (Rayleigh) µ/ρ, cm²/g.
-    coherent: Vec<f32>,
-    /// Incoherent (Compton) µ/ρ, cm²/g.
-    incoherent: Vec<f32>,
+    symbol: &'static str,
+    /// Photo-absorption, total, coherent (Rayleigh), incoherent (Compton) µ/ρ, cm²/g.
+    tables: [OnceLock<Vec<f32>>; 4],
 }
+
+const KINDS: [CrossSectionKind; 4] = [
+    CrossSectionKind::Photo,
+    CrossSectionKind::Total,
+    CrossSectionKind::Coherent,
+    CrossSectionKind::Incoherent,
+];
 
 #[inline]
 fn interp(table: &[f32], e_kev: f64) -> f64 {
@@ -53,25 +56,47 @@ fn interp(table: &[f32], e_kev: f64) -> f64 {
 }
 
 impl Attenuation {
+    fn new(symbol: &'static str) -> Self {
+        Self {
+            symbol,
+            tables: [const { OnceLock::new() }; 4],
+        }
+    }
+
+    /// Table `k` of [`KINDS`] (Elam et al. via xraydb), computed once.
+    fn table(&self, k: usize) -> &[f32] {
+        self.tables[k].get_or_init(|| {
+            let grid: Vec<f64> = (0..GRID_LEN)
+                .map(|i| (GRID_MIN_KEV + i as f64 * GRID_STEP_KEV) * 1000.0)
+                .collect();
+            xraydb()
+                .mu_elam(self.symbol, &grid, KINDS[k])
+                .unwrap_or_else(|_| vec![0.0; GRID_LEN])
+                .into_iter()
+                .map(|v| v as f32)
+                .collect()
+        })
+    }
+
     /// Photo-absorption µ/ρ at E.
     #[inline]
     pub fn photo(&self, e_kev: f64) -> f64 {
-        interp(&self.photo, e_kev)
+        interp(self.table(0), e_kev)
     }
     /// Total µ/ρ at E.
     #[inline]
     pub fn total(&self, e_kev: f64) -> f64 {
-        interp(&self.total, e_kev)
+        interp(self.table(1), e_kev)
     }
     /// Coherent µ/ρ at E.
     #[inline]
     pub fn coherent(&self, e_kev: f64) -> f64 {
-        interp(&self.coherent, e_kev)
+        interp(self.table(2), e_kev)
     }
     /// Incoherent µ/ρ at E.
     #[inline]
     pub fn incoherent(&self, e_kev: f64) -> f64 {
-        interp(&self.incoherent, e_kev)
+        interp(self.table(3), e_kev)
     }
 }
 
@@ -190,22 +215,6 @@ fn build(z: usize) -> Option<ElementData> {
             .total_cmp(&b.energy_kev)
             .then_with(|| a.label.cmp(&b.label))
     });
-    let grid: Vec<f64> = (0..GRID_LEN)
-        .map(|i| (GRID_MIN_KEV + i as f64 * GRID_STEP_KEV) * 1000.0)
-        .collect();
-    let tab = |kind| -> Vec<f32> {
-        db.mu_elam(symbol, &grid, kind)
-            .unwrap_or_else(|_| vec![0.0; GRID_LEN])
-            .into_iter()
-            .map(|v| v as f32)
-            .collect()
-    };
-    let mu = Attenuation {
-        photo: tab(CrossSectionKind::Photo),
-        total: tab(CrossSectionKind::Total),
-        coherent: tab(CrossSectionKind::Coherent),
-        incoherent: tab(CrossSectionKind::Incoherent),
-    };
     Some(ElementData {
         z,
         symbol,
@@ -213,7 +222,7 @@ fn build(z: usize) -> Option<ElementData> {
         levels,
         ck,
         lines,
-        mu,
+        mu: Attenuation::new(symbol),
     })
 }
 
