@@ -226,12 +226,22 @@ struct LinesCache {
     lines: Vec<((usize, Family), Option<FamilyLines>)>,
     region: Option<Region>,
     components: Vec<((usize, Family, bool), Vec<Component>)>,
+    scatter: Option<Vec<Component>>,
 }
 
 impl LinesCache {
     fn clear(&mut self) {
         self.lines.clear();
         self.components.clear();
+    }
+
+    /// Forget the templates when the region (calibration, resolution, tail) changed.
+    fn use_region(&mut self, region: Region) {
+        if self.region != Some(region) {
+            self.region = Some(region);
+            self.components.clear();
+            self.scatter = None;
+        }
     }
 }
 
@@ -301,10 +311,7 @@ impl Work<'_> {
         let key = (z, f, free);
         {
             let mut cache = self.lines_cache.borrow_mut();
-            if cache.region != Some(self.region) {
-                cache.region = Some(self.region);
-                cache.components.clear();
-            }
+            cache.use_region(self.region);
             if let Some((_, c)) = cache.components.iter().find(|(k, _)| *k == key) {
                 return c.clone();
             }
@@ -346,7 +353,17 @@ impl Work<'_> {
         out
     }
 
+    /// Rayleigh and Compton components of the tube lines (cached for the region).
     fn scatter_components(&self) -> Vec<Component> {
+        let mut cache = self.lines_cache.borrow_mut();
+        cache.use_region(self.region);
+        cache
+            .scatter
+            .get_or_insert_with(|| self.draw_scatter())
+            .clone()
+    }
+
+    fn draw_scatter(&self) -> Vec<Component> {
         let mut out = Vec::new();
         for g in excitation_groups(&self.exc.setup) {
             let t = self.region.template(&rayleigh_peaks(&g));
