@@ -534,6 +534,7 @@ fn surviving(
                 .any(|lb| (la.1 - lb.1).abs() < 2.0 * work.fwhm_kev(la.1))
         })
     };
+    let mut inconsistent: Vec<(usize, Family)> = Vec::new();
     let mut removed: Vec<usize> = Vec::new();
     for i in order {
         if !removed.iter().any(|&j| overlap(lines[i], lines[j])) {
@@ -554,6 +555,7 @@ fn surviving(
                 predicted < 10.0 * g.3 || g.2 >= 0.1 * predicted - 3.0 * g.3
             });
             if !consistent {
+                inconsistent.push((f.0, f.1));
                 continue;
             }
         }
@@ -562,10 +564,12 @@ fn surviving(
     // keep siblings of kept elements in the model (they may be weak but are real), even
     // at zero amplitude: the next strict round must see that the sibling the FP model
     // predicts is absent (a K family made of one coincident peak, e.g. a pile-up sum,
-    // has no L family), not lose the check because the sibling was dropped first
+    // has no L family), not lose the check because the sibling was dropped first; a
+    // family far stronger than its kept sibling allows is not real and stays out
     let kept: Vec<usize> = keep.iter().map(|k| k.0).collect();
     for f in &fams {
-        if kept.contains(&f.0) && !keep.contains(&(f.0, f.1)) {
+        if kept.contains(&f.0) && !keep.contains(&(f.0, f.1)) && !inconsistent.contains(&(f.0, f.1))
+        {
             keep.push((f.0, f.1));
         }
     }
