@@ -144,6 +144,15 @@ const ALONE_SHARE: f64 = 0.2;
 const MIN_SHARE: f64 = 0.1;
 
 impl ClusterEvidence {
+    /// `predicted / σ`: how clearly the family should show in this window.
+    pub fn expected_significance(&self) -> f64 {
+        if self.variance > 0.0 {
+            self.predicted / self.variance.sqrt()
+        } else {
+            0.0
+        }
+    }
+
     /// Share of the window's line counts the family holds: predicted / (predicted + others).
     pub fn free_share(&self) -> f64 {
         let d = self.predicted + self.others;
@@ -164,11 +173,14 @@ impl ClusterEvidence {
     }
 }
 
-/// Verdict on a fitted family from its cluster evidence (strongest predicted first).
+/// Verdict on a fitted family from its cluster evidence.
 pub fn family_is_real(clusters: &[ClusterEvidence], amp_significance: f64) -> bool {
+    // the main cluster is the one the family should show most clearly (largest
+    // predicted/σ), not necessarily its strongest line: Dy Lα under Fe Kα is buried in
+    // the Fe counts and Dy is judged by its Lβ/Lγ lines
     let Some(main) = clusters
         .iter()
-        .max_by(|a, b| a.predicted.total_cmp(&b.predicted))
+        .max_by(|a, b| a.expected_significance().total_cmp(&b.expected_significance()))
     else {
         return false;
     };
