@@ -178,10 +178,10 @@ pub fn family_is_real(clusters: &[ClusterEvidence], amp_significance: f64) -> bo
     // the main cluster is the one the family should show most clearly (largest
     // predicted/σ), not necessarily its strongest line: Dy Lα under Fe Kα is buried in
     // the Fe counts and Dy is judged by its Lβ/Lγ lines
-    let Some(main) = clusters
-        .iter()
-        .max_by(|a, b| a.expected_significance().total_cmp(&b.expected_significance()))
-    else {
+    let Some(main) = clusters.iter().max_by(|a, b| {
+        a.expected_significance()
+            .total_cmp(&b.expected_significance())
+    }) else {
         return false;
     };
     if amp_significance < 3.5 || main.significance() < 3.0 {
