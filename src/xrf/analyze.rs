@@ -542,8 +542,10 @@ fn surviving(
     let model = work.model(comps, fit);
     // (z, family, amplitude, σ, sensitivity, passes own tests)
     let mut fams: Vec<(usize, Family, f64, f64, f64, bool)> = Vec::new();
+    let mut lines: Vec<&FamilyLines> = Vec::new();
     for (k, c) in comps.iter().enumerate() {
         let Kind::Family(fl) = &c.kind else { continue };
+        lines.push(fl);
         let a = fit.amplitudes[k];
         let sig = if fit.sigmas[k] > 0.0 {
             a / fit.sigmas[k]
@@ -567,17 +569,32 @@ fn surviving(
         ));
     }
     let mut keep = Vec::new();
-    // Strong families that fail are removed one at a time (the weakest first), so that
-    // one wrong removal cannot cascade through a cluster of overlapping lines.
+    // Strong families that fail are removed one at a time (the weakest first) within a
+    // group of overlapping lines, so that one wrong removal cannot cascade through the
+    // group; failures whose lines overlap no weaker failure's go in the same round.
     let strong_fail =
         |f: &(usize, Family, f64, f64, f64, bool)| !f.5 && f.3 > 0.0 && f.2 / f.3 >= 8.0;
-    let worst_strong = fams
-        .iter()
-        .filter(|f| strict && strong_fail(f))
-        .min_by(|a, b| (a.2 / a.3).total_cmp(&(b.2 / b.3)))
-        .map(|f| (f.0, f.1));
-    for f in &fams {
-        if !(f.5 || strict && strong_fail(f) && Some((f.0, f.1)) != worst_strong) {
+    let mut order: Vec<usize> = (0..fams.len())
+        .filter(|&i| strict && strong_fail(&fams[i]))
+        .collect();
+    order.sort_by(|&a, &b| (fams[a].2 / fams[a].3).total_cmp(&(fams[b].2 / fams[b].3)));
+    let overlap = |a: &FamilyLines, b: &FamilyLines| {
+        a.lines.iter().filter(|l| l.2 >= 0.02).any(|la| {
+            b.lines
+                .iter()
+                .filter(|l| l.2 >= 0.02)
+                .any(|lb| (la.1 - lb.1).abs() < 2.0 * work.fwhm_kev(la.1))
+        })
+    };
+    let mut inconsistent: Vec<(usize, Family)> = Vec::new();
+    let mut removed: Vec<usize> = Vec::new();
+    for i in order {
+        if !removed.iter().any(|&j| overlap(lines[i], lines[j])) {
+            removed.push(i);
+        }
+    }
+    for (i, f) in fams.iter().enumerate() {
+        if !(f.5 || strict && strong_fail(f) && !removed.contains(&i)) {
             continue;
         }
         if strict && f.5 {
@@ -590,15 +607,21 @@ fn surviving(
                 predicted < 10.0 * g.3 || g.2 >= 0.1 * predicted - 3.0 * g.3
             });
             if !consistent {
+                inconsistent.push((f.0, f.1));
                 continue;
             }
         }
         keep.push((f.0, f.1));
     }
-    // keep siblings of kept elements in the model (they may be weak but are real)
+    // keep siblings of kept elements in the model (they may be weak but are real), even
+    // at zero amplitude: the next strict round must see that the sibling the FP model
+    // predicts is absent (a K family made of one coincident peak, e.g. a pile-up sum,
+    // has no L family), not lose the check because the sibling was dropped first; a
+    // family far stronger than its kept sibling allows is not real and stays out
     let kept: Vec<usize> = keep.iter().map(|k| k.0).collect();
     for f in &fams {
-        if kept.contains(&f.0) && !keep.contains(&(f.0, f.1)) && f.2 > 0.0 {
+        if kept.contains(&f.0) && !keep.contains(&(f.0, f.1)) && !inconsistent.contains(&(f.0, f.1))
+        {
             keep.push((f.0, f.1));
         }
     }
@@ -738,18 +761,22 @@ fn identify_loop(
     opts: &XrfOptions,
 ) -> Result<XrfAnalysis> {
     let fail = || Error::Numerical("XRF joint fit failed".into());
-    // 0: line shape from a fit with every candidate
-    refine_shape(work, &fams, &[]);
+    // 0: line shape from a fit with every candidate; each pass moves the resolution by
+    // at most ±12 %, so repeat while it still runs into the edge of that grid (a first
+    // estimate from unresolved L multiplets can be 30 % too broad)
+    refine_shape_converged(work, &fams, &[]);
     // 1: all candidates, loose pruning by significance
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
     debug_dump(work, &comps, &fit, "stage 1");
     fams = surviving(work, &comps, &fit, false);
-    // 2: matrix estimate, pile-up, line tail
+    // 2: continuum under the fitted lines, matrix estimate, pile-up, line tail
+    let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
+    restrip_background(work, &comps, &fit);
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
     let q = quantify_fit(work, &comps, &fit, MatrixModel::Oxides);
     work.set_matrix(&q.mixture);
     let pile = strong_lines(work, &comps, &fit);
-    refine_shape(work, &fams, &pile);
+    refine_shape_converged(work, &fams, &pile);
     work.free_tail = strongest_families(&comps, &fit, 4);
     // 3: what the model leaves unexplained
     let (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
@@ -783,6 +810,58 @@ fn identify_loop(
     let q = quantify_fit(work, &comps, &fit, model_kind);
     debug_dump(work, &comps, &fit, "final");
     Ok(report(work, &comps, &fit, &q, spectrum))
+}
+
+/// Re-estimate the continuum by SNIP on the data with the fitted lines removed.
+///
+/// SNIP clips peaks narrower than its window, but a dense forest of lines (the L lines
+/// of several light rare earths, 4.5–6.5 keV, ~1 FWHM apart) never shows it the
+/// continuum: it bridges from peak to peak and can sit at twice the true continuum,
+/// which the non-negative spline corrections cannot lower. On data − fitted lines the
+/// forest is gone and SNIP finds the continuum between the remaining small residuals.
+fn restrip_background(work: &mut Work, comps: &[Component], fit: &LinearFit) {
+    let (first, len) = (work.region.first, work.region.len);
+    let mut lines = vec![0.0; len];
+    for (c, a) in comps.iter().zip(&fit.amplitudes) {
+        if !matches!(c.kind, Kind::Background) {
+            c.template.add_to(*a, &mut lines);
+        }
+    }
+    let mut stripped = work.counts.to_vec();
+    for (i, l) in lines.iter().enumerate() {
+        stripped[first + i] = (stripped[first + i] - l).max(0.0);
+    }
+    let cal = work.region.calibration;
+    let fwhm8 = Detector::default().fwhm_kev(8.0) / cal.gain_kev;
+    let mut scratch = vec![0.0; stripped.len()];
+    snip_in_place(
+        &mut stripped,
+        &mut scratch,
+        &SnipOptions {
+            width: ((2.0 * fwhm8).round() as usize).max(3),
+            lls: true,
+        },
+    );
+    // only ever lower the continuum (the first estimate is an upper bound)
+    for (b, s) in work.bg[first..first + len]
+        .iter_mut()
+        .zip(&stripped[first..first + len])
+    {
+        *b = b.min(*s);
+    }
+}
+
+/// [`refine_shape`] repeated (at most four passes) while the resolution still moves by
+/// the full step of its grid.
+fn refine_shape_converged(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) {
+    for _ in 0..4 {
+        let before = work.region.detector.noise_kev;
+        refine_shape(work, fams, pile);
+        let step = (work.region.detector.noise_kev / before - 1.0).abs();
+        if step < 0.1 {
+            break;
+        }
+    }
 }
 
 /// Strict pruning until stable (at most `rounds` refits).

@@ -7,7 +7,10 @@
 //! an element), and (2) every other cluster of the family that the fit predicts to be
 //! visible is actually there (observed ≥ ¼·predicted − 3σ: real line ratios and shared
 //! counts of overlapping families deviate from the model by tens of per cent, an absent
-//! line by ~100 %). (2) is what rejects the
+//! line by ~100 %), and (3) it is not one coincident peak: one cluster holds a fifth
+//! of its window, or, in a forest of lines (the light-REE L lines, Pr Lα on La Lβ1 and
+//! Pr Lβ1 between La/Ce Lβ2), at least two clusters each hold a tenth or more and their
+//! significances weighted by those shares add up to 3σ. (2) is what rejects the
 //! classic coincidences: an La Lα proposed for the Fe Kα Si-escape peak has no Lβ;
 //! Rb Kβ under Y Kα has no Rb Kα; Sr Kβ under Zr Kα has no Sr Kα; Eu Lβ under Fe Kα
 //! has no Eu Lα; W Lα under Yb Lβ has no W Lβ (PyMca's `Elements.getcandidates`
@@ -134,7 +137,32 @@ pub struct ClusterEvidence {
     pub others: f64,
 }
 
+/// Share of its window one cluster must hold to carry a family alone.
+const ALONE_SHARE: f64 = 0.2;
+
+/// Smallest share of a window that counts as (shared) evidence for a family.
+const MIN_SHARE: f64 = 0.1;
+
 impl ClusterEvidence {
+    /// `predicted / σ`: how clearly the family should show in this window.
+    pub fn expected_significance(&self) -> f64 {
+        if self.variance > 0.0 {
+            self.predicted / self.variance.sqrt()
+        } else {
+            0.0
+        }
+    }
+
+    /// Share of the window's line counts the family holds: predicted / (predicted + others).
+    pub fn free_share(&self) -> f64 {
+        let d = self.predicted + self.others;
+        if d > 0.0 {
+            (self.predicted / d).max(0.0)
+        } else {
+            0.0
+        }
+    }
+
     /// `observed / σ`.
     pub fn significance(&self) -> f64 {
         if self.variance > 0.0 {
@@ -145,12 +173,15 @@ impl ClusterEvidence {
     }
 }
 
-/// Verdict on a fitted family from its cluster evidence (strongest predicted first).
+/// Verdict on a fitted family from its cluster evidence.
 pub fn family_is_real(clusters: &[ClusterEvidence], amp_significance: f64) -> bool {
-    let Some(main) = clusters
-        .iter()
-        .max_by(|a, b| a.predicted.total_cmp(&b.predicted))
-    else {
+    // the main cluster is the one the family should show most clearly (largest
+    // predicted/σ), not necessarily its strongest line: Dy Lα under Fe Kα is buried in
+    // the Fe counts and Dy is judged by its Lβ/Lγ lines
+    let Some(main) = clusters.iter().max_by(|a, b| {
+        a.expected_significance()
+            .total_cmp(&b.expected_significance())
+    }) else {
         return false;
     };
     if amp_significance < 3.5 || main.significance() < 3.0 {
@@ -160,11 +191,19 @@ pub fn family_is_real(clusters: &[ClusterEvidence], amp_significance: f64) -> bo
         return false;
     }
     // not one coincident peak: some cluster must carry the family on its own
-    // (significant, and not a minor share of a stronger neighbour's peak)
-    let independent = clusters
+    // (significant, and not a minor share of a stronger neighbour's peak), or, in a
+    // forest of lines, several clusters must each show it: the family's significance in
+    // each window weighted by the share of the window it holds (how free of others
+    // it is) must add up to 3σ
+    let alone = clusters
         .iter()
-        .any(|c| c.significance() >= 3.0 && c.predicted >= 0.25 * c.others);
-    if !independent {
+        .any(|c| c.significance() >= 3.0 && c.free_share() >= ALONE_SHARE);
+    let shared: Vec<f64> = clusters
+        .iter()
+        .filter(|c| c.significance() >= 3.0 && c.free_share() >= MIN_SHARE)
+        .map(|c| c.free_share() * c.significance())
+        .collect();
+    if !alone && (shared.len() < 2 || shared.iter().sum::<f64>() < 3.0) {
         return false;
     }
     clusters.iter().all(|c| {
