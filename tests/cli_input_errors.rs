@@ -165,6 +165,24 @@ fn zero_or_negative_gain_flags_are_refused() {
 }
 
 #[test]
+fn an_anode_that_is_not_an_element_is_refused() {
+    let (_keep, d) = corpus();
+    let out = Command::cargo_bin("reescan")
+        .unwrap()
+        .args(["scan", "--declared", "iron-ore", "--xrf"])
+        .arg(d.join("uncalibrated.csv"))
+        .args(["--gain", "0.01", "--offset", "0", "--anode", "Qq"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Qq") && stderr.contains("element"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn gain_and_offset_calibrate_an_uncalibrated_spe() {
     let steel = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spectra/real/Steel.spe");
     let out = Command::cargo_bin("reescan")

@@ -67,6 +67,9 @@ pub struct InputArgs {
     /// XRF tube voltage when the file lacks it.
     #[arg(long, value_name = "KV")]
     pub kv: Option<f64>,
+    /// XRF tube anode element (e.g. Rh, Ag, W) when the file lacks it (default Rh).
+    #[arg(long, value_name = "SYMBOL", value_parser = parse_anode)]
+    pub anode: Option<String>,
     /// Commodity rules file (TOML) replacing the built-in rules.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
@@ -246,6 +249,14 @@ pub struct PhasesArgs {
     /// Also list the CIF files of this folder (as `scan --phases DIR` would use them).
     #[arg(long, value_name = "DIR")]
     pub phases: Option<PathBuf>,
+}
+
+/// An anode must be an element with K or L lines (Z 4–92).
+fn parse_anode(s: &str) -> Result<String, String> {
+    match reescan::xrf::physics::atomic_number(s) {
+        Some(z) if (4..=92).contains(&z) => Ok(s.to_string()),
+        _ => Err(format!("{s:?} is not an element symbol (e.g. Rh, Ag, W)")),
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ pub const LOD_ELEMENTS: [&str; 18] = [
     "Th", "U",
 ];
 
+/// Rock-forming elements bound as oxides/silicates in ores, sands and ceramics.
+const LITHOPHILE: [&str; 8] = ["Na", "Mg", "Al", "Si", "P", "K", "Ca", "Ba"];
+
 /// Systematic share of other components counted against a family in its window
 /// (shape/calibration imperfection of big neighbours).
 const SYSTEMATIC: f64 = 0.004;
@@ -109,14 +112,57 @@ pub fn resolve_excitation(
             source: anode,
         };
     }
-    // No tube lines: the highest strong peak is the scattered monochromatic beam.
+    // No tube lines: the highest strong peak is the scattered monochromatic beam —
+    // unless it is the Kβ of an element whose Kα is a stronger peak (the spectrum then
+    // stops below the scatter peaks, as a tube spectrum cut at its kV does): a Rh-type
+    // continuum up to the spectrum's end is the better guess.
     let strongest = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
     let e = peaks
         .iter()
         .filter(|p| p.1 > 0.02 * strongest)
         .map(|p| p.0)
         .fold(f64::NAN, f64::max);
-    mono(if e.is_finite() { e } else { 0.8 * end_kev }, det)
+    if !e.is_finite() {
+        return mono(0.8 * end_kev, det);
+    }
+    if is_k_beta_of_a_stronger_peak(e, peaks, tol) {
+        let tube = Tube {
+            anode: anode.clone(),
+            ..Tube::rh(end_kev.ceil())
+        };
+        let ex = tube.spectrum(0.5);
+        return ExcitationInfo {
+            max_kev: ex.max_energy_kev(),
+            setup: Setup::new(ex, det),
+            kv: Some(end_kev.ceil()),
+            source: anode,
+        };
+    }
+    mono(e, det)
+}
+
+/// A peak at `e` sits on the Kβ1 of an element whose Kα1 is a stronger peak.
+fn is_k_beta_of_a_stronger_peak(e: f64, peaks: &[(f64, f64)], tol: f64) -> bool {
+    let area_at = |x: f64| {
+        peaks
+            .iter()
+            .filter(|p| (p.0 - x).abs() < tol)
+            .map(|p| p.1)
+            .fold(0.0, f64::max)
+    };
+    let here = area_at(e);
+    (11..=56).filter_map(element).any(|d| {
+        let line = |label: &str| {
+            d.lines
+                .iter()
+                .find(|l| l.label == label)
+                .map(|l| l.energy_kev)
+        };
+        match (line("Ka1"), line("Kb1")) {
+            (Some(ka), Some(kb)) => (kb - e).abs() < tol && area_at(ka) > 2.0 * here,
+            _ => false,
+        }
+    })
 }
 
 fn mono(e: f64, det: DetectorEfficiency) -> ExcitationInfo {
@@ -1009,7 +1055,21 @@ fn choose_matrix(
         }
     }
     if r < 5.0 * vr.sqrt() || c < 5.0 * vc.sqrt() {
-        return quantified(MatrixModel::Oxides);
+        // no usable scatter: an alloy shows none of the rock-forming (lithophile)
+        // elements that every ore, sand and ceramic carries
+        let metal = quantified(MatrixModel::Metal);
+        let lithophile: f64 = metal
+            .1
+            .elements
+            .iter()
+            .filter(|e| LITHOPHILE.contains(&e.0.as_str()))
+            .map(|e| e.1)
+            .sum();
+        return if lithophile < 0.01 {
+            metal
+        } else {
+            quantified(MatrixModel::Oxides)
+        };
     }
     let measured = (r / c).ln();
     let predicted = |q: &Quantified| {

@@ -31,6 +31,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         .commodity(&input.declared)
         .map_err(cli_input::lib_input_error)?;
     screener.xrf.tube_kv = input.kv;
+    screener.xrf.anode = input.anode.clone();
     screener.xrd.extra_phase_dir = input.phases.clone();
     let spectra = cli_input::load_inputs(input)?;
     let scan_id = args.scan_id.clone().unwrap_or_else(|| {

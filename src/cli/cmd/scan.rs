@@ -28,6 +28,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .commodity(&input.declared)
         .map_err(cli_input::lib_input_error)?;
     screener.xrf.tube_kv = input.kv;
+    screener.xrf.anode = input.anode.clone();
     screener.xrd.extra_phase_dir = input.phases.clone();
     if let Some(out) = &args.plot {
         reescan::report::PlotFormat::from_path(out).map_err(cli_input::lib_input_error)?;
