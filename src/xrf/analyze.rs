@@ -1104,8 +1104,12 @@ fn choose_matrix(
     }
 }
 
-/// Which family of an element quantifies it: the most precise one.
-fn quant_families(comps: &[Component], fit: &LinearFit) -> Vec<(usize, Measured)> {
+/// Which family of an element quantifies it: the most precise one, its precision
+/// including how badly its own clusters are modelled (Σ|observed − predicted| / Σ
+/// predicted over its line clusters) — an REE K family above 2 × Zr Kα sits in pile-up
+/// counts the model does not fully describe, and must not outvote its clean L family.
+fn quant_families(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(usize, Measured)> {
+    let model = work.model(comps, fit);
     let mut best: Vec<(usize, Measured, f64)> = Vec::new();
     for (k, c) in comps.iter().enumerate() {
         let Kind::Family(fl) = &c.kind else { continue };
@@ -1113,7 +1117,15 @@ fn quant_families(comps: &[Component], fit: &LinearFit) -> Vec<(usize, Measured)
         if a <= 0.0 {
             continue;
         }
-        let rel = fit.sigmas[k] / a;
+        let ev = work.evidence(c, a, &model, fl);
+        let predicted: f64 = ev.iter().map(|e| e.predicted).sum();
+        let misfit: f64 = ev.iter().map(|e| (e.observed - e.predicted).abs()).sum();
+        let misfit_rel = if predicted > 0.0 {
+            misfit / predicted
+        } else {
+            0.0
+        };
+        let rel = ((fit.sigmas[k] / a).powi(2) + misfit_rel.powi(2)).sqrt();
         let m = Measured {
             symbol: fl.symbol.to_string(),
             family: fl.family,
@@ -1135,7 +1147,7 @@ fn quantify_fit(
     fit: &LinearFit,
     model: MatrixModel,
 ) -> Quantified {
-    let measured: Vec<Measured> = quant_families(comps, fit)
+    let measured: Vec<Measured> = quant_families(work, comps, fit)
         .into_iter()
         .map(|x| x.1)
         .collect();
@@ -1197,7 +1209,7 @@ fn report(
     let mut artefacts = Vec::new();
     let mut elements = Vec::new();
     let mut not_detected = Vec::new();
-    let quant = quant_families(comps, fit);
+    let quant = quant_families(work, comps, fit);
     for (k, c) in comps.iter().enumerate() {
         let a = fit.amplitudes[k];
         let s = fit.sigmas[k];
