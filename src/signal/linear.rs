@@ -263,6 +263,7 @@ impl LinearFitter {
         if !(uniform && self.uniform_gram_ready) {
             self.build_gram();
             self.uniform_gram_ready = uniform;
+            self.nnls.factored.clear();
         }
         self.build_rhs();
         let n = self.templates.len();
@@ -401,11 +402,14 @@ struct NnlsScratch {
     w: Vec<f64>,
     passive: Vec<bool>,
     idx: Vec<usize>,
+    /// The subset whose Cholesky factor `chol` holds (row stride n); empty when none.
+    factored: Vec<usize>,
 }
 
 impl NnlsScratch {
     fn new(n: usize) -> Self {
         Self {
+            factored: Vec::with_capacity(n),
             chol: vec![0.0; n * n],
             tmp: vec![0.0; n],
             s: vec![0.0; n],
@@ -416,22 +420,38 @@ impl NnlsScratch {
     }
 }
 
-/// Cholesky factor of `G[idx, idx]` into `sc.chol` (row-major m×m, lower). Tiny or
-/// negative pivots (collinear templates) are regularised so the solve stays finite.
-fn cholesky_subset(g: &[f64], n: usize, idx: &[usize], chol: &mut [f64]) {
+/// Cholesky factor of `G[idx, idx]` into `chol` (lower, row stride `n`), rows `from..`:
+/// rows before `from` are kept — they depend only on `idx[..from]`, so a passive set
+/// that keeps its leading indices (the NNLS adds and drops mostly late templates) is
+/// refactored only from the first change. Tiny or negative pivots (collinear templates)
+/// are regularised so the solve stays finite.
+fn cholesky_subset(g: &[f64], n: usize, idx: &[usize], chol: &mut [f64], from: usize) {
     let m = idx.len();
-    for i in 0..m {
+    for i in from..m {
         let gi = &g[idx[i] * n..(idx[i] + 1) * n];
-        let (done, row) = chol.split_at_mut(i * m);
+        let (done, row) = chol.split_at_mut(i * n);
         let row = &mut row[..m];
         for j in 0..i {
-            let s = gi[idx[j]] - dot(&row[..j], &done[j * m..j * m + j]);
-            row[j] = s / done[j * m + j];
+            let s = gi[idx[j]] - dot(&row[..j], &done[j * n..j * n + j]);
+            row[j] = s / done[j * n + j];
         }
         let s = gi[idx[i]] - dot(&row[..i], &row[..i]);
         let floor = 1e-12 * gi[idx[i]].abs().max(1e-300);
         row[i] = s.max(floor).sqrt();
     }
+}
+
+/// Factor `G[idx, idx]` in `sc`, reusing the rows shared with the last factor.
+fn factor(g: &[f64], n: usize, idx: &[usize], sc: &mut NnlsScratch) {
+    let same = sc
+        .factored
+        .iter()
+        .zip(idx)
+        .take_while(|(a, b)| a == b)
+        .count();
+    cholesky_subset(g, n, idx, &mut sc.chol, same);
+    sc.factored.clear();
+    sc.factored.extend_from_slice(idx);
 }
 
 /// Dot product with four partial sums (lets the compiler use SIMD).
@@ -455,18 +475,19 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// Solve `L Lᵀ x = b` in place (b has length m).
-fn cholesky_solve(chol: &[f64], m: usize, b: &mut [f64]) {
+/// Solve `L Lᵀ x = b` in place (b has length m; L with row stride `n`).
+fn cholesky_solve(chol: &[f64], n: usize, b: &mut [f64]) {
+    let m = b.len();
     for i in 0..m {
-        let s = b[i] - dot(&chol[i * m..i * m + i], &b[..i]);
-        b[i] = s / chol[i * m + i];
+        let s = b[i] - dot(&chol[i * n..i * n + i], &b[..i]);
+        b[i] = s / chol[i * n + i];
     }
     for i in (0..m).rev() {
         let mut s = b[i];
         for k in i + 1..m {
-            s -= chol[k * m + i] * b[k];
+            s -= chol[k * n + i] * b[k];
         }
-        b[i] = s / chol[i * m + i];
+        b[i] = s / chol[i * n + i];
     }
 }
 
@@ -484,11 +505,11 @@ fn solve_subset(
     if m == 0 {
         return;
     }
-    cholesky_subset(g, n, idx, &mut sc.chol);
+    factor(g, n, idx, sc);
     for (t, &k) in sc.tmp.iter_mut().zip(idx) {
         *t = b[k];
     }
-    cholesky_solve(&sc.chol, m, &mut sc.tmp[..m]);
+    cholesky_solve(&sc.chol, n, &mut sc.tmp[..m]);
     for (t, &k) in sc.tmp.iter().zip(idx) {
         out[k] = *t;
     }
@@ -501,23 +522,24 @@ fn invert_subset(g: &[f64], n: usize, idx: &[usize], sc: &mut NnlsScratch, cov: 
     if m == 0 {
         return;
     }
-    cholesky_subset(g, n, idx, &mut sc.chol);
+    factor(g, n, idx, sc);
+    sc.factored.clear(); // the factor is overwritten by its inverse below
     let l = &mut sc.chol;
     // L⁻¹ (lower), column by column: X[i][j] = −(Σ_{k=j..i−1} L[i][k] X[k][j]) / L[i][i]
     for j in 0..m {
-        l[j * m + j] = 1.0 / l[j * m + j];
+        l[j * n + j] = 1.0 / l[j * n + j];
         for i in j + 1..m {
             let mut s = 0.0;
             for k in j..i {
-                s += l[i * m + k] * l[k * m + j];
+                s += l[i * n + k] * l[k * n + j];
             }
-            l[i * m + j] = -s * l[i * m + i].recip();
+            l[i * n + j] = -s * l[i * n + i].recip();
         }
     }
     // (L⁻ᵀ L⁻¹)[r][c] = Σ_{k ≥ max(r,c)} X[k][r] X[k][c]
     for r in 0..m {
         for c in 0..=r {
-            let v: f64 = (r..m).map(|k| l[k * m + r] * l[k * m + c]).sum();
+            let v: f64 = (r..m).map(|k| l[k * n + r] * l[k * n + c]).sum();
             cov[idx[r] * n + idx[c]] = v;
             cov[idx[c] * n + idx[r]] = v;
         }
