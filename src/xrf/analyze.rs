@@ -1406,11 +1406,12 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
                     .iter()
                     .map(|e| {
                         format!(
-                            "{:.2}keV P{:.0} O{:.0} σ{:.0}",
+                            "{:.2}keV P{:.0} O{:.0} σ{:.0} share {:.2}",
                             e.energy_kev,
                             e.predicted,
                             e.observed,
-                            e.variance.sqrt()
+                            e.variance.sqrt(),
+                            e.free_share()
                         )
                     })
                     .collect();
