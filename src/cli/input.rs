@@ -26,6 +26,22 @@ fn file_error(e: Error, path: &Path) -> anyhow::Error {
     lib_input_error(e.in_file(path))
 }
 
+/// The screener the flags ask for: rules (built-in or `--rules`), scan date, the
+/// declared commodity checked against the rules, tube and phase-library overrides.
+pub fn screener(args: &InputArgs) -> anyhow::Result<reescan::screen::Screener> {
+    let mut screener =
+        reescan::screen::Screener::from_flags(args.rules.as_deref(), args.date.as_deref())
+            .map_err(lib_input_error)?;
+    screener
+        .rules
+        .commodity(&args.declared)
+        .map_err(lib_input_error)?;
+    screener.xrf.tube_kv = args.kv;
+    screener.xrf.anode = args.anode.clone();
+    screener.xrd.extra_phase_dir = args.phases.clone();
+    Ok(screener)
+}
+
 /// [`ReadOptions`] from the command-line flags, checked: gain and wavelength
 /// must be finite and positive, offset finite.
 pub fn read_options(args: &InputArgs, expected: Technique) -> anyhow::Result<ReadOptions> {

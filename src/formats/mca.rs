@@ -221,16 +221,7 @@ fn metadata(p: &Parsed) -> Result<Metadata> {
 /// voltage, current, anode and detector go in extra `PMCA SPECTRUM` keys
 /// (`TUBE_KV`, `TUBE_UA`, `ANODE`, `DETECTOR`, `INSTRUMENT`) that Amptek software ignores.
 pub fn write(s: &Spectrum) -> Result<String> {
-    let cal = match &s.axis {
-        Axis::Energy(c) => Some(*c),
-        Axis::Channels => None,
-        _ => {
-            return Err(Error::Invalid {
-                what: "axis",
-                message: "only XRF energy spectra can be written as Amptek MCA".into(),
-            })
-        }
-    };
+    let cal = super::energy_calibration_to_write(s, "Amptek MCA")?;
     if cal.is_some_and(|c| c.quad_kev != 0.0) {
         return Err(Error::Invalid {
             what: "calibration",

@@ -438,6 +438,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     s
 }
 
+/// The energy calibration of a spectrum about to be written in an XRF `format`
+/// (`None` for a raw channel axis); any other axis is an error naming the format.
+fn energy_calibration_to_write(s: &Spectrum, format: &str) -> Result<Option<Calibration>> {
+    match &s.axis {
+        Axis::Energy(c) => Ok(Some(*c)),
+        Axis::Channels => Ok(None),
+        _ => Err(Error::Invalid {
+            what: "axis",
+            message: format!("only XRF energy spectra can be written as {format}"),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

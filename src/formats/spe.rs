@@ -218,16 +218,7 @@ fn calibration(all: &[Section<'_>]) -> Result<Option<Calibration>> {
 /// Write an XRF spectrum as an ORTEC SPE file (`$ENER_FIT` and `$MCA_CAL`
 /// in keV when calibrated; tube and instrument facts in extra sections).
 pub fn write(s: &Spectrum) -> Result<String> {
-    let cal = match &s.axis {
-        Axis::Energy(c) => Some(*c),
-        Axis::Channels => None,
-        _ => {
-            return Err(Error::Invalid {
-                what: "axis",
-                message: "only XRF energy spectra can be written as SPE".into(),
-            })
-        }
-    };
+    let cal = super::energy_calibration_to_write(s, "SPE")?;
     let m = &s.meta;
     let clean = |v: &str| v.replace(['\r', '\n', '$'], " ");
     let mut out = String::with_capacity(512 + 12 * s.len());

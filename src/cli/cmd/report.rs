@@ -16,7 +16,6 @@ use crate::cli::input as cli_input;
 use anyhow::Context;
 use reescan::report::forensic::{ForensicReport, ReportContext, ReportInputs};
 use reescan::report::{html, json, provenance};
-use reescan::screen::Screener;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -24,15 +23,7 @@ use std::process::ExitCode;
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let input = &args.input;
     let ctx = context(&args)?;
-    let mut screener = Screener::from_flags(input.rules.as_deref(), input.date.as_deref())
-        .map_err(cli_input::lib_input_error)?;
-    screener
-        .rules
-        .commodity(&input.declared)
-        .map_err(cli_input::lib_input_error)?;
-    screener.xrf.tube_kv = input.kv;
-    screener.xrf.anode = input.anode.clone();
-    screener.xrd.extra_phase_dir = input.phases.clone();
+    let screener = cli_input::screener(input)?;
     let spectra = cli_input::load_inputs(input)?;
     let scan_id = args.scan_id.clone().unwrap_or_else(|| {
         input

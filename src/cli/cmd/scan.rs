@@ -21,15 +21,7 @@ pub const EXIT_FAIL_ON: u8 = 3;
 /// Run `reescan scan`.
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let input = &args.input;
-    let mut screener = Screener::from_flags(input.rules.as_deref(), input.date.as_deref())
-        .map_err(cli_input::lib_input_error)?;
-    screener
-        .rules
-        .commodity(&input.declared)
-        .map_err(cli_input::lib_input_error)?;
-    screener.xrf.tube_kv = input.kv;
-    screener.xrf.anode = input.anode.clone();
-    screener.xrd.extra_phase_dir = input.phases.clone();
+    let screener = cli_input::screener(input)?;
     if let Some(out) = &args.plot {
         reescan::report::PlotFormat::from_path(out).map_err(cli_input::lib_input_error)?;
     }
