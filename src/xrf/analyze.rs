@@ -1366,10 +1366,21 @@ fn report(
         curves: FitCurves {
             energy_kev: energy,
             counts: work.y().to_vec(),
-            background: work.bg().to_vec(),
+            background: continuum(work, comps, fit),
             model,
         },
     }
+}
+
+/// The fitted continuum: the SNIP estimate plus the fitted spline corrections.
+fn continuum(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<f64> {
+    let mut b = work.bg().to_vec();
+    for (c, a) in comps.iter().zip(&fit.amplitudes) {
+        if matches!(c.kind, Kind::Background) {
+            c.template.add_to(*a, &mut b);
+        }
+    }
+    b
 }
 
 impl Work<'_> {

@@ -335,6 +335,20 @@ fn residual_chart<'a, DB: DrawingBackend>(
     Ok(chart)
 }
 
+/// The series legend, upper right, on a translucent white box (both evidence plots).
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(160, 160, 160))
+        .label_font(style::font(12.0))
+        .draw()
+        .plot_err()
+}
+
 /// The finite (x, y) points of a curve, y floored at `floor` (log axes).
 fn finite_points<'a>(
     x: &'a [f64],

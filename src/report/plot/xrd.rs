@@ -168,14 +168,7 @@ fn draw_pattern<DB: DrawingBackend>(
             .label(phase_legend(a, name))
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], colour.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(160, 160, 160))
-        .label_font(style::font(12.0))
-        .draw()
-        .plot_err()
+    super::draw_legend(&mut chart)
 }
 
 /// One row per phase: sticks at the reference 2θ, height ∝ relative intensity.

@@ -160,14 +160,7 @@ fn draw_spectrum<DB: DrawingBackend>(
     }
     markers.draw(&mut chart, y_top)?;
     draw_lod_box(&mut chart, a, (x0, x1), y_top)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(160, 160, 160))
-        .label_font(style::font(12.0))
-        .draw()
-        .plot_err()
+    super::draw_legend(&mut chart)
 }
 
 /// The continuum is smooth: this many points draw it exactly at plot resolution, and
