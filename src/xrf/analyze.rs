@@ -1204,6 +1204,7 @@ fn report(
     spectrum: &Spectrum,
 ) -> XrfAnalysis {
     let model = work.model(comps, fit);
+    let cont = continuum(work, comps, fit);
     let cal = work.region.calibration;
     let mut peaks = Vec::new();
     let mut artefacts = Vec::new();
@@ -1233,10 +1234,11 @@ fn report(
                         fwhm_kev: work.fwhm_kev(e),
                         label: format!("{} {}", fl.symbol, label),
                     });
+                    // labelled when it would be detected: counts above 3√B of the
+                    // continuum within ±1 FWHM of the escape energy
                     let f = super::model::si_escape().fraction(e);
-                    if a * r * f > 3.0 * work.bg_at(e - SI_KA_KEV).sqrt()
-                        && e - SI_KA_KEV > work.lo_kev()
-                    {
+                    let b: f64 = work.window(e - SI_KA_KEV, 1.0).map(|i| cont[i]).sum();
+                    if a * r * f > 3.0 * b.max(1.0).sqrt() && e - SI_KA_KEV > work.lo_kev() {
                         artefacts.push(Artefact {
                             energy_kev: e - SI_KA_KEV,
                             kind: "escape".into(),
@@ -1366,7 +1368,7 @@ fn report(
         curves: FitCurves {
             energy_kev: energy,
             counts: work.y().to_vec(),
-            background: continuum(work, comps, fit),
+            background: cont,
             model,
         },
     }
@@ -1381,16 +1383,6 @@ fn continuum(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<f64> {
         }
     }
     b
-}
-
-impl Work<'_> {
-    fn bg_at(&self, e: f64) -> f64 {
-        let c = self.region.calibration.channel(e).round();
-        if c < 0.0 {
-            return 0.0;
-        }
-        self.bg.get(c as usize).copied().unwrap_or(0.0)
-    }
 }
 
 /// Debug dump of the evidence of every fitted family (env `REESCAN_XRF_DEBUG`).
