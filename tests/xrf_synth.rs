@@ -227,3 +227,23 @@ fn one_case() {
         }
     }
 }
+
+/// Escape peaks are reported where they would be detected: in an honest iron ore the
+/// Fe Kα escape (4.66 keV) is, and no escape of a minor line (whose escape carries
+/// ~1 % of a few thousand counts, under 3√B of the continuum) is.
+#[test]
+fn escape_artefacts_are_reported_only_where_detectable() {
+    let scan = generate(Commodity::IronOre, None, 0.0, &[], 3).unwrap();
+    let a = analyze(&scan.spectrum, &XrfOptions::default()).unwrap();
+    let escapes: Vec<&reescan::xrf::Artefact> =
+        a.artefacts.iter().filter(|x| x.kind == "escape").collect();
+    assert!(
+        escapes
+            .iter()
+            .any(|x| x.parent.starts_with("Fe Ka") && (x.energy_kev - 4.66).abs() < 0.03),
+        "no Fe Kα escape: {escapes:?}"
+    );
+    for x in &escapes {
+        assert!(x.parent.starts_with("Fe "), "escape of a minor line: {x:?}");
+    }
+}
