@@ -247,3 +247,26 @@ fn escape_artefacts_are_reported_only_where_detectable() {
         assert!(x.parent.starts_with("Fe "), "escape of a minor line: {x:?}");
     }
 }
+
+/// Pile-up sums are labelled once per resolved peak: in an honest iron ore, 2 × Fe Kα
+/// (12.8 keV) is, and no two labels lie within 0.2 keV (Kα1/Kα2 combinations merge).
+#[test]
+fn pileup_artefacts_are_one_label_per_resolved_sum() {
+    let scan = generate(Commodity::IronOre, None, 0.0, &[], 3).unwrap();
+    let a = analyze(&scan.spectrum, &XrfOptions::default()).unwrap();
+    let sums: Vec<f64> = a
+        .artefacts
+        .iter()
+        .filter(|x| x.kind == "pileup")
+        .map(|x| x.energy_kev)
+        .collect();
+    assert!(
+        sums.iter().any(|e| (e - 12.80).abs() < 0.05),
+        "no 2 × Fe Kα sum: {sums:?}"
+    );
+    for (i, a) in sums.iter().enumerate() {
+        for b in &sums[i + 1..] {
+            assert!((a - b).abs() > 0.2, "two labels for one sum: {sums:?}");
+        }
+    }
+}

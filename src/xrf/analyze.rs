@@ -1273,12 +1273,26 @@ fn report(
                 }
             }
             Kind::PileUp(lines) if a > 0.0 && s > 0.0 && a > 3.0 * s => {
+                // the three strongest resolved lines (Kα1/Kα2 count once); their sums
+                // that carry ≥ 5 % of the strongest sum, one label per resolved sum
                 let mut strong = lines.clone();
                 strong.sort_by(|x, y| y.1.total_cmp(&x.1));
-                for (i, x) in strong.iter().take(2).enumerate() {
-                    for y in strong.iter().take(2).skip(i) {
+                let mut picks: Vec<(f64, f64)> = Vec::new();
+                for l in &strong {
+                    if picks.len() < 3
+                        && picks.iter().all(|p| (p.0 - l.0).abs() > work.fwhm_kev(l.0))
+                    {
+                        picks.push(*l);
+                    }
+                }
+                let top = picks.first().map_or(0.0, |p| p.1 * p.1);
+                let mut sums: Vec<f64> = Vec::new();
+                for (i, x) in picks.iter().enumerate() {
+                    for y in picks.iter().skip(i) {
                         let e = x.0 + y.0;
-                        if e <= work.hi_kev() {
+                        let resolved = sums.iter().all(|s| (s - e).abs() > work.fwhm_kev(e));
+                        if e <= work.hi_kev() && x.1 * y.1 >= 0.05 * top && resolved {
+                            sums.push(e);
                             artefacts.push(Artefact {
                                 energy_kev: e,
                                 kind: "pileup".into(),
