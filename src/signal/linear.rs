@@ -565,10 +565,7 @@ fn nnls_normal(g: &[f64], b: &[f64], n: usize, x: &mut [f64], sc: &mut NnlsScrat
         sc.passive[k] = s[k] > 0.0 && g[k * n + k] > 0.0;
     }
     loop {
-        let mut idx = std::mem::take(&mut sc.idx);
-        idx.clear();
-        idx.extend((0..n).filter(|&k| sc.passive[k]));
-        solve_subset(g, b, n, &idx, sc, &mut s);
+        let idx = solve_passive(g, b, n, sc, &mut s);
         let mut dropped = false;
         for &k in &idx {
             if s[k] <= 0.0 {
@@ -604,15 +601,28 @@ fn nnls_normal(g: &[f64], b: &[f64], n: usize, x: &mut [f64], sc: &mut NnlsScrat
     sc.s = s;
 }
 
+/// Unconstrained solution on the passive set into `s`; returns the passive indices
+/// (the caller hands the buffer back to `sc.idx`).
+fn solve_passive(
+    g: &[f64],
+    b: &[f64],
+    n: usize,
+    sc: &mut NnlsScratch,
+    s: &mut [f64],
+) -> Vec<usize> {
+    let mut idx = std::mem::take(&mut sc.idx);
+    idx.clear();
+    idx.extend((0..n).filter(|&k| sc.passive[k]));
+    solve_subset(g, b, n, &idx, sc, s);
+    idx
+}
+
 /// Lawson–Hanson inner loop: from the feasible `x`, solve on the passive set and step
 /// back to the feasible region, dropping amplitudes that reach 0, until the passive
 /// solution is positive.
 fn nnls_inner(g: &[f64], b: &[f64], n: usize, x: &mut [f64], s: &mut [f64], sc: &mut NnlsScratch) {
     for _inner in 0..(3 * n + 10) {
-        let mut idx = std::mem::take(&mut sc.idx);
-        idx.clear();
-        idx.extend((0..n).filter(|&k| sc.passive[k]));
-        solve_subset(g, b, n, &idx, sc, s);
+        let idx = solve_passive(g, b, n, sc, s);
         let feasible = idx.iter().all(|&k| s[k] > 0.0);
         if feasible {
             x.copy_from_slice(s);

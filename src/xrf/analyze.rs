@@ -100,17 +100,7 @@ pub fn resolve_excitation(
                 return info;
             }
         }
-        let tube = Tube {
-            anode: anode.clone(),
-            ..Tube::rh(kv_used)
-        };
-        let ex = tube.spectrum(0.5);
-        return ExcitationInfo {
-            max_kev: ex.max_energy_kev(),
-            setup: Setup::new(ex, det),
-            kv: Some(kv_used),
-            source: anode,
-        };
+        return tube(anode, kv_used, det);
     }
     // No tube lines: the highest strong peak is the scattered monochromatic beam —
     // unless it is the Kβ of an element whose Kα is a stronger peak (the spectrum then
@@ -126,17 +116,7 @@ pub fn resolve_excitation(
         return mono(0.8 * end_kev, det);
     }
     if is_k_beta_of_a_stronger_peak(e, peaks, tol) {
-        let tube = Tube {
-            anode: anode.clone(),
-            ..Tube::rh(end_kev.ceil())
-        };
-        let ex = tube.spectrum(0.5);
-        return ExcitationInfo {
-            max_kev: ex.max_energy_kev(),
-            setup: Setup::new(ex, det),
-            kv: Some(end_kev.ceil()),
-            source: anode,
-        };
+        return tube(anode, end_kev.ceil(), det);
     }
     mono(e, det)
 }
@@ -163,6 +143,21 @@ fn is_k_beta_of_a_stronger_peak(e: f64, peaks: &[(f64, f64)], tol: f64) -> bool 
             _ => false,
         }
     })
+}
+
+/// An X-ray tube with `anode` at `kv` (Rh-type window and geometry).
+fn tube(anode: String, kv: f64, det: DetectorEfficiency) -> ExcitationInfo {
+    let ex = Tube {
+        anode: anode.clone(),
+        ..Tube::rh(kv)
+    }
+    .spectrum(0.5);
+    ExcitationInfo {
+        max_kev: ex.max_energy_kev(),
+        setup: Setup::new(ex, det),
+        kv: Some(kv),
+        source: anode,
+    }
 }
 
 fn mono(e: f64, det: DetectorEfficiency) -> ExcitationInfo {
@@ -734,17 +729,7 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
         .collect();
     let exc = resolve_excitation(spectrum, opts, &cal, &peak_list);
     // background
-    let fwhm8 = det0.fwhm_kev(8.0) / cal.gain_kev;
-    let mut bg = counts.to_vec();
-    let mut scratch = vec![0.0; n];
-    snip_in_place(
-        &mut bg,
-        &mut scratch,
-        &SnipOptions {
-            width: ((2.0 * fwhm8).round() as usize).max(3),
-            lls: true,
-        },
-    );
+    let bg = snip_continuum(counts.to_vec(), &cal);
     let net: Vec<f64> = counts.iter().zip(&bg).map(|(y, b)| y - b).collect();
     let detector = estimate_resolution(&net, &cal, &peaks0);
     // region: 1.2 keV … highest excitation + margin
@@ -858,6 +843,22 @@ fn identify_loop(
     Ok(report(work, &comps, &fit, &q, spectrum))
 }
 
+/// SNIP continuum of a whole spectrum, clipping window twice the default detector's
+/// FWHM at 8 keV, with the LLS (log-log-sqrt) transform.
+fn snip_continuum(mut counts: Vec<f64>, cal: &Calibration) -> Vec<f64> {
+    let fwhm8 = Detector::default().fwhm_kev(8.0) / cal.gain_kev;
+    let mut scratch = vec![0.0; counts.len()];
+    snip_in_place(
+        &mut counts,
+        &mut scratch,
+        &SnipOptions {
+            width: ((2.0 * fwhm8).round() as usize).max(3),
+            lls: true,
+        },
+    );
+    counts
+}
+
 /// Re-estimate the continuum by SNIP on the data with the fitted lines removed.
 ///
 /// SNIP clips peaks narrower than its window, but a dense forest of lines (the L lines
@@ -867,27 +868,18 @@ fn identify_loop(
 /// forest is gone and SNIP finds the continuum between the remaining small residuals.
 fn restrip_background(work: &mut Work, comps: &[Component], fit: &LinearFit) {
     let (first, len) = (work.region.first, work.region.len);
-    let mut lines = vec![0.0; len];
-    for (c, a) in comps.iter().zip(&fit.amplitudes) {
-        if !matches!(c.kind, Kind::Background) {
-            c.template.add_to(*a, &mut lines);
-        }
-    }
+    // the fitted lines: the model less its continuum
+    let lines: Vec<f64> = work
+        .model(comps, fit)
+        .iter()
+        .zip(continuum(work, comps, fit))
+        .map(|(m, c)| m - c)
+        .collect();
     let mut stripped = work.counts.to_vec();
     for (i, l) in lines.iter().enumerate() {
         stripped[first + i] = (stripped[first + i] - l).max(0.0);
     }
-    let cal = work.region.calibration;
-    let fwhm8 = Detector::default().fwhm_kev(8.0) / cal.gain_kev;
-    let mut scratch = vec![0.0; stripped.len()];
-    snip_in_place(
-        &mut stripped,
-        &mut scratch,
-        &SnipOptions {
-            width: ((2.0 * fwhm8).round() as usize).max(3),
-            lls: true,
-        },
-    );
+    let stripped = snip_continuum(stripped, &work.region.calibration);
     // only ever lower the continuum (the first estimate is an upper bound)
     for (b, s) in work.bg[first..first + len]
         .iter_mut()

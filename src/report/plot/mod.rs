@@ -29,6 +29,7 @@ use crate::screen::ScreeningResult;
 use crate::xrd::XrdAnalysis;
 use crate::xrf::XrfAnalysis;
 use crate::{Error, Result};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -280,9 +281,7 @@ impl<'a> Trace<'a> {
             .filter(|v| v.is_finite())
             .fold(1.0, f64::max)
     }
-}
 
-impl Trace<'_> {
     /// `(x, r(y, m))` at every finite point; empty without a model.
     fn residuals(&self, r: impl Fn(f64, f64) -> f64) -> Vec<(f64, f64)> {
         if self.model.is_empty() {
@@ -304,13 +303,7 @@ fn residual_chart<'a, DB: DrawingBackend>(
     r_max: f64,
     (x_desc, y_desc): (&str, &str),
     x_labels: usize,
-) -> Result<
-    ChartContext<
-        'a,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
-> {
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
     let mut chart = ChartBuilder::on(area)
         .margin(8)
         .margin_right(18)
