@@ -6,21 +6,24 @@
 //! REESCAN_BENCH_RSS=100000 cargo bench --bench batch     # peak RSS of a 100,000-row manifest
 //! ```
 //!
-//! Reference figures (2 Dec 2026, the 2-core dev machine, quiet, release build):
+//! Reference figures (2 Dec 2026, final, the 2-core shared VM, idle, release build):
 //!
 //! | run | scans | wall | scans/s | peak RSS |
 //! |---|---|---|---|---|
-//! | criterion, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 3.58 s | 53.6 | |
-//! | same, 2 threads (speed-up 1.94×) | 192 | 1.85 s | 103.9 | |
-//! | `REESCAN_BENCH_RSS=2000`, 2 threads | 2,000 | 21.4 s | 94 | 37.1 MB |
-//! | `REESCAN_BENCH_RSS=20000`, 2 threads | 20,000 | 201.6 s | 99 | 37.5 MB |
+//! | criterion, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 4.76 s | 40.3 | |
+//! | same, 2 threads (speed-up 1.91×) | 192 | 2.49 s | 77.1 | |
+//! | `REESCAN_BENCH_RSS=2000`, 2 threads | 2,000 | 22.9 s | 87 | 37.0 MB |
+//! | `REESCAN_BENCH_RSS=10000`, 2 threads | 10,000 | 118.1 s | 85 | 37.3 MB |
+//!
+//! (Earlier the same day, before the accuracy changes merged: 53.6 / 103.9 scans/s on
+//! 1 / 2 threads, 37.5 MB at 20,000 rows; wall time on this VM varies by ~±30 %.)
 //!
 //! Earlier (23 Nov, test profile, load ≈ 13): a 100,000-row manifest of ERROR rows (no
 //! analysis) ran at 63,000 rows/s in 6.4 MB — the batch machinery (manifest streaming,
 //! reorder window, CSV/JSONL lines, flushes) costs ~16 µs per row and its memory does
-//! not grow with the manifest (37 MB at 2,000 and at 20,000 analysed rows). Nearly all
-//! the time is `xrf::analyze`, ~19 ms per spectrum per core: the issue's 5,000 scans/s
-//! on two cores is ~50× away.
+//! not grow with the manifest (37 MB at 2,000, 10,000 and 20,000 analysed rows). Nearly
+//! all the time is `xrf::analyze`, ~20–35 ms per spectrum per core: the issue's 5,000
+//! scans/s on two cores is 50–65× away.
 //!
 //! Setup (synthesising the spectra, writing files and the manifest) is outside the timed
 //! loop; the timed loop is `batch::run` exactly as `reescan batch` calls it.

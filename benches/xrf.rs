@@ -5,10 +5,15 @@
 //!
 //! | machine | scan | time/scan | scans/s |
 //! |---|---|---|---|
-//! | 2-core shared dev box, release, one other build running (2 Dec 2026) | 4096 ch iron ore + NdFeB | 21.2 ms | 47 |
-//! | same | 2048 ch zircon + monazite | 16.4 ms | 61 |
+//! | 2-core shared VM, release, idle (2 Dec 2026, final; two runs) | 4096 ch iron ore + NdFeB | 37.3 / 32.7 ms | 27–31 |
+//! | same | 2048 ch zircon + monazite | 21.0 / 17.8 ms | 48–56 |
 //!
-//! The target is 1 ms (1,000 scans/s on one core); this pipeline is ~20× short.
+//! Wall time on this VM varies by ~±30 % between runs of the same binary
+//! (`examples/xrf_timing`: 19.6 and 26–28 ms/scan); instruction counts are the stable
+//! measure: `valgrind --tool=callgrind` on `xrf_timing 8 1`, `analyze::run` less its
+//! one-time table set-up, ~187 M per scan, against ~921 M at d887752 (1 Dec); side by
+//! side on the same VM, 28.8 against 95.6 ms/scan.
+//! The target is 1 ms (1,000 scans/s on one core); this pipeline is 20–35× short.
 //! Where the time goes (callgrind, `examples/xrf_timing`, per scan): joint NNLS fits
 //! ~35 % (about ten full fits of ~130 templates plus ~40 small local fits for the line
 //! shape), FP quantification ~30 % (primary + secondary fluorescence, four inversions),
