@@ -37,7 +37,7 @@ use serde::Serialize;
 
 /// A fixed-shape template, non-zero only on channels `start .. start + values.len()`
 /// of the fit region (counts per channel for unit amplitude).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Template {
     /// First channel (index into the fit region) where the template is non-zero.
     pub start: usize,
@@ -147,7 +147,10 @@ impl LinearFit {
 #[derive(Debug, Clone)]
 pub struct LinearFitter {
     n_channels: usize,
+    /// Templates in channel order.
     templates: Vec<Template>,
+    /// `order[i]`: the caller's index of internal template `i`.
+    order: Vec<usize>,
     /// (a, b, lo, hi): templates a ≤ b overlap on channels lo..hi.
     pairs: Vec<(usize, usize, usize, usize)>,
     gram: Vec<f64>,
@@ -174,7 +177,16 @@ impl LinearFitter {
                 ),
             });
         }
-        let templates: Vec<Template> = templates.into_iter().map(|t| clip(t, n_channels)).collect();
+        // Internally in channel order: overlapping templates then sit next to each other,
+        // the Gram matrix is close to banded and its Cholesky factor stays inside the
+        // envelope (see `cholesky_subset`); results are returned in the caller's order.
+        let mut order: Vec<usize> = (0..templates.len()).collect();
+        order.sort_by_key(|&k| templates[k].start);
+        let mut slots: Vec<Option<Template>> = templates.into_iter().map(Some).collect();
+        let templates: Vec<Template> = order
+            .iter()
+            .map(|&k| clip(slots[k].take().unwrap_or_default(), n_channels))
+            .collect();
         let n = templates.len();
         let mut pairs = Vec::new();
         for a in 0..n {
@@ -189,6 +201,7 @@ impl LinearFitter {
         Ok(Self {
             n_channels,
             templates,
+            order,
             pairs,
             gram: vec![0.0; n * n],
             uniform_gram_ready: false,
@@ -200,7 +213,7 @@ impl LinearFitter {
         })
     }
 
-    /// The (clipped) templates.
+    /// The (clipped) templates, in channel order (not the order given).
     pub fn templates(&self) -> &[Template] {
         &self.templates
     }
@@ -353,11 +366,30 @@ impl LinearFitter {
             .map(|((y, m), w)| w * (y - m) * (y - m))
             .sum();
         let dof = self.n_channels.saturating_sub(passive.len()).max(1);
+        // back to the caller's order
+        let o = &self.order;
+        let unpermute = |v: &[f64]| {
+            let mut out = vec![0.0; n];
+            for (i, &k) in o.iter().enumerate() {
+                out[k] = v[i];
+            }
+            out
+        };
+        let mut cov = vec![0.0; n * n];
+        for (i, &ki) in o.iter().enumerate() {
+            for (j, &kj) in o.iter().enumerate() {
+                cov[ki * n + kj] = covariance[i * n + j];
+            }
+        }
+        let mut bound = vec![false; n];
+        for (i, &k) in o.iter().enumerate() {
+            bound[k] = at_bound[i];
+        }
         LinearFit {
-            amplitudes: amps,
-            sigmas,
-            covariance,
-            at_bound,
+            amplitudes: unpermute(&amps),
+            sigmas: unpermute(&sigmas),
+            covariance: cov,
+            at_bound: bound,
             chi2,
             dof,
             reduced_chi2: chi2 / dof as f64,
@@ -404,12 +436,15 @@ struct NnlsScratch {
     idx: Vec<usize>,
     /// The subset whose Cholesky factor `chol` holds (row stride n); empty when none.
     factored: Vec<usize>,
+    /// Per factor row: its first non-zero column (the envelope).
+    env: Vec<usize>,
 }
 
 impl NnlsScratch {
     fn new(n: usize) -> Self {
         Self {
             factored: Vec::with_capacity(n),
+            env: Vec::with_capacity(n),
             chol: vec![0.0; n * n],
             tmp: vec![0.0; n],
             s: vec![0.0; n],
@@ -422,20 +457,34 @@ impl NnlsScratch {
 
 /// Cholesky factor of `G[idx, idx]` into `chol` (lower, row stride `n`), rows `from..`:
 /// rows before `from` are kept — they depend only on `idx[..from]`, so a passive set
-/// that keeps its leading indices (the NNLS adds and drops mostly late templates) is
-/// refactored only from the first change. Tiny or negative pivots (collinear templates)
-/// are regularised so the solve stays finite.
-fn cholesky_subset(g: &[f64], n: usize, idx: &[usize], chol: &mut [f64], from: usize) {
+/// that keeps its leading indices is refactored only from the first change. Row `i` of
+/// the factor is zero before the row's first non-zero in `G` (`env[i]`: fill-in stays
+/// inside the envelope), so each dot product runs over the overlap of two envelopes
+/// only: with templates in channel order the cost follows the band, not m³. Tiny or
+/// negative pivots (collinear templates) are regularised so the solve stays finite.
+fn cholesky_subset(
+    g: &[f64],
+    n: usize,
+    idx: &[usize],
+    chol: &mut [f64],
+    env: &mut Vec<usize>,
+    from: usize,
+) {
     let m = idx.len();
+    env.truncate(from);
     for i in from..m {
         let gi = &g[idx[i] * n..(idx[i] + 1) * n];
+        let ei = (0..i).find(|&j| gi[idx[j]] != 0.0).unwrap_or(i);
+        env.push(ei);
         let (done, row) = chol.split_at_mut(i * n);
         let row = &mut row[..m];
-        for j in 0..i {
-            let s = gi[idx[j]] - dot(&row[..j], &done[j * n..j * n + j]);
+        row[..ei].iter_mut().for_each(|v| *v = 0.0);
+        for j in ei..i {
+            let lo = ei.max(env[j]);
+            let s = gi[idx[j]] - dot(&row[lo..j], &done[j * n + lo..j * n + j]);
             row[j] = s / done[j * n + j];
         }
-        let s = gi[idx[i]] - dot(&row[..i], &row[..i]);
+        let s = gi[idx[i]] - dot(&row[ei..i], &row[ei..i]);
         let floor = 1e-12 * gi[idx[i]].abs().max(1e-300);
         row[i] = s.max(floor).sqrt();
     }
@@ -449,7 +498,7 @@ fn factor(g: &[f64], n: usize, idx: &[usize], sc: &mut NnlsScratch) {
         .zip(idx)
         .take_while(|(a, b)| a == b)
         .count();
-    cholesky_subset(g, n, idx, &mut sc.chol, same);
+    cholesky_subset(g, n, idx, &mut sc.chol, &mut sc.env, same);
     sc.factored.clear();
     sc.factored.extend_from_slice(idx);
 }
@@ -475,17 +524,21 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// Solve `L Lᵀ x = b` in place (b has length m; L with row stride `n`).
-fn cholesky_solve(chol: &[f64], n: usize, b: &mut [f64]) {
+/// Solve `L Lᵀ x = b` in place (b has length m; L with row stride `n`, row `i` zero
+/// before `env[i]`).
+fn cholesky_solve(chol: &[f64], n: usize, env: &[usize], b: &mut [f64]) {
     let m = b.len();
     for i in 0..m {
-        let s = b[i] - dot(&chol[i * n..i * n + i], &b[..i]);
+        let e = env[i];
+        let s = b[i] - dot(&chol[i * n + e..i * n + i], &b[e..i]);
         b[i] = s / chol[i * n + i];
     }
     for i in (0..m).rev() {
         let mut s = b[i];
         for k in i + 1..m {
-            s -= chol[k * n + i] * b[k];
+            if env[k] <= i {
+                s -= chol[k * n + i] * b[k];
+            }
         }
         b[i] = s / chol[i * n + i];
     }
@@ -509,7 +562,7 @@ fn solve_subset(
     for (t, &k) in sc.tmp.iter_mut().zip(idx) {
         *t = b[k];
     }
-    cholesky_solve(&sc.chol, n, &mut sc.tmp[..m]);
+    cholesky_solve(&sc.chol, n, &sc.env, &mut sc.tmp[..m]);
     for (t, &k) in sc.tmp.iter().zip(idx) {
         out[k] = *t;
     }

@@ -127,24 +127,39 @@ pub fn fluorescence_of(
         .enumerate()
         .map(|(i, (d, _))| d.lines.iter().map(|l| wanted(i, l.family())).collect())
         .collect();
-    // µ and efficiency at every line energy, once
+    // µ and efficiency at every wanted line energy, once
     let mu_lines: Vec<Vec<f64>> = mix
         .iter()
-        .map(|(d, _)| {
+        .zip(&want)
+        .map(|((d, _), w)| {
             d.lines
                 .iter()
-                .map(|l| mu_total(mix, l.energy_kev))
+                .zip(w)
+                .map(|(l, &w)| if w { mu_total(mix, l.energy_kev) } else { 0.0 })
                 .collect()
         })
         .collect();
     let eff: Vec<Vec<f64>> = mix
         .iter()
-        .map(|(d, _)| {
+        .zip(&want)
+        .map(|((d, _), w)| {
             d.lines
                 .iter()
-                .map(|l| setup.detector.efficiency(l.energy_kev))
+                .zip(w)
+                .map(|(l, &w)| {
+                    if w {
+                        setup.detector.efficiency(l.energy_kev)
+                    } else {
+                        0.0
+                    }
+                })
                 .collect()
         })
+        .collect();
+    // per element, the indices of its wanted lines
+    let wanted_lines: Vec<Vec<usize>> = want
+        .iter()
+        .map(|w| (0..w.len()).filter(|&k| w[k]).collect())
         .collect();
     let enhancers: Vec<Enhancer> = if secondary {
         mix.iter()
@@ -234,8 +249,11 @@ pub fn fluorescence_of(
         if mu_e <= 0.0 {
             continue;
         }
-        for (v, (d, _)) in vac.iter_mut().zip(mix) {
-            *v = d.vacancies(e);
+        // vacancies only where they are used: wanted lines and enhancer sources
+        for (i, (v, (d, _))) in vac.iter_mut().zip(mix).enumerate() {
+            if !wanted_lines[i].is_empty() || enhancers.iter().any(|h| h.j == i) {
+                *v = d.vacancies(e);
+            }
         }
         // enhancer line emission at this E (per unit flux), and × A(E, h)
         for (k, h) in enhancers.iter().enumerate() {
@@ -247,10 +265,8 @@ pub fn fluorescence_of(
         for (i, (d, w)) in mix.iter().enumerate() {
             let v = &vac[i];
             let mut sec_in_level = [f64::NAN; 9];
-            for (k, l) in d.lines.iter().enumerate() {
-                if !want[i][k] {
-                    continue;
-                }
+            for &k in &wanted_lines[i] {
+                let l = &d.lines[k];
                 let mu_l = mu_lines[i][k];
                 let denom = mu_e / s1 + mu_l / s2;
                 let yield_p = d.levels[l.level].yield_ * l.fraction * eff[i][k];
