@@ -130,6 +130,7 @@ fn labelled_synthetic_batch_meets_the_detection_and_false_alarm_targets() {
     let mut r = csv::Reader::from_path(&out).unwrap();
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), all.len());
+    triage_changes_no_verdict(&m, &rows);
 
     // Table: per host and class, counts by verdict.
     let mut table: BTreeMap<(String, String), [usize; 4]> = BTreeMap::new();
@@ -201,4 +202,37 @@ fn labelled_synthetic_batch_meets_the_detection_and_false_alarm_targets() {
         "false alarms {:.1} % > 2 %",
         100.0 * false_rate
     );
+}
+
+/// `batch` screens with the quick analysis first and keeps its CLEAR; the same batch with
+/// `--full` (every scan analysed in full) must give the same verdict on every row.
+fn triage_changes_no_verdict(manifest: &std::path::Path, triaged: &[csv::StringRecord]) {
+    let out = manifest.with_file_name("results-full.csv");
+    Command::cargo_bin("reescan")
+        .unwrap()
+        .arg("batch")
+        .arg(manifest)
+        .arg("--out")
+        .arg(&out)
+        .args(["--date", "2026-01-15", "--jobs", "2", "--full"])
+        .assert()
+        .success();
+    let mut r = csv::Reader::from_path(&out).unwrap();
+    let full: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(full.len(), triaged.len());
+    let quick = reescan::screen::pipeline::QUICK_CLEAR;
+    let mut cleared_quickly = 0;
+    for (t, f) in triaged.iter().zip(&full) {
+        assert_eq!(&t[0], &f[0]);
+        assert_eq!(&t[2], &f[2], "{}: triage {} but full analysis {}", &t[0], &t[2], &f[2]);
+        assert!(!f[9].contains(quick), "{}: --full row claims the quick analysis", &f[0]);
+        if t[9].contains(quick) {
+            cleared_quickly += 1;
+        }
+    }
+    println!(
+        "triage: {cleared_quickly}/{} rows cleared by the quick analysis, every verdict as with --full",
+        triaged.len()
+    );
+    assert!(cleared_quickly > 0, "the triage cleared nothing");
 }

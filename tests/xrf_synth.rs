@@ -7,7 +7,8 @@ use rayon::prelude::*;
 use reescan::tables::is_rare_earth;
 use reescan::tables::materials::{draw_sample, Carrier, Commodity};
 use reescan::xrf::synth::generate;
-use reescan::xrf::{analyze, XrfOptions};
+use reescan::xrf::{analyze, analyze_quick, XrfAnalysis, XrfOptions};
+use reescan::Spectrum;
 
 #[derive(Debug, Clone)]
 struct Case {
@@ -68,9 +69,12 @@ fn cases() -> Vec<Case> {
     out
 }
 
-fn run(case: &Case) -> Outcome {
+/// An XRF analysis: [`analyze`] or [`analyze_quick`].
+type Analysis = fn(&Spectrum, &XrfOptions) -> reescan::Result<XrfAnalysis>;
+
+fn run(case: &Case, analysis: Analysis) -> Outcome {
     let scan = generate(case.commodity, case.carrier, case.fraction, &[], case.seed).unwrap();
-    let a = analyze(&scan.spectrum, &XrfOptions::default()).unwrap();
+    let a = analysis(&scan.spectrum, &XrfOptions::default()).unwrap();
     let truth: Vec<(String, f64)> = scan
         .truth
         .elements
@@ -105,9 +109,42 @@ fn truth_of(o: &Outcome, el: &str) -> f64 {
 /// every miss.
 #[test]
 fn synthetic_cargo_set_rare_earth_recall_precision_and_total() {
+    let s = evaluate(analyze);
+    assert!(s.recall >= 0.95, "recall {}", s.recall);
+    assert!(s.precision >= 0.95, "precision {}", s.precision);
+    assert!(s.within >= 0.9, "total REE within 30 %: {}", s.within);
+}
+
+/// The quick analysis (the batch triage) on the same set. What the triage needs is
+/// that no scan carrying rare earths looks clean: every scan with ≥ 1 wt % total REE has
+/// at least half of it reported. Element recall is lower than the full analysis's (Pr
+/// under La Lβ/Ce Lα and Dy under Fe Kα need the refined line shape) and honest
+/// precision too (small false REE: the scan goes on to the full analysis); both are
+/// printed, recall held at ≥ 0.9.
+/// Last measured (2 Dec 2026, 318 scans): recall 0.939 (368/392), honest precision 0.667
+/// (26 true, 13 false, all ≤ 0.08 wt %), total within 30 % for 158/178 = 0.888, ≥ half
+/// the total for 178/178; ~2 s on two cores (release).
+#[test]
+fn quick_analysis_never_makes_a_rare_earth_scan_look_clean() {
+    let s = evaluate(analyze_quick);
+    assert!(s.recall >= 0.9, "recall {}", s.recall);
+    assert_eq!(s.half_total, 1.0, "scans ≥ 1 wt % with less than half the REE reported");
+}
+
+struct Scores {
+    recall: f64,
+    precision: f64,
+    /// Fraction of scans ≥ 1 wt % REE with the total within 30 %.
+    within: f64,
+    /// Fraction of scans ≥ 1 wt % REE with at least half the total reported.
+    half_total: f64,
+}
+
+/// Run `analysis` on every case, print the confusion table and every miss.
+fn evaluate(analysis: Analysis) -> Scores {
     let cases = cases();
     assert!(cases.len() >= 300, "{} cases", cases.len());
-    let outcomes: Vec<Outcome> = cases.par_iter().map(run).collect();
+    let outcomes: Vec<Outcome> = cases.par_iter().map(|c| run(c, analysis)).collect();
     // confusion per REE: present (truth ≥ 0.5 wt %) vs reported
     let ree = reescan::tables::RARE_EARTHS;
     println!("element  TP  FN  FP(honest)  FP(all, truth<0.01%)");
@@ -157,8 +194,10 @@ fn synthetic_cargo_set_rare_earth_recall_precision_and_total() {
         .filter(|o| (o.est_total / o.truth_total - 1.0).abs() <= 0.3)
         .count();
     let frac_within = within as f64 / big.len().max(1) as f64;
+    let half = big.iter().filter(|o| o.est_total >= 0.5 * o.truth_total).count();
+    let half_total = half as f64 / big.len().max(1) as f64;
     println!(
-        "scans {}, recall {recall:.3} ({tp_all}/{}), honest precision {precision:.3} ({honest_tp} true, {honest_fp} false), total REE within 30 % at ≥1 wt %: {within}/{} = {frac_within:.3}",
+        "scans {}, recall {recall:.3} ({tp_all}/{}), honest precision {precision:.3} ({honest_tp} true, {honest_fp} false), total REE within 30 % at ≥1 wt %: {within}/{} = {frac_within:.3}, ≥ half: {half}",
         outcomes.len(),
         tp_all + fn_all,
         big.len()
@@ -184,9 +223,12 @@ fn synthetic_cargo_set_rare_earth_recall_precision_and_total() {
             );
         }
     }
-    assert!(recall >= 0.95, "recall {recall}");
-    assert!(precision >= 0.95, "precision {precision}");
-    assert!(frac_within >= 0.9, "total REE within 30 %: {frac_within}");
+    Scores {
+        recall,
+        precision,
+        within: frac_within,
+        half_total,
+    }
 }
 
 /// Debug one case: `XRF_CASE=seed,commodity,carrier,fraction cargo test --test xrf_synth one_case -- --ignored --nocapture`

@@ -122,6 +122,10 @@ pub struct BatchArgs {
     /// Skip scan_ids already in RESULTS.csv.
     #[arg(long)]
     pub resume: bool,
+    /// Analyse every XRF scan in full. By default each scan is screened first with the
+    /// quick analysis and only the scans it does not clear are analysed in full.
+    #[arg(long)]
+    pub full: bool,
     /// Process only rows i with i mod N = K.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,

@@ -1,7 +1,7 @@
 //! Files to verdict: read the XRF/XRD files (hashing the exact bytes for the chain of
 //! custody), analyse them, judge them. Shared by `scan`, `batch` and `watch`.
 
-use super::{screen, Rules, ScreeningResult};
+use super::{screen, Rules, ScreeningResult, Verdict};
 use crate::formats::{self, ReadOptions};
 use crate::xrd::{self, XrdAnalysis, XrdOptions};
 use crate::xrf::{self, XrfAnalysis, XrfOptions};
@@ -9,6 +9,10 @@ use crate::{Error, Result, Spectrum, Technique};
 use chrono::NaiveDate;
 use std::path::Path;
 use std::sync::Arc;
+
+/// The reason added to a verdict the quick analysis cleared.
+pub const QUICK_CLEAR: &str =
+    "Cleared by the quick screening analysis; no full analysis was needed.";
 
 /// Everything needed to screen shipments: rules, scan date and analysis options.
 #[derive(Debug, Clone)]
@@ -23,6 +27,10 @@ pub struct Screener {
     pub xrf: XrfOptions,
     /// XRD options.
     pub xrd: XrdOptions,
+    /// Triage (archives): screen each XRF scan first with the quick analysis
+    /// ([`xrf::analyze_quick`]) and keep its verdict when it is CLEAR; analyse in full
+    /// only the scans it does not clear. Off: every scan analysed in full.
+    pub triage: bool,
 }
 
 /// One input file: where it is and how to name it in messages (e.g. the manifest's
@@ -44,6 +52,7 @@ impl Screener {
             read: ReadOptions::default(),
             xrf: XrfOptions::default(),
             xrd: XrdOptions::default(),
+            triage: false,
         }
     }
 
@@ -115,14 +124,12 @@ impl Screener {
         if xrf.is_none() && xrd.is_none() {
             return Err("No XRF or XRD file was given for this shipment.".into());
         }
-        let x = match xrf {
-            Some(i) => {
-                let s = read(i, &self.opts_for(Technique::Xrf), &mut hashes.0)
-                    .map_err(|e| format!("XRF file {}: {e}", i.shown))?;
-                let a = xrf::analyze(&s, &self.xrf_opts(&s))
-                    .map_err(|e| format!("XRF file {}: {}", i.shown, strip_file(&e)))?;
-                Some(a)
-            }
+        let xs = match xrf {
+            Some(i) => Some((
+                i,
+                read(i, &self.opts_for(Technique::Xrf), &mut hashes.0)
+                    .map_err(|e| format!("XRF file {}: {e}", i.shown))?,
+            )),
             None => None,
         };
         let d = match xrd {
@@ -135,7 +142,43 @@ impl Screener {
             }
             None => None,
         };
-        screen(&self.rules, scan_id, declared, x, d, self.date).map_err(|e| e.to_string())
+        let judge = |x: Option<XrfAnalysis>, d: Option<XrdAnalysis>| {
+            screen(&self.rules, scan_id, declared, x, d, self.date).map_err(|e| e.to_string())
+        };
+        let x = match xs {
+            Some((i, s)) => {
+                if let Some(r) = self.quick_clear(&s, |q| judge(Some(q), d.clone()).ok()) {
+                    return Ok(r);
+                }
+                let a = xrf::analyze(&s, &self.xrf_opts(&s))
+                    .map_err(|e| format!("XRF file {}: {}", i.shown, strip_file(&e)))?;
+                Some(a)
+            }
+            None => None,
+        };
+        judge(x, d)
+    }
+
+    /// With [`Screener::triage`]: the verdict on the quick analysis of `s` if it is
+    /// CLEAR. The quick analysis is the more sensitive of the two (no line-shape
+    /// refinement: misfits show as extra elements, never as fewer), so what it clears
+    /// the full analysis clears too (measured on the labelled set in
+    /// `tests/screen_synthetic.rs`); anything else goes to the full analysis.
+    fn quick_clear(
+        &self,
+        s: &Spectrum,
+        judge: impl FnOnce(XrfAnalysis) -> Option<ScreeningResult>,
+    ) -> Option<ScreeningResult> {
+        if !self.triage {
+            return None;
+        }
+        let q = xrf::analyze_quick(s, &self.xrf_opts(s)).ok()?;
+        let mut r = judge(q)?;
+        if r.verdict != Verdict::Clear {
+            return None;
+        }
+        r.reasons.push(QUICK_CLEAR.into());
+        Some(r)
     }
 
     /// Screen spectra already read (the `scan` command reads them with its own checks).
@@ -156,10 +199,16 @@ impl Screener {
                 message: "no XRF or XRD spectrum given".into(),
             });
         }
+        let d = xrd.map(|s| xrd::analyze(s, &self.xrd)).transpose()?;
+        if let Some(s) = xrf {
+            let judge = |q| screen(&self.rules, scan_id, declared, Some(q), d.clone(), self.date);
+            if let Some(r) = self.quick_clear(s, |q| judge(q).ok()) {
+                return Ok(r);
+            }
+        }
         let x = xrf
             .map(|s| xrf::analyze(s, &self.xrf_opts(s)))
             .transpose()?;
-        let d = xrd.map(|s| xrd::analyze(s, &self.xrd)).transpose()?;
         screen(&self.rules, scan_id, declared, x, d, self.date)
     }
 

@@ -300,6 +300,8 @@ struct Work<'a> {
     fluor: Vec<super::fp::ElementIntensity>,
     /// Family lines computed in the current matrix.
     lines_cache: std::cell::RefCell<LinesCache>,
+    /// The quick analysis (see [`run_quick`]).
+    quick: bool,
 }
 
 impl Work<'_> {
@@ -635,7 +637,10 @@ fn surviving(
         }
     }
     for (i, f) in fams.iter().enumerate() {
-        if !(f.5 || strict && strong_fail(f) && !removed.contains(&i)) {
+        // the quick analysis keeps every strong family: its line shape is not refined,
+        // and a misfit must not remove a real element (the full analysis judges)
+        let strong_kept = strict && strong_fail(f) && (work.quick || !removed.contains(&i));
+        if !(f.5 || strong_kept) {
             continue;
         }
         if strict && f.5 {
@@ -697,8 +702,17 @@ fn residual_peaks(work: &Work, model: &[f64], min_sig: f64) -> Vec<f64> {
     .collect()
 }
 
-/// Identify and quantify: the body of [`super::analyze`].
-pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
+/// What every analysis starts from: the first peak list, the excitation, the SNIP
+/// continuum and the fit region (1.2 keV … highest excitation) with the resolution
+/// estimated from the peaks.
+struct Prepared {
+    peaks0: Vec<Peak>,
+    exc: ExcitationInfo,
+    bg: Vec<f64>,
+    region: Region,
+}
+
+fn prepare(spectrum: &Spectrum, opts: &XrfOptions) -> Result<Prepared> {
     let cal = *spectrum
         .axis
         .calibration()
@@ -751,43 +765,178 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
         len: last - first + 1,
         tail: 2,
     };
-    let mut work = Work {
-        counts,
+    Ok(Prepared {
+        peaks0,
+        exc,
         bg,
         region,
-        exc,
-        matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
-        splines: region.background_splines(1.0),
-        free_tail: Vec::new(),
-        fluor: Vec::new(),
-        lines_cache: Default::default(),
-    };
-    let peaks: Vec<f64> = peaks0
-        .iter()
-        .map(|p| cal.energy_kev(p.channel))
-        .filter(|e| *e >= work.lo_kev() && *e <= work.hi_kev())
-        .collect();
-    let mut fams = Vec::new();
-    propose(&work, &peaks, &mut fams);
-    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
-        let p: Vec<String> = peaks.iter().map(|e| format!("{e:.3}")).collect();
-        eprintln!("peaks: {}", p.join(" "));
+    })
+}
+
+impl<'a> Work<'a> {
+    /// The work state of a prepared spectrum, in the generic starting matrix.
+    fn new(counts: &'a [f64], p: Prepared, lines_cache: LinesCache) -> Self {
+        Work {
+            counts,
+            bg: p.bg,
+            region: p.region,
+            exc: p.exc,
+            matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
+            splines: p.region.background_splines(1.0),
+            free_tail: Vec::new(),
+            fluor: Vec::new(),
+            lines_cache: std::cell::RefCell::new(lines_cache),
+            quick: false,
+        }
     }
-    if let Ok(only) = std::env::var("REESCAN_XRF_ONLY") {
-        // debugging aid: restrict candidates to the listed symbols
-        let keep: Vec<usize> = only
-            .split(',')
-            .filter_map(super::physics::atomic_number)
+
+    /// Candidate families from the first peak list.
+    fn first_candidates(&self, peaks0: &[Peak]) -> Vec<(usize, Family)> {
+        let cal = self.region.calibration;
+        let peaks: Vec<f64> = peaks0
+            .iter()
+            .map(|p| cal.energy_kev(p.channel))
+            .filter(|e| *e >= self.lo_kev() && *e <= self.hi_kev())
             .collect();
-        fams.retain(|f| keep.contains(&f.0));
+        let mut fams = Vec::new();
+        propose(self, &peaks, &mut fams);
+        if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
+            let p: Vec<String> = peaks.iter().map(|e| format!("{e:.3}")).collect();
+            eprintln!("peaks: {}", p.join(" "));
+        }
+        if let Ok(only) = std::env::var("REESCAN_XRF_ONLY") {
+            // debugging aid: restrict candidates to the listed symbols
+            let keep: Vec<usize> = only
+                .split(',')
+                .filter_map(super::physics::atomic_number)
+                .collect();
+            fams.retain(|f| keep.contains(&f.0));
+        }
+        fams
     }
-    identify_loop(&mut work, fams, &peaks0, spectrum, opts)
+}
+
+/// Identify and quantify: the body of [`super::analyze`].
+pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
+    let p = prepare(spectrum, opts)?;
+    let peaks0 = p.peaks0.clone();
+    let mut work = Work::new(spectrum.counts_slice(), p, LinesCache::default());
+    let fams = work.first_candidates(&peaks0);
+    identify_loop(&mut work, fams, spectrum, opts)
+}
+
+/// The quick analysis (body of [`super::analyze_quick`]): the line shape as estimated
+/// (no refinement), family templates from the instrument's library (drawn once per
+/// set-up in the generic starting matrix, see [`library`]), one loose and a few strict
+/// pruning rounds, one FP quantification; no matrix-specific line ratios.
+pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
+    let mut p = prepare(spectrum, opts)?;
+    p.region = library::quantised(p.region);
+    let key = library::Key::new(&p.region, &p.exc);
+    let peaks0 = std::mem::take(&mut p.peaks0);
+    let mut work = Work::new(spectrum.counts_slice(), p, library::take(&key));
+    work.quick = true;
+    let result = quick_loop(&work, work.first_candidates(&peaks0), spectrum);
+    library::put(key, work.lines_cache.into_inner());
+    result
+}
+
+fn quick_loop(
+    work: &Work,
+    mut fams: Vec<(usize, Family)>,
+    spectrum: &Spectrum,
+) -> Result<XrfAnalysis> {
+    let fail = || Error::Numerical("XRF joint fit failed".into());
+    let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
+    fams = surviving(work, &comps, &fit, false);
+    let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
+    let pile = strong_lines(work, &comps, &fit);
+    let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
+    prune(work, &mut fams, &mut comps, &mut fit, &pile, 3)?;
+    // an alloy shows none of the rock-forming elements every ore, sand and ceramic has
+    let lithophile = fams.iter().any(|&(z, _)| {
+        element(z).is_some_and(|d| LITHOPHILE.contains(&d.symbol))
+    });
+    let model = if lithophile {
+        MatrixModel::Oxides
+    } else {
+        MatrixModel::Metal
+    };
+    let q = quantify_fit(work, &comps, &fit, model);
+    Ok(report(work, &comps, &fit, &q, spectrum))
+}
+
+/// Per-instrument template libraries of the quick analysis. Archived scans of one
+/// instrument share its calibration, resolution and tube: the family templates drawn
+/// for one scan serve the next, as a handheld analyser's element library does. The
+/// set-up is quantised (offset to ¼ channel, electronic noise to 3 % steps) so that
+/// scans of one instrument share a library; at most [`library::CAPACITY`] set-ups are
+/// kept, the least recently used dropped first.
+mod library {
+    use super::{ExcitationInfo, LinesCache, Region};
+    use std::sync::Mutex;
+
+    /// Set-ups kept.
+    pub const CAPACITY: usize = 64;
+    /// Noise quantisation step (relative).
+    const NOISE_STEP: f64 = 0.03;
+
+    /// What the templates depend on.
+    #[derive(PartialEq)]
+    pub struct Key {
+        region: Region,
+        source: String,
+        kv: Option<f64>,
+        max_kev: f64,
+    }
+
+    impl Key {
+        pub fn new(region: &Region, exc: &ExcitationInfo) -> Self {
+            Key {
+                region: *region,
+                source: exc.source.clone(),
+                kv: exc.kv,
+                max_kev: exc.max_kev,
+            }
+        }
+    }
+
+    static LIBRARIES: Mutex<Vec<(Key, LinesCache)>> = Mutex::new(Vec::new());
+
+    /// The region on the library grid.
+    pub fn quantised(mut r: Region) -> Region {
+        let cal = &mut r.calibration;
+        let quarter = 0.25 * cal.gain_kev;
+        cal.offset_kev = (cal.offset_kev / quarter).round() * quarter;
+        let det = &mut r.detector;
+        let step = (1.0 + NOISE_STEP).ln();
+        det.noise_kev = ((det.noise_kev.ln() / step).round() * step).exp();
+        r
+    }
+
+    /// The library of `key` (empty when new); the caller hands it back with [`put`].
+    pub fn take(key: &Key) -> LinesCache {
+        let mut libs = LIBRARIES.lock().unwrap_or_else(|e| e.into_inner());
+        match libs.iter().position(|(k, _)| k == key) {
+            Some(i) => libs.remove(i).1,
+            None => LinesCache::default(),
+        }
+    }
+
+    /// Keep `cache` as the library of `key` (most recently used last).
+    pub fn put(key: Key, cache: LinesCache) {
+        let mut libs = LIBRARIES.lock().unwrap_or_else(|e| e.into_inner());
+        libs.retain(|(k, _)| *k != key);
+        if libs.len() >= CAPACITY {
+            libs.remove(0);
+        }
+        libs.push((key, cache));
+    }
 }
 
 fn identify_loop(
     work: &mut Work,
     mut fams: Vec<(usize, Family)>,
-    _peaks0: &[Peak],
     spectrum: &Spectrum,
     opts: &XrfOptions,
 ) -> Result<XrfAnalysis> {

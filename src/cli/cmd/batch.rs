@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 /// Run `reescan batch`.
 pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
-    let screener = Screener::from_flags(args.rules.as_deref(), args.date.as_deref())?;
+    let mut screener = Screener::from_flags(args.rules.as_deref(), args.date.as_deref())?;
+    screener.triage = !args.full;
     let shard = resolve_shard(args.shard.as_deref(), args.shards)?;
     if let Some((s, source)) = &shard {
         eprintln!("reescan batch: {}", source.describe(s));
