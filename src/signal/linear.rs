@@ -298,8 +298,7 @@ impl LinearFitter {
             let tb = &self.templates[b];
             let va = &ta.values[lo - ta.start..hi - ta.start];
             let vb = &tb.values[lo - tb.start..hi - tb.start];
-            let w = &self.weights[lo..hi];
-            let s: f64 = va.iter().zip(vb).zip(w).map(|((x, y), w)| x * y * w).sum();
+            let s = dot3(va, vb, &self.weights[lo..hi]);
             self.gram[a * n + b] = s;
             self.gram[b * n + a] = s;
         }
@@ -309,13 +308,7 @@ impl LinearFitter {
         for (k, t) in self.templates.iter().enumerate() {
             let r = &self.resid[t.start..t.end()];
             let w = &self.weights[t.start..t.end()];
-            self.rhs[k] = t
-                .values
-                .iter()
-                .zip(r)
-                .zip(w)
-                .map(|((v, r), w)| v * r * w)
-                .sum();
+            self.rhs[k] = dot3(&t.values, r, w);
         }
     }
 
@@ -434,6 +427,9 @@ struct NnlsScratch {
     w: Vec<f64>,
     passive: Vec<bool>,
     idx: Vec<usize>,
+    /// The passive set in the order its members entered: a new member is one more row
+    /// of the factor, and only a removal refactors (from the removed row on).
+    order: Vec<usize>,
     /// The subset whose Cholesky factor `chol` holds (row stride n); empty when none.
     factored: Vec<usize>,
     /// Per factor row: its first non-zero column (the envelope).
@@ -451,6 +447,7 @@ impl NnlsScratch {
             w: vec![0.0; n],
             passive: vec![false; n],
             idx: Vec::with_capacity(n),
+            order: Vec::with_capacity(n),
         }
     }
 }
@@ -519,6 +516,28 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     for (x, y) in ca.zip(cb) {
         for k in 0..4 {
             acc[k] += x[k] * y[k];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Σ aᵢbᵢwᵢ with four partial sums (SIMD).
+#[inline]
+fn dot3(a: &[f64], b: &[f64], w: &[f64]) -> f64 {
+    let n = a.len().min(b.len()).min(w.len());
+    let (a, b, w) = (&a[..n], &b[..n], &w[..n]);
+    let mut acc = [0.0; 4];
+    let (ca, cb, cw) = (a.chunks_exact(4), b.chunks_exact(4), w.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .zip(cw.remainder())
+        .map(|((x, y), w)| x * y * w)
+        .sum();
+    for ((x, y), w) in ca.zip(cb).zip(cw) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k] * w[k];
         }
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
@@ -617,6 +636,8 @@ fn nnls_normal(g: &[f64], b: &[f64], n: usize, x: &mut [f64], sc: &mut NnlsScrat
     for k in 0..n {
         sc.passive[k] = s[k] > 0.0 && g[k * n + k] > 0.0;
     }
+    sc.order.clear();
+    sc.order.extend((0..n).filter(|&k| sc.passive[k]));
     loop {
         let idx = solve_passive(g, b, n, sc, &mut s);
         let mut dropped = false;
@@ -636,10 +657,13 @@ fn nnls_normal(g: &[f64], b: &[f64], n: usize, x: &mut [f64], sc: &mut NnlsScrat
     let mut outer = 0;
     loop {
         outer += 1;
-        // Gradient w = b − G x.
+        // Gradient w = b − G x, needed only off the passive set (x is zero there).
         for i in 0..n {
-            let gx: f64 = (0..n).map(|j| g[i * n + j] * x[j]).sum();
-            sc.w[i] = b[i] - gx;
+            sc.w[i] = if sc.passive[i] {
+                0.0
+            } else {
+                b[i] - sc.idx.iter().map(|&j| g[i * n + j] * x[j]).sum::<f64>()
+            };
         }
         let cand = (0..n)
             .filter(|&j| !sc.passive[j] && g[j * n + j] > 0.0 && sc.w[j] > tol)
@@ -649,6 +673,7 @@ fn nnls_normal(g: &[f64], b: &[f64], n: usize, x: &mut [f64], sc: &mut NnlsScrat
             break;
         }
         sc.passive[j] = true;
+        sc.order.push(j);
         nnls_inner(g, b, n, x, &mut s, sc);
     }
     sc.s = s;
@@ -665,7 +690,9 @@ fn solve_passive(
 ) -> Vec<usize> {
     let mut idx = std::mem::take(&mut sc.idx);
     idx.clear();
-    idx.extend((0..n).filter(|&k| sc.passive[k]));
+    let passive = &sc.passive;
+    sc.order.retain(|&k| passive[k]);
+    idx.extend_from_slice(&sc.order);
     solve_subset(g, b, n, &idx, sc, s);
     idx
 }

@@ -4,7 +4,7 @@
 //! consistency → FP quantification in the estimated matrix → refit with matrix-correct
 //! line ratios → detection limits.
 
-use super::fp::{quantify, scatter, MatrixModel, Measured, Quantified, Setup};
+use super::fp::{quantify_with, scatter, MatrixModel, Measured, Quantified, Setup};
 use super::identify::{candidates_for_peak, family_is_real, universe, ClusterEvidence};
 use super::model::{
     compton_peaks, excitation_groups, family_lines, rayleigh_peaks, DrawPeak, FamilyLines, Region,
@@ -268,7 +268,12 @@ struct LinesCache {
     region: Option<Region>,
     components: Vec<((usize, Family, bool), Vec<Component>)>,
     scatter: Option<Vec<Component>>,
+    /// The last pile-up lines and their component.
+    pileup: Option<PileUpCache>,
 }
+
+/// Strong lines (energy, counts) and the pile-up component drawn from them.
+type PileUpCache = (Vec<(f64, f64)>, Option<Component>);
 
 impl LinesCache {
     fn clear(&mut self) {
@@ -282,6 +287,7 @@ impl LinesCache {
             self.region = Some(region);
             self.components.clear();
             self.scatter = None;
+            self.pileup = None;
         }
     }
 }
@@ -394,6 +400,39 @@ impl Work<'_> {
             },
         );
         out
+    }
+
+    /// The pile-up component of the given strong lines (cached for the last lines and
+    /// region).
+    fn pileup_component(&self, lines: &[(f64, f64)]) -> Option<Component> {
+        let mut cache = self.lines_cache.borrow_mut();
+        cache.use_region(self.region);
+        match &cache.pileup {
+            Some((l, c)) if l.as_slice() == lines => return c.clone(),
+            _ => {}
+        }
+        let c = self.draw_pileup(lines);
+        cache.pileup = Some((lines.to_vec(), c.clone()));
+        c
+    }
+
+    fn draw_pileup(&self, lines: &[(f64, f64)]) -> Option<Component> {
+        let g = pileup_group(lines, 8);
+        let peaks: Vec<DrawPeak> = g
+            .lines
+            .iter()
+            .map(|l| DrawPeak {
+                energy_kev: l.energy_kev,
+                area: l.intensity,
+                extra_sigma_kev: self.region.detector.sigma_kev(l.energy_kev) * 0.5,
+                shape: Shape::Gauss,
+            })
+            .collect();
+        let t = self.region.template(&peaks);
+        (t.sum() > 0.05).then(|| Component {
+            kind: Kind::PileUp(lines.to_vec()),
+            template: t,
+        })
     }
 
     /// Rayleigh and Compton components of the tube lines (cached for the region).
@@ -534,24 +573,7 @@ fn fit_families(
         template: t.clone(),
     }));
     if let Some(lines) = pileup {
-        let g = pileup_group(lines, 8);
-        let peaks: Vec<DrawPeak> = g
-            .lines
-            .iter()
-            .map(|l| DrawPeak {
-                energy_kev: l.energy_kev,
-                area: l.intensity,
-                extra_sigma_kev: work.region.detector.sigma_kev(l.energy_kev) * 0.5,
-                shape: Shape::Gauss,
-            })
-            .collect();
-        let t = work.region.template(&peaks);
-        if t.sum() > 0.05 {
-            comps.push(Component {
-                kind: Kind::PileUp(lines.to_vec()),
-                template: t,
-            });
-        }
+        comps.extend(work.pileup_component(lines));
     }
     comps.extend(fams.iter().flat_map(|&(z, f)| work.family_components(z, f)));
     let fit = work.fit(&comps)?;
@@ -848,9 +870,8 @@ fn quick_loop(
 ) -> Result<XrfAnalysis> {
     let fail = || Error::Numerical("XRF joint fit failed".into());
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
-    fams = surviving(work, &comps, &fit, false);
-    let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
     let pile = strong_lines(work, &comps, &fit);
+    fams = surviving(work, &comps, &fit, false);
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     prune(work, &mut fams, &mut comps, &mut fit, &pile, 3)?;
     // an alloy shows none of the rock-forming elements every ore, sand and ceramic has
@@ -1292,7 +1313,9 @@ fn quantify_fit(
         .into_iter()
         .map(|x| x.1)
         .collect();
-    quantify(&work.exc.setup, &measured, model, 6)
+    // the quick analysis: primary fluorescence only (enhanced elements come out high,
+    // the safe side for a triage)
+    quantify_with(&work.exc.setup, &measured, model, 6, !work.quick)
 }
 
 /// Detection limit (wt %) of an element family: 3√B of the final model in ±1 FWHM of
@@ -1300,7 +1323,12 @@ fn quantify_fit(
 /// with the FP sensitivity in the final matrix.
 fn detection_limit(work: &Work, model: &[f64], z: usize, f: Family, q: &Quantified) -> Option<f64> {
     let fl = work.lines_of(z, f)?;
-    let t = work.region.template(&fl.draw_peaks());
+    // the family's fit template where it has one drawn (same lines, same shape)
+    let t = if work.free_tail.contains(&(z, f)) {
+        work.region.template(&fl.draw_peaks())
+    } else {
+        work.family_components(z, f).into_iter().next()?.template
+    };
     let e = fl.principal_kev();
     let w = work.window(e, 1.0);
     let (mut b, mut frac) = (0.0, 0.0);

@@ -419,6 +419,19 @@ pub fn quantify(
     model: MatrixModel,
     iterations: usize,
 ) -> Quantified {
+    quantify_with(setup, measured, model, iterations, true)
+}
+
+/// [`quantify`], with secondary fluorescence in the second half of the iterations or,
+/// `with_secondary` false, primary only (a quick estimate: elements enhanced by the
+/// matrix — Cr by Fe, the light rare earths' L lines by Fe K — come out high).
+pub fn quantify_with(
+    setup: &Setup,
+    measured: &[Measured],
+    model: MatrixModel,
+    iterations: usize,
+    with_secondary: bool,
+) -> Quantified {
     let n = measured.len();
     // start: proportional to area
     let total_area: f64 = measured
@@ -434,6 +447,7 @@ pub fn quantify(
     let mut g = 0.0;
     let mut unseen = 0.0;
     let mut mix_named: Vec<(String, f64)> = Vec::new();
+    let mut tables: Option<PrimaryTables> = None;
     for it in 0..iterations.max(1) {
         mix_named = with_matrix(measured, &c, model);
         unseen = mix_named
@@ -441,24 +455,28 @@ pub fn quantify(
             .find(|(s, _)| s == "O")
             .map_or(0.0, |(_, w)| *w);
         let mix = mixture(&mix_named);
-        let secondary = it + 1 >= iterations.max(1) / 2;
-        let fl = fluorescence_of(setup, &mix, secondary, |i, f| {
-            measured
-                .iter()
-                .any(|m| m.family == f && m.symbol == mix[i].0.symbol)
-        });
-        for (k, m) in measured.iter().enumerate() {
-            let t = fl
-                .iter()
-                .find(|f| f.element.symbol == m.symbol)
-                .map_or(0.0, |f| {
-                    if f.mass_fraction > 0.0 {
-                        f.family_total(m.family) / f.mass_fraction
-                    } else {
-                        0.0
-                    }
-                });
-            sens[k] = t;
+        let secondary = with_secondary && it + 1 >= iterations.max(1) / 2;
+        if secondary {
+            let fl = fluorescence_of(setup, &mix, true, |i, f| {
+                measured
+                    .iter()
+                    .any(|m| m.family == f && m.symbol == mix[i].0.symbol)
+            });
+            for (k, m) in measured.iter().enumerate() {
+                sens[k] = fl
+                    .iter()
+                    .find(|f| f.element.symbol == m.symbol)
+                    .map_or(0.0, |f| {
+                        if f.mass_fraction > 0.0 {
+                            f.family_total(m.family) / f.mass_fraction
+                        } else {
+                            0.0
+                        }
+                    });
+            }
+        } else {
+            let t = tables.get_or_insert_with(|| PrimaryTables::new(setup, &mix, measured));
+            t.sensitivities(&mix, &mut sens);
         }
         // raw concentrations with G = 1, then normalise including bound oxygen
         let raw: Vec<f64> = measured
@@ -498,6 +516,104 @@ pub fn quantify(
         instrument_constant: g,
         mixture: mix_named,
         sensitivity: sens,
+    }
+}
+
+/// The parts of the primary fluorescence of a fixed set of elements that do not depend
+/// on their mass fractions: per element µ/ρ and, for measured elements, the vacancy
+/// cross-sections at every excitation point; per line of a measured family the µ/ρ of
+/// every element at its energy and its emission factor. An FP iteration changes only
+/// the mass fractions, so each evaluates weighted sums of these instead of the tables.
+struct PrimaryTables {
+    /// Symbols, in the order of the mixture they were built for.
+    symbols: Vec<&'static str>,
+    /// (energy, photons) of the excitation points.
+    points: Vec<(f64, f64)>,
+    /// `[element][point]` total µ/ρ.
+    mu_points: Vec<Vec<f64>>,
+    /// Per measured family (same order as `measured`): its lines.
+    families: Vec<Vec<PrimaryLine>>,
+    /// sin ψ₁, sin ψ₂.
+    s1: f64,
+    s2: f64,
+}
+
+struct PrimaryLine {
+    /// Per point: vacancies × yield × fraction × efficiency.
+    emission: Vec<f64>,
+    /// µ/ρ of each element (mixture order) at the line energy.
+    mu_at_line: Vec<f64>,
+}
+
+impl PrimaryTables {
+    fn new(setup: &Setup, mix: &Mixture, measured: &[Measured]) -> Self {
+        let points: Vec<(f64, f64)> = setup
+            .excitation
+            .points()
+            .copied()
+            .filter(|p| p.1 > 0.0)
+            .collect();
+        let mu_points = mix
+            .iter()
+            .map(|(d, _)| points.iter().map(|p| d.mu.total(p.0)).collect())
+            .collect();
+        let families = measured
+            .iter()
+            .map(|m| {
+                let Some((d, _)) = mix.iter().find(|(d, _)| d.symbol == m.symbol) else {
+                    return Vec::new();
+                };
+                let vac: Vec<[f64; 9]> = points.iter().map(|p| d.vacancies(p.0)).collect();
+                d.lines
+                    .iter()
+                    .filter(|l| l.family() == m.family)
+                    .map(|l| {
+                        let f = d.levels[l.level].yield_
+                            * l.fraction
+                            * setup.detector.efficiency(l.energy_kev);
+                        PrimaryLine {
+                            emission: vac.iter().map(|v| v[l.level] * f).collect(),
+                            mu_at_line: mix.iter().map(|(e, _)| e.mu.total(l.energy_kev)).collect(),
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        PrimaryTables {
+            symbols: mix.iter().map(|(d, _)| d.symbol).collect(),
+            points,
+            mu_points,
+            families,
+            s1: setup.psi_in_deg.to_radians().sin(),
+            s2: setup.psi_out_deg.to_radians().sin(),
+        }
+    }
+
+    /// Primary intensity per unit mass fraction of each measured family in `mix` (the
+    /// mixture's elements must be those the tables were built for).
+    fn sensitivities(&self, mix: &Mixture, out: &mut [f64]) {
+        let w: Vec<f64> = self
+            .symbols
+            .iter()
+            .map(|s| mix.iter().find(|(d, _)| d.symbol == *s).map_or(0.0, |m| m.1))
+            .collect();
+        let mu_e: Vec<f64> = (0..self.points.len())
+            .map(|p| w.iter().zip(&self.mu_points).map(|(w, mu)| w * mu[p]).sum())
+            .collect();
+        for (o, lines) in out.iter_mut().zip(&self.families) {
+            *o = lines
+                .iter()
+                .map(|l| {
+                    let mu_l: f64 = w.iter().zip(&l.mu_at_line).map(|(w, m)| w * m).sum();
+                    self.points
+                        .iter()
+                        .zip(&mu_e)
+                        .zip(&l.emission)
+                        .map(|((p, mu), e)| p.1 * e / (mu / self.s1 + mu_l / self.s2))
+                        .sum::<f64>()
+                })
+                .sum();
+        }
     }
 }
 
