@@ -44,9 +44,11 @@ const FILES: usize = 48;
 /// Manifest rows per timed iteration.
 const ROWS: usize = 192;
 
-/// Write `FILES` 4096-channel EMSA spectra (honest and blended) into `dir`.
-fn write_spectra(dir: &Path) -> Vec<(String, &'static str)> {
-    let kinds: [(Commodity, Option<Carrier>, f64); 6] = [
+/// Write `FILES` 4096-channel EMSA spectra into `dir`: half honest, half blended with a
+/// rare-earth carrier (`honest_only`: the three honest kinds only, an archive in which
+/// smuggling is rare).
+fn write_spectra(dir: &Path, honest_only: bool) -> Vec<(String, &'static str)> {
+    let all: [(Commodity, Option<Carrier>, f64); 6] = [
         (Commodity::IronOre, None, 0.0),
         (Commodity::Zirconium, None, 0.0),
         (Commodity::Ceramics, None, 0.0),
@@ -54,6 +56,7 @@ fn write_spectra(dir: &Path) -> Vec<(String, &'static str)> {
         (Commodity::Zirconium, Some(Carrier::Monazite), 0.05),
         (Commodity::Ceramics, Some(Carrier::Oxides), 0.02),
     ];
+    let kinds = if honest_only { &all[..3] } else { &all[..] };
     (0..FILES)
         .map(|i| {
             let (c, carrier, f) = kinds[i % kinds.len()];
@@ -96,28 +99,34 @@ fn run_batch(manifest: &Path, out: &Path, pool: &rayon::ThreadPool, screener: &A
     assert_eq!(s.verdicts[3], 0, "no ERROR rows expected");
 }
 
-fn screener() -> Arc<Screener> {
+/// The screener `reescan batch` uses: with the quick-analysis triage, or (`--full`)
+/// every scan analysed in full.
+fn screener(triage: bool) -> Arc<Screener> {
     let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).expect("date");
-    Arc::new(Screener::new(Arc::new(Rules::builtin().clone()), date))
+    let mut s = Screener::new(Arc::new(Rules::builtin().clone()), date);
+    s.triage = triage;
+    Arc::new(s)
 }
 
 fn bench_batch(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let files = write_spectra(dir.path());
+    let files = write_spectra(dir.path(), false);
     let manifest = write_manifest(dir.path(), &files, ROWS);
     let out = dir.path().join("results.csv");
-    let screener = screener();
     let mut g = c.benchmark_group("batch_xrf_4096ch");
     g.throughput(Throughput::Elements(ROWS as u64));
     g.sample_size(10);
-    for threads in [1usize, 2] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("pool");
-        g.bench_with_input(BenchmarkId::new("threads", threads), &threads, |b, _| {
-            b.iter(|| run_batch(&manifest, &out, &pool, &screener));
-        });
+    for (mode, triage) in [("full", false), ("triage", true)] {
+        let screener = screener(triage);
+        for threads in [1usize, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            g.bench_with_input(BenchmarkId::new(mode, threads), &threads, |b, _| {
+                b.iter(|| run_batch(&manifest, &out, &pool, &screener));
+            });
+        }
     }
     g.finish();
 }
@@ -138,8 +147,10 @@ fn peak_rss_kb() -> u64 {
 /// One run over a large manifest: rows/s and peak RSS.
 fn rss_run(rows: usize) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let files = write_spectra(dir.path());
+    let honest_only = std::env::var_os("REESCAN_BENCH_HONEST").is_some();
+    let files = write_spectra(dir.path(), honest_only);
     let manifest = write_manifest(dir.path(), &files, rows);
+    let triage = std::env::var_os("REESCAN_BENCH_FULL").is_none();
     let before = peak_rss_kb();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
@@ -150,12 +161,14 @@ fn rss_run(rows: usize) {
         &manifest,
         &dir.path().join("results.csv"),
         &pool,
-        &screener(),
+        &screener(triage),
     );
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "batch {rows} rows (4096-ch EMSA, XRF only, 2 threads): {secs:.1} s, {:.0} scans/s; \
-         peak RSS {:.1} MB (before the run {:.1} MB)",
+        "batch {rows} rows (4096-ch EMSA, XRF only, {}, {}, 2 threads): {secs:.1} s, \
+         {:.0} scans/s; peak RSS {:.1} MB (before the run {:.1} MB)",
+        if honest_only { "honest only" } else { "half blended" },
+        if triage { "triage" } else { "full" },
         rows as f64 / secs,
         peak_rss_kb() as f64 / 1024.0,
         before as f64 / 1024.0

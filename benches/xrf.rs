@@ -23,7 +23,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use reescan::tables::materials::{Carrier, Commodity};
-use reescan::xrf::{analyze, synth, XrfOptions};
+use reescan::xrf::{analyze, analyze_quick, synth, XrfOptions};
 use std::hint::black_box;
 
 fn bench_analyze(c: &mut Criterion) {
@@ -37,6 +37,18 @@ fn bench_analyze(c: &mut Criterion) {
     let opts = XrfOptions::default();
     c.bench_function("xrf_analyze_4096ch_iron_ore_ndfeb", |b| {
         b.iter(|| analyze(black_box(&scan.spectrum), &opts).map(|a| a.elements.len()))
+    });
+    // the quick analysis (batch triage); its template library for this set-up is
+    // drawn on the first call and reused after, as in an archive of one instrument
+    c.bench_function("xrf_analyze_quick_4096ch_iron_ore_ndfeb", |b| {
+        b.iter(|| analyze_quick(black_box(&scan.spectrum), &opts).map(|a| a.elements.len()))
+    });
+    let honest = (0..64)
+        .filter_map(|seed| synth::generate(Commodity::IronOre, None, 0.0, &[], seed).ok())
+        .find(|s| s.spectrum.len() == 4096)
+        .expect("a 4096-channel scan");
+    c.bench_function("xrf_analyze_quick_4096ch_iron_ore_honest", |b| {
+        b.iter(|| analyze_quick(black_box(&honest.spectrum), &opts).map(|a| a.elements.len()))
     });
     let s2048 = (0..64)
         .filter_map(|seed| {

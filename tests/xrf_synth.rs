@@ -312,3 +312,24 @@ fn pileup_artefacts_are_one_label_per_resolved_sum() {
         }
     }
 }
+
+/// The quick analysis keeps its templates per instrument set-up between scans; a scan
+/// analysed with a fresh library and again after others reused it gives the same
+/// result (batch output must not depend on scan order or thread count).
+#[test]
+fn quick_analysis_does_not_depend_on_the_scans_before() {
+    let scans: Vec<_> = (0..4)
+        .map(|seed| generate(Commodity::IronOre, Some(Carrier::NdFeB), 0.02, &[], 4400 + seed))
+        .map(Result::unwrap)
+        .collect();
+    let opts = XrfOptions::default();
+    let json = |i: usize| {
+        let a = analyze_quick(&scans[i].spectrum, &opts).unwrap();
+        serde_json::to_string(&a).unwrap()
+    };
+    let first: Vec<String> = (0..4).map(json).collect();
+    for i in (0..4).rev() {
+        assert_eq!(json(i), first[i], "scan {i}");
+    }
+    assert!(first[0].contains("\"Nd\""), "{}", first[0]);
+}

@@ -105,6 +105,9 @@ pub struct LinearOptions {
     pub non_negative: bool,
     /// Extra passes re-weighting with the fitted model, `w = 1/max(m, 1)` (Poisson only).
     pub reweight_passes: usize,
+    /// Return the full covariance matrix; otherwise only the 1σ (the diagonal, a
+    /// fraction of the cost) and [`LinearFit::covariance`] is empty.
+    pub covariance: bool,
 }
 
 impl Default for LinearOptions {
@@ -113,6 +116,7 @@ impl Default for LinearOptions {
             weighting: Weighting::Poisson,
             non_negative: true,
             reweight_passes: 0,
+            covariance: true,
         }
     }
 }
@@ -124,7 +128,8 @@ pub struct LinearFit {
     pub amplitudes: Vec<f64>,
     /// 1σ of each amplitude (for amplitudes held at 0: the 1σ it would have alone).
     pub sigmas: Vec<f64>,
-    /// Covariance, row-major `n × n` (zero rows/columns for amplitudes at the bound).
+    /// Covariance, row-major `n × n` (zero rows/columns for amplitudes at the bound);
+    /// empty when [`LinearOptions::covariance`] is off.
     pub covariance: Vec<f64>,
     /// True where the non-negativity bound is active (amplitude held at 0).
     pub at_bound: Vec<bool>,
@@ -268,7 +273,7 @@ impl LinearFitter {
             }
             amps = self.solve(opts);
         }
-        Ok(self.finish(amps, counts, fixed, opts.non_negative))
+        Ok(self.finish(amps, counts, fixed, opts))
     }
 
     fn solve(&mut self, opts: &LinearOptions) -> Vec<f64> {
@@ -327,14 +332,24 @@ impl LinearFitter {
         amps: Vec<f64>,
         counts: &[f64],
         fixed: Option<&[f64]>,
-        non_negative: bool,
+        opts: &LinearOptions,
     ) -> LinearFit {
         let n = self.templates.len();
         let passive: Vec<usize> = (0..n)
-            .filter(|&k| self.gram[k * n + k] > 0.0 && (!non_negative || amps[k] > 0.0))
+            .filter(|&k| self.gram[k * n + k] > 0.0 && (!opts.non_negative || amps[k] > 0.0))
             .collect();
-        let mut covariance = vec![0.0; n * n];
-        invert_subset(&self.gram, n, &passive, &mut self.nnls, &mut covariance);
+        let mut covariance = Vec::new();
+        let mut variance = vec![0.0; n];
+        inverse_factor(&self.gram, n, &passive, &mut self.nnls);
+        if opts.covariance {
+            covariance = vec![0.0; n * n];
+            inverse_product(&self.nnls.chol, n, &passive, &mut covariance);
+            for (k, v) in variance.iter_mut().enumerate() {
+                *v = covariance[k * n + k];
+            }
+        } else {
+            inverse_diagonal(&self.nnls.chol, n, &passive, &mut variance);
+        }
         let at_bound: Vec<bool> = (0..n).map(|k| !passive.contains(&k)).collect();
         let sigmas: Vec<f64> = (0..n)
             .map(|k| {
@@ -346,7 +361,7 @@ impl LinearFitter {
                         0.0
                     }
                 } else {
-                    covariance[k * n + k]
+                    variance[k]
                 };
                 d.max(0.0).sqrt()
             })
@@ -368,10 +383,12 @@ impl LinearFitter {
             }
             out
         };
-        let mut cov = vec![0.0; n * n];
-        for (i, &ki) in o.iter().enumerate() {
-            for (j, &kj) in o.iter().enumerate() {
-                cov[ki * n + kj] = covariance[i * n + j];
+        let mut cov = vec![0.0; covariance.len()];
+        if !covariance.is_empty() {
+            for (i, &ki) in o.iter().enumerate() {
+                for (j, &kj) in o.iter().enumerate() {
+                    cov[ki * n + kj] = covariance[i * n + j];
+                }
             }
         }
         let mut bound = vec![false; n];
@@ -587,9 +604,9 @@ fn solve_subset(
     }
 }
 
-/// Inverse of `G[idx, idx]` scattered into the full `n × n` covariance:
-/// `G⁻¹ = L⁻ᵀ L⁻¹` with `L⁻¹` formed in place of the factor (m³/3 flops, not m³).
-fn invert_subset(g: &[f64], n: usize, idx: &[usize], sc: &mut NnlsScratch, cov: &mut [f64]) {
+/// `L⁻¹` of the Cholesky factor of `G[idx, idx]`, formed in place of the factor in
+/// `sc.chol` (m³/6 flops). `G⁻¹ = L⁻ᵀ L⁻¹`: see [`inverse_product`], [`inverse_diagonal`].
+fn inverse_factor(g: &[f64], n: usize, idx: &[usize], sc: &mut NnlsScratch) {
     let m = idx.len();
     if m == 0 {
         return;
@@ -608,13 +625,26 @@ fn invert_subset(g: &[f64], n: usize, idx: &[usize], sc: &mut NnlsScratch, cov: 
             l[i * n + j] = -s * l[i * n + i].recip();
         }
     }
-    // (L⁻ᵀ L⁻¹)[r][c] = Σ_{k ≥ max(r,c)} X[k][r] X[k][c]
+}
+
+/// `G⁻¹` from `X = L⁻¹` (see [`inverse_factor`]) scattered into the full `n × n` matrix:
+/// `(L⁻ᵀ L⁻¹)[r][c] = Σ_{k ≥ max(r,c)} X[k][r] X[k][c]`.
+fn inverse_product(x: &[f64], n: usize, idx: &[usize], cov: &mut [f64]) {
+    let m = idx.len();
     for r in 0..m {
         for c in 0..=r {
-            let v: f64 = (r..m).map(|k| l[k * n + r] * l[k * n + c]).sum();
+            let v: f64 = (r..m).map(|k| x[k * n + r] * x[k * n + c]).sum();
             cov[idx[r] * n + idx[c]] = v;
             cov[idx[c] * n + idx[r]] = v;
         }
+    }
+}
+
+/// The diagonal of `G⁻¹` from `X = L⁻¹` into `var[idx[r]]` (m²/2 flops).
+fn inverse_diagonal(x: &[f64], n: usize, idx: &[usize], var: &mut [f64]) {
+    let m = idx.len();
+    for r in 0..m {
+        var[idx[r]] = (r..m).map(|k| x[k * n + r] * x[k * n + r]).sum();
     }
 }
 
@@ -874,7 +904,13 @@ mod tests {
         let idx = [0, 2, 3, 4];
         let mut sc = NnlsScratch::new(n);
         let mut cov = vec![0.0; n * n];
-        invert_subset(&g, n, &idx, &mut sc, &mut cov);
+        inverse_factor(&g, n, &idx, &mut sc);
+        inverse_product(&sc.chol, n, &idx, &mut cov);
+        let mut var = vec![0.0; n];
+        inverse_diagonal(&sc.chol, n, &idx, &mut var);
+        for &r in &idx {
+            assert!((var[r] - cov[r * n + r]).abs() < 1e-12 * cov[r * n + r].abs());
+        }
         for &r in &idx {
             for &c in &idx {
                 let v: f64 = idx.iter().map(|&k| g[r * n + k] * cov[k * n + c]).sum();

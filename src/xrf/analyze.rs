@@ -471,8 +471,12 @@ impl Work<'_> {
     fn fit(&self, comps: &[Component]) -> Option<LinearFit> {
         let templates: Vec<Template> = comps.iter().map(|c| c.template.clone()).collect();
         let mut f = LinearFitter::new(self.region.len, templates).ok()?;
-        f.fit(self.y(), Some(self.bg()), &LinearOptions::default())
-            .ok()
+        // the 1σ are all the identification and quantification use
+        let opts = LinearOptions {
+            covariance: false,
+            ..LinearOptions::default()
+        };
+        f.fit(self.y(), Some(self.bg()), &opts).ok()
     }
 
     fn model(&self, comps: &[Component], fit: &LinearFit) -> Vec<f64> {
@@ -891,8 +895,9 @@ fn quick_loop(
 /// instrument share its calibration, resolution and tube: the family templates drawn
 /// for one scan serve the next, as a handheld analyser's element library does. The
 /// set-up is quantised (offset to ¼ channel, electronic noise to 3 % steps) so that
-/// scans of one instrument share a library; at most [`library::CAPACITY`] set-ups are
-/// kept, the least recently used dropped first.
+/// scans of one instrument share a library; at most [`library::CAPACITY`] libraries
+/// are kept, the least recently used dropped first. A library holds exactly what a
+/// fresh draw would give, so results do not depend on which scans came before.
 mod library {
     use super::{ExcitationInfo, LinesCache, Region};
     use std::sync::Mutex;
@@ -935,19 +940,20 @@ mod library {
         r
     }
 
-    /// The library of `key` (empty when new); the caller hands it back with [`put`].
+    /// A library of `key` (empty when none is free); the caller hands it back with
+    /// [`put`].
     pub fn take(key: &Key) -> LinesCache {
         let mut libs = LIBRARIES.lock().unwrap_or_else(|e| e.into_inner());
-        match libs.iter().position(|(k, _)| k == key) {
+        match libs.iter().rposition(|(k, _)| k == key) {
             Some(i) => libs.remove(i).1,
             None => LinesCache::default(),
         }
     }
 
-    /// Keep `cache` as the library of `key` (most recently used last).
+    /// Keep `cache` as a library of `key` (most recently used last). Threads working
+    /// on scans of one instrument each hold a copy, so a key may be kept several times.
     pub fn put(key: Key, cache: LinesCache) {
         let mut libs = LIBRARIES.lock().unwrap_or_else(|e| e.into_inner());
-        libs.retain(|(k, _)| *k != key);
         if libs.len() >= CAPACITY {
             libs.remove(0);
         }
