@@ -887,7 +887,7 @@ fn quick_loop(
     } else {
         MatrixModel::Metal
     };
-    let q = quantify_fit(work, &comps, &fit, model);
+    let q = quantify_fit(work, &comps, &fit, model, false);
     Ok(report(work, &comps, &fit, &q, spectrum))
 }
 
@@ -980,7 +980,7 @@ fn identify_loop(
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
     restrip_background(work, &comps, &fit);
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
-    let q = quantify_fit(work, &comps, &fit, MatrixModel::Oxides);
+    let q = quantify_fit(work, &comps, &fit, MatrixModel::Oxides, false);
     work.set_matrix(&q.mixture);
     let pile = strong_lines(work, &comps, &fit);
     refine_shape_converged(work, &fams, &pile);
@@ -1014,7 +1014,7 @@ fn identify_loop(
         (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     }
     prune(work, &mut fams, &mut comps, &mut fit, &pile, 4)?;
-    let q = quantify_fit(work, &comps, &fit, model_kind);
+    let q = quantify_fit(work, &comps, &fit, model_kind, true);
     debug_dump(work, &comps, &fit, "final");
     Ok(report(work, &comps, &fit, &q, spectrum))
 }
@@ -1193,19 +1193,25 @@ fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) 
     }
 }
 
-/// Oxide or metal matrix, from the Rayleigh/Compton ratio of the excitation lines
-/// (high-Z metallic matrices scatter coherently far more than oxides), with the
-/// quantification in the chosen matrix.
+/// Oxide or metal matrix (see [`matrix_model`]), with the quantification (secondary
+/// fluorescence included) in the chosen matrix.
 fn choose_matrix(
     work: &Work,
     comps: &[Component],
     fit: &LinearFit,
     opts: &XrfOptions,
 ) -> (MatrixModel, Quantified) {
-    let quantified = |m: MatrixModel| (m, quantify_fit(work, comps, fit, m));
-    if let Some(m) = opts.matrix {
-        return quantified(m);
-    }
+    let m = opts
+        .matrix
+        .unwrap_or_else(|| matrix_model(work, comps, fit));
+    (m, quantify_fit(work, comps, fit, m, true))
+}
+
+/// Oxide or metal matrix, from the Rayleigh/Compton ratio of the excitation lines
+/// (high-Z metallic matrices scatter coherently far more than oxides), compared with
+/// the ratios predicted for the provisional (primary-only) compositions in each.
+fn matrix_model(work: &Work, comps: &[Component], fit: &LinearFit) -> MatrixModel {
+    let quantified = |m: MatrixModel| quantify_fit(work, comps, fit, m, false);
     let (mut r, mut c, mut vr, mut vc) = (0.0, 0.0, 0.0, 0.0);
     for (k, comp) in comps.iter().enumerate() {
         let area = fit.amplitudes[k] * comp.template.sum();
@@ -1225,18 +1231,16 @@ fn choose_matrix(
     if r < 5.0 * vr.sqrt() || c < 5.0 * vc.sqrt() {
         // no usable scatter: an alloy shows none of the rock-forming (lithophile)
         // elements that every ore, sand and ceramic carries
-        let metal = quantified(MatrixModel::Metal);
-        let lithophile: f64 = metal
-            .1
+        let lithophile: f64 = quantified(MatrixModel::Metal)
             .elements
             .iter()
             .filter(|e| LITHOPHILE.contains(&e.0.as_str()))
             .map(|e| e.1)
             .sum();
         return if lithophile < 0.01 {
-            metal
+            MatrixModel::Metal
         } else {
-            quantified(MatrixModel::Oxides)
+            MatrixModel::Oxides
         };
     }
     let measured = (r / c).ln();
@@ -1252,10 +1256,8 @@ fn choose_matrix(
             f64::NAN
         }
     };
-    let oxides = quantified(MatrixModel::Oxides);
-    let metal = quantified(MatrixModel::Metal);
-    let po = predicted(&oxides.1);
-    let pm = predicted(&metal.1);
+    let po = predicted(&quantified(MatrixModel::Oxides));
+    let pm = predicted(&quantified(MatrixModel::Metal));
     if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
         eprintln!(
             "R/C: measured {:.3} oxide {:.3} metal {:.3}",
@@ -1266,9 +1268,9 @@ fn choose_matrix(
     }
     // metal only when the ratio is clearly on the metal side
     if measured > pm - 0.25 * (pm - po) {
-        metal
+        MatrixModel::Metal
     } else {
-        oxides
+        MatrixModel::Oxides
     }
 }
 
@@ -1309,19 +1311,22 @@ fn quant_families(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(usi
     best.into_iter().map(|(k, m, _)| (k, m)).collect()
 }
 
+/// FP quantification of the fitted families. `secondary`: with secondary fluorescence
+/// (the reported result); without, a provisional matrix estimate (enhanced elements come
+/// out a little high) at a tenth of the cost — what the intermediate matrix estimates,
+/// the metal/oxide choice and the quick analysis (the safe side for a triage) use.
 fn quantify_fit(
     work: &Work,
     comps: &[Component],
     fit: &LinearFit,
     model: MatrixModel,
+    secondary: bool,
 ) -> Quantified {
     let measured: Vec<Measured> = quant_families(work, comps, fit)
         .into_iter()
         .map(|x| x.1)
         .collect();
-    // the quick analysis: primary fluorescence only (enhanced elements come out high,
-    // the safe side for a triage)
-    quantify_with(&work.exc.setup, &measured, model, 6, !work.quick)
+    quantify_with(&work.exc.setup, &measured, model, 6, secondary)
 }
 
 /// Detection limit (wt %) of an element family: 3√B of the final model in ±1 FWHM of
