@@ -1,23 +1,29 @@
 //! XRF identification + quantification of one synthetic handheld scan
 //! (4096 ch × 10 eV, iron ore + 2 % NdFeB, Rh 40/50 kV) — the full `xrf::analyze`
-//! pipeline: SNIP, peak search, candidate families, joint NNLS fits with escape,
-//! scatter and pile-up, pruning, FP quantification and detection limits.
+//! pipeline (SNIP, peak search, candidate families, line-shape refinement, joint NNLS
+//! fits with escape, scatter and pile-up, pruning, FP quantification in the estimated
+//! matrix, detection limits) and `xrf::analyze_quick`, the batch triage (the same
+//! identification without shape refinement or matrix-specific line ratios, templates
+//! kept per instrument set-up, primary-only FP).
 //!
-//! | machine | scan | time/scan | scans/s |
-//! |---|---|---|---|
-//! | 2-core shared VM, release, idle (2 Dec 2026, final; two runs) | 4096 ch iron ore + NdFeB | 37.3 / 32.7 ms | 27–31 |
-//! | same | 2048 ch zircon + monazite | 21.0 / 17.8 ms | 48–56 |
+//! | machine | scan | analysis | time/scan | scans/s |
+//! |---|---|---|---|---|
+//! | 2-core shared VM, release, idle (2 Dec 2026, second session) | 4096 ch iron ore + NdFeB | full | 20.1 ms | 50 |
+//! | same | same | quick | 2.36 ms | 423 |
+//! | same | 4096 ch honest iron ore | quick | 2.22 ms | 450 |
+//! | same | 2048 ch zircon + monazite | full | 11.2 ms | 89 |
 //!
-//! Wall time on this VM varies by ~±30 % between runs of the same binary
-//! (`examples/xrf_timing`: 19.6 and 26–28 ms/scan); instruction counts are the stable
-//! measure: `valgrind --tool=callgrind` on `xrf_timing 8 1`, `analyze::run` less its
-//! one-time table set-up, ~187 M per scan, against ~921 M at d887752 (1 Dec); side by
-//! side on the same VM, 28.8 against 95.6 ms/scan.
-//! The target is 1 ms (1,000 scans/s on one core); this pipeline is 20–35× short.
-//! Where the time goes (callgrind, `examples/xrf_timing`, per scan): joint NNLS fits
-//! ~35 % (about ten full fits of ~130 templates plus ~40 small local fits for the line
-//! shape), FP quantification ~30 % (primary + secondary fluorescence, four inversions),
-//! template drawing ~15 %.
+//! Earlier the same day (first session): full 37.3 / 32.7 ms (4096 ch), 21.0 / 17.8 ms
+//! (2048 ch). Since: templates in channel order with an envelope Cholesky, NNLS passive
+//! set in entry order, SIMD Gram products, only the 1σ of the fits (not the covariance),
+//! FP primary iterations from tables and secondary fluorescence only for the reported
+//! quantification. Wall time on this VM varies by ~±30 % between runs of the same
+//! binary; `examples/xrf_timing` (12 scans, both sizes): full 13.8 ms, quick 2.1 ms.
+//! The target is 1 ms (1,000 scans/s on one core): the quick analysis is ~2.4×
+//! short, the full one ~20×. Where the quick analysis spends its time (perf,
+//! `xrf_timing 12 15 quick`): joint NNLS fits ~60 % (the first fit of ~130 candidate
+//! templates alone ~1 ms at 4096 ch: Gram matrix, Lawson–Hanson, 1σ), peak search and
+//! SNIP ~12 %, FP ~12 %, report ~5 %.
 //!
 //! Spectrum generation happens outside the timed loop.
 

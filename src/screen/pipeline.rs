@@ -160,10 +160,10 @@ impl Screener {
     }
 
     /// With [`Screener::triage`]: the verdict on the quick analysis of `s` if it is
-    /// CLEAR. The quick analysis is the more sensitive of the two (no line-shape
-    /// refinement: misfits show as extra elements, never as fewer), so what it clears
-    /// the full analysis clears too (measured on the labelled set in
-    /// `tests/screen_synthetic.rs`); anything else goes to the full analysis.
+    /// CLEAR. The quick analysis leans to the suspicious side (it keeps every strong
+    /// family; primary-only FP puts matrix-enhanced rare earths high), so what it clears
+    /// the full analysis clears too — on the labelled set every verdict agrees
+    /// (`tests/screen_synthetic.rs`); anything else goes to the full analysis.
     fn quick_clear(
         &self,
         s: &Spectrum,
