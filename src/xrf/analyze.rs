@@ -851,10 +851,11 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     identify_loop(&mut work, fams, spectrum, opts)
 }
 
-/// The quick analysis (body of [`super::analyze_quick`]): the line shape as estimated
-/// (no refinement), family templates from the instrument's library (drawn once per
-/// set-up in the generic starting matrix, see [`library`]), one loose and a few strict
-/// pruning rounds, one FP quantification; no matrix-specific line ratios.
+/// The quick analysis (body of [`super::analyze_quick`]): channels paired when finer
+/// than 15 eV, the line shape as estimated (no refinement), continuum corrections on
+/// 2-keV knots, family templates from the instrument's library (drawn once per set-up in
+/// the generic starting matrix, see [`library`]), one loose and a few strict pruning
+/// rounds, one primary-only FP quantification; no matrix-specific line ratios.
 pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     let paired = paired_channels(spectrum);
     let spectrum = paired.as_ref().unwrap_or(spectrum);
@@ -864,6 +865,8 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
     let peaks0 = std::mem::take(&mut p.peaks0);
     let mut work = Work::new(spectrum.counts_slice(), p, library::take(&key));
     work.quick = true;
+    // the continuum is smooth on keV scales: half the spline templates of the full fit
+    work.splines = work.region.background_splines(2.0);
     let result = quick_loop(&work, work.first_candidates(&peaks0), spectrum);
     library::put(key, work.lines_cache.into_inner());
     result
