@@ -178,7 +178,11 @@ fn rss_run(rows: usize) {
     println!(
         "batch {rows} rows (4096-ch EMSA, XRF only, {}, {}, 2 threads): {secs:.1} s, \
          {:.0} scans/s; peak RSS {:.1} MB (before the run {:.1} MB)",
-        if honest_only { "honest only" } else { "half blended" },
+        if honest_only {
+            "honest only"
+        } else {
+            "half blended"
+        },
         if triage { "triage" } else { "full" },
         rows as f64 / secs,
         peak_rss_kb() as f64 / 1024.0,

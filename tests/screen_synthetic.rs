@@ -224,8 +224,16 @@ fn triage_changes_no_verdict(manifest: &std::path::Path, triaged: &[csv::StringR
     let mut cleared_quickly = 0;
     for (t, f) in triaged.iter().zip(&full) {
         assert_eq!(&t[0], &f[0]);
-        assert_eq!(&t[2], &f[2], "{}: triage {} but full analysis {}", &t[0], &t[2], &f[2]);
-        assert!(!f[9].contains(quick), "{}: --full row claims the quick analysis", &f[0]);
+        assert_eq!(
+            &t[2], &f[2],
+            "{}: triage {} but full analysis {}",
+            &t[0], &t[2], &f[2]
+        );
+        assert!(
+            !f[9].contains(quick),
+            "{}: --full row claims the quick analysis",
+            &f[0]
+        );
         if t[9].contains(quick) {
             cleared_quickly += 1;
         }

@@ -128,7 +128,10 @@ fn synthetic_cargo_set_rare_earth_recall_precision_and_total() {
 fn quick_analysis_never_makes_a_rare_earth_scan_look_clean() {
     let s = evaluate(analyze_quick);
     assert!(s.recall >= 0.9, "recall {}", s.recall);
-    assert_eq!(s.half_total, 1.0, "scans ≥ 1 wt % with less than half the REE reported");
+    assert_eq!(
+        s.half_total, 1.0,
+        "scans ≥ 1 wt % with less than half the REE reported"
+    );
 }
 
 struct Scores {
@@ -194,7 +197,10 @@ fn evaluate(analysis: Analysis) -> Scores {
         .filter(|o| (o.est_total / o.truth_total - 1.0).abs() <= 0.3)
         .count();
     let frac_within = within as f64 / big.len().max(1) as f64;
-    let half = big.iter().filter(|o| o.est_total >= 0.5 * o.truth_total).count();
+    let half = big
+        .iter()
+        .filter(|o| o.est_total >= 0.5 * o.truth_total)
+        .count();
     let half_total = half as f64 / big.len().max(1) as f64;
     println!(
         "scans {}, recall {recall:.3} ({tp_all}/{}), honest precision {precision:.3} ({honest_tp} true, {honest_fp} false), total REE within 30 % at ≥1 wt %: {within}/{} = {frac_within:.3}, ≥ half: {half}",
@@ -319,7 +325,15 @@ fn pileup_artefacts_are_one_label_per_resolved_sum() {
 #[test]
 fn quick_analysis_does_not_depend_on_the_scans_before() {
     let scans: Vec<_> = (0..4)
-        .map(|seed| generate(Commodity::IronOre, Some(Carrier::NdFeB), 0.02, &[], 4400 + seed))
+        .map(|seed| {
+            generate(
+                Commodity::IronOre,
+                Some(Carrier::NdFeB),
+                0.02,
+                &[],
+                4400 + seed,
+            )
+        })
         .map(Result::unwrap)
         .collect();
     let opts = XrfOptions::default();

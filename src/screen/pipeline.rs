@@ -201,7 +201,16 @@ impl Screener {
         }
         let d = xrd.map(|s| xrd::analyze(s, &self.xrd)).transpose()?;
         if let Some(s) = xrf {
-            let judge = |q| screen(&self.rules, scan_id, declared, Some(q), d.clone(), self.date);
+            let judge = |q| {
+                screen(
+                    &self.rules,
+                    scan_id,
+                    declared,
+                    Some(q),
+                    d.clone(),
+                    self.date,
+                )
+            };
             if let Some(r) = self.quick_clear(s, |q| judge(q).ok()) {
                 return Ok(r);
             }

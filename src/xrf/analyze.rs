@@ -308,6 +308,35 @@ struct Work<'a> {
     lines_cache: std::cell::RefCell<LinesCache>,
     /// The quick analysis (see [`run_quick`]).
     quick: bool,
+    /// Which components were positive in the last fit (NNLS start of the next).
+    last_positive: std::cell::RefCell<Vec<(ComponentKey, bool)>>,
+}
+
+/// What a component is, across fits: its kind and its element family, or its place
+/// among the components of its kind (scatter, splines).
+type ComponentKey = (u8, usize);
+
+fn component_keys(comps: &[Component]) -> Vec<ComponentKey> {
+    let mut ordinal = [0usize; 6];
+    let mut family = 0;
+    comps
+        .iter()
+        .map(|c| {
+            let (tag, id) = match &c.kind {
+                Kind::Family(fl) => {
+                    family = 4 * fl.z + fl.family as usize;
+                    (0, family)
+                }
+                Kind::Tail => (1, family),
+                Kind::Rayleigh(_) => (2, ordinal[2]),
+                Kind::Compton => (3, ordinal[3]),
+                Kind::PileUp(_) => (4, 0),
+                Kind::Background => (5, ordinal[5]),
+            };
+            ordinal[tag as usize] += 1;
+            (tag, id)
+        })
+        .collect()
 }
 
 impl Work<'_> {
@@ -471,12 +500,31 @@ impl Work<'_> {
     fn fit(&self, comps: &[Component]) -> Option<LinearFit> {
         let templates: Vec<Template> = comps.iter().map(|c| c.template.clone()).collect();
         let mut f = LinearFitter::new(self.region.len, templates).ok()?;
+        // start from the components that were positive in the previous fit (the fits of
+        // one analysis share most components): same optimum, fewer NNLS steps
+        let keys = component_keys(comps);
+        {
+            let last = self.last_positive.borrow();
+            if !last.is_empty() {
+                let start: Vec<bool> = keys
+                    .iter()
+                    .map(|k| last.iter().find(|(l, _)| l == k).is_none_or(|l| l.1))
+                    .collect();
+                f.start_from(&start);
+            }
+        }
         // the 1σ are all the identification and quantification use
         let opts = LinearOptions {
             covariance: false,
             ..LinearOptions::default()
         };
-        f.fit(self.y(), Some(self.bg()), &opts).ok()
+        let fit = f.fit(self.y(), Some(self.bg()), &opts).ok()?;
+        *self.last_positive.borrow_mut() = keys
+            .into_iter()
+            .zip(&fit.amplitudes)
+            .map(|(k, a)| (k, *a > 0.0))
+            .collect();
+        Some(fit)
     }
 
     fn model(&self, comps: &[Component], fit: &LinearFit) -> Vec<f64> {
@@ -813,6 +861,7 @@ impl<'a> Work<'a> {
             fluor: Vec::new(),
             lines_cache: std::cell::RefCell::new(lines_cache),
             quick: false,
+            last_positive: Default::default(),
         }
     }
 
@@ -914,9 +963,9 @@ fn quick_loop(
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     prune(work, &mut fams, &mut comps, &mut fit, &pile, 3)?;
     // an alloy shows none of the rock-forming elements every ore, sand and ceramic has
-    let lithophile = fams.iter().any(|&(z, _)| {
-        element(z).is_some_and(|d| LITHOPHILE.contains(&d.symbol))
-    });
+    let lithophile = fams
+        .iter()
+        .any(|&(z, _)| element(z).is_some_and(|d| LITHOPHILE.contains(&d.symbol)));
     let model = if lithophile {
         MatrixModel::Oxides
     } else {

@@ -595,7 +595,11 @@ impl PrimaryTables {
         let w: Vec<f64> = self
             .symbols
             .iter()
-            .map(|s| mix.iter().find(|(d, _)| d.symbol == *s).map_or(0.0, |m| m.1))
+            .map(|s| {
+                mix.iter()
+                    .find(|(d, _)| d.symbol == *s)
+                    .map_or(0.0, |m| m.1)
+            })
             .collect();
         let mu_e: Vec<f64> = (0..self.points.len())
             .map(|p| w.iter().zip(&self.mu_points).map(|(w, mu)| w * mu[p]).sum())
