@@ -201,6 +201,28 @@ fn bundled_samples_screen_as_labelled() {
     let mut r = csv::Reader::from_path(&out).unwrap();
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), SAMPLES.len());
+    // the triage (quick analysis first) gives every row the verdict of the full analysis,
+    // the declared rare-earth concentrate included (its minor Sm needs a licence check)
+    let full = tmp.path().join("results-full.csv");
+    Command::cargo_bin("reescan")
+        .unwrap()
+        .arg("batch")
+        .arg(&manifest)
+        .arg("--out")
+        .arg(&full)
+        .args(["--date", "2026-01-15", "--full"])
+        .assert()
+        .success();
+    let mut r = csv::Reader::from_path(&full).unwrap();
+    let full_rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    for (t, f) in rows.iter().zip(&full_rows) {
+        assert_eq!(
+            (&t[0], &t[2]),
+            (&f[0], &f[2]),
+            "triage vs --full: {}",
+            &t[9]
+        );
+    }
     for (row, s) in rows.iter().zip(SAMPLES.iter()) {
         println!(
             "{} {:<10} {:<8} {:<12} {}",

@@ -147,7 +147,8 @@ impl Screener {
         };
         let x = match xs {
             Some((i, s)) => {
-                if let Some(r) = self.quick_clear(&s, |q| judge(Some(q), d.clone()).ok()) {
+                if let Some(r) = self.quick_clear(declared, &s, |q| judge(Some(q), d.clone()).ok())
+                {
                     return Ok(r);
                 }
                 let a = xrf::analyze(&s, &self.xrf_opts(&s))
@@ -163,13 +164,21 @@ impl Screener {
     /// CLEAR. The quick analysis leans to the suspicious side (it keeps every strong
     /// family; primary-only FP puts matrix-enhanced rare earths high), so what it clears
     /// the full analysis clears too — on the labelled set every verdict agrees
-    /// (`tests/screen_synthetic.rs`); anything else goes to the full analysis.
+    /// (`tests/screen_synthetic.rs`); anything else goes to the full analysis. Declared
+    /// rare-earth goods (a licence check per controlled element) are always analysed in
+    /// full: in a rich blend the quick analysis may miss one element of several (a
+    /// minor Sm beside Ce, La and Nd), and for them each element is a finding.
     fn quick_clear(
         &self,
+        declared: &str,
         s: &Spectrum,
         judge: impl FnOnce(XrfAnalysis) -> Option<ScreeningResult>,
     ) -> Option<ScreeningResult> {
-        if !self.triage {
+        let per_element = self
+            .rules
+            .commodity(declared)
+            .map_or(true, |(_, c)| c.licence_check);
+        if !self.triage || per_element {
             return None;
         }
         let q = xrf::analyze_quick(s, &self.xrf_opts(s)).ok()?;
@@ -211,7 +220,7 @@ impl Screener {
                     self.date,
                 )
             };
-            if let Some(r) = self.quick_clear(s, |q| judge(q).ok()) {
+            if let Some(r) = self.quick_clear(declared, s, |q| judge(q).ok()) {
                 return Ok(r);
             }
         }
