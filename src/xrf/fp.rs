@@ -494,7 +494,17 @@ pub fn quantify_with(
             break;
         }
         g = total;
-        c = raw.iter().map(|r| r / total).collect();
+        let next: Vec<f64> = raw.iter().map(|r| r / total).collect();
+        // primary only: stop once no fraction moves by more than 0.1 % of itself
+        let settled = !with_secondary
+            && next
+                .iter()
+                .zip(&c)
+                .all(|(a, b)| (a - b).abs() <= 1e-3 * a.abs().max(1e-4));
+        c = next;
+        if settled {
+            break;
+        }
     }
     let elements = measured
         .iter()
@@ -539,7 +549,7 @@ struct PrimaryTables {
 }
 
 struct PrimaryLine {
-    /// Per point: vacancies × yield × fraction × efficiency.
+    /// Per point: photons × vacancies × yield × fraction × efficiency.
     emission: Vec<f64>,
     /// µ/ρ of each element (mixture order) at the line energy.
     mu_at_line: Vec<f64>,
@@ -572,7 +582,11 @@ impl PrimaryTables {
                             * l.fraction
                             * setup.detector.efficiency(l.energy_kev);
                         PrimaryLine {
-                            emission: vac.iter().map(|v| v[l.level] * f).collect(),
+                            emission: vac
+                                .iter()
+                                .zip(&points)
+                                .map(|(v, p)| p.1 * v[l.level] * f)
+                                .collect(),
                             mu_at_line: mix.iter().map(|(e, _)| e.mu.total(l.energy_kev)).collect(),
                         }
                     })
@@ -601,24 +615,43 @@ impl PrimaryTables {
                     .map_or(0.0, |m| m.1)
             })
             .collect();
-        let mu_e: Vec<f64> = (0..self.points.len())
-            .map(|p| w.iter().zip(&self.mu_points).map(|(w, mu)| w * mu[p]).sum())
+        // µ(E)/sin ψ₁ at every point
+        let a: Vec<f64> = (0..self.points.len())
+            .map(|p| {
+                let mu: f64 = w.iter().zip(&self.mu_points).map(|(w, mu)| w * mu[p]).sum();
+                mu / self.s1
+            })
             .collect();
         for (o, lines) in out.iter_mut().zip(&self.families) {
             *o = lines
                 .iter()
                 .map(|l| {
                     let mu_l: f64 = w.iter().zip(&l.mu_at_line).map(|(w, m)| w * m).sum();
-                    self.points
-                        .iter()
-                        .zip(&mu_e)
-                        .zip(&l.emission)
-                        .map(|((p, mu), e)| p.1 * e / (mu / self.s1 + mu_l / self.s2))
-                        .sum::<f64>()
+                    sum_over_denominator(&l.emission, &a, mu_l / self.s2)
                 })
                 .sum();
         }
     }
+}
+
+/// Σᵢ eᵢ / (aᵢ + c), four partial sums (lets the compiler use SIMD division).
+fn sum_over_denominator(e: &[f64], a: &[f64], c: f64) -> f64 {
+    let n = e.len().min(a.len());
+    let (e, a) = (&e[..n], &a[..n]);
+    let mut acc = [0.0; 4];
+    let (ce, ca) = (e.chunks_exact(4), a.chunks_exact(4));
+    let tail: f64 = ce
+        .remainder()
+        .iter()
+        .zip(ca.remainder())
+        .map(|(e, a)| e / (a + c))
+        .sum();
+    for (e, a) in ce.zip(ca) {
+        for k in 0..4 {
+            acc[k] += e[k] / (a[k] + c);
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// Mass of oxygen per unit mass of element in its assumed oxide.
