@@ -13,16 +13,18 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
-//! Reference figures (2 Dec 2026, second session, the 2-core shared VM, idle, release):
+//! Reference figures (2 Dec 2026, second session, final, the 2-core shared VM, idle,
+//! release):
 //!
 //! | run | scans | wall | scans/s | peak RSS |
 //! |---|---|---|---|---|
-//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.87 s | 66.9 | |
-//! | same, 2 threads (speed-up 2.00×) | 192 | 1.44 s | 133.8 | |
-//! | criterion `triage`, same files, 1 thread | 192 | 1.96 s | 97.8 | |
-//! | same, 2 threads (speed-up 2.08×) | 192 | 0.94 s | 203.3 | |
-//! | `REESCAN_BENCH_RSS=2000`, triage, 2 threads | 2,000 | 10.0 s | 200 | 53.4 MB |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 24.3 s | 822 | 50.8 MB |
+//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.68 s | 71.7 | |
+//! | same, 2 threads (speed-up 1.97×) | 192 | 1.36 s | 141.7 | |
+//! | criterion `triage`, same files, 1 thread | 192 | 1.64 s | 117.4 | |
+//! | same, 2 threads (speed-up 2.05×) | 192 | 0.80 s | 241.2 | |
+//! | `REESCAN_BENCH_RSS=2000`, triage, 2 threads | 2,000 | 8.4 s | 239 | 45.6 MB |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 14.5 s | 1,376 | 43.6 MB |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 71.7 s | 1,394 | 43.8 MB |
 //!
 //! (Earlier the same day, first session, every scan in full: 40.3 / 77.1 scans/s on 1 / 2
 //! threads, 37.0 MB at 2,000 and 37.3 MB at 10,000 rows. The triage adds ≤ 64 template
@@ -32,9 +34,9 @@
 //! Earlier (23 Nov, test profile, load ≈ 13): a 100,000-row manifest of ERROR rows (no
 //! analysis) ran at 63,000 rows/s in 6.4 MB — the batch machinery (manifest streaming,
 //! reorder window, CSV/JSONL lines, flushes) costs ~16 µs per row and its memory does
-//! not grow with the manifest. Nearly all the time is the XRF analysis: ~2.4 ms per
-//! 4096-ch spectrum for the quick one, 14–22 ms for the full one; the 5,000
-//! scans/s on two cores is ~6× away for an honest archive, ~25× for a half-blended one.
+//! not grow with the manifest. Nearly all the time is the XRF analysis: ~1.2 ms per
+//! 4096-ch spectrum for the quick one, 13–20 ms for the full one; the 5,000
+//! scans/s on two cores is ~3.6× away for an honest archive, ~20× for a half-blended one.
 //!
 //! Setup (synthesising the spectra, writing files and the manifest) is outside the timed
 //! loop; the timed loop is `batch::run` exactly as `reescan batch` calls it.

@@ -8,22 +8,24 @@
 //!
 //! | machine | scan | analysis | time/scan | scans/s |
 //! |---|---|---|---|---|
-//! | 2-core shared VM, release, idle (2 Dec 2026, second session) | 4096 ch iron ore + NdFeB | full | 20.1 ms | 50 |
-//! | same | same | quick | 2.36 ms | 423 |
-//! | same | 4096 ch honest iron ore | quick | 2.22 ms | 450 |
-//! | same | 2048 ch zircon + monazite | full | 11.2 ms | 89 |
+//! | 2-core shared VM, release, idle (2 Dec 2026, second session, final) | 4096 ch iron ore + NdFeB | full | 19.5 ms | 51 |
+//! | same | same | quick | 1.18 ms | 845 |
+//! | same | 4096 ch honest iron ore | quick | 1.19 ms | 844 |
+//! | same | 2048 ch zircon + monazite | full | 10.8 ms | 93 |
 //!
 //! Earlier the same day (first session): full 37.3 / 32.7 ms (4096 ch), 21.0 / 17.8 ms
 //! (2048 ch). Since: templates in channel order with an envelope Cholesky, NNLS passive
-//! set in entry order, SIMD Gram products, only the 1σ of the fits (not the covariance),
-//! FP primary iterations from tables and secondary fluorescence only for the reported
-//! quantification. Wall time on this VM varies by ~±30 % between runs of the same
-//! binary; `examples/xrf_timing` (12 scans, both sizes): full 13.8 ms, quick 2.1 ms.
-//! The target is 1 ms (1,000 scans/s on one core): the quick analysis is ~2.4×
-//! short, the full one ~20×. Where the quick analysis spends its time (perf,
-//! `xrf_timing 12 15 quick`): joint NNLS fits ~60 % (the first fit of ~130 candidate
-//! templates alone ~1 ms at 4096 ch: Gram matrix, Lawson–Hanson, 1σ), peak search and
-//! SNIP ~12 %, FP ~12 %, report ~5 %.
+//! set in entry order and warm-started from the previous fit, SIMD Gram products and FP
+//! sums, only the 1σ of the fits (not the covariance), FP primary iterations from
+//! tables and secondary fluorescence only for the reported quantification. The quick
+//! analysis also pairs 10-eV channels and keeps its templates per instrument set-up.
+//! Wall time on this VM varies by ~±30 % between runs of the same binary;
+//! `examples/xrf_timing` (12 scans, both sizes): full 12.9 ms, quick 1.38 ms.
+//! The target is 1 ms (1,000 scans/s on one core): the quick analysis is ~1.2×
+//! short, the full one ~20×. Where the quick analysis spends its time (per-stage
+//! timers, 4096-ch iron ore + NdFeB): first joint fit of ~116 candidate templates
+//! 0.5 ms (Lawson–Hanson 0.22, Gram 0.10, 1σ 0.05, set-up 0.08), second fit and pruning
+//! refits 0.4 ms, FP 0.1 ms, peak search + SNIP + resolution 0.16 ms, report 0.07 ms.
 //!
 //! Spectrum generation happens outside the timed loop.
 
