@@ -3,6 +3,10 @@
 //! Rayleigh/Compton scatter, pile-up) → pruning by significance and line-family
 //! consistency → FP quantification in the estimated matrix → refit with matrix-correct
 //! line ratios → detection limits.
+//!
+//! [`run_quick`] is the same identification for the batch triage, an order of magnitude
+//! faster: no line-shape refinement, continuum re-stripping or matrix-specific line
+//! ratios, channels paired, templates kept per instrument set-up, primary-only FP.
 
 use super::fp::{quantify_with, scatter, MatrixModel, Measured, Quantified, Setup};
 use super::identify::{candidates_for_peak, family_is_real, universe, ClusterEvidence};
@@ -848,19 +852,23 @@ fn prepare(spectrum: &Spectrum, opts: &XrfOptions) -> Result<Prepared> {
 }
 
 impl<'a> Work<'a> {
-    /// The work state of a prepared spectrum, in the generic starting matrix.
-    fn new(counts: &'a [f64], p: Prepared, lines_cache: LinesCache) -> Self {
+    /// The work state of a prepared spectrum, in the generic starting matrix; `quick`:
+    /// for the quick analysis.
+    fn new(counts: &'a [f64], p: Prepared, lines_cache: LinesCache, quick: bool) -> Self {
+        // the continuum is smooth on keV scales: the quick fit makes do with half the
+        // spline corrections
+        let spline_spacing_kev = if quick { 2.0 } else { 1.0 };
         Work {
             counts,
             bg: p.bg,
             region: p.region,
             exc: p.exc,
             matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
-            splines: p.region.background_splines(1.0),
+            splines: p.region.background_splines(spline_spacing_kev),
             free_tail: Vec::new(),
             fluor: Vec::new(),
             lines_cache: std::cell::RefCell::new(lines_cache),
-            quick: false,
+            quick,
             last_positive: Default::default(),
         }
     }
@@ -893,9 +901,9 @@ impl<'a> Work<'a> {
 
 /// Identify and quantify: the body of [`super::analyze`].
 pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
-    let p = prepare(spectrum, opts)?;
-    let peaks0 = p.peaks0.clone();
-    let mut work = Work::new(spectrum.counts_slice(), p, LinesCache::default());
+    let mut p = prepare(spectrum, opts)?;
+    let peaks0 = std::mem::take(&mut p.peaks0);
+    let mut work = Work::new(spectrum.counts_slice(), p, LinesCache::default(), false);
     let fams = work.first_candidates(&peaks0);
     identify_loop(&mut work, fams, spectrum, opts)
 }
@@ -912,10 +920,7 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
     p.region = library::quantised(p.region);
     let key = library::Key::new(&p.region, &p.exc);
     let peaks0 = std::mem::take(&mut p.peaks0);
-    let mut work = Work::new(spectrum.counts_slice(), p, library::take(&key));
-    work.quick = true;
-    // the continuum is smooth on keV scales: half the spline templates of the full fit
-    work.splines = work.region.background_splines(2.0);
+    let work = Work::new(spectrum.counts_slice(), p, library::take(&key), true);
     let result = quick_loop(&work, work.first_candidates(&peaks0), spectrum);
     library::put(key, work.lines_cache.into_inner());
     result
@@ -1714,5 +1719,42 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
                 fit.sigmas[k]
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paired_channels_sum_counts_at_the_pair_centre_energies() {
+        let cal = crate::Calibration {
+            offset_kev: -0.02,
+            gain_kev: 0.01,
+            quad_kev: 1e-7,
+        };
+        let counts: Vec<f64> = (0..4097).map(|i| (i % 7) as f64).collect();
+        let s = Spectrum {
+            counts: counts.clone().into(),
+            axis: crate::spectrum::Axis::Energy(cal),
+            meta: Default::default(),
+        };
+        let p = paired_channels(&s).expect("10-eV channels are paired");
+        let pc = *p.axis.calibration().unwrap();
+        assert_eq!(p.len(), 2048, "the trailing odd channel is dropped");
+        for k in [0usize, 1, 700, 2047] {
+            assert_eq!(p.counts[k], counts[2 * k] + counts[2 * k + 1]);
+            let mid = 0.5 * (cal.energy_kev(2.0 * k as f64) + cal.energy_kev(2.0 * k as f64 + 1.0));
+            assert!((pc.energy_kev(k as f64) - mid).abs() < 1e-12, "channel {k}");
+        }
+        // 20-eV channels are left alone
+        let coarse = Spectrum {
+            axis: crate::spectrum::Axis::Energy(crate::Calibration {
+                gain_kev: 0.02,
+                ..cal
+            }),
+            ..s
+        };
+        assert!(paired_channels(&coarse).is_none());
     }
 }
