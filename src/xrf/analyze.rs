@@ -1072,7 +1072,7 @@ fn identify_loop(
     let q = quantify_fit(work, &comps, &fit, MatrixModel::Oxides, false);
     work.set_matrix(&q.mixture);
     let pile = strong_lines(work, &comps, &fit);
-    refine_shape_converged(work, &fams, &pile);
+    refine_shape_near(work, &fams, &pile);
     work.free_tail = strongest_families(&comps, &fit, 4);
     // 3: what the model leaves unexplained
     let (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
@@ -1205,7 +1205,45 @@ fn strongest_families(comps: &[Component], fit: &LinearFit, n: usize) -> Vec<(us
 
 /// Refine the line shape (energy offset, then resolution × tail) by χ² of a local fit
 /// around the strongest family's principal line.
+/// [`refine_shape`] once more on a grid around the current shape (offset ±3 eV,
+/// resolution ±6 %, the neighbouring tails): after the first refinement only the
+/// continuum and pile-up have changed, the shape moves by less than a step.
+fn refine_shape_near(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) {
+    let t = work.region.tail;
+    let last = super::model::TAIL_RATIOS.len() - 1;
+    let grid = ShapeGrid {
+        shifts: &[-0.003, 0.0, 0.003],
+        widths: &[0.94, 1.0, 1.06],
+        tails: t.saturating_sub(1)..(t + 1).min(last) + 1,
+    };
+    refine_shape_on(work, fams, pile, &grid);
+}
+
+/// Trial values of a line-shape refinement.
+struct ShapeGrid<'a> {
+    /// Energy offsets, keV.
+    shifts: &'a [f64],
+    /// Resolution factors.
+    widths: &'a [f64],
+    /// Tail indices ([`super::model::TAIL_RATIOS`]).
+    tails: std::ops::Range<usize>,
+}
+
 fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) {
+    let grid = ShapeGrid {
+        shifts: &[-0.006, -0.003, 0.0, 0.003, 0.006],
+        widths: &[0.88, 0.94, 1.0, 1.06, 1.12],
+        tails: 0..super::model::TAIL_RATIOS.len(),
+    };
+    refine_shape_on(work, fams, pile, &grid);
+}
+
+fn refine_shape_on(
+    work: &mut Work,
+    fams: &[(usize, Family)],
+    pile: &[(f64, f64)],
+    grid: &ShapeGrid,
+) {
     let Some((comps, fit)) = fit_families(work, fams, Some(pile)) else {
         return;
     };
@@ -1243,7 +1281,7 @@ fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) 
         |w: &Work| fit_families(w, &local, Some(pile)).map_or(f64::INFINITY, |(_, f)| f.chi2);
     // energy offset
     let mut best = (f64::INFINITY, 0.0);
-    for shift in [-0.006, -0.003, 0.0, 0.003, 0.006] {
+    for &shift in grid.shifts {
         work.region.calibration.offset_kev = cal.offset_kev + shift;
         let c = chi2(work);
         if c < best.0 {
@@ -1255,8 +1293,8 @@ fn refine_shape(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) 
     // resolution × tail
     let noise0 = full.detector.noise_kev;
     let mut best = (f64::INFINITY, noise0, full.tail);
-    for f in [0.88, 0.94, 1.0, 1.06, 1.12] {
-        for t in 0..super::model::TAIL_RATIOS.len() {
+    for &f in grid.widths {
+        for t in grid.tails.clone() {
             work.region.detector.noise_kev = noise0 * f;
             work.region.tail = t;
             let c = chi2(work);
