@@ -314,6 +314,8 @@ struct Work<'a> {
     quick: bool,
     /// Which components were positive in the last fit (NNLS start of the next).
     last_positive: std::cell::RefCell<Vec<(ComponentKey, bool)>>,
+    /// Energy the line shape is refined around (see [`shape_anchor`]).
+    shape_anchor: std::cell::Cell<Option<f64>>,
 }
 
 /// What a component is, across fits: its kind and its element family, or its place
@@ -870,6 +872,7 @@ impl<'a> Work<'a> {
             lines_cache: std::cell::RefCell::new(lines_cache),
             quick,
             last_positive: Default::default(),
+            shape_anchor: Default::default(),
         }
     }
 
@@ -1219,6 +1222,28 @@ fn refine_shape_near(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f6
     refine_shape_on(work, fams, pile, &grid);
 }
 
+/// The principal line of the strongest family, around which the line shape is refined:
+/// found by a joint fit the first time, then kept (later passes and the second
+/// refinement only move the shape by a grid step, which does not change which family
+/// is strongest).
+fn shape_anchor(work: &Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) -> Option<f64> {
+    if let Some(e) = work.shape_anchor.get() {
+        return Some(e);
+    }
+    let (comps, fit) = fit_families(work, fams, Some(pile))?;
+    let strongest = comps
+        .iter()
+        .zip(&fit.amplitudes)
+        .filter_map(|(c, a)| match &c.kind {
+            Kind::Family(fl) => Some((fl.principal_kev(), *a)),
+            _ => None,
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let e = strongest?.0;
+    work.shape_anchor.set(Some(e));
+    Some(e)
+}
+
 /// Trial values of a line-shape refinement.
 struct ShapeGrid<'a> {
     /// Energy offsets, keV.
@@ -1244,18 +1269,9 @@ fn refine_shape_on(
     pile: &[(f64, f64)],
     grid: &ShapeGrid,
 ) {
-    let Some((comps, fit)) = fit_families(work, fams, Some(pile)) else {
+    let Some(e) = shape_anchor(work, fams, pile) else {
         return;
     };
-    let strongest = comps
-        .iter()
-        .zip(&fit.amplitudes)
-        .filter_map(|(c, a)| match &c.kind {
-            Kind::Family(fl) => Some((fl.principal_kev(), *a)),
-            _ => None,
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1));
-    let Some((e, _)) = strongest else { return };
     let full = work.region;
     let splines = std::mem::take(&mut work.splines);
     let cal = full.calibration;
