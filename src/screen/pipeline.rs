@@ -288,8 +288,17 @@ fn read(
     hash: &mut Option<String>,
 ) -> std::result::Result<Spectrum, String> {
     let bytes = std::fs::read(i.path).map_err(|e| strip_file(&Error::Io(e)))?;
-    *hash = Some(formats::sha256_hex(&bytes));
-    spectrum_from_bytes(&bytes, i.path, opts).map_err(|e| strip_file(&e))
+    // the reader stamps the hash of a file it reads; a file it cannot read is hashed here
+    match spectrum_from_bytes(&bytes, i.path, opts) {
+        Ok(s) => {
+            *hash = Some(s.meta.sha256.clone());
+            Ok(s)
+        }
+        Err(e) => {
+            *hash = Some(formats::sha256_hex(&bytes));
+            Err(strip_file(&e))
+        }
+    }
 }
 
 fn spectrum_from_bytes(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<Spectrum> {
@@ -300,8 +309,8 @@ fn spectrum_from_bytes(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<
         });
     }
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // read_bytes stamps the SHA-256 of exactly these bytes
     let mut s = formats::read_bytes(bytes, name, opts)?;
-    s.meta.sha256 = formats::sha256_hex(bytes);
     s.meta.source_file = Some(path.to_path_buf());
     Ok(s)
 }
