@@ -666,7 +666,8 @@ fn inverse_diagonal(x: &[f64], n: usize, idx: &[usize], var: &mut [f64]) {
 }
 
 /// Lawson–Hanson NNLS on the normal equations `G x = b` (Bro & de Jong 1997), warm
-/// started from the positive part of the unconstrained solution (the problem is convex:
+/// started from `start` (a passive set, e.g. a previous fit's positive amplitudes) or
+/// else from the positive part of the unconstrained solution (the problem is convex:
 /// same optimum, reached in a few outer steps instead of one per positive amplitude).
 fn nnls_normal(
     g: &[f64],

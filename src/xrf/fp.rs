@@ -238,6 +238,10 @@ pub fn fluorescence_of(
                 .collect()
         })
         .collect();
+    // vacancies are needed only for wanted lines and enhancer sources
+    let needs_vacancies: Vec<bool> = (0..mix.len())
+        .map(|i| !wanted_lines[i].is_empty() || enhancers.iter().any(|h| h.j == i))
+        .collect();
     let mut emit = vec![0.0; enhancers.len()];
     let mut emit_log_in = vec![0.0; enhancers.len()];
     let mut vac: Vec<[f64; 9]> = vec![[0.0; 9]; mix.len()];
@@ -249,9 +253,8 @@ pub fn fluorescence_of(
         if mu_e <= 0.0 {
             continue;
         }
-        // vacancies only where they are used: wanted lines and enhancer sources
-        for (i, (v, (d, _))) in vac.iter_mut().zip(mix).enumerate() {
-            if !wanted_lines[i].is_empty() || enhancers.iter().any(|h| h.j == i) {
+        for ((v, (d, _)), &used) in vac.iter_mut().zip(mix).zip(&needs_vacancies) {
+            if used {
                 *v = d.vacancies(e);
             }
         }
