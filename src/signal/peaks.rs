@@ -20,6 +20,7 @@
 
 use super::detector::FWHM_PER_SIGMA;
 use super::lineshape::erfc;
+use multiversion::multiversion;
 use serde::Serialize;
 
 /// Which correlation filter to use.
@@ -72,7 +73,22 @@ pub struct Peak {
     pub fwhm_channels: f64,
 }
 
-/// Reusable buffers for [`PeakSearcher::search`].
+/// Filter kernels a [`PeakSearcher`] keeps (one per 2 % step of the filter width).
+const MAX_KERNELS: usize = 256;
+
+/// A second-derivative filter kernel: its weights and their squares (for the variance
+/// of the response), on the quantised (filter σ, peak σ) `key`.
+#[derive(Debug, Clone)]
+struct Kernel {
+    key: (i32, i32),
+    weights: Vec<f64>,
+    squares: Vec<f64>,
+    /// Response to a unit-area peak.
+    unit: f64,
+}
+
+/// Reusable buffers for [`PeakSearcher::search`], and the filter kernels drawn so far
+/// (a searcher reused for spectra of one instrument draws them once).
 #[derive(Debug, Clone, Default)]
 pub struct PeakSearcher {
     prefix: Vec<f64>,
@@ -80,7 +96,9 @@ pub struct PeakSearcher {
     variance: Vec<f64>,
     unit: Vec<f64>,
     sigma: Vec<f64>,
-    kernels: Vec<((i32, i32), Vec<f64>, f64)>,
+    /// max(y, 0) of the spectrum searched (for the Poisson variance).
+    positive: Vec<f64>,
+    kernels: Vec<Kernel>,
 }
 
 impl PeakSearcher {
@@ -167,8 +185,12 @@ impl PeakSearcher {
         // Quantise σ to 2 % steps so neighbouring channels share one kernel.
         let q = |v: f64| (v.ln() / 0.02).round() as i32;
         let key = (q(sigma), q(s_peak));
-        if let Some(k) = self.kernels.iter().position(|(kk, _, _)| *kk == key) {
+        if let Some(k) = self.kernels.iter().position(|kk| kk.key == key) {
             return k;
+        }
+        if self.kernels.len() >= MAX_KERNELS {
+            // a searcher reused across many calibrations keeps a bounded set
+            self.kernels.clear();
         }
         let s = (key.0 as f64 * 0.02).exp();
         let h = (3.0 * s).ceil() as i64;
@@ -187,12 +209,20 @@ impl PeakSearcher {
                 kv * (-0.5 * up * up).exp() / (s_peak * 2.506_628_274_631)
             })
             .sum();
-        self.kernels.push((key, k, unit));
+        let squares = k.iter().map(|v| v * v).collect();
+        self.kernels.push(Kernel {
+            key,
+            weights: k,
+            squares,
+            unit,
+        });
         self.kernels.len() - 1
     }
 
     fn second_derivative(&mut self, y: &[f64], range: std::ops::Range<usize>, wf: f64) {
         let n = y.len();
+        self.positive.clear();
+        self.positive.extend(y.iter().map(|v| v.max(0.0)));
         let mut last: Option<(f64, usize)> = None;
         for i in range {
             let s = self.sigma[i];
@@ -204,21 +234,15 @@ impl PeakSearcher {
                     k
                 }
             };
-            let (_, kern, unit) = &self.kernels[kid];
-            let h = kern.len() / 2;
+            let kern = &self.kernels[kid];
+            let h = kern.weights.len() / 2;
             if i < h || i + h >= n {
                 continue;
             }
-            let win = &y[i - h..=i + h];
-            let mut r = 0.0;
-            let mut v = 0.0;
-            for (k, yv) in kern.iter().zip(win) {
-                r += k * yv;
-                v += k * k * yv.max(0.0);
-            }
+            let (r, v) = filter_at(kern, &y[i - h..=i + h], &self.positive[i - h..=i + h]);
             self.response[i] = r;
             self.variance[i] = v;
-            self.unit[i] = *unit;
+            self.unit[i] = kern.unit;
         }
     }
 
@@ -249,6 +273,34 @@ impl PeakSearcher {
         }
         suppress_close(peaks, opts.min_separation_fwhm)
     }
+}
+
+/// Response of `kern` to the window `y` and its Poisson variance (`positive`: the
+/// window's max(y, 0)).
+#[multiversion(targets("x86_64+avx2"))]
+fn filter_at(kern: &Kernel, y: &[f64], positive: &[f64]) -> (f64, f64) {
+    (dot(&kern.weights, y), dot(&kern.squares, positive))
+}
+
+/// Σ aᵢbᵢ with four partial sums (lets the compiler use SIMD).
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// Centroid of the positive filter response within ±`half` channels of `i`, relative to

@@ -118,6 +118,7 @@ pub fn snip(y: &[f64], opts: &SnipOptions) -> Vec<f64> {
 }
 
 /// SNIP into `data` using `scratch` (same length) — the allocation-free form for batch use.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
 pub fn snip_in_place(data: &mut [f64], scratch: &mut [f64], opts: &SnipOptions) {
     let n = data.len();
     if n < 3 || scratch.len() < n {
@@ -135,6 +136,7 @@ pub fn snip_in_place(data: &mut [f64], scratch: &mut [f64], opts: &SnipOptions) 
 
 /// The clipping passes, p = w … 1. Each pass reads `data` and writes the clipped values
 /// to `scratch`, then copies back the interior (Jacobi update, as snip1d.c).
+#[inline]
 fn clip_decreasing(data: &mut [f64], scratch: &mut [f64], w: usize) {
     let n = data.len();
     for p in (1..=w).rev() {
