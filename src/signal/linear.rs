@@ -33,22 +33,30 @@
 //! ```
 
 use crate::{Error, Result};
+use multiversion::multiversion;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// A fixed-shape template, non-zero only on channels `start .. start + values.len()`
 /// of the fit region (counts per channel for unit amplitude).
+/// The values are shared: a template drawn once (e.g. kept in an element library) is
+/// cloned into every fit that uses it without copying.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Template {
     /// First channel (index into the fit region) where the template is non-zero.
     pub start: usize,
     /// Values on `start ..`.
-    pub values: Vec<f64>,
+    pub values: Arc<[f64]>,
 }
 
 impl Template {
     /// A template starting at region channel `start`.
     pub fn new(start: usize, values: Vec<f64>) -> Self {
-        Self { start, values }
+        Self {
+            start,
+            values: values.into(),
+        }
     }
 
     /// A template given densely over the whole region; leading/trailing zeros trimmed.
@@ -80,7 +88,7 @@ impl Template {
         if self.start >= end {
             return;
         }
-        for (o, v) in out[self.start..end].iter_mut().zip(&self.values) {
+        for (o, v) in out[self.start..end].iter_mut().zip(self.values.iter()) {
             *o += amplitude * v;
         }
     }
@@ -175,6 +183,19 @@ impl LinearFitter {
     /// # Errors
     /// [`Error::Invalid`] when there are no channels or no templates.
     pub fn new(n_channels: usize, templates: Vec<Template>) -> Result<Self> {
+        Self::assemble(n_channels, templates, None)
+    }
+
+    /// [`LinearFitter::new`] in the buffers of a fitter no longer needed (no
+    /// allocation when they are large enough): for the many fits of an analysis.
+    ///
+    /// # Errors
+    /// As [`LinearFitter::new`].
+    pub fn recycle(self, n_channels: usize, templates: Vec<Template>) -> Result<Self> {
+        Self::assemble(n_channels, templates, Some(self))
+    }
+
+    fn assemble(n_channels: usize, templates: Vec<Template>, old: Option<Self>) -> Result<Self> {
         if n_channels == 0 || templates.is_empty() {
             return Err(Error::Invalid {
                 what: "linear fit",
@@ -184,41 +205,71 @@ impl LinearFitter {
                 ),
             });
         }
+        let mut f = old.unwrap_or_else(|| Self {
+            n_channels: 0,
+            templates: Vec::new(),
+            order: Vec::new(),
+            start: None,
+            pairs: Vec::new(),
+            gram: Vec::new(),
+            uniform_gram_ready: false,
+            rhs: Vec::new(),
+            weights: Vec::new(),
+            resid: Vec::new(),
+            model: Vec::new(),
+            nnls: NnlsScratch::new(0),
+        });
         // Internally in channel order: overlapping templates then sit next to each other,
         // the Gram matrix is close to banded and its Cholesky factor stays inside the
         // envelope (see `cholesky_subset`); results are returned in the caller's order.
-        let mut order: Vec<usize> = (0..templates.len()).collect();
-        order.sort_by_key(|&k| templates[k].start);
-        let mut slots: Vec<Option<Template>> = templates.into_iter().map(Some).collect();
-        let templates: Vec<Template> = order
-            .iter()
-            .map(|&k| clip(slots[k].take().unwrap_or_default(), n_channels))
-            .collect();
         let n = templates.len();
-        let mut pairs = Vec::new();
+        f.order.clear();
+        f.order.extend(0..n);
+        f.order.sort_by_key(|&k| templates[k].start);
+        let mut slots: Vec<Option<Template>> = templates.into_iter().map(Some).collect();
+        f.templates.clear();
+        f.templates.extend(
+            f.order
+                .iter()
+                .map(|&k| clip(slots[k].take().unwrap_or_default(), n_channels)),
+        );
+        f.pairs.clear();
+        f.nnls.reset(n);
+        let ts = &f.templates;
+        let span = &mut f.nnls.span;
+        span.iter_mut()
+            .enumerate()
+            .for_each(|(a, s)| *s = (a, a + 1));
         for a in 0..n {
+            // templates after `a` start no earlier: none after the first that starts
+            // past a's end overlaps it
             for b in a..n {
-                let lo = templates[a].start.max(templates[b].start);
-                let hi = templates[a].end().min(templates[b].end());
+                if ts[b].start >= ts[a].end() && b > a {
+                    break;
+                }
+                let lo = ts[a].start.max(ts[b].start);
+                let hi = ts[a].end().min(ts[b].end());
                 if lo < hi {
-                    pairs.push((a, b, lo, hi));
+                    f.pairs.push((a, b, lo, hi));
+                    span[a].1 = span[a].1.max(b + 1);
+                    span[b].0 = span[b].0.min(a);
                 }
             }
         }
-        Ok(Self {
-            n_channels,
-            templates,
-            start: None,
-            order,
-            pairs,
-            gram: vec![0.0; n * n],
-            uniform_gram_ready: false,
-            rhs: vec![0.0; n],
-            weights: vec![0.0; n_channels],
-            resid: vec![0.0; n_channels],
-            model: vec![0.0; n_channels],
-            nnls: NnlsScratch::new(n),
-        })
+        f.n_channels = n_channels;
+        f.start = None;
+        f.uniform_gram_ready = false;
+        for (v, len) in [
+            (&mut f.gram, n * n),
+            (&mut f.rhs, n),
+            (&mut f.weights, n_channels),
+            (&mut f.resid, n_channels),
+            (&mut f.model, n_channels),
+        ] {
+            // every one is written before it is read (the Gram matrix by `build_gram`)
+            v.resize(len, 0.0);
+        }
+        Ok(f)
     }
 
     /// The (clipped) templates, in channel order (not the order given).
@@ -254,6 +305,33 @@ impl LinearFitter {
         fixed: Option<&[f64]>,
         opts: &LinearOptions,
     ) -> Result<LinearFit> {
+        self.fit_inner(counts, fixed, opts, None)
+    }
+
+    /// [`LinearFitter::fit`], taking the Gram entries of template pairs that `memo`
+    /// already holds for these weights (and adding the new ones): the fits of one
+    /// spectrum share most templates, and their overlaps are the bulk of a fit's cost.
+    /// Same result as [`LinearFitter::fit`].
+    ///
+    /// # Errors
+    /// As [`LinearFitter::fit`].
+    pub fn fit_with_memo(
+        &mut self,
+        counts: &[f64],
+        fixed: Option<&[f64]>,
+        opts: &LinearOptions,
+        memo: &mut GramMemo,
+    ) -> Result<LinearFit> {
+        self.fit_inner(counts, fixed, opts, Some(memo))
+    }
+
+    fn fit_inner(
+        &mut self,
+        counts: &[f64],
+        fixed: Option<&[f64]>,
+        opts: &LinearOptions,
+        memo: Option<&mut GramMemo>,
+    ) -> Result<LinearFit> {
         if counts.len() != self.n_channels || fixed.is_some_and(|f| f.len() != self.n_channels) {
             return Err(Error::Invalid {
                 what: "linear fit",
@@ -276,7 +354,7 @@ impl LinearFitter {
             }
             Weighting::Uniform => self.weights.iter_mut().for_each(|w| *w = 1.0),
         }
-        let mut amps = self.solve(opts);
+        let mut amps = self.solve(opts, memo);
         let passes = if opts.weighting == Weighting::Poisson {
             opts.reweight_passes
         } else {
@@ -287,15 +365,18 @@ impl LinearFitter {
             for (w, m) in self.weights.iter_mut().zip(&self.model) {
                 *w = 1.0 / m.max(1.0);
             }
-            amps = self.solve(opts);
+            amps = self.solve(opts, None);
         }
         Ok(self.finish(amps, counts, fixed, opts))
     }
 
-    fn solve(&mut self, opts: &LinearOptions) -> Vec<f64> {
+    fn solve(&mut self, opts: &LinearOptions, memo: Option<&mut GramMemo>) -> Vec<f64> {
         let uniform = opts.weighting == Weighting::Uniform;
         if !(uniform && self.uniform_gram_ready) {
-            self.build_gram();
+            match memo {
+                Some(m) => self.build_gram_memo(m),
+                None => self.build_gram(),
+            }
             self.uniform_gram_ready = uniform;
             self.nnls.factored.clear();
         }
@@ -321,6 +402,24 @@ impl LinearFitter {
             let va = &ta.values[lo - ta.start..hi - ta.start];
             let vb = &tb.values[lo - tb.start..hi - tb.start];
             let s = dot3(va, vb, &self.weights[lo..hi]);
+            self.gram[a * n + b] = s;
+            self.gram[b * n + a] = s;
+        }
+    }
+
+    fn build_gram_memo(&mut self, memo: &mut GramMemo) {
+        memo.use_weights(&self.weights);
+        let ids: Vec<usize> = self.templates.iter().map(|t| memo.id(t)).collect();
+        let n = self.templates.len();
+        self.gram.iter_mut().for_each(|g| *g = 0.0);
+        for &(a, b, lo, hi) in &self.pairs {
+            let (ta, tb) = (&self.templates[a], &self.templates[b]);
+            let weights = &self.weights;
+            let s = memo.entry(ids[a], ids[b], || {
+                let va = &ta.values[lo - ta.start..hi - ta.start];
+                let vb = &tb.values[lo - tb.start..hi - tb.start];
+                dot3(va, vb, &weights[lo..hi])
+            });
             self.gram[a * n + b] = s;
             self.gram[b * n + a] = s;
         }
@@ -429,6 +528,59 @@ impl LinearFitter {
     }
 }
 
+/// Gram entries `Σ wᵢ tₐᵢ t_bᵢ` of template pairs for one channel weighting, kept
+/// across the fits of one spectrum (see [`LinearFitter::fit_with_memo`]). A template
+/// is known by its shared values and start channel; the memo holds a reference to each,
+/// so a known template's values cannot be freed and replaced by another's at the same
+/// address. It forgets everything when the weights change, and when it holds more
+/// than [`GramMemo::CAPACITY`] templates.
+#[derive(Debug, Default)]
+pub struct GramMemo {
+    weights: Vec<f64>,
+    /// (values address, start) → template id, in order of first use.
+    ids: FxHashMap<(usize, usize), usize>,
+    held: Vec<Arc<[f64]>>,
+    /// `rows[i][j]`, j ≤ i: the entry of templates i and j (NaN: not yet computed).
+    rows: Vec<Vec<f64>>,
+}
+
+impl GramMemo {
+    /// Templates held before the memo starts afresh.
+    pub const CAPACITY: usize = 1024;
+
+    fn use_weights(&mut self, weights: &[f64]) {
+        if self.weights != weights || self.held.len() > Self::CAPACITY {
+            self.ids.clear();
+            self.held.clear();
+            self.rows.clear();
+            self.weights.clear();
+            self.weights.extend_from_slice(weights);
+        }
+    }
+
+    fn id(&mut self, t: &Template) -> usize {
+        let next = self.held.len();
+        let id = *self
+            .ids
+            .entry((t.values.as_ptr() as usize, t.start))
+            .or_insert(next);
+        if id == next {
+            self.held.push(Arc::clone(&t.values));
+            self.rows.push(vec![f64::NAN; next + 1]);
+        }
+        id
+    }
+
+    /// The entry of templates `a` and `b` (ids), computed by `dot` when not yet known.
+    fn entry(&mut self, a: usize, b: usize, dot: impl FnOnce() -> f64) -> f64 {
+        let v = &mut self.rows[a.max(b)][a.min(b)];
+        if v.is_nan() {
+            *v = dot();
+        }
+        *v
+    }
+}
+
 /// One-shot convenience: build a [`LinearFitter`] and fit once.
 ///
 /// # Errors
@@ -446,10 +598,10 @@ fn clip(t: Template, n: usize) -> Template {
     if t.start >= n {
         return Template::new(n, Vec::new());
     }
-    let keep = (n - t.start).min(t.values.len());
-    let mut v = t.values;
-    v.truncate(keep);
-    Template::new(t.start, v)
+    if t.end() <= n {
+        return t;
+    }
+    Template::new(t.start, t.values[..n - t.start].to_vec())
 }
 
 /// Scratch buffers for the dense sub-problems (sized once for `n` unknowns).
@@ -468,21 +620,44 @@ struct NnlsScratch {
     factored: Vec<usize>,
     /// Per factor row: its first non-zero column (the envelope).
     env: Vec<usize>,
+    /// Per Gram row: the columns `lo..hi` outside which it is zero.
+    span: Vec<(usize, usize)>,
 }
 
 impl NnlsScratch {
     fn new(n: usize) -> Self {
-        Self {
-            factored: Vec::with_capacity(n),
-            env: Vec::with_capacity(n),
-            chol: vec![0.0; n * n],
-            tmp: vec![0.0; n],
-            s: vec![0.0; n],
-            w: vec![0.0; n],
-            passive: vec![false; n],
-            idx: Vec::with_capacity(n),
-            order: Vec::with_capacity(n),
+        let mut sc = Self {
+            factored: Vec::new(),
+            env: Vec::new(),
+            chol: Vec::new(),
+            tmp: Vec::new(),
+            s: Vec::new(),
+            w: Vec::new(),
+            passive: Vec::new(),
+            idx: Vec::new(),
+            order: Vec::new(),
+            span: Vec::new(),
+        };
+        sc.reset(n);
+        sc
+    }
+
+    /// Sized for `n` unknowns, nothing factored, every Gram row possibly full.
+    fn reset(&mut self, n: usize) {
+        // the factor's rows are written before they are read
+        self.chol.resize(n * n, 0.0);
+        for v in [&mut self.tmp, &mut self.s, &mut self.w] {
+            v.clear();
+            v.resize(n, 0.0);
         }
+        self.passive.clear();
+        self.passive.resize(n, false);
+        self.factored.clear();
+        self.env.clear();
+        self.idx.clear();
+        self.order.clear();
+        self.span.clear();
+        self.span.resize(n, (0, n));
     }
 }
 
@@ -493,6 +668,7 @@ impl NnlsScratch {
 /// inside the envelope), so each dot product runs over the overlap of two envelopes
 /// only: with templates in channel order the cost follows the band, not m³. Tiny or
 /// negative pivots (collinear templates) are regularised so the solve stays finite.
+#[multiversion(targets("x86_64+avx2"))]
 fn cholesky_subset(
     g: &[f64],
     n: usize,
@@ -556,7 +732,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Σ aᵢbᵢwᵢ with four partial sums (SIMD).
-#[inline]
+#[multiversion(targets("x86_64+avx2"))]
 fn dot3(a: &[f64], b: &[f64], w: &[f64]) -> f64 {
     let n = a.len().min(b.len()).min(w.len());
     let (a, b, w) = (&a[..n], &b[..n], &w[..n]);
@@ -579,6 +755,7 @@ fn dot3(a: &[f64], b: &[f64], w: &[f64]) -> f64 {
 
 /// Solve `L Lᵀ x = b` in place (b has length m; L with row stride `n`, row `i` zero
 /// before `env[i]`).
+#[multiversion(targets("x86_64+avx2"))]
 fn cholesky_solve(chol: &[f64], n: usize, env: &[usize], b: &mut [f64]) {
     let m = b.len();
     for i in 0..m {
@@ -586,14 +763,12 @@ fn cholesky_solve(chol: &[f64], n: usize, env: &[usize], b: &mut [f64]) {
         let s = b[i] - dot(&chol[i * n + e..i * n + i], &b[e..i]);
         b[i] = s / chol[i * n + i];
     }
+    // Lᵀx = y from the last row up: once xᵢ is known, take its part out of the rows
+    // above within row i's envelope (contiguous in L's row i)
     for i in (0..m).rev() {
-        let mut s = b[i];
-        for k in i + 1..m {
-            if env[k] <= i {
-                s -= chol[k * n + i] * b[k];
-            }
-        }
-        b[i] = s / chol[i * n + i];
+        b[i] /= chol[i * n + i];
+        let (e, xi) = (env[i], b[i]);
+        axpy(-xi, &chol[i * n + e..i * n + i], &mut b[e..i]);
     }
 }
 
@@ -630,17 +805,34 @@ fn inverse_factor(g: &[f64], n: usize, idx: &[usize], sc: &mut NnlsScratch) {
     }
     factor(g, n, idx, sc);
     sc.factored.clear(); // the factor is overwritten by its inverse below
-    let l = &mut sc.chol;
-    // L⁻¹ (lower), column by column: X[i][j] = −(Σ_{k=j..i−1} L[i][k] X[k][j]) / L[i][i]
-    for j in 0..m {
-        l[j * n + j] = 1.0 / l[j * n + j];
-        for i in j + 1..m {
-            let mut s = 0.0;
-            for k in j..i {
-                s += l[i * n + k] * l[k * n + j];
-            }
-            l[i * n + j] = -s * l[i * n + i].recip();
+    invert_lower(&mut sc.chol, n, m, &sc.env, &mut sc.tmp);
+}
+
+/// `L⁻¹` in place of the lower factor `l` (m rows, stride n, row envelopes `env`), row
+/// by row: X[i][..i] = −(Σ_{k=env_i..i−1} L[i][k] X[k][..=k]) / L[i][i], rows k < i
+/// already inverted; L[i][k] is zero before the row's envelope start env_i.
+#[multiversion(targets("x86_64+avx2"))]
+fn invert_lower(l: &mut [f64], n: usize, m: usize, env: &[usize], acc: &mut [f64]) {
+    for i in 0..m {
+        let (done, row) = l.split_at_mut(i * n);
+        let row = &mut row[..=i];
+        acc[..i].iter_mut().for_each(|v| *v = 0.0);
+        for k in env[i]..i {
+            axpy(row[k], &done[k * n..k * n + k + 1], &mut acc[..=k]);
         }
+        let d = 1.0 / row[i];
+        for (x, a) in row[..i].iter_mut().zip(&acc[..i]) {
+            *x = -a * d;
+        }
+        row[i] = d;
+    }
+}
+
+/// `y += a x` (same lengths).
+#[inline]
+fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
     }
 }
 
@@ -657,11 +849,19 @@ fn inverse_product(x: &[f64], n: usize, idx: &[usize], cov: &mut [f64]) {
     }
 }
 
-/// The diagonal of `G⁻¹` from `X = L⁻¹` into `var[idx[r]]` (m²/2 flops).
+/// The diagonal of `G⁻¹` from `X = L⁻¹` into `var[idx[r]]` (m²/2 flops):
+/// `(G⁻¹)[r][r] = Σ_{k ≥ r} X[k][r]²`, summed row by row.
+#[multiversion(targets("x86_64+avx2"))]
 fn inverse_diagonal(x: &[f64], n: usize, idx: &[usize], var: &mut [f64]) {
     let m = idx.len();
-    for r in 0..m {
-        var[idx[r]] = (r..m).map(|k| x[k * n + r] * x[k * n + r]).sum();
+    let mut diag = vec![0.0; m];
+    for k in 0..m {
+        for (d, v) in diag[..=k].iter_mut().zip(&x[k * n..k * n + k + 1]) {
+            *d += v * v;
+        }
+    }
+    for (r, d) in diag.into_iter().enumerate() {
+        var[idx[r]] = d;
     }
 }
 
@@ -722,13 +922,7 @@ fn nnls_normal(
     loop {
         outer += 1;
         // Gradient w = b − G x, needed only off the passive set (x is zero there).
-        for i in 0..n {
-            sc.w[i] = if sc.passive[i] {
-                0.0
-            } else {
-                b[i] - sc.idx.iter().map(|&j| g[i * n + j] * x[j]).sum::<f64>()
-            };
-        }
+        gradient(g, b, x, &sc.span, &sc.passive, &mut sc.w);
         let cand = (0..n)
             .filter(|&j| !sc.passive[j] && g[j * n + j] > 0.0 && sc.w[j] > tol)
             .max_by(|&a, &c| sc.w[a].total_cmp(&sc.w[c]));
@@ -741,6 +935,28 @@ fn nnls_normal(
         nnls_inner(g, b, n, x, &mut s, sc);
     }
     sc.s = s;
+}
+
+/// The NNLS gradient `w = b − G x` off the passive set (0 on it). x is zero off the
+/// passive set, so each row needs one contiguous dot over its non-zero `span`.
+#[multiversion(targets("x86_64+avx2"))]
+fn gradient(
+    g: &[f64],
+    b: &[f64],
+    x: &[f64],
+    span: &[(usize, usize)],
+    passive: &[bool],
+    w: &mut [f64],
+) {
+    let n = b.len();
+    for i in 0..n {
+        let (lo, hi) = span[i];
+        w[i] = if passive[i] {
+            0.0
+        } else {
+            b[i] - dot(&g[i * n + lo..i * n + hi], &x[lo..hi])
+        };
+    }
 }
 
 /// Unconstrained solution on the passive set into `s`; returns the passive indices

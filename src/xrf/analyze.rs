@@ -8,7 +8,7 @@
 //! faster: no line-shape refinement, continuum re-stripping or matrix-specific line
 //! ratios, channels paired, templates kept per instrument set-up, primary-only FP.
 
-use super::fp::{quantify_with, scatter, MatrixModel, Measured, Quantified, Setup};
+use super::fp::{quantify_cached, scatter, MatrixModel, Measured, PrimaryCache, Quantified, Setup};
 use super::identify::{candidates_for_peak, family_is_real, universe, ClusterEvidence};
 use super::model::{
     compton_peaks, excitation_groups, family_lines, rayleigh_peaks, DrawPeak, FamilyLines, Region,
@@ -23,7 +23,7 @@ use super::{
 };
 use crate::signal::detector::{Detector, FWHM_PER_SIGMA, SI_KA_KEV};
 use crate::signal::group::pileup_group;
-use crate::signal::linear::{LinearFit, LinearFitter, LinearOptions, Template};
+use crate::signal::linear::{GramMemo, LinearFit, LinearFitter, LinearOptions, Template};
 use crate::signal::peaks::{Peak, PeakSearchOptions, PeakSearcher};
 use crate::signal::snip::{snip_in_place, SnipOptions};
 use crate::{Calibration, Error, Result, Spectrum};
@@ -274,6 +274,8 @@ struct LinesCache {
     scatter: Option<Vec<Component>>,
     /// The last pile-up lines and their component.
     pileup: Option<PileUpCache>,
+    /// FP primary-excitation tables of the set-up (independent of matrix and region).
+    fp: PrimaryCache,
 }
 
 /// Strong lines (energy, counts) and the pile-up component drawn from them.
@@ -313,9 +315,11 @@ struct Work<'a> {
     /// The quick analysis (see [`run_quick`]).
     quick: bool,
     /// Which components were positive in the last fit (NNLS start of the next).
-    last_positive: std::cell::RefCell<Vec<(ComponentKey, bool)>>,
+    last_positive: std::cell::RefCell<rustc_hash::FxHashMap<ComponentKey, bool>>,
     /// Energy the line shape is refined around (see [`shape_anchor`]).
     shape_anchor: std::cell::Cell<Option<f64>>,
+    /// Gram entries of the templates fitted so far (all fits share the data weights).
+    gram_memo: std::cell::RefCell<GramMemo>,
 }
 
 /// What a component is, across fits: its kind and its element family, or its place
@@ -505,7 +509,16 @@ impl Work<'_> {
 
     fn fit(&self, comps: &[Component]) -> Option<LinearFit> {
         let templates: Vec<Template> = comps.iter().map(|c| c.template.clone()).collect();
-        let mut f = LinearFitter::new(self.region.len, templates).ok()?;
+        // the buffers of this thread's last fitter serve the next fit (no allocation)
+        thread_local! {
+            static SPARE: std::cell::RefCell<Option<LinearFitter>> = const { std::cell::RefCell::new(None) };
+        }
+        let n = self.region.len;
+        let mut f = match SPARE.with(|s| s.borrow_mut().take()) {
+            Some(old) => old.recycle(n, templates),
+            None => LinearFitter::new(n, templates),
+        }
+        .ok()?;
         // start from the components that were positive in the previous fit (the fits of
         // one analysis share most components): same optimum, fewer NNLS steps
         let keys = component_keys(comps);
@@ -514,7 +527,7 @@ impl Work<'_> {
             if !last.is_empty() {
                 let start: Vec<bool> = keys
                     .iter()
-                    .map(|k| last.iter().find(|(l, _)| l == k).is_none_or(|l| l.1))
+                    .map(|k| last.get(k).copied().unwrap_or(true))
                     .collect();
                 f.start_from(&start);
             }
@@ -524,12 +537,20 @@ impl Work<'_> {
             covariance: false,
             ..LinearOptions::default()
         };
-        let fit = f.fit(self.y(), Some(self.bg()), &opts).ok()?;
+        let fit = f
+            .fit_with_memo(
+                self.y(),
+                Some(self.bg()),
+                &opts,
+                &mut self.gram_memo.borrow_mut(),
+            )
+            .ok()?;
         *self.last_positive.borrow_mut() = keys
             .into_iter()
             .zip(&fit.amplitudes)
             .map(|(k, a)| (k, *a > 0.0))
             .collect();
+        SPARE.with(|s| *s.borrow_mut() = Some(f));
         Some(fit)
     }
 
@@ -767,19 +788,24 @@ fn residual_peaks(work: &Work, model: &[f64], min_sig: f64) -> Vec<f64> {
     let cal = work.region.calibration;
     let first = work.region.first as f64;
     let det = work.region.detector;
-    let mut s = PeakSearcher::new();
-    s.search(
-        &resid,
-        0..resid.len(),
-        |c| det.fwhm_kev(cal.energy_kev(c + first)) / cal.gain_kev,
-        &PeakSearchOptions {
-            min_significance: min_sig,
-            ..PeakSearchOptions::default()
-        },
-    )
-    .into_iter()
-    .map(|p| cal.energy_kev(p.channel + first))
-    .collect()
+    let opts = PeakSearchOptions {
+        min_significance: min_sig,
+        ..PeakSearchOptions::default()
+    };
+    let fwhm = |c: f64| det.fwhm_kev(cal.energy_kev(c + first)) / cal.gain_kev;
+    with_searcher(|s| s.search(&resid, 0..resid.len(), fwhm, &opts))
+        .into_iter()
+        .map(|p| cal.energy_kev(p.channel + first))
+        .collect()
+}
+
+/// Run `f` with this thread's peak searcher: its buffers and filter kernels serve every
+/// spectrum the thread analyses.
+fn with_searcher<T>(f: impl FnOnce(&mut PeakSearcher) -> T) -> T {
+    thread_local! {
+        static SEARCHER: std::cell::RefCell<PeakSearcher> = std::cell::RefCell::new(PeakSearcher::new());
+    }
+    SEARCHER.with(|s| f(&mut s.borrow_mut()))
 }
 
 /// What every analysis starts from: the first peak list, the excitation, the SNIP
@@ -809,14 +835,15 @@ fn prepare(spectrum: &Spectrum, opts: &XrfOptions) -> Result<Prepared> {
     // first pass peak search with the default resolution, full spectrum
     let det0 = Detector::default();
     let fwhm_ch0 = |c: f64| det0.fwhm_kev(cal.energy_kev(c).max(0.5)) / cal.gain_kev;
-    let mut searcher = PeakSearcher::new();
     let lo_ch = cal.channel(1.2).ceil().max(0.0) as usize;
-    let peaks0 = searcher.search(
-        counts,
-        lo_ch.min(n)..n,
-        fwhm_ch0,
-        &PeakSearchOptions::default(),
-    );
+    let peaks0 = with_searcher(|s| {
+        s.search(
+            counts,
+            lo_ch.min(n)..n,
+            fwhm_ch0,
+            &PeakSearchOptions::default(),
+        )
+    });
     let peak_list: Vec<(f64, f64)> = peaks0
         .iter()
         .map(|p| (cal.energy_kev(p.channel), p.area))
@@ -873,6 +900,7 @@ impl<'a> Work<'a> {
             quick,
             last_positive: Default::default(),
             shape_anchor: Default::default(),
+            gram_memo: Default::default(),
         }
     }
 
@@ -1469,7 +1497,15 @@ fn quantify_fit(
         .into_iter()
         .map(|x| x.1)
         .collect();
-    quantify_with(&work.exc.setup, &measured, model, 6, secondary)
+    let mut cache = work.lines_cache.borrow_mut();
+    quantify_cached(
+        &work.exc.setup,
+        &measured,
+        model,
+        6,
+        secondary,
+        &mut cache.fp,
+    )
 }
 
 /// Detection limit (wt %) of an element family: 3√B of the final model in ±1 FWHM of

@@ -23,6 +23,8 @@ use super::physics::{
     compton_energy, element_by_symbol, mixture, mu_total, DetectorEfficiency, ElementData,
     Excitation, Family, Mixture,
 };
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
 /// Measurement geometry and detector.
 #[derive(Debug, Clone, PartialEq)]
@@ -435,6 +437,27 @@ pub fn quantify_with(
     iterations: usize,
     with_secondary: bool,
 ) -> Quantified {
+    let mut cache = PrimaryCache::default();
+    quantify_cached(
+        setup,
+        measured,
+        model,
+        iterations,
+        with_secondary,
+        &mut cache,
+    )
+}
+
+/// [`quantify_with`], taking the primary-excitation tables from `cache`, which must
+/// have been filled for this same `setup` only (see [`PrimaryCache`]).
+pub fn quantify_cached(
+    setup: &Setup,
+    measured: &[Measured],
+    model: MatrixModel,
+    iterations: usize,
+    with_secondary: bool,
+    cache: &mut PrimaryCache,
+) -> Quantified {
     let n = measured.len();
     // start: proportional to area
     let total_area: f64 = measured
@@ -478,7 +501,7 @@ pub fn quantify_with(
                     });
             }
         } else {
-            let t = tables.get_or_insert_with(|| PrimaryTables::new(setup, &mix, measured));
+            let t = tables.get_or_insert_with(|| PrimaryTables::new(setup, &mix, measured, cache));
             t.sensitivities(&mix, &mut sens);
         }
         // raw concentrations with G = 1, then normalise including bound oxygen
@@ -541,9 +564,9 @@ struct PrimaryTables {
     /// Symbols, in the order of the mixture they were built for.
     symbols: Vec<&'static str>,
     /// (energy, photons) of the excitation points.
-    points: Vec<(f64, f64)>,
+    points: Arc<[(f64, f64)]>,
     /// `[element][point]` total µ/ρ.
-    mu_points: Vec<Vec<f64>>,
+    mu_points: Vec<Arc<[f64]>>,
     /// Per measured family (same order as `measured`): its lines.
     families: Vec<Vec<PrimaryLine>>,
     /// sin ψ₁, sin ψ₂.
@@ -553,22 +576,96 @@ struct PrimaryTables {
 
 struct PrimaryLine {
     /// Per point: photons × vacancies × yield × fraction × efficiency.
-    emission: Vec<f64>,
+    emission: Arc<[f64]>,
     /// µ/ρ of each element (mixture order) at the line energy.
     mu_at_line: Vec<f64>,
 }
 
-impl PrimaryTables {
-    fn new(setup: &Setup, mix: &Mixture, measured: &[Measured]) -> Self {
-        let points: Vec<(f64, f64)> = setup
-            .excitation
-            .points()
-            .copied()
-            .filter(|p| p.1 > 0.0)
+/// The parts of [`PrimaryTables`] that depend on the set-up and the elements only, not
+/// on which elements a quantification measures: per element its µ/ρ at the excitation
+/// points and the emission factors of its families' lines, per (element, energy) a µ/ρ.
+/// Scans of one instrument set-up share them; a cache must serve one [`Setup`] only.
+#[derive(Debug, Default, Clone)]
+pub struct PrimaryCache {
+    points: Option<Arc<[(f64, f64)]>>,
+    mu_points: Vec<(usize, Arc<[f64]>)>,
+    /// (Z, family) → (line energy, emission per point) of each line of the family.
+    emission: Vec<((usize, Family), FamilyEmission)>,
+    /// (Z, energy bits) → µ/ρ.
+    mu: FxHashMap<(usize, u64), f64>,
+}
+
+/// (line energy, emission per excitation point) of each line of a family.
+type FamilyEmission = Arc<[(f64, Arc<[f64]>)]>;
+
+impl PrimaryCache {
+    fn points(&mut self, setup: &Setup) -> Arc<[(f64, f64)]> {
+        self.points
+            .get_or_insert_with(|| {
+                setup
+                    .excitation
+                    .points()
+                    .copied()
+                    .filter(|p| p.1 > 0.0)
+                    .collect()
+            })
+            .clone()
+    }
+
+    fn mu_points(&mut self, d: &ElementData, points: &[(f64, f64)]) -> Arc<[f64]> {
+        if let Some((_, v)) = self.mu_points.iter().find(|(z, _)| *z == d.z) {
+            return v.clone();
+        }
+        let v: Arc<[f64]> = points.iter().map(|p| d.mu.total(p.0)).collect();
+        self.mu_points.push((d.z, v.clone()));
+        v
+    }
+
+    fn emission(
+        &mut self,
+        setup: &Setup,
+        d: &ElementData,
+        family: Family,
+        points: &[(f64, f64)],
+    ) -> FamilyEmission {
+        let key = (d.z, family);
+        if let Some((_, v)) = self.emission.iter().find(|(k, _)| *k == key) {
+            return v.clone();
+        }
+        let vac: Vec<[f64; 9]> = points.iter().map(|p| d.vacancies(p.0)).collect();
+        let v: FamilyEmission = d
+            .lines
+            .iter()
+            .filter(|l| l.family() == family)
+            .map(|l| {
+                let f =
+                    d.levels[l.level].yield_ * l.fraction * setup.detector.efficiency(l.energy_kev);
+                let e: Arc<[f64]> = vac
+                    .iter()
+                    .zip(points)
+                    .map(|(v, p)| p.1 * v[l.level] * f)
+                    .collect();
+                (l.energy_kev, e)
+            })
             .collect();
+        self.emission.push((key, v.clone()));
+        v
+    }
+
+    fn mu(&mut self, d: &ElementData, e_kev: f64) -> f64 {
+        *self
+            .mu
+            .entry((d.z, e_kev.to_bits()))
+            .or_insert_with(|| d.mu.total(e_kev))
+    }
+}
+
+impl PrimaryTables {
+    fn new(setup: &Setup, mix: &Mixture, measured: &[Measured], cache: &mut PrimaryCache) -> Self {
+        let points = cache.points(setup);
         let mu_points = mix
             .iter()
-            .map(|(d, _)| points.iter().map(|p| d.mu.total(p.0)).collect())
+            .map(|(d, _)| cache.mu_points(d, &points))
             .collect();
         let families = measured
             .iter()
@@ -576,22 +673,12 @@ impl PrimaryTables {
                 let Some((d, _)) = mix.iter().find(|(d, _)| d.symbol == m.symbol) else {
                     return Vec::new();
                 };
-                let vac: Vec<[f64; 9]> = points.iter().map(|p| d.vacancies(p.0)).collect();
-                d.lines
+                cache
+                    .emission(setup, d, m.family, &points)
                     .iter()
-                    .filter(|l| l.family() == m.family)
-                    .map(|l| {
-                        let f = d.levels[l.level].yield_
-                            * l.fraction
-                            * setup.detector.efficiency(l.energy_kev);
-                        PrimaryLine {
-                            emission: vac
-                                .iter()
-                                .zip(&points)
-                                .map(|(v, p)| p.1 * v[l.level] * f)
-                                .collect(),
-                            mu_at_line: mix.iter().map(|(e, _)| e.mu.total(l.energy_kev)).collect(),
-                        }
+                    .map(|(e_line, emission)| PrimaryLine {
+                        emission: emission.clone(),
+                        mu_at_line: mix.iter().map(|(e, _)| cache.mu(e, *e_line)).collect(),
                     })
                     .collect()
             })
