@@ -454,6 +454,22 @@ impl LinearFitter {
         let passive: Vec<usize> = (0..n)
             .filter(|&k| self.gram[k * n + k] > 0.0 && (!opts.non_negative || amps[k] > 0.0))
             .collect();
+        // The amplitudes again, from the factor of the passive set in channel order: the
+        // optimum is unique, and so are its last bits whatever path the NNLS took to it
+        // (cold or warm start).
+        let mut amps = amps;
+        if !passive.is_empty() {
+            factor(&self.gram, n, &passive, &mut self.nnls);
+            let m = passive.len();
+            let sol = &mut self.nnls.tmp[..m];
+            for (t, &k) in sol.iter_mut().zip(&passive) {
+                *t = self.rhs[k];
+            }
+            cholesky_solve(&self.nnls.chol, n, &self.nnls.env, sol);
+            for (t, &k) in sol.iter().zip(&passive) {
+                amps[k] = if opts.non_negative { t.max(0.0) } else { *t };
+            }
+        }
         let mut covariance = Vec::new();
         let mut variance = vec![0.0; n];
         inverse_factor(&self.gram, n, &passive, &mut self.nnls);

@@ -276,6 +276,9 @@ struct LinesCache {
     pileup: Option<PileUpCache>,
     /// FP primary-excitation tables of the set-up (independent of matrix and region).
     fp: PrimaryCache,
+    /// Which components were positive in the first fit of the last scan (the quick
+    /// analysis starts the next scan's NNLS there; see [`LinearFitter::start_from`]).
+    first_fit_positive: rustc_hash::FxHashMap<ComponentKey, bool>,
 }
 
 /// Strong lines (energy, counts) and the pile-up component drawn from them.
@@ -993,7 +996,11 @@ fn quick_loop(
     spectrum: &Spectrum,
 ) -> Result<XrfAnalysis> {
     let fail = || Error::Numerical("XRF joint fit failed".into());
+    // start from where the instrument's last scan ended: same optimum, fewer NNLS steps
+    let last = std::mem::take(&mut work.lines_cache.borrow_mut().first_fit_positive);
+    *work.last_positive.borrow_mut() = last;
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
+    work.lines_cache.borrow_mut().first_fit_positive = work.last_positive.borrow().clone();
     let pile = strong_lines(work, &comps, &fit);
     fams = surviving(work, &comps, &fit, false);
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
