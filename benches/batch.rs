@@ -13,30 +13,31 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
-//! Reference figures (2 Dec 2026, second session, final, the 2-core shared VM, idle,
-//! release):
+//! Reference figures (2 Dec 2026, third session, final; a 2-core shared VM, AMD EPYC
+//! 2.45 GHz, idle, release — slower than the second session's VM, on which the quick
+//! analysis alone ran ~1.6× faster):
 //!
 //! | run | scans | wall | scans/s | peak RSS |
 //! |---|---|---|---|---|
-//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.68 s | 71.7 | |
-//! | same, 2 threads (speed-up 1.97×) | 192 | 1.36 s | 141.7 | |
-//! | criterion `triage`, same files, 1 thread | 192 | 1.64 s | 117.4 | |
-//! | same, 2 threads (speed-up 2.05×) | 192 | 0.80 s | 241.2 | |
-//! | `REESCAN_BENCH_RSS=2000`, triage, 2 threads | 2,000 | 8.4 s | 239 | 45.6 MB |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 14.5 s | 1,376 | 43.6 MB |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 71.7 s | 1,394 | 43.8 MB |
+//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 3.52 s | 54.6 | |
+//! | same, 2 threads (speed-up 2.13×) | 192 | 1.65 s | 116.1 | |
+//! | criterion `triage`, same files, 1 thread | 192 | 2.64 s | 72.8 | |
+//! | same, 2 threads (speed-up 2.13×) | 192 | 1.24 s | 154.8 | |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 16.5 s | 1,216 | 44.5 MB |
 //!
-//! (Earlier the same day, first session, every scan in full: 40.3 / 77.1 scans/s on 1 / 2
-//! threads, 37.0 MB at 2,000 and 37.3 MB at 10,000 rows. The triage adds ≤ 64 template
-//! libraries, a few hundred kB each, to the resident set; wall time on this VM varies by
-//! ~±30 % between runs.)
+//! Second session (faster VM): full 71.7 / 141.7 scans/s on 1 / 2 threads, triage 117.4 /
+//! 241.2, honest archive 1,376 scans/s at 20,000 rows and 1,394 at 100,000 rows
+//! (43.8 MB). First session, every scan in full: 40.3 / 77.1 scans/s, 37.0 MB at 2,000
+//! and 37.3 MB at 10,000 rows. The triage adds ≤ 64 template libraries, a few hundred kB
+//! each, to the resident set; wall time on these VMs varies by ~±10–30 % between runs.
 //!
 //! Earlier (23 Nov, test profile, load ≈ 13): a 100,000-row manifest of ERROR rows (no
 //! analysis) ran at 63,000 rows/s in 6.4 MB — the batch machinery (manifest streaming,
 //! reorder window, CSV/JSONL lines, flushes) costs ~16 µs per row and its memory does
-//! not grow with the manifest. Nearly all the time is the XRF analysis: ~1.2 ms per
-//! 4096-ch spectrum for the quick one, 13–20 ms for the full one; the issue's 5,000
-//! scans/s on two cores is ~3.6× away for an honest archive, ~20× for a half-blended one.
+//! not grow with the manifest. Nearly all the time is the XRF analysis: ~1.0 ms per
+//! 4096-ch spectrum for the quick one on this VM, ~24 ms for the full one; an honest
+//! archive's row costs ~1.6 ms of one core, so the issue's 5,000 scans/s on two cores is
+//! ~4× away for an honest archive and ~30× for a half-blended one.
 //!
 //! Setup (synthesising the spectra, writing files and the manifest) is outside the timed
 //! loop; the timed loop is `batch::run` exactly as `reescan batch` calls it.
@@ -177,9 +178,15 @@ fn rss_run(rows: usize) {
         &screener(triage),
     );
     let secs = t.elapsed().as_secs_f64();
+    let results = std::fs::read_to_string(dir.path().join("results.csv")).expect("results");
+    let quick = results
+        .lines()
+        .filter(|l| l.contains(reescan::screen::pipeline::QUICK_CLEAR))
+        .count();
     println!(
         "batch {rows} rows (4096-ch EMSA, XRF only, {}, {}, 2 threads): {secs:.1} s, \
-         {:.0} scans/s; peak RSS {:.1} MB (before the run {:.1} MB)",
+         {:.0} scans/s, {quick} rows cleared by the quick analysis alone; peak RSS \
+         {:.1} MB (before the run {:.1} MB)",
         if honest_only {
             "honest only"
         } else {

@@ -8,24 +8,39 @@
 //!
 //! | machine | scan | analysis | time/scan | scans/s |
 //! |---|---|---|---|---|
-//! | 2-core shared VM, release, idle (2 Dec 2026, second session, final) | 4096 ch iron ore + NdFeB | full | 19.5 ms | 51 |
-//! | same | same | quick | 1.18 ms | 845 |
-//! | same | 4096 ch honest iron ore | quick | 1.19 ms | 844 |
-//! | same | 2048 ch zircon + monazite | full | 10.8 ms | 93 |
+//! | 2-core shared VM (AMD EPYC 2.45 GHz), release, idle (2 Dec 2026, third session, final) | 4096 ch iron ore + NdFeB | full | 23.8 ms | 42 |
+//! | same | same | quick | 0.95 ms | 1,050 |
+//! | same | 4096 ch honest iron ore | quick | 1.00 ms | 997 |
+//! | same | 16 different 4096-ch iron ores in turn (half with NdFeB) | quick | 0.99 ms | 1,008 |
+//! | same | 2048 ch zircon + monazite | full | 12.3 ms | 81 |
 //!
-//! Earlier the same day (first session): full 37.3 / 32.7 ms (4096 ch), 21.0 / 17.8 ms
-//! (2048 ch). Since: templates in channel order with an envelope Cholesky, NNLS passive
-//! set in entry order and warm-started from the previous fit, SIMD Gram products and FP
-//! sums, only the 1σ of the fits (not the covariance), FP primary iterations from
-//! tables and secondary fluorescence only for the reported quantification. The quick
-//! analysis also pairs 10-eV channels and keeps its templates per instrument set-up.
-//! Wall time on this VM varies by ~±30 % between runs of the same binary;
-//! `examples/xrf_timing` (12 scans, both sizes): full 12.9 ms, quick 1.38 ms.
-//! The target is 1 ms (1,000 scans/s on one core): the quick analysis is ~1.2×
-//! short, the full one ~20×. Where the quick analysis spends its time (per-stage
-//! timers, 4096-ch iron ore + NdFeB): first joint fit of ~116 candidate templates
-//! 0.5 ms (Lawson–Hanson 0.22, Gram 0.10, 1σ 0.05, set-up 0.08), second fit and pruning
-//! refits 0.4 ms, FP 0.1 ms, peak search + SNIP + resolution 0.16 ms, report 0.07 ms.
+//! This session's VM is slower than the second session's: the same quick analysis that
+//! measured 1.18 ms there measured 2.05 ms here at the start of the session (the full
+//! one was not re-benchmarked then). Instruction counts do not depend on the machine: the quick
+//! analysis took 14.6 M instructions per scan at the start of the session and 8.2 M at
+//! its end (cachegrind, 12 mixed scans, 5 repetitions net of the first). Since: template
+//! values shared (no copies), Gram entries kept across the fits of one scan, fitter
+//! buffers reused, `L⁻¹` and the back substitution row-wise, the NNLS gradient over each
+//! Gram row's span, the hot loops also compiled for AVX2 and chosen at run time (same
+//! operations in the same order, so the same results), FP primary tables per set-up, and
+//! the first NNLS of a scan started where the instrument's last scan ended (the
+//! amplitudes are recomputed from the final passive set, so the result does not depend
+//! on the start). The archive row is the honest measure for that last step: the two
+//! single-scan rows repeat one scan, whose last fit is then its own.
+//!
+//! Earlier (second session): templates in channel order with an envelope Cholesky, NNLS
+//! passive set in entry order and warm-started from the previous fit, SIMD Gram products
+//! and FP sums, only the 1σ of the fits, FP primary iterations from tables, secondary
+//! fluorescence only for the reported quantification; the quick analysis pairs 10-eV
+//! channels and keeps its templates per instrument set-up. First session: full 37.3 /
+//! 32.7 ms (4096 ch), 21.0 / 17.8 ms (2048 ch) on the faster VM.
+//!
+//! Wall time on these VMs varies by ~±10–30 % between runs of the same binary. The
+//! issue's target is 1 ms (1,000 scans/s on one core): the quick analysis meets it here
+//! within that noise, the full one is ~24× short (line-shape refinement and FP dominate).
+//! Where the quick analysis now spends its instructions: Gram products 14 %, Cholesky
+//! factors and solves 9 %, the peak-search filter 7 %, allocation and copies ~15 %, the
+//! rest spread over model building, family evidence, candidate proposal and FP.
 //!
 //! Spectrum generation happens outside the timed loop.
 
@@ -57,6 +72,24 @@ fn bench_analyze(c: &mut Criterion) {
         .expect("a 4096-channel scan");
     c.bench_function("xrf_analyze_quick_4096ch_iron_ore_honest", |b| {
         b.iter(|| analyze_quick(black_box(&honest.spectrum), &opts).map(|a| a.elements.len()))
+    });
+    // an archive: 16 different 4096-ch scans in turn (half honest, half with NdFeB),
+    // so that no scan follows itself (the quick analysis starts each scan's first fit
+    // from where the last scan of its set-up ended)
+    let archive: Vec<_> = (0..400)
+        .filter_map(|seed| {
+            let carrier = (seed % 2 == 1).then_some(Carrier::NdFeB);
+            synth::generate(Commodity::IronOre, carrier, 0.02, &[], seed).ok()
+        })
+        .filter(|s| s.spectrum.len() == 4096)
+        .take(16)
+        .collect();
+    let mut next = 0;
+    c.bench_function("xrf_analyze_quick_4096ch_archive_of_16", |b| {
+        b.iter(|| {
+            next = (next + 1) % archive.len();
+            analyze_quick(black_box(&archive[next].spectrum), &opts).map(|a| a.elements.len())
+        })
     });
     let s2048 = (0..64)
         .filter_map(|seed| {
