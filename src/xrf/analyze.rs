@@ -954,8 +954,9 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
     p.region = library::quantised(p.region);
     let key = library::Key::new(&p.region, &p.exc);
     let peaks0 = std::mem::take(&mut p.peaks0);
-    let work = Work::new(spectrum.counts_slice(), p, library::take(&key), true);
-    let result = quick_loop(&work, work.first_candidates(&peaks0), spectrum);
+    let mut work = Work::new(spectrum.counts_slice(), p, library::take(&key), true);
+    let fams = work.first_candidates(&peaks0);
+    let result = quick_loop(&mut work, fams, spectrum);
     library::put(key, work.lines_cache.into_inner());
     result
 }
@@ -991,7 +992,7 @@ fn paired_channels(spectrum: &Spectrum) -> Option<Spectrum> {
 }
 
 fn quick_loop(
-    work: &Work,
+    work: &mut Work,
     mut fams: Vec<(usize, Family)>,
     spectrum: &Spectrum,
 ) -> Result<XrfAnalysis> {
@@ -1003,6 +1004,9 @@ fn quick_loop(
     work.lines_cache.borrow_mut().first_fit_positive = work.last_positive.borrow().clone();
     let pile = strong_lines(work, &comps, &fit);
     fams = surviving(work, &comps, &fit, false);
+    // the strongest lines get a free tail, as in the full analysis: without the refined
+    // line shape, what the Fe K tail leaves would otherwise be fitted as Tb or Eu L lines
+    work.free_tail = strongest_families(&comps, &fit, 4);
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     prune(work, &mut fams, &mut comps, &mut fit, &pile, 3)?;
     // an alloy shows none of the rock-forming elements every ore, sand and ceramic has
