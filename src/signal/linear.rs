@@ -726,9 +726,10 @@ fn factor(g: &[f64], n: usize, idx: &[usize], sc: &mut NnlsScratch) {
     sc.factored.extend_from_slice(idx);
 }
 
-/// Dot product with four partial sums (lets the compiler use SIMD).
+/// Dot product with four partial sums (lets the compiler use SIMD; inlined into the
+/// callers compiled for AVX2).
 #[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0; 4];

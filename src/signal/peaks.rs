@@ -19,6 +19,7 @@
 //! maximum. Width varies along the axis through a closure `fwhm(channel) → channels`.
 
 use super::detector::FWHM_PER_SIGMA;
+use super::linear::dot;
 use super::lineshape::erfc;
 use multiversion::multiversion;
 use serde::Serialize;
@@ -280,27 +281,6 @@ impl PeakSearcher {
 #[multiversion(targets("x86_64+avx2"))]
 fn filter_at(kern: &Kernel, y: &[f64], positive: &[f64]) -> (f64, f64) {
     (dot(&kern.weights, y), dot(&kern.squares, positive))
-}
-
-/// Σ aᵢbᵢ with four partial sums (lets the compiler use SIMD).
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// Centroid of the positive filter response within ±`half` channels of `i`, relative to

@@ -1028,7 +1028,9 @@ fn quick_loop(
 /// set-up is quantised (offset to ¼ channel, electronic noise to 3 % steps) so that
 /// scans of one instrument share a library; at most [`library::CAPACITY`] libraries
 /// are kept, the least recently used dropped first. A library holds exactly what a
-/// fresh draw would give, so results do not depend on which scans came before.
+/// fresh draw would give, and where the last scan's first fit ended (the next scan's
+/// NNLS starts there; the amplitudes are recomputed from the final passive set), so
+/// results do not depend on which scans came before.
 mod library {
     use super::{ExcitationInfo, LinesCache, Region};
     use std::sync::Mutex;
