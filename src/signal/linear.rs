@@ -157,7 +157,7 @@ impl LinearFit {
 }
 
 /// Reusable joint fitter for one set of templates on a region of `n_channels`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LinearFitter {
     n_channels: usize,
     /// Templates in channel order.
@@ -205,20 +205,7 @@ impl LinearFitter {
                 ),
             });
         }
-        let mut f = old.unwrap_or_else(|| Self {
-            n_channels: 0,
-            templates: Vec::new(),
-            order: Vec::new(),
-            start: None,
-            pairs: Vec::new(),
-            gram: Vec::new(),
-            uniform_gram_ready: false,
-            rhs: Vec::new(),
-            weights: Vec::new(),
-            resid: Vec::new(),
-            model: Vec::new(),
-            nnls: NnlsScratch::new(0),
-        });
+        let mut f = old.unwrap_or_default();
         // Internally in channel order: overlapping templates then sit next to each other,
         // the Gram matrix is close to banded and its Cholesky factor stays inside the
         // envelope (see `cholesky_subset`); results are returned in the caller's order.
@@ -373,10 +360,7 @@ impl LinearFitter {
     fn solve(&mut self, opts: &LinearOptions, memo: Option<&mut GramMemo>) -> Vec<f64> {
         let uniform = opts.weighting == Weighting::Uniform;
         if !(uniform && self.uniform_gram_ready) {
-            match memo {
-                Some(m) => self.build_gram_memo(m),
-                None => self.build_gram(),
-            }
+            self.build_gram(memo);
             self.uniform_gram_ready = uniform;
             self.nnls.factored.clear();
         }
@@ -393,33 +377,30 @@ impl LinearFitter {
         x
     }
 
-    fn build_gram(&mut self) {
-        let n = self.templates.len();
-        self.gram.iter_mut().for_each(|g| *g = 0.0);
-        for &(a, b, lo, hi) in &self.pairs {
-            let ta = &self.templates[a];
-            let tb = &self.templates[b];
-            let va = &ta.values[lo - ta.start..hi - ta.start];
-            let vb = &tb.values[lo - tb.start..hi - tb.start];
-            let s = dot3(va, vb, &self.weights[lo..hi]);
-            self.gram[a * n + b] = s;
-            self.gram[b * n + a] = s;
-        }
-    }
-
-    fn build_gram_memo(&mut self, memo: &mut GramMemo) {
-        memo.use_weights(&self.weights);
-        let ids: Vec<usize> = self.templates.iter().map(|t| memo.id(t)).collect();
+    /// The Gram matrix of the current weights; entries `memo` already holds for them are
+    /// taken from it, new ones added to it.
+    fn build_gram(&mut self, mut memo: Option<&mut GramMemo>) {
+        let ids: Vec<usize> = match memo.as_deref_mut() {
+            Some(m) => {
+                m.use_weights(&self.weights);
+                self.templates.iter().map(|t| m.id(t)).collect()
+            }
+            None => Vec::new(),
+        };
         let n = self.templates.len();
         self.gram.iter_mut().for_each(|g| *g = 0.0);
         for &(a, b, lo, hi) in &self.pairs {
             let (ta, tb) = (&self.templates[a], &self.templates[b]);
             let weights = &self.weights;
-            let s = memo.entry(ids[a], ids[b], || {
+            let overlap = || {
                 let va = &ta.values[lo - ta.start..hi - ta.start];
                 let vb = &tb.values[lo - tb.start..hi - tb.start];
                 dot3(va, vb, &weights[lo..hi])
-            });
+            };
+            let s = match memo.as_deref_mut() {
+                Some(m) => m.entry(ids[a], ids[b], overlap),
+                None => overlap(),
+            };
             self.gram[a * n + b] = s;
             self.gram[b * n + a] = s;
         }
@@ -621,7 +602,7 @@ fn clip(t: Template, n: usize) -> Template {
 }
 
 /// Scratch buffers for the dense sub-problems (sized once for `n` unknowns).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct NnlsScratch {
     chol: Vec<f64>,
     tmp: Vec<f64>,
@@ -641,19 +622,10 @@ struct NnlsScratch {
 }
 
 impl NnlsScratch {
+    /// Sized for `n` unknowns (the fitter resets its own with [`NnlsScratch::reset`]).
+    #[cfg(test)]
     fn new(n: usize) -> Self {
-        let mut sc = Self {
-            factored: Vec::new(),
-            env: Vec::new(),
-            chol: Vec::new(),
-            tmp: Vec::new(),
-            s: Vec::new(),
-            w: Vec::new(),
-            passive: Vec::new(),
-            idx: Vec::new(),
-            order: Vec::new(),
-            span: Vec::new(),
-        };
+        let mut sc = Self::default();
         sc.reset(n);
         sc
     }
