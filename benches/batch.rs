@@ -19,11 +19,11 @@
 //!
 //! | run | scans | wall | scans/s | peak RSS |
 //! |---|---|---|---|---|
-//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 3.52 s | 54.6 | |
-//! | same, 2 threads (speed-up 2.13×) | 192 | 1.65 s | 116.1 | |
-//! | criterion `triage`, same files, 1 thread | 192 | 2.64 s | 72.8 | |
-//! | same, 2 threads (speed-up 2.13×) | 192 | 1.24 s | 154.8 | |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 16.5 s | 1,216 | 44.5 MB |
+//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 3.02 s | 63.5 | |
+//! | same, 2 threads (speed-up 1.94×) | 192 | 1.56 s | 122.9 | |
+//! | criterion `triage`, same files, 1 thread | 192 | 1.81 s | 105.8 | |
+//! | same, 2 threads (speed-up 2.24×) | 192 | 0.81 s | 236.6 | |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 10.9 s | 1,831 | 48.2 MB |
 //!
 //! Second session (faster VM): full 71.7 / 141.7 scans/s on 1 / 2 threads, triage 117.4 /
 //! 241.2, honest archive 1,376 scans/s at 20,000 rows and 1,394 at 100,000 rows
@@ -34,10 +34,11 @@
 //! Earlier (23 Nov, test profile, load ≈ 13): a 100,000-row manifest of ERROR rows (no
 //! analysis) ran at 63,000 rows/s in 6.4 MB — the batch machinery (manifest streaming,
 //! reorder window, CSV/JSONL lines, flushes) costs ~16 µs per row and its memory does
-//! not grow with the manifest. Nearly all the time is the XRF analysis: ~1.0 ms per
-//! 4096-ch spectrum for the quick one on this VM, ~24 ms for the full one; an honest
-//! archive's row costs ~1.6 ms of one core, so the 5,000 scans/s on two cores is
-//! ~4× away for an honest archive and ~30× for a half-blended one.
+//! not grow with the manifest. Nearly all the time is the XRF analysis: ~0.9 ms per
+//! 4096-ch spectrum for the quick one on this VM, ~21 ms for the full one; an honest
+//! archive's row costs ~1.1 ms of one core (all 20,000 rows cleared by the quick
+//! analysis), so the 5,000 scans/s on two cores is ~2.7× away for an honest
+//! archive and ~20× for a half-blended one.
 //!
 //! Setup (synthesising the spectra, writing files and the manifest) is outside the timed
 //! loop; the timed loop is `batch::run` exactly as `reescan batch` calls it.

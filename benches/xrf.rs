@@ -8,17 +8,19 @@
 //!
 //! | machine | scan | analysis | time/scan | scans/s |
 //! |---|---|---|---|---|
-//! | 2-core shared VM (AMD EPYC 2.45 GHz), release, idle (2 Dec 2026, third session, final) | 4096 ch iron ore + NdFeB | full | 23.8 ms | 42 |
-//! | same | same | quick | 0.95 ms | 1,050 |
-//! | same | 4096 ch honest iron ore | quick | 1.00 ms | 997 |
-//! | same | 16 different 4096-ch iron ores in turn (half with NdFeB) | quick | 0.99 ms | 1,008 |
-//! | same | 2048 ch zircon + monazite | full | 12.3 ms | 81 |
+//! | 2-core shared VM (AMD EPYC 2.45 GHz), release, idle (2 Dec 2026, third session, final) | 4096 ch iron ore + NdFeB | full | 21.2 ms | 47 |
+//! | same | same | quick | 0.86 ms | 1,157 |
+//! | same | 4096 ch honest iron ore | quick | 0.82 ms | 1,218 |
+//! | same | 16 different 4096-ch iron ores in turn (half with NdFeB) | quick | 0.94 ms | 1,061 |
+//! | same | 2048 ch zircon + monazite | full | 12.7 ms | 79 |
 //!
 //! This session's VM is slower than the second session's: the same quick analysis that
 //! measured 1.18 ms there measured 2.05 ms here at the start of the session (the full
 //! one was not re-benchmarked then). Instruction counts do not depend on the machine: the quick
-//! analysis took 14.6 M instructions per scan at the start of the session and 8.2 M at
-//! its end (cachegrind, 12 mixed scans, 5 repetitions net of the first). Since: template
+//! analysis took 14.6 M instructions per scan at the start of the session and 8.6 M at
+//! its end (`valgrind --tool=cachegrind` instruction counts of
+//! `examples/xrf_timing 12 6 quick` minus `12 1 quick`, over 60 analyses; 8.2 M before
+//! the quick analysis gave the strongest families free tails). Since: template
 //! values shared (no copies), Gram entries kept across the fits of one scan, fitter
 //! buffers reused, `L⁻¹` and the back substitution row-wise, the NNLS gradient over each
 //! Gram row's span, the hot loops also compiled for AVX2 and chosen at run time (same
@@ -37,7 +39,7 @@
 //!
 //! Wall time on these VMs varies by ~±10–30 % between runs of the same binary. The
 //! issue's target is 1 ms (1,000 scans/s on one core): the quick analysis meets it here
-//! within that noise, the full one is ~24× short (line-shape refinement and FP dominate).
+//! within that noise, the full one is ~21× short (line-shape refinement and FP dominate).
 //! Where the quick analysis now spends its instructions: Gram products 14 %, Cholesky
 //! factors and solves 9 %, the peak-search filter 7 %, allocation and copies ~15 %, the
 //! rest spread over model building, family evidence, candidate proposal and FP.
