@@ -23,6 +23,11 @@ pub struct XrfOptions {
     pub excitation_kev: Option<f64>,
     /// Force the unseen-matrix model (default: chosen from the Rayleigh/Compton ratio).
     pub matrix: Option<fp::MatrixModel>,
+    /// The whole tube (anode, kV, window, beam filter) when the instrument's
+    /// configuration is known, as in a PyMca `.cfg`; overrides `tube_kv` and `anode`.
+    pub tube: Option<physics::Tube>,
+    /// Detector window, air path and crystal (default: a handheld SDD).
+    pub detector: Option<physics::DetectorEfficiency>,
 }
 
 /// Energy calibration and resolution as used by the fit (SPEC `xrf.calibration`).

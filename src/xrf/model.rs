@@ -298,6 +298,19 @@ impl FamilyLines {
             .collect()
     }
 
+    /// A copy with the intensity of the lines whose label matches scaled by `factor`
+    /// (lines scaled to zero are left out).
+    pub fn scaled_where(&self, matches: impl Fn(&str) -> bool, factor: f64) -> Self {
+        let mut out = self.clone();
+        for l in &mut out.lines {
+            if matches(l.0) {
+                l.2 *= factor;
+            }
+        }
+        out.lines.retain(|l| l.2 > 0.0);
+        out
+    }
+
     /// Lines drawn with `shape`, and their (Gaussian) escape peaks.
     pub fn draw_peaks_with(&self, shape: Shape) -> Vec<DrawPeak> {
         let esc = si_escape();
