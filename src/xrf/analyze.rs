@@ -123,9 +123,37 @@ pub fn resolve_excitation(
         return mono(0.8 * end_kev, det);
     }
     if is_k_beta_of_a_stronger_peak(e, peaks, tol) {
+        if let Some(beam) = scatter_peak_above(e, peaks, tol) {
+            return mono(beam, det);
+        }
         return tube(anode, end_kev.ceil(), det);
     }
     mono(e, det)
+}
+
+/// A weak peak far above every strong fluorescence line that is not a pile-up sum of
+/// two strong lines: the beam of a monochromatic source (synchrotron, secondary
+/// target) scattered by the sample. Its Rayleigh peak is the highest such peak (the
+/// Compton peak sits below it). PyMca's `Steel.spe` is such a spectrum: 16 keV beam,
+/// its scatter peak at ~0.3 % of Fe Kα, no Mo K lines although the steel holds 2.3 %
+/// Mo (the Mo K edge, 20.0 keV, is above the beam).
+fn scatter_peak_above(highest_line: f64, peaks: &[(f64, f64)], tol: f64) -> Option<f64> {
+    let strongest = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
+    let strong: Vec<f64> = peaks
+        .iter()
+        .filter(|p| p.1 > 0.05 * strongest)
+        .map(|p| p.0)
+        .collect();
+    let is_sum = |e: f64| {
+        strong
+            .iter()
+            .any(|a| strong.iter().any(|b| (a + b - e).abs() < 2.0 * tol))
+    };
+    peaks
+        .iter()
+        .filter(|p| p.0 > highest_line + 2.0 && p.1 > 1e-3 * strongest && !is_sum(p.0))
+        .map(|p| p.0)
+        .reduce(f64::max)
 }
 
 /// A peak at `e` sits on the Kβ1 of an element whose Kα1 is a stronger peak.
@@ -1082,6 +1110,9 @@ mod library {
         source: String,
         kv: Option<f64>,
         max_kev: f64,
+        /// The whole primary spectrum and detector (tube window and filter, detector
+        /// window and air path): compared last, after the cheap fields.
+        setup: super::Setup,
     }
 
     impl Key {
@@ -1091,6 +1122,7 @@ mod library {
                 source: exc.source.clone(),
                 kv: exc.kv,
                 max_kev: exc.max_kev,
+                setup: exc.setup.clone(),
             }
         }
     }
