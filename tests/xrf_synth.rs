@@ -122,9 +122,9 @@ fn synthetic_cargo_set_rare_earth_recall_precision_and_total() {
 /// under La Lβ/Ce Lα and Dy under Fe Kα need the refined line shape) and honest
 /// precision too (small false REE: the scan goes on to the full analysis); both are
 /// printed, recall held at ≥ 0.9.
-/// Last measured (2 Dec 2026, third session, 318 scans, channels paired, free tails on
-/// the four strongest families): recall 0.936 (367/392), honest precision 0.788 (26
-/// true, 7 false), total within 30 % for 151/178 = 0.848, ≥ half the total for 178/178;
+/// Last measured (3 Dec 2026, 318 scans, 10-eV channels summed in threes, free tails on
+/// the four strongest families): recall 0.934 (366/392), honest precision 0.839 (26
+/// true, 5 false), total within 30 % for 156/178 = 0.876, ≥ half the total for 178/178;
 /// ~2 s on two cores (release). (Before the free tails: 0.939, 0.839 with 5 false, 156/178
 /// — but a false Tb under Fe Kα/Kβ in one honest instrument set-up of `benches/batch.rs`
 /// sent every scan of it to the full analysis.)

@@ -6,7 +6,7 @@
 //!
 //! [`run_quick`] is the same identification for the batch triage, an order of magnitude
 //! faster: no line-shape refinement, continuum re-stripping or matrix-specific line
-//! ratios, channels paired, templates kept per instrument set-up, primary-only FP.
+//! ratios, channels binned to ≥ 30 eV, templates kept per instrument set-up, primary-only FP.
 
 use super::fp::{quantify_cached, scatter, MatrixModel, Measured, PrimaryCache, Quantified, Setup};
 use super::identify::{candidates_for_peak, family_is_real, universe, ClusterEvidence};
@@ -1005,14 +1005,14 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     identify_loop(&mut work, fams, spectrum, opts)
 }
 
-/// The quick analysis (body of [`super::analyze_quick`]): channels paired when finer
-/// than 15 eV, the line shape as estimated (no refinement), continuum corrections on
+/// The quick analysis (body of [`super::analyze_quick`]): channels summed into bins of
+/// at least 30 eV, the line shape as estimated (no refinement), continuum corrections on
 /// 2-keV knots, family templates from the instrument's library (drawn once per set-up in
 /// the generic starting matrix, see [`library`]), one loose and a few strict pruning
 /// rounds, one primary-only FP quantification; no matrix-specific line ratios.
 pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
-    let paired = paired_channels(spectrum);
-    let spectrum = paired.as_ref().unwrap_or(spectrum);
+    let binned = binned_channels(spectrum);
+    let spectrum = binned.as_ref().unwrap_or(spectrum);
     let mut p = prepare(spectrum, opts)?;
     p.region = library::quantised(p.region);
     let key = library::Key::new(&p.region, &p.exc);
@@ -1024,32 +1024,40 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
     result
 }
 
-/// Channels finer than this (keV) are summed in pairs for the quick analysis: a
-/// screening fit needs no more than ~7 channels per FWHM (140 eV at Mn Kα over 20 eV),
-/// and every per-channel cost halves.
-const QUICK_MIN_GAIN_KEV: f64 = 0.015;
+/// The quick analysis sums adjacent channels into bins of at least this width (keV)
+/// when the spectrum's channels are finer: a screening fit needs no more than ~5 bins
+/// per FWHM (140 eV at Mn Kα over 30 eV), and every per-channel cost falls with the
+/// channel count.
+const QUICK_BIN_KEV: f64 = 0.03;
 
-/// `spectrum` with channels summed in pairs (2k, 2k + 1 → k, a trailing odd channel
-/// dropped) when its channels are finer than [`QUICK_MIN_GAIN_KEV`]; the calibration is
-/// that of the pair centres.
-fn paired_channels(spectrum: &Spectrum) -> Option<Spectrum> {
+/// Channels per quick-analysis bin for channels `gain_kev` wide.
+fn quick_bin_factor(gain_kev: f64) -> usize {
+    ((QUICK_BIN_KEV / gain_kev) * (1.0 + 1e-9)).floor().max(1.0) as usize
+}
+
+/// `spectrum` with every `m` adjacent channels summed (mk … mk + m − 1 → k, trailing
+/// channels that fill no bin dropped) when its channels are finer than
+/// [`QUICK_BIN_KEV`]; the calibration is that of the bin centres.
+fn binned_channels(spectrum: &Spectrum) -> Option<Spectrum> {
     let cal = *spectrum.axis.calibration()?;
-    if cal.gain_kev >= QUICK_MIN_GAIN_KEV || spectrum.len() < 128 {
+    let m = quick_bin_factor(cal.gain_kev);
+    if m < 2 || spectrum.len() < 64 * m {
         return None;
     }
     let c = spectrum.counts_slice();
-    let counts: Vec<f64> = c.chunks_exact(2).map(|p| p[0] + p[1]).collect();
-    // E(c) = o + g·c + q·c²; the mean of E(2k) and E(2k + 1) is
-    // (o + g/2 + q/2) + (2g + 2q)·k + 4q·k²
+    let counts: Vec<f64> = c.chunks_exact(m).map(|p| p.iter().sum()).collect();
+    // E(c) = o + g·c + q·c²; the mean of E(mk + j), j = 0 … m − 1, is
+    // (o + g(m − 1)/2 + q(m − 1)(2m − 1)/6) + (gm + qm(m − 1))·k + qm²·k²
     let (o, g, q) = (cal.offset_kev, cal.gain_kev, cal.quad_kev);
-    let paired = crate::Calibration {
-        offset_kev: o + 0.5 * g + 0.5 * q,
-        gain_kev: 2.0 * g + 2.0 * q,
-        quad_kev: 4.0 * q,
+    let mf = m as f64;
+    let binned = crate::Calibration {
+        offset_kev: o + 0.5 * g * (mf - 1.0) + q * (mf - 1.0) * (2.0 * mf - 1.0) / 6.0,
+        gain_kev: g * mf + q * mf * (mf - 1.0),
+        quad_kev: q * mf * mf,
     };
     Some(Spectrum {
         counts: counts.into(),
-        axis: crate::spectrum::Axis::Energy(paired),
+        axis: crate::spectrum::Axis::Energy(binned),
         meta: spectrum.meta.clone(),
     })
 }
@@ -1897,7 +1905,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paired_channels_sum_counts_at_the_pair_centre_energies() {
+    fn binned_channels_sum_counts_at_the_bin_centre_energies() {
         let cal = crate::Calibration {
             offset_kev: -0.02,
             gain_kev: 0.01,
@@ -1909,22 +1917,29 @@ mod tests {
             axis: crate::spectrum::Axis::Energy(cal),
             meta: Default::default(),
         };
-        let p = paired_channels(&s).expect("10-eV channels are paired");
-        let pc = *p.axis.calibration().unwrap();
-        assert_eq!(p.len(), 2048, "the trailing odd channel is dropped");
-        for k in [0usize, 1, 700, 2047] {
-            assert_eq!(p.counts[k], counts[2 * k] + counts[2 * k + 1]);
-            let mid = 0.5 * (cal.energy_kev(2.0 * k as f64) + cal.energy_kev(2.0 * k as f64 + 1.0));
-            assert!((pc.energy_kev(k as f64) - mid).abs() < 1e-12, "channel {k}");
+        let b = binned_channels(&s).expect("10-eV channels are binned");
+        let bc = *b.axis.calibration().unwrap();
+        assert_eq!(b.len(), 1365, "10-eV channels in threes, the trailing two dropped");
+        for k in [0usize, 1, 700, 1364] {
+            let (c0, c1, c2) = (3 * k, 3 * k + 1, 3 * k + 2);
+            assert_eq!(b.counts[k], counts[c0] + counts[c1] + counts[c2]);
+            let mid = [c0, c1, c2]
+                .iter()
+                .map(|&c| cal.energy_kev(c as f64))
+                .sum::<f64>()
+                / 3.0;
+            assert!((bc.energy_kev(k as f64) - mid).abs() < 1e-12, "channel {k}");
         }
-        // 20-eV channels are left alone
+        assert_eq!(quick_bin_factor(0.005), 6);
+        assert_eq!(quick_bin_factor(0.015), 2);
+        // 30-eV channels are left alone
         let coarse = Spectrum {
             axis: crate::spectrum::Axis::Energy(crate::Calibration {
-                gain_kev: 0.02,
+                gain_kev: 0.03,
                 ..cal
             }),
             ..s
         };
-        assert!(paired_channels(&coarse).is_none());
+        assert!(binned_channels(&coarse).is_none());
     }
 }
