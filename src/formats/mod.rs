@@ -219,6 +219,12 @@ fn detect_binary(body: &[u8]) -> Option<Format> {
 }
 
 fn detect_text(head: &[u8]) -> Option<Format> {
+    // EMSA/MAS announces itself on its first line: no need to decode the whole head
+    // (archives are mostly EMSA; decoding 40 kB per file shows in batch profiles)
+    let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
+    if head[start..].starts_with(b"#FORMAT") {
+        return Some(Format::Emsa);
+    }
     let text = String::from_utf8_lossy(head);
     let trimmed = text.trim_start();
     if trimmed.starts_with('<') {

@@ -324,12 +324,26 @@ struct LinesCache {
     /// Which components were positive in the first fit of the last scan (the quick
     /// analysis starts the next scan's NNLS there; see [`LinearFitter::start_from`]).
     first_fit_positive: rustc_hash::FxHashMap<ComponentKey, bool>,
+    /// Continuum-correction splines of the last region and knot spacing.
+    splines: Option<(Region, f64, Vec<Template>)>,
 }
 
 /// Strong lines (energy, counts) and the pile-up component drawn from them.
 type PileUpCache = (Vec<(f64, f64)>, Option<Component>);
 
 impl LinesCache {
+    /// The continuum-correction splines of `region` on knots `spacing_kev` apart.
+    fn splines(&mut self, region: Region, spacing_kev: f64) -> Vec<Template> {
+        match &self.splines {
+            Some((r, s, t)) if *r == region && *s == spacing_kev => t.clone(),
+            _ => {
+                let t = region.background_splines(spacing_kev);
+                self.splines = Some((region, spacing_kev, t.clone()));
+                t
+            }
+        }
+    }
+
     fn clear(&mut self) {
         self.lines.clear();
         self.components.clear();
@@ -949,7 +963,7 @@ fn prepare(spectrum: &Spectrum, opts: &XrfOptions) -> Result<Prepared> {
 impl<'a> Work<'a> {
     /// The work state of a prepared spectrum, in the generic starting matrix; `quick`:
     /// for the quick analysis.
-    fn new(counts: &'a [f64], p: Prepared, lines_cache: LinesCache, quick: bool) -> Self {
+    fn new(counts: &'a [f64], p: Prepared, mut lines_cache: LinesCache, quick: bool) -> Self {
         // the continuum is smooth on keV scales: the quick fit makes do with half the
         // spline corrections
         let spline_spacing_kev = if quick { 2.0 } else { 1.0 };
@@ -959,7 +973,7 @@ impl<'a> Work<'a> {
             region: p.region,
             exc: p.exc,
             matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
-            splines: p.region.background_splines(spline_spacing_kev),
+            splines: lines_cache.splines(p.region, spline_spacing_kev),
             free_tail: Vec::new(),
             fluor: Vec::new(),
             lines_cache: std::cell::RefCell::new(lines_cache),
