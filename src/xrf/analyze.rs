@@ -1956,4 +1956,51 @@ mod tests {
         };
         assert!(binned_channels(&coarse).is_none());
     }
+
+    /// A tube given whole (as a PyMca cfg describes it) is the excitation, whatever the
+    /// spectrum shows: its anode and kV, and its beam filter — 1.1 mm Al leaves almost
+    /// nothing of the primary continuum below 8 keV and passes most of it at 25 keV.
+    #[test]
+    fn a_tube_given_whole_sets_the_excitation_and_its_filter_hardens_it() {
+        let cal = crate::Calibration {
+            offset_kev: 0.0,
+            gain_kev: 0.02,
+            quad_kev: 0.0,
+        };
+        let s = Spectrum {
+            counts: vec![10.0; 2048].into(),
+            axis: crate::spectrum::Axis::Energy(cal),
+            meta: Default::default(),
+        };
+        let tube = |filter: Option<(String, f64)>| XrfOptions {
+            tube: Some(Tube {
+                anode: "Ag".into(),
+                kv: 30.0,
+                window_be_um: 125.0,
+                takeoff_deg: 20.0,
+                filter,
+            }),
+            ..XrfOptions::default()
+        };
+        let photons_near = |info: &ExcitationInfo, e: f64| -> f64 {
+            info.setup
+                .excitation
+                .continuum
+                .iter()
+                .filter(|p| (p.0 - e).abs() < 1.0)
+                .map(|p| p.1)
+                .sum()
+        };
+        let open = resolve_excitation(&s, &tube(None), &cal, &[]);
+        let filtered = resolve_excitation(&s, &tube(Some(("Al".into(), 1100.0))), &cal, &[]);
+        for info in [&open, &filtered] {
+            assert_eq!(info.kv, Some(30.0));
+            assert_eq!(info.source, "Ag");
+            assert!((info.max_kev - 30.0).abs() < 0.5, "{}", info.max_kev);
+        }
+        let soft = photons_near(&filtered, 6.0) / photons_near(&open, 6.0);
+        let hard = photons_near(&filtered, 25.0) / photons_near(&open, 25.0);
+        assert!(soft < 1e-6, "6 keV transmission {soft}");
+        assert!(hard > 0.4 && hard < 0.9, "25 keV transmission {hard}");
+    }
 }
