@@ -13,17 +13,22 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
-//! Reference figures (2 Dec 2026, third session, final; a 2-core shared VM, AMD EPYC
-//! 2.45 GHz, idle, release — slower than the second session's VM, on which the quick
-//! analysis alone ran ~1.6× faster):
+//! Reference figures (3 Dec 2026; a 2-core shared VM, AMD EPYC 2.45 GHz, release):
 //!
 //! | run | scans | wall | scans/s | peak RSS |
 //! |---|---|---|---|---|
-//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 3.02 s | 63.5 | |
-//! | same, 2 threads (speed-up 1.94×) | 192 | 1.56 s | 122.9 | |
-//! | criterion `triage`, same files, 1 thread | 192 | 1.81 s | 105.8 | |
-//! | same, 2 threads (speed-up 2.24×) | 192 | 0.81 s | 236.6 | |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 10.9 s | 1,831 | 48.2 MB |
+//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 3.57 s | 53.8 | |
+//! | same, 2 threads (speed-up 1.82×) | 192 | 1.96 s | 98.1 | |
+//! | criterion `triage`, same files, 1 thread | 192 | 1.90 s | 101.2 | |
+//! | same, 2 threads (speed-up 1.81×) | 192 | 1.05 s | 183.4 | |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 10.4 s | 1,919 | 47.0 MB |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 53.3 s | 1,877 | 69.5 MB |
+//!
+//! 2 Dec, third session, final (same VM type): full 63.5 / 122.9 scans/s (1.94×), triage
+//! 105.8 / 236.6 (2.24×), honest archive 1,831 scans/s at 20,000 rows (48.2 MB). The
+//! full analysis now frees the Kβ/Kα ratio of the strongest K families (one more
+//! template each), and this VM's wall times vary by ±10–30 % between runs, so part of
+//! the difference is the machine.
 //!
 //! Second session (faster VM): full 71.7 / 141.7 scans/s on 1 / 2 threads, triage 117.4 /
 //! 241.2, honest archive 1,376 scans/s at 20,000 rows and 1,394 at 100,000 rows
@@ -34,11 +39,12 @@
 //! Earlier (23 Nov, test profile, load ≈ 13): a 100,000-row manifest of ERROR rows (no
 //! analysis) ran at 63,000 rows/s in 6.4 MB — the batch machinery (manifest streaming,
 //! reorder window, CSV/JSONL lines, flushes) costs ~16 µs per row and its memory does
-//! not grow with the manifest. Nearly all the time is the XRF analysis: ~0.9 ms per
-//! 4096-ch spectrum for the quick one on this VM, ~21 ms for the full one; an honest
-//! archive's row costs ~1.1 ms of one core (all 20,000 rows cleared by the quick
-//! analysis), so the 5,000 scans/s on two cores is ~2.7× away for an honest
-//! archive and ~20× for a half-blended one.
+//! not grow with the manifest. Nearly all the time is the XRF analysis: ~0.75–0.9 ms per
+//! 4096-ch spectrum for the quick one on this VM, ~21–24 ms for the full one; an honest
+//! archive's row costs ~1.05 ms of one core (all rows cleared by the quick analysis; a
+//! perf profile puts ~85 % of a row in the quick analysis, half of that in its three
+//! NNLS fits, and ~14 % in reading and parsing the file), so the 5,000 scans/s on
+//! two cores is ~2.6× away for an honest archive and ~25× for a half-blended one.
 //!
 //! Setup (synthesising the spectra, writing files and the manifest) is outside the timed
 //! loop; the timed loop is `batch::run` exactly as `reescan batch` calls it.

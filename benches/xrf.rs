@@ -8,17 +8,24 @@
 //!
 //! | machine | scan | analysis | time/scan | scans/s |
 //! |---|---|---|---|---|
-//! | 2-core shared VM (AMD EPYC 2.45 GHz), release, idle (2 Dec 2026, third session, final) | 4096 ch iron ore + NdFeB | full | 21.2 ms | 47 |
-//! | same | same | quick | 0.86 ms | 1,157 |
-//! | same | 4096 ch honest iron ore | quick | 0.82 ms | 1,218 |
-//! | same | 16 different 4096-ch iron ores in turn (half with NdFeB) | quick | 0.94 ms | 1,061 |
-//! | same | 2048 ch zircon + monazite | full | 12.7 ms | 79 |
+//! | 2-core shared VM (AMD EPYC 2.45 GHz), release (3 Dec 2026) | 4096 ch iron ore + NdFeB | full | 23.8 ms | 42 |
+//! | same | same | quick | 0.85 ms | 1,182 |
+//! | same | 4096 ch honest iron ore | quick | 0.75 ms | 1,340 |
+//! | same | 16 different 4096-ch iron ores in turn (half with NdFeB) | quick | 0.91 ms | 1,093 |
+//! | same | 2048 ch zircon + monazite | full | 12.9 ms | 77 |
 //!
-//! This session's VM is slower than the second session's: the same quick analysis that
-//! measured 1.18 ms there measured 2.05 ms here at the start of the session (the full
-//! one was not re-benchmarked then). Instruction counts do not depend on the machine: the quick
-//! analysis took 14.6 M instructions per scan at the start of the session and 8.6 M at
-//! its end (`valgrind --tool=cachegrind` instruction counts of
+//! (`-- --warm-up-time 2 --measurement-time 6`; an earlier run the same day gave the
+//! quick analysis 0.74 / 0.82 / 0.80 ms: this VM's noise.) Since 2 Dec: the quick
+//! analysis sums 10-eV channels in threes (was pairs) and keeps its continuum splines per
+//! set-up: 7.5 M instructions per quick analysis of the mixed 12-scan set (was 8.6 M,
+//! same cachegrind method as below); the full analysis frees the Kβ/Kα ratio of the four
+//! strongest K families (one more template each). 2 Dec, third session, final: full
+//! 21.2 ms, quick 0.86 / 0.82 / 0.94 ms, zircon 12.7 ms.
+//!
+//! The third session's VM was slower than the second session's: the same quick analysis
+//! that measured 1.18 ms there measured 2.05 ms at the start of the third session. Instruction counts do not depend on the machine: the quick
+//! analysis took 14.6 M instructions per scan at the start of the third session and
+//! 8.6 M at its end (`valgrind --tool=cachegrind` instruction counts of
 //! `examples/xrf_timing 12 6 quick` minus `12 1 quick`, over 60 analyses; 8.2 M before
 //! the quick analysis gave the strongest families free tails). Since: template
 //! values shared (no copies), Gram entries kept across the fits of one scan, fitter
