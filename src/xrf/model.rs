@@ -539,4 +539,28 @@ mod tests {
         // Nd Lβ1 (5.72 keV) and Lα1 (5.23) both below the Fe K edge: similar ratios
         assert!(rf > 0.3 && rs > 0.3, "{rf} {rs}");
     }
+
+    /// Kβ lines scaled and Kα lines dropped, as the full analysis draws a strong K
+    /// family with a free Kβ/Kα ratio: the Kα lines keep their intensities.
+    #[test]
+    fn scaled_where_scales_the_matching_lines_and_drops_zeroed_ones() {
+        let setup = Setup::new(Tube::rh(50.0).spectrum(1.0), DetectorEfficiency::default());
+        let fe = element_by_symbol("Fe").unwrap();
+        let m = mixture(&[("Fe".into(), 0.7), ("O".into(), 0.3)]);
+        let f = family_lines(fe, Family::K, &setup, &m, 0.001).unwrap();
+        let sum = |f: &FamilyLines, kb: bool| -> f64 {
+            f.lines
+                .iter()
+                .filter(|l| l.0.starts_with("Kb") == kb)
+                .map(|l| l.2)
+                .sum()
+        };
+        let g = f.scaled_where(|l| l.starts_with("Kb"), 0.8);
+        assert!((sum(&g, true) - 0.8 * sum(&f, true)).abs() < 1e-12);
+        assert!((sum(&g, false) - sum(&f, false)).abs() < 1e-12);
+        let kb_only = f.scaled_where(|l| !l.starts_with("Kb"), 0.0);
+        assert!(kb_only.lines.iter().all(|l| l.0.starts_with("Kb")));
+        assert!((sum(&kb_only, true) - sum(&f, true)).abs() < 1e-12);
+        assert!(sum(&f, true) > 0.05 && sum(&f, true) < 0.3, "Fe Kβ share {}", sum(&f, true));
+    }
 }
