@@ -70,6 +70,10 @@ pub struct InputArgs {
     /// XRF tube anode element (e.g. Rh, Ag, W) when the file lacks it (default Rh).
     #[arg(long, value_name = "SYMBOL", value_parser = parse_anode)]
     pub anode: Option<String>,
+    /// Instrument description: a TOML file (tube or monochromatic beam, beam filter,
+    /// detector window, air path and crystal) or a PyMca fit configuration (.cfg).
+    #[arg(long, value_name = "FILE")]
+    pub instrument: Option<PathBuf>,
     /// Commodity rules file (TOML) replacing the built-in rules.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
@@ -138,6 +142,10 @@ pub struct BatchArgs {
     /// Commodity rules file (TOML).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// Instrument description: a TOML file (tube or monochromatic beam, beam filter,
+    /// detector window, air path and crystal) or a PyMca fit configuration (.cfg).
+    #[arg(long, value_name = "FILE")]
+    pub instrument: Option<PathBuf>,
     /// Scan date for the controlled-element lists (YYYY-MM-DD; default today).
     #[arg(long, value_name = "DATE")]
     pub date: Option<String>,
@@ -169,6 +177,10 @@ pub struct WatchArgs {
     /// Commodity rules file (TOML).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// Instrument description: a TOML file (tube or monochromatic beam, beam filter,
+    /// detector window, air path and crystal) or a PyMca fit configuration (.cfg).
+    #[arg(long, value_name = "FILE")]
+    pub instrument: Option<PathBuf>,
     /// Scan date for the controlled-element lists (YYYY-MM-DD; default: the day each scan arrives).
     #[arg(long, value_name = "DATE")]
     pub date: Option<String>,

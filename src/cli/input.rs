@@ -38,8 +38,21 @@ pub fn screener(args: &InputArgs) -> anyhow::Result<reescan::screen::Screener> {
         .map_err(lib_input_error)?;
     screener.xrf.tube_kv = args.kv;
     screener.xrf.anode = args.anode.clone();
+    apply_instrument(args.instrument.as_deref(), &mut screener)?;
     screener.xrd.extra_phase_dir = args.phases.clone();
     Ok(screener)
+}
+
+/// `--instrument FILE`: its tube or beam and detector replace the defaults.
+pub fn apply_instrument(
+    path: Option<&Path>,
+    screener: &mut reescan::screen::Screener,
+) -> anyhow::Result<()> {
+    if let Some(p) = path {
+        let i = reescan::xrf::instrument::Instrument::read(p).map_err(lib_input_error)?;
+        i.apply(&mut screener.xrf);
+    }
+    Ok(())
 }
 
 /// [`ReadOptions`] from the command-line flags, checked: gain and wavelength

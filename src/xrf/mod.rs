@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod fp;
 pub mod identify;
+pub mod instrument;
 pub mod model;
 pub mod physics;
 pub mod synth;

@@ -21,6 +21,7 @@ use std::sync::Arc;
 pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     let mut screener = Screener::from_flags(args.rules.as_deref(), args.date.as_deref())?;
     screener.triage = !args.full;
+    crate::cli::input::apply_instrument(args.instrument.as_deref(), &mut screener)?;
     let shard = resolve_shard(args.shard.as_deref(), args.shards)?;
     if let Some((s, source)) = &shard {
         eprintln!("reescan batch: {}", source.describe(s));

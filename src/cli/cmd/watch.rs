@@ -37,6 +37,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     }
     let fixed_date = args.date.is_some();
     let mut screener = Screener::from_flags(args.rules.as_deref(), args.date.as_deref())?;
+    crate::cli::input::apply_instrument(args.instrument.as_deref(), &mut screener)?;
     let (mut csv, rec) = output::open_direct_csv(&args.out, true)?;
     let mut jsonl = args
         .jsonl
