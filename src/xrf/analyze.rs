@@ -35,6 +35,12 @@ pub const LOD_ELEMENTS: [&str; 18] = [
 ];
 
 /// Rock-forming elements bound as oxides/silicates in ores, sands and ceramics.
+/// Argon (Z 18) is a gas: its K lines come from the air between tube, sample and
+/// detector (0.9 vol % Ar), as every handheld analyser shows them, not from a solid
+/// cargo sample. It stays in the fit (its peak must be explained) but is reported as
+/// an `air` artefact, and it takes no part in the quantification.
+const ARGON: usize = 18;
+
 const LITHOPHILE: [&str; 8] = ["Na", "Mg", "Al", "Si", "P", "K", "Ca", "Ba"];
 
 /// Systematic share of other components counted against a family in its window
@@ -1557,7 +1563,7 @@ fn quant_families(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(usi
     for (k, c) in comps.iter().enumerate() {
         let Kind::Family(fl) = &c.kind else { continue };
         let a = fit.amplitudes[k];
-        if a <= 0.0 {
+        if a <= 0.0 || fl.z == ARGON {
             continue;
         }
         let ev = work.evidence(c, a, &model, fl);
@@ -1677,6 +1683,13 @@ fn report(
         let s = fit.sigmas[k];
         match &c.kind {
             Kind::Family(fl) if a > 0.0 => {
+                if fl.z == ARGON && s > 0.0 && a > 3.0 * s {
+                    artefacts.push(Artefact {
+                        energy_kev: fl.principal_kev(),
+                        kind: "air".into(),
+                        parent: "Ar in the air path".into(),
+                    });
+                }
                 for (e, r) in fl
                     .clusters(0.5 * work.fwhm_kev(fl.principal_kev()))
                     .into_iter()

@@ -108,6 +108,7 @@ pub fn artefact_label(kind: &str, parent: &str) -> String {
         "rayleigh" => format!("{parent} Rayleigh"),
         "compton" => format!("{parent} Compton"),
         "instrument" => format!("instrument {parent}"),
+        "air" => parent,
         other => format!("{other} {parent}"),
     }
 }
@@ -129,6 +130,7 @@ mod tests {
     #[test]
     fn artefacts_are_named_as_artefacts() {
         assert_eq!(artefact_label("escape", "Fe Ka"), "escape of Fe Kα");
+        assert_eq!(artefact_label("air", "Ar in the air path"), "Ar in the air path");
         assert_eq!(
             artefact_label("pileup", "Fe Ka+Fe Ka"),
             "pile-up Fe Kα+Fe Kα"
