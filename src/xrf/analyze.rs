@@ -291,7 +291,7 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
 /// What a fit component is.
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
-    Family(FamilyLines),
+    Family(std::sync::Arc<FamilyLines>),
     Rayleigh(Vec<(f64, f64)>),
     Compton,
     PileUp(Vec<(f64, f64)>),
@@ -520,7 +520,7 @@ impl Work<'_> {
         out.insert(
             0,
             Component {
-                kind: Kind::Family(fl),
+                kind: Kind::Family(std::sync::Arc::new(fl)),
                 template: t,
             },
         );
