@@ -81,3 +81,27 @@ fn a_bad_instrument_file_is_an_input_error_naming_the_key() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("bad.toml") && stderr.contains("window_um"), "{stderr}");
 }
+
+/// The forensic report records the instrument file among the method's references: its
+/// path, content hash and what it set.
+#[test]
+fn the_report_records_the_instrument_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("steel.json");
+    let cfg = real("Steel.cfg");
+    let run = Command::cargo_bin("reescan")
+        .unwrap()
+        .args(["report", "--declared", "iron-ore", "--format", "json", "--xrf"])
+        .arg(real("Steel.spe"))
+        .args(["--gain", "0.011934", "--offset", "-0.008943", "--instrument"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("Instrument description"), "{text}");
+    assert!(text.contains("16 keV monochromatic beam"), "{text}");
+    assert!(text.contains("50 mm air"), "{text}");
+}

@@ -41,6 +41,41 @@ pub fn rules_record(rules_path: Option<&Path>, rules: &Rules) -> Result<RulesRec
     })
 }
 
+/// The `--instrument` file as a reference of the method: its path and content hash, and
+/// what it set (excitation, detector side).
+///
+/// # Errors
+/// Unreadable or invalid instrument file.
+pub fn instrument_reference(path: &Path) -> Result<ReferenceData> {
+    let bytes = std::fs::read(path).map_err(|e| crate::Error::Io(e).in_file(path))?;
+    let i = crate::xrf::instrument::Instrument::read(path)?;
+    let mut set = Vec::new();
+    if let Some(t) = &i.tube {
+        let filter = t
+            .filter
+            .as_ref()
+            .map_or(String::new(), |(el, um)| format!(", {um} µm {el} filter"));
+        set.push(format!(
+            "{} tube at {} kV, {} µm Be window{filter}",
+            t.anode, t.kv, t.window_be_um
+        ));
+    }
+    if let Some(e) = i.beam_kev {
+        set.push(format!("{e} keV monochromatic beam"));
+    }
+    if let Some(d) = i.detector {
+        set.push(format!(
+            "detector behind {} µm Be and {} mm air, {} µm Si",
+            d.be_um, d.air_mm, d.si_um
+        ));
+    }
+    Ok(ReferenceData {
+        name: format!("Instrument description ({})", path.display()),
+        version: format!("content sha256 {}", &crate::formats::sha256_hex(&bytes)[..16]),
+        source: format!("user file (--instrument): {}", set.join("; ")),
+    })
+}
+
 /// The XRD phase library as loaded (embedded CIFs plus any `--phases DIR`), with a content
 /// fingerprint: SHA-256 over each phase's name, density, RIR and reflection list, so that
 /// any change to a structure changes the version.

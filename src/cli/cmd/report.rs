@@ -44,6 +44,10 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         .map_err(crate::cli::classify)?;
     let rules = &screener.rules;
     let mut reference_data = Vec::new();
+    if let Some(p) = input.instrument.as_deref() {
+        reference_data
+            .push(provenance::instrument_reference(p).map_err(cli_input::lib_input_error)?);
+    }
     if spectra.xrd.is_some() {
         reference_data.push(
             provenance::phase_library_reference(input.phases.as_deref())
