@@ -1,4 +1,5 @@
-//! XRF identification and quantification on real spectra shipped with PyMca (MIT):
+//! XRF identification and quantification on real spectra shipped with PyMca (MIT; the
+//! copies bundled under `spectra/real/`, so the tests run on any checkout):
 //! `XRFSpectrum.mca` (thin multi-element standard, Mo-monochromatic ~17.5 keV) and
 //! `Steel.spe` (SRM 1155 stainless steel).
 
@@ -46,9 +47,7 @@ fn show(a: &XrfAnalysis) {
 
 #[test]
 fn xrfspectrum_mca_identifies_the_thirteen_k_elements_and_pb() {
-    let Some(p) = common::shared("spectra/real/XRFSpectrum.mca") else {
-        return;
-    };
+    let p = common::repo("spectra/real/XRFSpectrum.mca");
     let s = read(&p, -0.492773, 0.00502883);
     let a = analyze(&s, &XrfOptions::default()).unwrap();
     show(&a);
@@ -65,9 +64,7 @@ fn xrfspectrum_mca_identifies_the_thirteen_k_elements_and_pb() {
 /// all be pruned. Measured: no rare earth reported, the 13 K elements and Pb found.
 #[test]
 fn xrfspectrum_mca_reports_no_rare_earth() {
-    let Some(p) = common::shared("spectra/real/XRFSpectrum.mca") else {
-        return;
-    };
+    let p = common::repo("spectra/real/XRFSpectrum.mca");
     let s = read(&p, -0.492773, 0.00502883);
     let a = analyze(&s, &XrfOptions::default()).unwrap();
     let found: Vec<&str> = a.elements.iter().map(|e| e.symbol.as_str()).collect();
@@ -86,9 +83,7 @@ fn xrfspectrum_mca_reports_no_rare_earth() {
 /// (1.0 %) — S Kα and Mo Lα are 14 eV apart and this spectrum holds ~500 counts there.
 #[test]
 fn steel_spe_finds_fe_cr_ni_mn_within_ten_percent_of_srm_1155() {
-    let Some(p) = common::shared("spectra/real/Steel.spe") else {
-        return;
-    };
+    let p = common::repo("spectra/real/Steel.spe");
     let s = read(&p, -0.008943, 0.011934);
     let a = analyze(&s, &XrfOptions::default()).unwrap();
     show(&a);
@@ -129,9 +124,7 @@ fn steel_spe_finds_fe_cr_ni_mn_within_ten_percent_of_srm_1155() {
 /// (a library drawn for one detector must not serve another).
 #[test]
 fn steel_spe_detector_path_changes_the_low_energy_lines() {
-    let Some(p) = common::shared("spectra/real/Steel.spe") else {
-        return;
-    };
+    let p = common::repo("spectra/real/Steel.spe");
     let s = read(&p, -0.008943, 0.011934);
     let cfg = XrfOptions {
         detector: Some(DetectorEfficiency {
