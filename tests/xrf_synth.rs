@@ -101,12 +101,13 @@ fn truth_of(o: &Outcome, el: &str) -> f64 {
     o.truth.iter().find(|t| t.0 == el).map_or(0.0, |t| t.1)
 }
 
-/// Last measured (318 scans, 3 Dec 2026, strong K families with a free Kβ/Kα ratio):
-/// recall 0.980 (384/392 at ≥ 0.5 wt %), honest precision 0.963 (26 true, 1 false: Eu
-/// 0.06 wt % sharing one peak with 0.03 % Mn in an iron ore), total REE within 30 % for
-/// 176/178 scans ≥ 1 wt %; ~4 s on two cores
+/// Last measured (318 scans, 3 Dec 2026, strong K families with a free Kβ/Kα ratio,
+/// rival explanations of one peak compared by χ²): recall 0.980 (384/392 at ≥ 0.5 wt %),
+/// honest precision 1.000 (26 true, 0 false; the Eu 0.06 wt % that had shared one peak
+/// with 0.03 % Mn in an iron ore is now Mn 0.025), total REE within 30 % for 176/178
+/// scans ≥ 1 wt %; ~4 s on two cores
 /// (release; a little more in the test profile). Remaining misses: Dy in heavy-REE blends
-/// in iron ore (4), Sm (3), Pr (2). `-- --nocapture` prints the confusion table and
+/// in iron ore (4), Sm (2), Pr (2). `-- --nocapture` prints the confusion table and
 /// every miss.
 #[test]
 fn synthetic_cargo_set_rare_earth_recall_precision_and_total() {

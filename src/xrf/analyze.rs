@@ -1315,17 +1315,93 @@ fn prune(
     pile: &[(f64, f64)],
     rounds: usize,
 ) -> Result<()> {
+    let fail = || Error::Numerical("XRF joint fit failed".into());
+    // families that won a model selection against a rival stay (see `rival_swap`)
+    let mut won: Vec<(usize, Family)> = Vec::new();
     for _ in 0..rounds {
         debug_dump(work, comps, fit, "prune");
-        let kept = surviving(work, comps, fit, true);
+        let mut kept = surviving(work, comps, fit, true);
+        for w in &won {
+            if fams.contains(w) && !kept.contains(w) {
+                kept.push(*w);
+            }
+        }
         if kept.len() == fams.len() {
             break;
         }
+        let dropped = significant_dropped(comps, fit, &kept);
         *fams = kept;
-        (*comps, *fit) = fit_families(work, fams, Some(pile))
-            .ok_or_else(|| Error::Numerical("XRF joint fit failed".into()))?;
+        (*comps, *fit) = fit_families(work, fams, Some(pile)).ok_or_else(fail)?;
+        if work.quick {
+            continue;
+        }
+        for d in dropped {
+            if let Some(w) = rival_swap(work, d, fams, comps, fit, pile) {
+                won.push(w);
+            }
+        }
     }
     Ok(())
+}
+
+/// Families a pruning round dropped that the fit held at ≥ 3σ, with their principal
+/// line energy.
+fn significant_dropped(
+    comps: &[Component],
+    fit: &LinearFit,
+    kept: &[(usize, Family)],
+) -> Vec<(usize, Family, f64)> {
+    comps
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| match &c.kind {
+            Kind::Family(fl)
+                if !kept.contains(&(fl.z, fl.family))
+                    && fit.sigmas[k] > 0.0
+                    && fit.amplitudes[k] >= 3.0 * fit.sigmas[k] =>
+            {
+                Some((fl.z, fl.family, fl.principal_kev()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Two elements can explain one peak (Mn Kα 5.90 / Eu Lα 5.85 keV, half a FWHM
+/// apart): each family's own evidence is judged with the other in the model, so which
+/// of the two a pruning round keeps can depend on what else is still there. When a
+/// dropped family's principal line is one a kept family of another element explains,
+/// the two explanations are compared by the χ² of the joint fit with one or the other
+/// (model selection); the better one is applied, and its family returned.
+fn rival_swap(
+    work: &Work,
+    (z, family, e): (usize, Family, f64),
+    fams: &mut Vec<(usize, Family)>,
+    comps: &mut Vec<Component>,
+    fit: &mut LinearFit,
+    pile: &[(f64, f64)],
+) -> Option<(usize, Family)> {
+    let half = 0.5 * work.fwhm_kev(e);
+    let rival = comps.iter().find_map(|c| match &c.kind {
+        Kind::Family(fl) if fl.z != z && (fl.principal_kev() - e).abs() < half => {
+            Some((fl.z, fl.family))
+        }
+        _ => None,
+    })?;
+    let mut set: Vec<(usize, Family)> = fams.iter().copied().filter(|f| *f != rival).collect();
+    set.push((z, family));
+    let (c, f) = fit_families(work, &set, Some(pile))?;
+    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
+        eprintln!(
+            "rival: Z{z} {family:?} for Z{} {:?}: χ² {:.1} vs {:.1}",
+            rival.0, rival.1, f.chi2, fit.chi2
+        );
+    }
+    if f.chi2 >= fit.chi2 {
+        return None;
+    }
+    (*fams, *comps, *fit) = (set, c, f);
+    Some((z, family))
 }
 
 /// The `n` families with the largest fitted areas.
