@@ -101,6 +101,11 @@ fn steel_spe_finds_fe_cr_ni_mn_within_ten_percent_of_srm_1155() {
     }
     assert!(wt("Mn") > 0.0, "Mn not found");
     assert_eq!(a.elements[0].symbol, "Fe");
+    assert!(
+        a.excitation.starts_with("monochromatic beam, 16.0"),
+        "excitation {}",
+        a.excitation
+    );
     assert!(a.element("Mo").is_none(), "Mo K lines cannot be excited by 16 keV");
     // the Ar K peak (2.96 keV) is the air's, not the steel's
     assert!(a.element("Ar").is_none(), "Ar reported as an element of the sample");

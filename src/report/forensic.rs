@@ -273,6 +273,8 @@ pub struct XrfFit {
     pub live_time_s: Option<f64>,
     /// Tube voltage, kV.
     pub tube_kv: Option<f64>,
+    /// The excitation the fundamental-parameters model assumed.
+    pub excitation: String,
     /// Fitted peaks.
     pub peaks: Vec<FittedPeak>,
 }
@@ -568,6 +570,7 @@ fn xrf_fit(a: &crate::xrf::XrfAnalysis) -> XrfFit {
         calibration: a.calibration,
         live_time_s: a.live_time_s,
         tube_kv: a.tube_kv,
+        excitation: a.excitation.clone(),
         peaks: a.peaks.clone(),
     }
 }

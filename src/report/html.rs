@@ -346,7 +346,8 @@ fn xrf_fit(h: &mut String, x: &XrfFit) {
          <tr><th>χ²/ν</th><td>{:.3}</td></tr>\n\
          <tr><th>Channels fitted</th><td>{}–{} ({} channels, {:.3}–{:.3} keV)</td></tr>\n\
          <tr><th>Calibration</th><td>E = {:.4} keV + {:.6} keV × channel; FWHM at Mn Kα {:.1} eV</td></tr>\n\
-         <tr><th>Live time</th><td>{}</td></tr>\n<tr><th>Tube voltage</th><td>{}</td></tr>\n</table>\n",
+         <tr><th>Live time</th><td>{}</td></tr>\n<tr><th>Tube voltage</th><td>{}</td></tr>\n\
+         <tr><th>Excitation assumed</th><td>{}</td></tr>\n</table>\n",
         esc(&x.file),
         x.reduced_chi2,
         x.channels.0,
@@ -359,6 +360,7 @@ fn xrf_fit(h: &mut String, x: &XrfFit) {
         c.fwhm_mn_ka_ev,
         opt(x.live_time_s, 1, "s"),
         opt(x.tube_kv, 1, "kV"),
+        esc(&x.excitation),
         id = esc(&x.id),
     );
     if x.peaks.is_empty() {

@@ -636,6 +636,7 @@ mod tests {
             sha256: "0".repeat(64),
             live_time_s: Some(30.0),
             tube_kv: Some(50.0),
+            excitation: "Rh tube, 50 kV".into(),
             calibration: CalibrationReport::default(),
             peaks: vec![],
             artefacts: vec![],

@@ -75,6 +75,23 @@ pub struct ExcitationInfo {
     pub source: String,
 }
 
+impl ExcitationInfo {
+    /// The excitation in words, for reports.
+    pub fn describe(&self) -> String {
+        match self.kv {
+            Some(kv) => format!("{} tube, {kv:.0} kV", self.source),
+            None if self.source == "mono" => {
+                format!("monochromatic beam, {:.2} keV", self.max_kev)
+            }
+            // kV unknown: the anode's Kα stands for the beam (Compton-normalised)
+            None => format!(
+                "{} tube, kV unknown: its Kα ({:.2} keV) taken as the beam",
+                self.source, self.max_kev
+            ),
+        }
+    }
+}
+
 /// Choose the excitation model: tube (anode, kV) from options/metadata, or a
 /// monochromatic beam at the highest strong scatter peak when the tube lines are absent.
 pub fn resolve_excitation(
@@ -1918,6 +1935,7 @@ fn report(
         sha256: spectrum.meta.sha256.clone(),
         live_time_s: spectrum.meta.live_time_s,
         tube_kv: work.exc.kv,
+        excitation: work.exc.describe(),
         calibration: CalibrationReport {
             offset_kev: cal.offset_kev,
             gain_kev: cal.gain_kev,

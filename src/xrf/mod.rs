@@ -123,6 +123,9 @@ pub struct XrfAnalysis {
     pub live_time_s: Option<f64>,
     /// Tube voltage used for the physics, kV.
     pub tube_kv: Option<f64>,
+    /// The excitation the fundamental-parameters model assumed, in words ("Rh tube,
+    /// 50 kV"; "monochromatic beam, 16.00 keV"): a result is only as good as this.
+    pub excitation: String,
     /// Calibration actually used.
     pub calibration: CalibrationReport,
     /// Fitted peaks.

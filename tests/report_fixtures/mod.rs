@@ -91,6 +91,7 @@ pub fn xrf_iron_ore_with_nd(channels: usize) -> XrfAnalysis {
         sha256: "a3f1c2d4e5b6978812ab34cd56ef7890a3f1c2d4e5b6978812ab34cd56ef7890".into(),
         live_time_s: Some(30.0),
         tube_kv: Some(50.0),
+        excitation: "Rh tube, 50 kV".into(),
         calibration: CalibrationReport {
             offset_kev: 0.0,
             gain_kev: gain,

@@ -127,6 +127,9 @@ pub fn render(r: &ScreeningResult, screener: &Screener) -> String {
             x.tube_kv.map_or("?".into(), |t| format!("{t:.0}")),
             x.reduced_chi2
         );
+        if !x.excitation.is_empty() {
+            let _ = writeln!(s, "      excitation: {}", x.excitation);
+        }
         for e in &x.elements {
             let _ = writeln!(
                 s,
