@@ -6,7 +6,9 @@ use assert_cmd::Command;
 use std::path::PathBuf;
 
 fn real(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spectra/real").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("spectra/real")
+        .join(name)
 }
 
 /// `scan --json` of Steel.spe, with extra flags; the JSON object.
@@ -43,10 +45,18 @@ fn a_pymca_cfg_sets_the_beam_and_the_detector_path() {
     let cfg = real("Steel.cfg");
     let with_cfg = scan_steel(&["--instrument", cfg.to_str().unwrap()]);
     for el in ["Fe", "Cr", "Ni"] {
-        assert!(wt(&with_cfg, el) > 1.0, "{el}: {}", with_cfg["xrf"]["elements"]);
+        assert!(
+            wt(&with_cfg, el) > 1.0,
+            "{el}: {}",
+            with_cfg["xrf"]["elements"]
+        );
     }
     let ratio = |v: &serde_json::Value| wt(v, "Cr") / wt(v, "Ni");
-    println!("Cr/Ni: default {:.3}, Steel.cfg {:.3}", ratio(&default), ratio(&with_cfg));
+    println!(
+        "Cr/Ni: default {:.3}, Steel.cfg {:.3}",
+        ratio(&default),
+        ratio(&with_cfg)
+    );
     assert!(ratio(&with_cfg) > 1.03 * ratio(&default));
 }
 
@@ -61,7 +71,12 @@ fn a_toml_instrument_sets_the_tube() {
     )
     .unwrap();
     let v = scan_steel(&["--instrument", p.to_str().unwrap()]);
-    assert_eq!(v["xrf"]["tube_kv"].as_f64(), Some(40.0), "{}", v["xrf"]["tube_kv"]);
+    assert_eq!(
+        v["xrf"]["tube_kv"].as_f64(),
+        Some(40.0),
+        "{}",
+        v["xrf"]["tube_kv"]
+    );
 }
 
 #[test]
@@ -73,13 +88,22 @@ fn a_bad_instrument_file_is_an_input_error_naming_the_key() {
         .unwrap()
         .args(["scan", "--declared", "iron-ore", "--xrf"])
         .arg(real("Steel.spe"))
-        .args(["--gain", "0.011934", "--offset", "-0.008943", "--instrument"])
+        .args([
+            "--gain",
+            "0.011934",
+            "--offset",
+            "-0.008943",
+            "--instrument",
+        ])
         .arg(&p)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("bad.toml") && stderr.contains("window_um"), "{stderr}");
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("window_um"),
+        "{stderr}"
+    );
 }
 
 /// The forensic report records the instrument file among the method's references: its
@@ -91,15 +115,33 @@ fn the_report_records_the_instrument_file() {
     let cfg = real("Steel.cfg");
     let run = Command::cargo_bin("reescan")
         .unwrap()
-        .args(["report", "--declared", "iron-ore", "--format", "json", "--xrf"])
+        .args([
+            "report",
+            "--declared",
+            "iron-ore",
+            "--format",
+            "json",
+            "--xrf",
+        ])
         .arg(real("Steel.spe"))
-        .args(["--gain", "0.011934", "--offset", "-0.008943", "--instrument"])
+        .args([
+            "--gain",
+            "0.011934",
+            "--offset",
+            "-0.008943",
+            "--instrument",
+        ])
         .arg(&cfg)
         .arg("--out")
         .arg(&out)
         .output()
         .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("Instrument description"), "{text}");
     assert!(text.contains("16 keV monochromatic beam"), "{text}");

@@ -106,9 +106,15 @@ fn steel_spe_finds_fe_cr_ni_mn_within_ten_percent_of_srm_1155() {
         "excitation {}",
         a.excitation
     );
-    assert!(a.element("Mo").is_none(), "Mo K lines cannot be excited by 16 keV");
+    assert!(
+        a.element("Mo").is_none(),
+        "Mo K lines cannot be excited by 16 keV"
+    );
     // the Ar K peak (2.96 keV) is the air's, not the steel's
-    assert!(a.element("Ar").is_none(), "Ar reported as an element of the sample");
+    assert!(
+        a.element("Ar").is_none(),
+        "Ar reported as an element of the sample"
+    );
     assert!(
         a.artefacts.iter().any(|x| x.kind == "air"),
         "Ar peak not labelled as air"

@@ -71,7 +71,10 @@ pub fn instrument_reference(path: &Path) -> Result<ReferenceData> {
     }
     Ok(ReferenceData {
         name: format!("Instrument description ({})", path.display()),
-        version: format!("content sha256 {}", &crate::formats::sha256_hex(&bytes)[..16]),
+        version: format!(
+            "content sha256 {}",
+            &crate::formats::sha256_hex(&bytes)[..16]
+        ),
         source: format!("user file (--instrument): {}", set.join("; ")),
     })
 }

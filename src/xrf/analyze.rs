@@ -1048,17 +1048,31 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
 /// the generic starting matrix, see [`library`]), one loose and a few strict pruning
 /// rounds, one primary-only FP quantification; no matrix-specific line ratios.
 pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
+    let file = spectrum;
     let binned = binned_channels(spectrum);
     let spectrum = binned.as_ref().unwrap_or(spectrum);
     let mut p = prepare(spectrum, opts)?;
+    let unquantised = p.region.calibration;
     p.region = library::quantised(p.region);
     let key = library::Key::new(&p.region, &p.exc);
     let peaks0 = std::mem::take(&mut p.peaks0);
     let mut work = Work::new(spectrum.counts_slice(), p, library::take(&key), true);
     let fams = work.first_candidates(&peaks0);
     let result = quick_loop(&mut work, fams, spectrum);
+    let used = work.region.calibration;
     library::put(key, work.lines_cache.into_inner());
-    result
+    let mut a = result?;
+    if binned.is_some() {
+        // report on the file's channel scale: its gain, its offset moved by what the
+        // library grid moved the bins' offset, the fitted range in file channels
+        if let Some(c) = file.axis.calibration() {
+            let m = quick_bin_factor(c.gain_kev);
+            a.calibration.offset_kev = c.offset_kev + (used.offset_kev - unquantised.offset_kev);
+            a.calibration.gain_kev = c.gain_kev;
+            a.fit_channels = (a.fit_channels.0 * m, a.fit_channels.1 * m + m - 1);
+        }
+    }
+    Ok(a)
 }
 
 /// The quick analysis sums adjacent channels into bins of at least this width (keV)
@@ -2040,7 +2054,11 @@ mod tests {
         };
         let b = binned_channels(&s).expect("10-eV channels are binned");
         let bc = *b.axis.calibration().unwrap();
-        assert_eq!(b.len(), 1365, "10-eV channels in threes, the trailing two dropped");
+        assert_eq!(
+            b.len(),
+            1365,
+            "10-eV channels in threes, the trailing two dropped"
+        );
         for k in [0usize, 1, 700, 1364] {
             let (c0, c1, c2) = (3 * k, 3 * k + 1, 3 * k + 2);
             assert_eq!(b.counts[k], counts[c0] + counts[c1] + counts[c2]);
@@ -2109,5 +2127,49 @@ mod tests {
         let hard = photons_near(&filtered, 25.0) / photons_near(&open, 25.0);
         assert!(soft < 1e-6, "6 keV transmission {soft}");
         assert!(hard > 0.4 && hard < 0.9, "25 keV transmission {hard}");
+    }
+
+    /// The quick analysis fits 10-eV channels in threes but reports on the file's scale:
+    /// its gain, and the fitted range in file channels.
+    #[test]
+    fn quick_analysis_reports_calibration_and_range_in_file_channels() {
+        use crate::tables::materials::Commodity;
+        let mut scan = super::super::synth::generate(Commodity::IronOre, None, 0.0, &[], 5)
+            .expect("synthetic scan");
+        let file_cal = *scan.spectrum.axis.calibration().unwrap();
+        if quick_bin_factor(file_cal.gain_kev) < 2 {
+            // make it a 10-eV spectrum: split each channel in two halves
+            let c: Vec<f64> = scan
+                .spectrum
+                .counts_slice()
+                .iter()
+                .flat_map(|v| [0.5 * v, 0.5 * v])
+                .collect();
+            scan.spectrum = Spectrum {
+                counts: c.into(),
+                axis: crate::spectrum::Axis::Energy(crate::Calibration {
+                    offset_kev: file_cal.offset_kev - 0.25 * file_cal.gain_kev,
+                    gain_kev: 0.5 * file_cal.gain_kev,
+                    quad_kev: 0.0,
+                }),
+                meta: scan.spectrum.meta.clone(),
+            };
+        }
+        let cal = *scan.spectrum.axis.calibration().unwrap();
+        assert!(quick_bin_factor(cal.gain_kev) >= 2, "gain {}", cal.gain_kev);
+        let q = run_quick(&scan.spectrum, &XrfOptions::default()).unwrap();
+        let full = run(&scan.spectrum, &XrfOptions::default()).unwrap();
+        assert_eq!(q.calibration.gain_kev, cal.gain_kev);
+        assert!((q.calibration.offset_kev - cal.offset_kev).abs() < cal.gain_kev * 2.0);
+        // both fit from 1.2 keV up: the same first channel within one bin
+        let m = quick_bin_factor(cal.gain_kev);
+        assert!(
+            q.fit_channels.0.abs_diff(full.fit_channels.0) < m,
+            "{:?} {:?}",
+            q.fit_channels,
+            full.fit_channels
+        );
+        assert!(q.fit_channels.1 < scan.spectrum.len());
+        assert!(q.fit_channels.1 + m >= full.fit_channels.1.min(scan.spectrum.len() - m));
     }
 }

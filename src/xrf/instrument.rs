@@ -317,8 +317,14 @@ mod tests {
             ("[tube]\nanode = \"Xx\"\nkv = 40.0", "tube.anode"),
             ("[tube]\nanode = \"Rh\"\nkv = -4.0", "tube.kv"),
             ("[beam]\nenergy_kev = 16.0", "energy_kev"),
-            ("[detector]\nbe_um = 8\nsi_um = 0\nair_mm = 1", "detector.si_um"),
-            ("[tube]\nanode = \"Rh\"\nkv = 40.0\n[beam]\nenergy_keV = 16.0", "[beam]"),
+            (
+                "[detector]\nbe_um = 8\nsi_um = 0\nair_mm = 1",
+                "detector.si_um",
+            ),
+            (
+                "[tube]\nanode = \"Rh\"\nkv = 40.0\n[beam]\nenergy_keV = 16.0",
+                "[beam]",
+            ),
         ] {
             let e = Instrument::from_toml(text).unwrap_err().to_string();
             assert!(e.contains(key), "{text:?}: {e}");
@@ -336,7 +342,8 @@ mod tests {
         let d = i.detector.unwrap();
         assert!((d.be_um - 20.0).abs() < 1e-9 && (d.air_mm - 50.0).abs() < 1e-9);
         assert!((d.si_um - 350.0).abs() < 1e-9);
-        let two = cfg.replace("energyflag = 1, 0, 0", "energyflag = 1, 1, 0")
+        let two = cfg
+            .replace("energyflag = 1, 0, 0", "energyflag = 1, 1, 0")
             .replace("16.0, None", "16.0, 20.0");
         let e = Instrument::from_pymca_cfg(&two).unwrap_err().to_string();
         assert!(e.contains("[fit] energy"), "{e}");

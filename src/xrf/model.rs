@@ -561,6 +561,10 @@ mod tests {
         let kb_only = f.scaled_where(|l| !l.starts_with("Kb"), 0.0);
         assert!(kb_only.lines.iter().all(|l| l.0.starts_with("Kb")));
         assert!((sum(&kb_only, true) - sum(&f, true)).abs() < 1e-12);
-        assert!(sum(&f, true) > 0.05 && sum(&f, true) < 0.3, "Fe Kβ share {}", sum(&f, true));
+        assert!(
+            sum(&f, true) > 0.05 && sum(&f, true) < 0.3,
+            "Fe Kβ share {}",
+            sum(&f, true)
+        );
     }
 }

@@ -130,7 +130,10 @@ mod tests {
     #[test]
     fn artefacts_are_named_as_artefacts() {
         assert_eq!(artefact_label("escape", "Fe Ka"), "escape of Fe Kα");
-        assert_eq!(artefact_label("air", "Ar in the air path"), "Ar in the air path");
+        assert_eq!(
+            artefact_label("air", "Ar in the air path"),
+            "Ar in the air path"
+        );
         assert_eq!(
             artefact_label("pileup", "Fe Ka+Fe Ka"),
             "pile-up Fe Kα+Fe Kα"
