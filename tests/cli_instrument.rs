@@ -11,16 +11,19 @@ fn real(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `reescan COMMAND --declared iron-ore --xrf Steel.spe` with its calibration (PyMca's
+/// refined zero and gain), more arguments to follow.
+fn on_steel(command: &str) -> Command {
+    let mut c = Command::cargo_bin("reescan").unwrap();
+    c.args([command, "--declared", "iron-ore", "--xrf"])
+        .arg(real("Steel.spe"))
+        .args(["--gain", "0.011934", "--offset", "-0.008943"]);
+    c
+}
+
 /// `scan --json` of Steel.spe, with extra flags; the JSON object.
 fn scan_steel(extra: &[&str]) -> serde_json::Value {
-    let out = Command::cargo_bin("reescan")
-        .unwrap()
-        .args(["scan", "--declared", "iron-ore", "--json", "--xrf"])
-        .arg(real("Steel.spe"))
-        .args(["--gain", "0.011934", "--offset", "-0.008943"])
-        .args(extra)
-        .output()
-        .unwrap();
+    let out = on_steel("scan").arg("--json").args(extra).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     serde_json::from_slice(&out.stdout).expect("one JSON object")
@@ -84,17 +87,8 @@ fn a_bad_instrument_file_is_an_input_error_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.toml");
     std::fs::write(&p, "[tube]\nanode = \"Rh\"\nkv = 40.0\nwindow_um = 125.0\n").unwrap();
-    let out = Command::cargo_bin("reescan")
-        .unwrap()
-        .args(["scan", "--declared", "iron-ore", "--xrf"])
-        .arg(real("Steel.spe"))
-        .args([
-            "--gain",
-            "0.011934",
-            "--offset",
-            "-0.008943",
-            "--instrument",
-        ])
+    let out = on_steel("scan")
+        .arg("--instrument")
         .arg(&p)
         .output()
         .unwrap();
@@ -113,24 +107,8 @@ fn the_report_records_the_instrument_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("steel.json");
     let cfg = real("Steel.cfg");
-    let run = Command::cargo_bin("reescan")
-        .unwrap()
-        .args([
-            "report",
-            "--declared",
-            "iron-ore",
-            "--format",
-            "json",
-            "--xrf",
-        ])
-        .arg(real("Steel.spe"))
-        .args([
-            "--gain",
-            "0.011934",
-            "--offset",
-            "-0.008943",
-            "--instrument",
-        ])
+    let run = on_steel("report")
+        .args(["--format", "json", "--instrument"])
         .arg(&cfg)
         .arg("--out")
         .arg(&out)

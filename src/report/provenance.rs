@@ -47,8 +47,8 @@ pub fn rules_record(rules_path: Option<&Path>, rules: &Rules) -> Result<RulesRec
 /// # Errors
 /// Unreadable or invalid instrument file.
 pub fn instrument_reference(path: &Path) -> Result<ReferenceData> {
-    let bytes = std::fs::read(path).map_err(|e| crate::Error::Io(e).in_file(path))?;
-    let i = crate::xrf::instrument::Instrument::read(path)?;
+    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::Io(e).in_file(path))?;
+    let i = crate::xrf::instrument::Instrument::parse(path, &text)?;
     let mut set = Vec::new();
     if let Some(t) = &i.tube {
         let filter = t
@@ -73,7 +73,7 @@ pub fn instrument_reference(path: &Path) -> Result<ReferenceData> {
         name: format!("Instrument description ({})", path.display()),
         version: format!(
             "content sha256 {}",
-            &crate::formats::sha256_hex(&bytes)[..16]
+            &crate::formats::sha256_hex(text.as_bytes())[..16]
         ),
         source: format!("user file (--instrument): {}", set.join("; ")),
     })

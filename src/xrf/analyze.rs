@@ -34,13 +34,13 @@ pub const LOD_ELEMENTS: [&str; 18] = [
     "Th", "U",
 ];
 
-/// Rock-forming elements bound as oxides/silicates in ores, sands and ceramics.
 /// Argon (Z 18) is a gas: its K lines come from the air between tube, sample and
 /// detector (0.9 vol % Ar), as every handheld analyser shows them, not from a solid
 /// cargo sample. It stays in the fit (its peak must be explained) but is reported as
 /// an `air` artefact, and it takes no part in the quantification.
 const ARGON: usize = 18;
 
+/// Rock-forming elements bound as oxides/silicates in ores, sands and ceramics.
 const LITHOPHILE: [&str; 8] = ["Na", "Mg", "Al", "Si", "P", "K", "Ca", "Ba"];
 
 /// Systematic share of other components counted against a family in its window
@@ -533,12 +533,13 @@ impl Work<'_> {
         let shape = if free { Shape::Gauss } else { Shape::Line };
         // the full analysis frees the Kβ/Kα ratio of the strongest K families
         let kb_free = free && !self.quick && f == Family::K;
-        let drawn = if kb_free {
+        let peaks = if kb_free {
             fl.scaled_where(|label| label.starts_with("Kb"), 1.0 - KB_FREEDOM)
+                .draw_peaks_with(shape)
         } else {
-            fl.clone()
+            fl.draw_peaks_with(shape)
         };
-        let t = self.region.template(&drawn.draw_peaks_with(shape));
+        let t = self.region.template(&peaks);
         if t.values.is_empty() || t.sum() <= 0.05 {
             return Vec::new();
         }

@@ -108,13 +108,21 @@ impl Instrument {
     /// Unreadable file; a TOML or cfg error naming the key.
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Io(e).in_file(path))?;
+        Self::parse(path, &text)
+    }
+
+    /// Parse the text of the instrument file at `path` (its extension chooses the format).
+    ///
+    /// # Errors
+    /// A TOML or cfg error naming the key, reported in `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let pymca = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("cfg"));
         let parsed = if pymca {
-            Self::from_pymca_cfg(&text)
+            Self::from_pymca_cfg(text)
         } else {
-            Self::from_toml(&text)
+            Self::from_toml(text)
         };
         parsed.map_err(|e| e.in_file(path))
     }
