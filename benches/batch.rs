@@ -6,6 +6,7 @@
 //! REESCAN_BENCH_RSS=100000 cargo bench --bench batch     # peak RSS of a 100,000-row manifest
 //! REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000 cargo bench --bench batch  # honest archive
 //! REESCAN_BENCH_FULL=1 REESCAN_BENCH_RSS=2000 cargo bench --bench batch     # as `--full`
+//! REESCAN_BENCH_KEEP=DIR ...   # keep the spectra and the manifest in DIR (profiling)
 //! ```
 //!
 //! `full`: every scan analysed in full (`batch --full`); `triage`: the quick analysis
@@ -168,9 +169,13 @@ fn peak_rss_kb() -> u64 {
 /// One run over a large manifest: rows/s and peak RSS.
 fn rss_run(rows: usize) {
     let dir = tempfile::tempdir().expect("tempdir");
+    // REESCAN_BENCH_KEEP=DIR: the spectra and the manifest are written there and kept,
+    // e.g. to profile `reescan batch` on them
+    let keep = std::env::var_os("REESCAN_BENCH_KEEP").map(PathBuf::from);
+    let dir_path = keep.as_deref().unwrap_or(dir.path());
     let honest_only = std::env::var_os("REESCAN_BENCH_HONEST").is_some();
-    let files = write_spectra(dir.path(), honest_only);
-    let manifest = write_manifest(dir.path(), &files, rows);
+    let files = write_spectra(dir_path, honest_only);
+    let manifest = write_manifest(dir_path, &files, rows);
     let triage = std::env::var_os("REESCAN_BENCH_FULL").is_none();
     let before = peak_rss_kb();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -180,12 +185,12 @@ fn rss_run(rows: usize) {
     let t = Instant::now();
     run_batch(
         &manifest,
-        &dir.path().join("results.csv"),
+        &dir_path.join("results.csv"),
         &pool,
         &screener(triage),
     );
     let secs = t.elapsed().as_secs_f64();
-    let results = std::fs::read_to_string(dir.path().join("results.csv")).expect("results");
+    let results = std::fs::read_to_string(dir_path.join("results.csv")).expect("results");
     let quick = results
         .lines()
         .filter(|l| l.contains(reescan::screen::pipeline::QUICK_CLEAR))

@@ -132,30 +132,44 @@ pub fn run(
         0 => 16 * pool.current_num_threads().max(1),
         w => w,
     };
-    let (tx, rx) = mpsc::channel::<Done>();
+    // rows go to the pool in chunks: one wake-up of a worker and one of this thread per
+    // chunk rather than per row (on a machine with as many workers as cores, each
+    // wake-up of this thread preempts a worker)
+    let chunk = chunk_rows(summary.rows, pool.current_num_threads(), window);
+    let (tx, rx) = mpsc::channel::<Vec<Done>>();
     let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
     let (mut submitted, mut written) = (0usize, 0usize);
-    for row in manifest.filter(|r| shard.contains(r.index)) {
+    let mut rows: Vec<(usize, ManifestRow)> = Vec::with_capacity(chunk);
+    let mut receive = |pending: &mut BTreeMap<usize, Done>,
+                       written: usize,
+                       sinks: &mut Sinks,
+                       summary: &mut Summary|
+     -> Result<usize> {
+        let ds = rx.recv().map_err(|_| worker_gone())?;
+        pending.extend(ds.into_iter().map(|d| (d.seq, d)));
+        drain(pending, written, sinks, summary, progress, on_row)
+    };
+    let rows_left = manifest.filter(|r| shard.contains(r.index));
+    let mut rows_left = rows_left.peekable();
+    while let Some(row) = rows_left.next() {
         if done.contains(&row.scan_id) {
             summary.resumed += 1;
             progress.inc(1);
+        } else {
+            rows.push((submitted, row));
+            submitted += 1;
+        }
+        if rows.len() < chunk && rows_left.peek().is_some() {
             continue;
         }
-        while submitted - written >= window {
-            let d = rx.recv().map_err(|_| worker_gone())?;
-            pending.insert(d.seq, d);
-            written = drain(
-                &mut pending,
-                written,
-                &mut sinks,
-                &mut summary,
-                progress,
-                on_row,
-            )?;
+        while submitted - rows.len() - written >= window {
+            written = receive(&mut pending, written, &mut sinks, &mut summary)?;
+        }
+        if rows.is_empty() {
+            continue;
         }
         let job = Job {
-            seq: submitted,
-            row,
+            rows: std::mem::replace(&mut rows, Vec::with_capacity(chunk)),
             base: Arc::clone(&base),
             screener: Arc::clone(&screener),
             hook: opts.hook.clone(),
@@ -166,20 +180,10 @@ pub fn run(
         pool.spawn(move || {
             let _ = tx.send(job.run());
         });
-        submitted += 1;
     }
     drop(tx);
     while written < submitted {
-        let d = rx.recv().map_err(|_| worker_gone())?;
-        pending.insert(d.seq, d);
-        written = drain(
-            &mut pending,
-            written,
-            &mut sinks,
-            &mut summary,
-            progress,
-            on_row,
-        )?;
+        written = receive(&mut pending, written, &mut sinks, &mut summary)?;
     }
     if let Some(j) = sinks.jsonl {
         j.finish()?;
@@ -189,6 +193,13 @@ pub fn run(
         let _ = std::fs::remove_file(p);
     }
     Ok(summary)
+}
+
+/// Rows per pool job: at most 8, and small enough that every thread gets about four
+/// jobs of a short manifest and a job fits in the window.
+fn chunk_rows(rows: usize, threads: usize, window: usize) -> usize {
+    let threads = threads.max(1);
+    (rows / (4 * threads)).clamp(1, 8).min((window / 2).max(1))
 }
 
 fn worker_gone() -> crate::Error {
@@ -282,10 +293,10 @@ fn verdict_slot(v: Verdict) -> usize {
     }
 }
 
-/// One row's work, run on a pool thread.
+/// A chunk of rows, worked through on a pool thread.
 struct Job {
-    seq: usize,
-    row: ManifestRow,
+    /// (sequence number in this run, row)
+    rows: Vec<(usize, ManifestRow)>,
     base: Arc<PathBuf>,
     screener: Arc<Screener>,
     hook: Option<ResultHook>,
@@ -294,8 +305,17 @@ struct Job {
 }
 
 impl Job {
-    fn run(self) -> Done {
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work()));
+    fn run(self) -> Vec<Done> {
+        self.rows
+            .iter()
+            .map(|(seq, row)| self.run_row(*seq, row))
+            .collect()
+    }
+
+    /// One row; a panic inside its analysis becomes its `ERROR` row.
+    fn run_row(&self, seq: usize, row: &ManifestRow) -> Done {
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work(seq, row)));
         outcome.unwrap_or_else(|panic| {
             let what = panic
                 .downcast_ref::<&str>()
@@ -303,14 +323,14 @@ impl Job {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             let r = ScreeningResult::error(
-                &self.row.scan_id,
-                &self.row.declared,
+                &row.scan_id,
+                &row.declared,
                 format!("Internal error while analysing this scan ({what}); please report it."),
                 None,
                 None,
             );
             Done {
-                seq: self.seq,
+                seq,
                 verdict: Verdict::Error,
                 csv: output::csv_line(&r),
                 json: self
@@ -321,8 +341,8 @@ impl Job {
         })
     }
 
-    fn work(&self) -> Done {
-        let mut r = screen_row(&self.screener, &self.base, &self.row);
+    fn work(&self, seq: usize, row: &ManifestRow) -> Done {
+        let mut r = screen_row(&self.screener, &self.base, row);
         if let Some(hook) = &self.hook {
             // A failing plot must not lose the row.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&r)));
@@ -351,7 +371,7 @@ impl Job {
             r
         });
         Done {
-            seq: self.seq,
+            seq,
             verdict,
             csv,
             json,

@@ -7,7 +7,7 @@
 //! Energy-dispersive XRD is an EMSA file with `##TWOTHETA` (degrees): the axis
 //! becomes [`Axis::EnergyDispersive`].
 
-use super::num::{for_each_token_until, parse_f64, show};
+use super::num::{for_each_number_until, parse_f64, show};
 use super::{calibration_from_energies, too_many_channels, MAX_CHANNELS};
 use crate::{Axis, Calibration, Error, Metadata, Result, Spectrum};
 use ndarray::Array1;
@@ -138,8 +138,8 @@ fn read_data(data: &[u8], first_line: usize, xy: bool) -> Result<(Vec<f64>, Vec<
     let mut counts = Vec::with_capacity(data.len() / 4);
     let mut xs = Vec::new();
     let mut k = 0usize;
-    let end = for_each_token_until(data, first_line, b'#', |tok, line| {
-        let v = parse_f64(tok).ok_or_else(|| {
+    let end = for_each_number_until(data, first_line, b'#', |v, tok, line| {
+        let v = v.ok_or_else(|| {
             Error::parse(
                 NAME,
                 format!("line {line}: '{}' is not a number", show(tok)),

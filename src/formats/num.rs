@@ -142,8 +142,10 @@ pub fn for_each_token<'a, E>(
 }
 
 /// As [`for_each_token`], but stops at the first token starting with `stop`
-/// (e.g. `#` of `#ENDOFDATA`); returns that token's byte offset, if any.
-pub fn for_each_token_until<'a, E>(
+/// (e.g. `#` of `#ENDOFDATA`); returns that token's byte offset, if any. The oracle of
+/// [`for_each_number_until`]'s test.
+#[cfg(test)]
+fn for_each_token_until<'a, E>(
     data: &'a [u8],
     first_line: usize,
     stop: u8,
@@ -167,6 +169,58 @@ pub fn for_each_token_until<'a, E>(
             i += 1;
         }
         f(&data[start..i], line)?;
+    }
+    Ok(None)
+}
+
+/// Split `data` into tokens as [`for_each_token`] does, stopping at the first token
+/// that starts with `stop` (e.g. `#` of `#ENDOFDATA`; its byte offset is returned),
+/// parsing each token as it is scanned: `f(value, token,
+/// line)` gets [`parse_f64`]'s result. A token of at most 15 plain digits (the counts
+/// of most spectra, exact below 10¹⁵ < 2⁵³) is converted while its bytes are read,
+/// without a second pass; anything else goes to [`parse_f64`]. Same values as
+/// splitting first and calling [`parse_f64`] on each token.
+pub fn for_each_number_until<'a, E>(
+    data: &'a [u8],
+    first_line: usize,
+    stop: u8,
+    mut f: impl FnMut(Option<f64>, &'a [u8], usize) -> Result<(), E>,
+) -> Result<Option<usize>, E> {
+    let mut line = first_line;
+    let mut i = 0;
+    let n = data.len();
+    while i < n {
+        let b = data[i];
+        if is_separator(b) {
+            line += usize::from(b == b'\n');
+            i += 1;
+            continue;
+        }
+        if b == stop {
+            return Ok(Some(i));
+        }
+        let start = i;
+        let mut mantissa: u64 = 0;
+        let mut plain = true;
+        while i < n {
+            let c = data[i];
+            let d = c.wrapping_sub(b'0');
+            if d <= 9 {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+            } else if is_separator(c) {
+                break;
+            } else {
+                plain = false;
+            }
+            i += 1;
+        }
+        let token = &data[start..i];
+        let value = if plain && token.len() <= 15 {
+            Some(mantissa as f64)
+        } else {
+            parse_f64(token)
+        };
+        f(value, token, line)?;
     }
     Ok(None)
 }
@@ -221,6 +275,28 @@ mod tests {
         }
         assert!(parse_f64(b"NaN").unwrap().is_nan());
         assert!(parse_f64(b"-inf").unwrap().is_infinite());
+    }
+
+    #[test]
+    fn fused_scan_gives_the_values_of_token_then_parse() {
+        let data = b"0, 17\n17. 0.5;-3\t1e3\r\n123456789012345 1234567890123456 12345678901234567890123 abc\n#END";
+        let mut fused = Vec::new();
+        let end = for_each_number_until::<()>(data, 1, b'#', |v, t, l| {
+            fused.push((v.map(f64::to_bits), t.to_vec(), l));
+            Ok(())
+        })
+        .unwrap();
+        let mut two_pass = Vec::new();
+        let end2 = for_each_token_until::<()>(data, 1, b'#', |t, l| {
+            two_pass.push((parse_f64(t).map(f64::to_bits), t.to_vec(), l));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(fused, two_pass);
+        assert_eq!(end, end2);
+        assert_eq!(fused.len(), 10);
+        assert_eq!(fused[9].0, None);
+        assert_eq!(fused[9].2, 3);
     }
 
     #[test]

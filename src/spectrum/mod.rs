@@ -92,11 +92,13 @@ impl Spectrum {
                 message: "no data channels".into(),
             });
         }
-        if let Some((i, v)) = counts
-            .iter()
-            .enumerate()
-            .find(|(_, v)| !v.is_finite() || **v < 0.0)
-        {
+        // one branch-free pass over every channel (vectorised); the position only when
+        // a channel is bad
+        let bad = |v: &f64| !(0.0..=f64::MAX).contains(v);
+        if !counts.iter().fold(false, |any, v| any | bad(v)) {
+            return Ok(());
+        }
+        if let Some((i, v)) = counts.iter().enumerate().find(|(_, v)| bad(v)) {
             return Err(crate::Error::Invalid {
                 what: "counts",
                 message: format!("channel {i} has {v} (counts must be finite and ≥ 0)"),

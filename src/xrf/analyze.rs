@@ -1082,7 +1082,7 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
     let spectrum = binned.as_ref().unwrap_or(spectrum);
     let mut p = prepare(spectrum, opts)?;
     let unquantised = p.region.calibration;
-    p.region = library::quantised(p.region);
+    p.region = library::quantised(quick_range(p.region, &p.peaks0));
     let key = library::Key::new(&p.region, &p.exc);
     let peaks0 = std::mem::take(&mut p.peaks0);
     let mut work = Work::new(spectrum.counts_slice(), p, library::take(&key), true);
@@ -1102,6 +1102,37 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
         }
     }
     Ok(a)
+}
+
+/// The quick fit ends this far (keV) above the highest peak found.
+const QUICK_END_MARGIN_KEV: f64 = 1.5;
+/// … above the highest peak of at least this significance (σ): a 3σ peak search over
+/// a thousand channels finds a few noise peaks, and the bend of the continuum at the
+/// tube voltage looks like one
+const QUICK_END_MIN_SIGMA: f64 = 6.0;
+/// … rounded up to a multiple of this (keV), so that the scans of one instrument share
+/// a few regions, and with them the template library.
+const QUICK_END_STEP_KEV: f64 = 4.0;
+
+/// `region` ended above its highest peak: above the last line the spectrum is continuum
+/// only and carries nothing a screening fit needs (the quick analysis of an honest ore
+/// under a 50 kV tube ends after the tube's scattered K lines instead of at 50 keV).
+fn quick_range(region: Region, peaks: &[Peak]) -> Region {
+    let cal = region.calibration;
+    let Some(top) = peaks
+        .iter()
+        .filter(|p| p.significance >= QUICK_END_MIN_SIGMA)
+        .map(|p| cal.energy_kev(p.channel))
+        .reduce(f64::max)
+    else {
+        return region;
+    };
+    let end_kev = ((top + QUICK_END_MARGIN_KEV) / QUICK_END_STEP_KEV).ceil() * QUICK_END_STEP_KEV;
+    let last = cal.channel(end_kev).floor().max(0.0) as usize;
+    let len = (last + 1)
+        .saturating_sub(region.first)
+        .clamp(17, region.len);
+    Region { len, ..region }
 }
 
 /// The quick analysis sums adjacent channels into bins of at least this width (keV)
@@ -2198,8 +2229,50 @@ mod tests {
             q.fit_channels,
             full.fit_channels
         );
+        // the quick fit ends above the scan's highest strong peak (the tube's scattered
+        // K lines of an iron ore), at most where the full fit ends
         assert!(q.fit_channels.1 < scan.spectrum.len());
-        assert!(q.fit_channels.1 + m >= full.fit_channels.1.min(scan.spectrum.len() - m));
+        assert!(q.fit_channels.1 <= full.fit_channels.1 + m);
+        let rh_kb_compton = cal.channel(22.0);
+        assert!(
+            q.fit_channels.1 as f64 > rh_kb_compton,
+            "{:?}",
+            q.fit_channels
+        );
+    }
+
+    /// The quick fit ends `QUICK_END_MARGIN_KEV` above the highest peak of at least
+    /// `QUICK_END_MIN_SIGMA`, rounded up to a `QUICK_END_STEP_KEV` step, never past the
+    /// region; weaker peaks above do not move it.
+    #[test]
+    fn the_quick_range_ends_above_the_highest_strong_peak() {
+        let cal = crate::Calibration {
+            offset_kev: 0.0,
+            gain_kev: 0.03,
+            quad_kev: 0.0,
+        };
+        let region = Region {
+            calibration: cal,
+            detector: Detector::default(),
+            first: 40,
+            len: 1300,
+            tail: 2,
+        };
+        let peak = |kev: f64, significance: f64| Peak {
+            channel: cal.channel(kev),
+            height: 1.0,
+            area: 1.0,
+            significance,
+            fwhm_channels: 5.0,
+        };
+        let r = quick_range(
+            region,
+            &[peak(6.4, 500.0), peak(20.2, 50.0), peak(38.0, 4.0)],
+        );
+        // 20.2 + 1.5 → 24 keV: channel 800
+        assert_eq!(r.first + r.len - 1, 800);
+        assert_eq!(quick_range(region, &[peak(39.0, 10.0)]).len, 1300);
+        assert_eq!(quick_range(region, &[]).len, 1300);
     }
 
     /// No tube line, Fe Kβ the highest strong peak and a weak peak at 15.0 keV above it:
