@@ -147,6 +147,8 @@ pub struct LinearFit {
     pub dof: usize,
     /// χ²/dof.
     pub reduced_chi2: f64,
+    /// The fitted model, fixed part + Σ aₖtₖ, per channel.
+    pub model: Vec<f64>,
 }
 
 impl LinearFit {
@@ -516,6 +518,7 @@ impl LinearFitter {
             chi2,
             dof,
             reduced_chi2: chi2 / dof as f64,
+            model: self.model.clone(),
         }
     }
 
@@ -537,8 +540,9 @@ pub struct GramMemo {
     /// (values address, start) → template id, in order of first use.
     ids: FxHashMap<(usize, usize), usize>,
     held: Vec<Arc<[f64]>>,
-    /// `rows[i][j]`, j ≤ i: the entry of templates i and j (NaN: not yet computed).
-    rows: Vec<Vec<f64>>,
+    /// The lower triangle by rows: entry (i, j), j ≤ i, of templates i and j at
+    /// i(i + 1)/2 + j (NaN: not yet computed).
+    lower: Vec<f64>,
 }
 
 impl GramMemo {
@@ -549,7 +553,7 @@ impl GramMemo {
         if self.weights != weights || self.held.len() > Self::CAPACITY {
             self.ids.clear();
             self.held.clear();
-            self.rows.clear();
+            self.lower.clear();
             self.weights.clear();
             self.weights.extend_from_slice(weights);
         }
@@ -563,14 +567,15 @@ impl GramMemo {
             .or_insert(next);
         if id == next {
             self.held.push(Arc::clone(&t.values));
-            self.rows.push(vec![f64::NAN; next + 1]);
+            self.lower.resize(self.lower.len() + next + 1, f64::NAN);
         }
         id
     }
 
     /// The entry of templates `a` and `b` (ids), computed by `dot` when not yet known.
     fn entry(&mut self, a: usize, b: usize, dot: impl FnOnce() -> f64) -> f64 {
-        let v = &mut self.rows[a.max(b)][a.min(b)];
+        let (i, j) = (a.max(b), a.min(b));
+        let v = &mut self.lower[i * (i + 1) / 2 + j];
         if v.is_nan() {
             *v = dot();
         }

@@ -686,12 +686,12 @@ impl Work<'_> {
         Some(fit)
     }
 
-    fn model(&self, comps: &[Component], fit: &LinearFit) -> Vec<f64> {
-        let mut m = self.bg().to_vec();
-        for (c, a) in comps.iter().zip(&fit.amplitudes) {
-            c.template.add_to(*a, &mut m);
-        }
-        m
+    /// The model of a fit of `comps` (continuum + Σ aₖtₖ), region channels: the fit's
+    /// own (its fixed part is the continuum, see [`Work::fit`]).
+    fn model<'f>(&self, comps: &[Component], fit: &'f LinearFit) -> &'f [f64] {
+        debug_assert_eq!(comps.len(), fit.amplitudes.len());
+        debug_assert_eq!(fit.model.len(), self.region.len);
+        &fit.model
     }
 
     /// Window (region channels) of ±`half_fwhm` FWHM around `e`.
@@ -757,8 +757,11 @@ fn propose(work: &Work, energies: &[f64], into: &mut Vec<(usize, Family)>) {
             if Some(n.z) == anode {
                 continue;
             }
-            // the element's other families in range come along (cross-family check)
-            for m in universe().iter().filter(|m| m.z == n.z) {
+            // the element's other families in range come along (cross-family check);
+            // the universe is in order of Z
+            let u = universe();
+            let same_z = u.partition_point(|m| m.z < n.z)..u.partition_point(|m| m.z <= n.z);
+            for m in &u[same_z] {
                 let in_range = m.edge_kev < work.exc.max_kev
                     && m.lines
                         .iter()
@@ -831,7 +834,7 @@ fn surviving(
         let ok = if a <= 0.0 {
             false
         } else if strict {
-            family_is_real(&work.evidence(c, a, &model, fl), sig)
+            family_is_real(&work.evidence(c, a, model, fl), sig)
         } else {
             sig >= 3.0
         };
@@ -1307,7 +1310,7 @@ fn identify_loop(
     // 3: what the model leaves unexplained
     let (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     let model = work.model(&comps, &fit);
-    let extra = residual_peaks(work, &model, 5.0);
+    let extra = residual_peaks(work, model, 5.0);
     propose(work, &extra, &mut fams);
     // 4: strict pruning until stable
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
@@ -1733,7 +1736,7 @@ fn quant_families(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(usi
         if a <= 0.0 || fl.z == ARGON {
             continue;
         }
-        let ev = work.evidence(c, a, &model, fl);
+        let ev = work.evidence(c, a, model, fl);
         let predicted: f64 = ev.iter().map(|e| e.predicted).sum();
         let misfit: f64 = ev.iter().map(|e| (e.observed - e.predicted).abs()).sum();
         let misfit_rel = if predicted > 0.0 {
@@ -1954,7 +1957,7 @@ fn report(
             continue;
         };
         let z = fl.z;
-        let lod = detection_limit(work, &model, z, m.family, q).unwrap_or(0.0);
+        let lod = detection_limit(work, model, z, m.family, q).unwrap_or(0.0);
         // below the 3σ detection limit an element is not reported as present
         if 100.0 * c < lod {
             if LOD_ELEMENTS.contains(&sym.as_str()) {
@@ -1989,7 +1992,7 @@ fn report(
             continue;
         };
         let f = principal_family(d.z, work.exc.max_kev);
-        if let Some(lod) = detection_limit(work, &model, d.z, f, q) {
+        if let Some(lod) = detection_limit(work, model, d.z, f, q) {
             not_detected.push(NotDetected {
                 symbol: sym.to_string(),
                 lod_wt_pct: lod,
@@ -2025,7 +2028,7 @@ fn report(
             energy_kev: energy,
             counts: work.y().to_vec(),
             background: cont,
-            model,
+            model: model.to_vec(),
         },
     }
 }
@@ -2059,7 +2062,7 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
                 if a <= 0.0 {
                     continue;
                 }
-                let ev = work.evidence(c, a, &model, fl);
+                let ev = work.evidence(c, a, model, fl);
                 let sig = a / fit.sigmas[k].max(1e-9);
                 let s: Vec<String> = ev
                     .iter()
