@@ -703,10 +703,53 @@ fn factor(g: &[f64], n: usize, idx: &[usize], sc: &mut NnlsScratch) {
     sc.factored.extend_from_slice(idx);
 }
 
-/// Dot product with four partial sums (lets the compiler use SIMD; inlined into the
-/// callers compiled for AVX2).
+/// Dot product with four partial sums (SIMD; with AVX2 in one register, see [`dot3`]).
 #[inline]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked above)
+        return unsafe { dot_avx2(a, b) };
+    }
+    dot_lanes(a, b)
+}
+
+/// [`dot`] with AVX2 intrinsics, the same sums in the same order as [`dot_lanes`].
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn dot_avx2(a: &[f64], b: &[f64]) -> f64 {
+    use std::arch::x86_64::{
+        _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd,
+    };
+    let n = a.len().min(b.len());
+    let n4 = n - n % 4;
+    let mut acc = _mm256_setzero_pd();
+    let mut i = 0;
+    while i < n4 {
+        // SAFETY: i + 4 ≤ n4 ≤ the length of each slice
+        let (x, y) = unsafe {
+            (
+                _mm256_loadu_pd(a.as_ptr().add(i)),
+                _mm256_loadu_pd(b.as_ptr().add(i)),
+            )
+        };
+        acc = _mm256_add_pd(acc, _mm256_mul_pd(x, y));
+        i += 4;
+    }
+    let mut lanes = [0.0; 4];
+    // SAFETY: `lanes` holds four f64
+    unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), acc) };
+    let tail: f64 = a[n4..n].iter().zip(&b[n4..n]).map(|(x, y)| x * y).sum();
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
+}
+
+/// [`dot`] in portable code.
+#[inline]
+fn dot_lanes(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0; 4];
@@ -725,9 +768,60 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// Σ aᵢbᵢwᵢ with four partial sums (SIMD).
-#[multiversion(targets("x86_64+avx2"))]
+/// Σ aᵢbᵢwᵢ with four partial sums (SIMD): the Gram entries and right-hand sides of
+/// every weighted fit, the innermost loop of an analysis. With AVX2 the four sums are one
+/// register ([`dot3_avx2`]; the compiler's own vectorisation of [`dot3_lanes`] shuffles
+/// lanes); the same products and additions in the same order, so the same bits.
 fn dot3(a: &[f64], b: &[f64], w: &[f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked above)
+        return unsafe { dot3_avx2(a, b, w) };
+    }
+    dot3_lanes(a, b, w)
+}
+
+/// [`dot3`] with AVX2 intrinsics: lane k of the accumulator sums aᵢbᵢwᵢ over i ≡ k mod 4,
+/// as [`dot3_lanes`] does.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot3_avx2(a: &[f64], b: &[f64], w: &[f64]) -> f64 {
+    use std::arch::x86_64::{
+        _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd,
+    };
+    let n = a.len().min(b.len()).min(w.len());
+    let n4 = n - n % 4;
+    let mut acc = _mm256_setzero_pd();
+    let mut i = 0;
+    while i < n4 {
+        // SAFETY: i + 4 ≤ n4 ≤ the length of each slice
+        let (x, y, z) = unsafe {
+            (
+                _mm256_loadu_pd(a.as_ptr().add(i)),
+                _mm256_loadu_pd(b.as_ptr().add(i)),
+                _mm256_loadu_pd(w.as_ptr().add(i)),
+            )
+        };
+        acc = _mm256_add_pd(acc, _mm256_mul_pd(_mm256_mul_pd(x, y), z));
+        i += 4;
+    }
+    let mut lanes = [0.0; 4];
+    // SAFETY: `lanes` holds four f64
+    unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), acc) };
+    let tail: f64 = a[n4..n]
+        .iter()
+        .zip(&b[n4..n])
+        .zip(&w[n4..n])
+        .map(|((x, y), w)| x * y * w)
+        .sum();
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
+}
+
+/// [`dot3`] in portable code.
+fn dot3_lanes(a: &[f64], b: &[f64], w: &[f64]) -> f64 {
     let n = a.len().min(b.len()).min(w.len());
     let (a, b, w) = (&a[..n], &b[..n], &w[..n]);
     let mut acc = [0.0; 4];
@@ -1219,6 +1313,23 @@ mod tests {
         .unwrap();
         let g: f64 = t.iter().zip(&y).map(|(t, y)| t * t / y.max(1.0)).sum();
         assert!((fit.sigmas[0] - (1.0 / g).sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn dot_products_give_the_same_bits_on_every_path() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for n in 0..40 {
+            let v = |rng: &mut rand_chacha::ChaCha8Rng| -> Vec<f64> {
+                (0..n).map(|_| rng.random_range(-1e3..1e3)).collect()
+            };
+            let (a, b, w) = (v(&mut rng), v(&mut rng), v(&mut rng));
+            let want = dot3_lanes(&a, &b, &w);
+            let naive: f64 = (0..n).map(|i| a[i] * b[i] * w[i]).sum();
+            assert!((want - naive).abs() <= 1e-9 * naive.abs().max(1.0), "{n}");
+            assert_eq!(dot3(&a, &b, &w).to_bits(), want.to_bits(), "{n}");
+            assert_eq!(dot(&a, &b).to_bits(), dot_lanes(&a, &b).to_bits(), "{n}");
+        }
     }
 
     #[test]
