@@ -509,7 +509,12 @@ impl Work<'_> {
 
     /// Fit components of a family (cached for the current matrix and region).
     fn family_components(&self, z: usize, f: Family) -> Vec<Component> {
-        let free = self.free_tail.contains(&(z, f));
+        self.components_of(z, f, self.free_tail.contains(&(z, f)))
+    }
+
+    /// The fit components of a family, with (`free`) or without a free tail; drawn once
+    /// per region and matrix.
+    fn components_of(&self, z: usize, f: Family, free: bool) -> Vec<Component> {
         let key = (z, f, free);
         {
             let mut cache = self.lines_cache.borrow_mut();
@@ -1791,12 +1796,8 @@ fn quantify_fit(
 /// with the FP sensitivity in the final matrix.
 fn detection_limit(work: &Work, model: &[f64], z: usize, f: Family, q: &Quantified) -> Option<f64> {
     let fl = work.lines_of(z, f)?;
-    // the family's fit template where it has one drawn (same lines, same shape)
-    let t = if work.free_tail.contains(&(z, f)) {
-        work.region.template(&fl.draw_peaks())
-    } else {
-        work.family_components(z, f).into_iter().next()?.template
-    };
+    // the family's template with the line shape (as fitted where its tail is not free)
+    let t = work.components_of(z, f, false).into_iter().next()?.template;
     let e = fl.principal_kev();
     let w = work.window(e, 1.0);
     let (mut b, mut frac) = (0.0, 0.0);
