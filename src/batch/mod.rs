@@ -195,11 +195,13 @@ pub fn run(
     Ok(summary)
 }
 
-/// Rows per pool job: at most 8, and small enough that every thread gets about four
-/// jobs of a short manifest and a job fits in the window.
+/// Rows per pool job: at most 8, and few enough that every thread gets at least 32 jobs
+/// (rows differ in cost — a scan the quick analysis does not clear is analysed in full,
+/// ~30 times longer — and the last jobs of a run should not leave a thread idle), and
+/// a job fits in the window.
 fn chunk_rows(rows: usize, threads: usize, window: usize) -> usize {
     let threads = threads.max(1);
-    (rows / (4 * threads)).clamp(1, 8).min((window / 2).max(1))
+    (rows / (32 * threads)).clamp(1, 8).min((window / 2).max(1))
 }
 
 fn worker_gone() -> crate::Error {
