@@ -366,7 +366,7 @@ struct Component {
 struct LinesCache {
     lines: Vec<((usize, Family), Option<FamilyLines>)>,
     region: Option<Region>,
-    components: Vec<((usize, Family, bool), Vec<Component>)>,
+    components: rustc_hash::FxHashMap<(usize, Family, bool), Vec<Component>>,
     scatter: Option<Vec<Component>>,
     /// The last pile-up lines and their component.
     pileup: Option<PileUpCache>,
@@ -509,26 +509,33 @@ impl Work<'_> {
 
     /// Fit components of a family (cached for the current matrix and region).
     fn family_components(&self, z: usize, f: Family) -> Vec<Component> {
-        self.components_of(z, f, self.free_tail.contains(&(z, f)))
+        let mut out = Vec::new();
+        self.extend_with_components(z, f, self.free_tail.contains(&(z, f)), &mut out);
+        out
     }
 
     /// The fit components of a family, with (`free`) or without a free tail; drawn once
     /// per region and matrix.
     fn components_of(&self, z: usize, f: Family, free: bool) -> Vec<Component> {
+        let mut out = Vec::new();
+        self.extend_with_components(z, f, free, &mut out);
+        out
+    }
+
+    /// [`Work::components_of`] appended to `out`.
+    fn extend_with_components(&self, z: usize, f: Family, free: bool, out: &mut Vec<Component>) {
         let key = (z, f, free);
         {
             let mut cache = self.lines_cache.borrow_mut();
             cache.use_region(self.region);
-            if let Some((_, c)) = cache.components.iter().find(|(k, _)| *k == key) {
-                return c.clone();
+            if let Some(c) = cache.components.get(&key) {
+                out.extend_from_slice(c);
+                return;
             }
         }
         let c = self.draw_family(z, f, free);
-        self.lines_cache
-            .borrow_mut()
-            .components
-            .push((key, c.clone()));
-        c
+        out.extend_from_slice(&c);
+        self.lines_cache.borrow_mut().components.insert(key, c);
     }
 
     fn draw_family(&self, z: usize, f: Family, free: bool) -> Vec<Component> {
@@ -794,7 +801,9 @@ fn fit_families(
     if let Some(lines) = pileup {
         comps.extend(work.pileup_component(lines));
     }
-    comps.extend(fams.iter().flat_map(|&(z, f)| work.family_components(z, f)));
+    for &(z, f) in fams {
+        work.extend_with_components(z, f, work.free_tail.contains(&(z, f)), &mut comps);
+    }
     let fit = work.fit(&comps)?;
     Some((comps, fit))
 }
