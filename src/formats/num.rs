@@ -141,38 +141,6 @@ pub fn for_each_token<'a, E>(
     Ok(())
 }
 
-/// As [`for_each_token`], but stops at the first token starting with `stop`
-/// (e.g. `#` of `#ENDOFDATA`); returns that token's byte offset, if any. The oracle of
-/// [`for_each_number_until`]'s test.
-#[cfg(test)]
-fn for_each_token_until<'a, E>(
-    data: &'a [u8],
-    first_line: usize,
-    stop: u8,
-    mut f: impl FnMut(&'a [u8], usize) -> Result<(), E>,
-) -> Result<Option<usize>, E> {
-    let mut line = first_line;
-    let mut i = 0;
-    let n = data.len();
-    while i < n {
-        let b = data[i];
-        if is_separator(b) {
-            line += usize::from(b == b'\n');
-            i += 1;
-            continue;
-        }
-        if b == stop {
-            return Ok(Some(i));
-        }
-        let start = i;
-        while i < n && !is_separator(data[i]) {
-            i += 1;
-        }
-        f(&data[start..i], line)?;
-    }
-    Ok(None)
-}
-
 /// Split `data` into tokens as [`for_each_token`] does, stopping at the first token
 /// that starts with `stop` (e.g. `#` of `#ENDOFDATA`; its byte offset is returned),
 /// parsing each token as it is scanned: `f(value, token,
@@ -279,7 +247,7 @@ mod tests {
 
     #[test]
     fn fused_scan_gives_the_values_of_token_then_parse() {
-        let data = b"0, 17\n17. 0.5;-3\t1e3\r\n123456789012345 1234567890123456 12345678901234567890123 abc\n#END";
+        let data = b"0, 17\n17. 0.5;-3\t1e3\r\n123456789012345 1234567890123456 12345678901234567890123 abc\n";
         let mut fused = Vec::new();
         let end = for_each_number_until::<()>(data, 1, b'#', |v, t, l| {
             fused.push((v.map(f64::to_bits), t.to_vec(), l));
@@ -287,16 +255,24 @@ mod tests {
         })
         .unwrap();
         let mut two_pass = Vec::new();
-        let end2 = for_each_token_until::<()>(data, 1, b'#', |t, l| {
+        for_each_token::<()>(data, 1, |t, l| {
             two_pass.push((parse_f64(t).map(f64::to_bits), t.to_vec(), l));
             Ok(())
         })
         .unwrap();
         assert_eq!(fused, two_pass);
-        assert_eq!(end, end2);
+        assert_eq!(end, None);
         assert_eq!(fused.len(), 10);
         assert_eq!(fused[9].0, None);
         assert_eq!(fused[9].2, 3);
+        // a token starting with the stop byte ends the scan; its offset is returned
+        let mut seen = Vec::new();
+        let end = for_each_number_until::<()>(b"1 2\n#END 3", 1, b'#', |v, _, _| {
+            seen.push(v);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((seen, end), (vec![Some(1.0), Some(2.0)], Some(4)));
     }
 
     #[test]

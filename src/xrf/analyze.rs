@@ -2259,11 +2259,7 @@ mod tests {
     /// region; weaker peaks above do not move it.
     #[test]
     fn the_quick_range_ends_above_the_highest_strong_peak() {
-        let cal = crate::Calibration {
-            offset_kev: 0.0,
-            gain_kev: 0.03,
-            quad_kev: 0.0,
-        };
+        let cal = crate::Calibration::linear(0.0, 0.03).unwrap();
         let region = Region {
             calibration: cal,
             detector: Detector::default(),
