@@ -135,7 +135,8 @@ fn read_header(bytes: &[u8]) -> Result<(Header, usize, usize)> {
 /// Data values up to `#ENDOFDATA` (or any `#` line, or the end of the file):
 /// (x values for XY, counts, whether `#ENDOFDATA` was seen).
 fn read_data(data: &[u8], first_line: usize, xy: bool) -> Result<(Vec<f64>, Vec<f64>, bool)> {
-    let mut counts = Vec::with_capacity(data.len() / 4);
+    // a value takes at least two bytes with its separator: room for all of them at once
+    let mut counts = Vec::with_capacity((data.len() / 2 + 1).min(MAX_CHANNELS));
     let mut xs = Vec::new();
     let mut k = 0usize;
     let end = for_each_number_until(data, first_line, b'#', |v, tok, line| {
