@@ -14,16 +14,30 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
-//! Reference figures (3 Dec 2026; a 2-core shared VM, AMD EPYC 2.45 GHz, release):
+//! Reference figures (3 Dec 2026, fifth session; a 2-core shared VM, AMD EPYC 2.45 GHz,
+//! release):
 //!
 //! | run | scans | wall | scans/s | peak RSS |
 //! |---|---|---|---|---|
-//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 3.57 s | 53.8 | |
-//! | same, 2 threads (speed-up 1.82×) | 192 | 1.96 s | 98.1 | |
-//! | criterion `triage`, same files, 1 thread | 192 | 1.90 s | 101.2 | |
-//! | same, 2 threads (speed-up 1.81×) | 192 | 1.05 s | 183.4 | |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 10.4 s | 1,919 | 47.0 MB |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 53.3 s | 1,877 | 69.5 MB |
+//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.92 s | 65.8 | |
+//! | same, 2 threads (speed-up 2.13×) | 192 | 1.37 s | 140.5 | |
+//! | criterion `triage`, same files, 1 thread | 192 | 1.65 s | 116.6 | |
+//! | same, 2 threads (speed-up 1.74×; a second run 115.7 / 224.7, 1.94×) | 192 | 0.94 s | 203.4 | |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 7.3 s | 2,738 | 48.4 MB |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 32.4 s | 3,090 | 70.8 MB |
+//!
+//! Since the fourth session (same day, same VM type: full 53.8 / 98.1, triage 101.2 /
+//! 183.4, honest 1,850–1,919 scans/s): rows go to the pool in chunks (one wake-up of a
+//! worker and of the writer per chunk, not per row), the quick fit ends above the
+//! highest strong peak, dot products use AVX2 intrinsics, and a fit hands its model to
+//! the pruning and the report. The honest 20,000-row run gave 3,146 and 2,807 scans/s
+//! in two earlier runs of nearly the same code: this VM's wall times vary by ±10–30 %.
+//! An A/B of the session's first and last binaries on one 4,000-row honest manifest
+//! (`reescan batch --jobs 2`, alternating, 3 runs each) gave 2,198 against 2,733 scans/s.
+//!
+//! Fourth session (3 Dec): full 53.8 / 98.1 scans/s (1.82×), triage 101.2 / 183.4
+//! (1.81×), honest archive 1,919 scans/s at 20,000 rows (47.0 MB) and 1,877 at 100,000
+//! rows (69.5 MB).
 //!
 //! 2 Dec, third session, final (same VM type): full 63.5 / 122.9 scans/s (1.94×), triage
 //! 105.8 / 236.6 (2.24×), honest archive 1,831 scans/s at 20,000 rows (48.2 MB). The
@@ -40,12 +54,14 @@
 //! Earlier (23 Nov, test profile, load ≈ 13): a 100,000-row manifest of ERROR rows (no
 //! analysis) ran at 63,000 rows/s in 6.4 MB — the batch machinery (manifest streaming,
 //! reorder window, CSV/JSONL lines, flushes) costs ~16 µs per row and its memory does
-//! not grow with the manifest. Nearly all the time is the XRF analysis: ~0.75–0.9 ms per
-//! 4096-ch spectrum for the quick one on this VM, ~21–24 ms for the full one; an honest
-//! archive's row costs ~1.05 ms of one core (all rows cleared by the quick analysis; a
-//! perf profile puts ~85 % of a row in the quick analysis, half of that in its three
-//! NNLS fits, and ~14 % in reading and parsing the file), so the 5,000 scans/s on
-//! two cores is ~2.6× away for an honest archive and ~25× for a half-blended one.
+//! not grow with the manifest. Nearly all the time is the XRF analysis: ~0.5 ms per
+//! 4096-ch spectrum for the quick one on this VM (was ~0.75–0.9 ms), ~19 ms for the full
+//! one; an honest archive's row costs ~0.65 ms of one core (all rows cleared by the quick
+//! analysis; a perf profile puts ~86 % of a row in the quick analysis — ~55 % in its
+//! three NNLS fits, ~15 % in the peak search, SNIP and set-up, ~8 % each in the
+//! quantification and the report — and ~10 % in reading, hashing and parsing the file),
+//! so the 5,000 scans/s on two cores is ~1.6–1.8× away for an honest archive and
+//! ~25× for a half-blended one.
 //!
 //! Setup (synthesising the spectra, writing files and the manifest) is outside the timed
 //! loop; the timed loop is `batch::run` exactly as `reescan batch` calls it.
