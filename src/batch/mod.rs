@@ -5,8 +5,9 @@
 //! * **Streaming, constant memory.** The manifest is read row by row; at most
 //!   [`BatchOptions::window`] scans are in flight, handed to the pool in chunks of up to
 //!   8 rows (one wake-up per chunk); finished rows wait in a reorder buffer of at most
-//!   that size and are written in manifest order as soon as the next one is ready. Workers turn each result into its CSV/JSONL lines and drop the analysis, so
-//!   memory does not grow with the manifest (only the set of resumed scan_ids does).
+//!   that size and are written in manifest order as soon as the next one is ready.
+//!   Workers turn each result into its CSV/JSONL lines and drop the analysis, so memory
+//!   does not grow with the manifest (only the set of resumed scan_ids does).
 //! * **Deterministic.** Each row depends only on its files, so the output is
 //!   byte-identical for any thread count.
 //! * **Crash-safe resume.** See [`output`]: whole lines, flushed; `--resume` cuts a
