@@ -1089,9 +1089,10 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
 }
 
 /// The quick analysis (body of [`super::analyze_quick`]): channels summed into bins of
-/// at least 30 eV, the fit ending above the highest strong peak ([`quick_range`]), the
-/// line shape as estimated (no refinement), continuum corrections on 2-keV knots, family templates from the instrument's library (drawn once per set-up in
-/// the generic starting matrix, see [`library`]), one loose and a few strict pruning
+/// at least 30 eV, the fit ending above the highest strong peak (`quick_range`), the
+/// line shape as estimated (no refinement), continuum corrections on 2-keV knots, family
+/// templates from the instrument's library (drawn once per set-up in the generic
+/// starting matrix, see [`library`]), one loose and a few strict pruning
 /// rounds, one primary-only FP quantification; no matrix-specific line ratios.
 pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     let file = spectrum;
