@@ -143,11 +143,11 @@ pub fn for_each_token<'a, E>(
 
 /// Split `data` into tokens as [`for_each_token`] does, stopping at the first token
 /// that starts with `stop` (e.g. `#` of `#ENDOFDATA`; its byte offset is returned),
-/// parsing each token as it is scanned: `f(value, token,
-/// line)` gets [`parse_f64`]'s result. A token of at most 15 plain digits (the counts
-/// of most spectra, exact below 10¹⁵ < 2⁵³) is converted while its bytes are read,
-/// without a second pass; anything else goes to [`parse_f64`]. Same values as
-/// splitting first and calling [`parse_f64`] on each token.
+/// parsing each token as it is scanned: `f(value, token, line)` gets [`parse_f64`]'s
+/// result. A token of at most 15 plain digits (the counts of most spectra, exact below
+/// 10¹⁵ < 2⁵³) is converted while its bytes are read, without a second pass; anything
+/// else goes to [`parse_f64`]. Same values as splitting first and calling
+/// [`parse_f64`] on each token.
 pub fn for_each_number_until<'a, E>(
     data: &'a [u8],
     first_line: usize,

@@ -509,9 +509,7 @@ impl Work<'_> {
 
     /// Fit components of a family (cached for the current matrix and region).
     fn family_components(&self, z: usize, f: Family) -> Vec<Component> {
-        let mut out = Vec::new();
-        self.extend_with_components(z, f, self.free_tail.contains(&(z, f)), &mut out);
-        out
+        self.components_of(z, f, self.free_tail.contains(&(z, f)))
     }
 
     /// The fit components of a family, with (`free`) or without a free tail; drawn once
@@ -651,6 +649,8 @@ impl Work<'_> {
         out
     }
 
+    /// Joint fit of `comps` on the continuum (the fit's fixed part, so its `model` is
+    /// continuum + Σ aₖtₖ over the region's channels).
     fn fit(&self, comps: &[Component]) -> Option<LinearFit> {
         let templates: Vec<Template> = comps.iter().map(|c| c.template.clone()).collect();
         // the buffers of this thread's last fitter serve the next fit (no allocation)
@@ -696,14 +696,6 @@ impl Work<'_> {
             .collect();
         SPARE.with(|s| *s.borrow_mut() = Some(f));
         Some(fit)
-    }
-
-    /// The model of a fit of `comps` (continuum + Σ aₖtₖ), region channels: the fit's
-    /// own (its fixed part is the continuum, see [`Work::fit`]).
-    fn model<'f>(&self, comps: &[Component], fit: &'f LinearFit) -> &'f [f64] {
-        debug_assert_eq!(comps.len(), fit.amplitudes.len());
-        debug_assert_eq!(fit.model.len(), self.region.len);
-        &fit.model
     }
 
     /// Window (region channels) of ±`half_fwhm` FWHM around `e`.
@@ -832,7 +824,7 @@ fn surviving(
     fit: &LinearFit,
     strict: bool,
 ) -> Vec<(usize, Family)> {
-    let model = work.model(comps, fit);
+    let model = &fit.model;
     // (z, family, amplitude, σ, sensitivity, passes own tests)
     let mut fams: Vec<(usize, Family, f64, f64, f64, bool)> = Vec::new();
     let mut lines: Vec<&FamilyLines> = Vec::new();
@@ -1323,9 +1315,8 @@ fn identify_loop(
     refine_shape_near(work, &fams, &pile);
     work.free_tail = strongest_families(&comps, &fit, 4);
     // 3: what the model leaves unexplained
-    let (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
-    let model = work.model(&comps, &fit);
-    let extra = residual_peaks(work, model, 5.0);
+    let (_, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
+    let extra = residual_peaks(work, &fit.model, 5.0);
     propose(work, &extra, &mut fams);
     // 4: strict pruning until stable
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
@@ -1382,8 +1373,8 @@ fn snip_continuum(mut counts: Vec<f64>, cal: &Calibration) -> Vec<f64> {
 fn restrip_background(work: &mut Work, comps: &[Component], fit: &LinearFit) {
     let (first, len) = (work.region.first, work.region.len);
     // the fitted lines: the model less its continuum
-    let lines: Vec<f64> = work
-        .model(comps, fit)
+    let lines: Vec<f64> = fit
+        .model
         .iter()
         .zip(continuum(work, comps, fit))
         .map(|(m, c)| m - c)
@@ -1743,7 +1734,7 @@ fn matrix_model(work: &Work, comps: &[Component], fit: &LinearFit) -> MatrixMode
 /// predicted over its line clusters) — an REE K family above 2 × Zr Kα sits in pile-up
 /// counts the model does not fully describe, and must not outvote its clean L family.
 fn quant_families(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(usize, Measured)> {
-    let model = work.model(comps, fit);
+    let model = &fit.model;
     let mut best: Vec<(usize, Measured, f64)> = Vec::new();
     for (k, c) in comps.iter().enumerate() {
         let Kind::Family(fl) = &c.kind else { continue };
@@ -1851,7 +1842,7 @@ fn report(
     q: &Quantified,
     spectrum: &Spectrum,
 ) -> XrfAnalysis {
-    let model = work.model(comps, fit);
+    let model = &fit.model;
     let cont = continuum(work, comps, fit);
     let cal = work.region.calibration;
     let mut peaks = Vec::new();
@@ -2060,7 +2051,7 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
     if std::env::var_os("REESCAN_XRF_DEBUG").is_none() {
         return;
     }
-    let model = work.model(comps, fit);
+    let model = &fit.model;
     eprintln!(
         "--- {tag}: χ²/ν {:.2}, FWHM Mn {:.0} eV",
         fit.reduced_chi2,
