@@ -104,8 +104,24 @@ pub fn universe() -> &'static [Nominal] {
     })
 }
 
+/// Every principal line of the [`universe`]: (energy keV, index of its family), in
+/// order of energy.
+fn line_index() -> &'static [(f64, usize)] {
+    static I: OnceLock<Vec<(f64, usize)>> = OnceLock::new();
+    I.get_or_init(|| {
+        let mut out: Vec<(f64, usize)> = universe()
+            .iter()
+            .enumerate()
+            .flat_map(|(k, n)| n.lines.iter().map(move |l| (l.0, k)))
+            .collect();
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out
+    })
+}
+
 /// Families with a principal line within `tol(E)` of `energy_kev`, excitable below
-/// `max_excitation_kev` and whose strongest line lies in `[lo_kev, hi_kev]`.
+/// `max_excitation_kev` and whose strongest line lies in `[lo_kev, hi_kev]`; in the
+/// order of the [`universe`] (Z, then family).
 pub fn candidates_for_peak(
     energy_kev: f64,
     tol_kev: f64,
@@ -113,7 +129,17 @@ pub fn candidates_for_peak(
     lo_kev: f64,
     hi_kev: f64,
 ) -> impl Iterator<Item = &'static Nominal> {
-    universe().iter().filter(move |n| {
+    // the lines in a slightly wider energy range, looked up in the index, then the
+    // exact test on their families
+    let index = line_index();
+    let margin = tol_kev.abs() * (1.0 + 1e-9) + 1e-12;
+    let from = index.partition_point(|l| l.0 < energy_kev - margin);
+    let to = index.partition_point(|l| l.0 <= energy_kev + margin);
+    let mut near: Vec<usize> = index[from..to].iter().map(|l| l.1).collect();
+    near.sort_unstable();
+    near.dedup();
+    let u = universe();
+    near.into_iter().map(move |k| &u[k]).filter(move |n| {
         n.edge_kev < max_excitation_kev
             && n.lines
                 .iter()
@@ -226,6 +252,49 @@ mod tests {
         assert!(z.contains(&(63, Family::L)), "Eu Lβ"); // Eu Lβ1 6.456
         assert!(z.contains(&(66, Family::L)), "Dy Lα"); // Dy Lα1 6.495
         assert!(!z.contains(&(29, Family::K)));
+    }
+
+    /// The line index finds what a scan of every family finds, in the same order: at
+    /// energies across the XRF range, with tolerances from a tenth of a channel to
+    /// several FWHM, and at a tolerance that ends exactly on a line.
+    #[test]
+    fn candidates_from_the_line_index_are_those_of_a_full_scan() {
+        let scan = |e: f64, tol: f64| -> Vec<(usize, Family)> {
+            universe()
+                .iter()
+                .filter(|n| {
+                    n.edge_kev < 50.0
+                        && n.lines
+                            .iter()
+                            .any(|l| l.1 >= 0.999 && l.0 >= 1.2 && l.0 <= 40.0)
+                        && n.lines.iter().any(|l| (l.0 - e).abs() <= tol)
+                })
+                .map(|n| (n.z, n.family))
+                .collect()
+        };
+        let found = |e: f64, tol: f64| -> Vec<(usize, Family)> {
+            candidates_for_peak(e, tol, 50.0, 1.2, 40.0)
+                .map(|n| (n.z, n.family))
+                .collect()
+        };
+        let mut checked = 0;
+        for i in 0..4000 {
+            let e = 1.0 + 0.0101 * f64::from(i);
+            for tol in [0.001, 0.05, 0.09, 0.3] {
+                let want = scan(e, tol);
+                checked += want.len();
+                assert_eq!(found(e, tol), want, "{e} keV ± {tol}");
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+        // a tolerance that reaches a line exactly (Fe Kα1 from 6.3 keV)
+        let fe = universe()
+            .iter()
+            .find(|n| n.z == 26 && n.family == Family::K)
+            .unwrap();
+        let e = fe.lines[0].0;
+        assert!(found(6.3, e - 6.3).iter().any(|f| f.0 == 26));
+        assert_eq!(found(6.3, e - 6.3), scan(6.3, e - 6.3));
     }
 
     #[test]
