@@ -660,6 +660,7 @@ mod tests {
             reduced_chi2: 1.0,
             fit_channels: (0, 0),
             curves: Default::default(),
+            unconfirmed: vec![],
         }
     }
 

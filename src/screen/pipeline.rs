@@ -14,6 +14,18 @@ use std::sync::Arc;
 pub const QUICK_CLEAR: &str =
     "Cleared by the quick screening analysis; no full analysis was needed.";
 
+/// Guard band of a quick CLEAR: the relative share by which the quick analysis may read
+/// a rare earth (or Th, U) measured by its L lines low. Those lines sit among the
+/// transition-metal K lines, and without the refined line shape and matrix-specific
+/// line ratios of the full analysis the quick one lands within 30 % of the truth for
+/// most elements of the labelled synthetic spectra (`tests/xrf_synth.rs`); it reads the
+/// light rare earths in zircon and glazed ceramics 15–25 % below the full analysis. A
+/// quick CLEAR stands only when the verdict is CLEAR with each of them raised by this
+/// share, so a scan near a limit or a signature threshold goes to the full analysis
+/// (guarded acceptance, ILAC-G8). Sc and Y are measured by their resolved K lines, as
+/// well as the full analysis measures them (the 7 wt % Y of stabilised zirconia).
+pub const QUICK_GUARD: f64 = 0.3;
+
 /// Everything needed to screen shipments: rules, scan date and analysis options.
 #[derive(Debug, Clone)]
 pub struct Screener {
@@ -161,18 +173,22 @@ impl Screener {
     }
 
     /// With [`Screener::triage`]: the verdict on the quick analysis of `s` if it is
-    /// CLEAR. The quick analysis leans to the suspicious side (it keeps every strong
-    /// family; primary-only FP puts matrix-enhanced rare earths high), so what it clears
-    /// the full analysis clears too — on the labelled set every verdict agrees
-    /// (`tests/screen_synthetic.rs`); anything else goes to the full analysis. Declared
-    /// rare-earth goods (a licence check per controlled element) are always analysed in
-    /// full: in a rich blend the quick analysis may miss one element of several (a
-    /// minor Sm beside Ce, La and Nd), and for them each element is a finding.
+    /// CLEAR with a guard band, so that what it clears the full analysis clears too: the
+    /// verdict must still be CLEAR with every rare earth, Th and U raised by
+    /// [`QUICK_GUARD`] (the quick reads them up to ~30 % low) and with the families its
+    /// fit holds but does not report counted as real ([`XrfAnalysis::unconfirmed`]).
+    ///
+    /// On the labelled sets every verdict agrees with the full analysis
+    /// (`tests/screen_synthetic.rs`, `tests/screen_triage.rs`); anything else goes to
+    /// the full analysis. Declared rare-earth goods (a licence check per controlled
+    /// element) are always analysed in full: in a rich blend the quick analysis may
+    /// miss one element of several (a minor Sm beside Ce, La and Nd), and for them each
+    /// element is a finding.
     fn quick_clear(
         &self,
         declared: &str,
         s: &Spectrum,
-        judge: impl FnOnce(XrfAnalysis) -> Option<ScreeningResult>,
+        judge: impl Fn(XrfAnalysis) -> Option<ScreeningResult>,
     ) -> Option<ScreeningResult> {
         let per_element = self
             .rules
@@ -182,6 +198,9 @@ impl Screener {
             return None;
         }
         let q = xrf::analyze_quick(s, &self.xrf_opts(s)).ok()?;
+        if judge(guarded(&q))?.verdict != Verdict::Clear {
+            return None;
+        }
         let mut r = judge(q)?;
         if r.verdict != Verdict::Clear {
             return None;
@@ -322,4 +341,40 @@ fn strip_file(e: &Error) -> String {
         Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => "file not found".into(),
         other => other.to_string(),
     }
+}
+/// `q` with its unconfirmed families counted as detected elements and every rare earth,
+/// Th and U measured by its L lines (wt % and σ) raised by [`QUICK_GUARD`] (and without
+/// the fit curves, which no verdict reads).
+fn guarded(q: &XrfAnalysis) -> XrfAnalysis {
+    let mut g = XrfAnalysis {
+        peaks: q.peaks.clone(),
+        artefacts: q.artefacts.clone(),
+        elements: q.elements.clone(),
+        not_detected: q.not_detected.clone(),
+        unconfirmed: q.unconfirmed.clone(),
+        file: q.file.clone(),
+        sha256: q.sha256.clone(),
+        excitation: q.excitation.clone(),
+        curves: Default::default(),
+        ..*q
+    };
+    for u in &q.unconfirmed {
+        // as found, with the σ its significance gives
+        g.not_detected.retain(|n| n.symbol != u.symbol);
+        g.elements.push(crate::xrf::ElementResult {
+            symbol: u.symbol.clone(),
+            wt_pct: u.wt_pct,
+            sigma_wt_pct: u.wt_pct / u.significance.max(1.0),
+            lod_wt_pct: 0.0,
+            lines: vec![format!("{} family", u.family)],
+        });
+    }
+    for e in &mut g.elements {
+        let by_l_lines = e.lines.iter().any(|l| l.starts_with('L'));
+        if by_l_lines && crate::xrf::analyze::LOD_ELEMENTS.contains(&e.symbol.as_str()) {
+            e.wt_pct *= 1.0 + QUICK_GUARD;
+            e.sigma_wt_pct *= 1.0 + QUICK_GUARD;
+        }
+    }
+    g
 }

@@ -1194,13 +1194,19 @@ fn quick_loop(
     *work.last_positive.borrow_mut() = last;
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
     work.lines_cache.borrow_mut().first_fit_positive = work.last_positive.borrow().clone();
+    debug_dump(work, &comps, &fit, "quick fit 1");
     let pile = strong_lines(work, &comps, &fit);
     fams = surviving(work, &comps, &fit, false);
+    // what the first fit held and its lines confirm: a rare earth the free tails of the
+    // next fit absorb (La L under the Fe K tail) is still a family the quick analysis
+    // leaves undecided
+    let mut held = confirmed_rare_earths(work, &comps, &fit);
     // the strongest lines get a free tail, as in the full analysis: without the refined
     // line shape, what the Fe K tail leaves would otherwise be fitted as Tb or Eu L lines
     work.free_tail = strongest_families(&comps, &fit, 4);
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
-    prune(work, &mut fams, &mut comps, &mut fit, &pile, 3)?;
+    let rejected = prune(work, &mut fams, &mut comps, &mut fit, &pile, 3)?;
+    held.extend(rejected);
     // an alloy shows none of the rock-forming elements every ore, sand and ceramic has
     let lithophile = fams
         .iter()
@@ -1210,8 +1216,11 @@ fn quick_loop(
     } else {
         MatrixModel::Metal
     };
-    let q = quantify_fit(work, &comps, &fit, model, false);
-    Ok(report(work, &comps, &fit, &q, spectrum))
+    let quant = quant_families(work, &comps, &fit);
+    let q = quantify_fit(work, &quant, model, false);
+    let mut a = report(work, &comps, &fit, &quant, &q, spectrum);
+    a.unconfirmed = unconfirmed(work, &held, &comps, &fit, &q, &a);
+    Ok(a)
 }
 
 /// Per-instrument template libraries of the quick analysis. Archived scans of one
@@ -1309,7 +1318,8 @@ fn identify_loop(
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
     restrip_background(work, &comps, &fit);
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
-    let q = quantify_fit(work, &comps, &fit, MatrixModel::Oxides, false);
+    let quant = quant_families(work, &comps, &fit);
+    let q = quantify_fit(work, &quant, MatrixModel::Oxides, false);
     work.set_matrix(&q.mixture);
     let pile = strong_lines(work, &comps, &fit);
     refine_shape_near(work, &fams, &pile);
@@ -1322,7 +1332,8 @@ fn identify_loop(
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     prune(work, &mut fams, &mut comps, &mut fit, &pile, 8)?;
     // 5: matrix model, quantify, rebuild templates in the estimated matrix, refit
-    let (model_kind, q) = choose_matrix(work, &comps, &fit, opts);
+    let quant = quant_families(work, &comps, &fit);
+    let (model_kind, q) = choose_matrix(work, &comps, &fit, &quant, opts);
     let pile = strong_lines(work, &comps, &fit);
     // matrix-dependent line ratios only where they describe the data better (a thin
     // or unknown sample keeps the generic ratios): model selection by χ²
@@ -1342,9 +1353,10 @@ fn identify_loop(
         (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     }
     prune(work, &mut fams, &mut comps, &mut fit, &pile, 4)?;
-    let q = quantify_fit(work, &comps, &fit, model_kind, true);
+    let quant = quant_families(work, &comps, &fit);
+    let q = quantify_fit(work, &quant, model_kind, true);
     debug_dump(work, &comps, &fit, "final");
-    Ok(report(work, &comps, &fit, &q, spectrum))
+    Ok(report(work, &comps, &fit, &quant, &q, spectrum))
 }
 
 /// SNIP continuum of a whole spectrum, clipping window twice the default detector's
@@ -1414,8 +1426,9 @@ fn prune(
     fit: &mut LinearFit,
     pile: &[(f64, f64)],
     rounds: usize,
-) -> Result<()> {
+) -> Result<Vec<Held>> {
     let fail = || Error::Numerical("XRF joint fit failed".into());
+    let mut rejected = Vec::new();
     // families that won a model selection against a rival stay (see `rival_swap`)
     let mut won: Vec<(usize, Family)> = Vec::new();
     for _ in 0..rounds {
@@ -1430,6 +1443,7 @@ fn prune(
             break;
         }
         let dropped = significant_dropped(comps, fit, &kept);
+        rejected.extend(dropped.iter().copied());
         *fams = kept;
         (*comps, *fit) = fit_families(work, fams, Some(pile)).ok_or_else(fail)?;
         if work.quick {
@@ -1441,16 +1455,119 @@ fn prune(
             }
         }
     }
-    Ok(())
+    Ok(rejected)
 }
 
-/// Families a pruning round dropped that the fit held at ≥ 3σ, with their principal
-/// line energy.
+/// What the quick analysis leaves undecided ([`super::XrfAnalysis::unconfirmed`]): the
+/// rare-earth, Th and U families its joint fit held at ≥ 3σ that it does not report —
+/// dropped by the line tests of a pruning round (`rejected`: family, significance,
+/// amplitude), or kept in the final fit (`comps`, `fit`) but below the detection limit
+/// of the window around its principal line (`a`), which a big neighbour such as Fe Kα
+/// under Dy Lα raises far above what the joint fit resolves — each with the mass
+/// fraction its fitted area would mean (`q`'s instrument constant and the family's FP
+/// sensitivity; for a hidden family at least its detection limit, which bounds how well
+/// the window resolves it), the most significant once per family. Only the family detection limits
+/// are quoted for (L for the rare earths, see [`principal_family`]).
+fn unconfirmed(
+    work: &Work,
+    rejected: &[Held],
+    comps: &[Component],
+    fit: &LinearFit,
+    q: &Quantified,
+    a: &XrfAnalysis,
+) -> Vec<super::Unconfirmed> {
+    let kept = comps.iter().enumerate().filter_map(|(k, c)| match &c.kind {
+        Kind::Family(fl) if fit.sigmas[k] > 0.0 => Some((
+            fl.z,
+            fl.family,
+            fit.amplitudes[k] / fit.sigmas[k],
+            fit.amplitudes[k],
+            true,
+        )),
+        _ => None,
+    });
+    let dropped = rejected
+        .iter()
+        .map(|h| (h.z, h.family, h.significance, h.amplitude, false));
+    let mut out: Vec<(usize, Family, f64, f64, bool)> = Vec::new();
+    for (z, f, sig, amp, in_fit) in dropped.chain(kept) {
+        let Some(d) = element(z) else { continue };
+        // the family detection limits are quoted for: an L family for the rare earths
+        // (their K lines lie in the pile-up sums of Zr K and count for little)
+        let principal = f == principal_family(z, work.exc.max_kev);
+        if !principal
+            || !LOD_ELEMENTS.contains(&d.symbol)
+            || sig < 3.0
+            || a.element(d.symbol).is_some()
+        {
+            continue;
+        }
+        match out.iter_mut().find(|o| (o.0, o.1) == (z, f)) {
+            Some(o) if o.2 >= sig => {}
+            Some(o) => *o = (z, f, sig, amp, in_fit),
+            None => out.push((z, f, sig, amp, in_fit)),
+        }
+    }
+    out.into_iter()
+        .filter_map(|(z, f, sig, amp, in_fit)| {
+            let sens = work.lines_of(z, f)?.sensitivity;
+            let k = q.instrument_constant;
+            let symbol = element(z)?.symbol.to_string();
+            let fitted = 100.0 * amp / (k * sens);
+            // a family the line tests kept but a big neighbour hides: its amount is
+            // resolved no better than the window's detection limit
+            let lod = a
+                .not_detected
+                .iter()
+                .find(|n| n.symbol == symbol)
+                .map_or(0.0, |n| n.lod_wt_pct);
+            (sens > 0.0 && k > 0.0).then(|| super::Unconfirmed {
+                symbol,
+                family: format!("{f:?}"),
+                significance: sig,
+                wt_pct: if in_fit { fitted.max(lod) } else { fitted },
+            })
+        })
+        .collect()
+}
+
+/// The principal rare-earth, Th and U families of a fit held at ≥ 3σ whose line
+/// clusters confirm them ([`family_is_real`]), as [`significant_dropped`] lists them.
+fn confirmed_rare_earths(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<Held> {
+    let mut out = significant_dropped(comps, fit, &[]);
+    out.retain(|h| {
+        element(h.z).is_some_and(|d| LOD_ELEMENTS.contains(&d.symbol))
+            && h.family == principal_family(h.z, work.exc.max_kev)
+    });
+    out.retain(|h| {
+        comps.iter().any(|c| match &c.kind {
+            Kind::Family(fl) if (fl.z, fl.family) == (h.z, h.family) => family_is_real(
+                &work.evidence(c, h.amplitude, &fit.model, fl),
+                h.significance,
+            ),
+            _ => false,
+        })
+    });
+    out
+}
+
+/// A family a fit held at ≥ 3σ.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    z: usize,
+    family: Family,
+    principal_kev: f64,
+    /// Amplitude / σ.
+    significance: f64,
+    amplitude: f64,
+}
+
+/// Families a pruning round dropped that the fit held at ≥ 3σ.
 fn significant_dropped(
     comps: &[Component],
     fit: &LinearFit,
     kept: &[(usize, Family)],
-) -> Vec<(usize, Family, f64)> {
+) -> Vec<Held> {
     comps
         .iter()
         .enumerate()
@@ -1460,7 +1577,13 @@ fn significant_dropped(
                     && fit.sigmas[k] > 0.0
                     && fit.amplitudes[k] >= 3.0 * fit.sigmas[k] =>
             {
-                Some((fl.z, fl.family, fl.principal_kev()))
+                Some(Held {
+                    z: fl.z,
+                    family: fl.family,
+                    principal_kev: fl.principal_kev(),
+                    significance: fit.amplitudes[k] / fit.sigmas[k],
+                    amplitude: fit.amplitudes[k],
+                })
             }
             _ => None,
         })
@@ -1475,12 +1598,13 @@ fn significant_dropped(
 /// (model selection); the better one is applied, and its family returned.
 fn rival_swap(
     work: &Work,
-    (z, family, e): (usize, Family, f64),
+    dropped: Held,
     fams: &mut Vec<(usize, Family)>,
     comps: &mut Vec<Component>,
     fit: &mut LinearFit,
     pile: &[(f64, f64)],
 ) -> Option<(usize, Family)> {
+    let (z, family, e) = (dropped.z, dropped.family, dropped.principal_kev);
     let half = 0.5 * work.fwhm_kev(e);
     let rival = comps.iter().find_map(|c| match &c.kind {
         Kind::Family(fl) if fl.z != z && (fl.principal_kev() - e).abs() < half => {
@@ -1654,19 +1778,25 @@ fn choose_matrix(
     work: &Work,
     comps: &[Component],
     fit: &LinearFit,
+    quant: &[(usize, Measured)],
     opts: &XrfOptions,
 ) -> (MatrixModel, Quantified) {
     let m = opts
         .matrix
-        .unwrap_or_else(|| matrix_model(work, comps, fit));
-    (m, quantify_fit(work, comps, fit, m, true))
+        .unwrap_or_else(|| matrix_model(work, comps, fit, quant));
+    (m, quantify_fit(work, quant, m, true))
 }
 
 /// Oxide or metal matrix, from the Rayleigh/Compton ratio of the excitation lines
 /// (high-Z metallic matrices scatter coherently far more than oxides), compared with
 /// the ratios predicted for the provisional (primary-only) compositions in each.
-fn matrix_model(work: &Work, comps: &[Component], fit: &LinearFit) -> MatrixModel {
-    let quantified = |m: MatrixModel| quantify_fit(work, comps, fit, m, false);
+fn matrix_model(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    quant: &[(usize, Measured)],
+) -> MatrixModel {
+    let quantified = |m: MatrixModel| quantify_fit(work, quant, m, false);
     let (mut r, mut c, mut vr, mut vc) = (0.0, 0.0, 0.0, 0.0);
     for (k, comp) in comps.iter().enumerate() {
         let area = fit.amplitudes[k] * comp.template.sum();
@@ -1772,15 +1902,11 @@ fn quant_families(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(usi
 /// the metal/oxide choice and the quick analysis (the safe side for a triage) use.
 fn quantify_fit(
     work: &Work,
-    comps: &[Component],
-    fit: &LinearFit,
+    quant: &[(usize, Measured)],
     model: MatrixModel,
     secondary: bool,
 ) -> Quantified {
-    let measured: Vec<Measured> = quant_families(work, comps, fit)
-        .into_iter()
-        .map(|x| x.1)
-        .collect();
+    let measured: Vec<Measured> = quant.iter().map(|x| x.1.clone()).collect();
     let mut cache = work.lines_cache.borrow_mut();
     quantify_cached(
         &work.exc.setup,
@@ -1839,6 +1965,7 @@ fn report(
     work: &Work,
     comps: &[Component],
     fit: &LinearFit,
+    quant: &[(usize, Measured)],
     q: &Quantified,
     spectrum: &Spectrum,
 ) -> XrfAnalysis {
@@ -1849,7 +1976,6 @@ fn report(
     let mut artefacts = Vec::new();
     let mut elements = Vec::new();
     let mut not_detected = Vec::new();
-    let quant = quant_families(work, comps, fit);
     for (k, c) in comps.iter().enumerate() {
         let a = fit.amplitudes[k];
         let s = fit.sigmas[k];
@@ -2032,6 +2158,7 @@ fn report(
             background: cont,
             model: model.to_vec(),
         },
+        unconfirmed: Vec::new(),
     }
 }
 

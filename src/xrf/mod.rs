@@ -143,6 +143,30 @@ pub struct XrfAnalysis {
     /// Fit curves (for plots/reports).
     #[serde(skip)]
     pub curves: FitCurves,
+    /// The quick analysis only: rare-earth, Th and U families its joint fit held at
+    /// 3σ or more that it does not report — rejected by its line tests (La Lα on the Fe
+    /// Kα escape peak, whose other lines the unrefined line shape does not confirm), or
+    /// hidden below the detection limit of a window that a big neighbour fills (Dy Lα
+    /// 95 eV above Fe Kα) — with what they would amount to if real. A quick CLEAR stands
+    /// only when it holds with them counted; otherwise the full analysis judges. Always
+    /// empty from the full analysis.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unconfirmed: Vec<Unconfirmed>,
+}
+
+/// A family the quick fit holds and the quick analysis does not report (see
+/// [`XrfAnalysis::unconfirmed`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unconfirmed {
+    /// Element symbol.
+    pub symbol: String,
+    /// Line family ("K", "L", "M").
+    pub family: String,
+    /// Fitted amplitude over its 1σ.
+    pub significance: f64,
+    /// The element's mass fraction if the family is real (fitted area over the FP
+    /// sensitivity in the quick analysis' matrix), wt %.
+    pub wt_pct: f64,
 }
 
 impl XrfAnalysis {

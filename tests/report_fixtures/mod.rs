@@ -148,6 +148,7 @@ pub fn xrf_iron_ore_with_nd(channels: usize) -> XrfAnalysis {
             background,
             model,
         },
+        unconfirmed: vec![],
     }
 }
 
