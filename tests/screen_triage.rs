@@ -49,6 +49,8 @@ struct Shipment {
     host: &'static str,
     carrier: Option<&'static str>,
     fraction: f64,
+    /// One rare earth added as such (element, wt %), as `reescan synth --ree`.
+    ree: Option<(&'static str, f64)>,
     seed: u64,
 }
 
@@ -61,6 +63,7 @@ fn shipments() -> Vec<Shipment> {
             host,
             carrier,
             fraction,
+            ree: None,
             seed,
         })
     };
@@ -82,6 +85,53 @@ fn shipments() -> Vec<Shipment> {
         push(host, Some(carrier), fraction, seed);
     }
     out
+}
+
+/// Iron ores with one heavy rare earth whose L lines sit among the Fe K lines (Tb Lα
+/// under the Fe Kα tail, Dy Lα 95 eV above Fe Kα, Ho and Er Lα between Fe Kα and Kβ),
+/// at 0.04–0.5 wt %, three seeds each (108 scans, seeds 5001–5108).
+fn heavy_rare_earths_in_iron_ore() -> Vec<Shipment> {
+    let mut out = Vec::new();
+    let mut seed = 5000;
+    for el in ["Tb", "Eu", "Gd", "Dy", "Ho", "Er"] {
+        for wt in [0.04, 0.08, 0.12, 0.2, 0.3, 0.5] {
+            for _ in 0..3 {
+                seed += 1;
+                out.push(Shipment {
+                    id: format!("H{seed}"),
+                    host: "iron-ore",
+                    carrier: None,
+                    fraction: 0.0,
+                    ree: Some((el, wt)),
+                    seed,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Write the scans and their manifest into `dir`; returns the manifest's path.
+fn write_batch(dir: &std::path::Path, all: &[Shipment]) -> std::path::PathBuf {
+    std::thread::scope(|scope| {
+        for half in all.chunks(all.len().div_ceil(2)) {
+            scope.spawn(move || {
+                for s in half {
+                    let ree: Vec<(&str, f64)> = s.ree.into_iter().collect();
+                    screen_support::synth(
+                        dir, &s.id, s.host, s.carrier, s.fraction, &ree, s.seed, false,
+                    );
+                }
+            });
+        }
+    });
+    let mut manifest = String::from("scan_id,declared,xrf,xrd\n");
+    for s in all {
+        let _ = writeln!(manifest, "{0},{1},{0}.msa,", s.id, s.host);
+    }
+    let m = dir.join("manifest.csv");
+    std::fs::write(&m, manifest).unwrap();
+    m
 }
 
 fn verdicts(
@@ -115,31 +165,7 @@ fn verdicts(
 fn the_quick_analysis_clears_only_what_the_full_analysis_clears() {
     let dir = tempfile::tempdir().unwrap();
     let all = shipments();
-    std::thread::scope(|scope| {
-        for half in all.chunks(all.len().div_ceil(2)) {
-            let dir = dir.path();
-            scope.spawn(move || {
-                for s in half {
-                    screen_support::synth(
-                        dir,
-                        &s.id,
-                        s.host,
-                        s.carrier,
-                        s.fraction,
-                        &[],
-                        s.seed,
-                        false,
-                    );
-                }
-            });
-        }
-    });
-    let mut manifest = String::from("scan_id,declared,xrf,xrd\n");
-    for s in &all {
-        let _ = writeln!(manifest, "{0},{1},{0}.msa,", s.id, s.host);
-    }
-    let m = dir.path().join("manifest.csv");
-    std::fs::write(&m, manifest).unwrap();
+    let m = write_batch(dir.path(), &all);
     let triaged = verdicts(&m, &dir.path().join("triage.csv"), false);
     let full = verdicts(&m, &dir.path().join("full.csv"), true);
     assert_eq!(triaged.len(), all.len());
@@ -176,4 +202,41 @@ fn the_quick_analysis_clears_only_what_the_full_analysis_clears() {
     let honest: usize = HOSTS.iter().map(|h| table[&(*h, "honest")][2]).sum();
     println!("honest shipments cleared quickly: {honest}/72");
     assert!(honest >= 60, "{honest}/72 honest shipments cleared quickly");
+}
+
+/// The hardest case for the quick analysis: one heavy rare earth among the Fe K lines.
+/// Unguarded, it cleared 16 of these 108 iron ores where the full analysis said INSPECT
+/// or HOLD (0.5 wt % Tb among them). Guarded, it may still clear a scan the full
+/// analysis can only INSPECT — at most one, never one the full analysis would HOLD,
+/// and only at less than 1.5× the 0.10 wt % inspection limit (known: Ho at 0.12 wt %,
+/// which the quick fit does not see at all).
+#[test]
+fn one_heavy_rare_earth_in_iron_ore_is_never_cleared_where_the_full_analysis_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = heavy_rare_earths_in_iron_ore();
+    let m = write_batch(dir.path(), &all);
+    let triaged = verdicts(&m, &dir.path().join("triage.csv"), false);
+    let full = verdicts(&m, &dir.path().join("full.csv"), true);
+    let mut wrong = Vec::new();
+    for ((s, t), f) in all.iter().zip(&triaged).zip(&full) {
+        assert_eq!((&t.0, &f.0), (&s.id, &s.id));
+        if t.1 != f.1 {
+            wrong.push((s, t.1.clone(), f.1.clone()));
+        }
+    }
+    let quick = triaged.iter().filter(|t| t.2).count();
+    println!("{quick}/{} cleared quickly; differing verdicts:", all.len());
+    for (s, t, f) in &wrong {
+        println!("  {} {:?}: triage {t}, full analysis {f}", s.id, s.ree);
+    }
+    assert!(wrong.len() <= 1, "{} verdicts differ", wrong.len());
+    for (s, t, f) in &wrong {
+        assert_eq!((t.as_str(), f.as_str()), ("CLEAR", "INSPECT"), "{}", s.id);
+        assert!(
+            s.ree.is_some_and(|(_, wt)| wt < 0.15),
+            "{} {:?}",
+            s.id,
+            s.ree
+        );
+    }
 }

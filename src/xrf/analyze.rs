@@ -1458,6 +1458,10 @@ fn prune(
     Ok(rejected)
 }
 
+/// Significance from which a family the quick fit holds is surely something real (the
+/// unrefined line shape of honest ores leaves misfits of up to ~7σ).
+const SURELY_THERE_SIGMA: f64 = 10.0;
+
 /// What the quick analysis leaves undecided ([`super::XrfAnalysis::unconfirmed`]): the
 /// rare-earth, Th and U families its joint fit held at ≥ 3σ that it does not report —
 /// dropped by the line tests of a pruning round (`rejected`: family, significance,
@@ -1514,8 +1518,9 @@ fn unconfirmed(
             let k = q.instrument_constant;
             let symbol = element(z)?.symbol.to_string();
             let fitted = 100.0 * amp / (k * sens);
-            // a family the line tests kept but a big neighbour hides: its amount is
-            // resolved no better than the window's detection limit
+            // a family in the final fit, or one held far above what misfits of the
+            // unrefined line shape give (honest ores: ≤ 7σ), is resolved no better than
+            // the detection limit of its window (a big neighbour's counts)
             let lod = a
                 .not_detected
                 .iter()
@@ -1525,7 +1530,11 @@ fn unconfirmed(
                 symbol,
                 family: format!("{f:?}"),
                 significance: sig,
-                wt_pct: if in_fit { fitted.max(lod) } else { fitted },
+                wt_pct: if in_fit || sig >= SURELY_THERE_SIGMA {
+                    fitted.max(lod)
+                } else {
+                    fitted
+                },
             })
         })
         .collect()
