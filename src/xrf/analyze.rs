@@ -1200,10 +1200,10 @@ fn quick_loop(
     // what the first fit held and its lines confirm: a rare earth the free tails of the
     // next fit absorb (La L under the Fe K tail) is still a family the quick analysis
     // leaves undecided
-    let mut held = confirmed_rare_earths(work, &comps, &fit);
     // the strongest lines get a free tail, as in the full analysis: without the refined
     // line shape, what the Fe K tail leaves would otherwise be fitted as Tb or Eu L lines
     work.free_tail = strongest_families(&comps, &fit, 4);
+    let mut held = confirmed_rare_earths(work, &comps, &fit);
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     let rejected = prune(work, &mut fams, &mut comps, &mut fit, &pile, 3)?;
     held.extend(rejected);
@@ -1544,8 +1544,24 @@ fn unconfirmed(
 /// clusters confirm them ([`family_is_real`]), as [`significant_dropped`] lists them.
 fn confirmed_rare_earths(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<Held> {
     let mut out = significant_dropped(comps, fit, &[]);
+    // the lines of the free-tail families (principal energy)
+    let tails: Vec<f64> = comps
+        .iter()
+        .filter_map(|c| match &c.kind {
+            Kind::Family(fl) if work.free_tail.contains(&(fl.z, fl.family)) => {
+                Some(fl.principal_kev())
+            }
+            _ => None,
+        })
+        .collect();
     out.retain(|h| {
-        element(h.z).is_some_and(|d| LOD_ELEMENTS.contains(&d.symbol))
+        // within a FWHM below a free-tail line the first fit (no free tail) takes the
+        // tail for the family: Tb Lα 130 eV below Fe Kα
+        let in_tail = tails
+            .iter()
+            .any(|&e| e > h.principal_kev && e - h.principal_kev < work.fwhm_kev(e));
+        !in_tail
+            && element(h.z).is_some_and(|d| LOD_ELEMENTS.contains(&d.symbol))
             && h.family == principal_family(h.z, work.exc.max_kev)
     });
     out.retain(|h| {
