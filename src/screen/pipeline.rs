@@ -380,3 +380,66 @@ fn guarded(q: &XrfAnalysis) -> XrfAnalysis {
     }
     g
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xrf::{CalibrationReport, ElementResult, NotDetected, Unconfirmed};
+
+    fn element(symbol: &str, wt_pct: f64, line: &str) -> ElementResult {
+        ElementResult {
+            symbol: symbol.into(),
+            wt_pct,
+            sigma_wt_pct: 0.1 * wt_pct,
+            lod_wt_pct: 0.01,
+            lines: vec![line.into()],
+        }
+    }
+
+    /// The guard raises the rare earths read by their L lines (not Y by its K lines, not
+    /// Fe) and counts an unconfirmed family as found, in place of its detection limit.
+    #[test]
+    fn the_guard_raises_l_line_rare_earths_and_counts_the_unconfirmed() {
+        let q = XrfAnalysis {
+            file: "q.msa".into(),
+            sha256: String::new(),
+            live_time_s: None,
+            tube_kv: Some(50.0),
+            excitation: "Rh tube, 50 kV".into(),
+            calibration: CalibrationReport::default(),
+            peaks: vec![],
+            artefacts: vec![],
+            elements: vec![
+                element("Fe", 60.0, "Ka1"),
+                element("Y", 6.0, "Ka1"),
+                element("Ce", 0.1, "La1"),
+            ],
+            not_detected: vec![NotDetected {
+                symbol: "Dy".into(),
+                lod_wt_pct: 0.3,
+            }],
+            reduced_chi2: 1.0,
+            fit_channels: (0, 0),
+            curves: Default::default(),
+            unconfirmed: vec![Unconfirmed {
+                symbol: "Dy".into(),
+                family: "L".into(),
+                significance: 16.0,
+                wt_pct: 0.3,
+            }],
+        };
+        let g = guarded(&q);
+        let wt = |s: &str| g.element(s).map(|e| (e.wt_pct, e.sigma_wt_pct));
+        let up = 1.0 + QUICK_GUARD;
+        assert_eq!(wt("Fe"), Some((60.0, 0.1 * 60.0)));
+        assert_eq!(wt("Y"), Some((6.0, 0.1 * 6.0)));
+        let (ce, ce_sigma) = wt("Ce").unwrap();
+        assert!((ce - 0.1 * up).abs() < 1e-12 && (ce_sigma - 0.01 * up).abs() < 1e-12);
+        let (dy, dy_sigma) = wt("Dy").unwrap();
+        assert!((dy - 0.3 * up).abs() < 1e-12, "{dy}");
+        assert!((dy_sigma - 0.3 / 16.0 * up).abs() < 1e-12, "{dy_sigma}");
+        assert!(g.not_detected.is_empty());
+        // the analysis itself is not changed
+        assert_eq!(q.element("Ce").unwrap().wt_pct, 0.1);
+    }
+}

@@ -1197,12 +1197,12 @@ fn quick_loop(
     debug_dump(work, &comps, &fit, "quick fit 1");
     let pile = strong_lines(work, &comps, &fit);
     fams = surviving(work, &comps, &fit, false);
-    // what the first fit held and its lines confirm: a rare earth the free tails of the
-    // next fit absorb (La L under the Fe K tail) is still a family the quick analysis
-    // leaves undecided
     // the strongest lines get a free tail, as in the full analysis: without the refined
     // line shape, what the Fe K tail leaves would otherwise be fitted as Tb or Eu L lines
     work.free_tail = strongest_families(&comps, &fit, 4);
+    // what the first fit held and its lines confirm: a rare earth the free tails of the
+    // next fit absorb (La L under the Fe K tail) is still a family the quick analysis
+    // leaves undecided
     let mut held = confirmed_rare_earths(work, &comps, &fit);
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     let rejected = prune(work, &mut fams, &mut comps, &mut fit, &pile, 3)?;
@@ -1463,61 +1463,51 @@ fn prune(
 const SURELY_THERE_SIGMA: f64 = 10.0;
 
 /// What the quick analysis leaves undecided ([`super::XrfAnalysis::unconfirmed`]): the
-/// rare-earth, Th and U families its joint fit held at ≥ 3σ that it does not report —
-/// dropped by the line tests of a pruning round (`rejected`: family, significance,
-/// amplitude), or kept in the final fit (`comps`, `fit`) but below the detection limit
-/// of the window around its principal line (`a`), which a big neighbour such as Fe Kα
-/// under Dy Lα raises far above what the joint fit resolves — each with the mass
-/// fraction its fitted area would mean (`q`'s instrument constant and the family's FP
-/// sensitivity; for a hidden family at least its detection limit, which bounds how well
-/// the window resolves it), the most significant once per family. Only the family detection limits
-/// are quoted for (L for the rare earths, see [`principal_family`]).
+/// rare-earth, Th and U families its fits held at ≥ 3σ that it does not report —
+/// `held` by an earlier fit (confirmed in the first, dropped by the line tests of a
+/// pruning round), or kept in the final fit (`comps`, `fit`) but below the detection
+/// limit of the window around the principal line (`a`), which a big neighbour such as
+/// Fe Kα under Dy Lα raises far above what the joint fit resolves. Each comes with the
+/// mass fraction its fitted area would mean (`q`'s instrument constant and the family's
+/// FP sensitivity; at least the detection limit where the fit surely holds something,
+/// see [`SURELY_THERE_SIGMA`]), the most significant once per family. Only the family
+/// that detection limits are quoted for counts (L for the rare earths, see
+/// [`principal_family`]): the rare earths' K lines lie among the Zr K pile-up sums.
 fn unconfirmed(
     work: &Work,
-    rejected: &[Held],
+    held: &[Held],
     comps: &[Component],
     fit: &LinearFit,
     q: &Quantified,
     a: &XrfAnalysis,
 ) -> Vec<super::Unconfirmed> {
-    let kept = comps.iter().enumerate().filter_map(|(k, c)| match &c.kind {
-        Kind::Family(fl) if fit.sigmas[k] > 0.0 => Some((
-            fl.z,
-            fl.family,
-            fit.amplitudes[k] / fit.sigmas[k],
-            fit.amplitudes[k],
-            true,
-        )),
-        _ => None,
-    });
-    let dropped = rejected
-        .iter()
-        .map(|h| (h.z, h.family, h.significance, h.amplitude, false));
-    let mut out: Vec<(usize, Family, f64, f64, bool)> = Vec::new();
-    for (z, f, sig, amp, in_fit) in dropped.chain(kept) {
-        let Some(d) = element(z) else { continue };
-        // the family detection limits are quoted for: an L family for the rare earths
-        // (their K lines lie in the pile-up sums of Zr K and count for little)
-        let principal = f == principal_family(z, work.exc.max_kev);
-        if !principal
-            || !LOD_ELEMENTS.contains(&d.symbol)
-            || sig < 3.0
-            || a.element(d.symbol).is_some()
-        {
+    // (family, still in the final fit)
+    let in_final = significant_dropped(comps, fit, &[])
+        .into_iter()
+        .map(|h| (h, true));
+    let mut out: Vec<(Held, bool)> = Vec::new();
+    for (h, in_fit) in held.iter().map(|h| (*h, false)).chain(in_final) {
+        let Some(d) = element(h.z) else { continue };
+        let principal = h.family == principal_family(h.z, work.exc.max_kev);
+        if !principal || !LOD_ELEMENTS.contains(&d.symbol) || a.element(d.symbol).is_some() {
             continue;
         }
-        match out.iter_mut().find(|o| (o.0, o.1) == (z, f)) {
-            Some(o) if o.2 >= sig => {}
-            Some(o) => *o = (z, f, sig, amp, in_fit),
-            None => out.push((z, f, sig, amp, in_fit)),
+        match out
+            .iter_mut()
+            .find(|o| (o.0.z, o.0.family) == (h.z, h.family))
+        {
+            Some(o) if o.0.significance >= h.significance => {}
+            Some(o) => *o = (h, in_fit),
+            None => out.push((h, in_fit)),
         }
     }
     out.into_iter()
-        .filter_map(|(z, f, sig, amp, in_fit)| {
+        .filter_map(|(h, in_fit)| {
+            let (z, f, sig) = (h.z, h.family, h.significance);
             let sens = work.lines_of(z, f)?.sensitivity;
             let k = q.instrument_constant;
             let symbol = element(z)?.symbol.to_string();
-            let fitted = 100.0 * amp / (k * sens);
+            let fitted = 100.0 * h.amplitude / (k * sens);
             // a family in the final fit, or one held far above what misfits of the
             // unrefined line shape give (honest ores: ≤ 7σ), is resolved no better than
             // the detection limit of its window (a big neighbour's counts)
