@@ -14,17 +14,31 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
-//! Reference figures (3 Dec 2026, fifth session; a 2-core shared VM, AMD EPYC 2.45 GHz,
+//! Reference figures (3 Dec 2026, sixth session; a 2-core shared VM, AMD EPYC 2.45 GHz,
 //! release):
 //!
 //! | run | scans | wall | scans/s | peak RSS |
 //! |---|---|---|---|---|
-//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.92 s | 65.8 | |
-//! | same, 2 threads (speed-up 2.13×) | 192 | 1.37 s | 140.5 | |
-//! | criterion `triage`, same files, 1 thread | 192 | 1.65 s | 116.6 | |
-//! | same, 2 threads (speed-up 1.74×; a second run 115.7 / 224.7, 1.94×) | 192 | 0.94 s | 203.4 | |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 7.3 s | 2,738 | 48.4 MB |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 32.4 s | 3,090 | 70.8 MB |
+//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.69 s | 71.4 | |
+//! | same, 2 threads (speed-up 1.78×) | 192 | 1.51 s | 127.4 | |
+//! | criterion `triage`, same files, 1 thread | 192 | 1.73 s | 110.8 | |
+//! | same, 2 threads (speed-up 2.16×) | 192 | 0.80 s | 239.7 | |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 6.2 s | 3,245 | 48.3 MB |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 31.3 s | 3,195 | 70.6 MB |
+//!
+//! Since the fifth session the triage's quick CLEAR stands only with a guard band (see
+//! `screen::pipeline::QUICK_GUARD`): more blended rows go on to the full analysis,
+//! honest ones do not (all 100,000 cleared quickly). An intermediate version of the
+//! guard sent 2 % of the honest rows on (a Tb L family the first quick fit took from the
+//! Fe Kα tail) and ran the honest archive at 1,675–1,785 scans/s. The same 4,000-row
+//! honest manifest, `reescan batch --jobs 2`, session-start and final binaries
+//! alternating, 3 runs each: 1.43 / 1.58 / 1.47 s against 1.35 / 1.44 / 1.43 s, with a
+//! byte-identical CSV. In the same run of criterion before the guard: full 68.2 / 132.4,
+//! triage 92.4 / 213.2 scans/s — this VM's wall times vary by ±10–30 %.
+//!
+//! Fifth session (3 Dec): full 65.8 / 140.5 scans/s (2.13×), triage 116.6 / 203.4,
+//! honest archive 2,738 scans/s at 20,000 rows (48.4 MB) and 3,090 at 100,000 rows
+//! (70.8 MB).
 //!
 //! Since the fourth session (same day, same VM type: full 53.8 / 98.1, triage 101.2 /
 //! 183.4, honest 1,850–1,919 scans/s): rows go to the pool in chunks (one wake-up of a
@@ -56,12 +70,14 @@
 //! reorder window, CSV/JSONL lines, flushes) costs ~16 µs per row and its memory does
 //! not grow with the manifest. Nearly all the time is the XRF analysis: ~0.5 ms per
 //! 4096-ch spectrum for the quick one on this VM (was ~0.75–0.9 ms), ~19 ms for the full
-//! one; an honest archive's row costs ~0.65 ms of one core (all rows cleared by the quick
-//! analysis; a perf profile puts ~86 % of a row in the quick analysis — ~55 % in its
-//! three NNLS fits, ~15 % in the peak search, SNIP and set-up, ~8 % each in the
-//! quantification and the report — and ~10 % in reading, hashing and parsing the file),
-//! so the 5,000 scans/s on two cores is ~1.6–1.8× away for an honest archive and
-//! ~25× for a half-blended one.
+//! one. An honest archive's row costs ~0.65 ms of one core, all rows cleared by the
+//! quick analysis: 5.14 M instructions under cachegrind (400 minus 100 rows, over 300;
+//! 5.24 M at the start of the sixth session). A perf profile puts ~86 % of a row in the
+//! quick analysis — ~45 % in its three NNLS fits (the first, with ~90 templates, half of
+//! that), ~15 % in the peak search, SNIP and set-up, ~8 % each in the quantification and
+//! the report — and ~10 % in reading, hashing and parsing the file. The 5,000
+//! scans/s on two cores is ~1.6× away for an honest archive and ~20× for a half-blended
+//! one.
 //!
 //! Setup (synthesising the spectra, writing files and the manifest) is outside the timed
 //! loop; the timed loop is `batch::run` exactly as `reescan batch` calls it.
