@@ -134,11 +134,11 @@ fn write_batch(dir: &std::path::Path, all: &[Shipment]) -> std::path::PathBuf {
     m
 }
 
-fn verdicts(
-    manifest: &std::path::Path,
-    out: &std::path::Path,
-    full: bool,
-) -> Vec<(String, String, bool)> {
+/// A result row: scan id, verdict, cleared by the quick analysis.
+type Row = (String, String, bool);
+
+/// The rows of `reescan batch MANIFEST --out OUT` (with `--full` when `full`).
+fn verdicts(manifest: &std::path::Path, out: &std::path::Path, full: bool) -> Vec<Row> {
     let mut cmd = Command::cargo_bin("reescan").unwrap();
     cmd.arg("batch").arg(manifest).arg("--out").arg(out).args([
         "--date",
@@ -161,15 +161,22 @@ fn verdicts(
         .collect()
 }
 
-#[test]
-fn the_quick_analysis_clears_only_what_the_full_analysis_clears() {
+/// `all` screened as `reescan batch` (triage) and as `reescan batch --full`: (scan id,
+/// verdict, cleared by the quick analysis) in manifest order, each.
+fn triage_and_full(all: &[Shipment]) -> (Vec<Row>, Vec<Row>) {
     let dir = tempfile::tempdir().unwrap();
-    let all = shipments();
-    let m = write_batch(dir.path(), &all);
+    let m = write_batch(dir.path(), all);
     let triaged = verdicts(&m, &dir.path().join("triage.csv"), false);
     let full = verdicts(&m, &dir.path().join("full.csv"), true);
     assert_eq!(triaged.len(), all.len());
     assert_eq!(full.len(), all.len());
+    (triaged, full)
+}
+
+#[test]
+fn the_quick_analysis_clears_only_what_the_full_analysis_clears() {
+    let all = shipments();
+    let (triaged, full) = triage_and_full(&all);
 
     // per host and carrier: rows, CLEAR by the full analysis, cleared quickly
     let mut table: BTreeMap<(&str, &str), [usize; 3]> = BTreeMap::new();
@@ -212,11 +219,8 @@ fn the_quick_analysis_clears_only_what_the_full_analysis_clears() {
 /// which the quick fit does not see at all).
 #[test]
 fn one_heavy_rare_earth_in_iron_ore_is_never_cleared_where_the_full_analysis_holds() {
-    let dir = tempfile::tempdir().unwrap();
     let all = heavy_rare_earths_in_iron_ore();
-    let m = write_batch(dir.path(), &all);
-    let triaged = verdicts(&m, &dir.path().join("triage.csv"), false);
-    let full = verdicts(&m, &dir.path().join("full.csv"), true);
+    let (triaged, full) = triage_and_full(&all);
     let mut wrong = Vec::new();
     for ((s, t), f) in all.iter().zip(&triaged).zip(&full) {
         assert_eq!((&t.0, &f.0), (&s.id, &s.id));
