@@ -176,9 +176,10 @@ impl Screener {
 
     /// With [`Screener::triage`]: the verdict on the quick analysis of `s` if it is
     /// CLEAR with a guard band, so that what it clears the full analysis clears too: the
-    /// verdict must still be CLEAR with every rare earth, Th and U raised by
-    /// [`QUICK_GUARD`] (the quick reads them up to ~45 % low) and with the families its
-    /// fit holds but does not report counted as real ([`XrfAnalysis::unconfirmed`]).
+    /// verdict must still be CLEAR with every rare earth, Th and U measured by its L
+    /// lines raised by [`QUICK_GUARD`] (the quick reads them up to ~45 % low) and with
+    /// the families its fits hold but it does not report counted as found
+    /// ([`XrfAnalysis::unconfirmed`]).
     ///
     /// On the labelled sets every verdict agrees with the full analysis
     /// (`tests/screen_synthetic.rs`, `tests/screen_triage.rs`); anything else goes to
@@ -344,6 +345,7 @@ fn strip_file(e: &Error) -> String {
         other => other.to_string(),
     }
 }
+
 /// `q` with its unconfirmed families counted as detected elements and every rare earth,
 /// Th and U measured by its L lines (wt % and σ) raised by [`QUICK_GUARD`] (and without
 /// the fit curves, which no verdict reads).
