@@ -1442,7 +1442,7 @@ fn prune(
         if kept.len() == fams.len() {
             break;
         }
-        let dropped = significant_dropped(comps, fit, &kept);
+        let dropped = held_families(comps, fit, &kept);
         rejected.extend(dropped.iter().copied());
         *fams = kept;
         (*comps, *fit) = fit_families(work, fams, Some(pile)).ok_or_else(fail)?;
@@ -1482,7 +1482,7 @@ fn unconfirmed(
     a: &XrfAnalysis,
 ) -> Vec<super::Unconfirmed> {
     // (family, still in the final fit)
-    let in_final = significant_dropped(comps, fit, &[])
+    let in_final = held_families(comps, fit, &[])
         .into_iter()
         .map(|h| (h, true));
     let mut out: Vec<(Held, bool)> = Vec::new();
@@ -1504,10 +1504,8 @@ fn unconfirmed(
     out.into_iter()
         .filter_map(|(h, in_fit)| {
             let (z, f, sig) = (h.z, h.family, h.significance);
-            let sens = work.lines_of(z, f)?.sensitivity;
-            let k = q.instrument_constant;
+            let fitted = wt_pct_of_area(h.amplitude, work.lines_of(z, f)?.sensitivity, q)?;
             let symbol = element(z)?.symbol.to_string();
-            let fitted = 100.0 * h.amplitude / (k * sens);
             // a family in the final fit, or one held far above what misfits of the
             // unrefined line shape give (honest ores: ≤ 7σ), is resolved no better than
             // the detection limit of its window (a big neighbour's counts)
@@ -1516,7 +1514,7 @@ fn unconfirmed(
                 .iter()
                 .find(|n| n.symbol == symbol)
                 .map_or(0.0, |n| n.lod_wt_pct);
-            (sens > 0.0 && k > 0.0).then(|| super::Unconfirmed {
+            Some(super::Unconfirmed {
                 symbol,
                 family: format!("{f:?}"),
                 significance: sig,
@@ -1531,9 +1529,9 @@ fn unconfirmed(
 }
 
 /// The principal rare-earth, Th and U families of a fit held at ≥ 3σ whose line
-/// clusters confirm them ([`family_is_real`]), as [`significant_dropped`] lists them.
+/// clusters confirm them ([`family_is_real`]), as [`held_families`] lists them.
 fn confirmed_rare_earths(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<Held> {
-    let mut out = significant_dropped(comps, fit, &[]);
+    let mut out = held_families(comps, fit, &[]);
     // the lines of the free-tail families (principal energy)
     let tails: Vec<f64> = comps
         .iter()
@@ -1577,18 +1575,15 @@ struct Held {
     amplitude: f64,
 }
 
-/// Families a pruning round dropped that the fit held at ≥ 3σ.
-fn significant_dropped(
-    comps: &[Component],
-    fit: &LinearFit,
-    kept: &[(usize, Family)],
-) -> Vec<Held> {
+/// The families the fit held at ≥ 3σ, other than those in `except` (a pruning round
+/// passes the families it keeps, and gets the significant ones it dropped).
+fn held_families(comps: &[Component], fit: &LinearFit, except: &[(usize, Family)]) -> Vec<Held> {
     comps
         .iter()
         .enumerate()
         .filter_map(|(k, c)| match &c.kind {
             Kind::Family(fl)
-                if !kept.contains(&(fl.z, fl.family))
+                if !except.contains(&(fl.z, fl.family))
                     && fit.sigmas[k] > 0.0
                     && fit.amplitudes[k] >= 3.0 * fit.sigmas[k] =>
             {
@@ -1949,12 +1944,19 @@ fn detection_limit(work: &Work, model: &[f64], z: usize, f: Family, q: &Quantifi
             frac += t.values[i - t.start];
         }
     }
-    if frac <= 0.0 || q.instrument_constant <= 0.0 {
+    if frac <= 0.0 {
         return None;
     }
     let lod_area = 3.0 * b.max(1.0).sqrt() / frac;
-    let sens = fl.sensitivity;
-    (sens > 0.0).then(|| 100.0 * lod_area / (q.instrument_constant * sens))
+    wt_pct_of_area(lod_area, fl.sensitivity, q)
+}
+
+/// The mass fraction (wt %) of an element whose family has fitted `area` counts, from
+/// its FP `sensitivity` (counts per unit mass fraction, relative) and the quantification's
+/// instrument constant; `None` when either is not positive.
+fn wt_pct_of_area(area: f64, sensitivity: f64, q: &Quantified) -> Option<f64> {
+    let k = q.instrument_constant;
+    (sensitivity > 0.0 && k > 0.0).then(|| 100.0 * area / (k * sensitivity))
 }
 
 fn principal_family(z: usize, max_kev: f64) -> Family {
