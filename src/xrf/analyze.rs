@@ -372,9 +372,10 @@ struct LinesCache {
     pileup: Option<PileUpCache>,
     /// FP primary-excitation tables of the set-up (independent of matrix and region).
     fp: PrimaryCache,
-    /// Which components were positive in the first fit of the last scan (the quick
-    /// analysis starts the next scan's NNLS there; see [`LinearFitter::start_from`]).
-    first_fit_positive: rustc_hash::FxHashMap<ComponentKey, bool>,
+    /// Which components were positive in each fit of the last scan, in the order of its
+    /// fits (the quick analysis starts the same fit of the next scan's there; see
+    /// [`LinearFitter::start_from`]).
+    fit_positive: Vec<rustc_hash::FxHashMap<ComponentKey, bool>>,
     /// Continuum-correction splines of the last region and knot spacing.
     splines: Option<(Region, f64, Vec<Template>)>,
 }
@@ -429,6 +430,8 @@ struct Work<'a> {
     quick: bool,
     /// Which components were positive in the last fit (NNLS start of the next).
     last_positive: std::cell::RefCell<rustc_hash::FxHashMap<ComponentKey, bool>>,
+    /// Fits done so far (the quick analysis's index into [`LinesCache::fit_positive`]).
+    fits_done: std::cell::Cell<usize>,
     /// Energy the line shape is refined around (see [`shape_anchor`]).
     shape_anchor: std::cell::Cell<Option<f64>>,
     /// Gram entries of the templates fitted so far (all fits share the data weights).
@@ -666,6 +669,10 @@ impl Work<'_> {
         // start from the components that were positive in the previous fit (the fits of
         // one analysis share most components): same optimum, fewer NNLS steps
         let keys = component_keys(comps);
+        let stage = self.fits_done.get();
+        if self.quick {
+            self.start_where_the_last_scan_ended(stage);
+        }
         {
             let last = self.last_positive.borrow();
             if !last.is_empty() {
@@ -694,8 +701,31 @@ impl Work<'_> {
             .zip(&fit.amplitudes)
             .map(|(k, a)| (k, *a > 0.0))
             .collect();
+        if self.quick {
+            let mut cache = self.lines_cache.borrow_mut();
+            if cache.fit_positive.len() <= stage {
+                cache.fit_positive.resize_with(stage + 1, Default::default);
+            }
+            cache.fit_positive[stage].clone_from(&self.last_positive.borrow());
+        }
+        self.fits_done.set(stage + 1);
         SPARE.with(|s| *s.borrow_mut() = Some(f));
         Some(fit)
+    }
+
+    /// The quick analysis's NNLS start for fit number `stage`: what the previous fit of
+    /// this scan left positive, overridden where the same fit of the instrument's last
+    /// scan (the library's record) knows the component. Scans of one instrument and
+    /// commodity end their fits with nearly the same passive sets, so the NNLS needs a
+    /// few steps instead of one per component that changes sign; the optimum and its
+    /// bits are the same from any start (see [`LinearFitter::start_from`]).
+    fn start_where_the_last_scan_ended(&self, stage: usize) {
+        let cache = self.lines_cache.borrow();
+        let Some(known) = cache.fit_positive.get(stage) else {
+            return;
+        };
+        let mut last = self.last_positive.borrow_mut();
+        last.extend(known.iter().map(|(k, v)| (*k, *v)));
     }
 
     /// Window (region channels) of ±`half_fwhm` FWHM around `e`.
@@ -1040,6 +1070,7 @@ impl<'a> Work<'a> {
             lines_cache: std::cell::RefCell::new(lines_cache),
             quick,
             last_positive: Default::default(),
+            fits_done: Default::default(),
             shape_anchor: Default::default(),
             gram_memo: Default::default(),
         }
@@ -1189,11 +1220,7 @@ fn quick_loop(
     spectrum: &Spectrum,
 ) -> Result<XrfAnalysis> {
     let fail = || Error::Numerical("XRF joint fit failed".into());
-    // start from where the instrument's last scan ended: same optimum, fewer NNLS steps
-    let last = std::mem::take(&mut work.lines_cache.borrow_mut().first_fit_positive);
-    *work.last_positive.borrow_mut() = last;
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
-    work.lines_cache.borrow_mut().first_fit_positive = work.last_positive.borrow().clone();
     debug_dump(work, &comps, &fit, "quick fit 1");
     let pile = strong_lines(work, &comps, &fit);
     fams = surviving(work, &comps, &fit, false);
@@ -1229,9 +1256,9 @@ fn quick_loop(
 /// set-up is quantised (offset to ¼ channel, electronic noise to 3 % steps) so that
 /// scans of one instrument share a library; at most [`library::CAPACITY`] libraries
 /// are kept, the least recently used dropped first. A library holds exactly what a
-/// fresh draw would give, and where the last scan's first fit ended (the next scan's
-/// NNLS starts there; the amplitudes are recomputed from the final passive set), so
-/// results do not depend on which scans came before.
+/// fresh draw would give, and where each fit of the last scan ended (the same fit of
+/// the next scan starts its NNLS there; the amplitudes are recomputed from the final
+/// passive set), so results do not depend on which scans came before.
 mod library {
     use super::{ExcitationInfo, LinesCache, Region};
     use std::sync::Mutex;
