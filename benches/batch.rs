@@ -93,6 +93,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The allocator of the `reescan` binary (see its `main.rs`), so that the bench measures
+/// what `reescan batch` does.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Distinct spectra written to disk.
 const FILES: usize = 48;
 /// Manifest rows per timed iteration.
