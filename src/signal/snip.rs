@@ -134,25 +134,28 @@ pub fn snip_in_place(data: &mut [f64], scratch: &mut [f64], opts: &SnipOptions) 
     }
 }
 
-/// The clipping passes, p = w … 1. Each pass reads `data` and writes the clipped values
-/// to `scratch`, then copies back the interior (Jacobi update, as snip1d.c).
+/// The clipping passes, p = w … 1 (Jacobi update, as snip1d.c): each pass reads one
+/// buffer and writes the clipped interior `p..n − p` to the other, and the two swap.
+/// The channels outside a pass's interior keep the input's values in both buffers (the
+/// earlier, wider passes had smaller interiors), so one copy at the start stands for
+/// the copy back after every pass.
 #[inline]
 fn clip_decreasing(data: &mut [f64], scratch: &mut [f64], w: usize) {
     let n = data.len();
+    scratch[..n].copy_from_slice(data);
+    let (mut src, mut dst) = (&mut *data, &mut scratch[..n]);
     for p in (1..=w).rev() {
         let m = n - 2 * p;
-        let (lo, mid_hi) = data.split_at(p);
-        let mid = &mid_hi[..m];
-        let left = &data[..m];
-        let right = &data[2 * p..];
-        let _ = lo;
-        let out = &mut scratch[..m];
-        for i in 0..m {
-            let a = 0.5 * (left[i] + right[i]);
-            let c = mid[i];
-            out[i] = if a < c { a } else { c };
+        let sides = src[..m].iter().zip(&src[2 * p..]);
+        for ((out, c), (l, r)) in dst[p..p + m].iter_mut().zip(&src[p..p + m]).zip(sides) {
+            let a = 0.5 * (l + r);
+            *out = if a < *c { a } else { *c };
         }
-        data[p..p + m].copy_from_slice(&scratch[..m]);
+        std::mem::swap(&mut src, &mut dst);
+    }
+    if w % 2 == 1 {
+        // the last pass wrote the scratch buffer
+        data.copy_from_slice(&scratch[..n]);
     }
 }
 
