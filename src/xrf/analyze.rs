@@ -364,7 +364,7 @@ struct Component {
 /// components (templates) per (Z, family, free tail) for one region.
 #[derive(Default)]
 struct LinesCache {
-    lines: Vec<((usize, Family), Option<FamilyLines>)>,
+    lines: Vec<((usize, Family), Option<std::sync::Arc<FamilyLines>>)>,
     region: Option<Region>,
     components: rustc_hash::FxHashMap<(usize, Family, bool), Vec<Component>>,
     scatter: Option<Vec<Component>>,
@@ -491,12 +491,13 @@ impl Work<'_> {
         self.lines_cache.borrow_mut().clear();
     }
 
-    fn lines_of(&self, z: usize, f: Family) -> Option<FamilyLines> {
+    /// The lines of a family in the current matrix (computed once per matrix, shared).
+    fn lines_of(&self, z: usize, f: Family) -> Option<std::sync::Arc<FamilyLines>> {
         let cache = &self.lines_cache;
         if let Some((_, v)) = cache.borrow().lines.iter().find(|(k, _)| *k == (z, f)) {
             return v.clone();
         }
-        let v = self.compute_lines(z, f);
+        let v = self.compute_lines(z, f).map(std::sync::Arc::new);
         cache.borrow_mut().lines.push(((z, f), v.clone()));
         v
     }
@@ -579,7 +580,7 @@ impl Work<'_> {
         out.insert(
             0,
             Component {
-                kind: Kind::Family(std::sync::Arc::new(fl)),
+                kind: Kind::Family(fl),
                 template: t,
             },
         );
