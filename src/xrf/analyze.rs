@@ -373,8 +373,8 @@ struct LinesCache {
     /// FP primary-excitation tables of the set-up (independent of matrix and region).
     fp: PrimaryCache,
     /// Which components were positive in each fit of the last scan, in the order of its
-    /// fits (the quick analysis starts the same fit of the next scan's there; see
-    /// [`LinearFitter::start_from`]).
+    /// fits (the same fit of the next scan starts its NNLS there; see
+    /// [`LinearFitter::start_from`] and [`Work::start_where_the_last_scan_ended`]).
     fit_positive: Vec<rustc_hash::FxHashMap<ComponentKey, bool>>,
     /// Continuum-correction splines of the last region and knot spacing.
     splines: Option<(Region, f64, Vec<Template>)>,
