@@ -27,6 +27,7 @@ use crate::signal::linear::{GramMemo, LinearFit, LinearFitter, LinearOptions, Te
 use crate::signal::peaks::{Peak, PeakSearchOptions, PeakSearcher};
 use crate::signal::snip::{snip_in_place, SnipOptions};
 use crate::{Calibration, Error, Result, Spectrum};
+use std::sync::Arc;
 
 /// Elements whose detection limit is always reported when not found.
 pub const LOD_ELEMENTS: [&str; 18] = [
@@ -336,7 +337,7 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
 /// What a fit component is.
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
-    Family(std::sync::Arc<FamilyLines>),
+    Family(Arc<FamilyLines>),
     Rayleigh(Vec<(f64, f64)>),
     Compton,
     PileUp(Vec<(f64, f64)>),
@@ -364,7 +365,7 @@ struct Component {
 /// components (templates) per (Z, family, free tail) for one region.
 #[derive(Default)]
 struct LinesCache {
-    lines: Vec<((usize, Family), Option<std::sync::Arc<FamilyLines>>)>,
+    lines: Vec<((usize, Family), SharedLines)>,
     region: Option<Region>,
     components: rustc_hash::FxHashMap<(usize, Family, bool), Vec<Component>>,
     scatter: Option<Vec<Component>>,
@@ -379,6 +380,10 @@ struct LinesCache {
     /// Continuum-correction splines of the last region and knot spacing.
     splines: Option<(Region, f64, Vec<Template>)>,
 }
+
+/// A family's lines in the current matrix, shared by the cache and the components
+/// (none when the family has no line in range).
+type SharedLines = Option<Arc<FamilyLines>>;
 
 /// Strong lines (energy, counts) and the pile-up component drawn from them.
 type PileUpCache = (Vec<(f64, f64)>, Option<Component>);
@@ -492,12 +497,12 @@ impl Work<'_> {
     }
 
     /// The lines of a family in the current matrix (computed once per matrix, shared).
-    fn lines_of(&self, z: usize, f: Family) -> Option<std::sync::Arc<FamilyLines>> {
+    fn lines_of(&self, z: usize, f: Family) -> SharedLines {
         let cache = &self.lines_cache;
         if let Some((_, v)) = cache.borrow().lines.iter().find(|(k, _)| *k == (z, f)) {
             return v.clone();
         }
-        let v = self.compute_lines(z, f).map(std::sync::Arc::new);
+        let v = self.compute_lines(z, f).map(Arc::new);
         cache.borrow_mut().lines.push(((z, f), v.clone()));
         v
     }
