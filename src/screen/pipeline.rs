@@ -363,8 +363,10 @@ fn guarded(q: &XrfAnalysis) -> XrfAnalysis {
         ..*q
     };
     for u in &q.unconfirmed {
-        // as found, with the σ its significance gives
+        // as found, with the σ its significance gives (in place of what the quick
+        // analysis reports of it: see `xrf::XrfAnalysis::unconfirmed`)
         g.not_detected.retain(|n| n.symbol != u.symbol);
+        g.elements.retain(|e| e.symbol != u.symbol);
         g.elements.push(crate::xrf::ElementResult {
             symbol: u.symbol.clone(),
             wt_pct: u.wt_pct,
@@ -443,5 +445,19 @@ mod tests {
         assert!(g.not_detected.is_empty());
         // the analysis itself is not changed
         assert_eq!(q.element("Ce").unwrap().wt_pct, 0.1);
+        // a family reported by its free lines only but left undecided counts once, as
+        // undecided
+        let mut q2 = q.clone();
+        q2.elements.push(element("Er", 0.05, "La1"));
+        q2.unconfirmed[0].symbol = "Er".into();
+        let g2 = guarded(&q2);
+        let er: Vec<f64> = g2
+            .elements
+            .iter()
+            .filter(|e| e.symbol == "Er")
+            .map(|e| e.wt_pct)
+            .collect();
+        assert_eq!(er.len(), 1);
+        assert!((er[0] - 0.3 * up).abs() < 1e-12, "{er:?}");
     }
 }

@@ -1522,8 +1522,17 @@ fn unconfirmed(
     for (h, in_fit) in held.iter().map(|h| (*h, false)).chain(in_final) {
         let Some(d) = element(h.z) else { continue };
         let principal = h.family == principal_family(h.z, work.exc.max_kev);
-        if !principal || !LOD_ELEMENTS.contains(&d.symbol) || a.element(d.symbol).is_some() {
+        if !principal || !LOD_ELEMENTS.contains(&d.symbol) {
             continue;
+        }
+        // reported, and seen by its principal line: decided; reported only by its free
+        // lines (Er Lα beside Fe Kβ), which the unrefined line shape of the quick fit
+        // reads no better than the principal line's window allows: undecided
+        if let Some(e) = a.element(d.symbol) {
+            let lod = detection_limit_in(work, &fit.model, h.z, h.family, q, false);
+            if lod.is_none_or(|lod| e.wt_pct >= lod) {
+                continue;
+            }
         }
         match out
             .iter_mut()
@@ -1541,12 +1550,9 @@ fn unconfirmed(
             let symbol = element(z)?.symbol.to_string();
             // a family in the final fit, or one held far above what misfits of the
             // unrefined line shape give (honest ores: ≤ 7σ), is resolved no better than
-            // the detection limit of its window (a big neighbour's counts)
-            let lod = a
-                .not_detected
-                .iter()
-                .find(|n| n.symbol == symbol)
-                .map_or(0.0, |n| n.lod_wt_pct);
+            // the detection limit of its principal line's window (a big neighbour's
+            // counts)
+            let lod = detection_limit_in(work, &fit.model, z, f, q, false).unwrap_or(0.0);
             Some(super::Unconfirmed {
                 symbol,
                 family: format!("{f:?}"),
@@ -1961,27 +1967,52 @@ fn quantify_fit(
     )
 }
 
-/// Detection limit (wt %) of an element family: 3√B of the final model in ±1 FWHM of
-/// the principal line, over the fraction of the family's area in that window, converted
-/// with the FP sensitivity in the final matrix.
+/// Detection limit (wt %) of an element family: 3√B over the share of the family's
+/// counts in a ±1 FWHM window, B the final model there, converted with the FP
+/// sensitivity in the final matrix — in the window of the principal line or of another
+/// of its (up to four) strongest line clusters, whichever gives the lowest limit. An
+/// element whose principal line sits on a far stronger one (Dy Lα 95 eV above Fe Kα, in
+/// a window of ~10⁶ Fe counts) is detected by its free lines (Dy Lβ2, Lγ), as an
+/// analyst turns to an interference-free line (Pb Lβ beside As Kα); the joint fit and
+/// the identification's line tests use all of them already.
 fn detection_limit(work: &Work, model: &[f64], z: usize, f: Family, q: &Quantified) -> Option<f64> {
+    detection_limit_in(work, model, z, f, q, true)
+}
+
+/// [`detection_limit`] in the window of the principal line alone (`all_clusters`
+/// false): what a family is resolved no better than where the fit cannot tell it from
+/// a big neighbour (see [`unconfirmed`]).
+fn detection_limit_in(
+    work: &Work,
+    model: &[f64],
+    z: usize,
+    f: Family,
+    q: &Quantified,
+    all_clusters: bool,
+) -> Option<f64> {
     let fl = work.lines_of(z, f)?;
     // the family's template with the line shape (as fitted where its tail is not free)
     let t = work.components_of(z, f, false).into_iter().next()?.template;
-    let e = fl.principal_kev();
-    let w = work.window(e, 1.0);
+    let fw = work.fwhm_kev(fl.principal_kev());
+    let others = fl.clusters(0.9 * fw).into_iter().skip(1).take(3);
+    let lod_area = std::iter::once(fl.principal_kev())
+        .chain(others.map(|(e, _)| e).filter(|_| all_clusters))
+        .filter_map(|e| window_detection_limit(work, model, &t, e))
+        .reduce(f64::min)?;
+    wt_pct_of_area(lod_area, fl.sensitivity, q)
+}
+
+/// 3√B / (share of the template `t` in the window), counts, for the ±1 FWHM window
+/// around `e` (B: `model` summed there); `None` when the window holds none of `t`.
+fn window_detection_limit(work: &Work, model: &[f64], t: &Template, e: f64) -> Option<f64> {
     let (mut b, mut frac) = (0.0, 0.0);
-    for i in w {
+    for i in work.window(e, 1.0) {
         b += model[i].max(0.0);
         if i >= t.start && i < t.end() {
             frac += t.values[i - t.start];
         }
     }
-    if frac <= 0.0 {
-        return None;
-    }
-    let lod_area = 3.0 * b.max(1.0).sqrt() / frac;
-    wt_pct_of_area(lod_area, fl.sensitivity, q)
+    (frac > 0.0).then(|| 3.0 * b.max(1.0).sqrt() / frac)
 }
 
 /// The mass fraction (wt %) of an element whose family has fitted `area` counts, from

@@ -147,7 +147,9 @@ pub struct XrfAnalysis {
     /// 3σ or more that it does not report — rejected by its line tests (La Lα on the Fe
     /// Kα escape peak, whose other lines the unrefined line shape does not confirm), or
     /// hidden below the detection limit of a window that a big neighbour fills (Dy Lα
-    /// 95 eV above Fe Kα) — with what they would amount to if real. A quick CLEAR stands
+    /// 95 eV above Fe Kα), or reported only by their free lines while that window's
+    /// limit is above what is reported — with what they would amount to if real (in
+    /// place of what is reported). A quick CLEAR stands
     /// only when it holds with them counted; otherwise the full analysis judges. Always
     /// empty from the full analysis.
     #[serde(skip_serializing_if = "Vec::is_empty")]
