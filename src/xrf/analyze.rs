@@ -1993,10 +1993,20 @@ fn detection_limit_in(
     let fl = work.lines_of(z, f)?;
     // the family's template with the line shape (as fitted where its tail is not free)
     let t = work.components_of(z, f, false).into_iter().next()?.template;
-    let fw = work.fwhm_kev(fl.principal_kev());
-    let others = fl.clusters(0.9 * fw).into_iter().skip(1).take(3);
-    let lod_area = std::iter::once(fl.principal_kev())
-        .chain(others.map(|(e, _)| e).filter(|_| all_clusters))
+    let principal = fl.principal_kev();
+    let mut windows = vec![principal];
+    if all_clusters {
+        // the strongest clusters but the principal line's own
+        let fw = work.fwhm_kev(principal);
+        let clusters = fl.clusters(0.9 * fw).into_iter().take(4);
+        windows.extend(
+            clusters
+                .map(|(e, _)| e)
+                .filter(|e| (e - principal).abs() > 0.9 * fw),
+        );
+    }
+    let lod_area = windows
+        .into_iter()
         .filter_map(|e| window_detection_limit(work, model, &t, e))
         .reduce(f64::min)?;
     wt_pct_of_area(lod_area, fl.sensitivity, q)
