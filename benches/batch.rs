@@ -14,28 +14,30 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
-//! Reference figures (3 Dec 2026, seventh session; a 2-core shared VM, AMD EPYC 2.45 GHz,
-//! release, jemalloc):
+//! Reference figures (3 Dec 2026, seventh session, final; a 2-core shared VM, AMD EPYC
+//! 2.45 GHz, release, jemalloc):
 //!
 //! | run | scans | wall | scans/s | peak RSS |
 //! |---|---|---|---|---|
-//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.80 s | 68.6 | |
-//! | same, 2 threads (speed-up 2.08×) | 192 | 1.34 s | 142.9 | |
-//! | criterion `triage`, same files, 1 thread | 192 | 1.53 s | 125.8 | |
-//! | same, 2 threads (speed-up 1.99×) | 192 | 0.77 s | 250.8 | |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 5.3 s | 3,796 | 55.4 MB |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 26.2 s | 3,821 | 74.4 MB |
+//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.68 s | 71.6 | |
+//! | same, 2 threads (speed-up 1.93×) | 192 | 1.39 s | 138.2 | |
+//! | criterion `triage`, same files, 1 thread | 192 | 1.57 s | 122.4 | |
+//! | same, 2 threads (speed-up 2.02×) | 192 | 0.78 s | 247.5 | |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 5.8 s | 3,431 | 53.6 MB |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 30.3 s | 3,295 | 74.6 MB |
 //!
-//! The seventh session's changes leave every result byte-identical (CSV and JSONL of an
-//! honest 4,000-row archive and four grids of blends): jemalloc as the allocator, every
-//! quick fit (not only the first) started from where the same fit of the instrument's
-//! last scan ended, SNIP passes alternating between two buffers, family lines shared
-//! instead of cloned. Instructions per honest row (cachegrind, 400 minus 100 rows over
-//! 300): 5.13 M → 4.74 M. The same 4,000-row honest manifest, `reescan batch --jobs 2`,
-//! session-start and final binaries alternating: task-clock 2,656 → 2,374 ms (5 runs
-//! each), wall 1.39 / 1.35 / 1.43 s → 1.22 / 1.30 / 1.20 s. An earlier honest 20,000-row
-//! run of the same session, before SNIP and the shared lines, gave 3,127 and 3,534 scans/s
-//! in two runs: this VM's wall times vary by ±10–30 %.
+//! The seventh session's speed changes leave every result byte-identical (CSV and JSONL
+//! of an honest 4,000-row archive and four grids of blends): jemalloc as the allocator,
+//! every quick fit (not only the first) started from where the same fit of the
+//! instrument's last scan ended, SNIP passes alternating between two buffers, family
+//! lines shared instead of cloned. Instructions per honest row (cachegrind, 400 minus
+//! 100 rows over 300): 5.13 M → 4.74 M; the detection limit from the best line window
+//! (same session) brings it back to 4.82 M. The same 4,000-row honest manifest, `reescan batch
+//! --jobs 2`, session-start and final binaries alternating: task-clock 3,137 → 2,844 ms
+//! (5 runs each), wall 1.54 / 1.44 / 1.53 s → 1.39 / 1.30 / 1.49 s. Before the detection
+//! limit change the same session measured 3,796 scans/s at 20,000 rows (55.4 MB) and
+//! 3,821 at 100,000 (74.4 MB), criterion full 68.6 / 142.9 and triage 125.8 / 250.8; and
+//! earlier 3,127 and 3,534 at 20,000 rows: this VM's wall times vary by ±10–30 %.
 //!
 //! Sixth session (3 Dec, same VM type): full 71.4 / 127.4 scans/s (1.78×), triage 110.8 /
 //! 239.7 (2.16×), honest archive 3,245 scans/s at 20,000 rows (48.3 MB) and 3,195 at
@@ -85,10 +87,10 @@
 //! reorder window, CSV/JSONL lines, flushes) costs ~16 µs per row and its memory does
 //! not grow with the manifest. Nearly all the time is the XRF analysis: ~0.5 ms per
 //! 4096-ch spectrum for the quick one on this VM (was ~0.75–0.9 ms), ~19 ms for the full
-//! one. An honest archive's row costs ~0.52 ms of one core at 3,821 scans/s on two
-//! (~0.62 ms in the sixth session), all rows cleared by the quick analysis: 4.74 M instructions under cachegrind
+//! one. An honest archive's row costs ~0.52–0.6 ms of one core (3,295–3,821 scans/s on
+//! two; ~0.62 ms in the sixth session), all rows cleared by the quick analysis: 4.74 M instructions under cachegrind
 //! (400 minus 100 rows, over 300; 5.24 M at the start of the sixth session, 5.13 M at the
-//! start of the seventh). A perf profile puts ~86 % of a row in the
+//! start of the seventh, 4.82 M at its end). A perf profile puts ~86 % of a row in the
 //! quick analysis — ~45 % in its three NNLS fits (the first, with ~90 templates, half of
 //! that), ~15 % in the peak search, SNIP and set-up, ~8 % each in the quantification and
 //! the report — and ~10 % in reading, hashing and parsing the file. The 5,000
