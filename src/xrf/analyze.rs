@@ -1498,9 +1498,10 @@ const SURELY_THERE_SIGMA: f64 = 10.0;
 /// What the quick analysis leaves undecided ([`super::XrfAnalysis::unconfirmed`]): the
 /// rare-earth, Th and U families its fits held at ≥ 3σ that it does not report —
 /// `held` by an earlier fit (confirmed in the first, dropped by the line tests of a
-/// pruning round), or kept in the final fit (`comps`, `fit`) but below the detection
-/// limit of the window around the principal line (`a`), which a big neighbour such as
-/// Fe Kα under Dy Lα raises far above what the joint fit resolves. Each comes with the
+/// pruning round), or kept in the final fit (`comps`, `fit`) but not reported (`a`), or
+/// reported only by lines away from the principal one while the detection limit of the
+/// principal line's window, which a big neighbour such as Fe Kβ beside Er Lα raises far
+/// above what the joint fit resolves, is above what is reported. Each comes with the
 /// mass fraction its fitted area would mean (`q`'s instrument constant and the family's
 /// FP sensitivity; at least the detection limit where the fit surely holds something,
 /// see [`SURELY_THERE_SIGMA`]), the most significant once per family. Only the family
@@ -1525,15 +1526,6 @@ fn unconfirmed(
         if !principal || !LOD_ELEMENTS.contains(&d.symbol) {
             continue;
         }
-        // reported, and seen by its principal line: decided; reported only by its free
-        // lines (Er Lα beside Fe Kβ), which the unrefined line shape of the quick fit
-        // reads no better than the principal line's window allows: undecided
-        if let Some(e) = a.element(d.symbol) {
-            let lod = detection_limit_in(work, &fit.model, h.z, h.family, q, false);
-            if lod.is_none_or(|lod| e.wt_pct >= lod) {
-                continue;
-            }
-        }
         match out
             .iter_mut()
             .find(|o| (o.0.z, o.0.family) == (h.z, h.family))
@@ -1546,13 +1538,23 @@ fn unconfirmed(
     out.into_iter()
         .filter_map(|(h, in_fit)| {
             let (z, f, sig) = (h.z, h.family, h.significance);
-            let fitted = wt_pct_of_area(h.amplitude, work.lines_of(z, f)?.sensitivity, q)?;
             let symbol = element(z)?.symbol.to_string();
             // a family in the final fit, or one held far above what misfits of the
             // unrefined line shape give (honest ores: ≤ 7σ), is resolved no better than
             // the detection limit of its principal line's window (a big neighbour's
             // counts)
-            let lod = detection_limit_in(work, &fit.model, z, f, q, false).unwrap_or(0.0);
+            let lod = detection_limit_in(work, &fit.model, z, f, q, false);
+            // reported, and seen by its principal line: decided; reported only by its
+            // free lines (Er Lα beside Fe Kβ), which the unrefined line shape of the
+            // quick fit reads no better than the principal line's window allows:
+            // undecided
+            if a.element(&symbol)
+                .is_some_and(|e| lod.is_none_or(|lod| e.wt_pct >= lod))
+            {
+                return None;
+            }
+            let lod = lod.unwrap_or(0.0);
+            let fitted = wt_pct_of_area(h.amplitude, work.lines_of(z, f)?.sensitivity, q)?;
             Some(super::Unconfirmed {
                 symbol,
                 family: format!("{f:?}"),
