@@ -213,18 +213,16 @@ fn the_quick_analysis_clears_only_what_the_full_analysis_clears() {
 
 /// The hardest case for the quick analysis: one heavy rare earth among the Fe K lines.
 /// Unguarded, it cleared 16 of these 108 iron ores where the full analysis said INSPECT
-/// or HOLD (0.5 wt % Tb among them). Guarded, it may still clear a scan the full
-/// analysis can only INSPECT — never one the full analysis would HOLD — in two known
-/// cases, at most five scans:
-/// - below 1.5× the 0.10 wt % inspection limit (Ho at 0.12 wt %, which the quick fit
-///   does not see at all);
-/// - Tb or Dy, whose Lα lies within a FWHM of Fe Kα (6.27 and 6.50 against 6.40 keV):
-///   since the seventh session the full analysis detects them by their free Lβ2 and Lγ
-///   lines (its detection limit is that of the best of the family's line windows), but
-///   the quick fit never holds them — its unrefined Fe K line shape leaves misfits there
-///   that it must not take for Tb or Dy on honest ore. Before, the full analysis hid
-///   them too (0.2–0.5 wt % reported as below a 0.47 wt % limit in the Fe Kα window), so
-///   this test could not see the gap.
+/// or HOLD (0.5 wt % Tb among them). Guarded, and since the eighth session reading Tb
+/// and Dy by their free lines when Fe Kα buries their Lα (`buried_families` in
+/// `src/xrf/analyze.rs`), it clears one (Ho at 0.12 wt %, which the quick fit does not
+/// see at all; before, Tb at 0.2 and 0.5 and Dy at 0.2 and 0.3 wt % too). It may still
+/// clear a scan the full analysis can only INSPECT — never one the full analysis would
+/// HOLD — in two known cases, at most two scans:
+/// - below 1.5× the 0.10 wt % inspection limit;
+/// - Tb or Dy, whose free lines the quick fit reads less well than the full analysis
+///   (on 40 other iron ores with 0.12–0.5 wt % Tb or Dy, `reescan batch` cleared Dy at
+///   0.2 wt % and Tb at 0.3 wt % that `--full` flagged INSPECT).
 #[test]
 fn one_heavy_rare_earth_in_iron_ore_is_never_cleared_where_the_full_analysis_holds() {
     let all = heavy_rare_earths_in_iron_ore();
@@ -241,7 +239,7 @@ fn one_heavy_rare_earth_in_iron_ore_is_never_cleared_where_the_full_analysis_hol
     for (s, t, f) in &wrong {
         println!("  {} {:?}: triage {t}, full analysis {f}", s.id, s.ree);
     }
-    assert!(wrong.len() <= 5, "{} verdicts differ", wrong.len());
+    assert!(wrong.len() <= 2, "{} verdicts differ", wrong.len());
     for (s, t, f) in &wrong {
         assert_eq!((t.as_str(), f.as_str()), ("CLEAR", "INSPECT"), "{}", s.id);
         assert!(
@@ -251,5 +249,29 @@ fn one_heavy_rare_earth_in_iron_ore_is_never_cleared_where_the_full_analysis_hol
             s.id,
             s.ree
         );
+    }
+}
+
+/// Dy in iron ore at 0.2 and 0.5 wt % (seeds 8061 and 8776), which the full analysis
+/// holds: before the quick analysis read Dy by its free lines, its fit gave Dy Lα to the
+/// unrefined Fe Kα line shape (the first fit held it as "Tb" under the Fe Kα tail) and
+/// the triage cleared both scans.
+#[test]
+fn dysprosium_buried_under_fe_k_alpha_is_not_cleared_by_the_triage() {
+    let all: Vec<Shipment> = [(0.2, 8061), (0.5, 8776)]
+        .into_iter()
+        .map(|(wt, seed)| Shipment {
+            id: format!("D{seed}"),
+            host: "iron-ore",
+            carrier: None,
+            fraction: 0.0,
+            ree: Some(("Dy", wt)),
+            seed,
+        })
+        .collect();
+    let (triaged, full) = triage_and_full(&all);
+    for (t, f) in triaged.iter().zip(&full) {
+        assert_eq!(f.1, "HOLD", "{}: full analysis", f.0);
+        assert_ne!(t.1, "CLEAR", "{}: triage", t.0);
     }
 }

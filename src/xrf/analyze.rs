@@ -367,7 +367,8 @@ struct Component {
 struct LinesCache {
     lines: Vec<((usize, Family), SharedLines)>,
     region: Option<Region>,
-    components: rustc_hash::FxHashMap<(usize, Family, bool), Vec<Component>>,
+    /// Keyed by (Z, family, free tail, lines masked: see [`Work::masked_lines`]).
+    components: rustc_hash::FxHashMap<(usize, Family, bool, u64), Vec<Component>>,
     scatter: Option<Vec<Component>>,
     /// The last pile-up lines and their component.
     pileup: Option<PileUpCache>,
@@ -427,6 +428,9 @@ struct Work<'a> {
     splines: Vec<Template>,
     /// Strong families drawn as Gaussians with a free tail template.
     free_tail: Vec<(usize, Family)>,
+    /// The quick analysis's dominant lines (see [`buried_families`]): lines of other
+    /// elements' families are left out near these ([`Work::masked_lines`]).
+    dominant: Vec<Dominant>,
     /// FP intensities (primary + secondary) of the matrix elements.
     fluor: Vec<super::fp::ElementIntensity>,
     /// Family lines computed in the current matrix.
@@ -531,7 +535,8 @@ impl Work<'_> {
 
     /// [`Work::components_of`] appended to `out`.
     fn extend_with_components(&self, z: usize, f: Family, free: bool, out: &mut Vec<Component>) {
-        let key = (z, f, free);
+        let mask = if free { 0 } else { self.masked_lines(z, f) };
+        let key = (z, f, free, mask);
         {
             let mut cache = self.lines_cache.borrow_mut();
             cache.use_region(self.region);
@@ -540,15 +545,58 @@ impl Work<'_> {
                 return;
             }
         }
-        let c = self.draw_family(z, f, free);
+        let c = self.draw_family(z, f, free, mask);
         out.extend_from_slice(&c);
         self.lines_cache.borrow_mut().components.insert(key, c);
     }
 
-    fn draw_family(&self, z: usize, f: Family, free: bool) -> Vec<Component> {
+    /// Which lines of a family (bit i: line i) lie within [`MASK_FWHM`] of a dominant
+    /// line ([`Work::dominant`]); none unless the family's principal line lies within a
+    /// FWHM of a burying one ([`BURYING_SHARE`]).
+    fn masked_lines(&self, z: usize, f: Family) -> u64 {
+        if self.dominant.is_empty() {
+            return 0;
+        }
         let Some(fl) = self.lines_of(z, f) else {
+            return 0;
+        };
+        // a family is never buried by its own lines
+        let near = |e: f64, share: f64, fwhms: f64| {
+            self.dominant.iter().any(|d| {
+                d.z != z
+                    && d.share >= share
+                    && (d.energy_kev - e).abs() < fwhms * self.fwhm_kev(d.energy_kev)
+            })
+        };
+        let Some(principal) = fl.lines.iter().max_by(|a, b| a.2.total_cmp(&b.2)) else {
+            return 0;
+        };
+        if !near(principal.1, BURYING_SHARE, 1.0) {
+            return 0;
+        }
+        fl.lines
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, l)| near(l.1, 0.0, MASK_FWHM))
+            .fold(0, |m, (i, _)| m | 1 << i)
+    }
+
+    fn draw_family(&self, z: usize, f: Family, free: bool, mask: u64) -> Vec<Component> {
+        let Some(mut fl) = self.lines_of(z, f) else {
             return Vec::new();
         };
+        if mask != 0 {
+            // the family's other lines, at their share of the whole family (the
+            // amplitude stays the family's counts)
+            let mut masked = (*fl).clone();
+            let mut i = 0;
+            masked.lines.retain(|_| {
+                i += 1;
+                i > 64 || mask & (1 << (i - 1)) == 0
+            });
+            fl = Arc::new(masked);
+        }
         let shape = if free { Shape::Gauss } else { Shape::Line };
         // the full analysis frees the Kβ/Kα ratio of the strongest K families
         let kb_free = free && !self.quick && f == Family::K;
@@ -1072,6 +1120,7 @@ impl<'a> Work<'a> {
             matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
             splines: lines_cache.splines(p.region, spline_spacing_kev),
             free_tail: Vec::new(),
+            dominant: Vec::new(),
             fluor: Vec::new(),
             lines_cache: std::cell::RefCell::new(lines_cache),
             quick,
@@ -1237,6 +1286,15 @@ fn quick_loop(
     // next fit absorb (La L under the Fe K tail) is still a family the quick analysis
     // leaves undecided
     let mut held = confirmed_rare_earths(work, &comps, &fit);
+    let buried = buried_families(work, &comps, &fit);
+    // a buried family's fit-1 amplitude is the dominant line's misfit, not a strong
+    // family's
+    work.free_tail.retain(|f| !buried.contains(f));
+    for b in buried {
+        if !fams.contains(&b) {
+            fams.push(b);
+        }
+    }
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     let rejected = prune(work, &mut fams, &mut comps, &mut fit, &pile, 3)?;
     held.extend(rejected);
@@ -1254,6 +1312,72 @@ fn quick_loop(
     let mut a = report(work, &comps, &fit, &quant, &q, spectrum);
     a.unconfirmed = unconfirmed(work, &held, &comps, &fit, &q, &a);
     Ok(a)
+}
+
+/// A dominant line of the quick analysis (see [`buried_families`]).
+#[derive(Debug, Clone, Copy)]
+struct Dominant {
+    energy_kev: f64,
+    /// Of the strongest line's counts.
+    share: f64,
+    /// The element whose line it is (0: the scattered tube line).
+    z: usize,
+}
+
+/// Lines carrying at least this share of the strongest line's counts are dominant
+/// (Fe Kβ, 17 % of Fe Kα1, among them).
+const DOMINANT_SHARE: f64 = 0.1;
+/// Dominant lines with at least this share bury a family whose principal line lies
+/// within their FWHM: Fe Kα1 and Kα2, not Fe Kβ (Er and Tm Lα beside Fe Kβ are resolved
+/// by the joint fit, whereas the Tm Lβ1 line Tm would then be read by sits on the
+/// Fe Kα + Si Kα pile-up and Cu Kα).
+const BURYING_SHARE: f64 = 0.3;
+/// A buried family's lines within this many FWHM of any dominant line are left out
+/// (Dy Lβ1, 190 eV above Fe Kβ, sits where the quick fit's tabulated Fe Kβ/Kα ratio, a
+/// few per cent off, leaves ~10³ counts).
+const MASK_FWHM: f64 = 1.5;
+
+/// The rare-earth, Th and U families whose principal line lies within a FWHM of a
+/// burying line (Tb Lα 130 eV below and Dy Lα 95 eV above Fe Kα). Without a refined
+/// line shape, what a line of 10⁶ counts leaves within a FWHM exceeds the whole family
+/// at a few 0.1 wt % (the first fit of an honest iron ore holds up to ~0.4 % of Fe Kα
+/// as "Tb"), so the quick analysis draws these families without their lines near the
+/// dominant ones ([`Work::masked_lines`]) and measures them by their free lines (Dy Lβ2
+/// and Lγ1, 0.6 and 1.4 keV above Fe Kβ), as an analyst reads an interfered element by
+/// a clean line. Sets [`Work::dominant`] from the fitted `lines` (energy, counts).
+fn buried_families(work: &mut Work, comps: &[Component], fit: &LinearFit) -> Vec<(usize, Family)> {
+    // (energy, counts, element: 0 for the scattered tube lines)
+    let mut lines: Vec<(f64, f64, usize)> = Vec::new();
+    for (c, a) in comps.iter().zip(&fit.amplitudes) {
+        match &c.kind {
+            Kind::Family(fl) => lines.extend(fl.lines.iter().map(|l| (l.1, l.2 * a, fl.z))),
+            Kind::Rayleigh(r) => lines.extend(r.iter().map(|&(e, n)| (e, n * a, 0))),
+            _ => {}
+        }
+    }
+    let top = lines.iter().map(|l| l.1).fold(0.0, f64::max);
+    work.dominant = lines
+        .iter()
+        .filter(|l| top > 0.0 && l.1 >= DOMINANT_SHARE * top)
+        .map(|l| Dominant {
+            energy_kev: l.0,
+            share: l.1 / top,
+            z: l.2,
+        })
+        .collect();
+    let buried: Vec<(usize, Family)> = LOD_ELEMENTS
+        .iter()
+        .filter_map(|s| element_by_symbol(s))
+        .map(|d| (d.z, principal_family(d.z, work.exc.max_kev)))
+        .filter(|&(z, f)| work.masked_lines(z, f) != 0)
+        .collect();
+    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
+        eprintln!(
+            "dominant lines {:?}, buried families {buried:?}",
+            work.dominant
+        );
+    }
+    buried
 }
 
 /// Per-instrument template libraries of the quick analysis. Archived scans of one
