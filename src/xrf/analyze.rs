@@ -241,14 +241,31 @@ fn tube(anode: String, kv: f64, det: DetectorEfficiency) -> ExcitationInfo {
     tube_info(&t, det)
 }
 
+/// The excitation of a tube (its primary spectrum integrated over Elam
+/// cross-sections), computed once per tube and detector: an archive's scans come from
+/// a few instruments (a thread-local memo of the last few).
 fn tube_info(t: &Tube, det: DetectorEfficiency) -> ExcitationInfo {
-    let ex = t.spectrum(0.5);
-    ExcitationInfo {
-        max_kev: ex.max_energy_kev(),
-        setup: Setup::new(ex, det),
-        kv: Some(t.kv),
-        source: t.anode.clone(),
+    type Memo = Vec<(Tube, DetectorEfficiency, ExcitationInfo)>;
+    thread_local! {
+        static MEMO: std::cell::RefCell<Memo> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    MEMO.with_borrow_mut(|memo| {
+        if let Some(m) = memo.iter().find(|m| m.0 == *t && m.1 == det) {
+            return m.2.clone();
+        }
+        let ex = t.spectrum(0.5);
+        let info = ExcitationInfo {
+            max_kev: ex.max_energy_kev(),
+            setup: Setup::new(ex, det),
+            kv: Some(t.kv),
+            source: t.anode.clone(),
+        };
+        if memo.len() >= 8 {
+            memo.remove(0);
+        }
+        memo.push((t.clone(), det, info.clone()));
+        info
+    })
 }
 
 fn mono(e: f64, det: DetectorEfficiency) -> ExcitationInfo {
