@@ -14,18 +14,28 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
-//! Reference figures (3 Dec 2026, seventh session, final; a 2-core shared VM, AMD EPYC
+//! Reference figures (3 Dec 2026, eighth session, final; a 2-core shared VM, AMD EPYC
 //! 2.45 GHz, release, jemalloc):
 //!
 //! | run | scans | wall | scans/s | peak RSS |
 //! |---|---|---|---|---|
-//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.68 s | 71.6 | |
-//! | same, 2 threads (speed-up 1.93×) | 192 | 1.39 s | 138.2 | |
-//! | criterion `triage`, same files, 1 thread | 192 | 1.57 s | 122.4 | |
-//! | same, 2 threads (speed-up 2.02×) | 192 | 0.78 s | 247.5 | |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 5.8 s | 3,431 | 53.6 MB |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 30.3 s | 3,295 | 74.6 MB |
+//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.51 s | 76.6 | |
+//! | same, 2 threads (speed-up 1.95×) | 192 | 1.29 s | 149.1 | |
+//! | criterion `triage`, same files, 1 thread | 192 | 1.50 s | 128.1 | |
+//! | same, 2 threads (speed-up 1.97×) | 192 | 0.76 s | 251.9 | |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads | 20,000 | 5.7 s | 3,529 | 53.8 MB |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 27.0 s | 3,705 | 74.5 MB |
 //!
+//! A second 20,000-row run gave 3,605 scans/s (53.7 MB). The eighth session's change to
+//! the quick analysis (Tb and Dy read by their free lines when Fe Kα buries their Lα)
+//! adds one or two families to the quick fits of iron ores: 4.82 → 4.87 M instructions
+//! per honest row; the tube excitation memoised per thread brings it to 4.85 M. The
+//! 4,000-row honest manifest, `reescan batch --jobs 2`, session-start and final binaries
+//! alternating (4 runs each): task-clock 2,382 → 2,331 ms.
+//!
+//! Seventh session, final: full 71.6 / 138.2 scans/s (1.93×), triage 122.4 / 247.5
+//! (2.02×), honest archive 3,431 scans/s at 20,000 rows (53.6 MB) and 3,295 at 100,000
+//! rows (74.6 MB).
 //! The seventh session's speed changes leave every result byte-identical (CSV and JSONL
 //! of an honest 4,000-row archive and four grids of blends): jemalloc as the allocator,
 //! every quick fit (not only the first) started from where the same fit of the
@@ -88,14 +98,15 @@
 //! not grow with the manifest. Nearly all the time is the XRF analysis: ~0.5 ms per
 //! 4096-ch spectrum for the quick one on this VM (was ~0.75–0.9 ms), ~19 ms for the full
 //! one. An honest archive's row costs ~0.52–0.6 ms of one core (3,295–3,821 scans/s on
-//! two; ~0.62 ms in the sixth session), all rows cleared by the quick analysis: 4.74 M instructions under cachegrind
+//! two), all rows cleared by the quick analysis: 4.85 M instructions under cachegrind
 //! (400 minus 100 rows, over 300; 5.24 M at the start of the sixth session, 5.13 M at the
-//! start of the seventh, 4.82 M at its end). A perf profile puts ~86 % of a row in the
-//! quick analysis — ~45 % in its three NNLS fits (the first, with ~90 templates, half of
-//! that), ~15 % in the peak search, SNIP and set-up, ~8 % each in the quantification and
-//! the report — and ~10 % in reading, hashing and parsing the file. The 5,000
-//! scans/s on two cores is ~1.3× away for an honest archive and ~20× for a half-blended
-//! one.
+//! start of the seventh, 4.82 M at its end, 4.85 M at the end of the eighth). A perf
+//! profile of the eighth session (4,000 honest rows, 1 thread, frame pointers) puts
+//! 83 % of the run in the quick analysis — 43 % in its NNLS fits (Gram products 11 %),
+//! 13 % in the peak search, SNIP and set-up, 8 % in the report, 6 % in the
+//! quantification — 10 % in reading, hashing and parsing the files, and 5.4 % (143 ms,
+//! once per process) in decoding the xraydb tables (ruzstd). The 5,000 scans/s
+//! on two cores is ~1.4× away for an honest archive and ~20× for a half-blended one.
 //!
 //! Setup (synthesising the spectra, writing files and the manifest) is outside the timed
 //! loop; the timed loop is `batch::run` exactly as `reescan batch` calls it.
