@@ -903,17 +903,24 @@ fn fit_families(
 
 /// Strong lines with their fitted counts (for pile-up).
 fn strong_lines(_work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(f64, f64)> {
+    fitted_lines(comps, fit)
+        .into_iter()
+        .filter(|l| l.1 > 0.0)
+        .map(|(e, n, _)| (e, n))
+        .collect()
+}
+
+/// The fitted fluorescence and scattered tube lines: (energy keV, counts, Z of the
+/// element whose line it is, 0 for a scattered tube line).
+fn fitted_lines(comps: &[Component], fit: &LinearFit) -> Vec<(f64, f64, usize)> {
     let mut out = Vec::new();
-    for (c, a) in comps.iter().zip(&fit.amplitudes) {
+    for (c, &a) in comps.iter().zip(&fit.amplitudes) {
         match &c.kind {
-            Kind::Family(fl) => {
-                out.extend(fl.lines.iter().map(|l| (l.1, l.2 * a)));
-            }
-            Kind::Rayleigh(lines) => out.extend(lines.iter().map(|&(e, n)| (e, n * a))),
+            Kind::Family(fl) => out.extend(fl.lines.iter().map(|l| (l.1, l.2 * a, fl.z))),
+            Kind::Rayleigh(r) => out.extend(r.iter().map(|&(e, n)| (e, n * a, 0))),
             _ => {}
         }
     }
-    out.retain(|l| l.1 > 0.0);
     out
 }
 
@@ -1346,8 +1353,8 @@ struct Dominant {
 const DOMINANT_SHARE: f64 = 0.1;
 /// Dominant lines with at least this share bury a family whose principal line lies
 /// within their FWHM: Fe Kα1 and Kα2, not Fe Kβ (Er and Tm Lα beside Fe Kβ are resolved
-/// by the joint fit, whereas the Tm Lβ1 line Tm would then be read by sits on the
-/// Fe Kα + Si Kα pile-up and Cu Kα).
+/// by the joint fit; read without its Lα, Tm would rest on its Lβ1 at 8.10 keV, where
+/// the Fe Kα + Si Kα pile-up and Cu Kα lie).
 const BURYING_SHARE: f64 = 0.3;
 /// A buried family's lines within this many FWHM of any dominant line are left out
 /// (Dy Lβ1, 190 eV above Fe Kβ, sits where the quick fit's tabulated Fe Kβ/Kα ratio, a
@@ -1361,17 +1368,9 @@ const MASK_FWHM: f64 = 1.5;
 /// as "Tb"), so the quick analysis draws these families without their lines near the
 /// dominant ones ([`Work::masked_lines`]) and measures them by their free lines (Dy Lβ2
 /// and Lγ1, 0.6 and 1.4 keV above Fe Kβ), as an analyst reads an interfered element by
-/// a clean line. Sets [`Work::dominant`] from the fitted `lines` (energy, counts).
+/// a clean line. Sets [`Work::dominant`] from the lines of the first fit.
 fn buried_families(work: &mut Work, comps: &[Component], fit: &LinearFit) -> Vec<(usize, Family)> {
-    // (energy, counts, element: 0 for the scattered tube lines)
-    let mut lines: Vec<(f64, f64, usize)> = Vec::new();
-    for (c, a) in comps.iter().zip(&fit.amplitudes) {
-        match &c.kind {
-            Kind::Family(fl) => lines.extend(fl.lines.iter().map(|l| (l.1, l.2 * a, fl.z))),
-            Kind::Rayleigh(r) => lines.extend(r.iter().map(|&(e, n)| (e, n * a, 0))),
-            _ => {}
-        }
-    }
+    let lines = fitted_lines(comps, fit);
     let top = lines.iter().map(|l| l.1).fold(0.0, f64::max);
     work.dominant = lines
         .iter()
