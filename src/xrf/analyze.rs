@@ -852,6 +852,18 @@ impl Work<'_> {
     }
 }
 
+/// Elements the quick analysis never proposes, as a handheld analyser's mining or
+/// soil mode leaves them out of its element list: Ru–Cd, In, Te, I, Cs and Re–Tl
+/// (platinum-group, noble and volatile elements that no ore, sand or ceramic
+/// carries at percent level). A peak of one of them in an archived scan is left to the
+/// other families: the rest of the fit (a rare earth included) absorbs it, the scan is
+/// not cleared quickly and the full analysis, which proposes every element, decides.
+const NOT_SCREENED: [usize; 15] = [44, 45, 46, 47, 48, 49, 52, 53, 55, 75, 76, 77, 78, 79, 80];
+
+fn screening_element(z: usize) -> bool {
+    !NOT_SCREENED.contains(&z) && z != 81
+}
+
 /// Families proposed by a list of peak energies.
 fn propose(work: &Work, energies: &[f64], into: &mut Vec<(usize, Family)>) {
     let (lo, hi) = (work.lo_kev(), work.hi_kev());
@@ -859,7 +871,7 @@ fn propose(work: &Work, energies: &[f64], into: &mut Vec<(usize, Family)>) {
     for &e in energies {
         let tol = (0.6 * work.fwhm_kev(e)).max(0.05);
         for n in candidates_for_peak(e, tol, work.exc.max_kev, lo, hi) {
-            if Some(n.z) == anode {
+            if Some(n.z) == anode || (work.quick && !screening_element(n.z)) {
                 continue;
             }
             // the element's other families in range come along (cross-family check);
@@ -1644,7 +1656,8 @@ const SURELY_THERE_SIGMA: f64 = 10.0;
 /// above what the joint fit resolves, is above what is reported. Each comes with the
 /// mass fraction its fitted area would mean (`q`'s instrument constant and the family's
 /// FP sensitivity; at least the detection limit where the fit surely holds something,
-/// see [`SURELY_THERE_SIGMA`]), the most significant once per family. Only the family
+/// see [`SURELY_THERE_SIGMA`], or reads a buried family by its free lines alone, see
+/// [`buried_families`]), the most significant once per family. Only the family
 /// that detection limits are quoted for counts (L for the rare earths, see
 /// [`principal_family`]): the rare earths' K lines lie among the Zr K pile-up sums.
 fn unconfirmed(
@@ -1695,11 +1708,14 @@ fn unconfirmed(
             }
             let lod = lod.unwrap_or(0.0);
             let fitted = wt_pct_of_area(h.amplitude, work.lines_of(z, f)?.sensitivity, q)?;
+            // a buried family, read by its free lines alone, is resolved no better than
+            // their detection limit either
+            let buried = work.masked_lines(z, f) != 0;
             Some(super::Unconfirmed {
                 symbol,
                 family: format!("{f:?}"),
                 significance: sig,
-                wt_pct: if in_fit || sig >= SURELY_THERE_SIGMA {
+                wt_pct: if in_fit || buried || sig >= SURELY_THERE_SIGMA {
                     fitted.max(lod)
                 } else {
                     fitted
