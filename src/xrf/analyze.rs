@@ -537,34 +537,34 @@ impl Work<'_> {
         cached.or_else(|| family_lines(element(z)?, f, &self.exc.setup, &self.matrix, 0.004))
     }
 
-    /// Fit components of a family (cached for the current matrix and region).
-    fn family_components(&self, z: usize, f: Family) -> Vec<Component> {
-        self.components_of(z, f, self.free_tail.contains(&(z, f)))
-    }
-
-    /// The fit components of a family, with (`free`) or without a free tail; drawn once
-    /// per region and matrix.
-    fn components_of(&self, z: usize, f: Family, free: bool) -> Vec<Component> {
-        let mut out = Vec::new();
-        self.extend_with_components(z, f, free, &mut out);
-        out
-    }
-
-    /// [`Work::components_of`] appended to `out`.
+    /// [`Work::cached_components`] appended to `out`.
     fn extend_with_components(&self, z: usize, f: Family, free: bool, out: &mut Vec<Component>) {
+        out.extend_from_slice(&self.cached_components(z, f, free));
+    }
+
+    /// The fit components of a family, with (`free`) or without a free tail: drawn once
+    /// per region and matrix into the cache, and borrowed from it.
+    fn cached_components(
+        &self,
+        z: usize,
+        f: Family,
+        free: bool,
+    ) -> std::cell::Ref<'_, [Component]> {
         let mask = if free { 0 } else { self.masked_lines(z, f) };
         let key = (z, f, free, mask);
-        {
+        let missing = {
             let mut cache = self.lines_cache.borrow_mut();
             cache.use_region(self.region);
-            if let Some(c) = cache.components.get(&key) {
-                out.extend_from_slice(c);
-                return;
-            }
+            !cache.components.contains_key(&key)
+        };
+        if missing {
+            // drawn outside the borrow: drawing looks up the family's lines in the cache
+            let c = self.draw_family(z, f, free, mask);
+            self.lines_cache.borrow_mut().components.insert(key, c);
         }
-        let c = self.draw_family(z, f, free, mask);
-        out.extend_from_slice(&c);
-        self.lines_cache.borrow_mut().components.insert(key, c);
+        std::cell::Ref::map(self.lines_cache.borrow(), |c| {
+            c.components.get(&key).map_or(&[][..], |v| v.as_slice())
+        })
     }
 
     /// Which lines of a family (bit i: line i) lie within [`MASK_FWHM`] of a dominant
@@ -1934,7 +1934,11 @@ fn refine_shape_on(
     let local: Vec<(usize, Family)> = fams
         .iter()
         .copied()
-        .filter(|&(z, f)| !work.family_components(z, f).is_empty())
+        .filter(|&(z, f)| {
+            !work
+                .cached_components(z, f, work.free_tail.contains(&(z, f)))
+                .is_empty()
+        })
         .collect();
     let chi2 =
         |w: &Work| fit_families(w, &local, Some(pile)).map_or(f64::INFINITY, |(_, f)| f.chi2);
@@ -2150,7 +2154,8 @@ fn detection_limit_in(
 ) -> Option<f64> {
     let fl = work.lines_of(z, f)?;
     // the family's template with the line shape (as fitted where its tail is not free)
-    let t = work.components_of(z, f, false).into_iter().next()?.template;
+    let comps = work.cached_components(z, f, false);
+    let t = &comps.first()?.template;
     let principal = fl.principal_kev();
     let mut windows = vec![principal];
     if all_clusters {
@@ -2165,7 +2170,7 @@ fn detection_limit_in(
     }
     let lod_area = windows
         .into_iter()
-        .filter_map(|e| window_detection_limit(work, model, &t, e))
+        .filter_map(|e| window_detection_limit(work, model, t, e))
         .reduce(f64::min)?;
     wt_pct_of_area(lod_area, fl.sensitivity, q)
 }
