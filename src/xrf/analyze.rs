@@ -2627,6 +2627,40 @@ mod tests {
         );
     }
 
+    /// The quick analysis's element list leaves gold out (see [`NOT_SCREENED`]): it
+    /// never reports it, and the Au L lines it does not fit are not taken for a rare
+    /// earth (Au Lα 9.71 keV lies among the Lγ lines of Yb and Lu); the full analysis
+    /// finds the gold.
+    #[test]
+    fn the_quick_analysis_leaves_gold_out_without_taking_it_for_a_rare_earth() {
+        use crate::tables::materials::{draw_sample, Commodity};
+        use rand::SeedableRng;
+        assert!(!screening_element(79) && screening_element(26) && screening_element(66));
+        let mut truth = draw_sample(Commodity::IronOre, None, 0.0, &[], 7).unwrap();
+        for e in &mut truth.elements {
+            e.1 *= 0.98;
+        }
+        truth.elements.push(("Au".into(), 2.0));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let opts = super::super::synth::SynthOptions::draw(&mut rng);
+        let spectrum = super::super::synth::render(&truth, &opts, &mut rng);
+        let q = run_quick(&spectrum, &XrfOptions::default()).unwrap();
+        assert!(q.element("Au").is_none());
+        let rare: Vec<&str> = q
+            .elements
+            .iter()
+            .map(|e| e.symbol.as_str())
+            .filter(|s| LOD_ELEMENTS.contains(s))
+            .collect();
+        assert!(rare.is_empty(), "quick analysis reports {rare:?}");
+        let full = run(&spectrum, &XrfOptions::default()).unwrap();
+        let au = full
+            .element("Au")
+            .expect("the full analysis finds Au")
+            .wt_pct;
+        assert!(au > 0.5, "Au {au} wt %");
+    }
+
     /// The quick fit ends `QUICK_END_MARGIN_KEV` above the highest peak of at least
     /// `QUICK_END_MIN_SIGMA`, rounded up to a `QUICK_END_STEP_KEV` step, never past the
     /// region; weaker peaks above do not move it.
