@@ -62,6 +62,10 @@ fn template_at(t: &Template, i: usize, amp: f64) -> f64 {
 
 /// Compton scattering angles spanned by the Compton templates (degrees).
 const COMPTON_ANGLES: [f64; 6] = [75.0, 90.0, 105.0, 120.0, 135.0, 150.0];
+/// … and by the quick analysis's: the same span in steps of 37.5° (the Compton peaks
+/// of Rh Kα at successive angles lie ~0.3 keV apart, within the ~0.25 keV Doppler σ;
+/// those of the Rh L lines coincide).
+const QUICK_COMPTON_ANGLES: [f64; 3] = [75.0, 112.5, 150.0];
 
 /// How the sample was excited.
 #[derive(Debug, Clone, PartialEq)]
@@ -710,7 +714,12 @@ impl Work<'_> {
                     template: t,
                 });
             }
-            for a in COMPTON_ANGLES {
+            let angles: &[f64] = if self.quick {
+                &QUICK_COMPTON_ANGLES
+            } else {
+                &COMPTON_ANGLES
+            };
+            for &a in angles {
                 let t = self.region.template(&compton_peaks(&g, a));
                 if t.sum() > 0.05 {
                     out.push(Component {
