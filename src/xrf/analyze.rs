@@ -875,11 +875,17 @@ fn screening_element(z: usize) -> bool {
 
 /// Families proposed by a list of peak energies.
 fn propose(work: &Work, energies: &[f64], into: &mut Vec<(usize, Family)>) {
+    propose_from(work, energies, work.hi_kev(), into);
+}
+
+/// [`propose`] from peaks up to `peak_hi_kev`, which may lie above the fitted region
+/// (the quick analysis's La K peak at 33 keV brings La L, in its range, along).
+fn propose_from(work: &Work, energies: &[f64], peak_hi_kev: f64, into: &mut Vec<(usize, Family)>) {
     let (lo, hi) = (work.lo_kev(), work.hi_kev());
     let anode = element_by_symbol(&work.exc.source).map(|d| d.z);
     for &e in energies {
         let tol = (0.6 * work.fwhm_kev(e)).max(0.05);
-        for n in candidates_for_peak(e, tol, work.exc.max_kev, lo, hi) {
+        for n in candidates_for_peak(e, tol, work.exc.max_kev, lo, peak_hi_kev) {
             if Some(n.z) == anode || (work.quick && !screening_element(n.z)) {
                 continue;
             }
@@ -1176,16 +1182,17 @@ impl<'a> Work<'a> {
         }
     }
 
-    /// Candidate families from the first peak list.
-    fn first_candidates(&self, peaks0: &[Peak]) -> Vec<(usize, Family)> {
+    /// Candidate families (with lines in the region) from the first peak list, its
+    /// peaks up to `peak_hi_kev`.
+    fn first_candidates(&self, peaks0: &[Peak], peak_hi_kev: f64) -> Vec<(usize, Family)> {
         let cal = self.region.calibration;
         let peaks: Vec<f64> = peaks0
             .iter()
             .map(|p| cal.energy_kev(p.channel))
-            .filter(|e| *e >= self.lo_kev() && *e <= self.hi_kev())
+            .filter(|e| *e >= self.lo_kev() && *e <= peak_hi_kev)
             .collect();
         let mut fams = Vec::new();
-        propose(self, &peaks, &mut fams);
+        propose_from(self, &peaks, peak_hi_kev, &mut fams);
         if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
             let p: Vec<String> = peaks.iter().map(|e| format!("{e:.3}")).collect();
             eprintln!("peaks: {}", p.join(" "));
@@ -1207,12 +1214,13 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     let mut p = prepare(spectrum, opts)?;
     let peaks0 = std::mem::take(&mut p.peaks0);
     let mut work = Work::new(spectrum.counts_slice(), p, LinesCache::default(), false);
-    let fams = work.first_candidates(&peaks0);
+    let fams = work.first_candidates(&peaks0, work.hi_kev());
     identify_loop(&mut work, fams, spectrum, opts)
 }
 
 /// The quick analysis (body of [`super::analyze_quick`]): channels summed into bins of
-/// at least 30 eV, the fit ending above the highest strong peak (`quick_range`), the
+/// at least 30 eV, the fit ending after the last fluorescence peak, below the tube's
+/// scattered lines (`quick_range`; peaks above still propose their families), the
 /// line shape as estimated (no refinement), continuum corrections on 2-keV knots, family
 /// templates from the instrument's library (drawn once per set-up in the generic
 /// starting matrix, see [`library`]), one loose and a few strict pruning
@@ -1223,11 +1231,14 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
     let spectrum = binned.as_ref().unwrap_or(spectrum);
     let mut p = prepare(spectrum, opts)?;
     let unquantised = p.region.calibration;
-    p.region = library::quantised(quick_range(p.region, &p.peaks0));
+    let cal = p.region.calibration;
+    // peaks above the quick range still propose the families they belong to
+    let peak_hi_kev = cal.energy_kev((p.region.first + p.region.len) as f64 - 1.0);
+    p.region = library::quantised(quick_range(p.region, &p.peaks0, &p.exc));
     let key = library::Key::new(&p.region, &p.exc);
     let peaks0 = std::mem::take(&mut p.peaks0);
     let mut work = Work::new(spectrum.counts_slice(), p, library::take(&key), true);
-    let fams = work.first_candidates(&peaks0);
+    let fams = work.first_candidates(&peaks0, peak_hi_kev);
     let result = quick_loop(&mut work, fams, spectrum);
     let used = work.region.calibration;
     library::put(key, work.lines_cache.into_inner());
@@ -1254,21 +1265,65 @@ const QUICK_END_MIN_SIGMA: f64 = 6.0;
 /// … rounded up to a multiple of this (keV), so that the scans of one instrument share
 /// a few regions, and with them the template library.
 const QUICK_END_STEP_KEV: f64 = 4.0;
+/// The Compton peak of a tube line E lies above this fraction of E (Rh Kα scattered
+/// through 90°: 0.962; 135°: 0.948), its Doppler-broadened foot ~0.5 keV lower.
+const COMPTON_LOW: f64 = 0.92;
 
-/// `region` ended above its highest peak: above the last line the spectrum is continuum
-/// only and carries nothing a screening fit needs (the quick analysis of an honest ore
-/// under a 50 kV tube ends after the tube's scattered K lines instead of at 50 keV).
-fn quick_range(region: Region, peaks: &[Peak]) -> Region {
+/// `region` ended above its highest fluorescence peak: above the last line the spectrum
+/// holds the continuum, the tube's scattered lines and pile-up sums, and nothing a
+/// screening fit needs. Scattered tube lines (Rayleigh at the line, Compton down to ~8 %
+/// below it) and sums of two peaks each ten times stronger do not count as
+/// fluorescence peaks, and when the fluorescence ends below the tube's lines the fit
+/// stops at the foot of their Compton peaks: an honest iron ore under a 50 kV Rh tube
+/// is fitted to 18 keV instead of past its Rh Kβ + Fe Kα pile-up (29 keV). Y K, Zr K,
+/// Th L and U L, which trace levels leave below 6σ, all lie below; a rare earth's K
+/// lines (La Kα 33 keV), when they show, lie above the tube's lines and keep the range
+/// going past them.
+fn quick_range(region: Region, peaks: &[Peak], exc: &ExcitationInfo) -> Region {
     let cal = region.calibration;
-    let Some(top) = peaks
+    let strong: Vec<(f64, f64)> = peaks
         .iter()
         .filter(|p| p.significance >= QUICK_END_MIN_SIGMA)
-        .map(|p| cal.energy_kev(p.channel))
+        .map(|p| (cal.energy_kev(p.channel), p.area))
+        .collect();
+    let tube_lines: Vec<f64> = exc.setup.excitation.lines.iter().map(|l| l.0).collect();
+    let scattered = |e: f64| {
+        tube_lines
+            .iter()
+            .any(|&t| e > COMPTON_LOW * t - 0.1 && e < t + 0.15)
+    };
+    let pile_up = |(e, area): (f64, f64)| {
+        let parents: Vec<f64> = strong
+            .iter()
+            .filter(|p| p.1 >= 10.0 * area)
+            .map(|p| p.0)
+            .collect();
+        parents
+            .iter()
+            .any(|a| parents.iter().any(|b| (a + b - e).abs() < 0.1))
+    };
+    let Some(top) = strong
+        .iter()
+        .copied()
+        .filter(|&(e, _)| !scattered(e))
+        .filter(|&p| !pile_up(p))
+        .map(|p| p.0)
         .reduce(f64::max)
     else {
         return region;
     };
-    let end_kev = ((top + QUICK_END_MARGIN_KEV) / QUICK_END_STEP_KEV).ceil() * QUICK_END_STEP_KEV;
+    let step_up = |e: f64, step: f64| (e / step).ceil() * step;
+    // the lowest tube line above the fluorescence: stop at the foot of its Compton
+    // peak, but not within a FWHM or so of the last fluorescence line
+    let end_kev = match tube_lines
+        .iter()
+        .copied()
+        .filter(|&t| t > top)
+        .reduce(f64::min)
+    {
+        Some(t) => (COMPTON_LOW * t - 0.3).max(step_up(top + 0.8, 0.5)),
+        None => step_up(top + QUICK_END_MARGIN_KEV, QUICK_END_STEP_KEV),
+    };
     let last = cal.channel(end_kev).floor().max(0.0) as usize;
     let len = (last + 1)
         .saturating_sub(region.first)
@@ -2624,16 +2679,13 @@ mod tests {
             q.fit_channels,
             full.fit_channels
         );
-        // the quick fit ends above the scan's highest strong peak (the tube's scattered
-        // K lines of an iron ore), at most where the full fit ends
+        // the quick fit of an iron ore ends at the foot of the Rh Kα Compton peak,
+        // above Sr, Y and Zr K, before the tube's scattered K lines and the pile-up
+        // sums beyond them
         assert!(q.fit_channels.1 < scan.spectrum.len());
         assert!(q.fit_channels.1 <= full.fit_channels.1 + m);
-        let rh_kb_compton = cal.channel(22.0);
-        assert!(
-            q.fit_channels.1 as f64 > rh_kb_compton,
-            "{:?}",
-            q.fit_channels
-        );
+        let end_kev = cal.energy_kev(q.fit_channels.1 as f64);
+        assert!((17.8..19.0).contains(&end_kev), "{end_kev} keV");
     }
 
     /// The quick analysis's element list leaves gold out (see [`NOT_SCREENED`]): it
@@ -2670,11 +2722,13 @@ mod tests {
         assert!(au > 0.5, "Au {au} wt %");
     }
 
-    /// The quick fit ends `QUICK_END_MARGIN_KEV` above the highest peak of at least
-    /// `QUICK_END_MIN_SIGMA`, rounded up to a `QUICK_END_STEP_KEV` step, never past the
-    /// region; weaker peaks above do not move it.
+    /// The quick fit ends at the foot of the Compton peak of the lowest tube line above
+    /// the last fluorescence peak of at least `QUICK_END_MIN_SIGMA`: tube lines and
+    /// pile-up sums do not count, weaker peaks above do not move it. With no tube line
+    /// above, it ends `QUICK_END_MARGIN_KEV` above that peak, rounded up to a
+    /// `QUICK_END_STEP_KEV` step, never past the region.
     #[test]
-    fn the_quick_range_ends_above_the_highest_strong_peak() {
+    fn the_quick_range_ends_below_the_scattered_tube_lines() {
         let cal = crate::Calibration::linear(0.0, 0.03).unwrap();
         let region = Region {
             calibration: cal,
@@ -2683,21 +2737,45 @@ mod tests {
             len: 1300,
             tail: 2,
         };
-        let peak = |kev: f64, significance: f64| Peak {
+        let peak = |kev: f64, significance: f64, area: f64| Peak {
             channel: cal.channel(kev),
             height: 1.0,
-            area: 1.0,
+            area,
             significance,
             fwhm_channels: 5.0,
         };
+        let end = |r: Region| cal.energy_kev((r.first + r.len - 1) as f64);
+        let rh = tube_info(&Tube::rh(50.0), DetectorEfficiency::default());
+        // Fe Kα, its sum with itself and with Rh Kα, Rh Kα and its Compton peak, and a
+        // weak peak at 30 keV: the fit ends at 0.92 × 20.07 − 0.3 keV
+        let ore = [
+            peak(6.4, 500.0, 1e6),
+            peak(12.8, 8.0, 1e3),
+            peak(20.2, 50.0, 5e4),
+            peak(19.4, 40.0, 4e4),
+            peak(26.6, 7.0, 500.0),
+            peak(30.0, 4.0, 100.0),
+        ];
+        let r = quick_range(region, &ore, &rh);
+        assert!((end(r) - 18.16).abs() < 0.03, "{}", end(r));
+        // a strong Zr Kβ line at 17.67 keV: at least 0.8 keV above it
+        let zr = [peak(15.75, 900.0, 1e6), peak(17.67, 300.0, 2e5)];
+        assert!((end(quick_range(region, &zr, &rh)) - 18.5).abs() < 0.03);
+        // a La Kα peak at 33.4 keV (no pair of strong lines sums to it), above the tube
+        // lines: 33.4 + 1.5 → 36 keV
+        let la = [peak(4.65, 300.0, 1e5), peak(33.4, 20.0, 3e3)];
+        assert!((end(quick_range(region, &la, &rh)) - 36.0).abs() < 0.03);
+        // a 16-keV monochromatic beam, its scatter peak seen: the foot of its Compton
+        // peak, 0.92 × 16 − 0.3 keV
+        let beam = mono(16.0, DetectorEfficiency::default());
         let r = quick_range(
             region,
-            &[peak(6.4, 500.0), peak(20.2, 50.0), peak(38.0, 4.0)],
+            &[peak(6.4, 500.0, 1e6), peak(16.0, 9.0, 1e3)],
+            &beam,
         );
-        // 20.2 + 1.5 → 24 keV: channel 800
-        assert_eq!(r.first + r.len - 1, 800);
-        assert_eq!(quick_range(region, &[peak(39.0, 10.0)]).len, 1300);
-        assert_eq!(quick_range(region, &[]).len, 1300);
+        assert!((end(r) - 14.42).abs() < 0.03, "{}", end(r));
+        assert_eq!(quick_range(region, &[peak(39.0, 10.0, 1e3)], &rh).len, 1300);
+        assert_eq!(quick_range(region, &[], &rh).len, 1300);
     }
 
     /// No tube line, Fe Kβ the highest strong peak and a weak peak at 15.0 keV above it:

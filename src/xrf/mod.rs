@@ -202,7 +202,8 @@ pub fn analyze(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
 }
 
 /// The quick analysis for screening archives: the same identification and FP
-/// quantification on 30-eV bins, up to the highest strong peak, without line-shape
+/// quantification on 30-eV bins, up to the last fluorescence peak (below the tube's
+/// scattered lines), for a screening element list, without line-shape
 /// refinement, continuum re-stripping or matrix-specific line ratios, its family
 /// templates kept per instrument set-up between scans. Sensitive but less specific
 /// than [`analyze`]: a scan it does not clear is analysed in full (see
