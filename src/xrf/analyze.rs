@@ -714,10 +714,17 @@ impl Work<'_> {
                     template: t,
                 });
             }
-            let angles: &[f64] = if self.quick {
-                &QUICK_COMPTON_ANGLES
-            } else {
+            // the quick analysis draws one Compton template for a group whose Compton
+            // peaks across the angles lie within a quarter FWHM (the Rh L lines: 16 eV)
+            let top = g.iter().map(|l| l.0).fold(0.0, f64::max);
+            let spread = super::physics::compton_energy(top, QUICK_COMPTON_ANGLES[0])
+                - super::physics::compton_energy(top, QUICK_COMPTON_ANGLES[2]);
+            let angles: &[f64] = if !self.quick {
                 &COMPTON_ANGLES
+            } else if spread < 0.25 * self.fwhm_kev(top) {
+                &QUICK_COMPTON_ANGLES[1..2]
+            } else {
+                &QUICK_COMPTON_ANGLES
             };
             for &a in angles {
                 let t = self.region.template(&compton_peaks(&g, a));
