@@ -221,8 +221,8 @@ fn the_quick_analysis_clears_only_what_the_full_analysis_clears() {
 /// HOLD — in two known cases, at most two scans:
 /// - below 1.5× the 0.10 wt % inspection limit;
 /// - Tb or Dy, whose free lines the quick fit reads less well than the full analysis
-///   (on 40 other iron ores with 0.12–0.5 wt % Tb or Dy, `reescan batch` cleared Dy at
-///   0.2 wt % and Tb at 0.3 wt % that `--full` flagged INSPECT).
+///   (on 40 other iron ores with 0.12–0.5 wt % Tb or Dy, `reescan batch` cleared one,
+///   Tb at 0.3 wt %, that `--full` flagged INSPECT).
 #[test]
 fn one_heavy_rare_earth_in_iron_ore_is_never_cleared_where_the_full_analysis_holds() {
     let all = heavy_rare_earths_in_iron_ore();
