@@ -1102,6 +1102,12 @@ struct Prepared {
 }
 
 fn prepare(spectrum: &Spectrum, opts: &XrfOptions) -> Result<Prepared> {
+    prepare_with(spectrum, opts, false)
+}
+
+/// [`prepare`]; `quick`: the continuum only as far as the quick range needs it (see
+/// [`quick_range`] and [`snip_continuum_below`]).
+fn prepare_with(spectrum: &Spectrum, opts: &XrfOptions, quick: bool) -> Result<Prepared> {
     let cal = *spectrum
         .axis
         .calibration()
@@ -1132,10 +1138,6 @@ fn prepare(spectrum: &Spectrum, opts: &XrfOptions) -> Result<Prepared> {
         .map(|p| (cal.energy_kev(p.channel), p.area))
         .collect();
     let exc = resolve_excitation(spectrum, opts, &cal, &peak_list);
-    // background
-    let bg = snip_continuum(counts.to_vec(), &cal);
-    let net: Vec<f64> = counts.iter().zip(&bg).map(|(y, b)| y - b).collect();
-    let detector = estimate_resolution(&net, &cal, &peaks0);
     // region: 1.2 keV … highest excitation + margin
     let hi_kev = (exc.max_kev + 1.0).min(cal.energy_kev(n as f64 - 1.0));
     let first = lo_ch.min(n - 1);
@@ -1148,13 +1150,23 @@ fn prepare(spectrum: &Spectrum, opts: &XrfOptions) -> Result<Prepared> {
             ),
         });
     }
-    let region = Region {
+    let mut region = Region {
         calibration: cal,
-        detector,
+        detector: det0,
         first,
         len: last - first + 1,
         tail: 2,
     };
+    // background (the quick range does not depend on the resolution)
+    let end = if quick {
+        let r = quick_range(region, &peaks0, &exc);
+        r.first + r.len
+    } else {
+        n
+    };
+    let bg = snip_continuum_below(counts.to_vec(), &cal, end);
+    let net: Vec<f64> = counts.iter().zip(&bg).map(|(y, b)| y - b).collect();
+    region.detector = estimate_resolution(&net, &cal, &peaks0);
     Ok(Prepared {
         peaks0,
         exc,
@@ -1236,7 +1248,7 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
     let file = spectrum;
     let binned = binned_channels(spectrum);
     let spectrum = binned.as_ref().unwrap_or(spectrum);
-    let mut p = prepare(spectrum, opts)?;
+    let mut p = prepare_with(spectrum, opts, true)?;
     let unquantised = p.region.calibration;
     let cal = p.region.calibration;
     // peaks above the quick range still propose the families they belong to
@@ -1617,16 +1629,32 @@ fn identify_loop(
 
 /// SNIP continuum of a whole spectrum, clipping window twice the default detector's
 /// FWHM at 8 keV, with the LLS (log-log-sqrt) transform.
-fn snip_continuum(mut counts: Vec<f64>, cal: &Calibration) -> Vec<f64> {
+fn snip_continuum(counts: Vec<f64>, cal: &Calibration) -> Vec<f64> {
+    let n = counts.len();
+    snip_continuum_below(counts, cal, n)
+}
+
+/// [`snip_continuum`], exact for the channels below `end` only: SNIP's clipping passes
+/// (p = w … 1) carry what lies above a cut down by p channels each, w(w + 1)/2 in all,
+/// so the passes run up to that far above `end`, and the channels beyond keep their
+/// counts.
+fn snip_continuum_below(mut counts: Vec<f64>, cal: &Calibration, end: usize) -> Vec<f64> {
     let fwhm8 = Detector::default().fwhm_kev(8.0) / cal.gain_kev;
-    let mut scratch = vec![0.0; counts.len()];
+    let width = ((2.0 * fwhm8).round() as usize).max(3);
+    let n = counts.len();
+    // the cut stays out of reach of the channels below `end`, and leaves whole
+    // spectra (and the clamp of the width to the spectrum) as they were
+    let reach = width * (width + 1) / 2;
+    let cut = if end + reach + 2 * width + 1 < n {
+        end + reach + 1
+    } else {
+        n
+    };
+    let mut scratch = vec![0.0; cut];
     snip_in_place(
-        &mut counts,
+        &mut counts[..cut],
         &mut scratch,
-        &SnipOptions {
-            width: ((2.0 * fwhm8).round() as usize).max(3),
-            lls: true,
-        },
+        &SnipOptions { width, lls: true },
     );
     counts
 }
@@ -2693,6 +2721,25 @@ mod tests {
         assert!(q.fit_channels.1 <= full.fit_channels.1 + m);
         let end_kev = cal.energy_kev(q.fit_channels.1 as f64);
         assert!((17.8..19.0).contains(&end_kev), "{end_kev} keV");
+    }
+
+    /// SNIP cut short above a channel gives the same continuum below it, bit for bit,
+    /// as SNIP over the whole spectrum.
+    #[test]
+    fn snip_cut_short_is_exact_below_its_end() {
+        use crate::tables::materials::Commodity;
+        let scan = super::super::synth::generate(Commodity::Zirconium, None, 0.0, &[], 3)
+            .expect("synthetic scan");
+        let counts = scan.spectrum.counts_slice().to_vec();
+        let cal = *scan.spectrum.axis.calibration().unwrap();
+        let whole = snip_continuum(counts.clone(), &cal);
+        for end in [200, 700, 1500] {
+            let cut = snip_continuum_below(counts.clone(), &cal, end);
+            assert_eq!(cut[..end], whole[..end], "end {end}");
+        }
+        // near the spectrum's end, the whole spectrum is stripped
+        let n = counts.len();
+        assert_eq!(snip_continuum_below(counts.clone(), &cal, n - 10), whole);
     }
 
     /// The quick analysis's element list leaves gold out (see [`NOT_SCREENED`]): it
