@@ -81,7 +81,6 @@ const MAX_KERNELS: usize = 256;
 /// of the response), on the quantised (filter σ, peak σ) `key`.
 #[derive(Debug, Clone)]
 struct Kernel {
-    key: (i32, i32),
     weights: Vec<f64>,
     squares: Vec<f64>,
     /// Response to a unit-area peak.
@@ -100,6 +99,8 @@ pub struct PeakSearcher {
     /// max(y, 0) of the spectrum searched (for the Poisson variance).
     positive: Vec<f64>,
     kernels: Vec<Kernel>,
+    /// Index of each kernel in `kernels` by its key.
+    kernel_index: rustc_hash::FxHashMap<(i32, i32), usize>,
 }
 
 impl PeakSearcher {
@@ -186,10 +187,11 @@ impl PeakSearcher {
         // Quantise σ to 2 % steps so neighbouring channels share one kernel.
         let q = |v: f64| (v.ln() / 0.02).round() as i32;
         let key = (q(sigma), q(s_peak));
-        if let Some(k) = self.kernels.iter().position(|kk| kk.key == key) {
+        if let Some(&k) = self.kernel_index.get(&key) {
             return k;
         }
         if self.kernels.len() >= MAX_KERNELS {
+            self.kernel_index.clear();
             // a searcher reused across many calibrations keeps a bounded set
             self.kernels.clear();
         }
@@ -211,8 +213,8 @@ impl PeakSearcher {
             })
             .sum();
         let squares = k.iter().map(|v| v * v).collect();
+        self.kernel_index.insert(key, self.kernels.len());
         self.kernels.push(Kernel {
-            key,
             weights: k,
             squares,
             unit,
