@@ -19,26 +19,31 @@
 //!
 //! | run | scans | wall | scans/s | peak RSS |
 //! |---|---|---|---|---|
-//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.55 s | 75.3 | |
-//! | same, 2 threads (speed-up 2.00×) | 192 | 1.28 s | 150.5 | |
-//! | criterion `triage`, same files, 1 thread | 192 | 1.54 s | 124.8 | |
-//! | same, 2 threads (speed-up 1.98×) | 192 | 0.78 s | 247.5 | |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads (median of 5) | 20,000 | 4.0 s | 4,950 | 49.3 MB |
-//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 19.6 s | 5,114 | 68.4 MB |
+//! | criterion `full`, 192 rows of 48 4096-ch EMSA files, XRF only, 1 thread | 192 | 2.42 s | 79.2 | |
+//! | same, 2 threads (speed-up 1.96×) | 192 | 1.24 s | 155.0 | |
+//! | criterion `triage`, same files, 1 thread | 192 | 1.44 s | 133.3 | |
+//! | same, 2 threads (speed-up 1.95×) | 192 | 0.74 s | 259.9 | |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, triage, 2 threads (median of 5) | 20,000 | 3.7 s | 5,438 | 49.5 MB |
+//! | `REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=100000`, triage, 2 threads | 100,000 | 18.5 s | 5,398 | 68.7 MB |
 //!
-//! The five 20,000-row runs gave 5,112, 4,950, 4,811, 5,054 and 4,622 scans/s: the
-//! issue's 5,000 scans/s is reached on some runs of this VM, not on all. The eighth
-//! session's changes to the quick analysis, in instructions per honest row (cachegrind,
-//! 400 minus 100 rows over 300): 4.82 M at the start; 4.87 M with Tb and Dy read by their
-//! free lines when Fe Kα buries their Lα; 4.85 M with the tube excitation memoised;
-//! 4.37 M with a screening element list (no Ru–Cd, In, Te, I, Cs, Re–Tl); 4.18 M with
-//! three Compton angles instead of six; 3.61 M with the fit ending after the last
-//! fluorescence peak, below the tube's scattered lines and the pile-up sums beyond
-//! them (18 keV instead of 32 for an honest iron ore); 3.57 M with one Compton template
-//! for the Rh L lines. The 4,000-row honest manifest, `reescan batch --jobs 2`,
-//! session-start and final binaries alternating (3 runs each): task-clock 2,388 →
-//! 1,772 ms. None of these changed a verdict on the honest 4,000-row archive, four
-//! grids of blends or 240 further iron ores (see the eighth session's note).
+//! The five 20,000-row runs gave 5,431, 5,438, 5,453, 5,311 and 5,442 scans/s. This VM's
+//! speed drifts: an hour earlier, code doing 3 % more work gave 4,622–5,112 scans/s at
+//! 20,000 rows and 5,114 at 100,000, and the session-start binary's task-clock on the
+//! 4,000-row honest manifest moved from 2,388 to 2,152 ms between two A/B rounds.
+//!
+//! The eighth session's changes to the quick analysis, in instructions per honest row
+//! (cachegrind, 400 minus 100 rows over 300): 4.82 M at the start; 4.87 M with Tb and
+//! Dy read by their free lines when Fe Kα buries their Lα; 4.85 M with the tube
+//! excitation memoised; 4.37 M with a screening element list (no Ru–Cd, In, Te, I, Cs,
+//! Re–Tl); 4.18 M with three Compton angles instead of six; 3.61 M with the fit ending
+//! after the last fluorescence peak, below the tube's scattered lines and the pile-up
+//! sums beyond them (18 keV instead of 32 for an honest iron ore); 3.57 M with one
+//! Compton template for the Rh L lines; 3.51 M with SNIP run only as far as the quick
+//! range needs (bit-identical below it); 3.48 M with the peak search's kernels found
+//! through a hash index. The 4,000-row honest manifest, `reescan batch --jobs 2`,
+//! session-start and final binaries alternating (3 runs each): task-clock 2,152 →
+//! 1,534 ms. None of these changed a verdict on the honest 4,000-row archive, four grids
+//! of blends or 240 further iron ores (see the eighth session's note).
 //!
 //! Earlier in the eighth session (before the element list and the shorter quick range):
 //! full 76.6 / 149.1, triage 128.1 / 251.9 scans/s; honest archive 3,529 and 3,605
@@ -108,11 +113,12 @@
 //! reorder window, CSV/JSONL lines, flushes) costs ~16 µs per row and its memory does
 //! not grow with the manifest. Nearly all the time is the XRF analysis: ~0.5 ms per
 //! 4096-ch spectrum for the quick one on this VM (was ~0.75–0.9 ms), ~19 ms for the full
-//! one. An honest archive's row costs ~0.4 ms of one core (4,622–5,114 scans/s on two),
-//! all rows cleared by the quick analysis: 3.57 M instructions under cachegrind (400
+//! one. An honest archive's row costs ~0.37 ms of one core (5,311–5,453 scans/s on two),
+//! all rows cleared by the quick analysis: 3.48 M instructions under cachegrind (400
 //! minus 100 rows, over 300; 5.24 M at the start of the sixth session, 5.13 M at the
 //! start of the seventh, 4.82 M at its end). A perf profile at the end of the eighth
-//! session (4,000 honest rows, 1 thread, frame pointers) puts 78 % of the run in the
+//! session, before its last two changes (4,000 honest rows, 1 thread, frame pointers),
+//! puts 78 % of the run in the
 //! quick analysis — 30 % in its NNLS fits (Gram products 7 %), 11 % in the peak search,
 //! 5 % in SNIP, 7 % in the report, 7 % in the quantification — 12.5 % in reading,
 //! hashing and parsing the files, and ~90 ms once per process decoding the xraydb
