@@ -714,19 +714,7 @@ impl Work<'_> {
                     template: t,
                 });
             }
-            // the quick analysis draws one Compton template for a group whose Compton
-            // peaks across the angles lie within a quarter FWHM (the Rh L lines: 16 eV)
-            let top = g.iter().map(|l| l.0).fold(0.0, f64::max);
-            let spread = super::physics::compton_energy(top, QUICK_COMPTON_ANGLES[0])
-                - super::physics::compton_energy(top, QUICK_COMPTON_ANGLES[2]);
-            let angles: &[f64] = if !self.quick {
-                &COMPTON_ANGLES
-            } else if spread < 0.25 * self.fwhm_kev(top) {
-                &QUICK_COMPTON_ANGLES[1..2]
-            } else {
-                &QUICK_COMPTON_ANGLES
-            };
-            for &a in angles {
+            for &a in self.compton_angles(&g) {
                 let t = self.region.template(&compton_peaks(&g, a));
                 if t.sum() > 0.05 {
                     out.push(Component {
@@ -737,6 +725,24 @@ impl Work<'_> {
             }
         }
         out
+    }
+
+    /// The scattering angles of the Compton templates of the tube-line group `g`: the
+    /// quick analysis draws fewer ([`QUICK_COMPTON_ANGLES`]), and one for a group whose
+    /// Compton peaks across the angles lie within a quarter FWHM (the Rh L lines: 16 eV).
+    fn compton_angles(&self, g: &[(f64, f64)]) -> &'static [f64] {
+        if !self.quick {
+            return &COMPTON_ANGLES;
+        }
+        let top = g.iter().map(|l| l.0).fold(0.0, f64::max);
+        let [widest, .., narrowest] = QUICK_COMPTON_ANGLES;
+        let spread = super::physics::compton_energy(top, widest)
+            - super::physics::compton_energy(top, narrowest);
+        if spread < 0.25 * self.fwhm_kev(top) {
+            &QUICK_COMPTON_ANGLES[1..2]
+        } else {
+            &QUICK_COMPTON_ANGLES
+        }
     }
 
     /// Joint fit of `comps` on the continuum (the fit's fixed part, so its `model` is
@@ -868,16 +874,18 @@ impl Work<'_> {
     }
 }
 
-/// Elements the quick analysis never proposes, as a handheld analyser's mining or
+/// Elements the quick analysis never proposes (Z), as a handheld analyser's mining or
 /// soil mode leaves them out of its element list: Ru–Cd, In, Te, I, Cs and Re–Tl
 /// (platinum-group, noble and volatile elements that no ore, sand or ceramic
 /// carries at percent level). A peak of one of them in an archived scan is left to the
 /// other families: the rest of the fit (a rare earth included) absorbs it, the scan is
 /// not cleared quickly and the full analysis, which proposes every element, decides.
-const NOT_SCREENED: [usize; 15] = [44, 45, 46, 47, 48, 49, 52, 53, 55, 75, 76, 77, 78, 79, 80];
+const NOT_SCREENED: [usize; 16] = [
+    44, 45, 46, 47, 48, 49, 52, 53, 55, 75, 76, 77, 78, 79, 80, 81,
+];
 
 fn screening_element(z: usize) -> bool {
-    !NOT_SCREENED.contains(&z) && z != 81
+    !NOT_SCREENED.contains(&z)
 }
 
 /// Families proposed by a list of peak energies.
@@ -1098,15 +1106,20 @@ struct Prepared {
     peaks0: Vec<Peak>,
     exc: ExcitationInfo,
     bg: Vec<f64>,
+    /// The fit region (the quick analysis's: see [`quick_range`]).
     region: Region,
+    /// Energy (keV) of the last channel of the whole region: peaks up to it propose
+    /// their families, also above a quick range.
+    peak_hi_kev: f64,
 }
 
 fn prepare(spectrum: &Spectrum, opts: &XrfOptions) -> Result<Prepared> {
     prepare_with(spectrum, opts, false)
 }
 
-/// [`prepare`]; `quick`: the continuum only as far as the quick range needs it (see
-/// [`quick_range`] and [`snip_continuum_below`]).
+/// [`prepare`]; `quick`: the region ends where the quick analysis's does
+/// ([`quick_range`]), and the continuum is stripped only as far as it needs (see
+/// [`snip_continuum_below`]).
 fn prepare_with(spectrum: &Spectrum, opts: &XrfOptions, quick: bool) -> Result<Prepared> {
     let cal = *spectrum
         .axis
@@ -1157,10 +1170,11 @@ fn prepare_with(spectrum: &Spectrum, opts: &XrfOptions, quick: bool) -> Result<P
         len: last - first + 1,
         tail: 2,
     };
-    // background (the quick range does not depend on the resolution)
+    let peak_hi_kev = cal.energy_kev((first + region.len) as f64 - 1.0);
+    // the quick range does not depend on the resolution, estimated on the continuum
     let end = if quick {
-        let r = quick_range(region, &peaks0, &exc);
-        r.first + r.len
+        region = quick_range(region, &peaks0, &exc);
+        region.first + region.len
     } else {
         n
     };
@@ -1172,6 +1186,7 @@ fn prepare_with(spectrum: &Spectrum, opts: &XrfOptions, quick: bool) -> Result<P
         exc,
         bg,
         region,
+        peak_hi_kev,
     })
 }
 
@@ -1232,8 +1247,9 @@ impl<'a> Work<'a> {
 pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     let mut p = prepare(spectrum, opts)?;
     let peaks0 = std::mem::take(&mut p.peaks0);
+    let peak_hi_kev = p.peak_hi_kev;
     let mut work = Work::new(spectrum.counts_slice(), p, LinesCache::default(), false);
-    let fams = work.first_candidates(&peaks0, work.hi_kev());
+    let fams = work.first_candidates(&peaks0, peak_hi_kev);
     identify_loop(&mut work, fams, spectrum, opts)
 }
 
@@ -1250,12 +1266,11 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
     let spectrum = binned.as_ref().unwrap_or(spectrum);
     let mut p = prepare_with(spectrum, opts, true)?;
     let unquantised = p.region.calibration;
-    let cal = p.region.calibration;
-    // peaks above the quick range still propose the families they belong to
-    let peak_hi_kev = cal.energy_kev((p.region.first + p.region.len) as f64 - 1.0);
-    p.region = library::quantised(quick_range(p.region, &p.peaks0, &p.exc));
+    p.region = library::quantised(p.region);
     let key = library::Key::new(&p.region, &p.exc);
     let peaks0 = std::mem::take(&mut p.peaks0);
+    // peaks above the quick range still propose the families they belong to
+    let peak_hi_kev = p.peak_hi_kev;
     let mut work = Work::new(spectrum.counts_slice(), p, library::take(&key), true);
     let fams = work.first_candidates(&peaks0, peak_hi_kev);
     let result = quick_loop(&mut work, fams, spectrum);
@@ -1463,7 +1478,10 @@ const MASK_FWHM: f64 = 1.5;
 /// as "Tb"), so the quick analysis draws these families without their lines near the
 /// dominant ones ([`Work::masked_lines`]) and measures them by their free lines (Dy Lβ2
 /// and Lγ1, 0.6 and 1.4 keV above Fe Kβ), as an analyst reads an interfered element by
-/// a clean line. Sets [`Work::dominant`] from the lines of the first fit.
+/// a clean line. Sets [`Work::dominant`] from the lines of the first fit; from then on
+/// every family the quick analysis draws is masked the same way when a dominant line of
+/// another element buries its principal line, but only these are added to the
+/// candidates.
 fn buried_families(work: &mut Work, comps: &[Component], fit: &LinearFit) -> Vec<(usize, Family)> {
     let lines = fitted_lines(comps, fit);
     let top = lines.iter().map(|l| l.1).fold(0.0, f64::max);
