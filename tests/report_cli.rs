@@ -170,3 +170,154 @@ fn writes_demo_shipment_when_asked() {
     std::fs::create_dir_all(&dir).unwrap();
     write_mislabelled_iron_ore(&dir);
 }
+
+/// The example laboratory profile shipped with the project.
+fn example_lab() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/lab.example.toml")
+}
+
+fn report_with(dir: &Path, xrf: &Path, out: &str, extra: &[&str]) -> std::process::Output {
+    Command::cargo_bin("reescan")
+        .unwrap()
+        .args(["report", "--declared", "iron-ore", "--xrf"])
+        .arg(xrf)
+        .arg("--out")
+        .arg(dir.join(out))
+        .args([
+            "--report-id",
+            "RS-LAB-0042",
+            "--issued-at",
+            "2026-11-23T12:00:00Z",
+        ])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn lab_profile_and_flags_fill_the_17025_items_in_html_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, _) = write_mislabelled_iron_ore(dir.path());
+    let lab = example_lab();
+    let lab = lab.to_str().unwrap();
+    let flags = [
+        "--lab",
+        lab,
+        "--received",
+        "2026-11-20",
+        "--sample",
+        "Container MSKU 1234567, bulk ore",
+        "--customer",
+        "Port Authority <Inspections>",
+        "--customer-contact",
+        "inspections@port.example",
+        "--deviation",
+        "Scan taken through the container wall",
+    ];
+    let out = report_with(dir.path(), &xrf, "r.html", &flags);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    for item in [
+        "Harbour Materials Testing Laboratory",
+        "Quay 4, Building 17\n1234 AB Port Town",
+        "Port Authority &lt;Inspections&gt;",
+        "inspections@port.example",
+        "<tr><th>Date of receipt</th><td>2026-11-20</td></tr>",
+        "<tr><th>Date of analysis</th><td>2026-11-23</td></tr>",
+        "Container MSKU 1234567, bulk ore",
+        "<li>Scan taken through the container wall</li>",
+        "<tr><th>Authorised by</th><td>Dr. A. N. Example</td></tr>",
+        "<tr><th>Role</th><td>Head of laboratory</td></tr>",
+        "counter(page) \" of \" counter(pages)",
+    ] {
+        assert!(page.contains(item), "missing: {item}");
+    }
+    assert!(
+        !page.contains("Risk Analysis Unit"),
+        "--customer replaces the profile's"
+    );
+    assert!(!page.contains("UNSIGNED DRAFT"));
+
+    let out = report_with(
+        dir.path(),
+        &xrf,
+        "r.json",
+        &[&flags[..], &["--format", "json"]].concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let l = &v["lab"];
+    assert_eq!(l["status"], "for_authorisation");
+    assert_eq!(
+        l["laboratory"]["name"],
+        "Harbour Materials Testing Laboratory"
+    );
+    assert_eq!(l["customer"]["name"], "Port Authority <Inspections>");
+    assert_eq!(l["customer"]["contact"], "inspections@port.example");
+    assert_eq!(l["received"], "2026-11-20");
+    assert_eq!(l["analysed"], "2026-11-23");
+    assert_eq!(l["authorised_by"]["role"], "Head of laboratory");
+    assert_eq!(l["deviations"][0], "Scan taken through the container wall");
+    assert_eq!(v["item"]["description"], "Container MSKU 1234567, bulk ore");
+}
+
+#[test]
+fn without_a_lab_profile_the_report_is_an_unsigned_draft() {
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, _) = write_mislabelled_iron_ore(dir.path());
+    let out = report_with(dir.path(), &xrf, "r.json", &["--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(v["lab"]["status"], "draft");
+    assert!(v["lab"]["laboratory"].is_null() && v["lab"]["authorised_by"].is_null());
+    let out = report_with(dir.path(), &xrf, "r.html", &[]);
+    assert!(out.status.success());
+    let page = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    assert!(page.contains("UNSIGNED DRAFT: not an accredited laboratory report"));
+}
+
+#[test]
+fn bad_lab_input_is_a_usage_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (xrf, _) = write_mislabelled_iron_ore(dir.path());
+    let typo = dir.path().join("lab.toml");
+    std::fs::write(&typo, "[laboratory]\nname = \"L\"\nadress = \"x\"\n").unwrap();
+    let typo = typo.to_str().unwrap().to_string();
+    let lab = example_lab();
+    let lab = lab.to_str().unwrap().to_string();
+    let cases: [(Vec<&str>, &str); 5] = [
+        (vec!["--lab", &typo], "unknown field `adress`"),
+        (vec!["--lab", "/dev/null/none.toml"], "none.toml"),
+        (
+            vec!["--lab", &lab, "--received", "20/11/2026"],
+            "--received 20/11/2026",
+        ),
+        (vec!["--customer", "  "], "--customer: empty"),
+        (
+            vec!["--customer-contact", "x@y"],
+            "--customer-contact: no customer",
+        ),
+    ];
+    for (flags, message) in cases {
+        let out = report_with(dir.path(), &xrf, "bad.html", &flags);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(message), "{flags:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(!dir.path().join("bad.html").exists());
+    }
+}

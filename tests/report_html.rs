@@ -207,3 +207,256 @@ fn html_structure_snapshot() {
     let page = html::render(&rep, &html::plots_for(&r).unwrap());
     insta::assert_snapshot!("report_html_structure", structure(&page));
 }
+
+/// A laboratory profile's particulars, as `reescan report --lab` would read them.
+fn lab_particulars(lab_name: &str) -> reescan::report::lab::Particulars {
+    use reescan::report::lab::{Authoriser, Customer, Laboratory, Particulars};
+    Particulars {
+        laboratory: Some(Laboratory {
+            name: lab_name.into(),
+            address: "Quay 4\nPort Town".into(),
+            accreditation: Some("Accreditation body, no. L-0001".into()),
+            location: None,
+        }),
+        customer: Some(Customer {
+            name: "Customs Agency".into(),
+            contact: Some("risk@customs.example".into()),
+        }),
+        authorised_by: Some(Authoriser {
+            name: "Dr A. Example".into(),
+            role: "Head of laboratory".into(),
+        }),
+        location: Some("Gate B, mobile unit 2".into()),
+        sample_description: Some("Container MSKU 1234567".into()),
+        received: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+        measured: chrono::NaiveDate::from_ymd_opt(2026, 11, 19),
+        sampling: None,
+        deviations: vec!["Tube voltage from the operator's log".into()],
+    }
+}
+
+fn lab_report(lab_name: &str) -> (ScreeningResult, ForensicReport) {
+    let r = screening_hold();
+    let ctx = context().with_particulars(lab_particulars(lab_name));
+    let rep = ForensicReport::build(&inputs(&r), &ctx);
+    (r, rep)
+}
+
+/// The text of the `@page` rule (the running header and footer of every printed page).
+fn page_rule(page: &str) -> &str {
+    let start = page.find("@page {").expect("an @page rule");
+    let end = page[start..].find("\n}\n").expect("end of @page") + start;
+    &page[start..end]
+}
+
+#[test]
+fn html_carries_the_17025_lab_items() {
+    let (r, rep) = lab_report("Harbour Materials Lab");
+    let page = html::render(&rep, &html::plots_for(&r).unwrap());
+    for item in [
+        "<h1>Test report: forensic screening of cargo scan data</h1>",
+        "<tr><th>Laboratory</th><td>Harbour Materials Lab<br><span class=\"address\">Quay 4\nPort Town</span><br>Accreditation: Accreditation body, no. L-0001</td></tr>",
+        "<tr><th>Location of the activities</th><td>Gate B, mobile unit 2</td></tr>",
+        "<tr><th>Customer</th><td>Customs Agency<br><span class=\"address\">risk@customs.example</span></td></tr>",
+        "Container MSKU 1234567 <span class=\"muted\">(as described by the customer)</span>",
+        "<tr><th>Date of receipt</th><td>2026-11-20</td></tr>",
+        "<tr><th>Date of measurement</th><td>2026-11-19</td></tr>",
+        "<tr><th>Date of analysis</th><td>2026-11-23</td></tr>",
+        "<tr><th>Authorised by</th><td>Dr A. Example</td></tr>",
+        "<tr><th>Role</th><td>Head of laboratory</td></tr>",
+        "<li>Tube voltage from the operator&#39;s log</li>",
+        "The laboratory did not sample",
+        "None: every result in this report was computed with reescan from the input files \
+         listed under &quot;Inputs and chain of custody&quot;.",
+        "End of report RS-20261123-TEST00000001",
+    ] {
+        assert!(page.contains(item), "missing: {item}");
+    }
+    assert!(
+        !page.contains("UNSIGNED DRAFT"),
+        "a complete report is no draft"
+    );
+    assert!(!page.contains("class=\"missing\""), "nothing left unstated");
+    // Every printed page: the laboratory and item at the top, id, date, page x of y below.
+    let rule = page_rule(&page);
+    assert!(
+        rule.contains("@top-left { content: \"Harbour Materials Lab\";"),
+        "{rule}"
+    );
+    assert!(
+        rule.contains("@top-right { content: \"Item S0042\";"),
+        "{rule}"
+    );
+    assert!(
+        rule.contains(
+            "@bottom-left { content: \"Report RS-20261123-TEST00000001 \\B7  issued 2026-11-23\";"
+        ),
+        "{rule}"
+    );
+    assert!(
+        rule.contains("@bottom-right { content: \"Page \" counter(page) \" of \" counter(pages);"),
+        "{rule}"
+    );
+}
+
+#[test]
+fn a_report_without_a_laboratory_says_it_is_an_unsigned_draft() {
+    let (r, rep) = report();
+    assert_eq!(rep.lab.status, reescan::report::lab::ReportStatus::Draft);
+    let page = html::render(&rep, &html::plots_for(&r).unwrap());
+    assert!(page.contains(
+        "<div class=\"notice\" id=\"status-notice\"><p>UNSIGNED DRAFT: not an accredited \
+         laboratory report."
+    ));
+    for row in ["Laboratory", "Customer", "Date of receipt"] {
+        assert!(
+            page.contains(&format!(
+                "<tr><th>{row}</th><td><span class=\"missing\">not stated</span></td></tr>"
+            )),
+            "{row} said to be missing"
+        );
+    }
+    assert!(page.contains("Not authorised: an unsigned draft"));
+    let rule = page_rule(&page);
+    assert!(
+        rule.contains(
+            "@top-left { content: \"UNSIGNED DRAFT: not an accredited laboratory report\";"
+        ),
+        "every printed page says draft: {rule}"
+    );
+}
+
+#[test]
+fn a_laboratory_report_missing_an_item_lists_it_and_is_not_for_signature() {
+    let r = screening_hold();
+    let mut p = lab_particulars("Lab");
+    p.received = None;
+    p.customer.as_mut().unwrap().contact = None;
+    let rep = ForensicReport::build(&inputs(&r), &context().with_particulars(p));
+    assert_eq!(
+        rep.lab.status,
+        reescan::report::lab::ReportStatus::Incomplete
+    );
+    let page = html::render(&rep, &[]);
+    assert!(page.contains(
+        "INCOMPLETE: not to be signed. Items that ISO/IEC 17025 §7.8.2.1 requires are missing: \
+         (e) customer contact; (h) date of receipt."
+    ));
+    assert!(page.contains("Not to be signed until the missing items are filled."));
+    assert!(page_rule(&page).contains("Lab \\B7  INCOMPLETE: not to be signed"));
+}
+
+#[test]
+fn lab_text_from_the_profile_is_inert() {
+    let hostile = "<script>alert(1)</script>\"; } body { display: none } </style><b>";
+    let (r, mut rep) = lab_report(hostile);
+    if let Some(c) = rep.lab.customer.as_mut() {
+        c.name = "<img src=x onerror=alert(2)>".into();
+    }
+    let page = html::render(&rep, &html::plots_for(&r).unwrap());
+    assert!(!page.contains("<script"), "no script element");
+    assert!(!page.contains("<img"), "no element from the customer name");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(page.contains("&lt;img src=x onerror=alert(2)&gt;"));
+    // In the stylesheet: one @page rule whose header is still one string literal, and the
+    // only </style> closes the styles.
+    let rule = page_rule(&page);
+    assert!(
+        rule.contains("@top-left { content: \"\\3C script\\3E alert(1)\\3C /script\\3E \\22 ; \\7D  body \\7B  display: none \\7D  \\3C /style\\3E \\3C b\\3E \";"),
+        "{rule}"
+    );
+    assert_eq!(
+        page.matches("</style>").count(),
+        2,
+        "the two style elements only"
+    );
+    let v: serde_json::Value = serde_json::from_str(&json::render(&rep).unwrap()).unwrap();
+    assert_eq!(
+        v["lab"]["laboratory"]["name"], hostile,
+        "JSON keeps the raw text"
+    );
+}
+
+#[test]
+fn json_carries_the_same_lab_fields() {
+    let (_, rep) = lab_report("Harbour Materials Lab");
+    let v: serde_json::Value = serde_json::from_str(&json::render(&rep).unwrap()).unwrap();
+    let lab = &v["lab"];
+    assert_eq!(lab["status"], "for_authorisation");
+    assert_eq!(
+        lab["title"],
+        "Test report: forensic screening of cargo scan data"
+    );
+    assert_eq!(lab["laboratory"]["name"], "Harbour Materials Lab");
+    assert_eq!(lab["laboratory"]["address"], "Quay 4\nPort Town");
+    assert_eq!(
+        lab["laboratory"]["accreditation"],
+        "Accreditation body, no. L-0001"
+    );
+    assert_eq!(lab["location"], "Gate B, mobile unit 2");
+    assert_eq!(lab["customer"]["name"], "Customs Agency");
+    assert_eq!(lab["customer"]["contact"], "risk@customs.example");
+    assert_eq!(lab["received"], "2026-11-20");
+    assert_eq!(lab["measured"], "2026-11-19");
+    assert_eq!(lab["analysed"], "2026-11-23");
+    assert_eq!(lab["authorised_by"]["name"], "Dr A. Example");
+    assert_eq!(lab["authorised_by"]["role"], "Head of laboratory");
+    assert_eq!(lab["deviations"][0], "Tube voltage from the operator's log");
+    assert_eq!(lab["missing"].as_array().unwrap().len(), 0);
+    assert_eq!(v["item"]["description"], "Container MSKU 1234567");
+    // Without a laboratory: the draft status and what is missing.
+    let (_, draft) = report();
+    let v: serde_json::Value = serde_json::from_str(&json::render(&draft).unwrap()).unwrap();
+    assert_eq!(v["lab"]["status"], "draft");
+    assert!(v["lab"]["laboratory"].is_null());
+    assert_eq!(v["lab"]["missing"][0], "(b) laboratory name and address");
+}
+
+#[test]
+fn resolved_k_alpha_lines_carry_one_label() {
+    // La Kα1 (33.442 keV) and Kα2 (33.034 keV) are resolved at this energy; the fit
+    // reports both as "La Ka".
+    let mut r = screening_hold();
+    let peak = |energy_kev: f64, area: f64| reescan::xrf::FittedPeak {
+        energy_kev,
+        area,
+        sigma: area / 10.0,
+        fwhm_kev: 0.295,
+        label: "La Ka".into(),
+    };
+    let x = r.xrf.as_mut().unwrap();
+    x.peaks.push(peak(33.442, 169.0));
+    x.peaks.push(peak(33.034, 94.0));
+    let rep = ForensicReport::build(&inputs(&r), &context());
+    let page = html::render(&rep, &[]);
+    assert_eq!(page.matches("<td>La Kα</td>").count(), 1, "one row");
+    assert!(page.contains(
+        "<tr><td>La Kα</td><td class=\"num\">33.034, 33.442</td><td class=\"num\">263</td>\
+         <td class=\"num\">26</td><td class=\"num\">295</td></tr>"
+    ));
+    assert!(!page.contains("<td>La Ka</td>"));
+    assert!(page.contains("<tr><td>Fe Kα</td>"), "Fe Ka → Fe Kα");
+    let v: serde_json::Value = serde_json::from_str(&json::render(&rep).unwrap()).unwrap();
+    let groups = v["fits"]["xrf"]["line_groups"].as_array().unwrap();
+    assert_eq!(groups.iter().filter(|g| g["label"] == "La Kα").count(), 1);
+}
+
+#[test]
+fn the_item_statement_points_to_the_hashes_where_they_are() {
+    let (r, rep) = report();
+    let page = html::render(&rep, &html::plots_for(&r).unwrap());
+    for wrong in ["SHA-256 below", "identified below", "listed below"] {
+        assert!(!page.contains(wrong), "the hashes are not below: {wrong}");
+    }
+    let statement = page.find("id=\"statement\"").unwrap();
+    let custody = page
+        .find("<h2>Inputs and chain of custody</h2>")
+        .expect("the inputs section");
+    assert!(custody < statement, "the inputs come before the statement");
+    assert!(page.contains(
+        "(the input files identified by their SHA-256 under &quot;Inputs and chain of \
+         custody&quot;)"
+    ));
+    let end = page.find("id=\"end-of-report\"").unwrap();
+    assert!(end > statement && page[end..].starts_with("id=\"end-of-report\">End of report "));
+}

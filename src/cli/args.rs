@@ -220,6 +220,53 @@ pub struct ReportArgs {
     /// Issue time, RFC 3339 (e.g. 2026-11-23T12:00:00Z), for a reproducible re-issue.
     #[arg(long, value_name = "TIME")]
     pub issued_at: Option<String>,
+    /// The ISO/IEC 17025 §7.8.2.1 items: laboratory, customer, dates, signatory (boxed, so
+    /// that `report` does not make every `Command` as large as itself).
+    #[command(flatten)]
+    pub lab: Box<LabArgs>,
+}
+
+/// `reescan report`: who issues the report, for whom, on what dates (ISO/IEC 17025
+/// §7.8.2.1). The profile holds what stays the same; the flags hold what changes per
+/// report and override the profile. Without `--lab` the report is an unsigned draft and
+/// says so.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Laboratory (ISO/IEC 17025 §7.8.2.1)")]
+pub struct LabArgs {
+    /// Laboratory profile, TOML: [laboratory] name, address (accreditation, location),
+    /// [customer] name, contact, [authorised_by] name, role, and sampling; see
+    /// data/lab.example.toml. The flags below override it. Without it the report is an
+    /// unsigned draft.
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
+    /// Customer name; replaces the profile's customer (and its contact).
+    #[arg(long, value_name = "NAME")]
+    pub customer: Option<String>,
+    /// Customer contact (address, e-mail); replaces the contact.
+    #[arg(long, value_name = "TEXT")]
+    pub customer_contact: Option<String>,
+    /// The item as the customer describes it (e.g. "container MSKU 123456-7, bulk ore").
+    #[arg(long, value_name = "TEXT")]
+    pub sample: Option<String>,
+    /// Date the scan files were received, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub received: Option<String>,
+    /// Date of the measurement, YYYY-MM-DD (default: as the input files record it).
+    #[arg(long, value_name = "DATE")]
+    pub measured: Option<String>,
+    /// Where the scans were taken when not at the laboratory (a checkpoint, a mobile unit);
+    /// replaces the profile's location.
+    #[arg(long, value_name = "TEXT")]
+    pub location: Option<String>,
+    /// A deviation from, addition to or exclusion from the method (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    pub deviation: Vec<String>,
+    /// Person authorising this report; replaces the profile's signatory.
+    #[arg(long, value_name = "NAME", requires = "authoriser_role")]
+    pub authoriser: Option<String>,
+    /// Role of the person authorising this report (with --authoriser).
+    #[arg(long, value_name = "ROLE", requires = "authoriser")]
+    pub authoriser_role: Option<String>,
 }
 
 /// `reescan synth`.

@@ -7,6 +7,8 @@
 //! U = k·u, k = 2: result − U > limit → above the limit; result + U < limit → below it;
 //! otherwise inconclusive.
 
+use super::lab::{LabRecord, Particulars};
+use super::plot::style::greek_peak;
 use crate::screen::{ScreeningResult, Verdict};
 use crate::spectrum::Metadata;
 use crate::tables::is_rare_earth;
@@ -20,21 +22,24 @@ pub const COVERAGE_K: f64 = 2.0;
 
 /// The 17025 statement every report carries.
 pub const ITEM_STATEMENT: &str = "The results relate only to the item tested, as received \
-     (the input files identified by their SHA-256 below).";
+     (the input files identified by their SHA-256 under \"Inputs and chain of custody\").";
 
 /// Id of the XRF fit in the report's traceability section.
 pub const XRF_FIT_ID: &str = "XRF-1";
 /// Id of the XRD fit in the report's traceability section.
 pub const XRD_FIT_ID: &str = "XRD-1";
 
-/// When and under which id the report is issued. Inject a fixed one for reproducible
-/// output (tests, re-issue of a report).
+/// When, under which id and by whom the report is issued. Inject a fixed time and id for
+/// reproducible output (tests, re-issue of a report).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportContext {
     /// Issue time.
     pub generated_at: DateTime<Utc>,
     /// Report id; `None` derives one from the input hashes and the issue time.
     pub report_id: Option<String>,
+    /// Laboratory, customer, dates and signatory (ISO/IEC 17025 §7.8.2.1); the default
+    /// has no laboratory and makes an unsigned draft.
+    pub particulars: Particulars,
 }
 
 impl ReportContext {
@@ -43,6 +48,7 @@ impl ReportContext {
         ReportContext {
             generated_at: Utc::now(),
             report_id: None,
+            particulars: Particulars::default(),
         }
     }
 
@@ -51,6 +57,15 @@ impl ReportContext {
         ReportContext {
             generated_at,
             report_id: Some(report_id.into()),
+            particulars: Particulars::default(),
+        }
+    }
+
+    /// The same, issued by the laboratory, for the customer and on the dates `p` gives.
+    pub fn with_particulars(self, p: Particulars) -> Self {
+        ReportContext {
+            particulars: p,
+            ..self
         }
     }
 }
@@ -128,8 +143,10 @@ pub struct ReportInputs<'a> {
 pub struct Item {
     /// Scan id.
     pub scan_id: String,
-    /// Declared commodity.
+    /// Declared commodity (the customer's declaration).
     pub declared: String,
+    /// The item as the customer describes it (`--sample`).
+    pub description: Option<String>,
 }
 
 /// How the results were obtained.
@@ -275,8 +292,29 @@ pub struct XrfFit {
     pub tube_kv: Option<f64>,
     /// The excitation the fundamental-parameters model assumed.
     pub excitation: String,
-    /// Fitted peaks.
+    /// Fitted peaks, one per resolved line cluster.
     pub peaks: Vec<FittedPeak>,
+    /// The same peaks, one row per line group ("La Kα" for Kα1 and Kα2).
+    pub line_groups: Vec<LineGroup>,
+}
+
+/// The fitted peaks that carry one label (Kα1 and Kα2 of an element, resolved at high
+/// energy, both "Kα"), as one row. The members come from one fitted line-family
+/// amplitude scaled by tabulated ratios, so their areas and their σ add linearly.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineGroup {
+    /// "La Kα".
+    pub label: String,
+    /// Centroids of the resolved members, ascending, keV.
+    #[serde(rename = "energies_keV")]
+    pub energies_kev: Vec<f64>,
+    /// Net area, counts.
+    pub area: f64,
+    /// 1σ of the area, counts.
+    pub sigma: f64,
+    /// FWHM of the strongest member, keV.
+    #[serde(rename = "fwhm_keV")]
+    pub fwhm_kev: f64,
 }
 
 /// The XRD fit every XRD number comes from.
@@ -315,6 +353,8 @@ pub struct ForensicReport {
     pub report_id: String,
     /// Issue time, RFC 3339 UTC.
     pub generated_at: String,
+    /// Laboratory, customer, dates, signatory: the ISO/IEC 17025 §7.8.2.1 items.
+    pub lab: LabRecord,
     /// The item tested.
     pub item: Item,
     /// The input files (chain of custody).
@@ -360,14 +400,17 @@ impl ForensicReport {
             .report_id
             .clone()
             .unwrap_or_else(|| derive_report_id(r, &ctx.generated_at));
+        let files = input_records(inputs);
         ForensicReport {
             report_id,
             generated_at: ctx.generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            lab: LabRecord::build(&ctx.particulars, &files, &inputs.rules, &ctx.generated_at),
             item: Item {
                 scan_id: r.scan_id.clone(),
                 declared: r.declared.clone(),
+                description: ctx.particulars.sample_description.clone(),
             },
-            inputs: input_records(inputs),
+            inputs: files,
             method: method(inputs),
             verdict: r.verdict,
             risk: r.risk,
@@ -572,7 +615,49 @@ fn xrf_fit(a: &crate::xrf::XrfAnalysis) -> XrfFit {
         tube_kv: a.tube_kv,
         excitation: a.excitation.clone(),
         peaks: a.peaks.clone(),
+        line_groups: line_groups(&a.peaks),
     }
+}
+
+/// Fitted peaks merged by label, in the order of their first member; unlabelled and
+/// "unidentified" peaks stay one row each.
+pub fn line_groups(peaks: &[FittedPeak]) -> Vec<LineGroup> {
+    let mut groups: Vec<(LineGroup, f64)> = Vec::new();
+    for p in peaks {
+        let label = greek_peak(p.label.trim());
+        let groupable = !label.is_empty() && label != "unidentified";
+        match groups
+            .iter_mut()
+            .find(|(g, _)| groupable && g.label == label)
+        {
+            Some((g, strongest)) => {
+                g.energies_kev.push(p.energy_kev);
+                g.area += p.area;
+                g.sigma += p.sigma;
+                if p.area > *strongest {
+                    *strongest = p.area;
+                    g.fwhm_kev = p.fwhm_kev;
+                }
+            }
+            None => groups.push((
+                LineGroup {
+                    label,
+                    energies_kev: vec![p.energy_kev],
+                    area: p.area,
+                    sigma: p.sigma,
+                    fwhm_kev: p.fwhm_kev,
+                },
+                p.area,
+            )),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(mut g, _)| {
+            g.energies_kev.sort_by(f64::total_cmp);
+            g
+        })
+        .collect()
 }
 
 fn xrd_fit(a: &crate::xrd::XrdAnalysis) -> XrdFit {
@@ -598,6 +683,37 @@ mod tests {
         assert_eq!(Outcome::decide(0.02, 0.02, 0.1), Outcome::BelowLimit);
         assert_eq!(Outcome::decide(0.12, 0.04, 0.1), Outcome::Inconclusive);
         assert_eq!(Outcome::decide(0.05, 0.06, 0.1), Outcome::Inconclusive);
+    }
+
+    #[test]
+    fn resolved_ka1_and_ka2_make_one_line_group() {
+        let peak = |label: &str, energy_kev: f64, area: f64| FittedPeak {
+            energy_kev,
+            area,
+            sigma: 0.1 * area,
+            fwhm_kev: 0.29 + energy_kev / 1000.0,
+            label: label.into(),
+        };
+        let peaks = [
+            peak("La Ka", 33.442, 169.0),
+            peak("La Ka", 33.034, 94.0),
+            peak("La Kb", 37.769, 38.0),
+            peak("unidentified", 12.0, 5.0),
+            peak("unidentified", 13.0, 6.0),
+        ];
+        let g = line_groups(&peaks);
+        let labels: Vec<&str> = g.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(labels, ["La Kα", "La Kβ", "unidentified", "unidentified"]);
+        assert_eq!(g[0].energies_kev, [33.034, 33.442]);
+        assert!((g[0].area - 263.0).abs() < 1e-9);
+        assert!(
+            (g[0].sigma - 26.3).abs() < 1e-9,
+            "σ of one amplitude add linearly"
+        );
+        assert!(
+            (g[0].fwhm_kev - (0.29 + 0.033442)).abs() < 1e-12,
+            "strongest member"
+        );
     }
 
     #[test]

@@ -1,9 +1,18 @@
 //! The forensic report as one self-contained HTML page: inline CSS, inline SVG plots,
 //! no scripts and no external assets, laid out to print on A4 (or to PDF) from a browser.
-//! Everything that came from an input file is HTML-escaped ([`super::escape::html`]).
+//! Everything that came from an input file or the laboratory profile is HTML-escaped
+//! ([`super::escape::html`]); what goes into the stylesheet is CSS-escaped
+//! ([`super::escape::css_string`]).
+//!
+//! Printed, every page carries the laboratory (or the draft notice) and the item at the
+//! top, and the report id, the issue date and "Page x of y" at the bottom: CSS paged
+//! media (`@page` margin boxes with `counter(page)` and `counter(pages)`, CSS Paged
+//! Media Module Level 3), which Chromium renders when printing to PDF. On screen the
+//! same facts stand in the header and at the end of the page.
 
-use super::escape::html as esc;
+use super::escape::{css_string, html as esc};
 use super::forensic::{Conformity, ForensicReport, InputFile, Outcome, XrdFit, XrfFit};
+use super::lab::ReportStatus;
 use super::plot::{svg_string, PlotOptions, XrdFigure, XrfFigure};
 use crate::screen::{ScreeningResult, Verdict};
 use crate::Result;
@@ -63,8 +72,9 @@ pub fn render(report: &ForensicReport, plots: &[EmbeddedPlot]) -> String {
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
-        esc(&title)
+         <title>{}</title>\n<style>{CSS}</style>\n<style>{}</style>\n</head>\n<body>\n",
+        esc(&title),
+        page_css(report)
     );
     header(&mut h, report);
     verdict(&mut h, report);
@@ -75,14 +85,20 @@ pub fn render(report: &ForensicReport, plots: &[EmbeddedPlot]) -> String {
     fits(&mut h, report);
     inputs(&mut h, report);
     method(&mut h, report);
+    conditions(&mut h, report);
     let _ = write!(
         h,
         "<section id=\"statement\" class=\"statement\">\n<p><strong>{}</strong></p>\n\
          <p>This report shall not be reproduced except in full. It is a screening result for \
          targeting a physical examination, issued by software; it does not replace the \
-         examining officer's or the laboratory's judgement.</p>\n\
-         <p class=\"footer\">Report {} · issued {} · reescan {}</p>\n</section>\n</body>\n</html>\n",
+         examining officer's or the laboratory's judgement.</p>\n</section>\n",
         esc(&report.statement),
+    );
+    authorisation(&mut h, report);
+    let _ = write!(
+        h,
+        "<p class=\"footer\" id=\"end-of-report\">End of report {} · issued {} · reescan {}</p>\n\
+         </body>\n</html>\n",
         esc(&report.report_id),
         esc(&report.generated_at),
         esc(&report.method.version),
@@ -90,19 +106,170 @@ pub fn render(report: &ForensicReport, plots: &[EmbeddedPlot]) -> String {
     h
 }
 
+/// The `@page` rules: size, margins and the running header and footer of every printed
+/// page. The texts are per report, so they are CSS-escaped string literals.
+fn page_css(r: &ForensicReport) -> String {
+    let lab = &r.lab;
+    let top_left = match (&lab.laboratory, lab.status) {
+        (Some(l), ReportStatus::ForAuthorisation) => l.name.clone(),
+        (Some(l), status) => format!("{} · {}", l.name, status.short()),
+        (None, status) => status.short().to_string(),
+    };
+    let issued = r.generated_at.get(..10).unwrap_or(&r.generated_at);
+    const BOX: &str =
+        "font-family: \"DejaVu Sans\", Arial, sans-serif; font-size: 8pt; color: #444;";
+    format!(
+        "\n@page {{ size: A4; margin: 20mm 12mm 18mm;\n\
+         @top-left {{ content: {}; {BOX} }}\n\
+         @top-right {{ content: {}; {BOX} }}\n\
+         @bottom-left {{ content: {}; {BOX} }}\n\
+         @bottom-right {{ content: \"Page \" counter(page) \" of \" counter(pages); {BOX} }}\n}}\n",
+        css_string(&top_left),
+        css_string(&format!("Item {}", r.item.scan_id)),
+        css_string(&format!("Report {} · issued {issued}", r.report_id)),
+    )
+}
+
+/// A value, or a visible "not stated" where the report lacks it.
+fn stated(v: Option<&str>) -> String {
+    match v {
+        Some(v) => esc(v),
+        None => "<span class=\"missing\">not stated</span>".into(),
+    }
+}
+
 fn header(h: &mut String, r: &ForensicReport) {
+    let lab = &r.lab;
+    h.push_str("<header>\n");
+    let _ = writeln!(h, "<h1>{}</h1>", esc(&lab.title));
+    if let Some(notice) = lab.status.notice() {
+        let _ = write!(
+            h,
+            "<div class=\"notice\" id=\"status-notice\"><p>{}",
+            esc(notice)
+        );
+        if lab.status == ReportStatus::Incomplete {
+            let _ = write!(h, " {}.", esc(&lab.missing.join("; ")));
+        }
+        h.push_str("</p></div>\n");
+    }
+    let laboratory = lab.laboratory.as_ref().map(|l| {
+        let mut s = format!(
+            "{}<br><span class=\"address\">{}</span>",
+            esc(&l.name),
+            esc(&l.address)
+        );
+        if let Some(a) = &l.accreditation {
+            let _ = write!(s, "<br>Accreditation: {}", esc(a));
+        }
+        s
+    });
+    let location = match (&lab.location, &lab.laboratory) {
+        (Some(loc), _) => esc(loc),
+        (None, Some(_)) => "At the laboratory's address".into(),
+        (None, None) => stated(None),
+    };
+    let customer = lab.customer.as_ref().map(|c| {
+        let contact = match &c.contact {
+            Some(t) => format!("<br><span class=\"address\">{}</span>", esc(t)),
+            None => "<br><span class=\"missing\">contact not stated</span>".into(),
+        };
+        format!("{}{contact}", esc(&c.name))
+    });
+    let description = match &r.item.description {
+        Some(d) => format!(
+            "{} <span class=\"muted\">(as described by the customer)</span>",
+            esc(d)
+        ),
+        None => "Scan data files, identified by their SHA-256 under \"Inputs and chain of \
+                 custody\"; condition: as received"
+            .into(),
+    };
     let _ = write!(
         h,
-        "<header>\n<h1>Forensic screening report</h1>\n<table class=\"kv\" id=\"identity\">\n\
+        "<table class=\"kv\" id=\"identity\">\n\
          <tr><th>Report id</th><td class=\"mono\">{}</td></tr>\n\
-         <tr><th>Issued</th><td>{}</td></tr>\n\
+         <tr><th>Date of issue</th><td>{}</td></tr>\n\
+         <tr><th>Laboratory</th><td>{}</td></tr>\n\
+         <tr><th>Location of the activities</th><td>{location}</td></tr>\n\
+         <tr><th>Customer</th><td>{}</td></tr>\n\
          <tr><th>Item (scan id)</th><td>{}</td></tr>\n\
-         <tr><th>Declared commodity</th><td>{}</td></tr>\n</table>\n</header>\n",
+         <tr><th>Item description</th><td>{description}</td></tr>\n\
+         <tr><th>Declared commodity</th><td>{} <span class=\"muted\">(declared by the customer)</span></td></tr>\n\
+         <tr><th>Date of receipt</th><td>{}</td></tr>\n\
+         <tr><th>Date of measurement</th><td>{}</td></tr>\n\
+         <tr><th>Date of analysis</th><td>{}</td></tr>\n</table>\n</header>\n",
         esc(&r.report_id),
         esc(&r.generated_at),
+        laboratory.unwrap_or_else(|| stated(None)),
+        customer.unwrap_or_else(|| stated(None)),
         esc(&r.item.scan_id),
         esc(&r.item.declared),
+        stated(lab.received.as_deref()),
+        match &lab.measured {
+            Some(m) => esc(m),
+            None => "<span class=\"missing\">not recorded in the input files</span>".into(),
+        },
+        esc(&lab.analysed),
     );
+}
+
+/// Sampling, deviations from the method and external providers (§7.8.2.1 k, n, p).
+fn conditions(h: &mut String, r: &ForensicReport) {
+    let lab = &r.lab;
+    let deviations = if lab.deviations.is_empty() {
+        "None.".to_string()
+    } else {
+        let items: Vec<String> = lab
+            .deviations
+            .iter()
+            .map(|d| format!("<li>{}</li>", esc(d)))
+            .collect();
+        format!("<ul>{}</ul>", items.concat())
+    };
+    let _ = write!(
+        h,
+        "<section id=\"conditions\">\n<h2>Sampling, deviations and external providers</h2>\n\
+         <table class=\"kv\">\n<tr><th>Sampling</th><td>{}</td></tr>\n\
+         <tr><th>Deviations from the method</th><td>{deviations}</td></tr>\n\
+         <tr><th>Results from external providers</th><td>{}</td></tr>\n</table>\n</section>\n",
+        esc(&lab.sampling),
+        esc(&lab.external_providers),
+    );
+}
+
+/// The person authorising the report, with room to sign (§7.8.2.1 o).
+fn authorisation(h: &mut String, r: &ForensicReport) {
+    let lab = &r.lab;
+    h.push_str("<section id=\"authorisation\">\n<h2>Authorisation</h2>\n");
+    match (&lab.authorised_by, lab.status) {
+        (_, ReportStatus::Draft) => h.push_str(
+            "<p class=\"missing\">Not authorised: an unsigned draft, issued without a \
+             laboratory profile.</p>\n",
+        ),
+        (None, _) => h.push_str(
+            "<p class=\"missing\">Not authorised: no person authorising the report is \
+             stated.</p>\n",
+        ),
+        (Some(a), status) => {
+            let _ = write!(
+                h,
+                "<table class=\"kv\" id=\"authoriser\">\n<tr><th>Authorised by</th><td>{}</td></tr>\n\
+                 <tr><th>Role</th><td>{}</td></tr>\n\
+                 <tr><th>Signature</th><td class=\"sign\"></td></tr>\n\
+                 <tr><th>Date</th><td class=\"sign\"></td></tr>\n</table>\n",
+                esc(&a.name),
+                esc(&a.role)
+            );
+            if status == ReportStatus::Incomplete {
+                h.push_str(
+                    "<p class=\"missing\">Not to be signed until the missing items are \
+                     filled.</p>\n",
+                );
+            }
+        }
+    }
+    h.push_str("</section>\n");
 }
 
 fn verdict_class(v: Verdict) -> &'static str {
@@ -363,23 +530,24 @@ fn xrf_fit(h: &mut String, x: &XrfFit) {
         esc(&x.excitation),
         id = esc(&x.id),
     );
-    if x.peaks.is_empty() {
+    if x.line_groups.is_empty() {
         return;
     }
     h.push_str(
-        "<table class=\"peaks\">\n<thead><tr><th>Peak</th><th>Energy (keV)</th>\
+        "<table class=\"peaks\">\n<thead><tr><th>Line group</th><th>Energy (keV)</th>\
          <th>Net area (counts)</th><th>σ (counts)</th><th>FWHM (eV)</th></tr></thead>\n<tbody>\n",
     );
-    for p in &x.peaks {
+    for g in &x.line_groups {
+        let energies: Vec<String> = g.energies_kev.iter().map(|e| format!("{e:.3}")).collect();
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td class=\"num\">{:.3}</td><td class=\"num\">{:.0}</td>\
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.0}</td>\
              <td class=\"num\">{:.0}</td><td class=\"num\">{:.0}</td></tr>",
-            esc(&p.label),
-            p.energy_kev,
-            p.area,
-            p.sigma,
-            p.fwhm_kev * 1e3
+            esc(&g.label),
+            energies.join(", "),
+            g.area,
+            g.sigma,
+            g.fwhm_kev * 1e3
         );
     }
     h.push_str("</tbody>\n</table>\n");
@@ -539,14 +707,19 @@ figure { margin: .5em 0 1.2em; }
 figure svg { width: 100%; height: auto; display: block; border: 1px solid var(--rule); }
 figcaption { font-size: .9em; color: var(--muted); margin-top: .3em; }
 .statement { margin-top: 2em; border-top: 3px solid var(--ink); padding-top: .5em; }
-.footer { color: var(--muted); font-size: .85em; }
+.footer { color: var(--muted); font-size: .85em; border-top: 1px solid var(--rule); padding-top: .3em; }
+.address { white-space: pre-line; }
+.missing { color: #a0141e; font-style: italic; }
+.notice { border: 2px solid #a0141e; background: #fbe9ea; color: #6e0a12; padding: .2em .8em;
+  margin: .5em 0 .8em; font-weight: 600; }
+td.sign { height: 2.6em; min-width: 22em; }
+#conformity { width: 100%; }
 a { color: inherit; }
-@page { size: A4; margin: 14mm 12mm; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10.5pt; }
-  section, table, figure, tr { break-inside: avoid; page-break-inside: avoid; }
+  figure, tr, table.kv, #authorisation { break-inside: avoid; page-break-inside: avoid; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
-  .verdict { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .verdict, .notice { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   thead th, tr.above td, tr.inconclusive td { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   a { text-decoration: none; }
 }

@@ -7,14 +7,19 @@
 //! * [`forensic`] assembles everything a laboratory files for one item (ISO/IEC
 //!   17025:2017 §7.8): identity, inputs with hashes, method, results with expanded
 //!   uncertainty, the decision rule, and the fits that produced every number.
-//! * [`html`] renders that record as one self-contained HTML page (inline CSS and SVG);
-//!   [`json`] writes the same record for laboratory information systems.
+//! * [`lab`] holds the laboratory's side of it (§7.8.2.1): the laboratory profile
+//!   (`--lab`), the customer, the dates, the person authorising the report, and the table of
+//!   which item comes from where; a report without a laboratory is an unsigned draft.
+//! * [`html`] renders that record as one self-contained HTML page (inline CSS and SVG,
+//!   "Page x of y" and the report id on every printed page); [`json`] writes the same
+//!   record for laboratory information systems.
 
 pub mod escape;
 pub mod font;
 pub mod forensic;
 pub mod html;
 pub mod json;
+pub mod lab;
 pub mod plot;
 pub mod provenance;
 

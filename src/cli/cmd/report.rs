@@ -9,12 +9,18 @@
 //! `--format json` writes the same record as JSON. The output is written to a temporary
 //! file beside OUT and renamed, so a failed run never leaves half a report.
 //!
+//! The ISO/IEC 17025 §7.8.2.1 items the files cannot tell (laboratory, customer, dates of
+//! receipt and measurement, the person authorising the report) come from `--lab FILE` and
+//! the flags that override it (`reescan::report::lab` lists which item comes from where).
+//! Without `--lab` the report is an unsigned draft and says so on every page.
+//!
 //! Exit 0 when the report was written (whatever the verdict); 2 for bad input.
 
-use crate::cli::args::ReportArgs;
+use crate::cli::args::{LabArgs, ReportArgs};
 use crate::cli::input as cli_input;
 use anyhow::Context;
 use reescan::report::forensic::{ForensicReport, ReportContext, ReportInputs};
+use reescan::report::lab::{Authoriser, Customer, LabProfile, Particulars};
 use reescan::report::{html, json, provenance};
 use std::path::Path;
 use std::process::ExitCode;
@@ -103,7 +109,72 @@ fn context(args: &ReportArgs) -> anyhow::Result<ReportContext> {
     Ok(ReportContext {
         generated_at: at,
         report_id: args.report_id.clone(),
+        particulars: particulars(&args.lab)?,
     })
+}
+
+/// The laboratory profile with the per-report flags over it.
+fn particulars(args: &LabArgs) -> anyhow::Result<Particulars> {
+    let mut p = match &args.lab {
+        Some(path) => Particulars::from_profile(
+            LabProfile::from_path(path).map_err(cli_input::lib_input_error)?,
+        ),
+        None => Particulars::default(),
+    };
+    if let Some(name) = text("--customer", args.customer.as_deref())? {
+        p.customer = Some(Customer {
+            name,
+            contact: None,
+        });
+    }
+    if let Some(contact) = text("--customer-contact", args.customer_contact.as_deref())? {
+        match p.customer.as_mut() {
+            Some(c) => c.contact = Some(contact),
+            None => {
+                return Err(cli_input::input_error(anyhow::anyhow!(
+                    "--customer-contact: no customer to attach it to (give --customer NAME or \
+                     a [customer] in the --lab profile)"
+                )))
+            }
+        }
+    }
+    if let (Some(name), Some(role)) = (
+        text("--authoriser", args.authoriser.as_deref())?,
+        text("--authoriser-role", args.authoriser_role.as_deref())?,
+    ) {
+        p.authorised_by = Some(Authoriser { name, role });
+    }
+    if let Some(loc) = text("--location", args.location.as_deref())? {
+        p.location = Some(loc);
+    }
+    p.sample_description = text("--sample", args.sample.as_deref())?;
+    p.received = date("--received", &args.received)?;
+    p.measured = date("--measured", &args.measured)?;
+    for d in &args.deviation {
+        p.deviations.extend(text("--deviation", Some(d))?);
+    }
+    Ok(p)
+}
+
+/// A flag's text, refused when blank.
+fn text(flag: &str, v: Option<&str>) -> anyhow::Result<Option<String>> {
+    match v.map(str::trim) {
+        Some("") => Err(cli_input::input_error(anyhow::anyhow!(
+            "{flag}: empty (give a value or leave the flag out)"
+        ))),
+        other => Ok(other.map(str::to_string)),
+    }
+}
+
+/// A flag's calendar date, YYYY-MM-DD.
+fn date(flag: &str, v: &Option<String>) -> anyhow::Result<Option<chrono::NaiveDate>> {
+    v.as_deref()
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|e| {
+                cli_input::input_error(anyhow::anyhow!("{flag} {d}: {e} (expected YYYY-MM-DD)"))
+            })
+        })
+        .transpose()
 }
 
 /// Write `bytes` to `out` through a temporary file in the same folder and a rename.

@@ -21,7 +21,7 @@
 //! ```
 
 mod screening;
-mod style;
+pub(crate) mod style;
 mod xrd;
 mod xrf;
 
