@@ -13,6 +13,7 @@
 use super::escape::{css_string, html as esc};
 use super::forensic::{Conformity, ForensicReport, InputFile, Outcome, XrdFit, XrfFit};
 use super::lab::ReportStatus;
+use super::plot::style::greek_peak;
 use super::plot::{svg_string, PlotOptions, XrdFigure, XrfFigure};
 use crate::screen::{ScreeningResult, Verdict};
 use crate::Result;
@@ -427,7 +428,7 @@ fn elements(h: &mut String, r: &ForensicReport) {
                 "<tr><td class=\"num\">{:.3}</td><td>{}</td><td>{}</td></tr>",
                 a.energy_kev,
                 esc(&a.kind),
-                esc(&a.parent)
+                esc(&greek_peak(&a.parent))
             );
         }
         h.push_str("</tbody>\n</table>\n");
@@ -714,6 +715,7 @@ figcaption { font-size: .9em; color: var(--muted); margin-top: .3em; }
   margin: .5em 0 .8em; font-weight: 600; }
 td.sign { height: 2.6em; min-width: 22em; }
 #conformity { width: 100%; }
+td a { white-space: nowrap; }
 a { color: inherit; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10.5pt; }
