@@ -241,6 +241,11 @@ fn lab_profile_and_flags_fill_the_17025_items_in_html_and_json() {
         "--customer replaces the profile's"
     );
     assert!(!page.contains("UNSIGNED DRAFT"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.trim_end().ends_with("r.html"),
+        "no status note: {stdout}"
+    );
 
     let out = report_with(
         dir.path(),
@@ -286,6 +291,23 @@ fn without_a_lab_profile_the_report_is_an_unsigned_draft() {
     assert!(v["lab"]["laboratory"].is_null() && v["lab"]["authorised_by"].is_null());
     let out = report_with(dir.path(), &xrf, "r.html", &[]);
     assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("(unsigned draft: no --lab profile)"),
+        "{stdout}"
+    );
+    let lab = example_lab();
+    let out = report_with(
+        dir.path(),
+        &xrf,
+        "r2.html",
+        &["--lab", lab.to_str().unwrap()],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("(incomplete: (h) date of receipt)"),
+        "{stdout}"
+    );
     let page = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
     assert!(page.contains("UNSIGNED DRAFT: not an accredited laboratory report"));
 }

@@ -20,7 +20,7 @@ use crate::cli::args::{LabArgs, ReportArgs};
 use crate::cli::input as cli_input;
 use anyhow::Context;
 use reescan::report::forensic::{ForensicReport, ReportContext, ReportInputs};
-use reescan::report::lab::{Authoriser, Customer, LabProfile, Particulars};
+use reescan::report::lab::{Authoriser, Customer, LabProfile, Particulars, ReportStatus};
 use reescan::report::{html, json, provenance};
 use std::path::Path;
 use std::process::ExitCode;
@@ -77,8 +77,13 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     };
     write_atomically(&args.out, text.as_bytes())
         .with_context(|| format!("writing report {}", args.out.display()))?;
+    let status = match report.lab.status {
+        ReportStatus::Draft => "  (unsigned draft: no --lab profile)".to_string(),
+        ReportStatus::Incomplete => format!("  (incomplete: {})", report.lab.missing.join("; ")),
+        ReportStatus::ForAuthorisation => String::new(),
+    };
     crate::cli::cmd::scan::print_out(&format!(
-        "{}  report {}  → {}\n",
+        "{}  report {}  → {}{status}\n",
         result.verdict,
         report.report_id,
         args.out.display()
