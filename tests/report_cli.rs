@@ -159,18 +159,6 @@ fn bad_issue_time_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--issued-at"));
 }
 
-/// With `REESCAN_REPORT_DEMO=DIR`, write the shipment and its report there (used by
-/// `tests/browser_screenshot.sh` when `reescan synth` is not available).
-#[test]
-fn writes_demo_shipment_when_asked() {
-    let Some(dir) = std::env::var_os("REESCAN_REPORT_DEMO") else {
-        return;
-    };
-    let dir = PathBuf::from(dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    write_mislabelled_iron_ore(&dir);
-}
-
 /// The example laboratory profile shipped with the project.
 fn example_lab() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/lab.example.toml")
