@@ -353,6 +353,12 @@ fn open_sinks(opts: &BatchOptions) -> Result<(Sinks, std::collections::HashSet<S
         }
         None => {
             let existing = output::Existing::from_flags(opts.resume, opts.force);
+            if existing == output::Existing::Refuse {
+                // both before either is opened, so that a refusal leaves no new file
+                for p in std::iter::once(&opts.out).chain(&opts.jsonl) {
+                    output::refuse_existing(p)?;
+                }
+            }
             let (csv, rec) = output::open_results_csv(&opts.out, existing)?;
             let jsonl = opts
                 .jsonl

@@ -287,15 +287,31 @@ pub fn open_locked(path: &Path, existing: Existing) -> Result<File> {
     lock(&file).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     if existing == Existing::Refuse && len > 0 {
-        return Err(Error::Invalid {
-            what: "output",
-            message: "the file already exists and holds results: give --resume to \
-                      continue it or --force to replace it"
-                .into(),
-        }
-        .in_file(path));
+        return Err(exists(path));
     }
     Ok(file)
+}
+
+/// Refuse `path` when it exists and holds something (what [`Existing::Refuse`] does on
+/// opening), before anything is opened.
+///
+/// # Errors
+/// The file exists and is not empty.
+pub fn refuse_existing(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > 0 => Err(exists(path)),
+        _ => Ok(()),
+    }
+}
+
+fn exists(path: &Path) -> Error {
+    Error::Invalid {
+        what: "output",
+        message: "the file already exists and holds results: give --resume to continue \
+                  it or --force to replace it"
+            .into(),
+    }
+    .in_file(path)
 }
 
 /// Cut a regular file to `len` bytes and put the write position at its end (a device
@@ -391,7 +407,8 @@ pub fn open_results_jsonl(
         let mut tmp = AtomicFile::create(path)?;
         copy_kept(path, &mut tmp, done, false)?;
         tmp.commit()?;
-        let renamed = open_locked(path, Existing::Resume)?;
+        let mut renamed = open_locked(path, Existing::Resume)?;
+        renamed.seek(SeekFrom::End(0)).map_err(io)?;
         drop(file);
         file = renamed;
     } else {
@@ -510,6 +527,57 @@ mod tests {
     }
 
     #[test]
+    fn formula_cells_get_one_quote_and_read_back_exactly() {
+        for (value, cell) in [
+            ("=1+2", "'=1+2"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("'x", "'x"),
+            ("'", "'"),
+            ("S-1", "S-1"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_cell(value), cell, "{value:?}");
+            assert_eq!(csv_cell_value(cell), value, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn csv_line_neutralises_text_cells_but_not_numbers() {
+        let mut r = ScreeningResult::error("=id", "@d", "-why".into(), None, None);
+        r.risk = -0.5;
+        r.ree_wt_pct = Some(-1.0);
+        let l = csv_line(&r);
+        assert_eq!(l, "'=id,'@d,ERROR,-0.500,-1.0000,,,,,'-why,,\n");
+        assert_eq!(first_field(l.as_bytes()).as_deref(), Some("=id"));
+    }
+
+    #[test]
+    fn a_locked_results_file_is_refused_before_it_is_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        let (mut t, _) = open_results_csv(&p, Existing::Refuse).unwrap();
+        t.write_str(&csv_line(&row("S1"))).unwrap();
+        t.flush().unwrap();
+        let before = std::fs::read(&p).unwrap();
+        for existing in [Existing::Resume, Existing::Replace] {
+            let e = open_results_csv(&p, existing).err().unwrap().to_string();
+            assert!(e.contains("lock") && e.contains("r.csv"), "{e}");
+            assert_eq!(std::fs::read(&p).unwrap(), before);
+        }
+        t.finish().unwrap();
+        let e = open_results_csv(&p, Existing::Refuse).err().unwrap().to_string();
+        assert!(e.contains("--force"), "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), before);
+        let (_, rec) = open_results_csv(&p, Existing::Resume).unwrap();
+        assert_eq!(rec.rows, 1);
+    }
+
+    #[test]
     fn resume_refuses_a_foreign_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
@@ -531,11 +599,11 @@ mod tests {
         );
         std::fs::write(&p, text).unwrap();
         let done: HashSet<String> = ["S1".to_string()].into();
-        open_direct_jsonl(&p, true, &done)
-            .unwrap()
-            .finish()
-            .unwrap();
+        let mut t = open_direct_jsonl(&p, true, &done).unwrap();
+        t.write_str(&json_line(&row("S2")).unwrap()).unwrap();
+        t.finish().unwrap();
         let out = std::fs::read_to_string(&p).unwrap();
-        assert_eq!(out.lines().count(), 1, "{out}");
+        let ids: Vec<_> = out.lines().filter_map(|l| json_scan_id(l.as_bytes())).collect();
+        assert_eq!(ids, ["S1", "S2"], "{out}");
     }
 }

@@ -62,7 +62,8 @@ pub fn read_options(args: &InputArgs, expected: Technique) -> anyhow::Result<Rea
     let within = |flag: &str, v: Option<f64>, range: (f64, f64), unit: &str| match v {
         Some(x) if !(x.is_finite() && x >= range.0 && x <= range.1) => {
             Err(input_error(anyhow::anyhow!(
-                "{flag} {x}: impossible value (must be between {} and {} {unit})",
+                "{flag} {}: impossible value (must be between {} and {} {unit})",
+                formats::show_number(x),
                 range.0,
                 range.1
             )))

@@ -113,10 +113,23 @@ impl InputLimits {
         Err(Error::Invalid {
             what,
             message: format!(
-                "{value} {unit} is impossible (must be between {} and {} {unit})",
-                range.0, range.1
+                "{} {unit} is impossible (must be between {} and {} {unit})",
+                show_number(value),
+                range.0,
+                range.1
             ),
         })
+    }
+}
+
+/// A number as an error message shows it: plain, or in exponent form when very large
+/// or small (`1e300`, not three hundred digits).
+pub fn show_number(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && a.is_finite() && !(1e-3..1e6).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
     }
 }
 
@@ -665,6 +678,77 @@ mod tests {
         assert!(detect(b"", "a.msa", None).is_err());
         assert!(detect(b"  \n", "a.msa", None).is_err());
         assert!(detect(b"\x00\x01\x02junk", "a.msa", None).is_err());
+    }
+
+    #[test]
+    fn only_regular_files_within_the_limit_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("a.msa");
+        std::fs::write(&ok, b"123").unwrap();
+        assert_eq!(read_file(&ok).unwrap(), b"123");
+        let e = read_file(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("not a regular file but a folder"), "{e}");
+        // sparse: no disk space used
+        let big = dir.path().join("big.msa");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(LIMITS.max_file_bytes + 1)
+            .unwrap();
+        let e = read_file(&big).unwrap_err().to_string();
+        assert!(e.contains("big.msa") && e.contains("limit"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_devices_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.msa");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let e = read_file(&fifo).unwrap_err().to_string();
+        assert!(e.contains("FIFO"), "{e}");
+        let link = dir.path().join("zero.msa");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let e = read_file(&link).unwrap_err().to_string();
+        assert!(e.contains("zero.msa") && e.contains("device"), "{e}");
+    }
+
+    #[test]
+    fn stated_values_outside_the_limits_are_refused() {
+        let emsa = |kv: &str| {
+            format!(
+                "#FORMAT : EMSA/MAS Spectral Data File\n#NPOINTS : 3\n#XPERCHAN : 0.01\n\
+                 #OFFSET : 0\n#BEAMKV -kV: {kv}\n#SPECTRUM :\n1\n2\n3\n#ENDOFDATA :\n"
+            )
+        };
+        let xrf = ReadOptions {
+            technique: Some(Technique::Xrf),
+            ..ReadOptions::default()
+        };
+        let read = |kv: &str, o: &ReadOptions| read_bytes(emsa(kv).as_bytes(), "a.msa", o);
+        assert!(read("40", &xrf).is_ok());
+        let e = read("1e9", &xrf).unwrap_err().to_string();
+        assert!(e.contains("1e9 kV") && e.contains("160"), "{e}");
+        assert!(read("300", &xrf).is_err());
+        assert!(read("0", &xrf).is_err());
+        // an electron microscope's beam voltage is a fact of its EDS file
+        assert!(read("300", &ReadOptions::default()).is_ok());
+        assert!(read("1e4", &ReadOptions::default()).is_err());
+        let gain = emsa("40").replace("0.01", "5000");
+        let e = read_bytes(gain.as_bytes(), "a.msa", &xrf).unwrap_err();
+        assert!(e.to_string().contains("gain"), "{e}");
+        let live = emsa("40").replace("#SPECTRUM", "#LIVETIME -s: -3\n#SPECTRUM");
+        let e = read_bytes(live.as_bytes(), "a.msa", &xrf).unwrap_err();
+        assert!(e.to_string().contains("live time"), "{e}");
+    }
+
+    #[test]
+    fn numbers_in_messages_stay_short() {
+        assert_eq!(show_number(1e300), "1e300");
+        assert_eq!(show_number(160.0), "160");
+        assert_eq!(show_number(-40.0), "-40");
+        assert_eq!(show_number(0.0), "0");
     }
 
     #[test]

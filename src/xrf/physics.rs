@@ -564,6 +564,18 @@ mod tests {
     }
 
     #[test]
+    #[should_panic(expected = "tube voltage")]
+    fn an_absurd_tube_voltage_is_refused_not_allocated() {
+        let _ = Tube::rh(1e9).spectrum(0.5);
+    }
+
+    #[test]
+    #[should_panic(expected = "continuum step")]
+    fn a_zero_continuum_step_is_refused() {
+        let _ = Tube::rh(40.0).spectrum(0.0);
+    }
+
+    #[test]
     fn rh_tube_has_continuum_and_k_lines() {
         let ex = Tube::rh(40.0).spectrum(0.5);
         assert!(ex.continuum.len() > 70);
