@@ -135,12 +135,7 @@ fn corpus(dir: &Path) -> PathBuf {
 /// every one of `expect` (case-insensitive).
 fn assert_one_line_error(args: &[&str], path: &Path, extra: &[&str], expect: &[&str]) {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    let out = reescan()
-        .args(args)
-        .arg(path)
-        .args(extra)
-        .output()
-        .unwrap();
+    let out = reescan().args(args).arg(path).args(extra).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
@@ -189,7 +184,14 @@ fn impossible_headers_and_special_files_are_one_error_line_exit_2() {
     let html = dir.path().join("r.html");
     for name in ["kv_1e9.msa", "fifo.msa"] {
         assert_one_line_error(
-            &["report", "--declared", "iron-ore", "--out", html.to_str().unwrap(), "--xrf"],
+            &[
+                "report",
+                "--declared",
+                "iron-ore",
+                "--out",
+                html.to_str().unwrap(),
+                "--xrf",
+            ],
             &scans.join(name),
             &[],
             &[],
@@ -221,7 +223,10 @@ fn tube_voltage_flags_outside_the_xrf_range_are_refused() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "--kv {kv}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(stderr.contains("--kv") && stderr.contains("160"), "{stderr}");
+        assert!(
+            stderr.contains("--kv") && stderr.contains("160"),
+            "{stderr}"
+        );
     }
     for wl in ["0.01", "40", "nan"] {
         let out = reescan()
@@ -295,7 +300,12 @@ fn hostile_manifest(dir: &Path) -> (PathBuf, Vec<(&'static str, Option<bool>)>) 
         ("fifo", "iron-ore", "scans/fifo.msa", error),
         ("dev-zero", "iron-ore", "scans/zero.msa", error),
         ("kv-300", "iron-ore", "scans/kv_300.msa", error),
-        ("=HYPERLINK(\"http://x\";\"y\")", "iron-ore", "scans/ore.msa", fine),
+        (
+            "=HYPERLINK(\"http://x\";\"y\")",
+            "iron-ore",
+            "scans/ore.msa",
+            fine,
+        ),
         ("+1+2", "iron-ore", "scans/ndfeb.msa", fine),
         ("-3", "iron-ore", "scans/ore.msa", fine),
         ("@SUM(A1)", "iron-ore", "scans/ore.msa", fine),
@@ -319,7 +329,9 @@ fn hostile_manifest(dir: &Path) -> (PathBuf, Vec<(&'static str, Option<bool>)>) 
 
 /// The cell a spreadsheet will not execute, as SPEC "Results" says.
 fn neutralised(v: &str) -> String {
-    if v.trim_start_matches('\'').starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if v.trim_start_matches('\'')
+        .starts_with(['=', '+', '-', '@', '\t', '\r'])
+    {
         format!("'{v}")
     } else {
         v.to_string()
@@ -401,7 +413,10 @@ fn a_batch_with_a_poisoned_row_a_fifo_and_a_device_link_finishes_every_other_row
         stderr.contains(&format!("(0 analysed, {} already done)", expect.len())),
         "{stderr}"
     );
-    assert!(std::fs::read(&out).unwrap() == before, "resume changed the CSV");
+    assert!(
+        std::fs::read(&out).unwrap() == before,
+        "resume changed the CSV"
+    );
     assert_eq!(
         std::fs::read_to_string(&jsonl).unwrap().lines().count(),
         expect.len()
@@ -456,12 +471,18 @@ fn a_second_writer_on_the_same_results_file_is_refused() {
     for flags in [&["--resume"][..], &["--force"][..]] {
         let o = batch(&m, &out, flags);
         assert_refused(&o, &["results.csv", "lock"]);
-        assert!(std::fs::read(&out).unwrap() == before, "{flags:?} changed it");
+        assert!(
+            std::fs::read(&out).unwrap() == before,
+            "{flags:?} changed it"
+        );
     }
     // the JSONL has its own lock
     let jsonl = dir.path().join("results.jsonl");
     std::fs::write(&jsonl, "").unwrap();
-    let held_jsonl = std::fs::OpenOptions::new().append(true).open(&jsonl).unwrap();
+    let held_jsonl = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&jsonl)
+        .unwrap();
     held_jsonl.try_lock().unwrap();
     let fresh = dir.path().join("other.csv");
     let o = batch(&m, &fresh, &["--jsonl", jsonl.to_str().unwrap()]);
@@ -481,7 +502,10 @@ fn an_existing_results_file_is_replaced_only_with_force() {
     let edited = std::fs::read(&out).unwrap();
     let o = batch(&m, &out, &[]);
     assert_refused(&o, &["results.csv", "--resume", "--force"]);
-    assert!(std::fs::read(&out).unwrap() == edited, "refused run changed it");
+    assert!(
+        std::fs::read(&out).unwrap() == edited,
+        "refused run changed it"
+    );
     let o = batch(&m, &out, &["--force"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(std::fs::read(&out).unwrap() == first, "--force rewrites it");
@@ -522,7 +546,10 @@ fn output_onto_an_input_is_refused() {
     ] {
         let o = batch(&m, out, flags);
         assert_refused(&o, &["manifest", "input"]);
-        assert!(std::fs::read(&m).unwrap() == manifest_text, "manifest changed");
+        assert!(
+            std::fs::read(&m).unwrap() == manifest_text,
+            "manifest changed"
+        );
     }
     // a scan file the manifest names, replaced with --force
     let o = batch(&m, &scan, &["--force"]);

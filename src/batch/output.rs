@@ -570,7 +570,10 @@ mod tests {
             assert_eq!(std::fs::read(&p).unwrap(), before);
         }
         t.finish().unwrap();
-        let e = open_results_csv(&p, Existing::Refuse).err().unwrap().to_string();
+        let e = open_results_csv(&p, Existing::Refuse)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("--force"), "{e}");
         assert_eq!(std::fs::read(&p).unwrap(), before);
         let (_, rec) = open_results_csv(&p, Existing::Resume).unwrap();
@@ -603,7 +606,10 @@ mod tests {
         t.write_str(&json_line(&row("S2")).unwrap()).unwrap();
         t.finish().unwrap();
         let out = std::fs::read_to_string(&p).unwrap();
-        let ids: Vec<_> = out.lines().filter_map(|l| json_scan_id(l.as_bytes())).collect();
+        let ids: Vec<_> = out
+            .lines()
+            .filter_map(|l| json_scan_id(l.as_bytes()))
+            .collect();
         assert_eq!(ids, ["S1", "S2"], "{out}");
     }
 }
