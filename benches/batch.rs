@@ -193,6 +193,8 @@ fn write_manifest(dir: &Path, files: &[(String, &str)], rows: usize) -> PathBuf 
 }
 
 fn run_batch(manifest: &Path, out: &Path, pool: &rayon::ThreadPool, screener: &Arc<Screener>) {
+    // each iteration is a fresh run: an existing results file is refused without --force
+    let _ = std::fs::remove_file(out);
     let opts = BatchOptions::new(manifest, out);
     let s = batch::run(
         &opts,

@@ -12,6 +12,9 @@
 //!   byte-identical for any thread count.
 //! * **Crash-safe resume.** See [`output`]: whole lines, flushed; `--resume` cuts a
 //!   partial last line and skips scan_ids already written.
+//! * **Results are never lost.** The results file (and JSONL) is locked for the run, so
+//!   a second writer is refused; an existing one is replaced only with `force`; an
+//!   output that is the manifest or a scan file is refused.
 //! * **Sharding.** With a [`Shard`] K/N only rows i with i mod N = K are processed, into
 //!   `X.shard-KKKKK-of-NNNNN.csv` written through a temporary and renamed on completion.
 //! * **No stop on a bad scan.** Unreadable files, corrupt data, unknown commodities and
@@ -45,6 +48,9 @@ pub struct BatchOptions {
     pub jsonl: Option<PathBuf>,
     /// Skip scan_ids already written.
     pub resume: bool,
+    /// Replace an existing results file (`--force`); without it (or `resume`) an
+    /// existing, non-empty results file is refused.
+    pub force: bool,
     /// Only this shard of the manifest.
     pub shard: Option<Shard>,
     /// Most scans in flight at once (bounds memory); 0 = 16 × threads.
@@ -63,6 +69,7 @@ impl BatchOptions {
             out: out.into(),
             jsonl: None,
             resume: false,
+            force: false,
             shard: None,
             window: 0,
             hook: None,
@@ -109,7 +116,9 @@ struct Sinks {
 ///
 /// # Errors
 /// Only for the run as a whole: unreadable manifest, unwritable output, a results file
-/// that is not ours. Problems with single scans become `ERROR` rows.
+/// that is not ours, one another process is writing (locked), one that exists without
+/// `resume` or `force`, an output that is one of the inputs. Problems with single scans
+/// become `ERROR` rows.
 pub fn run(
     opts: &BatchOptions,
     screener: Arc<Screener>,
@@ -121,6 +130,7 @@ pub fn run(
     let total = Manifest::count_rows(&opts.manifest)?;
     let manifest = Manifest::open(&opts.manifest)?;
     let base = Arc::new(manifest.base().to_path_buf());
+    check_outputs_are_not_inputs(opts)?;
     let (mut sinks, done) = open_sinks(opts)?;
     let mut summary = Summary {
         rows: shard.rows_of(total),
@@ -209,6 +219,114 @@ fn worker_gone() -> crate::Error {
     crate::Error::Numerical("a batch worker stopped without a result".into())
 }
 
+/// The outputs of a run as they will be written (a shard's own file names).
+fn output_paths(opts: &BatchOptions) -> Vec<PathBuf> {
+    let name = |p: &Path| match opts.shard {
+        Some(s) => s.output_path(p),
+        None => p.to_path_buf(),
+    };
+    std::iter::once(&opts.out)
+        .chain(&opts.jsonl)
+        .map(|p| name(p))
+        .collect()
+}
+
+/// Refuse a run whose output is one of its inputs: the manifest, another output, or
+/// (when an output file exists and `force` would replace it) a scan file a row names.
+/// Paths are compared as the files they name (canonical paths; for a scan file, device
+/// and inode), so a link or `./` does not hide one.
+///
+/// # Errors
+/// [`Error::Invalid`](crate::Error::Invalid) naming both paths.
+fn check_outputs_are_not_inputs(opts: &BatchOptions) -> Result<()> {
+    let outputs = output_paths(opts);
+    let manifest = canonical(&opts.manifest);
+    for (i, out) in outputs.iter().enumerate() {
+        let c = canonical(out);
+        if c == manifest {
+            return Err(onto_input(out, "the manifest"));
+        }
+        if outputs[..i].iter().any(|o| canonical(o) == c) {
+            return Err(onto_input(out, "another output of this run"));
+        }
+    }
+    // Without --force an existing output is refused anyway, and --resume reads it as a
+    // results file (a scan file is refused by its header): only --force could replace a
+    // scan file, so only then are the scan files checked (one stat per file).
+    if !opts.force || opts.resume {
+        return Ok(());
+    }
+    let existing: Vec<(file_id::FileId, &PathBuf)> = outputs
+        .iter()
+        .filter_map(|o| Some((file_id::of(o)?, o)))
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    let manifest = Manifest::open(&opts.manifest)?;
+    let base = manifest.base().to_path_buf();
+    for row in manifest {
+        for rel in row.xrf.iter().chain(&row.xrd) {
+            let Some(id) = file_id::of(&ManifestRow::resolve(&base, rel)) else {
+                continue;
+            };
+            if let Some((_, out)) = existing.iter().find(|(o, _)| *o == id) {
+                let what = format!("the scan file {rel} (manifest line {})", row.line);
+                return Err(onto_input(out, &what));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn onto_input(out: &Path, what: &str) -> crate::Error {
+    crate::Error::Invalid {
+        what: "output",
+        message: format!("it is {what}; refusing to write results over an input"),
+    }
+    .in_file(out)
+}
+
+/// The absolute, link-free path of a file, or of its folder joined with its name when
+/// the file does not exist yet.
+fn canonical(p: &Path) -> PathBuf {
+    if let Ok(c) = std::fs::canonicalize(p) {
+        return c;
+    }
+    let parent = p
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (std::fs::canonicalize(parent), p.file_name()) {
+        (Ok(d), Some(n)) => d.join(n),
+        _ => p.to_path_buf(),
+    }
+}
+
+/// The identity of an existing file (the file a path leads to, links followed).
+mod file_id {
+    use std::path::Path;
+
+    /// Device and inode on Unix; the canonical path elsewhere.
+    #[cfg(unix)]
+    pub type FileId = (u64, u64);
+    #[cfg(not(unix))]
+    pub type FileId = std::path::PathBuf;
+
+    /// `None` when nothing exists at `p`.
+    #[cfg(unix)]
+    pub fn of(p: &Path) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(p).ok()?;
+        Some((m.dev(), m.ino()))
+    }
+
+    #[cfg(not(unix))]
+    pub fn of(p: &Path) -> Option<FileId> {
+        std::fs::canonicalize(p).ok()
+    }
+}
+
 /// Open the CSV (and JSONL) for this run; returns the scan_ids already done.
 fn open_sinks(opts: &BatchOptions) -> Result<(Sinks, std::collections::HashSet<String>)> {
     match opts.shard {
@@ -234,11 +352,18 @@ fn open_sinks(opts: &BatchOptions) -> Result<(Sinks, std::collections::HashSet<S
             ))
         }
         None => {
-            let (csv, rec) = output::open_direct_csv(&opts.out, opts.resume)?;
+            let existing = output::Existing::from_flags(opts.resume, opts.force);
+            if existing == output::Existing::Refuse {
+                // both before either is opened, so that a refusal leaves no new file
+                for p in std::iter::once(&opts.out).chain(&opts.jsonl) {
+                    output::refuse_existing(p)?;
+                }
+            }
+            let (csv, rec) = output::open_results_csv(&opts.out, existing)?;
             let jsonl = opts
                 .jsonl
                 .as_deref()
-                .map(|j| output::open_direct_jsonl(j, opts.resume, &rec.done))
+                .map(|j| output::open_results_jsonl(j, existing, &rec.done))
                 .transpose()?;
             let sinks = Sinks {
                 csv,

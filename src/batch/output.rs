@@ -5,13 +5,22 @@
 //! mid-line leaves at most one line without its `\n`, which recovery cuts off. JSONL lines
 //! are written before their CSV lines, so a scan_id in the CSV always has its JSONL line;
 //! JSONL lines whose scan_id the CSV lacks are dropped on resume.
+//!
+//! One writer at a time: a results file written in place is held under an exclusive
+//! lock ([`File::try_lock`]) from before it is truncated or recovered until the run
+//! ends, so a second process is refused before it changes a byte. An existing results
+//! file is replaced only when asked ([`Existing`]).
+//!
+//! Spreadsheet safety (SPEC "Results"): a CSV text cell that a spreadsheet would execute
+//! gets a leading `'` ([`csv_cell`]); JSONL keeps the raw value.
 
 use crate::scale::AtomicFile;
 use crate::screen::{ScreeningResult, CSV_COLUMNS};
 use crate::{Error, Result};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// The CSV header line, `\n`-terminated.
@@ -21,16 +30,52 @@ pub fn csv_header() -> String {
     s
 }
 
-/// One CSV line (RFC 4180 quoting), `\n`-terminated.
+/// One CSV line (RFC 4180 quoting), `\n`-terminated, its text cells through [`csv_cell`].
 pub fn csv_line(r: &ScreeningResult) -> String {
+    let mut record = r.csv_record();
+    for (cell, column) in record.iter_mut().zip(CSV_COLUMNS) {
+        if !NUMERIC_COLUMNS.contains(&column) {
+            if let Cow::Owned(safe) = csv_cell(cell) {
+                *cell = safe;
+            }
+        }
+    }
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::with_capacity(512));
     // Writing to a Vec cannot fail.
-    let _ = w.write_record(r.csv_record());
+    let _ = w.write_record(&record);
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// Results columns that hold numbers: written as formatted, never prefixed.
+const NUMERIC_COLUMNS: [&str; 2] = ["risk", "ree_wt_pct"];
+
+/// First characters that make a spreadsheet evaluate a cell (a formula, or a DDE call
+/// after a tab or carriage return): OWASP, "CSV Injection".
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as the results CSV holds it: with one `'` in front when a spreadsheet
+/// would execute it (it starts with `=`, `+`, `-`, `@`, tab or carriage return), as the
+/// OWASP CSV-injection guidance says. A cell that already starts with `'`s before such
+/// a character gets one more, so that [`csv_cell_value`] recovers every value exactly
+/// (`--resume` must find the scan_ids it wrote).
+pub fn csv_cell(value: &str) -> Cow<'_, str> {
+    if value.trim_start_matches('\'').starts_with(FORMULA_START) {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// The value a results CSV cell written by [`csv_cell`] stands for.
+pub fn csv_cell_value(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.trim_start_matches('\'').starts_with(FORMULA_START) => rest,
+        _ => cell,
+    }
 }
 
 /// One JSONL line, `\n`-terminated.
@@ -93,7 +138,7 @@ pub fn recover_csv(path: &Path) -> Result<Recovered> {
     Ok(rec)
 }
 
-/// The first CSV field of a line (unquoting it).
+/// The value of the first CSV field of a line (unquoting it, and undoing [`csv_cell`]).
 fn first_field(line: &[u8]) -> Option<String> {
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -101,7 +146,7 @@ fn first_field(line: &[u8]) -> Option<String> {
         .from_reader(line);
     let mut rec = csv::StringRecord::new();
     match r.read_record(&mut rec) {
-        Ok(true) => rec.get(0).map(str::to_string),
+        Ok(true) => rec.get(0).map(|c| csv_cell_value(c).to_string()),
         _ => None,
     }
 }
@@ -202,49 +247,173 @@ impl Target {
     }
 }
 
-/// Open the results CSV in place. With `resume`, keep the complete rows already there
-/// (cutting off a partial last line) and return their scan_ids.
-///
-/// # Errors
-/// I/O failures; an existing file that is not a results CSV.
-pub fn open_direct_csv(path: &Path, resume: bool) -> Result<(Target, Recovered)> {
-    let io = |e: std::io::Error| Error::Io(e).in_file(path);
-    if resume && path.exists() {
-        let rec = recover_csv(path)?;
-        let file = OpenOptions::new().write(true).open(path).map_err(io)?;
-        file.set_len(rec.valid_len).map_err(io)?;
-        let file = OpenOptions::new().append(true).open(path).map_err(io)?;
-        let mut t = Target::Direct(BufWriter::with_capacity(1 << 16, file), path.to_path_buf());
-        if rec.valid_len == 0 {
-            t.write_str(&csv_header())?;
-        }
-        return Ok((t, rec));
-    }
-    let file = File::create(path).map_err(io)?;
-    let mut t = Target::Direct(BufWriter::with_capacity(1 << 16, file), path.to_path_buf());
-    t.write_str(&csv_header())?;
-    t.flush()?;
-    Ok((t, Recovered::default()))
+/// What to do with a results file that already holds something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse to touch it (the default: results are never lost silently).
+    Refuse,
+    /// Keep its complete rows and append (`--resume`).
+    Resume,
+    /// Replace it (`--force`).
+    Replace,
 }
 
-/// Open the JSONL file in place. With `resume`, keep only complete lines whose scan_id
-/// is in `done` (rewritten through a temporary).
+impl Existing {
+    /// `--resume` wins over `--force`; neither refuses.
+    pub fn from_flags(resume: bool, force: bool) -> Existing {
+        match (resume, force) {
+            (true, _) => Existing::Resume,
+            (false, true) => Existing::Replace,
+            (false, false) => Existing::Refuse,
+        }
+    }
+}
+
+/// Open `path` for writing in place, without truncating it, and take its exclusive
+/// lock; then refuse it if it holds something and `existing` is [`Existing::Refuse`].
+/// The lock is held as long as the returned file is open.
 ///
 /// # Errors
-/// I/O failures.
-pub fn open_direct_jsonl(path: &Path, resume: bool, done: &HashSet<String>) -> Result<Target> {
+/// I/O failure; another process holds the lock; an existing non-empty file to refuse.
+pub fn open_locked(path: &Path, existing: Existing) -> Result<File> {
     let io = |e: std::io::Error| Error::Io(e).in_file(path);
-    if resume && path.exists() {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(io)?;
+    lock(&file).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if existing == Existing::Refuse && len > 0 {
+        return Err(exists(path));
+    }
+    Ok(file)
+}
+
+/// Refuse `path` when it exists and holds something (what [`Existing::Refuse`] does on
+/// opening), before anything is opened.
+///
+/// # Errors
+/// The file exists and is not empty.
+pub fn refuse_existing(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > 0 => Err(exists(path)),
+        _ => Ok(()),
+    }
+}
+
+fn exists(path: &Path) -> Error {
+    Error::Invalid {
+        what: "output",
+        message: "the file already exists and holds results: give --resume to continue \
+                  it or --force to replace it"
+            .into(),
+    }
+    .in_file(path)
+}
+
+/// Cut a regular file to `len` bytes and put the write position at its end (a device
+/// such as `/dev/null` has no length to cut).
+fn truncate(mut file: &File, len: u64) -> std::io::Result<()> {
+    if file.metadata()?.is_file() {
+        file.set_len(len)?;
+    }
+    file.seek(SeekFrom::End(0)).map(|_| ())
+}
+
+/// Take the exclusive lock of an open file without waiting.
+fn lock(file: &File) -> std::io::Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            "another reescan process is writing this file (it holds the file's lock); \
+             a results file takes one writer at a time",
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Open the results CSV in place, under its lock. With `resume`, keep the complete rows
+/// already there (cutting off a partial last line) and return their scan_ids; otherwise
+/// start it afresh.
+///
+/// # Errors
+/// I/O failures; the lock held by another process; an existing file that is not a
+/// results CSV.
+pub fn open_direct_csv(path: &Path, resume: bool) -> Result<(Target, Recovered)> {
+    let existing = if resume {
+        Existing::Resume
+    } else {
+        Existing::Replace
+    };
+    open_results_csv(path, existing)
+}
+
+/// Open the results CSV in place, under its lock, doing with what it holds what
+/// `existing` says.
+///
+/// # Errors
+/// As [`open_locked`]; an existing file that is not a results CSV (on resume).
+pub fn open_results_csv(path: &Path, existing: Existing) -> Result<(Target, Recovered)> {
+    let io = |e: std::io::Error| Error::Io(e).in_file(path);
+    let file = open_locked(path, existing)?;
+    let rec = if existing == Existing::Resume {
+        recover_csv(path)?
+    } else {
+        Recovered::default()
+    };
+    truncate(&file, rec.valid_len).map_err(io)?;
+    let mut t = Target::Direct(BufWriter::with_capacity(1 << 16, file), path.to_path_buf());
+    if rec.valid_len == 0 {
+        t.write_str(&csv_header())?;
+        t.flush()?;
+    }
+    Ok((t, rec))
+}
+
+/// Open the JSONL file in place, under its lock. With `resume`, keep only complete
+/// lines whose scan_id is in `done` (rewritten through a temporary).
+///
+/// # Errors
+/// I/O failures; the lock held by another process.
+pub fn open_direct_jsonl(path: &Path, resume: bool, done: &HashSet<String>) -> Result<Target> {
+    let existing = if resume {
+        Existing::Resume
+    } else {
+        Existing::Replace
+    };
+    open_results_jsonl(path, existing, done)
+}
+
+/// Open the JSONL file in place, under its lock, doing with what it holds what
+/// `existing` says (on resume, keeping only complete lines whose scan_id is in `done`).
+///
+/// # Errors
+/// As [`open_locked`].
+pub fn open_results_jsonl(
+    path: &Path,
+    existing: Existing,
+    done: &HashSet<String>,
+) -> Result<Target> {
+    let io = |e: std::io::Error| Error::Io(e).in_file(path);
+    let mut file = open_locked(path, existing)?;
+    let len = file.metadata().map_err(io)?.len();
+    if existing == Existing::Resume && len > 0 {
+        // the kept lines replace the file by a rename: lock the new file before the old
+        // one's lock goes, so that no second writer slips in between
         let mut tmp = AtomicFile::create(path)?;
         copy_kept(path, &mut tmp, done, false)?;
         tmp.commit()?;
-        let file = OpenOptions::new().append(true).open(path).map_err(io)?;
-        return Ok(Target::Direct(
-            BufWriter::with_capacity(1 << 16, file),
-            path.to_path_buf(),
-        ));
+        let mut renamed = open_locked(path, Existing::Resume)?;
+        renamed.seek(SeekFrom::End(0)).map_err(io)?;
+        drop(file);
+        file = renamed;
+    } else {
+        truncate(&file, 0).map_err(io)?;
     }
-    let file = File::create(path).map_err(io)?;
     Ok(Target::Direct(
         BufWriter::with_capacity(1 << 16, file),
         path.to_path_buf(),
@@ -358,6 +527,60 @@ mod tests {
     }
 
     #[test]
+    fn formula_cells_get_one_quote_and_read_back_exactly() {
+        for (value, cell) in [
+            ("=1+2", "'=1+2"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("'x", "'x"),
+            ("'", "'"),
+            ("S-1", "S-1"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_cell(value), cell, "{value:?}");
+            assert_eq!(csv_cell_value(cell), value, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn csv_line_neutralises_text_cells_but_not_numbers() {
+        let mut r = ScreeningResult::error("=id", "@d", "-why".into(), None, None);
+        r.risk = -0.5;
+        r.ree_wt_pct = Some(-1.0);
+        let l = csv_line(&r);
+        assert_eq!(l, "'=id,'@d,ERROR,-0.500,-1.0000,,,,,'-why,,\n");
+        assert_eq!(first_field(l.as_bytes()).as_deref(), Some("=id"));
+    }
+
+    #[test]
+    fn a_locked_results_file_is_refused_before_it_is_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        let (mut t, _) = open_results_csv(&p, Existing::Refuse).unwrap();
+        t.write_str(&csv_line(&row("S1"))).unwrap();
+        t.flush().unwrap();
+        let before = std::fs::read(&p).unwrap();
+        for existing in [Existing::Resume, Existing::Replace] {
+            let e = open_results_csv(&p, existing).err().unwrap().to_string();
+            assert!(e.contains("lock") && e.contains("r.csv"), "{e}");
+            assert_eq!(std::fs::read(&p).unwrap(), before);
+        }
+        t.finish().unwrap();
+        let e = open_results_csv(&p, Existing::Refuse)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("--force"), "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), before);
+        let (_, rec) = open_results_csv(&p, Existing::Resume).unwrap();
+        assert_eq!(rec.rows, 1);
+    }
+
+    #[test]
     fn resume_refuses_a_foreign_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
@@ -379,11 +602,14 @@ mod tests {
         );
         std::fs::write(&p, text).unwrap();
         let done: HashSet<String> = ["S1".to_string()].into();
-        open_direct_jsonl(&p, true, &done)
-            .unwrap()
-            .finish()
-            .unwrap();
+        let mut t = open_direct_jsonl(&p, true, &done).unwrap();
+        t.write_str(&json_line(&row("S2")).unwrap()).unwrap();
+        t.finish().unwrap();
         let out = std::fs::read_to_string(&p).unwrap();
-        assert_eq!(out.lines().count(), 1, "{out}");
+        let ids: Vec<_> = out
+            .lines()
+            .filter_map(|l| json_scan_id(l.as_bytes()))
+            .collect();
+        assert_eq!(ids, ["S1", "S2"], "{out}");
     }
 }

@@ -126,6 +126,10 @@ pub struct BatchArgs {
     /// Skip scan_ids already in RESULTS.csv.
     #[arg(long)]
     pub resume: bool,
+    /// Replace an existing RESULTS.csv (and JSONL, Parquet). Without it or --resume an
+    /// existing results file is refused.
+    #[arg(long, conflicts_with = "resume")]
+    pub force: bool,
     /// Analyse every XRF scan in full. By default each scan is screened first with the
     /// quick analysis and only the scans it does not clear are analysed in full.
     #[arg(long)]

@@ -36,7 +36,7 @@ pub fn screener(args: &InputArgs) -> anyhow::Result<reescan::screen::Screener> {
         .rules
         .commodity(&args.declared)
         .map_err(lib_input_error)?;
-    screener.xrf.tube_kv = args.kv;
+    screener.xrf.tube_kv = read_options(args, Technique::Xrf)?.tube_kv;
     screener.xrf.anode = args.anode.clone();
     apply_instrument(args.instrument.as_deref(), &mut screener)?;
     screener.xrd.extra_phase_dir = args.phases.clone();
@@ -55,30 +55,27 @@ pub fn apply_instrument(
     Ok(())
 }
 
-/// [`ReadOptions`] from the command-line flags, checked: gain and wavelength
-/// must be finite and positive, offset finite.
+/// [`ReadOptions`] from the command-line flags, checked against
+/// [`LIMITS`](formats::LIMITS): gain, offset, wavelength (laboratory anodes) and tube
+/// voltage (XRF tubes) within their physical ranges.
 pub fn read_options(args: &InputArgs, expected: Technique) -> anyhow::Result<ReadOptions> {
-    let positive = |flag: &str, v: Option<f64>, unit: &str| -> anyhow::Result<Option<f64>> {
-        match v {
-            Some(x) if !(x.is_finite() && x > 0.0) => Err(input_error(anyhow::anyhow!(
-                "{flag} {x}: must be a positive number of {unit}"
-            ))),
-            v => Ok(v),
+    let within = |flag: &str, v: Option<f64>, range: (f64, f64), unit: &str| match v {
+        Some(x) if !(x.is_finite() && x >= range.0 && x <= range.1) => {
+            Err(input_error(anyhow::anyhow!(
+                "{flag} {}: impossible value (must be between {} and {} {unit})",
+                formats::show_number(x),
+                range.0,
+                range.1
+            )))
         }
+        v => Ok(v),
     };
-    let gain_kev = positive("--gain", args.gain, "keV per channel")?;
-    let wavelength_a = positive("--wavelength", args.wavelength, "Å")?;
-    let tube_kv = positive("--kv", args.kv, "kV")?;
-    if let Some(o) = args.offset.filter(|o| !o.is_finite()) {
-        return Err(input_error(anyhow::anyhow!(
-            "--offset {o}: must be a finite energy in keV"
-        )));
-    }
+    let l = &formats::LIMITS;
     Ok(ReadOptions {
-        gain_kev,
-        offset_kev: args.offset,
-        wavelength_a,
-        tube_kv,
+        gain_kev: within("--gain", args.gain, l.gain_kev, "keV per channel")?,
+        offset_kev: within("--offset", args.offset, l.offset_kev, "keV")?,
+        wavelength_a: within("--wavelength", args.wavelength, l.flag_wavelength_a, "Å")?,
+        tube_kv: within("--kv", args.kv, l.xrf_tube_kv, "kV")?,
         technique: Some(expected),
     })
 }

@@ -82,7 +82,7 @@ pub fn read(bytes: &[u8], name: &str, format: Format, opts: &ReadOptions) -> Res
         .filter(|v| *v > 0.05 && *v < 10.0)
         .or(opts.wavelength_a)
         .unwrap_or(CU_KA1_A);
-    if pattern.x.len() > super::MAX_CHANNELS {
+    if pattern.x.len() > super::LIMITS.max_channels {
         return Err(super::too_many_channels(pattern.x.len()));
     }
     Ok(Spectrum {

@@ -8,7 +8,7 @@
 //! becomes [`Axis::EnergyDispersive`].
 
 use super::num::{for_each_number_until, parse_f64, show};
-use super::{calibration_from_energies, too_many_channels, MAX_CHANNELS};
+use super::{calibration_from_energies, too_many_channels, LIMITS};
 use crate::{Axis, Calibration, Error, Metadata, Result, Spectrum};
 use ndarray::Array1;
 use std::fmt::Write;
@@ -136,7 +136,7 @@ fn read_header(bytes: &[u8]) -> Result<(Header, usize, usize)> {
 /// (x values for XY, counts, whether `#ENDOFDATA` was seen).
 fn read_data(data: &[u8], first_line: usize, xy: bool) -> Result<(Vec<f64>, Vec<f64>, bool)> {
     // a value takes at least two bytes with its separator: room for all of them at once
-    let mut counts = Vec::with_capacity((data.len() / 2 + 1).min(MAX_CHANNELS));
+    let mut counts = Vec::with_capacity((data.len() / 2 + 1).min(LIMITS.max_channels));
     let mut xs = Vec::new();
     let mut k = 0usize;
     let end = for_each_number_until(data, first_line, b'#', |v, tok, line| {
@@ -146,10 +146,10 @@ fn read_data(data: &[u8], first_line: usize, xy: bool) -> Result<(Vec<f64>, Vec<
                 format!("line {line}: '{}' is not a number", show(tok)),
             )
         })?;
-        if xy && k % 2 == 0 {
+        if xy && k.is_multiple_of(2) {
             xs.push(v);
         } else {
-            if counts.len() >= MAX_CHANNELS {
+            if counts.len() >= LIMITS.max_channels {
                 return Err(too_many_channels(counts.len() + 1));
             }
             counts.push(v);

@@ -9,7 +9,7 @@
 //! (`<<DPP STATUS>>` gives `Device Type` and `Serial Number`).
 
 use super::num::{for_each_token, parse_f64, show};
-use super::{linear_fit, too_many_channels, MAX_CHANNELS};
+use super::{linear_fit, too_many_channels, LIMITS};
 use crate::{Axis, Calibration, Error, Metadata, Result, Spectrum};
 use ndarray::Array1;
 use std::fmt::Write;
@@ -162,7 +162,7 @@ fn read_counts(data: &[u8], first_line: usize) -> Result<(Vec<f64>, usize, bool)
         let v = parse_f64(tok).ok_or_else(|| {
             Error::parse(NAME, format!("line {line}: '{}' is not a count", show(tok)))
         })?;
-        if counts.len() >= MAX_CHANNELS {
+        if counts.len() >= LIMITS.max_channels {
             return Err(too_many_channels(counts.len() + 1));
         }
         counts.push(v);

@@ -27,6 +27,7 @@ pub mod xrdml;
 pub mod xy;
 
 use crate::{Axis, Calibration, Error, Result, Spectrum, Technique};
+use std::io::Read;
 use std::path::Path;
 
 /// Options the user can give on the command line that readers need.
@@ -45,12 +46,92 @@ pub struct ReadOptions {
     pub technique: Option<Technique>,
 }
 
-/// Largest file a reader accepts (bytes); protects against absurd inputs.
-pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+/// What every value read from an input file or a reading flag must meet before it sizes
+/// anything (a buffer, an energy grid, the tube's primary spectrum): facts about
+/// instruments, not screening policy (policy lives in `data/rules.toml`). One value,
+/// [`LIMITS`]; the readers, the command line and [`Tube::spectrum`] all check against it.
+///
+/// Ranges are inclusive (`lo`, `hi`).
+///
+/// [`Tube::spectrum`]: crate::xrf::physics::Tube::spectrum
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InputLimits {
+    /// Largest input file (bytes). The largest real file in the shared corpora is under
+    /// 2 MB; a 16384-channel EMSA file with its header is about 200 kB, a fine
+    /// synchrotron XRD scan a few MB. Anything bigger is not a spectrum.
+    pub max_file_bytes: u64,
+    /// Most channels (or 2θ steps) a spectrum may have. Real XRF spectra have
+    /// 512–16384 channels and fine synchrotron XRD scans ~10⁵ steps.
+    pub max_channels: usize,
+    /// Tube voltage an XRF analysis accepts (kV): handheld and benchtop analysers run
+    /// their tubes at 4–60 kV, wavelength-dispersive ones up to 100 kV and industrial
+    /// cargo tubes up to 160 kV. The tube's primary spectrum is sized by it.
+    pub xrf_tube_kv: (f64, f64),
+    /// Beam or tube voltage any file may state (kV): electron-microscope EDS files state
+    /// their electron beam (transmission microscopes run at 60–300 kV; the shared
+    /// corpus holds 120 and 200 kV files), diffractometer files their tube.
+    pub stated_kv: (f64, f64),
+    /// Wavelength (Å) a diffraction file may state: from hard synchrotron beams
+    /// (APS 11-BM at 0.413 Å in the shared corpus) to the Ti Kα tubes (2.75 Å).
+    pub file_wavelength_a: (f64, f64),
+    /// Wavelength (Å) `--wavelength` may give: the anodes of laboratory diffractometers,
+    /// Ag Kα1 (0.559 Å) to Cr Kα1 (2.290 Å).
+    pub flag_wavelength_a: (f64, f64),
+    /// Live and real time (s): a whole counting time is never negative, and a scan
+    /// longer than 10⁷ s (four months) is not a measurement.
+    pub time_s: (f64, f64),
+    /// Energy per channel (keV): EDS and XRF detectors are read at 1–40 eV per channel;
+    /// the range leaves two decades either side.
+    pub gain_kev: (f64, f64),
+    /// Energy of channel 0 (keV): a few hundred eV either side of zero in practice.
+    pub offset_kev: (f64, f64),
+}
 
-/// Most channels (or 2θ steps) a spectrum may have. Real XRF spectra have
-/// 512–16384 channels and fine synchrotron XRD scans ~10⁵ steps.
-pub const MAX_CHANNELS: usize = 1_000_000;
+/// The limits every reader, flag and the tube model check against.
+pub const LIMITS: InputLimits = InputLimits {
+    max_file_bytes: 64 * 1024 * 1024,
+    max_channels: 1_000_000,
+    xrf_tube_kv: (1.0, 160.0),
+    stated_kv: (0.1, 1000.0),
+    file_wavelength_a: (0.1, 5.0),
+    flag_wavelength_a: (0.5, 2.5),
+    time_s: (0.0, 1e7),
+    gain_kev: (1e-5, 1.0),
+    offset_kev: (-100.0, 100.0),
+};
+
+impl InputLimits {
+    /// `value` (of `what`, in `unit`) within `range`, else an [`Error::Invalid`] that
+    /// states the value and the range.
+    ///
+    /// # Errors
+    /// A non-finite value or one outside `range`.
+    pub fn check(what: &'static str, value: f64, range: (f64, f64), unit: &str) -> Result<f64> {
+        if value.is_finite() && value >= range.0 && value <= range.1 {
+            return Ok(value);
+        }
+        Err(Error::Invalid {
+            what,
+            message: format!(
+                "{} {unit} is impossible (must be between {} and {} {unit})",
+                show_number(value),
+                range.0,
+                range.1
+            ),
+        })
+    }
+}
+
+/// A number as an error message shows it: plain, or in exponent form when very large
+/// or small (`1e300`, not three hundred digits).
+pub fn show_number(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && a.is_finite() && !(1e-3..1e6).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
 
 /// Cu Kα1 wavelength (Å), the default when neither the file nor the user gives
 /// one (Hölzer et al., Phys. Rev. A 56 (1997) 4554: 1.540 593 Å; 1.5406 as used
@@ -114,22 +195,107 @@ impl Format {
 
 /// Read a spectrum or pattern from a file, detecting its format by content.
 /// Errors carry the path.
+///
+/// # Errors
+/// As [`read_file`] and [`read_bytes`].
 pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Spectrum> {
-    let len = std::fs::metadata(path)
-        .map_err(|e| Error::Io(e).in_file(path))?
-        .len();
-    if len > MAX_FILE_BYTES {
-        return Err(Error::Invalid {
-            what: "file size",
-            message: format!("{len} bytes (limit {MAX_FILE_BYTES})"),
-        }
-        .in_file(path));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::Io(e).in_file(path))?;
+    let bytes = read_file(path)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let mut s = read_bytes(&bytes, name, opts).map_err(|e| e.in_file(path))?;
     s.meta.source_file = Some(path.to_path_buf());
     Ok(s)
+}
+
+/// The whole content of an input file, read only when it is a regular file (after
+/// following symbolic links) of at most [`InputLimits::max_file_bytes`].
+///
+/// A FIFO, a socket or a device (or a link to one, such as `/dev/zero`) would block the
+/// reader or feed it without end, so the file's type is checked before opening; it is
+/// opened non-blocking (a FIFO swapped in between cannot block the open) and checked
+/// again on the open handle, and the read stops one byte past the limit (a file growing
+/// meanwhile is refused, not read without bound). Costs one `stat` and one `fstat` per
+/// file.
+///
+/// # Errors
+/// Not a regular file, larger than the limit, or an I/O error; each names the file.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let fail = |e: Error| e.in_file(path);
+    let meta = std::fs::metadata(path).map_err(|e| fail(Error::Io(e)))?;
+    regular_within_limit(&meta).map_err(fail)?;
+    let file = open_nonblocking(path).map_err(|e| fail(Error::Io(e)))?;
+    let meta = file.metadata().map_err(|e| fail(Error::Io(e)))?;
+    regular_within_limit(&meta).map_err(fail)?;
+    let limit = LIMITS.max_file_bytes;
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(Error::Io(e)))?;
+    if bytes.len() as u64 > limit {
+        return Err(fail(too_big(bytes.len() as u64)));
+    }
+    Ok(bytes)
+}
+
+/// Open for reading without blocking on a FIFO (`O_NONBLOCK`; no effect on the reads
+/// of a regular file).
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+/// A regular file no larger than [`InputLimits::max_file_bytes`].
+fn regular_within_limit(meta: &std::fs::Metadata) -> Result<()> {
+    if !meta.is_file() {
+        return Err(Error::Invalid {
+            what: "input",
+            message: format!("not a regular file but {}", file_kind(meta)),
+        });
+    }
+    if meta.len() > LIMITS.max_file_bytes {
+        return Err(too_big(meta.len()));
+    }
+    Ok(())
+}
+
+fn too_big(len: u64) -> Error {
+    Error::Invalid {
+        what: "file size",
+        message: format!(
+            "{len} or more bytes (limit {} bytes)",
+            LIMITS.max_file_bytes
+        ),
+    }
+}
+
+/// What a file that is not a regular file is, for the error message.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
 }
 
 /// Read a spectrum from complete file bytes; `name` is a hint (extension) only.
@@ -297,21 +463,45 @@ pub(crate) fn starts_with_number(line: &str) -> bool {
 
 /// Apply options, validate, and stamp format name and hash.
 fn finish(mut s: Spectrum, bytes: &[u8], format: Format, opts: &ReadOptions) -> Result<Spectrum> {
-    if s.counts.len() > MAX_CHANNELS {
+    if s.counts.len() > LIMITS.max_channels {
         return Err(too_many_channels(s.counts.len()));
     }
     validate_counts(&s)?;
     validate_axis(&s.axis, s.counts.len())?;
     if s.axis == Axis::Channels && (opts.gain_kev.is_some() || opts.offset_kev.is_some()) {
         let gain = opts.gain_kev.ok_or(Error::MissingCalibration)?;
-        s.axis = Axis::Energy(Calibration::linear(opts.offset_kev.unwrap_or(0.0), gain)?);
+        let c = Calibration::linear(opts.offset_kev.unwrap_or(0.0), gain)?;
+        check_calibration(&c)?;
+        s.axis = Axis::Energy(c);
     }
     if s.meta.tube_kv.is_none() {
         s.meta.tube_kv = opts.tube_kv;
     }
+    validate_metadata(&s, opts.technique)?;
     s.meta.format = format.name().to_string();
     s.meta.sha256 = sha256_hex(bytes);
     Ok(s)
+}
+
+/// The header numbers a file states, checked against [`LIMITS`]: live and real time,
+/// beam or tube voltage (the XRF tube range when the spectrum is read for an XRF
+/// analysis, which sizes the tube's primary spectrum by it).
+fn validate_metadata(s: &Spectrum, technique: Option<Technique>) -> Result<()> {
+    let m = &s.meta;
+    for (what, t) in [("live time", m.live_time_s), ("real time", m.real_time_s)] {
+        if let Some(t) = t {
+            InputLimits::check(what, t, LIMITS.time_s, "s")?;
+        }
+    }
+    if let Some(kv) = m.tube_kv {
+        let xrf = technique == Some(Technique::Xrf) && matches!(s.axis, Axis::Energy(_));
+        if xrf {
+            InputLimits::check("XRF tube voltage", kv, LIMITS.xrf_tube_kv, "kV")?;
+        } else {
+            InputLimits::check("beam voltage", kv, LIMITS.stated_kv, "kV")?;
+        }
+    }
+    Ok(())
 }
 
 /// XRF counts must be finite and ≥ 0. Diffraction intensities must be finite
@@ -334,11 +524,11 @@ fn validate_counts(s: &Spectrum) -> Result<()> {
     }
 }
 
-/// The error for a spectrum longer than [`MAX_CHANNELS`].
+/// The error for a spectrum longer than [`LIMITS.max_channels`].
 pub(crate) fn too_many_channels(n: usize) -> Error {
     Error::Invalid {
         what: "channel count",
-        message: format!("{n} or more channels (limit {MAX_CHANNELS})"),
+        message: format!("{n} or more channels (limit {})", LIMITS.max_channels),
     }
 }
 
@@ -362,12 +552,7 @@ fn validate_axis(axis: &Axis, n: usize) -> Result<()> {
                     message: format!("not strictly increasing at step {}", w + 1),
                 });
             }
-            if !(wavelength_a.is_finite() && *wavelength_a > 0.0 && *wavelength_a < 10.0) {
-                return Err(Error::Invalid {
-                    what: "wavelength",
-                    message: format!("{wavelength_a} Å"),
-                });
-            }
+            InputLimits::check("wavelength", *wavelength_a, LIMITS.file_wavelength_a, "Å")?;
             Ok(())
         }
         Axis::Energy(c) | Axis::EnergyDispersive { calibration: c, .. } => check_calibration(c),
@@ -375,9 +560,11 @@ fn validate_axis(axis: &Axis, n: usize) -> Result<()> {
     }
 }
 
-/// Reject calibrations with non-finite terms or a non-positive gain.
+/// Reject calibrations with non-finite terms or a gain or offset outside [`LIMITS`].
 pub(crate) fn check_calibration(c: &Calibration) -> Result<()> {
     Calibration::linear(c.offset_kev, c.gain_kev)?;
+    InputLimits::check("gain", c.gain_kev, LIMITS.gain_kev, "keV per channel")?;
+    InputLimits::check("offset", c.offset_kev, LIMITS.offset_kev, "keV")?;
     if !c.quad_kev.is_finite() {
         return Err(Error::Invalid {
             what: "calibration",
@@ -491,6 +678,77 @@ mod tests {
         assert!(detect(b"", "a.msa", None).is_err());
         assert!(detect(b"  \n", "a.msa", None).is_err());
         assert!(detect(b"\x00\x01\x02junk", "a.msa", None).is_err());
+    }
+
+    #[test]
+    fn only_regular_files_within_the_limit_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("a.msa");
+        std::fs::write(&ok, b"123").unwrap();
+        assert_eq!(read_file(&ok).unwrap(), b"123");
+        let e = read_file(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("not a regular file but a folder"), "{e}");
+        // sparse: no disk space used
+        let big = dir.path().join("big.msa");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(LIMITS.max_file_bytes + 1)
+            .unwrap();
+        let e = read_file(&big).unwrap_err().to_string();
+        assert!(e.contains("big.msa") && e.contains("limit"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_devices_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.msa");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let e = read_file(&fifo).unwrap_err().to_string();
+        assert!(e.contains("FIFO"), "{e}");
+        let link = dir.path().join("zero.msa");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let e = read_file(&link).unwrap_err().to_string();
+        assert!(e.contains("zero.msa") && e.contains("device"), "{e}");
+    }
+
+    #[test]
+    fn stated_values_outside_the_limits_are_refused() {
+        let emsa = |kv: &str| {
+            format!(
+                "#FORMAT : EMSA/MAS Spectral Data File\n#NPOINTS : 3\n#XPERCHAN : 0.01\n\
+                 #OFFSET : 0\n#BEAMKV -kV: {kv}\n#SPECTRUM :\n1\n2\n3\n#ENDOFDATA :\n"
+            )
+        };
+        let xrf = ReadOptions {
+            technique: Some(Technique::Xrf),
+            ..ReadOptions::default()
+        };
+        let read = |kv: &str, o: &ReadOptions| read_bytes(emsa(kv).as_bytes(), "a.msa", o);
+        assert!(read("40", &xrf).is_ok());
+        let e = read("1e9", &xrf).unwrap_err().to_string();
+        assert!(e.contains("1e9 kV") && e.contains("160"), "{e}");
+        assert!(read("300", &xrf).is_err());
+        assert!(read("0", &xrf).is_err());
+        // an electron microscope's beam voltage is a fact of its EDS file
+        assert!(read("300", &ReadOptions::default()).is_ok());
+        assert!(read("1e4", &ReadOptions::default()).is_err());
+        let gain = emsa("40").replace("0.01", "5000");
+        let e = read_bytes(gain.as_bytes(), "a.msa", &xrf).unwrap_err();
+        assert!(e.to_string().contains("gain"), "{e}");
+        let live = emsa("40").replace("#SPECTRUM", "#LIVETIME -s: -3\n#SPECTRUM");
+        let e = read_bytes(live.as_bytes(), "a.msa", &xrf).unwrap_err();
+        assert!(e.to_string().contains("live time"), "{e}");
+    }
+
+    #[test]
+    fn numbers_in_messages_stay_short() {
+        assert_eq!(show_number(1e300), "1e300");
+        assert_eq!(show_number(160.0), "160");
+        assert_eq!(show_number(-40.0), "-40");
+        assert_eq!(show_number(0.0), "0");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! `$ENER_FIT`/`$MCA_CAL` (PyMca's `Steel.spe`) has no calibration.
 
 use super::num::{for_each_token, parse_f64, show};
-use super::{too_many_channels, MAX_CHANNELS};
+use super::{too_many_channels, LIMITS};
 use crate::{Axis, Calibration, Error, Metadata, Result, Spectrum};
 use ndarray::Array1;
 use std::fmt::Write;
@@ -157,7 +157,7 @@ fn read_data(data: &Section<'_>) -> Result<Vec<f64>> {
             format!("$DATA range {first} {last} is empty"),
         ));
     }
-    if n as u64 > MAX_CHANNELS as u64 {
+    if n as u64 > LIMITS.max_channels as u64 {
         return Err(too_many_channels(n as usize));
     }
     let n = n as usize;

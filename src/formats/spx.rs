@@ -10,7 +10,7 @@
 //! counts. Nested spectra (e.g. a fitted "Background") are ignored.
 
 use super::xml::{self, Element};
-use super::{too_many_channels, MAX_CHANNELS};
+use super::{too_many_channels, LIMITS};
 use crate::{Axis, Calibration, Error, Metadata, Result, Spectrum};
 use ndarray::Array1;
 
@@ -100,7 +100,7 @@ fn channels(spectrum: &Element) -> Result<Vec<f64>> {
     let t = find(spectrum, "Channels").ok_or_else(|| Error::parse(NAME, "no <Channels>"))?;
     let mut counts = Vec::new();
     super::num::for_each_token(t.text.as_bytes(), 1, |tok, _| {
-        if counts.len() >= MAX_CHANNELS {
+        if counts.len() >= LIMITS.max_channels {
             return Err(too_many_channels(counts.len() + 1));
         }
         counts.push(super::num::parse_f64(tok).ok_or_else(|| {

@@ -10,7 +10,7 @@
 //! must have the same number of numeric columns.
 
 use super::num::{for_each_token, parse_f64, show};
-use super::{calibration_from_energies, too_many_channels, MAX_CHANNELS};
+use super::{calibration_from_energies, too_many_channels, LIMITS};
 use crate::{Axis, Error, Metadata, Result, Spectrum};
 use ndarray::Array1;
 use std::fmt::Write;
@@ -97,7 +97,7 @@ pub(crate) fn columns(bytes: &[u8], format: &'static str, max_columns: usize) ->
                 ),
             ));
         }
-        if columns[0].len() >= MAX_CHANNELS {
+        if columns[0].len() >= LIMITS.max_channels {
             return Err(too_many_channels(columns[0].len() + 1));
         }
         for (c, v) in columns.iter_mut().zip(&row) {

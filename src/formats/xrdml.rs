@@ -18,7 +18,7 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Spectrum> {
     let root = xml::parse(bytes, NAME)?;
     let pattern =
         geddes::read_bytes(bytes, "scan.xrdml").map_err(|e| Error::parse(NAME, e.to_string()))?;
-    if pattern.x.len() > super::MAX_CHANNELS {
+    if pattern.x.len() > super::LIMITS.max_channels {
         return Err(super::too_many_channels(pattern.x.len()));
     }
     let used = root.find("usedWavelength");

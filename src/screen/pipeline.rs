@@ -297,7 +297,7 @@ pub fn today() -> NaiveDate {
 /// # Errors
 /// I/O, format and content errors, with the path attached.
 pub fn read_spectrum(path: &Path, opts: &ReadOptions) -> Result<Spectrum> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io(e).in_file(path))?;
+    let bytes = formats::read_file(path)?;
     spectrum_from_bytes(&bytes, path, opts).map_err(|e| e.in_file(path))
 }
 
@@ -309,7 +309,8 @@ fn read(
     opts: &ReadOptions,
     hash: &mut Option<String>,
 ) -> std::result::Result<Spectrum, String> {
-    let bytes = std::fs::read(i.path).map_err(|e| strip_file(&Error::Io(e)))?;
+    // only a regular file, read with a size limit: a FIFO or a device must not block
+    let bytes = formats::read_file(i.path).map_err(|e| strip_file(&e))?;
     // the reader stamps the hash of a file it reads; a file it cannot read is hashed here
     match spectrum_from_bytes(&bytes, i.path, opts) {
         Ok(s) => {
@@ -324,12 +325,6 @@ fn read(
 }
 
 fn spectrum_from_bytes(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<Spectrum> {
-    if bytes.len() as u64 > formats::MAX_FILE_BYTES {
-        return Err(Error::Invalid {
-            what: "file size",
-            message: format!("{} bytes (limit {})", bytes.len(), formats::MAX_FILE_BYTES),
-        });
-    }
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     // read_bytes stamps the SHA-256 of exactly these bytes
     let mut s = formats::read_bytes(bytes, name, opts)?;

@@ -140,7 +140,14 @@ impl Instrument {
         }
         let tube = match f.tube {
             Some(t) => {
-                let rh = Tube::rh(check("tube.kv", t.kv, true)?);
+                let (lo, hi) = crate::formats::LIMITS.xrf_tube_kv;
+                let kv = check("tube.kv", t.kv, true)?;
+                if kv < lo || kv > hi {
+                    return Err(invalid(format!(
+                        "tube.kv = {kv}: must be between {lo} and {hi} kV"
+                    )));
+                }
+                let rh = Tube::rh(kv);
                 let filter = match t.filter {
                     Some(fl) => Some((
                         check_element("tube.filter.element", &fl.element)?,
@@ -324,6 +331,7 @@ mod tests {
         for (text, key) in [
             ("[tube]\nanode = \"Xx\"\nkv = 40.0", "tube.anode"),
             ("[tube]\nanode = \"Rh\"\nkv = -4.0", "tube.kv"),
+            ("[tube]\nanode = \"Rh\"\nkv = 1e9", "tube.kv"),
             ("[beam]\nenergy_kev = 16.0", "energy_kev"),
             (
                 "[detector]\nbe_um = 8\nsi_um = 0\nair_mm = 1",

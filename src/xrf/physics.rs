@@ -16,6 +16,7 @@
 //!   characteristic lines ∝ (U ln U + 1 − U) and anode self-absorption as in
 //!   H. Ebel, X-Ray Spectrom. 28 (1999) 255 (simplified: mean generation depth).
 
+use crate::formats::LIMITS;
 use crate::tables::xraydb;
 use std::sync::OnceLock;
 use xraydb::CrossSectionKind;
@@ -403,9 +404,32 @@ fn electron_range(e0_kev: f64) -> f64 {
 }
 
 impl Tube {
+    /// Finest continuum bin [`Tube::spectrum`] accepts (keV): at the highest tube
+    /// voltage it allows, 160 000 bins.
+    pub const MIN_STEP_KEV: f64 = 1e-3;
+
     /// The primary spectrum, continuum from 1 keV in `step_kev` bins, with the anode's
     /// K and L lines, Be window and filter transmission applied.
+    ///
+    /// # Panics
+    /// When `kv` is outside [`LIMITS`]`.xrf_tube_kv` or `step_kev` is below
+    /// [`Tube::MIN_STEP_KEV`] (or not finite): the continuum has (kV − 1)/step bins, so
+    /// an absurd voltage would allocate without bound. Every voltage read from a file, a
+    /// flag or an instrument file is checked against the same limit first, so this
+    /// only refuses what a caller failed to check; a batch row that reaches it becomes
+    /// that row's ERROR.
     pub fn spectrum(&self, step_kev: f64) -> Excitation {
+        let (lo, hi) = LIMITS.xrf_tube_kv;
+        assert!(
+            self.kv >= lo && self.kv <= hi,
+            "tube voltage {} kV outside {lo}–{hi} kV",
+            self.kv
+        );
+        assert!(
+            step_kev >= Self::MIN_STEP_KEV && step_kev.is_finite(),
+            "continuum step {step_kev} keV below {} keV",
+            Self::MIN_STEP_KEV
+        );
         let Some(anode) = element_by_symbol(&self.anode) else {
             return Excitation::default();
         };
@@ -537,6 +561,18 @@ mod tests {
         let nd = element_by_symbol("Nd").unwrap();
         let v = nd.vacancies(20.0);
         assert!(v[3] > v[2] && v[2] > 0.0 && v[1] > 0.0, "{v:?}");
+    }
+
+    #[test]
+    #[should_panic(expected = "tube voltage")]
+    fn an_absurd_tube_voltage_is_refused_not_allocated() {
+        let _ = Tube::rh(1e9).spectrum(0.5);
+    }
+
+    #[test]
+    #[should_panic(expected = "continuum step")]
+    fn a_zero_continuum_step_is_refused() {
+        let _ = Tube::rh(40.0).spectrum(0.0);
     }
 
     #[test]

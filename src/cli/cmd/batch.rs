@@ -6,6 +6,9 @@
 //! `ERROR` row; the batch goes on and exits 0. `--resume` continues an interrupted run.
 //! `--shard K/N` (or a Slurm array / Kubernetes Indexed Job) processes rows i mod N = K
 //! into RESULTS.shard-KKKKK-of-NNNNN.csv, which appears only when the shard is complete.
+//! RESULTS.csv is locked while the run writes it (a second writer is refused); an
+//! existing one is refused unless `--resume` continues it or `--force` replaces it, and
+//! an output that is the manifest or a scan file is refused.
 
 use crate::cli::args::BatchArgs;
 use anyhow::Context;
@@ -35,6 +38,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     let mut opts = BatchOptions::new(&args.manifest, &args.out);
     opts.jsonl = args.jsonl.clone();
     opts.resume = args.resume;
+    opts.force = args.force;
     opts.shard = shard.map(|(s, _)| s);
     opts.hook = plot_hook(&args)?;
     let mut parquet = ParquetSink::open(&args, opts.shard)?;
@@ -121,6 +125,12 @@ impl ParquetSink {
             Some(s) => s.output_path(p),
             None => p.clone(),
         };
+        if shard.is_none() && !args.resume && !args.force && path.exists() {
+            anyhow::bail!(
+                "{}: the file already exists: give --force to replace it",
+                path.display()
+            );
+        }
         if args.resume {
             eprintln!("reescan batch: note: --parquet holds only the rows analysed in this run");
         }
