@@ -80,6 +80,10 @@ pub struct XrdAnalysis {
     pub peaks: Vec<XrdPeak>,
     /// Identified phases, strongest first.
     pub phases: Vec<PhaseResult>,
+    /// Observed peaks that the identified phases do not explain: the fitted phase
+    /// profiles give less than half the peak's net height (a pattern read with the wrong
+    /// wavelength, or holding a phase the library lacks, leaves many).
+    pub unexplained_peaks: usize,
     /// Curves for plots.
     #[serde(skip)]
     pub curves: PatternCurves,
@@ -162,6 +166,11 @@ fn build_analysis(
             )
         })
         .collect();
+    let unexplained_peaks = obs
+        .peaks
+        .iter()
+        .filter(|p| id.model[p.channel] - obs.background[p.channel] < 0.5 * p.height)
+        .count();
     XrdAnalysis {
         file: spectrum
             .meta
@@ -174,6 +183,7 @@ fn build_analysis(
         zero_shift_deg,
         peaks,
         phases,
+        unexplained_peaks,
         curves: PatternCurves {
             two_theta_deg: obs.xs.clone(),
             counts: obs.counts.clone(),
