@@ -567,14 +567,18 @@ fn xrd_evidence(ctx: &Ctx, xrd: &XrdAnalysis) -> Vec<Finding> {
     let e = &ctx.rules.evidence;
     let mut out = Vec::new();
     let n = xrd.peaks.len();
-    let bad = xrd.unexplained_peaks;
-    if bad > e.max_unexplained_peaks && (bad as f64) > e.max_unexplained_peak_share * n as f64 {
+    let bad = xrd.unexplained_peaks.len();
+    let height = |i: &usize| xrd.peaks.get(*i).map_or(0.0, |p| p.intensity.max(0.0));
+    let total: f64 = (0..n).map(|i| height(&i)).sum();
+    let share = xrd.unexplained_peaks.iter().map(height).sum::<f64>() / total.max(1e-300);
+    if bad > 0 && share > e.max_unexplained_intensity_share {
         out.push(
             Finding::new(
                 Verdict::Inspect,
                 0.45,
                 format!(
-                    "{bad} of {n} diffraction peaks are explained by no phase in the library: the identification cannot clear the goods (check the wavelength the pattern was read with, {:.4} Å).",
+                    "{bad} of {n} diffraction peaks ({:.0} % of the diffracted intensity) are explained by no phase in the library: the identification cannot clear the goods (check the wavelength the pattern was read with, {:.4} Å).",
+                    100.0 * share,
                     xrd.wavelength_a
                 ),
             )
@@ -851,7 +855,7 @@ mod tests {
                     matched_peaks: 10,
                 })
                 .collect(),
-            unexplained_peaks: 0,
+            unexplained_peaks: vec![],
             curves: Default::default(),
         }
     }
@@ -1151,13 +1155,18 @@ mod tests {
                 intensity: 100.0,
             })
             .collect();
-        d.unexplained_peaks = 4;
+        // 20 weak peaks unexplained (a third of the height of the others): 10 % of the
+        // intensity
+        for p in d.peaks.iter_mut().skip(51) {
+            p.intensity = 30.0;
+        }
+        d.unexplained_peaks = (51..71).collect();
         assert_eq!(judge("iron-ore", None, Some(&d)).verdict, Verdict::Clear);
-        d.unexplained_peaks = 41;
+        d.unexplained_peaks = (0..41).collect();
         let a = judge("iron-ore", None, Some(&d));
         assert_eq!(a.verdict, Verdict::Inspect);
         assert!(
-            a.reasons[0].starts_with("41 of 71 diffraction peaks are explained by no phase"),
+            a.reasons[0].starts_with("41 of 71 diffraction peaks (72 % of the diffracted"),
             "{:?}",
             a.reasons
         );

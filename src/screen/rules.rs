@@ -86,10 +86,9 @@ pub struct EvidenceRules {
     pub ree_lines_hi_kev: f64,
     /// XRF: a stated tube voltage must exceed this (kV).
     pub min_excitation_kv: f64,
-    /// XRD: unexplained peaks beyond this count …
-    pub max_unexplained_peaks: usize,
-    /// … and beyond this share of all observed peaks reject the identification.
-    pub max_unexplained_peak_share: f64,
+    /// XRD: unexplained peaks carrying more than this share of the summed net peak
+    /// heights reject the identification.
+    pub max_unexplained_intensity_share: f64,
     /// XRD: phases the declaration fully explains (allowance 100 wt %) must make up at
     /// least this wt % of the pattern.
     pub min_host_phase_wt_pct: f64,
@@ -358,8 +357,8 @@ impl Rules {
             ("evidence.ree_lines_hi_kev", e.ree_lines_hi_kev),
             ("evidence.min_excitation_kv", e.min_excitation_kv),
             (
-                "evidence.max_unexplained_peak_share",
-                e.max_unexplained_peak_share,
+                "evidence.max_unexplained_intensity_share",
+                e.max_unexplained_intensity_share,
             ),
             ("evidence.min_host_phase_wt_pct", e.min_host_phase_wt_pct),
             (
@@ -413,10 +412,10 @@ impl Rules {
                 "must be above evidence.ree_lines_lo_kev".into(),
             ));
         }
-        if e.max_unexplained_peak_share > 1.0 {
+        if e.max_unexplained_intensity_share > 1.0 {
             return Err(rules_err(
-                "evidence.max_unexplained_peak_share",
-                format!("{} (a share 0–1)", e.max_unexplained_peak_share),
+                "evidence.max_unexplained_intensity_share",
+                format!("{} (a share 0–1)", e.max_unexplained_intensity_share),
             ));
         }
         if d.ree_phase_hold_wt_pct < d.ree_phase_inspect_wt_pct {

@@ -80,10 +80,11 @@ pub struct XrdAnalysis {
     pub peaks: Vec<XrdPeak>,
     /// Identified phases, strongest first.
     pub phases: Vec<PhaseResult>,
-    /// Observed peaks that the identified phases do not explain: the fitted phase
-    /// profiles give less than half the peak's net height (a pattern read with the wrong
-    /// wavelength, or holding a phase the library lacks, leaves many).
-    pub unexplained_peaks: usize,
+    /// Indices into `peaks` of the observed peaks that the identified phases do not
+    /// explain: the fitted phase profiles give less than half the peak's net height (a
+    /// pattern read with the wrong wavelength, or holding a phase the library lacks,
+    /// leaves many).
+    pub unexplained_peaks: Vec<usize>,
     /// Curves for plots.
     #[serde(skip)]
     pub curves: PatternCurves,
@@ -169,8 +170,10 @@ fn build_analysis(
     let unexplained_peaks = obs
         .peaks
         .iter()
-        .filter(|p| id.model[p.channel] - obs.background[p.channel] < 0.5 * p.height)
-        .count();
+        .enumerate()
+        .filter(|(_, p)| id.model[p.channel] - obs.background[p.channel] < 0.5 * p.height)
+        .map(|(i, _)| i)
+        .collect();
     XrdAnalysis {
         file: spectrum
             .meta

@@ -223,7 +223,7 @@ pub fn xrd_hematite_with_ceria() -> XrdAnalysis {
                 matched_peaks: 6,
             },
         ],
-        unexplained_peaks: 0,
+        unexplained_peaks: vec![],
         curves: PatternCurves {
             two_theta_deg: two_theta,
             counts,
