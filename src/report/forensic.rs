@@ -166,39 +166,7 @@ pub struct Method {
     pub rules: RulesRecord,
 }
 
-/// Outcome of the decision rule for one quantity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// result − U > limit.
-    AboveLimit,
-    /// result + U < limit.
-    BelowLimit,
-    /// The uncertainty interval contains the limit.
-    Inconclusive,
-}
-
-impl Outcome {
-    /// ISO/IEC 17025 §7.8.6 rule with guard band U.
-    pub fn decide(result: f64, expanded_u: f64, limit: f64) -> Outcome {
-        if result - expanded_u > limit {
-            Outcome::AboveLimit
-        } else if result + expanded_u < limit {
-            Outcome::BelowLimit
-        } else {
-            Outcome::Inconclusive
-        }
-    }
-
-    /// How a report states it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::AboveLimit => "above limit (result − U > limit)",
-            Outcome::BelowLimit => "below limit (result + U < limit)",
-            Outcome::Inconclusive => "inconclusive (limit within result ± U)",
-        }
-    }
-}
+pub use crate::screen::conformity::Outcome;
 
 /// One application of the decision rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -527,23 +495,16 @@ fn decision_rule(r: &ScreeningResult, limits: &[Limit], k: f64) -> DecisionRule 
         Some(x) => limits
             .iter()
             .map(|l| {
-                let (result, var) = l
-                    .symbols
-                    .iter()
-                    .filter_map(|s| x.element(s))
-                    .fold((0.0, 0.0), |(v, u2), e| {
-                        (v + e.wt_pct, u2 + e.sigma_wt_pct.powi(2))
-                    });
-                let u = var.sqrt();
-                let expanded = k * u;
+                // the quantity and the rule the verdict is decided with
+                let q = crate::screen::conformity::measure(x, &l.symbols);
                 Conformity {
                     quantity: l.quantity.clone(),
-                    result_wt_pct: result,
-                    u_wt_pct: u,
-                    expanded_u_wt_pct: expanded,
+                    result_wt_pct: q.wt_pct,
+                    u_wt_pct: q.u_wt_pct,
+                    expanded_u_wt_pct: k * q.u_wt_pct,
                     limit_wt_pct: l.limit_wt_pct,
                     limit_source: l.source.clone(),
-                    outcome: Outcome::decide(result, expanded, l.limit_wt_pct),
+                    outcome: q.against(l.limit_wt_pct, k),
                     fit: XRF_FIT_ID.into(),
                 }
             })

@@ -3,6 +3,7 @@
 //! decision rule is applied to.
 
 use super::forensic::{InputFile, Limit, ReferenceData, RulesRecord};
+use crate::screen::conformity;
 use crate::screen::rules::{Rules, DEFAULT_RULES_TOML};
 use crate::screen::ScreeningResult;
 use crate::tables::is_rare_earth;
@@ -116,23 +117,21 @@ pub fn phase_library_reference(extra_dir: Option<&Path>) -> Result<ReferenceData
 }
 
 /// The limits of the declared commodity that apply to what XRF found: each detected rare
-/// earth against its legitimate level (`ree_allow`), and the detected rare earths together
-/// against their summed allowances plus the INSPECT and HOLD excess limits — the same
-/// quantities the verdict is decided on.
+/// earth against its legitimate level (`ree_allow`), and the rare earths in excess of
+/// their levels summed against their summed levels plus the INSPECT and HOLD excess
+/// limits: the quantity and limits the verdict is decided on
+/// ([`crate::screen::conformity::ReeDecision`]).
 pub fn commodity_limits(rules: &Rules, declared: &str, r: &ScreeningResult) -> Vec<Limit> {
     let (Ok((name, c)), Some(x)) = (rules.commodity(declared), r.xrf.as_ref()) else {
         return Vec::new();
     };
-    let ree: Vec<&str> = x
+    let mut limits: Vec<Limit> = x
         .elements
         .iter()
         .map(|e| e.symbol.as_str())
-        .filter(|s| is_rare_earth(s))
-        .collect();
-    let mut limits: Vec<Limit> = ree
-        .iter()
+        .filter(|s| is_rare_earth(s) && conformity::detected(rules, x, s))
         .map(|s| {
-            let key = if c.ree_allow.contains_key(*s) {
+            let key = if c.ree_allow.contains_key(s) {
                 format!("commodity.{name}.ree_allow.{s}")
             } else {
                 format!("commodity.{name}.ree_allow_other")
@@ -145,17 +144,20 @@ pub fn commodity_limits(rules: &Rules, declared: &str, r: &ScreeningResult) -> V
             }
         })
         .collect();
-    if !ree.is_empty() {
-        let allowed: f64 = ree.iter().map(|s| c.ree_allowance(s)).sum();
-        let symbols: Vec<String> = ree.iter().map(|s| s.to_string()).collect();
-        for (level, excess, key) in [
-            ("INSPECT", c.ree_inspect_wt_pct, "ree_inspect_wt_pct"),
-            ("HOLD", c.ree_hold_wt_pct, "ree_hold_wt_pct"),
+    let d = conformity::ReeDecision::of(rules, c, x);
+    let symbols = &d.quantity.symbols;
+    if !symbols.is_empty() {
+        for (level, limit, key) in [
+            ("INSPECT", d.inspect_limit_wt_pct, "ree_inspect_wt_pct"),
+            ("HOLD", d.hold_limit_wt_pct, "ree_hold_wt_pct"),
         ] {
             limits.push(Limit {
-                quantity: format!("Σ {} ({level} limit)", symbols.join("+")),
+                quantity: format!(
+                    "Σ {} (the rare earths above their legitimate levels; {level} limit)",
+                    symbols.join("+")
+                ),
                 symbols: symbols.clone(),
-                limit_wt_pct: allowed + excess,
+                limit_wt_pct: limit,
                 source: format!("rules: Σ ree_allow + commodity.{name}.{key}"),
             });
         }

@@ -1,9 +1,13 @@
 //! Screening: a declaration plus XRF/XRD results in, a verdict with its evidence out.
 //!
 //! * [`rules`]: commodity profiles and export-control lists as data (`data/rules.toml`).
-//! * [`decide`]: the decision logic (ISO/IEC 17025 decision rule, fingerprints, mismatch).
+//! * [`decide`]: the decision logic (ISO/IEC 17025 decision rule, fingerprints, mismatch,
+//!   the evidence a CLEAR needs).
+//! * [`conformity`]: the decision rule and the rare-earth quantity it is applied to, shared
+//!   with the forensic report.
 //! * [`screen`]: the entry point that turns analyses into a [`ScreeningResult`] row.
 
+pub mod conformity;
 pub mod decide;
 pub mod names;
 pub mod pipeline;

@@ -66,10 +66,19 @@ pub fn pct(v: f64) -> String {
 
 /// "a, b and c".
 pub fn join_and(items: &[String]) -> String {
+    join_with(items, "and")
+}
+
+/// "a, b or c".
+pub fn join_or(items: &[String]) -> String {
+    join_with(items, "or")
+}
+
+fn join_with(items: &[String], word: &str) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
     }
 }
 
@@ -82,6 +91,7 @@ mod tests {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(join_and(&v(&["a"])), "a");
         assert_eq!(join_and(&v(&["a", "b", "c"])), "a, b and c");
+        assert_eq!(join_or(&v(&["a", "b"])), "a or b");
         assert_eq!(capitalise(element_name("Nd")), "Neodymium");
         assert_eq!(pct(0.0512), "0.051");
         assert_eq!(pct(1.234), "1.23");

@@ -419,6 +419,9 @@ mod tests {
             }],
             reduced_chi2: 1.0,
             fit_channels: (0, 0),
+            energy_range_kev: (0.0, 40.96),
+            total_counts: 1.0e6,
+            fit_mean_counts: 250.0,
             curves: Default::default(),
             unconfirmed: vec![Unconfirmed {
                 symbol: "Dy".into(),

@@ -20,6 +20,8 @@ pub struct Rules {
     pub version: u32,
     /// Decision-rule constants.
     pub decision: DecisionRules,
+    /// What a scan must show before it can be cleared.
+    pub evidence: EvidenceRules,
     /// Rare-earth fingerprints.
     pub signatures: SignatureRules,
     /// Export-control lists with their dates.
@@ -38,8 +40,16 @@ pub struct DecisionRules {
     pub coverage_k: f64,
     /// An element is present when value > detect_sigma·σ (and ≥ its LOD).
     pub detect_sigma: f64,
-    /// Relative systematic uncertainty added in quadrature before the decision rule.
+    /// Relative systematic (1σ) uncertainty of an element measured by heavy lines
+    /// (Z ≥ `light_below_z`), added in quadrature to its counting σ in the major-element
+    /// decision.
     pub systematic_rel: f64,
+    /// Relative systematic (1σ) uncertainty of an element lighter than `light_below_z`:
+    /// applied as a factor (1 + this)^k either way, to the light element itself and,
+    /// through the normalisation to 100 %, to the heavy elements beside it.
+    pub systematic_light_rel: f64,
+    /// Elements with an atomic number below this are "light" (20: below Ca).
+    pub light_below_z: u32,
     /// "Far below" = upper bound below this fraction of the range minimum.
     pub major_far_below_fraction: f64,
     /// Phases with a lower figure of merit are ignored.
@@ -56,6 +66,32 @@ pub struct DecisionRules {
     pub controlled_inspect_wt_pct: f64,
     /// Controlled element above its allowance by more than this → HOLD.
     pub controlled_hold_wt_pct: f64,
+}
+
+/// What a scan must show before it is cleared (see the comments in `data/rules.toml`):
+/// without it the verdict is INSPECT with a reason that says what is missing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceRules {
+    /// XRF: fewer counts in the whole spectrum than this cannot support a CLEAR.
+    pub min_total_counts: f64,
+    /// XRF: the fit is rejected when χ²/ν exceeds this …
+    pub max_reduced_chi2: f64,
+    /// … and the relative misfit √((χ²/ν − 1)/n̄), n̄ the mean counts per fitted
+    /// channel, exceeds this.
+    pub max_relative_misfit: f64,
+    /// XRF: the spectrum must start at or below this energy (keV) …
+    pub ree_lines_lo_kev: f64,
+    /// … and reach this energy (keV).
+    pub ree_lines_hi_kev: f64,
+    /// XRF: a stated tube voltage must exceed this (kV).
+    pub min_excitation_kv: f64,
+    /// XRD: unexplained peaks carrying more than this share of the summed net peak
+    /// heights reject the identification.
+    pub max_unexplained_intensity_share: f64,
+    /// XRD: phases the declaration fully explains (allowance 100 wt %) must make up at
+    /// least this wt % of the pattern.
+    pub min_host_phase_wt_pct: f64,
 }
 
 /// Rare-earth fingerprint thresholds.
@@ -307,11 +343,24 @@ impl Rules {
 
     fn validate_decision(&self) -> Result<()> {
         let d = &self.decision;
+        let e = &self.evidence;
         let s = &self.signatures;
         let values = [
             ("decision.coverage_k", d.coverage_k),
             ("decision.detect_sigma", d.detect_sigma),
             ("decision.systematic_rel", d.systematic_rel),
+            ("decision.systematic_light_rel", d.systematic_light_rel),
+            ("evidence.min_total_counts", e.min_total_counts),
+            ("evidence.max_reduced_chi2", e.max_reduced_chi2),
+            ("evidence.max_relative_misfit", e.max_relative_misfit),
+            ("evidence.ree_lines_lo_kev", e.ree_lines_lo_kev),
+            ("evidence.ree_lines_hi_kev", e.ree_lines_hi_kev),
+            ("evidence.min_excitation_kv", e.min_excitation_kv),
+            (
+                "evidence.max_unexplained_intensity_share",
+                e.max_unexplained_intensity_share,
+            ),
+            ("evidence.min_host_phase_wt_pct", e.min_host_phase_wt_pct),
             (
                 "decision.controlled_inspect_wt_pct",
                 d.controlled_inspect_wt_pct,
@@ -350,6 +399,24 @@ impl Rules {
         ];
         for (key, v) in values {
             check_non_negative(key, v)?;
+        }
+        if !(1..=98).contains(&d.light_below_z) {
+            return Err(rules_err(
+                "decision.light_below_z",
+                format!("{} (an atomic number 1–98)", d.light_below_z),
+            ));
+        }
+        if e.ree_lines_hi_kev <= e.ree_lines_lo_kev {
+            return Err(rules_err(
+                "evidence.ree_lines_hi_kev",
+                "must be above evidence.ree_lines_lo_kev".into(),
+            ));
+        }
+        if e.max_unexplained_intensity_share > 1.0 {
+            return Err(rules_err(
+                "evidence.max_unexplained_intensity_share",
+                format!("{} (a share 0–1)", e.max_unexplained_intensity_share),
+            ));
         }
         if d.ree_phase_hold_wt_pct < d.ree_phase_inspect_wt_pct {
             return Err(rules_err(

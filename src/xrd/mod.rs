@@ -80,6 +80,11 @@ pub struct XrdAnalysis {
     pub peaks: Vec<XrdPeak>,
     /// Identified phases, strongest first.
     pub phases: Vec<PhaseResult>,
+    /// Indices into `peaks` of the observed peaks that the identified phases do not
+    /// explain: the fitted phase profiles give less than half the peak's net height (a
+    /// pattern read with the wrong wavelength, or holding a phase the library lacks,
+    /// leaves many).
+    pub unexplained_peaks: Vec<usize>,
     /// Curves for plots.
     #[serde(skip)]
     pub curves: PatternCurves,
@@ -162,6 +167,13 @@ fn build_analysis(
             )
         })
         .collect();
+    let unexplained_peaks = obs
+        .peaks
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| id.model[p.channel] - obs.background[p.channel] < 0.5 * p.height)
+        .map(|(i, _)| i)
+        .collect();
     XrdAnalysis {
         file: spectrum
             .meta
@@ -174,6 +186,7 @@ fn build_analysis(
         zero_shift_deg,
         peaks,
         phases,
+        unexplained_peaks,
         curves: PatternCurves {
             two_theta_deg: obs.xs.clone(),
             counts: obs.counts.clone(),

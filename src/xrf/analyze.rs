@@ -2523,6 +2523,12 @@ fn report(
         not_detected,
         reduced_chi2: fit.reduced_chi2,
         fit_channels: (work.region.first, work.region.first + work.region.len - 1),
+        energy_range_kev: (
+            cal.energy_kev(0.0),
+            cal.energy_kev(spectrum.len().saturating_sub(1) as f64),
+        ),
+        total_counts: spectrum.counts_slice().iter().sum(),
+        fit_mean_counts: work.y().iter().sum::<f64>() / work.y().len().max(1) as f64,
         curves: FitCurves {
             energy_kev: energy,
             counts: work.y().to_vec(),

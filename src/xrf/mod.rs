@@ -140,6 +140,15 @@ pub struct XrfAnalysis {
     pub reduced_chi2: f64,
     /// First and last channel of the fitted region.
     pub fit_channels: (usize, usize),
+    /// Energies of the spectrum's first and last channel, keV: the lines the analysis
+    /// could see at all (the screening asks that the rare-earth lines lie inside).
+    #[serde(rename = "energy_range_keV")]
+    pub energy_range_kev: (f64, f64),
+    /// Counts in the whole spectrum (the screening asks for enough of them).
+    pub total_counts: f64,
+    /// Mean counts per fitted channel (per bin in the quick analysis): with
+    /// `reduced_chi2`, the size of the misfit relative to the counts.
+    pub fit_mean_counts: f64,
     /// Fit curves (for plots/reports).
     #[serde(skip)]
     pub curves: FitCurves,

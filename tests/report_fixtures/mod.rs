@@ -142,6 +142,9 @@ pub fn xrf_iron_ore_with_nd(channels: usize) -> XrfAnalysis {
         ],
         reduced_chi2: 1.27,
         fit_channels: (10, channels - 1),
+        energy_range_kev: (0.0, gain * (channels - 1) as f64),
+        total_counts: 1.0e6,
+        fit_mean_counts: 250.0,
         curves: FitCurves {
             energy_kev: energy,
             counts,
@@ -220,6 +223,7 @@ pub fn xrd_hematite_with_ceria() -> XrdAnalysis {
                 matched_peaks: 6,
             },
         ],
+        unexplained_peaks: vec![],
         curves: PatternCurves {
             two_theta_deg: two_theta,
             counts,
