@@ -171,7 +171,7 @@ struct Hashed {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Told {
     Undeclared(String, Vec<PathBuf>),
-    NoMarker(PathBuf, u64),
+    NoMarker(PathBuf),
 }
 
 /// The station over one folder: the journal's owner, the results views, the screener.
@@ -297,6 +297,10 @@ impl Station {
             .collect();
         self.seen.retain(|p, _| live.contains(p.as_path()));
         self.hashed.retain(|p, _| live.contains(p.as_path()));
+        self.told.retain(|t| match t {
+            Told::Undeclared(_, files) => files.iter().all(|f| live.contains(f.as_path())),
+            Told::NoMarker(p) => live.contains(p.as_path()),
+        });
         let mut decided = 0;
         for c in &candidates {
             if decided >= budget {
@@ -358,7 +362,7 @@ impl Station {
             };
             if !h.complete {
                 let marker = end_marker_of(p).unwrap_or("end marker");
-                if self.told.insert(Told::NoMarker(p.clone(), h.len)) {
+                if self.told.insert(Told::NoMarker(p.clone())) {
                     poll.events.push(Event::AwaitingEndMarker {
                         scan_id: c.scan_id.clone(),
                         file: folder::name(p),
@@ -604,5 +608,99 @@ fn undeclared(
         xrd_sha256: d.as_ref().map(|a| a.sha256.clone()),
         xrf: x,
         xrd: d,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::screen::Rules;
+    use std::sync::Arc;
+
+    const NO_END: &str = "#FORMAT : EMSA/MAS Spectral Data File\n#VERSION : 1.0\n\
+#NPOINTS : 4.\n#XPERCHAN : 0.01\n#OFFSET : 0.0\n#SPECTRUM : \n1, 2, 3, 4\n";
+
+    fn station(dir: &Path, config: StationConfig) -> Station {
+        let screener = Screener::new(
+            Arc::new(Rules::builtin().clone()),
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        );
+        let out = dir.join("out.csv");
+        Station::open(dir, &out, None, screener, false, config)
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn a_stable_file_without_its_end_marker_waits_then_is_taken_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("A.msa"), NO_END).unwrap();
+        std::fs::write(dir.path().join("A.json"), r#"{"declared": "iron-ore"}"#).unwrap();
+        let config = StationConfig {
+            settle: Duration::ZERO,
+            declaration_wait: Duration::ZERO,
+            end_marker_wait: Duration::from_millis(300),
+        };
+        let mut s = station(dir.path(), config);
+        let p = s.poll(usize::MAX).unwrap();
+        assert!(p.settling);
+        assert!(
+            matches!(
+                &p.events[..],
+                [Event::AwaitingEndMarker {
+                    marker: "#ENDOFDATA",
+                    ..
+                }]
+            ),
+            "{:?}",
+            p.events
+        );
+        assert!(s.poll(usize::MAX).unwrap().events.is_empty(), "told once");
+        std::thread::sleep(Duration::from_millis(350));
+        let p = s.poll(usize::MAX).unwrap();
+        let [Event::Decided(e)] = &p.events[..] else {
+            panic!("{:?}", p.events)
+        };
+        assert_eq!(e.scan_id, "A");
+        assert!(!p.settling);
+        assert!(
+            s.poll(usize::MAX).unwrap().events.is_empty(),
+            "decided once"
+        );
+    }
+
+    #[test]
+    fn a_result_is_dropped_when_the_bytes_differ_from_those_hashed_or_analysed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("A.msa");
+        std::fs::write(&file, "now").unwrap();
+        let mut s = station(dir.path(), StationConfig::default());
+        let c = Candidate {
+            scan_id: "A".into(),
+            declaration: Declaration::Missing { why: "test".into() },
+            files: vec![(Role::Xrf, file.clone())],
+            declaration_file: None,
+        };
+        let now = crate::formats::sha256_hex(b"now");
+        let input = |sha: &str| {
+            vec![InputFile {
+                role: Role::Xrf,
+                file: "A.msa".into(),
+                sha256: sha.into(),
+                bytes: 3,
+            }]
+        };
+        let mut result = ScreeningResult::error("A", "", "x".into(), Some(now.clone()), None);
+        assert_eq!(s.changed_since(&c, &input(&now), &result), None);
+        let before = crate::formats::sha256_hex(b"before");
+        assert_eq!(
+            s.changed_since(&c, &input(&before), &result).as_deref(),
+            Some("A.msa")
+        );
+        result.xrf_sha256 = Some(before);
+        assert_eq!(
+            s.changed_since(&c, &input(&now), &result).as_deref(),
+            Some("A.msa")
+        );
     }
 }
