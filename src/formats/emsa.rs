@@ -146,7 +146,7 @@ fn read_data(data: &[u8], first_line: usize, xy: bool) -> Result<(Vec<f64>, Vec<
                 format!("line {line}: '{}' is not a number", show(tok)),
             )
         })?;
-        if xy && k % 2 == 0 {
+        if xy && k.is_multiple_of(2) {
             xs.push(v);
         } else {
             if counts.len() >= MAX_CHANNELS {

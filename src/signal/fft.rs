@@ -72,7 +72,7 @@ impl FftCache {
         if let Some(f) = self.fa.first_mut() {
             f.im = 0.0;
         }
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             if let Some(l) = self.fa.last_mut() {
                 l.im = 0.0;
             }

@@ -36,7 +36,7 @@ impl SavitzkyGolay {
     /// # Errors
     /// [`Error::Invalid`] for an even/short window or an order/derivative out of range.
     pub fn new(window: usize, order: usize, deriv: usize) -> Result<Self> {
-        if window < 3 || window % 2 == 0 || order >= window || deriv > order {
+        if window < 3 || window.is_multiple_of(2) || order >= window || deriv > order {
             return Err(Error::Invalid {
                 what: "Savitzky-Golay filter",
                 message: format!(
