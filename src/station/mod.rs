@@ -316,10 +316,13 @@ impl Station {
 
     /// Decide one candidate if it is ready and not decided yet.
     fn consider(&mut self, c: &Candidate, poll: &mut Poll) -> Result<Option<Entry>> {
+        if c.files.is_empty() {
+            return Ok(None); // a declaration whose files have not arrived
+        }
         let now = Instant::now();
         let mut all: Vec<&Path> = c.files.iter().map(|(_, p)| p.as_path()).collect();
         all.extend(c.declaration_file.as_deref());
-        let mut stable = !c.files.is_empty();
+        let mut stable = true;
         let mut newest = SystemTime::UNIX_EPOCH;
         for p in &all {
             match self.observe(p, now) {

@@ -17,9 +17,11 @@ use std::path::{Path, PathBuf};
 /// What opening a view had to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sync {
+    /// The file was absent or empty and was written from the journal.
+    Created,
     /// The file already said what the journal says.
     Current,
-    /// Lines the file lacked (or a new file) were appended; a torn last line was cut.
+    /// Lines the file lacked were appended (a torn last line cut off first).
     Appended(usize),
     /// The file was rewritten from the journal.
     Rewritten,
@@ -80,7 +82,9 @@ impl View {
             }
             let missing = &expected[complete.len()..];
             out.write_all(missing.concat().as_bytes()).map_err(io)?;
-            let sync = if missing.is_empty() && existing.len() == valid_len {
+            let sync = if existing.is_empty() {
+                Sync::Created
+            } else if missing.is_empty() && existing.len() == valid_len {
                 Sync::Current
             } else {
                 Sync::Appended(missing.len())
@@ -157,6 +161,15 @@ mod tests {
         drop(v);
         let all = ["a,1\n", "b,2\n", "c,3\n", "d,4\n"];
         assert_eq!(View::open(&p, Some("h\n"), &all).unwrap().1, Sync::Current);
+        let fresh = dir.path().join("new.csv");
+        assert_eq!(
+            View::open(&fresh, Some("h\n"), &all).unwrap().1,
+            Sync::Created
+        );
+        assert_eq!(
+            std::fs::read_to_string(&fresh).unwrap(),
+            "h\na,1\nb,2\nc,3\nd,4\n"
+        );
         // Out of order but nothing foreign: rewritten from the journal.
         std::fs::write(&p, "h\nb,2\na,1\n").unwrap();
         assert_eq!(

@@ -80,7 +80,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
 /// What bringing the results files in line with the journal did, if anything.
 fn sync_note(csv: Sync, jsonl: Option<Sync>) -> String {
     let one = |s: Sync| match s {
-        Sync::Current => None,
+        Sync::Created | Sync::Current => None,
         Sync::Appended(n) => Some(format!("{n} line(s) completed from the journal")),
         Sync::Rewritten => Some("rewritten from the journal".to_string()),
     };
