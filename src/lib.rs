@@ -5,7 +5,8 @@
 //! ```text
 //! formats (bytes → Spectrum) → signal (background, peaks, fits on &[f64])
 //!     → xrf (elements, wt %) | xrd (phases, wt %) → screen (declaration → Verdict)
-//!     → batch (many scans) | report (HTML, plots) → CLI (src/main.rs, src/cli/)
+//!     → batch (many scans) → station (watched folder, journal) | report (HTML, plots)
+//!     → CLI (src/main.rs, src/cli/)
 //! ```
 //! A module uses only modules to its left; `xrf` and `xrd` never use each other.
 //!
@@ -26,6 +27,7 @@ pub mod scale;
 pub mod screen;
 pub mod signal;
 pub mod spectrum;
+pub mod station;
 pub mod tables;
 pub mod xrd;
 pub mod xrf;

@@ -188,7 +188,8 @@ pub struct WatchArgs {
     /// Scan date for the controlled-element lists (YYYY-MM-DD; default: the day each scan arrives).
     #[arg(long, value_name = "DATE")]
     pub date: Option<String>,
-    /// Process what is in DIR now (once its files are stable) and exit.
+    /// Process what is in DIR now (once its files are stable) and exit; scans still
+    /// waiting for their declaration are left for a later run.
     #[arg(long)]
     pub once: bool,
     /// Exit after this many scans.
@@ -197,10 +198,15 @@ pub struct WatchArgs {
     /// Poll interval, milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 500)]
     pub poll_ms: u64,
-    /// A file counts as complete when its size has not changed for this long (milliseconds),
-    /// unless its companion ID.json is already there.
+    /// A scan is taken when each of its files (declaration included) has kept its size
+    /// and modification time this long (milliseconds) and, for formats that end with a
+    /// marker (EMSA #ENDOFDATA, Amptek <<END>>), has that marker.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub settle_ms: u64,
+    /// Scan files that no ID.json or manifest line declares are recorded as INSPECT
+    /// ("No declaration") once their newest file is this old (milliseconds).
+    #[arg(long, value_name = "MS", default_value_t = 30000)]
+    pub declaration_wait_ms: u64,
 }
 
 /// `reescan report`.
