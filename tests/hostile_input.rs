@@ -456,6 +456,11 @@ fn assert_refused(o: &std::process::Output, expect: &[&str]) {
     for e in expect {
         assert!(stderr.contains(e), "'{e}' not in: {stderr}");
     }
+    assert_eq!(
+        stderr.matches("invalid output").count().max(1),
+        1,
+        "the message is printed once: {stderr}"
+    );
 }
 
 #[test]
