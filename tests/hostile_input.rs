@@ -456,6 +456,11 @@ fn assert_refused(o: &std::process::Output, expect: &[&str]) {
     for e in expect {
         assert!(stderr.contains(e), "'{e}' not in: {stderr}");
     }
+    assert_eq!(
+        stderr.matches("invalid output").count().max(1),
+        1,
+        "the message is printed once: {stderr}"
+    );
 }
 
 #[test]
@@ -560,4 +565,55 @@ fn output_onto_an_input_is_refused() {
     let o = batch(&m, &out, &["--jsonl", out.to_str().unwrap()]);
     assert_refused(&o, &["another output"]);
     assert!(!out.exists());
+}
+
+#[test]
+fn a_second_run_of_the_same_shard_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = small_batch(dir.path());
+    let out = dir.path().join("results.csv");
+    let shard = |extra: &[&str]| {
+        reescan()
+            .arg("batch")
+            .arg(&m)
+            .arg("--out")
+            .arg(&out)
+            .args(["--shard", "1/2"])
+            .args(extra)
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .output()
+            .unwrap()
+    };
+    // the first run holds its lock (as a run still writing does)
+    let lock = dir.path().join(".results.shard-00001-of-00002.csv.lock");
+    let held = std::fs::File::create(&lock).unwrap();
+    held.try_lock().unwrap();
+    for extra in [&[][..], &["--resume"][..]] {
+        let o = shard(extra);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        // the shard line, then the one error line
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("reescan: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{stderr}");
+        assert!(
+            errors[0].contains("results.shard-00001-of-00002.csv") && errors[0].contains("lock"),
+            "{stderr}"
+        );
+    }
+    assert!(!dir.path().join("results.shard-00001-of-00002.csv").exists());
+    drop(held);
+    let o = shard(&[]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(dir
+        .path()
+        .join("results.shard-00001-of-00002.csv")
+        .is_file());
+    assert!(
+        !lock.exists(),
+        "the lock file is removed when the shard is done"
+    );
 }

@@ -12,9 +12,10 @@
 //!   byte-identical for any thread count.
 //! * **Crash-safe resume.** See [`output`]: whole lines, flushed; `--resume` cuts a
 //!   partial last line and skips scan_ids already written.
-//! * **Results are never lost.** The results file (and JSONL) is locked for the run, so
-//!   a second writer is refused; an existing one is replaced only with `force`; an
-//!   output that is the manifest or a scan file is refused.
+//! * **Results are never lost.** The results file (and JSONL), or a shard's outputs,
+//!   are locked for the run, so a second writer is refused; an existing results file is
+//!   replaced only with `force`; an output that is the manifest or a scan file is
+//!   refused.
 //! * **Sharding.** With a [`Shard`] K/N only rows i with i mod N = K are processed, into
 //!   `X.shard-KKKKK-of-NNNNN.csv` written through a temporary and renamed on completion.
 //! * **No stop on a bad scan.** Unreadable files, corrupt data, unknown commodities and
@@ -109,6 +110,8 @@ struct Sinks {
     csv: output::Target,
     jsonl: Option<output::Target>,
     leftovers: Vec<PathBuf>,
+    /// A shard's locks (a results file written in place holds its own).
+    locks: Vec<output::ShardLock>,
 }
 
 /// Run a batch on `pool`. `on_row` receives each kept result in manifest order when
@@ -202,6 +205,9 @@ pub fn run(
     sinks.csv.finish()?;
     for p in sinks.leftovers {
         let _ = std::fs::remove_file(p);
+    }
+    for l in sinks.locks {
+        l.release();
     }
     Ok(summary)
 }
@@ -332,6 +338,10 @@ fn open_sinks(opts: &BatchOptions) -> Result<(Sinks, std::collections::HashSet<S
     match opts.shard {
         Some(shard) => {
             let dest = shard.output_path(&opts.out);
+            let mut locks = vec![output::ShardLock::take(&dest)?];
+            if let Some(j) = &opts.jsonl {
+                locks.push(output::ShardLock::take(&shard.output_path(j))?);
+            }
             let (csv, rec, mut leftovers) = output::open_shard_csv(&dest, opts.resume)?;
             let jsonl = match &opts.jsonl {
                 Some(j) => {
@@ -347,6 +357,7 @@ fn open_sinks(opts: &BatchOptions) -> Result<(Sinks, std::collections::HashSet<S
                     csv,
                     jsonl,
                     leftovers,
+                    locks,
                 },
                 rec.done,
             ))
@@ -369,6 +380,7 @@ fn open_sinks(opts: &BatchOptions) -> Result<(Sinks, std::collections::HashSet<S
                 csv,
                 jsonl,
                 leftovers: Vec::new(),
+                locks: Vec::new(),
             };
             Ok((sinks, rec.done))
         }

@@ -420,6 +420,44 @@ pub fn open_results_jsonl(
     ))
 }
 
+/// The lock of a shard output, which appears under its name only when complete: a
+/// hidden `.NAME.lock` beside it, held for the run and removed when the run ends. A
+/// second run of the same shard is refused rather than left to take the first one's
+/// temporary for a killed run's leftover (and delete it).
+#[derive(Debug)]
+pub struct ShardLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl ShardLock {
+    /// Lock the shard output `dest`.
+    ///
+    /// # Errors
+    /// I/O failure; another process holds the lock.
+    pub fn take(dest: &Path) -> Result<ShardLock> {
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = dest.with_file_name(format!(".{name}.lock"));
+        let io = |e: std::io::Error| Error::Io(e).in_file(dest);
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        lock(&file).map_err(io)?;
+        Ok(ShardLock { _file: file, path })
+    }
+
+    /// Remove the lock file, then let the lock go.
+    pub fn release(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// Open a shard's CSV through a temporary. With `resume`, recover the complete rows of
 /// the finished shard file or of the largest temporary a killed run left behind.
 /// Returns the target, what was recovered, and the leftovers to delete on completion.

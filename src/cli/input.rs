@@ -59,16 +59,10 @@ pub fn apply_instrument(
 /// [`LIMITS`](formats::LIMITS): gain, offset, wavelength (laboratory anodes) and tube
 /// voltage (XRF tubes) within their physical ranges.
 pub fn read_options(args: &InputArgs, expected: Technique) -> anyhow::Result<ReadOptions> {
-    let within = |flag: &str, v: Option<f64>, range: (f64, f64), unit: &str| match v {
-        Some(x) if !(x.is_finite() && x >= range.0 && x <= range.1) => {
-            Err(input_error(anyhow::anyhow!(
-                "{flag} {}: impossible value (must be between {} and {} {unit})",
-                formats::show_number(x),
-                range.0,
-                range.1
-            )))
-        }
-        v => Ok(v),
+    let within = |flag: &'static str, v: Option<f64>, range: (f64, f64), unit: &str| {
+        v.map(|x| formats::InputLimits::check(flag, x, range, unit))
+            .transpose()
+            .map_err(lib_input_error)
     };
     let l = &formats::LIMITS;
     Ok(ReadOptions {

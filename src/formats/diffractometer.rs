@@ -160,7 +160,9 @@ fn raw_header(b: &[u8]) -> (Radiation, Metadata) {
     (rad, meta)
 }
 
-/// One member of a zip archive (size-limited).
+/// One member of a zip archive, refused when it unpacks to more than
+/// [`InputLimits::max_file_bytes`](super::InputLimits::max_file_bytes) (a small zip can
+/// unpack to gigabytes).
 fn zip_member(bytes: &[u8], suffix: &str, format: &'static str) -> Result<Option<Vec<u8>>> {
     let mut z = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| Error::parse(format, format!("zip: {e}")))?;
@@ -174,10 +176,17 @@ fn zip_member(bytes: &[u8], suffix: &str, format: &'static str) -> Result<Option
     let f = z
         .by_name(&name)
         .map_err(|e| Error::parse(format, format!("zip member {name}: {e}")))?;
+    let limit = super::LIMITS.max_file_bytes;
     let mut out = Vec::new();
-    f.take(64 * 1024 * 1024)
+    f.take(limit + 1)
         .read_to_end(&mut out)
         .map_err(|e| Error::parse(format, format!("zip member {name}: {e}")))?;
+    if out.len() as u64 > limit {
+        return Err(Error::parse(
+            format,
+            format!("zip member {name} unpacks to more than {limit} bytes"),
+        ));
+    }
     Ok(Some(out))
 }
 

@@ -134,6 +134,10 @@ fn read_header(bytes: &[u8]) -> Result<(Header, usize, usize)> {
 
 /// Data values up to `#ENDOFDATA` (or any `#` line, or the end of the file):
 /// (x values for XY, counts, whether `#ENDOFDATA` was seen).
+// `k % 2` rather than `k.is_multiple_of(2)`: with the latter the number loop compiles to
+// ~44,000 more instructions per 4096-channel file (callgrind, 400 honest rows; the
+// inlining of the number loop changes)
+#[allow(clippy::manual_is_multiple_of)]
 fn read_data(data: &[u8], first_line: usize, xy: bool) -> Result<(Vec<f64>, Vec<f64>, bool)> {
     // a value takes at least two bytes with its separator: room for all of them at once
     let mut counts = Vec::with_capacity((data.len() / 2 + 1).min(LIMITS.max_channels));
@@ -146,7 +150,7 @@ fn read_data(data: &[u8], first_line: usize, xy: bool) -> Result<(Vec<f64>, Vec<
                 format!("line {line}: '{}' is not a number", show(tok)),
             )
         })?;
-        if xy && k.is_multiple_of(2) {
+        if xy && k % 2 == 0 {
             xs.push(v);
         } else {
             if counts.len() >= LIMITS.max_channels {

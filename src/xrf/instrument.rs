@@ -107,7 +107,10 @@ impl Instrument {
     /// # Errors
     /// Unreadable file; a TOML or cfg error naming the key.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io(e).in_file(path))?;
+        // a regular file of bounded size, as every input (a FIFO must not block)
+        let bytes = crate::formats::read_file(path)?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| invalid("not UTF-8 text".into()).in_file(path))?;
         Self::parse(path, &text)
     }
 

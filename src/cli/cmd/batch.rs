@@ -50,8 +50,10 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
             None => Ok(()),
         }
     };
+    // the library error's message already holds its causes (`path: problem`): kept as
+    // one message, or `{:#}` would print its source chain a second time
     let summary = batch::run(&opts, Arc::new(screener), &pool, &progress, &mut on_row)
-        .with_context(|| format!("batch {}", args.manifest.display()))?;
+        .map_err(|e| anyhow::anyhow!("batch {}: {e}", args.manifest.display()))?;
     progress.finish_and_clear();
     if let Some(p) = parquet {
         p.finish()?;
