@@ -1,0 +1,402 @@
+//! Screening scored on an XRF corpus made with physics reescan did not write.
+//!
+//! `tests/data/xrf_independent/corpus.zip` holds 320 labelled cargo spectra (honest iron
+//! ore, zircon sand, zirconia, ceramics, and each blended with a rare-earth carrier at
+//! 0.2–25 wt % total rare earths) from four instrument kinds (handheld Rh in air, handheld
+//! with a Cu/Ti/Al-filtered beam, benchtop Rh/Ag/W in vacuum or He, Si-PIN portable).
+//! `truth.json` beside it gives each spectrum's composition, commodity, instrument and
+//! class. They were made by `validation/xrf/make_corpus.py` with PyMca5's Ebel tube model,
+//! fisx's fundamental-parameters fluorescence (secondary fluorescence, matrix absorption,
+//! detector efficiency, air/He path), Rayleigh and Compton scatter of the tube spectrum, a
+//! PyMca-style hypermet detector response with tails and step, Si escape, pile-up of the
+//! whole spectrum (scatter peaks included), per-spectrum calibration errors and Poisson
+//! noise. That script shares no code with reescan (`src/xrf/synth.rs` shares the
+//! analysis's physics; this corpus does not); rerunning it needs Python with PyMca5 and
+//! fisx, this test does not (see `validation/xrf/README.md`).
+//!
+//! Each spectrum goes through the screening pipeline as `reescan scan --declared C --xrf F`
+//! does (full analysis, built-in rules): the EMSA files state the tube kV and anode, the
+//! Amptek `.mca` files state neither and nothing is passed for them, so the analysis must
+//! infer the excitation.
+//!
+//! Scoring:
+//! * honest shipments not CLEAR (false alarms);
+//! * blended shipments flagged (INSPECT or HOLD), by the rare earths the carrier added:
+//!   ≥ 1 wt %, 0.5–1 wt %, 0.2–0.5 wt %;
+//! * rare-earth elements, reported (`ree_elements`) against the truth: a reported element
+//!   present at ≥ 0.2 wt % is a true positive, one present below 0.05 wt % a false
+//!   positive, one at 0.05–0.2 wt % neither (a real trace, counted apart); an element
+//!   present at ≥ 0.2 wt % and not reported is a false negative.
+//!
+//! The issue's targets (issue 20) are ≥ 99 % of ≥ 1 wt % flagged, ≥ 90 % at 0.5–1 wt %,
+//! ≤ 1 % of honest not CLEAR, element F1 ≥ 0.95. The analysis does not meet them yet, so
+//! the test asserts a ratchet: the figures measured on the analysis as it stood when the
+//! corpus was added (the `FLOOR_*`/`CEILING_*` constants), each beside its target. Raise
+//! them as the analysis improves; never lower them.
+//!
+//! `cargo test --test xrf_independent -- --nocapture` prints the tables.
+
+use rayon::prelude::*;
+use reescan::formats::ReadOptions;
+use reescan::screen::{Rules, Screener, Verdict};
+use reescan::Technique;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+// The ratchet: figures measured on the analysis at commit 00553ed (6 Dec 2026), when the
+// corpus was added. Floors to raise toward the issue's targets as the analysis improves.
+
+/// Share of blended shipments with ≥ 1 wt % added rare earths that are INSPECT/HOLD.
+/// Measured 94/96 = 0.979; target 0.99.
+const FLOOR_FLAGGED_GE_1: f64 = 0.979;
+/// Same at 0.5–1 wt %. Measured 35/48 = 0.729; target 0.90.
+const FLOOR_FLAGGED_05_1: f64 = 0.729;
+/// Share of honest shipments that are not CLEAR (a ceiling). Measured 35/128 = 0.273;
+/// target 0.01.
+const CEILING_HONEST_NOT_CLEAR: f64 = 0.274;
+/// Rare-earth element F1 over the whole corpus (precision 0.709, recall 0.846).
+/// Measured 0.7715; target 0.95.
+const FLOOR_ELEMENT_F1: f64 = 0.771;
+
+/// The rare earths as the SPEC counts them (Sc, Y, La–Lu).
+const RARE_EARTHS: [&str; 16] = [
+    "Sc", "Y", "La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu",
+];
+/// Present for the element score: at or above this, wt %.
+const PRESENT_WT_PCT: f64 = 0.2;
+/// Absent for the element score: below this, wt %.
+const ABSENT_WT_PCT: f64 = 0.05;
+
+const DATA: &str = "tests/data/xrf_independent";
+
+/// One spectrum's label from `truth.json`.
+struct Truth {
+    file: String,
+    commodity: String,
+    declared: String,
+    sample: String,
+    kind: String,
+    honest: bool,
+    ree_added: f64,
+    ree: BTreeMap<String, f64>,
+}
+
+/// What the screening said.
+struct Outcome {
+    verdict: Verdict,
+    reported: Vec<String>,
+    reason: String,
+}
+
+fn truths() -> Vec<Truth> {
+    let text = std::fs::read_to_string(Path::new(DATA).join("truth.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["spectra"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let els = s["elements_wt_pct"].as_object().unwrap();
+            Truth {
+                file: s["file"].as_str().unwrap().to_string(),
+                commodity: s["commodity"].as_str().unwrap().to_string(),
+                declared: s["declared"].as_str().unwrap().to_string(),
+                sample: s["sample"].as_str().unwrap().to_string(),
+                kind: s["kind"].as_str().unwrap().to_string(),
+                honest: s["klass"] == "honest",
+                ree_added: s["ree_added_wt_pct"].as_f64().unwrap(),
+                ree: els
+                    .iter()
+                    .filter(|(k, _)| RARE_EARTHS.contains(&k.as_str()))
+                    .map(|(k, w)| (k.clone(), w.as_f64().unwrap()))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn spectra_bytes() -> BTreeMap<String, Vec<u8>> {
+    let f = std::fs::File::open(Path::new(DATA).join("corpus.zip")).unwrap();
+    let mut z = zip::ZipArchive::new(f).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).unwrap();
+            let name = e.name().unwrap().to_string();
+            let mut b = Vec::new();
+            e.read_to_end(&mut b).unwrap();
+            (name, b)
+        })
+        .collect()
+}
+
+fn screen(screener: &Screener, t: &Truth, bytes: &[u8]) -> Outcome {
+    let opts = ReadOptions {
+        technique: Some(Technique::Xrf),
+        ..ReadOptions::default()
+    };
+    let r = reescan::formats::read_bytes(bytes, &t.file, &opts)
+        .and_then(|s| screener.screen_spectra(&t.file, &t.declared, Some(&s), None));
+    match r {
+        Ok(r) => Outcome {
+            verdict: r.verdict,
+            reported: r.ree_elements,
+            reason: r.reasons.join(" "),
+        },
+        Err(e) => Outcome {
+            verdict: Verdict::Error,
+            reported: vec![],
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// Counts for one row of the table.
+#[derive(Default, Clone)]
+struct Tally {
+    honest: usize,
+    honest_not_clear: usize,
+    errors: usize,
+    ge1: (usize, usize),
+    mid: (usize, usize),
+    low: (usize, usize),
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+    trace: usize,
+}
+
+impl Tally {
+    fn add(&mut self, t: &Truth, o: &Outcome) {
+        let flagged = matches!(o.verdict, Verdict::Inspect | Verdict::Hold);
+        if o.verdict == Verdict::Error {
+            self.errors += 1;
+        }
+        if t.honest {
+            self.honest += 1;
+            self.honest_not_clear += usize::from(o.verdict != Verdict::Clear);
+        } else {
+            let bin = if t.ree_added >= 1.0 {
+                &mut self.ge1
+            } else if t.ree_added >= 0.5 {
+                &mut self.mid
+            } else {
+                &mut self.low
+            };
+            bin.0 += usize::from(flagged);
+            bin.1 += 1;
+        }
+        let (tp, fp, fn_, trace) = element_score(t, o);
+        self.tp += tp;
+        self.fp += fp.len();
+        self.fn_ += fn_;
+        self.trace += trace;
+    }
+
+    fn f1(&self) -> (f64, f64, f64) {
+        let p = ratio(self.tp, self.tp + self.fp);
+        let r = ratio(self.tp, self.tp + self.fn_);
+        let f = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
+        (p, r, f)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// (true positives, false positives by name, false negatives, reported traces).
+fn element_score(t: &Truth, o: &Outcome) -> (usize, Vec<String>, usize, usize) {
+    let wt = |el: &str| t.ree.get(el).copied().unwrap_or(0.0);
+    let (mut tp, mut fp, mut trace) = (0, Vec::new(), 0);
+    for el in &o.reported {
+        let w = wt(el);
+        if w >= PRESENT_WT_PCT {
+            tp += 1;
+        } else if w < ABSENT_WT_PCT {
+            fp.push(el.clone());
+        } else {
+            trace += 1;
+        }
+    }
+    let fn_ = t
+        .ree
+        .iter()
+        .filter(|(el, w)| **w >= PRESENT_WT_PCT && !o.reported.contains(el))
+        .count();
+    (tp, fp, fn_, trace)
+}
+
+fn pct(a: usize, b: usize) -> String {
+    if b == 0 {
+        "     -".into()
+    } else {
+        format!("{a:>3}/{b:<3}{:>5.1}%", 100.0 * a as f64 / b as f64)
+    }
+}
+
+fn print_table(title: &str, rows: &BTreeMap<String, Tally>) {
+    println!("\n{title}");
+    println!(
+        "{:<18} {:>14} {:>14} {:>14} {:>14} {:>6} {:>6} {:>6} {:>5} {:>6}",
+        "",
+        "honest !CLEAR",
+        "≥1 % flagged",
+        "0.5–1 flagged",
+        "0.2–0.5 flag.",
+        "REE P",
+        "REE R",
+        "F1",
+        "FP",
+        "errors"
+    );
+    for (k, t) in rows {
+        let (p, r, f) = t.f1();
+        println!(
+            "{k:<18} {:>14} {:>14} {:>14} {:>14} {p:>6.3} {r:>6.3} {f:>6.3} {:>5} {:>6}",
+            pct(t.honest_not_clear, t.honest),
+            pct(t.ge1.0, t.ge1.1),
+            pct(t.mid.0, t.mid.1),
+            pct(t.low.0, t.low.1),
+            t.fp,
+            t.errors
+        );
+    }
+}
+
+#[test]
+fn independent_corpus_screening_meets_the_ratchet() {
+    let truths = truths();
+    let bytes = spectra_bytes();
+    assert_eq!(
+        bytes.len(),
+        truths.len(),
+        "corpus.zip and truth.json disagree"
+    );
+    let mut screener = Screener::new(
+        Arc::new(Rules::builtin().clone()),
+        reescan::screen::parse_date("2026-12-06").unwrap(),
+    );
+    screener.triage = false;
+    let outcomes: Vec<Outcome> = truths
+        .par_iter()
+        .map(|t| screen(&screener, t, &bytes[&t.file]))
+        .collect();
+
+    let mut by_kind: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_commodity: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_format: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut all = Tally::default();
+    let mut false_ree: BTreeMap<String, usize> = BTreeMap::new();
+    let mut false_ree_by_commodity: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut missed_ree: BTreeMap<String, usize> = BTreeMap::new();
+    let mut misses = Vec::new();
+    let mut alarms = Vec::new();
+    for (t, o) in truths.iter().zip(&outcomes) {
+        let format = t.file.rsplit('.').next().unwrap_or("").to_string();
+        for (map, key) in [
+            (&mut by_kind, t.kind.clone()),
+            (&mut by_commodity, t.commodity.clone()),
+            (&mut by_format, format),
+        ] {
+            map.entry(key).or_default().add(t, o);
+        }
+        all.add(t, o);
+        for (el, w) in &t.ree {
+            if *w >= PRESENT_WT_PCT && !o.reported.contains(el) {
+                *missed_ree.entry(el.clone()).or_default() += 1;
+            }
+        }
+        if t.honest {
+            for el in element_score(t, o).1 {
+                *false_ree.entry(el.clone()).or_default() += 1;
+                *false_ree_by_commodity
+                    .entry((t.commodity.clone(), el))
+                    .or_default() += 1;
+            }
+            if o.verdict != Verdict::Clear {
+                alarms.push(format!(
+                    "{} [{}] {}: {} {:?} | {}",
+                    t.file, t.kind, t.sample, o.verdict, o.reported, o.reason
+                ));
+            }
+        } else if t.ree_added >= 0.5 && !matches!(o.verdict, Verdict::Inspect | Verdict::Hold) {
+            misses.push(format!(
+                "{} [{}] {} ({:.2} wt % added): {} {:?} | {}",
+                t.file, t.kind, t.sample, t.ree_added, o.verdict, o.reported, o.reason
+            ));
+        }
+    }
+    let mut total = BTreeMap::new();
+    total.insert("all".to_string(), all.clone());
+    print_table("Per instrument kind", &by_kind);
+    print_table("Per commodity", &by_commodity);
+    print_table("Per file format (.mca states no kV)", &by_format);
+    print_table("Whole corpus", &total);
+    println!("\nFalse rare earths on honest spectra (element: count; by commodity):");
+    for (el, n) in &false_ree {
+        let per: Vec<String> = false_ree_by_commodity
+            .iter()
+            .filter(|((_, e), _)| e == el)
+            .map(|((c, _), n)| format!("{c} {n}"))
+            .collect();
+        println!("  {el:<3} {n:>4}   ({})", per.join(", "));
+    }
+    println!("reported traces (0.05–0.2 wt %, not scored): {}", all.trace);
+    let missed: Vec<String> = missed_ree.iter().map(|(e, n)| format!("{e} {n}")).collect();
+    println!(
+        "Rare earths present at ≥ 0.2 wt % and not reported: {}",
+        missed.join(", ")
+    );
+    println!("\nBlended ≥ 0.5 wt % not flagged ({}):", misses.len());
+    for m in &misses {
+        println!("  {m}");
+    }
+    println!("\nHonest not CLEAR ({}):", alarms.len());
+    for a in &alarms {
+        println!("  {a}");
+    }
+
+    let ge1 = ratio(all.ge1.0, all.ge1.1);
+    let mid = ratio(all.mid.0, all.mid.1);
+    let honest = ratio(all.honest_not_clear, all.honest);
+    let f1 = all.f1().2;
+    println!(
+        "\n≥ 1 wt % flagged {ge1:.4} (floor {FLOOR_FLAGGED_GE_1}, target 0.99); \
+         0.5–1 wt % flagged {mid:.4} (floor {FLOOR_FLAGGED_05_1}, target 0.90); \
+         honest not CLEAR {honest:.4} (ceiling {CEILING_HONEST_NOT_CLEAR}, target 0.01); \
+         element F1 {f1:.4} (floor {FLOOR_ELEMENT_F1}, target 0.95)"
+    );
+    assert!(
+        truths.len() >= 320,
+        "truth.json lists {} spectra",
+        truths.len()
+    );
+    assert!(all.ge1.1 >= 60 && all.mid.1 >= 30 && all.honest >= 100);
+    assert!(
+        ge1 >= FLOOR_FLAGGED_GE_1,
+        "≥ 1 wt % flagged {ge1:.3} fell below its floor"
+    );
+    assert!(
+        mid >= FLOOR_FLAGGED_05_1,
+        "0.5–1 wt % flagged {mid:.3} fell below its floor"
+    );
+    assert!(
+        honest <= CEILING_HONEST_NOT_CLEAR,
+        "honest not CLEAR {honest:.3} rose above its ceiling"
+    );
+    assert!(
+        f1 >= FLOOR_ELEMENT_F1,
+        "element F1 {f1:.3} fell below its floor"
+    );
+}
