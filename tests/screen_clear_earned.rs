@@ -11,7 +11,7 @@
 
 mod screen_support;
 
-use reescan::screen::{Input, Rules, ScreeningResult, Screener, Verdict};
+use reescan::screen::{Input, Rules, Screener, ScreeningResult, Verdict};
 use reescan::tables::materials::{draw_sample, Carrier, Commodity};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,9 +35,8 @@ fn screen_with(
     xrd: Option<&Path>,
     set: impl Fn(&mut Screener),
 ) -> ScreeningResult {
-    let input = |p: &'static str, path: Option<&Path>| {
-        path.map(|path| (path.to_path_buf(), p.to_string()))
-    };
+    let input =
+        |p: &'static str, path: Option<&Path>| path.map(|path| (path.to_path_buf(), p.to_string()));
     let (x, d) = (input("xrf", xrf), input("xrd", xrd));
     let run = |triage: bool| {
         let mut s = screener(triage);
@@ -137,7 +136,10 @@ fn an_all_zero_spectrum_is_not_cleared() {
     e.write(&zero, &vec![0.0; e.counts.len()]);
     let r = screen("iron-ore", &zero);
     assert_inspect_because(&r, "The spectrum holds 0 counts");
-    assert!(r.reasons.iter().any(|x| x.starts_with("No iron in a scan declared as iron ore")));
+    assert!(r
+        .reasons
+        .iter()
+        .any(|x| x.starts_with("No iron in a scan declared as iron ore")));
     assert_clear(&screen("iron-ore", &honest));
 }
 
@@ -150,7 +152,10 @@ fn a_flat_spectrum_is_not_cleared() {
     e.write(&flat, &vec![100.0; e.counts.len()]);
     let r = screen("iron-ore", &flat);
     assert_inspect_because(&r, "the spectrum shows no fluorescence lines");
-    assert!(r.reasons.iter().any(|x| x.starts_with("No iron in a scan declared as iron ore")));
+    assert!(r
+        .reasons
+        .iter()
+        .any(|x| x.starts_with("No iron in a scan declared as iron ore")));
     assert_clear(&screen("iron-ore", &honest));
 }
 
@@ -180,7 +185,10 @@ fn a_spectrum_cut_at_6_kev_is_not_cleared() {
 fn iron_ore_declared_as_zirconium_is_a_composition_mismatch() {
     let ore = repo("spectra/synthetic/S001.msa");
     let r = screen("zirconium", &ore);
-    assert_inspect_because(&r, "No zirconium or hafnium in a scan declared as zircon or zirconia");
+    assert_inspect_because(
+        &r,
+        "No zirconium or hafnium in a scan declared as zircon or zirconia",
+    );
     assert_eq!(r.mismatch, vec!["Zr+Hf absent from zirconium"]);
     assert_clear(&screen("zirconium", &repo("spectra/synthetic/S004.msa")));
     assert_clear(&screen("iron-ore", &ore));
@@ -195,7 +203,9 @@ fn real_pure_nickel_and_silicon_declared_as_iron_ore_are_inspected() {
         let path = repo(&format!(
             "tests/data/clear_earned/{el}_50kv_50_ma_Rh_vac_D1.msa"
         ));
-        let r = screen_with("iron-ore", Some(&path), None, |s| s.read.tube_kv = Some(50.0));
+        let r = screen_with("iron-ore", Some(&path), None, |s| {
+            s.read.tube_kv = Some(50.0)
+        });
         assert!(r.verdict >= Verdict::Inspect, "{el}: {:?}", r.reasons);
         assert!(
             r.reasons
@@ -205,7 +215,10 @@ fn real_pure_nickel_and_silicon_declared_as_iron_ore_are_inspected() {
             r.reasons
         );
         assert!(r.mismatch.contains(&"Fe absent from iron-ore".to_string()));
-        println!("{el} declared as iron ore: {} — {}", r.verdict, r.reasons[0]);
+        println!(
+            "{el} declared as iron ore: {} — {}",
+            r.verdict, r.reasons[0]
+        );
     }
     assert_clear(&screen("iron-ore", &repo("spectra/synthetic/S001.msa")));
 }

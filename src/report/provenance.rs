@@ -176,6 +176,55 @@ mod tests {
         assert!(r.source.starts_with("built-in"));
     }
 
+    /// The report's Σ rows are the verdict's rare-earth decision: the same elements, the
+    /// same sum, the same limits, the same rule (`screen::conformity`).
+    #[test]
+    fn the_report_decides_on_the_quantity_the_verdict_is_decided_on() {
+        use crate::screen::conformity::Outcome;
+        use crate::screen::{Input, Screener, Verdict};
+        let rules = Rules::builtin();
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+        let screener = Screener::new(std::sync::Arc::new(rules.clone()), date);
+        let k = rules.decision.coverage_k;
+        for (id, declared, verdict) in [
+            ("S001", "iron-ore", Verdict::Clear),
+            ("S003", "iron-ore", Verdict::Hold),
+            ("S004", "zirconium", Verdict::Clear),
+            ("S008", "ceramics", Verdict::Hold),
+        ] {
+            let path =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("spectra/synthetic/{id}.msa"));
+            let input = Input {
+                path: &path,
+                shown: id,
+            };
+            let r = screener.screen(id, declared, Some(input), None).unwrap();
+            assert_eq!(r.verdict, verdict, "{id}: {:?}", r.reasons);
+            let (_, c) = rules.commodity(declared).unwrap();
+            let d = conformity::ReeDecision::of(rules, c, r.xrf.as_ref().unwrap());
+            let limits = commodity_limits(rules, declared, &r);
+            let sums: Vec<&Limit> = limits
+                .iter()
+                .filter(|l| l.quantity.starts_with('Σ'))
+                .collect();
+            if d.quantity.symbols.is_empty() {
+                assert!(sums.is_empty(), "{id}");
+                continue;
+            }
+            assert_eq!(sums.len(), 2);
+            for l in sums {
+                assert_eq!(l.symbols, d.quantity.symbols, "{id}");
+                let q = conformity::measure(r.xrf.as_ref().unwrap(), &l.symbols);
+                assert_eq!(q, d.quantity);
+                let hold = l.limit_wt_pct == d.hold_limit_wt_pct;
+                let above = q.against(l.limit_wt_pct, k) == Outcome::AboveLimit;
+                if hold {
+                    assert_eq!(above, r.verdict == Verdict::Hold, "{id}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn phase_library_has_a_stable_fingerprint() {
         let a = phase_library_reference(None).unwrap();

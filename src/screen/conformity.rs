@@ -83,9 +83,8 @@ pub fn measure(xrf: &XrfAnalysis, symbols: &[String]) -> Quantity {
 
 /// Whether XRF detected the element: reported with a value above `detect_sigma`·σ.
 pub fn detected(rules: &Rules, xrf: &XrfAnalysis, symbol: &str) -> bool {
-    xrf.element(symbol).is_some_and(|e| {
-        e.wt_pct > 0.0 && e.wt_pct > rules.decision.detect_sigma * e.sigma_wt_pct
-    })
+    xrf.element(symbol)
+        .is_some_and(|e| e.wt_pct > 0.0 && e.wt_pct > rules.decision.detect_sigma * e.sigma_wt_pct)
 }
 
 /// The rare earths in excess: detected rare earths above their legitimate level in the

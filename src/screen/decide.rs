@@ -594,7 +594,10 @@ fn xrd_evidence(ctx: &Ctx, xrd: &XrdAnalysis) -> Vec<Finding> {
         .sum();
     if host < e.min_host_phase_wt_pct {
         let reason = if xrd.phases.is_empty() {
-            format!("XRD identifies no phase, so it shows nothing of {}.", ctx.desc())
+            format!(
+                "XRD identifies no phase, so it shows nothing of {}.",
+                ctx.desc()
+            )
         } else {
             format!(
                 "XRD finds {} wt % of phases that make up {} (at least {} wt % expected).",
@@ -1079,7 +1082,10 @@ mod tests {
         assert_eq!(a.mismatch, vec!["Zr+Hf below zirconium range"]);
         // a light major is itself judged with the light factor: 5 % Si+Al is consistent
         // with ceramics at the 20 % minimum, 0.5 % is not
-        let tile = xrf(&[("Si", 4.0, 0.1), ("Al", 1.0, 0.1), ("Zn", 3.0, 0.01)], &[]);
+        let tile = xrf(
+            &[("Si", 4.0, 0.1), ("Al", 1.0, 0.1), ("Zn", 3.0, 0.01)],
+            &[],
+        );
         assert!(judge("ceramics", Some(&tile), None).mismatch.is_empty());
         let metal = xrf(&[("Si", 0.4, 0.02), ("Cu", 90.0, 0.1)], &[]);
         assert_eq!(
@@ -1109,7 +1115,10 @@ mod tests {
     #[test]
     fn clear_needs_enough_counts_a_good_fit_and_the_rare_earth_lines() {
         let honest = || xrf(&[("Fe", 62.0, 0.5), ("Si", 2.0, 0.2)], &["Ce"]);
-        assert_eq!(judge("iron-ore", Some(&honest()), None).verdict, Verdict::Clear);
+        assert_eq!(
+            judge("iron-ore", Some(&honest()), None).verdict,
+            Verdict::Clear
+        );
         let mut x = honest();
         x.total_counts = 0.0;
         let a = judge("iron-ore", Some(&x), None);
@@ -1142,7 +1151,11 @@ mod tests {
         let mut x = honest();
         x.elements.clear();
         let a = judge("iron-ore", Some(&x), None);
-        assert!(reasons_of(&a).contains("no fluorescence lines"), "{:?}", a.reasons);
+        assert!(
+            reasons_of(&a).contains("no fluorescence lines"),
+            "{:?}",
+            a.reasons
+        );
     }
 
     #[test]
@@ -1170,14 +1183,22 @@ mod tests {
             "{:?}",
             a.reasons
         );
-        let a = judge("iron-ore", None, Some(&xrd(&[("quartz", 95.0), ("calcite", 5.0)])));
+        let a = judge(
+            "iron-ore",
+            None,
+            Some(&xrd(&[("quartz", 95.0), ("calcite", 5.0)])),
+        );
         assert!(
             a.mismatch.contains(&"no iron-ore phase in XRD".to_string()),
             "{:?}",
             a.mismatch
         );
         let a = judge("iron-ore", None, Some(&xrd(&[])));
-        assert!(reasons_of(&a).contains("XRD identifies no phase"), "{:?}", a.reasons);
+        assert!(
+            reasons_of(&a).contains("XRD identifies no phase"),
+            "{:?}",
+            a.reasons
+        );
     }
 
     #[test]

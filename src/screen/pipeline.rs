@@ -181,6 +181,12 @@ impl Screener {
     /// the families its fits hold but it does not report counted as found
     /// ([`XrfAnalysis::unconfirmed`]).
     ///
+    /// The evidence a CLEAR needs (`[evidence]` in the rules: counts, fit quality, energy
+    /// range, excitation) is judged on the quick analysis itself by the same rules, so a
+    /// quick fit that does not describe the spectrum goes on to the full analysis (on the
+    /// triage grid's 72 honest shipments, one alumina tile whose quick fit leaves χ²/ν 50
+    /// and a 30 % misfit where the full fit leaves 1.3).
+    ///
     /// On the labelled sets every verdict agrees with the full analysis
     /// (`tests/screen_synthetic.rs`, `tests/screen_triage.rs`); anything else goes to
     /// the full analysis. Declared rare-earth goods (a licence check per controlled

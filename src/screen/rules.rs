@@ -691,6 +691,37 @@ mod tests {
     }
 
     #[test]
+    fn evidence_and_systematic_keys_are_validated() {
+        let bad =
+            DEFAULT_RULES_TOML.replacen("ree_lines_hi_kev = 15.2", "ree_lines_hi_kev = 3.0", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("evidence.ree_lines_hi_kev"), "{e}");
+        let bad = DEFAULT_RULES_TOML.replacen("light_below_z = 20", "light_below_z = 0", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("decision.light_below_z"), "{e}");
+        let bad = DEFAULT_RULES_TOML.replacen(
+            "max_unexplained_intensity_share = 0.35",
+            "max_unexplained_intensity_share = 1.5",
+            1,
+        );
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("evidence.max_unexplained_intensity_share"),
+            "{e}"
+        );
+        let bad = DEFAULT_RULES_TOML.replacen("min_total_counts = 20000.0\n", "", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("evidence.min_total_counts"), "{e}");
+        let bad = DEFAULT_RULES_TOML.replacen(
+            "systematic_light_rel = 1.5",
+            "systematic_light_rel = -1",
+            1,
+        );
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("decision.systematic_light_rel"), "{e}");
+    }
+
+    #[test]
     fn phase_names_match_by_normalised_prefix() {
         let r = Rules::builtin();
         assert!(r.phase("Monazite-(Ce)").unwrap().rare_earth);
