@@ -20,7 +20,9 @@ pub struct Rules {
     pub version: u32,
     /// Decision-rule constants.
     pub decision: DecisionRules,
-    /// What a scan must show before it can be cleared.
+    /// What a scan must show before it can be cleared. A rules file written before this
+    /// table existed takes the built-in one.
+    #[serde(default = "builtin_evidence")]
     pub evidence: EvidenceRules,
     /// Rare-earth fingerprints.
     pub signatures: SignatureRules,
@@ -46,9 +48,13 @@ pub struct DecisionRules {
     pub systematic_rel: f64,
     /// Relative systematic (1σ) uncertainty of an element lighter than `light_below_z`:
     /// applied as a factor (1 + this)^k either way, to the light element itself and,
-    /// through the normalisation to 100 %, to the heavy elements beside it.
+    /// through the normalisation to 100 %, to the heavy elements beside it. Built-in value
+    /// when a rules file leaves it out.
+    #[serde(default = "builtin_systematic_light_rel")]
     pub systematic_light_rel: f64,
-    /// Elements with an atomic number below this are "light" (20: below Ca).
+    /// Elements with an atomic number below this are "light" (20: below Ca). Built-in value
+    /// when a rules file leaves it out.
+    #[serde(default = "builtin_light_below_z")]
     pub light_below_z: u32,
     /// "Far below" = upper bound below this fraction of the range minimum.
     pub major_far_below_fraction: f64,
@@ -236,6 +242,20 @@ pub fn normalize_phase(name: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_lowercase())
         .collect()
+}
+
+/// The built-in `[evidence]` table, for rules files that predate it. (The embedded file
+/// carries the table, so building the built-in rules never calls this.)
+fn builtin_evidence() -> EvidenceRules {
+    Rules::builtin().evidence.clone()
+}
+
+fn builtin_systematic_light_rel() -> f64 {
+    Rules::builtin().decision.systematic_light_rel
+}
+
+fn builtin_light_below_z() -> u32 {
+    Rules::builtin().decision.light_below_z
 }
 
 impl Rules {
@@ -688,6 +708,36 @@ mod tests {
         let bad = DEFAULT_RULES_TOML.replacen("min_wt_pct = 51.0", "min_wt_pct = 80.0", 1);
         let e = Rules::from_toml(&bad).unwrap_err().to_string();
         assert!(e.contains("commodity.iron-ore.majors[0].max_wt_pct"), "{e}");
+    }
+
+    #[test]
+    fn a_rules_file_written_before_the_evidence_table_takes_the_built_in_one() {
+        let lines: Vec<&str> = DEFAULT_RULES_TOML.lines().collect();
+        let start = lines.iter().position(|l| *l == "[evidence]").unwrap();
+        let end = start
+            + 1
+            + lines[start + 1..]
+                .iter()
+                .position(|l| l.starts_with('['))
+                .unwrap();
+        let old: String = lines[..start]
+            .iter()
+            .chain(&lines[end..])
+            .filter(|l| !l.starts_with("systematic_light_rel") && !l.starts_with("light_below_z"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(!old.contains("\n[evidence]") && !old.contains("\nlight_below_z ="));
+        let rules = Rules::from_toml(&old).unwrap();
+        let builtin = Rules::builtin();
+        assert_eq!(
+            rules.evidence.min_total_counts,
+            builtin.evidence.min_total_counts
+        );
+        assert_eq!(rules.decision.light_below_z, builtin.decision.light_below_z);
+        assert_eq!(
+            rules.decision.systematic_light_rel,
+            builtin.decision.systematic_light_rel
+        );
     }
 
     #[test]
