@@ -271,7 +271,8 @@ fn scan_analyses_a_pdz_like_the_same_spectrum_in_emsa_form() {
     let msa = dir.path().join("ore.msa");
     let synth = Command::cargo_bin("reescan")
         .unwrap()
-        .args(["synth", "--commodity", "iron-ore", "--seed", "7", "--xrf"])
+        .args(["synth", "--commodity", "iron-ore", "--seed", "7"])
+        .args(["--carrier", "ndfeb", "--fraction", "0.05", "--xrf"])
         .arg(&msa)
         .output()
         .unwrap();

@@ -394,7 +394,7 @@ pub fn detect(bytes: &[u8], name: &str, technique: Option<Technique>) -> Result<
     let head = &body[..body.len().min(64 * 1024)];
     if head.contains(&0) {
         return Err(Error::UnknownFormat(
-            "binary data that is not a Bruker RAW, BRML or RASX file".into(),
+            "binary data that is not a Bruker RAW, BRML, RASX or PDZ file".into(),
         ));
     }
     if let Some(f) = detect_text(head) {
