@@ -10,6 +10,7 @@
 //! | Amptek `.mca` | [`mca`] | XRF |
 //! | ORTEC/QXAS `.spe` | [`spe`] | XRF |
 //! | Bruker `.spx` (XML) | [`spx`] | XRF |
+//! | Bruker handheld `.pdz` (binary, versions 24/25; every beam via [`read_all_path`]) | [`pdz`] | XRF |
 //! | CSV/TSV/whitespace counts, PyMca one-column `.mca` | [`text`] | XRF |
 //! | `.xy`/`.xye`/`.dat` | [`xy`] | XRD |
 //! | PANalytical `.xrdml` | [`xrdml`] | XRD |
@@ -19,6 +20,7 @@ pub mod diffractometer;
 pub mod emsa;
 pub mod mca;
 pub(crate) mod num;
+pub mod pdz;
 pub mod spe;
 pub mod spx;
 pub mod text;
@@ -149,6 +151,8 @@ pub enum Format {
     Spe,
     /// Bruker Esprit `.spx` XML.
     Spx,
+    /// Bruker handheld XRF `.pdz` (binary, versions 24 and 25).
+    Pdz,
     /// CSV/TSV/whitespace columns of energy and counts, or counts alone.
     Text,
     /// XRD `.xy`/`.xye`/`.dat`: 2θ, intensity \[, esd\].
@@ -179,6 +183,7 @@ impl Format {
             Format::AmptekMca => "Amptek MCA",
             Format::Spe => "ORTEC/QXAS SPE",
             Format::Spx => "Bruker SPX",
+            Format::Pdz => pdz::NAME,
             Format::Text => "text columns",
             Format::Xy => "XY",
             Format::Xrdml => "PANalytical XRDML",
@@ -204,6 +209,35 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Spectrum> {
     let mut s = read_bytes(&bytes, name, opts).map_err(|e| e.in_file(path))?;
     s.meta.source_file = Some(path.to_path_buf());
     Ok(s)
+}
+
+/// Every spectrum of a file: each beam of a multi-beam `.pdz` assay, in file order,
+/// each with its own excitation; the one spectrum of any other format. Each is
+/// checked and stamped as [`read_path`] does.
+///
+/// # Errors
+/// As [`read_path`].
+pub fn read_all_path(path: &Path, opts: &ReadOptions) -> Result<Vec<Spectrum>> {
+    let bytes = read_file(path)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let all = match detect(&bytes, name, opts.technique).map_err(|e| e.in_file(path))? {
+        Format::Pdz => pdz::read_all(&bytes)
+            .and_then(|beams| {
+                beams
+                    .into_iter()
+                    .map(|s| finish(s, &bytes, Format::Pdz, opts))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .map_err(|e| e.in_file(path))?,
+        _ => vec![read_bytes(&bytes, name, opts).map_err(|e| e.in_file(path))?],
+    };
+    Ok(all
+        .into_iter()
+        .map(|mut s| {
+            s.meta.source_file = Some(path.to_path_buf());
+            s
+        })
+        .collect())
 }
 
 /// The whole content of an input file, read only when it is a regular file (after
@@ -306,6 +340,7 @@ pub fn read_bytes(bytes: &[u8], name: &str, opts: &ReadOptions) -> Result<Spectr
         Format::AmptekMca => mca::read(bytes)?,
         Format::Spe => spe::read(bytes)?,
         Format::Spx => spx::read(bytes)?,
+        Format::Pdz => pdz::read(bytes)?,
         Format::Text => text::read(bytes)?,
         Format::Xy => xy::read(bytes, opts)?,
         Format::Xrdml => xrdml::read(bytes, opts)?,
@@ -359,7 +394,7 @@ pub fn detect(bytes: &[u8], name: &str, technique: Option<Technique>) -> Result<
     let head = &body[..body.len().min(64 * 1024)];
     if head.contains(&0) {
         return Err(Error::UnknownFormat(
-            "binary data that is not a Bruker RAW, BRML or RASX file".into(),
+            "binary data that is not a Bruker RAW, BRML, RASX or PDZ file".into(),
         ));
     }
     if let Some(f) = detect_text(head) {
@@ -375,6 +410,9 @@ pub fn detect(bytes: &[u8], name: &str, technique: Option<Technique>) -> Result<
 }
 
 fn detect_binary(body: &[u8]) -> Option<Format> {
+    if pdz::looks_like(body) {
+        return Some(Format::Pdz);
+    }
     if body.starts_with(b"RAW1.01") || body.starts_with(b"RAW4.00") || body.starts_with(b"RAW2") {
         return Some(Format::BrukerRaw);
     }
