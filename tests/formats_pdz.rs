@@ -31,7 +31,11 @@ fn v25_round_trip_keeps_every_beam_with_its_excitation() {
     assert_eq!(formats::detect(&bytes, "assay", None).unwrap(), Format::Pdz);
     let s = formats::read_bytes(&bytes, "assay", &ReadOptions::default()).unwrap();
     let b = &assay.beams[1];
-    assert_eq!(s.counts.to_vec(), b.counts, "the 50 kV beam is the one read");
+    assert_eq!(
+        s.counts.to_vec(),
+        b.counts,
+        "the 50 kV beam is the one read"
+    );
     let (offset, gain) = calibration(&s);
     assert!((offset - -0.0125).abs() < 1e-12 && (gain - 0.02).abs() < 1e-12);
     assert_eq!(s.meta.tube_kv, Some(50.0));
@@ -99,7 +103,12 @@ fn read_all_path_returns_every_beam_in_file_order() {
         assert_eq!(s.meta.source_file.as_deref(), Some(path.as_path()));
         assert_eq!(s.meta.sha256, all[0].meta.sha256);
     }
-    assert!(all[0].meta.title.as_deref().unwrap().ends_with("filter none"));
+    assert!(all[0]
+        .meta
+        .title
+        .as_deref()
+        .unwrap()
+        .ends_with("filter none"));
     // Any other format gives its one spectrum.
     let msa = dir.path().join("one.msa");
     formats::write_path(&msa, &all[0]).unwrap();
@@ -298,7 +307,11 @@ fn scan_analyses_a_pdz_like_the_same_spectrum_in_emsa_form() {
 
     let from_msa = scan_json(&msa);
     let from_pdz = scan_json(&pdz);
-    assert_eq!(from_pdz["xrf"]["tube_kv"].as_f64(), Some(kv), "kV from the file");
+    assert_eq!(
+        from_pdz["xrf"]["tube_kv"].as_f64(),
+        Some(kv),
+        "kV from the file"
+    );
     assert_eq!(from_pdz["verdict"], from_msa["verdict"]);
     let ree = |v: &serde_json::Value| v["ree_wt_pct"].as_f64().unwrap_or(0.0);
     assert!(

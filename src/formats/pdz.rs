@@ -238,7 +238,10 @@ pub fn read_assay(bytes: &[u8]) -> Result<Assay> {
     if bytes.len() >= 2 && u16::from_le_bytes([bytes[0], bytes[1]]) == V24_MAGIC {
         return read_v24(bytes);
     }
-    Err(Error::parse(NAME, "not a .pdz file (no version 24 or 25 header)"))
+    Err(Error::parse(
+        NAME,
+        "not a .pdz file (no version 24 or 25 header)",
+    ))
 }
 
 /// A read position in one region of the file; every read is bounds-checked and names
@@ -356,9 +359,8 @@ impl<'a> Cursor<'a> {
             && hour < 24
             && minute < 60
             && second < 60;
-        Ok(valid.then(|| {
-            format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}")
-        }))
+        Ok(valid
+            .then(|| format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}")))
     }
 
     /// The channel count: at least 1, at most the limit.
@@ -417,7 +419,10 @@ fn positive(v: f64, field: &str) -> Result<f64> {
     if v > 0.0 {
         Ok(v)
     } else {
-        Err(Error::parse(NAME, format!("{field} is {v} (must be positive)")))
+        Err(Error::parse(
+            NAME,
+            format!("{field} is {v} (must be positive)"),
+        ))
     }
 }
 
@@ -530,7 +535,10 @@ fn read_v25(bytes: &[u8]) -> Result<Assay> {
         index += 1;
     }
     if assay.beams.is_empty() {
-        return Err(Error::parse(NAME, "no spectrum record (type 3) in the file"));
+        return Err(Error::parse(
+            NAME,
+            "no spectrum record (type 3) in the file",
+        ));
     }
     Ok(assay)
 }
