@@ -283,7 +283,14 @@ impl Rules {
     /// # Errors
     /// I/O errors and [`Error::Rules`], with the path attached.
     pub fn from_path(path: &Path) -> Result<Rules> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io(e).in_file(path))?;
+        let bytes = crate::formats::read_file(path)?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            Error::Rules {
+                key: "(file)".into(),
+                message: "the file is not UTF-8 text".into(),
+            }
+            .in_file(path)
+        })?;
         Rules::from_toml(&text).map_err(|e| e.in_file(path))
     }
 

@@ -96,7 +96,7 @@ pub fn discover(dir: &Path, ignore: &[PathBuf]) -> Result<Vec<Candidate>> {
     let mut bad_sidecar: Vec<(String, String)> = Vec::new();
     for path in names.iter().filter(|p| has_ext(p, "json")) {
         let stem = stem(path);
-        let parsed = std::fs::read(path)
+        let parsed = crate::formats::read_file(path)
             .map_err(|e| e.to_string())
             .and_then(|b| serde_json::from_slice::<Sidecar>(&b).map_err(|e| e.to_string()));
         let sidecar = match parsed {

@@ -472,7 +472,7 @@ impl Station {
                 return Some(h.clone());
             }
         }
-        let bytes = std::fs::read(p).ok()?;
+        let bytes = crate::formats::read_file(p).ok()?;
         if bytes.len() as u64 != seen.len {
             self.seen.remove(p);
             return None;
@@ -528,7 +528,7 @@ impl Station {
         result: &ScreeningResult,
     ) -> Option<String> {
         for ((role, p), want) in c.files.iter().zip(inputs) {
-            let now = std::fs::read(p)
+            let now = crate::formats::read_file(p)
                 .ok()
                 .map(|b| crate::formats::sha256_hex(&b));
             let seen_by_analysis = match role {
@@ -547,7 +547,7 @@ impl Station {
 }
 
 fn end_marker_of(p: &Path) -> Option<&'static str> {
-    let bytes = std::fs::read(p).ok()?;
+    let bytes = crate::formats::read_file(p).ok()?;
     folder::end_marker(&bytes, &folder::name(p))
 }
 
