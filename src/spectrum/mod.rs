@@ -26,6 +26,9 @@ pub struct Metadata {
     pub anode: Option<String>,
     /// Detector description.
     pub detector: Option<String>,
+    /// What the spectrum records, as the file says (EMSA `#SIGNALTYPE`: "EDS_SEM",
+    /// "EDS_TEM", "XRF"…; Bruker `.spx`: "EDS_SEM" for a SEM header, "XRF" for a tube's).
+    pub signal_type: Option<String>,
     /// Instrument model / serial.
     pub instrument: Option<String>,
     /// Acquisition date/time as written in the file.
