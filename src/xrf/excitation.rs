@@ -345,11 +345,11 @@ impl Trace {
     }
 }
 
-/// The Duane–Hunt limit: the straight line fitted to the continuum's last decade of
-/// fall (from [`ExcitationSettings::fall_from`] to [`ExcitationSettings::fall_to`] of
-/// its reference level, peaks removed by a running median) extrapolated to zero. Near
-/// its end the bremsstrahlung falls as (E₀ − E)/E, straight over the last few keV; the
-/// detector's efficiency and the sample's scatter vary slowly there.
+/// The Duane–Hunt limit: the continuum's last decade of fall (from
+/// [`ExcitationSettings::fall_from`] to [`ExcitationSettings::fall_to`] of its reference
+/// level, peaks removed by a running median) extrapolated to zero. Bremsstrahlung falls
+/// as N(E) ∝ (E₀ − E)/E (Kramers), so N(E)·E is fitted with a straight line; the
+/// detector's efficiency and the sample's scatter vary slowly over the fall.
 ///
 /// The continuum has ended within the spectrum only when what lies beyond the end point
 /// is pile-up-small ([`ExcitationSettings::beyond_max_share`]) and no strong element's
@@ -395,9 +395,12 @@ pub fn duane_hunt(
     let last_seen = fall.last().map_or(t.centre[i_from], |p| p.0);
     let e_end = *t.centre.last().unwrap_or(&0.0);
     let runs_past = Continuum::RunsPast { to_kev: last_seen };
-    let Some((e0, sigma, mean_fall)) = line_to_zero(&fall) else {
+    // Kramers: N(E)·E = k (E₀ − E), a straight line in E
+    let linear: Vec<(f64, f64)> = fall.iter().map(|&(e, n)| (e, n * e)).collect();
+    let Some((e0, sigma)) = line_to_zero(&linear) else {
         return runs_past;
     };
+    let mean_fall = fall.iter().map(|p| p.1).sum::<f64>() / fall.len() as f64;
     let sigma = sigma.hypot(s.bin_kev);
     if !(e0.is_finite() && e0 + 0.5 < e_end) {
         return runs_past;
@@ -423,9 +426,9 @@ pub fn duane_hunt(
     Continuum::Ends { kev: e0, sigma }
 }
 
-/// Least-squares line through `pts` (E, level): where it reaches zero, its 1σ (from
-/// the residual scatter), and the points' mean level. None unless it falls.
-fn line_to_zero(pts: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
+/// Least-squares line through `pts` (E, y): where it reaches zero and its 1σ (from the
+/// residual scatter). None unless it falls.
+fn line_to_zero(pts: &[(f64, f64)]) -> Option<(f64, f64)> {
     let n = pts.len() as f64;
     if pts.len() < 4 {
         return None;
@@ -447,7 +450,7 @@ fn line_to_zero(pts: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
     let s2 = rss / (n - 2.0);
     // zero crossing e0 = mx − my/b: var ≈ (s²/n + (e0 − mx)² s²/sxx) / b²
     let var = (s2 / n + (e0 - mx).powi(2) * s2 / sxx) / (b * b);
-    Some((e0, var.sqrt(), my))
+    Some((e0, var.sqrt()))
 }
 
 /// An element whose principal K (or L) line is among the strong peaks (≥ 2 % of the
@@ -511,11 +514,11 @@ fn signature(d: &ElementData, family: Family) -> Vec<(f64, &'static str)> {
 
 /// The tube's anode from its scattered lines in `peaks` (energy keV, area): every line
 /// of its signature is a peak, the second weaker than the first (Kβ1 < Kα1, Lβ1 < 1.5
-/// Lα1). A K-line anode whose principal line has a Compton peak 75–150° below it is
-/// confirmed — a fluorescence line has no Compton companion — and a confirmed anode
+/// Lα1). A K-line anode (at 15 keV or more) whose principal line has a Compton peak
+/// 75–150° below it is confirmed — a fluorescence line has no Compton companion — and a confirmed anode
 /// beats an unconfirmed one (a pure copper sample under a Rh tube shows Cu Kα and Kβ).
-/// For L-line anodes the Compton shift (0.1–0.3 keV) is within a peak width and the
-/// third line (Lγ1) is asked for instead. Otherwise the anode whose lines lie highest
+/// For L-line anodes the Compton shift (0.1–0.3 keV) is within a peak width: the third
+/// line (Lγ1), the family's ratios and its strength are asked for instead. Otherwise the anode whose lines lie highest
 /// wins: the tube's lines sit at the top of the spectrum (a tungsten ore under a Rh
 /// tube shows both W L and Rh K).
 pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<SeenAnode> {
@@ -543,10 +546,27 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
         let ratio = areas[1] / areas[0];
         let plausible = match family {
             Family::K => ratio < 1.0,
-            _ => ratio < 1.5,
+            // three lines that must each land on a peak can do so by chance among a
+            // steel's pile-up and W L peaks: the L lines of a tube stand out (Lα1 ≥ 1 %
+            // of the strongest peak) in a tube's ratios (Au at 20–25 kV: Lβ1/Lα1 0.24–0.28,
+            // Lγ1/Lα1 0.05)
+            _ => {
+                let gamma = areas.get(2).map_or(0.0, |g| g / areas[0]);
+                areas[0] >= 0.01 * strongest
+                    && (0.15..1.5).contains(&ratio)
+                    && (0.02..0.5).contains(&gamma)
+            }
         };
+        let top = sig.iter().map(|l| l.0).fold(0.0, f64::max);
+        // below 15 keV the Compton shift (≤ 0.2 keV) is within a peak width: such lines
+        // (Cr, Cu K; W, Au L) must be the top of the spectrum, no strong peak above them
+        // but pile-up sums (a steel's Cr Kα/Kβ lie below its Fe and Ni lines)
+        let low = sig[0].0 < 15.0;
+        if low && !on_top(peaks, top, strongest) {
+            continue;
+        }
         let confirmed = match family {
-            Family::K => {
+            Family::K if !low => {
                 let e = sig[0].0;
                 let (hi, lo) = (compton_energy(e, 75.0), compton_energy(e, 150.0));
                 peaks.iter().any(|p| {
@@ -558,7 +578,6 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
         if !plausible {
             continue;
         }
-        let top = sig.iter().map(|l| l.0).fold(0.0, f64::max);
         if best.is_none_or(|(c, b)| (confirmed, top) > (c, b.top_kev)) {
             best = Some((
                 confirmed,
@@ -570,6 +589,24 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
         }
     }
     best.map(|b| b.1)
+}
+
+/// No peak of 1 % of the strongest or more lies 0.5 keV or more above `top_kev`, but
+/// pile-up sums of two peaks of 5 % or more.
+fn on_top(peaks: &[(f64, f64)], top_kev: f64, strongest: f64) -> bool {
+    let strong: Vec<f64> = peaks
+        .iter()
+        .filter(|p| p.1 >= 0.05 * strongest)
+        .map(|p| p.0)
+        .collect();
+    let is_sum = |e: f64| {
+        strong
+            .iter()
+            .any(|a| strong.iter().any(|b| (a + b - e).abs() < 0.15))
+    };
+    !peaks
+        .iter()
+        .any(|p| p.0 > top_kev + 0.5 && p.1 >= 0.01 * strongest && !is_sum(p.0))
 }
 
 /// The file says the spectrum was excited by electrons: EMSA `#SIGNALTYPE` EDS_SEM,
