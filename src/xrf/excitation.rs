@@ -173,7 +173,10 @@ impl ExcitationInfo {
                         format!("{} tube (recognised by its scattered lines)", self.source)
                     }
                     Some(Basis::Default) => {
-                        format!("{} tube (anode assumed: not stated, not recognised)", self.source)
+                        format!(
+                            "{} tube (anode assumed: not stated, not recognised)",
+                            self.source
+                        )
                     }
                     _ => format!("{} tube", self.source),
                 };
@@ -195,13 +198,19 @@ impl ExcitationInfo {
     /// Adjust a finished analysis to what the excitation allows: an electron-excited
     /// spectrum keeps its identified elements and loses its weight fractions (NaN, `null`
     /// in the JSON) and detection limits; a tube whose kV is estimated or assumed widens
-    /// each element's σ by how much its share moves when the kV moves by ±1σ.
+    /// each element's σ by how much its reading moves when the kV moves by ±1σ.
     ///
-    /// The kV term: the element's primary excitation F(U) = Σ N_U(E) τ(E) over the tube
-    /// spectrum above its absorption edge (K, or L3 when its lines are L lines), at
-    /// U ± σ_U. After closure to 100 % only its ratio to the mixture's mean matters, so
-    /// the relative σ added in quadrature is |ln(r / r̄)| / 2, r = F(U+σ)/F(U−σ), r̄ the
-    /// wt %-weighted mean of r.
+    /// The kV term: an element's reading is its line's counts over the scatter's, times
+    /// the ratio of the excitation that makes the scatter to the one that makes the line.
+    /// In a thick sample whose attenuation μ(E) stands for the matrix (a silicate,
+    /// SiO₂, for the unseen light matrix of ores, sands and ceramics), those are
+    /// F_el(U) = Σ N_U(E) τ_el(E)/μ(E) over the tube spectrum above the element's edge
+    /// (K, or L3 when its lines are L lines) and F_sc(U) = Σ N_U(E) σ_incoh(E)/μ(E). With
+    /// r = [F_el(U+σ)/F_el(U−σ)] / [F_sc(U+σ)/F_sc(U−σ)], the relative σ added in
+    /// quadrature is |ln r| / 2. On reescan's generator (ceramics with rare-earth
+    /// carriers made at 50 kV, read at the 41 kV default) the rare-earth totals read
+    /// 34–46 % high, 1.5–2.1 times the σ this term (±10 kV) gives them: an estimate of
+    /// the order, not a bound.
     pub fn qualify(&self, a: &mut XrfAnalysis) {
         a.excitation_basis = self.basis;
         if self.basis.probe == Probe::Electrons {
@@ -227,36 +236,30 @@ impl ExcitationInfo {
         };
         let lo = tube((kv - sigma).max(5.0)).spectrum(0.5);
         let hi = tube(kv + sigma).spectrum(0.5);
-        let ratios: Vec<Option<f64>> = a
-            .elements
+        let silicate: Vec<(&ElementData, f64)> = [("O", 0.533), ("Si", 0.467)]
             .iter()
-            .map(|e| {
-                let d = element_by_symbol(&e.symbol)?;
-                let l_lines = e.lines.first().is_some_and(|l| l.starts_with('L'));
-                let edge = d.levels[if l_lines { 3 } else { 0 }].edge_kev;
-                let f = |x: &Excitation| -> f64 {
-                    x.points()
-                        .filter(|p| p.0 > edge)
-                        .map(|p| p.1 * d.mu.photo(p.0))
-                        .sum()
-                };
-                let (flo, fhi) = (f(&lo), f(&hi));
-                (flo > 0.0 && fhi > 0.0).then(|| fhi / flo)
-            })
+            .filter_map(|&(sym, w)| element_by_symbol(sym).map(|d| (d, w)))
             .collect();
-        let (sw, swr) = a
-            .elements
-            .iter()
-            .zip(&ratios)
-            .filter_map(|(e, r)| r.map(|r| (e.wt_pct.max(0.0), r)))
-            .fold((0.0, 0.0), |(s, sr), (w, r)| (s + w, sr + w * r.ln()));
-        if sw <= 0.0 {
-            return;
-        }
-        let mean_ln = swr / sw;
-        for (e, r) in a.elements.iter_mut().zip(ratios) {
-            if let Some(r) = r {
-                let rel = (r.ln() - mean_ln).abs() / 2.0;
+        let mu = |e: f64| -> f64 { silicate.iter().map(|(d, w)| w * d.mu.total(e)).sum() };
+        let incoherent =
+            |e: f64| -> f64 { silicate.iter().map(|(d, w)| w * d.mu.incoherent(e)).sum() };
+        let excite = |x: &Excitation, edge: f64, cross: &dyn Fn(f64) -> f64| -> f64 {
+            x.points()
+                .filter(|p| p.0 > edge)
+                .map(|p| p.1 * cross(p.0) / mu(p.0))
+                .sum()
+        };
+        let scatter = excite(&hi, 0.0, &incoherent) / excite(&lo, 0.0, &incoherent);
+        for e in &mut a.elements {
+            let Some(d) = element_by_symbol(&e.symbol) else {
+                continue;
+            };
+            let l_lines = e.lines.first().is_some_and(|l| l.starts_with('L'));
+            let edge = d.levels[if l_lines { 3 } else { 0 }].edge_kev;
+            let photo = |x: f64| d.mu.photo(x);
+            let (flo, fhi) = (excite(&lo, edge, &photo), excite(&hi, edge, &photo));
+            if flo > 0.0 && fhi > 0.0 && scatter > 0.0 {
+                let rel = (fhi / flo / scatter).ln().abs() / 2.0;
                 e.sigma_wt_pct = e.sigma_wt_pct.hypot(rel * e.wt_pct);
             }
         }
@@ -702,10 +705,16 @@ pub fn resolve_excitation(
     };
     let inferred = |c: Continuum| match c {
         Continuum::Ends { kev, sigma } => with(kev, Basis::DuaneHunt, sigma),
-        Continuum::RunsPast { to_kev } => {
-            with(s.default_kv.max(to_kev.ceil()), Basis::Default, s.default_kv_sigma)
-        }
-        Continuum::Absent => with(s.default_kv.max(end_kev.ceil()), Basis::Default, s.default_kv_sigma),
+        Continuum::RunsPast { to_kev } => with(
+            s.default_kv.max(to_kev.ceil()),
+            Basis::Default,
+            s.default_kv_sigma,
+        ),
+        Continuum::Absent => with(
+            s.default_kv.max(end_kev.ceil()),
+            Basis::Default,
+            s.default_kv_sigma,
+        ),
     };
     if let Some(kv) = stated_kv {
         check_stated_kv(kv, continuum(), &s, counts, cal)?;
@@ -775,7 +784,8 @@ fn check_stated_kv(
     if let Some(t) = Trace::new(counts, cal, s) {
         let end = *t.centre.last().unwrap_or(&0.0);
         if end > kv + 3.0 {
-            if let (Some(above), Some(below)) = (t.mean(kv + 1.0, kv + 3.0), t.mean(kv - 3.0, kv - 1.0))
+            if let (Some(above), Some(below)) =
+                (t.mean(kv + 1.0, kv + 3.0), t.mean(kv - 3.0, kv - 1.0))
             {
                 // below: at least ~25 counts per bin for the ratio to mean anything
                 if below * s.bin_kev >= 25.0 && above > s.above_max_share * below {
@@ -974,7 +984,8 @@ mod tests {
                 .sum()
         };
         let open = resolve_excitation(&s, &tube(None), &cal, &[]).unwrap();
-        let filtered = resolve_excitation(&s, &tube(Some(("Al".into(), 1100.0))), &cal, &[]).unwrap();
+        let filtered =
+            resolve_excitation(&s, &tube(Some(("Al".into(), 1100.0))), &cal, &[]).unwrap();
         for info in [&open, &filtered] {
             assert_eq!(info.kv, Some(30.0));
             assert_eq!(info.source, "Ag");
@@ -1005,12 +1016,19 @@ mod tests {
             axis: crate::spectrum::Axis::Energy(cal),
             meta: Default::default(),
         };
-        let mono = resolve_excitation(&spectrum(4.0), &XrfOptions::default(), &cal, &peaks).unwrap();
+        let mono =
+            resolve_excitation(&spectrum(4.0), &XrfOptions::default(), &cal, &peaks).unwrap();
         assert_eq!(mono.source, "mono");
         assert!((mono.max_kev - 15.0).abs() < 1e-9, "{}", mono.max_kev);
-        let tube = resolve_excitation(&spectrum(55.0), &XrfOptions::default(), &cal, &peaks).unwrap();
+        let tube =
+            resolve_excitation(&spectrum(55.0), &XrfOptions::default(), &cal, &peaks).unwrap();
         // the continuum runs to the spectrum's end (30 keV): the default kV, at least 30
-        assert_eq!(tube.basis.kv_from, Some(Basis::Default), "{}", tube.describe());
+        assert_eq!(
+            tube.basis.kv_from,
+            Some(Basis::Default),
+            "{}",
+            tube.describe()
+        );
         assert_eq!(tube.kv, Some(40.0), "{}", tube.describe());
     }
 
@@ -1044,18 +1062,30 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let short = &counts[..2500];
-        assert!(matches!(duane_hunt(short, &cal, &[], &s), Continuum::RunsPast { .. }));
+        assert!(matches!(
+            duane_hunt(short, &cal, &[], &s),
+            Continuum::RunsPast { .. }
+        ));
         let zr = element_by_symbol("Zr").unwrap();
         let line = |l: &str| zr.lines.iter().find(|x| x.label == l).unwrap().energy_kev;
         let edge = zr.levels[0].edge_kev;
         let stepped: Vec<f64> = counts
             .iter()
             .enumerate()
-            .map(|(c, &y)| if cal.energy_kev(c as f64) > edge { y / 6.0 } else { y })
+            .map(|(c, &y)| {
+                if cal.energy_kev(c as f64) > edge {
+                    y / 6.0
+                } else {
+                    y
+                }
+            })
             .collect();
         let peaks = [(line("Ka1"), 1.0e6), (line("Kb1"), 1.5e5)];
         let c = duane_hunt(&stepped, &cal, &peaks, &s);
-        assert!(!matches!(c, Continuum::Ends { kev, .. } if kev < 25.0), "{c:?}");
+        assert!(
+            !matches!(c, Continuum::Ends { kev, .. } if kev < 25.0),
+            "{c:?}"
+        );
     }
 
     /// Scattered tube lines name the anode: Ag Kα/Kβ with the Compton peak of Kα are an Ag
@@ -1094,7 +1124,10 @@ mod tests {
             (line("Rh", "Ka1"), 2.8e3),
             (line("Rh", "Kb1"), 4.4e2),
         ];
-        assert_eq!(recognise_anode(&cu_under_rh, &s).map(|a| a.symbol), Some("Rh"));
+        assert_eq!(
+            recognise_anode(&cu_under_rh, &s).map(|a| a.symbol),
+            Some("Rh")
+        );
         assert_eq!(recognise_anode(&[(6.40, 1.0e6), (7.06, 1.5e5)], &s), None);
     }
 }
