@@ -274,3 +274,57 @@ fn a_ceramic_with_rare_earths_in_an_mca_without_kv_is_not_read_low() {
         }
     }
 }
+
+/// A stated kV the continuum contradicts is one error line: `scan` exits 2, `batch`
+/// writes an ERROR row and goes on. The padre 20 kV spectrum with `--kv 40`, and the
+/// same file with `TUBE_KV - 40` in its header.
+#[test]
+fn a_contradicted_kv_is_one_error_line_in_scan_and_an_error_row_in_batch() {
+    let Some(p) = common::shared("spectra/real/padre_meddea_minix_20kV_15uA_sdd.mca") else {
+        return;
+    };
+    let bin = env!("CARGO_BIN_EXE_reescan");
+    let out = std::process::Command::new(bin)
+        .args(["scan", "--declared", "iron-ore", "--kv", "40", "--xrf"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("40 kV stated") && err.contains("Duane–Hunt"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&p).unwrap();
+    let wrong = text.replacen("<<PMCA SPECTRUM>>", "<<PMCA SPECTRUM>>\nTUBE_KV - 40", 1);
+    std::fs::write(dir.path().join("wrong.mca"), wrong).unwrap();
+    std::fs::write(dir.path().join("right.mca"), &text).unwrap();
+    std::fs::write(
+        dir.path().join("m.csv"),
+        "scan_id,declared,xrf,xrd\nright,iron-ore,right.mca,\nwrong,iron-ore,wrong.mca,\n",
+    )
+    .unwrap();
+    let results = dir.path().join("out.csv");
+    let out = std::process::Command::new(bin)
+        .args(["batch", "--out"])
+        .arg(&results)
+        .arg(dir.path().join("m.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(&results).unwrap();
+    let row = |id: &str| csv.lines().find(|l| l.starts_with(id)).unwrap().to_string();
+    assert!(!row("right,").contains(",ERROR,"), "{csv}");
+    let wrong = row("wrong,");
+    assert!(
+        wrong.contains(",ERROR,") && wrong.contains("40 kV stated"),
+        "{wrong}"
+    );
+}

@@ -1232,6 +1232,10 @@ fn quick_loop(
     let q = quantify_fit(work, &quant, model, false);
     let mut a = report(work, &comps, &fit, &quant, &q, spectrum);
     a.unconfirmed = unconfirmed(work, &held, &comps, &fit, &q, &a);
+    if !a.excitation_basis.quantified {
+        // electron excitation: no weight fraction (see `ExcitationInfo::qualify`)
+        a.unconfirmed.iter_mut().for_each(|u| u.wt_pct = f64::NAN);
+    }
     Ok(a)
 }
 
