@@ -258,7 +258,7 @@ const MICROSCOPE_KEYWORDS: [&str; 8] = [
 
 /// `#SIGNALTYPE` as written, except that a generic "EDS" (which X-ray tube instruments
 /// write too) with a microscope keyword becomes "EDS_SEM", or "EDS_TEM" at a beam of
-/// 60 kV or more (transmission microscopes run at 60–300 kV).
+/// 60 kV or more (transmission microscopes run at 60–300 kV), and "XRF"/"XRD" are none.
 fn signal_type(h: &Header) -> Result<Option<String>> {
     let stated = h.text("SIGNALTYPE");
     let generic = stated
@@ -268,7 +268,12 @@ fn signal_type(h: &Header) -> Result<Option<String>> {
         let tem = h.number("BEAMKV")?.is_some_and(|kv| kv >= 60.0);
         return Ok(Some(if tem { "EDS_TEM" } else { "EDS_SEM" }.to_string()));
     }
-    Ok(stated)
+    // X-ray fluorescence (or diffraction, with `##TWOTHETA`) is what a spectrum is taken
+    // for when nothing is said: kept as none, as the writer writes it
+    Ok(stated.filter(|t| {
+        let t = t.trim();
+        !(t.eq_ignore_ascii_case("XRF") || t.eq_ignore_ascii_case("XRD"))
+    }))
 }
 
 /// Header line `#KEY : value` padded like the standard's examples.
