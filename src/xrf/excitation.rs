@@ -305,24 +305,24 @@ impl Trace {
             return None;
         }
         let mut raw = vec![0.0; nb];
+        let per_bin = 1.0 / s.bin_kev;
         for (c, &y) in counts.iter().enumerate() {
-            let e = cal.energy_kev(c as f64);
-            if e < e_start {
-                continue;
-            }
-            let b = ((e - e_start) / s.bin_kev) as usize;
-            if let Some(r) = raw.get_mut(b) {
-                *r += y.max(0.0) / s.bin_kev;
+            let x = (cal.energy_kev(c as f64) - e_start) * per_bin;
+            if x >= 0.0 {
+                if let Some(r) = raw.get_mut(x as usize) {
+                    *r += y.max(0.0);
+                }
             }
         }
+        raw.iter_mut().for_each(|r| *r *= per_bin);
         let h = s.median_half_bins;
         let mut window = Vec::with_capacity(2 * h + 1);
         let median = (0..nb)
             .map(|i| {
                 window.clear();
                 window.extend_from_slice(&raw[i.saturating_sub(h)..(i + h + 1).min(nb)]);
-                window.sort_by(f64::total_cmp);
-                window[window.len() / 2]
+                let mid = window.len() / 2;
+                *window.select_nth_unstable_by(mid, f64::total_cmp).1
             })
             .collect();
         let centre = (0..nb)
@@ -365,9 +365,11 @@ pub fn duane_hunt(
     peaks: &[(f64, f64)],
     s: &ExcitationSettings,
 ) -> Continuum {
-    let Some(t) = Trace::new(counts, cal, s) else {
-        return Continuum::Absent;
-    };
+    Trace::new(counts, cal, s).map_or(Continuum::Absent, |t| end_of(&t, peaks, s))
+}
+
+/// [`duane_hunt`] on a traced continuum.
+fn end_of(t: &Trace, peaks: &[(f64, f64)], s: &ExcitationSettings) -> Continuum {
     let above2: Vec<f64> = t
         .centre
         .iter()
@@ -647,7 +649,12 @@ pub fn resolve_excitation(
         .or_else(|| spectrum.meta.anode.clone())
         .and_then(|a| element_by_symbol(&a).map(|d| d.symbol));
     let end_kev = cal.energy_kev(spectrum.len() as f64 - 1.0);
-    let continuum = || duane_hunt(counts, cal, peaks, &s);
+    let trace = Trace::new(counts, cal, &s);
+    let continuum = || {
+        trace
+            .as_ref()
+            .map_or(Continuum::Absent, |t| end_of(t, peaks, &s))
+    };
     if electron_excited(spectrum) {
         let (kv, from, sigma) = match (opts.tube_kv.or(spectrum.meta.tube_kv), continuum()) {
             (Some(kv), _) => (kv, Basis::Stated, 0.0),
@@ -667,7 +674,7 @@ pub fn resolve_excitation(
         return Ok(info);
     }
     if let Some(t) = &opts.tube {
-        check_stated_kv(t.kv, continuum(), &s, counts, cal)?;
+        check_stated_kv(t.kv, continuum(), &s, trace.as_ref())?;
         let mut info = tube_info(t, det);
         info.basis.anode_from = Some(Basis::Stated);
         info.basis.kv_from = Some(Basis::Stated);
@@ -717,7 +724,7 @@ pub fn resolve_excitation(
         ),
     };
     if let Some(kv) = stated_kv {
-        check_stated_kv(kv, continuum(), &s, counts, cal)?;
+        check_stated_kv(kv, continuum(), &s, trace.as_ref())?;
         return Ok(with(kv, Basis::Stated, 0.0));
     }
     if let Some(top) = lines_seen {
@@ -766,8 +773,7 @@ fn check_stated_kv(
     kv: f64,
     c: Continuum,
     s: &ExcitationSettings,
-    counts: &[f64],
-    cal: &Calibration,
+    trace: Option<&Trace>,
 ) -> Result<()> {
     let contradiction = |what: String| Error::Invalid {
         what: "tube voltage",
@@ -781,7 +787,7 @@ fn check_stated_kv(
             )));
         }
     }
-    if let Some(t) = Trace::new(counts, cal, s) {
+    if let Some(t) = trace {
         let end = *t.centre.last().unwrap_or(&0.0);
         if end > kv + 3.0 {
             if let (Some(above), Some(below)) =
