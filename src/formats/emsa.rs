@@ -240,9 +240,44 @@ fn metadata(h: &Header) -> Result<Metadata> {
         anode: h.text("#ANODE"),
         detector: h.text("#DETECTOR").or_else(|| h.text("EDSDET")),
         instrument: h.text("#INSTRUMENT"),
+        signal_type: signal_type(h)?,
         acquired,
         ..Metadata::default()
     })
+}
+
+/// Keywords ISO 22029 defines for electron microscopes only (stage tilt, probe and
+/// emission current, camera magnification, convergence angle, beam diameter, operating
+/// mode): a file that carries one was recorded under an electron beam.
+const MICROSCOPE_KEYWORDS: [&str; 8] = [
+    "XTILTSTGE",
+    "YTILTSTGE",
+    "PROBECUR",
+    "EMISSION",
+    "MAGCAM",
+    "CONVANGLE",
+    "BEAMDIAM",
+    "OPERMODE",
+];
+
+/// `#SIGNALTYPE` as written, except that a generic "EDS" (which X-ray tube instruments
+/// write too) with a microscope keyword becomes "EDS_SEM", or "EDS_TEM" at a beam of
+/// 60 kV or more (transmission microscopes run at 60–300 kV), and "XRF"/"XRD" are none.
+fn signal_type(h: &Header) -> Result<Option<String>> {
+    let stated = h.text("SIGNALTYPE");
+    let generic = stated
+        .as_deref()
+        .is_none_or(|t| t.trim().eq_ignore_ascii_case("EDS"));
+    if generic && MICROSCOPE_KEYWORDS.iter().any(|k| h.get(k).is_some()) {
+        let tem = h.number("BEAMKV")?.is_some_and(|kv| kv >= 60.0);
+        return Ok(Some(if tem { "EDS_TEM" } else { "EDS_SEM" }.to_string()));
+    }
+    // X-ray fluorescence (or diffraction, with `##TWOTHETA`) is what a spectrum is taken
+    // for when nothing is said: kept as none, as the writer writes it
+    Ok(stated.filter(|t| {
+        let t = t.trim();
+        !(t.eq_ignore_ascii_case("XRF") || t.eq_ignore_ascii_case("XRD"))
+    }))
 }
 
 /// Header line `#KEY : value` padded like the standard's examples.
@@ -304,7 +339,11 @@ pub fn write(s: &Spectrum) -> Result<String> {
     line(
         &mut out,
         "#SIGNALTYPE",
-        if two_theta.is_some() { "XRD" } else { "XRF" },
+        match (two_theta, m.signal_type.as_deref()) {
+            (Some(_), _) => "XRD".to_string(),
+            (None, Some(t)) if !t.trim().is_empty() => clean(t),
+            (None, _) => "XRF".to_string(),
+        },
     );
     if let Some(v) = m.tube_kv {
         line(&mut out, "#BEAMKV   -kV", v);

@@ -210,6 +210,7 @@ fn metadata(p: &Parsed) -> Result<Metadata> {
         tube_ua: p.number("TUBE_UA")?,
         anode: p.get("ANODE").map(str::to_string),
         detector: p.get("DETECTOR").map(str::to_string),
+        signal_type: p.get("SIGNALTYPE").map(str::to_string),
         instrument,
         acquired: p.get("START_TIME").map(str::to_string),
         ..Metadata::default()
@@ -219,7 +220,8 @@ fn metadata(p: &Parsed) -> Result<Metadata> {
 /// Write an XRF spectrum as an Amptek MCA file. A linear calibration is
 /// written as two `<<CALIBRATION>>` points (first and last channel); tube
 /// voltage, current, anode and detector go in extra `PMCA SPECTRUM` keys
-/// (`TUBE_KV`, `TUBE_UA`, `ANODE`, `DETECTOR`, `INSTRUMENT`) that Amptek software ignores.
+/// (`TUBE_KV`, `TUBE_UA`, `ANODE`, `DETECTOR`, `INSTRUMENT`, `SIGNALTYPE`) that Amptek
+/// software ignores.
 pub fn write(s: &Spectrum) -> Result<String> {
     let cal = super::energy_calibration_to_write(s, "Amptek MCA")?;
     if cal.is_some_and(|c| c.quad_kev != 0.0) {
@@ -253,6 +255,7 @@ pub fn write(s: &Spectrum) -> Result<String> {
         ("ANODE", &m.anode),
         ("DETECTOR", &m.detector),
         ("INSTRUMENT", &m.instrument),
+        ("SIGNALTYPE", &m.signal_type),
     ] {
         if let Some(v) = v {
             let _ = writeln!(out, "{key} - {}", clean(v));

@@ -123,6 +123,7 @@ pub fn read(bytes: &[u8]) -> Result<Spectrum> {
         ("ANODE", &mut meta.anode),
         ("DETECTOR", &mut meta.detector),
         ("INSTRUMENT", &mut meta.instrument),
+        ("SIGNALTYPE", &mut meta.signal_type),
     ] {
         *field = section(&all, name).map(body_text).filter(|t| !t.is_empty());
     }
@@ -259,6 +260,7 @@ pub fn write(s: &Spectrum) -> Result<String> {
         ("ANODE", &m.anode),
         ("DETECTOR", &m.detector),
         ("INSTRUMENT", &m.instrument),
+        ("SIGNALTYPE", &m.signal_type),
     ] {
         if let Some(v) = v {
             let _ = writeln!(out, "${key}:\n{}", clean(v));

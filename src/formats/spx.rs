@@ -179,6 +179,8 @@ fn metadata(s: &Element) -> Result<Metadata> {
         instrument: xrf
             .and_then(|x| text(x, "TubeType"))
             .map(|t| format!("tube {t}")),
+        signal_type: (xrf.is_none() && class(s, "TRTESMAHeader").is_some())
+            .then(|| "EDS_SEM".to_string()),
         acquired,
         ..Metadata::default()
     })

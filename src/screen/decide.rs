@@ -812,6 +812,7 @@ mod tests {
             live_time_s: Some(30.0),
             tube_kv: Some(50.0),
             excitation: "Rh tube, 50 kV".into(),
+            excitation_basis: Default::default(),
             calibration: CalibrationReport::default(),
             peaks: vec![],
             artefacts: vec![],

@@ -411,6 +411,7 @@ mod tests {
             live_time_s: None,
             tube_kv: Some(50.0),
             excitation: "Rh tube, 50 kV".into(),
+            excitation_basis: Default::default(),
             calibration: CalibrationReport::default(),
             peaks: vec![],
             artefacts: vec![],

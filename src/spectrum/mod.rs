@@ -26,6 +26,10 @@ pub struct Metadata {
     pub anode: Option<String>,
     /// Detector description.
     pub detector: Option<String>,
+    /// What the spectrum records when the file says more than X-ray fluorescence (EMSA
+    /// `#SIGNALTYPE` "EDS_SEM", "EDS_TEM", "EDS"…; Bruker `.spx`: "EDS_SEM" for a SEM
+    /// header); none for X-ray fluorescence or when the file does not say.
+    pub signal_type: Option<String>,
     /// Instrument model / serial.
     pub instrument: Option<String>,
     /// Acquisition date/time as written in the file.

@@ -8,6 +8,7 @@
 //! faster: no line-shape refinement, continuum re-stripping or matrix-specific line
 //! ratios, channels binned to ≥ 30 eV, templates kept per instrument set-up, primary-only FP.
 
+use super::excitation::{resolve_excitation, ExcitationInfo};
 use super::fp::{quantify_cached, scatter, MatrixModel, Measured, PrimaryCache, Quantified, Setup};
 use super::identify::{candidates_for_peak, family_is_real, universe, ClusterEvidence};
 use super::model::{
@@ -15,7 +16,7 @@ use super::model::{
     Shape,
 };
 use super::physics::{
-    element, element_by_symbol, mixture, DetectorEfficiency, Excitation, Family, Mixture, Tube,
+    element, element_by_symbol, mixture, Family, Mixture,
 };
 use super::{
     Artefact, CalibrationReport, ElementResult, FitCurves, FittedPeak, NotDetected, XrfAnalysis,
@@ -66,220 +67,6 @@ const COMPTON_ANGLES: [f64; 6] = [75.0, 90.0, 105.0, 120.0, 135.0, 150.0];
 /// of Rh Kα at successive angles lie ~0.3 keV apart, within the ~0.25 keV Doppler σ;
 /// those of the Rh L lines coincide).
 const QUICK_COMPTON_ANGLES: [f64; 3] = [75.0, 112.5, 150.0];
-
-/// How the sample was excited.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExcitationInfo {
-    /// The primary spectrum model.
-    pub setup: Setup,
-    /// Tube voltage used, if a tube model is used.
-    pub kv: Option<f64>,
-    /// Highest excitation energy, keV.
-    pub max_kev: f64,
-    /// Anode symbol (or "mono").
-    pub source: String,
-}
-
-impl ExcitationInfo {
-    /// The excitation in words, for reports.
-    pub fn describe(&self) -> String {
-        match self.kv {
-            Some(kv) => format!("{} tube, {kv:.0} kV", self.source),
-            None if self.source == "mono" => {
-                format!("monochromatic beam, {:.2} keV", self.max_kev)
-            }
-            // kV unknown: the anode's Kα stands for the beam (Compton-normalised)
-            None => format!(
-                "{} tube, kV unknown: its Kα ({:.2} keV) taken as the beam",
-                self.source, self.max_kev
-            ),
-        }
-    }
-}
-
-/// Choose the excitation model: tube (anode, kV) from options/metadata, or a
-/// monochromatic beam at the highest strong scatter peak when the tube lines are absent.
-pub fn resolve_excitation(
-    spectrum: &Spectrum,
-    opts: &XrfOptions,
-    cal: &Calibration,
-    peaks: &[(f64, f64)],
-) -> ExcitationInfo {
-    let det = opts.detector.unwrap_or_default();
-    if let Some(e) = opts.excitation_kev {
-        return mono(e, det);
-    }
-    if let Some(t) = &opts.tube {
-        return tube_info(t, det);
-    }
-    let anode = opts
-        .anode
-        .clone()
-        .or_else(|| spectrum.meta.anode.clone())
-        .unwrap_or_else(|| "Rh".into());
-    let kv = opts.tube_kv.or(spectrum.meta.tube_kv);
-    let end_kev = cal.energy_kev(spectrum.len() as f64 - 1.0);
-    let anode_ka = element_by_symbol(&anode)
-        .and_then(|d| d.principal_line(Family::K))
-        .map(|l| l.energy_kev);
-    let tol = 0.12;
-    let anode_seen = anode_ka.is_some_and(|e| peaks.iter().any(|p| (p.0 - e).abs() < tol));
-    if kv.is_some() || anode_seen {
-        let kv_used = kv.unwrap_or(50.0);
-        if kv.is_none() {
-            // kV unknown: effective monochromatic excitation at the anode Kα
-            // (Compton-normalised estimate; the anode lines dominate excitation).
-            if let Some(e) = anode_ka {
-                let mut info = mono(e, det);
-                info.source = anode;
-                return info;
-            }
-        }
-        return tube(anode, kv_used, det);
-    }
-    // No tube lines: the highest strong peak is the scattered monochromatic beam —
-    // unless it is the Kβ of an element whose Kα is a stronger peak (the spectrum then
-    // stops below the scatter peaks, as a tube spectrum cut at its kV does): a Rh-type
-    // continuum up to the spectrum's end is the better guess.
-    let strongest = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
-    let e = peaks
-        .iter()
-        .filter(|p| p.1 > 0.02 * strongest)
-        .map(|p| p.0)
-        .fold(f64::NAN, f64::max);
-    if !e.is_finite() {
-        return mono(0.8 * end_kev, det);
-    }
-    if is_k_beta_of_a_stronger_peak(e, peaks, tol) {
-        if let Some(beam) = scatter_peak_above(e, peaks, tol)
-            .filter(|&b| nothing_above(spectrum.counts_slice(), cal, b))
-        {
-            return mono(beam, det);
-        }
-        return tube(anode, end_kev.ceil(), det);
-    }
-    mono(e, det)
-}
-
-/// A weak peak far above every strong fluorescence line that is not a pile-up sum of
-/// two strong lines: the beam of a monochromatic source (synchrotron, secondary
-/// target) scattered by the sample. Its Rayleigh peak is the highest such peak (the
-/// Compton peak sits below it). PyMca's `Steel.spe` is such a spectrum: 16 keV beam,
-/// its scatter peak at ~0.3 % of Fe Kα, no Mo K lines although the steel holds 2.3 %
-/// Mo (the Mo K edge, 20.0 keV, is above the beam).
-fn scatter_peak_above(highest_line: f64, peaks: &[(f64, f64)], tol: f64) -> Option<f64> {
-    let strongest = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
-    let strong: Vec<f64> = peaks
-        .iter()
-        .filter(|p| p.1 > 0.05 * strongest)
-        .map(|p| p.0)
-        .collect();
-    let is_sum = |e: f64| {
-        strong
-            .iter()
-            .any(|a| strong.iter().any(|b| (a + b - e).abs() < 2.0 * tol))
-    };
-    peaks
-        .iter()
-        .filter(|p| p.0 > highest_line + 2.0 && p.1 > 1e-3 * strongest && !is_sum(p.0))
-        .map(|p| p.0)
-        .reduce(f64::max)
-}
-
-/// A monochromatic beam leaves (pile-up aside) nothing above its scatter peak, where a
-/// tube's continuum goes on to its kV: the mean counts 0.5–2.5 keV above `beam_kev`
-/// are under a fifth of those 0.3–2 keV below it (Steel.spe: ~5 against ~60). This
-/// keeps a weak trace line above the strong ones (Sr Kα in an ore scanned at an
-/// unknown kV) from being taken for the beam. With less than 1 keV of spectrum above
-/// the peak there is nothing to compare, and the peak is accepted.
-fn nothing_above(counts: &[f64], cal: &Calibration, beam_kev: f64) -> bool {
-    let mean = |lo: f64, hi: f64| {
-        let n = counts.len() as f64;
-        let a = cal.channel(lo).round().clamp(0.0, n) as usize;
-        let b = cal.channel(hi).round().clamp(0.0, n) as usize;
-        (b > a).then(|| counts[a..b].iter().sum::<f64>() / (b - a) as f64)
-    };
-    let end = cal.energy_kev(counts.len() as f64 - 1.0);
-    if end < beam_kev + 1.0 {
-        return true;
-    }
-    match (
-        mean(beam_kev + 0.5, beam_kev + 2.5),
-        mean(beam_kev - 2.0, beam_kev - 0.3),
-    ) {
-        (Some(above), Some(below)) => above < 0.2 * below,
-        _ => true,
-    }
-}
-
-/// A peak at `e` sits on the Kβ1 of an element whose Kα1 is a stronger peak.
-fn is_k_beta_of_a_stronger_peak(e: f64, peaks: &[(f64, f64)], tol: f64) -> bool {
-    let area_at = |x: f64| {
-        peaks
-            .iter()
-            .filter(|p| (p.0 - x).abs() < tol)
-            .map(|p| p.1)
-            .fold(0.0, f64::max)
-    };
-    let here = area_at(e);
-    (11..=56).filter_map(element).any(|d| {
-        let line = |label: &str| {
-            d.lines
-                .iter()
-                .find(|l| l.label == label)
-                .map(|l| l.energy_kev)
-        };
-        match (line("Ka1"), line("Kb1")) {
-            (Some(ka), Some(kb)) => (kb - e).abs() < tol && area_at(ka) > 2.0 * here,
-            _ => false,
-        }
-    })
-}
-
-/// An X-ray tube with `anode` at `kv` (Rh-type window and geometry).
-fn tube(anode: String, kv: f64, det: DetectorEfficiency) -> ExcitationInfo {
-    let t = Tube {
-        anode,
-        ..Tube::rh(kv)
-    };
-    tube_info(&t, det)
-}
-
-/// The excitation of a tube (its primary spectrum integrated over Elam
-/// cross-sections), computed once per tube and detector: an archive's scans come from
-/// a few instruments (a thread-local memo of the last few).
-fn tube_info(t: &Tube, det: DetectorEfficiency) -> ExcitationInfo {
-    type Memo = Vec<(Tube, DetectorEfficiency, ExcitationInfo)>;
-    thread_local! {
-        static MEMO: std::cell::RefCell<Memo> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    MEMO.with_borrow_mut(|memo| {
-        if let Some(m) = memo.iter().find(|m| m.0 == *t && m.1 == det) {
-            return m.2.clone();
-        }
-        let ex = t.spectrum(0.5);
-        let info = ExcitationInfo {
-            max_kev: ex.max_energy_kev(),
-            setup: Setup::new(ex, det),
-            kv: Some(t.kv),
-            source: t.anode.clone(),
-        };
-        if memo.len() >= 8 {
-            memo.remove(0);
-        }
-        memo.push((t.clone(), det, info.clone()));
-        info
-    })
-}
-
-fn mono(e: f64, det: DetectorEfficiency) -> ExcitationInfo {
-    ExcitationInfo {
-        setup: Setup::new(Excitation::monochromatic(e), det),
-        kv: None,
-        max_kev: e,
-        source: "mono".into(),
-    }
-}
 
 /// Estimate the detector resolution from the strongest isolated peaks below 10 keV:
 /// the log of a Gaussian is a parabola, ln y = a + b x + c x², σ² = −1/(2c)
@@ -1150,7 +937,7 @@ fn prepare_with(spectrum: &Spectrum, opts: &XrfOptions, quick: bool) -> Result<P
         .iter()
         .map(|p| (cal.energy_kev(p.channel), p.area))
         .collect();
-    let exc = resolve_excitation(spectrum, opts, &cal, &peak_list);
+    let exc = resolve_excitation(spectrum, opts, &cal, &peak_list)?;
     // region: 1.2 keV … highest excitation + margin
     let hi_kev = (exc.max_kev + 1.0).min(cal.energy_kev(n as f64 - 1.0));
     let first = lo_ch.min(n - 1);
@@ -1445,6 +1232,10 @@ fn quick_loop(
     let q = quantify_fit(work, &quant, model, false);
     let mut a = report(work, &comps, &fit, &quant, &q, spectrum);
     a.unconfirmed = unconfirmed(work, &held, &comps, &fit, &q, &a);
+    if !a.excitation_basis.quantified {
+        // electron excitation: no weight fraction (see `ExcitationInfo::qualify`)
+        a.unconfirmed.iter_mut().for_each(|u| u.wt_pct = f64::NAN);
+    }
     Ok(a)
 }
 
@@ -2501,7 +2292,7 @@ fn report(
     let energy: Vec<f64> = (0..work.region.len)
         .map(|i| cal.energy_kev((work.region.first + i) as f64))
         .collect();
-    XrfAnalysis {
+    let mut analysis = XrfAnalysis {
         file: spectrum
             .meta
             .source_file
@@ -2512,6 +2303,7 @@ fn report(
         live_time_s: spectrum.meta.live_time_s,
         tube_kv: work.exc.kv,
         excitation: work.exc.describe(),
+        excitation_basis: work.exc.basis,
         calibration: CalibrationReport {
             offset_kev: cal.offset_kev,
             gain_kev: cal.gain_kev,
@@ -2536,7 +2328,9 @@ fn report(
             model: model.to_vec(),
         },
         unconfirmed: Vec::new(),
-    }
+    };
+    work.exc.qualify(&mut analysis);
+    analysis
 }
 
 /// The fitted continuum: the SNIP estimate plus the fitted spline corrections.
@@ -2606,6 +2400,8 @@ fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::excitation::{mono, tube_info};
+    use super::super::physics::{DetectorEfficiency, Tube};
     use super::*;
 
     #[test]
@@ -2649,53 +2445,6 @@ mod tests {
             ..s
         };
         assert!(binned_channels(&coarse).is_none());
-    }
-
-    /// A tube given whole (as a PyMca cfg describes it) is the excitation, whatever the
-    /// spectrum shows: its anode and kV, and its beam filter — 1.1 mm Al leaves almost
-    /// nothing of the primary continuum below 8 keV and passes most of it at 25 keV.
-    #[test]
-    fn a_tube_given_whole_sets_the_excitation_and_its_filter_hardens_it() {
-        let cal = crate::Calibration {
-            offset_kev: 0.0,
-            gain_kev: 0.02,
-            quad_kev: 0.0,
-        };
-        let s = Spectrum {
-            counts: vec![10.0; 2048].into(),
-            axis: crate::spectrum::Axis::Energy(cal),
-            meta: Default::default(),
-        };
-        let tube = |filter: Option<(String, f64)>| XrfOptions {
-            tube: Some(Tube {
-                anode: "Ag".into(),
-                kv: 30.0,
-                window_be_um: 125.0,
-                takeoff_deg: 20.0,
-                filter,
-            }),
-            ..XrfOptions::default()
-        };
-        let photons_near = |info: &ExcitationInfo, e: f64| -> f64 {
-            info.setup
-                .excitation
-                .continuum
-                .iter()
-                .filter(|p| (p.0 - e).abs() < 1.0)
-                .map(|p| p.1)
-                .sum()
-        };
-        let open = resolve_excitation(&s, &tube(None), &cal, &[]);
-        let filtered = resolve_excitation(&s, &tube(Some(("Al".into(), 1100.0))), &cal, &[]);
-        for info in [&open, &filtered] {
-            assert_eq!(info.kv, Some(30.0));
-            assert_eq!(info.source, "Ag");
-            assert!((info.max_kev - 30.0).abs() < 0.5, "{}", info.max_kev);
-        }
-        let soft = photons_near(&filtered, 6.0) / photons_near(&open, 6.0);
-        let hard = photons_near(&filtered, 25.0) / photons_near(&open, 25.0);
-        assert!(soft < 1e-6, "6 keV transmission {soft}");
-        assert!(hard > 0.4 && hard < 0.9, "25 keV transmission {hard}");
     }
 
     /// The quick analysis fits 10-eV channels in threes but reports on the file's scale:
@@ -2854,31 +2603,5 @@ mod tests {
         assert!((end(r) - 14.42).abs() < 0.03, "{}", end(r));
         assert_eq!(quick_range(region, &[peak(39.0, 10.0, 1e3)], &rh).len, 1300);
         assert_eq!(quick_range(region, &[], &rh).len, 1300);
-    }
-
-    /// No tube line, Fe Kβ the highest strong peak and a weak peak at 15.0 keV above it:
-    /// the scattered beam of a monochromatic source when nothing comes after it, a trace
-    /// line (Y Kα, 14.96 keV) on a tube's continuum when the counts go on.
-    #[test]
-    fn a_weak_peak_above_the_lines_is_the_beam_only_when_nothing_follows_it() {
-        let cal = crate::Calibration {
-            offset_kev: 0.0,
-            gain_kev: 0.01,
-            quad_kev: 0.0,
-        };
-        let peaks = [(6.40, 1.0e6), (7.06, 2.0e5), (15.0, 2.0e3)];
-        let spectrum = |above: f64| Spectrum {
-            counts: (0..3000)
-                .map(|c| if c as f64 * 0.01 > 15.3 { above } else { 60.0 })
-                .collect::<Vec<f64>>()
-                .into(),
-            axis: crate::spectrum::Axis::Energy(cal),
-            meta: Default::default(),
-        };
-        let mono = resolve_excitation(&spectrum(4.0), &XrfOptions::default(), &cal, &peaks);
-        assert_eq!(mono.source, "mono");
-        assert!((mono.max_kev - 15.0).abs() < 1e-9, "{}", mono.max_kev);
-        let tube = resolve_excitation(&spectrum(55.0), &XrfOptions::default(), &cal, &peaks);
-        assert_eq!(tube.kv, Some(30.0), "{}", tube.describe());
     }
 }

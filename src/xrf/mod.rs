@@ -2,6 +2,7 @@
 //! spectrum. The result types here are the SPEC's `xrf` JSON object.
 
 pub mod analyze;
+pub mod excitation;
 pub mod fp;
 pub mod identify;
 pub mod instrument;
@@ -126,6 +127,10 @@ pub struct XrfAnalysis {
     /// The excitation the fundamental-parameters model assumed, in words ("Rh tube,
     /// 50 kV"; "monochromatic beam, 16.00 keV"): a result is only as good as this.
     pub excitation: String,
+    /// Probe, anode and kV with where each comes from (stated, Duane–Hunt estimate,
+    /// recognised, default), and whether the weight fractions are quantified: see
+    /// [`excitation::ExcitationBasis`].
+    pub excitation_basis: excitation::ExcitationBasis,
     /// Calibration actually used.
     pub calibration: CalibrationReport,
     /// Fitted peaks.

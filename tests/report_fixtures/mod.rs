@@ -92,6 +92,7 @@ pub fn xrf_iron_ore_with_nd(channels: usize) -> XrfAnalysis {
         live_time_s: Some(30.0),
         tube_kv: Some(50.0),
         excitation: "Rh tube, 50 kV".into(),
+        excitation_basis: Default::default(),
         calibration: CalibrationReport {
             offset_kev: 0.0,
             gain_kev: gain,

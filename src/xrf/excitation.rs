@@ -1,0 +1,1139 @@
+//! The excitation: what made the sample emit the spectrum, inferred from the file's
+//! header and from the spectrum itself.
+//!
+//! * **Probe.** An X-ray tube (anode and accelerating voltage), a monochromatic beam
+//!   (synchrotron, secondary target, monochromatised tube), or an electron beam
+//!   (SEM/TEM energy-dispersive spectroscopy, recognised from the file's signal type).
+//!   The fundamental-parameters (FP) quantification models photon excitation only: an
+//!   electron-excited spectrum has its elements identified and no weight fractions.
+//! * **Tube voltage.** Stated in the file or on the command line; otherwise estimated
+//!   from the Duane–Hunt limit, the energy at which the scattered bremsstrahlung
+//!   continuum reaches zero (no photon carries more than the electrons' kinetic energy,
+//!   e·U); otherwise, when the continuum runs past the spectrum's end, a documented
+//!   default ([`ExcitationSettings::default_kv`]), never less than the highest energy
+//!   at which the continuum is still seen. A stated voltage that the continuum
+//!   contradicts is an input error.
+//! * **Anode.** Stated, or recognised from its lines scattered by the sample: each
+//!   characteristic line of the tube comes back as a Rayleigh (elastic) peak at its own
+//!   energy and a broader Compton peak below it. Rh, Ag, Mo, Cu and Cr are recognised by
+//!   their K lines, W and Au by their L lines.
+//!
+//! The kV's uncertainty reaches the reported weight fractions: see
+//! [`ExcitationInfo::qualify`].
+
+use super::fp::Setup;
+use super::physics::{
+    compton_energy, element, element_by_symbol, DetectorEfficiency, ElementData, Excitation,
+    Family, Tube,
+};
+use super::{XrfAnalysis, XrfOptions};
+use crate::{Calibration, Error, Result, Spectrum};
+use serde::Serialize;
+
+/// The thresholds of the excitation inference, in one place.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExcitationSettings {
+    /// Tube voltage assumed when the file states none and the spectrum does not reach
+    /// the continuum's end, kV: a handheld analyser's tube (40–50 kV, most run at 40).
+    pub default_kv: f64,
+    /// 1σ of [`Self::default_kv`], kV: handheld and benchtop tubes run at 15–50 kV.
+    pub default_kv_sigma: f64,
+    /// Width of the bins in which the continuum is traced, keV.
+    pub bin_kev: f64,
+    /// Half-width (bins) of the running median that takes the peaks out of the traced
+    /// continuum: 3 bins each side make a 1.4-keV window, over which a peak of up to
+    /// 0.6 keV (a Compton peak) is a minority.
+    pub median_half_bins: usize,
+    /// The continuum's fall to zero is fitted from where it drops below this share of
+    /// its reference level (the 90th percentile of the traced continuum above 2 keV)…
+    pub fall_from: f64,
+    /// … down to this share, above which pile-up (a few ‰ of the continuum on a busy
+    /// detector) does not reach.
+    pub fall_to: f64,
+    /// The continuum has ended within the spectrum when the counts beyond the
+    /// extrapolated end point average less than this share of the fitted fall's mean.
+    /// A polycapillary lens (micro-XRF) leaves a long, slowly decaying tail instead
+    /// (5–10 % on the NIST Bruker M4 set), read as a continuum running past.
+    pub beyond_max_share: f64,
+    /// A stated kV contradicts an observed end point when they differ by more than
+    /// this share of the kV …
+    pub contradiction_share: f64,
+    /// … and by more than this many σ of the estimate.
+    pub contradiction_sigmas: f64,
+    /// A stated kV contradicts a continuum whose level 1–3 keV above the kV is more
+    /// than this share of its level 1–3 keV below it (pile-up adds a few %).
+    pub above_max_share: f64,
+    /// Position tolerance of a scattered tube line, keV (plus 0.5 % of its energy).
+    pub line_tolerance_kev: f64,
+    /// A monochromatic beam leaves, pile-up aside, nothing above its scatter peak: when
+    /// the tube's lines are seen, the mean counts 0.5–2.5 keV above the highest are
+    /// under this share of those 0.3–2 keV below it (PyMca's XRFSpectrum.mca, a
+    /// monochromatised Mo beam: 0.3 %; Rh, Au tubes: 16–27 %).
+    pub mono_above_max_share: f64,
+}
+
+impl Default for ExcitationSettings {
+    fn default() -> Self {
+        Self {
+            default_kv: 40.0,
+            default_kv_sigma: 10.0,
+            bin_kev: 0.2,
+            median_half_bins: 3,
+            fall_from: 0.1,
+            fall_to: 0.01,
+            beyond_max_share: 0.03,
+            contradiction_share: 0.2,
+            contradiction_sigmas: 4.0,
+            above_max_share: 0.3,
+            line_tolerance_kev: 0.1,
+            mono_above_max_share: 0.05,
+        }
+    }
+}
+
+/// What excited the sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Probe {
+    /// An X-ray tube: bremsstrahlung continuum and the anode's lines.
+    #[default]
+    Tube,
+    /// One photon energy.
+    Monochromatic,
+    /// An electron beam (SEM/TEM-EDS): outside the FP model.
+    Electrons,
+}
+
+/// Where a value of the excitation comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The file's header, the command line or an instrument file.
+    Stated,
+    /// The kV: the Duane–Hunt limit of the continuum.
+    DuaneHunt,
+    /// The anode: its scattered lines.
+    Recognised,
+    /// Neither: [`ExcitationSettings`]' default (kV) or Rh, the handheld standard (anode).
+    Default,
+}
+
+/// How the excitation was established (SPEC extension `xrf.excitation_basis`).
+///
+/// `quantified` is false for an electron-excited spectrum: its elements are identified
+/// and carry no weight fraction (`wt_pct`, `sigma_wt_pct` and `lod_wt_pct` are `null` in
+/// the JSON, NaN in Rust), so no decision may rest on them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct ExcitationBasis {
+    /// "tube", "monochromatic" or "electrons".
+    pub probe: Probe,
+    /// The tube's anode symbol (tube only).
+    pub anode: Option<&'static str>,
+    /// Where the anode comes from (tube only).
+    pub anode_from: Option<Basis>,
+    /// Where the kV comes from (tube and electron beam).
+    pub kv_from: Option<Basis>,
+    /// 1σ of the kV, kV (0 when stated).
+    #[serde(rename = "kv_sigma")]
+    pub kv_sigma: Option<f64>,
+    /// Whether the weight fractions come from the FP model (false: electron excitation).
+    pub quantified: bool,
+}
+
+/// How the sample was excited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExcitationInfo {
+    /// The primary spectrum model (for an electron-excited spectrum a tube at the beam
+    /// voltage stands in for it, only to weigh the lines of a family).
+    pub setup: Setup,
+    /// Tube (or electron beam) voltage used, kV; none for a monochromatic beam.
+    pub kv: Option<f64>,
+    /// Highest excitation energy, keV.
+    pub max_kev: f64,
+    /// Anode symbol, "mono" or "electrons": names the source of scatter artefacts.
+    pub source: String,
+    /// Probe, anode and kV with where each comes from.
+    pub basis: ExcitationBasis,
+}
+
+impl ExcitationInfo {
+    /// The excitation in words, for reports.
+    pub fn describe(&self) -> String {
+        let b = &self.basis;
+        let kv = self.kv.unwrap_or(self.max_kev);
+        match b.probe {
+            Probe::Monochromatic => format!("monochromatic beam, {:.2} keV", self.max_kev),
+            Probe::Electrons => format!(
+                "electron beam, {kv:.0} kV: XRF quantification does not apply to an \
+                 electron-excited spectrum; elements identified, no weight fractions"
+            ),
+            Probe::Tube => {
+                let anode = match b.anode_from {
+                    Some(Basis::Recognised) => {
+                        format!("{} tube (recognised by its scattered lines)", self.source)
+                    }
+                    Some(Basis::Default) => {
+                        format!(
+                            "{} tube (anode assumed: not stated, not recognised)",
+                            self.source
+                        )
+                    }
+                    _ => format!("{} tube", self.source),
+                };
+                let sigma = b.kv_sigma.unwrap_or(0.0);
+                match b.kv_from {
+                    Some(Basis::DuaneHunt) => format!(
+                        "{anode}, {kv:.1} ± {sigma:.1} kV (Duane–Hunt limit of the continuum)"
+                    ),
+                    Some(Basis::Default) => format!(
+                        "{anode}, {kv:.0} kV assumed (not stated; the continuum runs past \
+                         the spectrum's end), ± {sigma:.0} kV carried into the wt % σ"
+                    ),
+                    _ => format!("{anode}, {kv:.0} kV"),
+                }
+            }
+        }
+    }
+
+    /// Adjust a finished analysis to what the excitation allows: an electron-excited
+    /// spectrum keeps its identified elements and loses its weight fractions (NaN, `null`
+    /// in the JSON) and detection limits; a tube whose kV is estimated or assumed widens
+    /// each element's σ by how much its reading moves when the kV moves by ±1σ.
+    ///
+    /// The kV term: an element's reading is its line's counts over the scatter's, times
+    /// the ratio of the excitation that makes the scatter to the one that makes the line.
+    /// In a thick sample whose attenuation μ(E) stands for the matrix (a silicate,
+    /// SiO₂, for the unseen light matrix of ores, sands and ceramics), those are
+    /// F_el(U) = Σ N_U(E) τ_el(E)/μ(E) over the tube spectrum above the element's edge
+    /// (K, or L3 when its lines are L lines) and F_sc(U) = Σ N_U(E) σ_incoh(E)/μ(E). With
+    /// r = [F_el(U+σ)/F_el(U−σ)] / [F_sc(U+σ)/F_sc(U−σ)], the relative σ added in
+    /// quadrature is |ln r| / 2. On reescan's generator (ceramics with rare-earth
+    /// carriers made at 50 kV, read at the 41 kV default) the rare-earth totals read
+    /// 34–46 % high, 1.5–2.1 times the σ this term (±10 kV) gives them: an estimate of
+    /// the order, not a bound.
+    pub fn qualify(&self, a: &mut XrfAnalysis) {
+        a.excitation_basis = self.basis;
+        if self.basis.probe == Probe::Electrons {
+            for e in &mut a.elements {
+                e.wt_pct = f64::NAN;
+                e.sigma_wt_pct = f64::NAN;
+                e.lod_wt_pct = f64::NAN;
+            }
+            a.not_detected.clear();
+            return;
+        }
+        let (Some(kv), Some(sigma), Probe::Tube) = (self.kv, self.basis.kv_sigma, self.basis.probe)
+        else {
+            return;
+        };
+        if sigma <= 0.0 || a.elements.is_empty() {
+            return;
+        }
+        let anode = self.source.clone();
+        let tube = |u: f64| Tube {
+            anode: anode.clone(),
+            ..Tube::rh(u)
+        };
+        let lo = tube((kv - sigma).max(5.0)).spectrum(0.5);
+        let hi = tube(kv + sigma).spectrum(0.5);
+        let silicate: Vec<(&ElementData, f64)> = [("O", 0.533), ("Si", 0.467)]
+            .iter()
+            .filter_map(|&(sym, w)| element_by_symbol(sym).map(|d| (d, w)))
+            .collect();
+        let mu = |e: f64| -> f64 { silicate.iter().map(|(d, w)| w * d.mu.total(e)).sum() };
+        let incoherent =
+            |e: f64| -> f64 { silicate.iter().map(|(d, w)| w * d.mu.incoherent(e)).sum() };
+        let excite = |x: &Excitation, edge: f64, cross: &dyn Fn(f64) -> f64| -> f64 {
+            x.points()
+                .filter(|p| p.0 > edge)
+                .map(|p| p.1 * cross(p.0) / mu(p.0))
+                .sum()
+        };
+        let scatter = excite(&hi, 0.0, &incoherent) / excite(&lo, 0.0, &incoherent);
+        for e in &mut a.elements {
+            let Some(d) = element_by_symbol(&e.symbol) else {
+                continue;
+            };
+            let l_lines = e.lines.first().is_some_and(|l| l.starts_with('L'));
+            let edge = d.levels[if l_lines { 3 } else { 0 }].edge_kev;
+            let photo = |x: f64| d.mu.photo(x);
+            let (flo, fhi) = (excite(&lo, edge, &photo), excite(&hi, edge, &photo));
+            if flo > 0.0 && fhi > 0.0 && scatter > 0.0 {
+                let rel = (fhi / flo / scatter).ln().abs() / 2.0;
+                e.sigma_wt_pct = e.sigma_wt_pct.hypot(rel * e.wt_pct);
+            }
+        }
+    }
+}
+
+/// The anodes recognised from their scattered lines, with the family that shows.
+const ANODES: [(&str, Family); 7] = [
+    ("Rh", Family::K),
+    ("Ag", Family::K),
+    ("Mo", Family::K),
+    ("Cu", Family::K),
+    ("Cr", Family::K),
+    ("W", Family::L),
+    ("Au", Family::L),
+];
+
+/// Where the continuum ends (see [`duane_hunt`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Continuum {
+    /// It falls to zero within the spectrum: the Duane–Hunt limit, keV, and its 1σ.
+    Ends { kev: f64, sigma: f64 },
+    /// It is still there at `to_kev`, the spectrum's last energy where it is seen.
+    RunsPast { to_kev: f64 },
+    /// No continuum to trace.
+    Absent,
+}
+
+/// The continuum traced in `bin_kev` bins (counts per keV) and cleared of peaks by a
+/// running median, with each bin's centre energy.
+struct Trace {
+    centre: Vec<f64>,
+    raw: Vec<f64>,
+    median: Vec<f64>,
+}
+
+impl Trace {
+    fn new(counts: &[f64], cal: &Calibration, s: &ExcitationSettings) -> Option<Self> {
+        let e_end = cal.energy_kev(counts.len() as f64 - 0.5);
+        let e_start = cal.energy_kev(-0.5).max(0.0);
+        let nb = ((e_end - e_start) / s.bin_kev).floor() as usize;
+        if nb < 2 * s.median_half_bins + 4 {
+            return None;
+        }
+        let mut raw = vec![0.0; nb];
+        let per_bin = 1.0 / s.bin_kev;
+        for (c, &y) in counts.iter().enumerate() {
+            let x = (cal.energy_kev(c as f64) - e_start) * per_bin;
+            if x >= 0.0 {
+                if let Some(r) = raw.get_mut(x as usize) {
+                    *r += y.max(0.0);
+                }
+            }
+        }
+        raw.iter_mut().for_each(|r| *r *= per_bin);
+        let h = s.median_half_bins;
+        let mut window = Vec::with_capacity(2 * h + 1);
+        let median = (0..nb)
+            .map(|i| {
+                window.clear();
+                window.extend_from_slice(&raw[i.saturating_sub(h)..(i + h + 1).min(nb)]);
+                let mid = window.len() / 2;
+                *window.select_nth_unstable_by(mid, f64::total_cmp).1
+            })
+            .collect();
+        let centre = (0..nb)
+            .map(|i| e_start + (i as f64 + 0.5) * s.bin_kev)
+            .collect();
+        Some(Self {
+            centre,
+            raw,
+            median,
+        })
+    }
+
+    /// Mean of the median trace over bins centred in `lo..hi` keV.
+    fn mean(&self, lo: f64, hi: f64) -> Option<f64> {
+        let v: Vec<f64> = self
+            .centre
+            .iter()
+            .zip(&self.median)
+            .filter(|(e, _)| (lo..hi).contains(*e))
+            .map(|(_, m)| *m)
+            .collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    }
+}
+
+/// The Duane–Hunt limit: the continuum's last decade of fall (from
+/// [`ExcitationSettings::fall_from`] to [`ExcitationSettings::fall_to`] of its reference
+/// level, peaks removed by a running median) extrapolated to zero. Bremsstrahlung falls
+/// as N(E) ∝ (E₀ − E)/E (Kramers), so N(E)·E is fitted with a straight line; the
+/// detector's efficiency and the sample's scatter vary slowly over the fall.
+///
+/// The continuum has ended within the spectrum only when what lies beyond the end point
+/// is pile-up-small ([`ExcitationSettings::beyond_max_share`]) and no strong element's
+/// absorption edge lies in the fitted fall: a zirconium or tin sample absorbs the
+/// scattered continuum above its K edge (18.0, 29.2 keV), a step that is not the end.
+/// `peaks` (energy keV, area) names the elements present.
+pub fn duane_hunt(
+    counts: &[f64],
+    cal: &Calibration,
+    peaks: &[(f64, f64)],
+    s: &ExcitationSettings,
+) -> Continuum {
+    Trace::new(counts, cal, s).map_or(Continuum::Absent, |t| end_of(&t, peaks, s))
+}
+
+/// [`duane_hunt`] on a traced continuum.
+fn end_of(t: &Trace, peaks: &[(f64, f64)], s: &ExcitationSettings) -> Continuum {
+    let above2: Vec<f64> = t
+        .centre
+        .iter()
+        .zip(&t.median)
+        .filter(|(e, _)| **e >= 2.0)
+        .map(|(_, m)| *m)
+        .collect();
+    if above2.len() < 8 {
+        return Continuum::Absent;
+    }
+    let mut sorted = above2.clone();
+    sorted.sort_by(f64::total_cmp);
+    let reference = sorted[(0.9 * (sorted.len() - 1) as f64) as usize];
+    if reference <= 0.0 {
+        return Continuum::Absent;
+    }
+    let first = t.centre.iter().position(|&e| e >= 2.0).unwrap_or(0);
+    let Some(i_from) = (first..t.median.len())
+        .rev()
+        .find(|&i| t.median[i] >= s.fall_from * reference)
+    else {
+        return Continuum::Absent;
+    };
+    let fall: Vec<(f64, f64)> = (i_from..t.median.len())
+        .filter(|&i| t.median[i] >= s.fall_to * reference)
+        .map(|i| (t.centre[i], t.median[i]))
+        .collect();
+    let last_seen = fall.last().map_or(t.centre[i_from], |p| p.0);
+    let e_end = *t.centre.last().unwrap_or(&0.0);
+    let runs_past = Continuum::RunsPast { to_kev: last_seen };
+    // Kramers: N(E)·E = k (E₀ − E), a straight line in E
+    let linear: Vec<(f64, f64)> = fall.iter().map(|&(e, n)| (e, n * e)).collect();
+    let Some((e0, sigma)) = line_to_zero(&linear) else {
+        return runs_past;
+    };
+    let mean_fall = fall.iter().map(|p| p.1).sum::<f64>() / fall.len() as f64;
+    let sigma = sigma.hypot(s.bin_kev);
+    if !(e0.is_finite() && e0 + 0.5 < e_end) {
+        return runs_past;
+    }
+    let beyond: Vec<f64> = t
+        .centre
+        .iter()
+        .zip(&t.raw)
+        .filter(|(e, _)| **e > e0 + 0.5)
+        .map(|(_, r)| *r)
+        .collect();
+    if beyond.len() < 2 {
+        return runs_past;
+    }
+    let beyond_mean = beyond.iter().sum::<f64>() / beyond.len() as f64;
+    if beyond_mean >= s.beyond_max_share * mean_fall {
+        return runs_past;
+    }
+    let fall_lo = fall.first().map_or(e0, |p| p.0) - 0.5;
+    if strong_edge_in(peaks, fall_lo, e0 + 0.5, s) {
+        return runs_past;
+    }
+    Continuum::Ends { kev: e0, sigma }
+}
+
+/// Least-squares line through `pts` (E, y): where it reaches zero and its 1σ (from the
+/// residual scatter). None unless it falls.
+fn line_to_zero(pts: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let n = pts.len() as f64;
+    if pts.len() < 4 {
+        return None;
+    }
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    if sxx <= 0.0 {
+        return None;
+    }
+    let b = sxy / sxx;
+    if b >= 0.0 {
+        return None;
+    }
+    let a = my - b * mx;
+    let e0 = -a / b;
+    let rss: f64 = pts.iter().map(|p| (p.1 - a - b * p.0).powi(2)).sum();
+    let s2 = rss / (n - 2.0);
+    // zero crossing e0 = mx − my/b: var ≈ (s²/n + (e0 − mx)² s²/sxx) / b²
+    let var = (s2 / n + (e0 - mx).powi(2) * s2 / sxx) / (b * b);
+    Some((e0, var.sqrt()))
+}
+
+/// An element whose principal K (or L) line is among the strong peaks (≥ 2 % of the
+/// strongest), with its Kβ1 (or Lβ1) seen, has its K (or L3) absorption edge in
+/// `lo..hi` keV.
+fn strong_edge_in(peaks: &[(f64, f64)], lo: f64, hi: f64, s: &ExcitationSettings) -> bool {
+    let strongest = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
+    let strong: Vec<f64> = peaks
+        .iter()
+        .filter(|p| p.1 >= 0.02 * strongest)
+        .map(|p| p.0)
+        .collect();
+    let seen = |list: &[f64], e: f64| list.iter().any(|&p| (p - e).abs() < tolerance(s, e));
+    let weak: Vec<f64> = peaks
+        .iter()
+        .filter(|p| p.1 >= 2e-3 * strongest)
+        .map(|p| p.0)
+        .collect();
+    (11..=92).filter_map(element).any(|d| {
+        [(Family::K, 0), (Family::L, 3)].iter().any(|&(f, level)| {
+            let sig = signature(d, f);
+            (lo..hi).contains(&d.levels[level].edge_kev)
+                && sig.len() >= 2
+                && seen(&strong, sig[0].0)
+                && seen(&weak, sig[1].0)
+        })
+    })
+}
+
+fn tolerance(s: &ExcitationSettings, e: f64) -> f64 {
+    s.line_tolerance_kev + 0.005 * e
+}
+
+/// The anode whose lines the spectrum shows scattered (see [`recognise_anode`]), with
+/// the energy of its highest line seen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeenAnode {
+    /// Anode symbol.
+    pub symbol: &'static str,
+    /// Energy of its highest scattered line, keV.
+    pub top_kev: f64,
+}
+
+/// The lines of `d` in `family` by which its scatter is recognised: Kα1 and Kβ1, or
+/// Lα1, Lβ1 and Lγ1.
+fn signature(d: &ElementData, family: Family) -> Vec<(f64, &'static str)> {
+    let labels: &[&'static str] = match family {
+        Family::K => &["Ka1", "Kb1"],
+        _ => &["La1", "Lb1", "Lg1"],
+    };
+    labels
+        .iter()
+        .filter_map(|&lab| {
+            d.lines
+                .iter()
+                .find(|l| l.label == lab)
+                .map(|l| (l.energy_kev, lab))
+        })
+        .collect()
+}
+
+/// The tube's anode from its scattered lines in `peaks` (energy keV, area): every line
+/// of its signature is a peak, the second weaker than the first (Kβ1 < Kα1, Lβ1 < 1.5
+/// Lα1). A K-line anode (at 15 keV or more) whose principal line has a Compton peak
+/// 75–150° below it is confirmed — a fluorescence line has no Compton companion — and a confirmed anode
+/// beats an unconfirmed one (a pure copper sample under a Rh tube shows Cu Kα and Kβ).
+/// For L-line anodes the Compton shift (0.1–0.3 keV) is within a peak width: the third
+/// line (Lγ1), the family's ratios and its strength are asked for instead. Otherwise the anode whose lines lie highest
+/// wins: the tube's lines sit at the top of the spectrum (a tungsten ore under a Rh
+/// tube shows both W L and Rh K).
+pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<SeenAnode> {
+    let area_at = |e: f64| {
+        peaks
+            .iter()
+            .filter(|p| (p.0 - e).abs() < tolerance(s, e))
+            .map(|p| p.1)
+            .fold(0.0, f64::max)
+    };
+    let strongest = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
+    let mut best: Option<(bool, SeenAnode)> = None;
+    for (symbol, family) in ANODES {
+        let Some(d) = element_by_symbol(symbol) else {
+            continue;
+        };
+        let sig = signature(d, family);
+        if sig.len() < 2 {
+            continue;
+        }
+        let areas: Vec<f64> = sig.iter().map(|&(e, _)| area_at(e)).collect();
+        if areas.iter().any(|&a| a <= 0.0) || areas[0] < 1e-4 * strongest {
+            continue;
+        }
+        let ratio = areas[1] / areas[0];
+        let plausible = match family {
+            Family::K => ratio < 1.0,
+            // three lines that must each land on a peak can do so by chance among a
+            // steel's pile-up and W L peaks: the L lines of a tube stand out (Lα1 ≥ 1 %
+            // of the strongest peak) in a tube's ratios (Au at 20–25 kV: Lβ1/Lα1 0.24–0.28,
+            // Lγ1/Lα1 0.05)
+            _ => {
+                let gamma = areas.get(2).map_or(0.0, |g| g / areas[0]);
+                areas[0] >= 0.01 * strongest
+                    && (0.15..1.5).contains(&ratio)
+                    && (0.02..0.5).contains(&gamma)
+            }
+        };
+        let top = sig.iter().map(|l| l.0).fold(0.0, f64::max);
+        // below 15 keV the Compton shift (≤ 0.2 keV) is within a peak width: such lines
+        // (Cr, Cu K; W, Au L) must be the top of the spectrum, no strong peak above them
+        // but pile-up sums (a steel's Cr Kα/Kβ lie below its Fe and Ni lines)
+        let low = sig[0].0 < 15.0;
+        if low && !on_top(peaks, top, strongest) {
+            continue;
+        }
+        let confirmed = match family {
+            Family::K if !low => {
+                let e = sig[0].0;
+                let (hi, lo) = (compton_energy(e, 75.0), compton_energy(e, 150.0));
+                peaks.iter().any(|p| {
+                    p.0 > lo - tolerance(s, e) && p.0 < hi + 0.5 * tolerance(s, e) && p.0 < e - 0.15
+                })
+            }
+            _ => false,
+        };
+        if !plausible {
+            continue;
+        }
+        if best.is_none_or(|(c, b)| (confirmed, top) > (c, b.top_kev)) {
+            best = Some((
+                confirmed,
+                SeenAnode {
+                    symbol: d.symbol,
+                    top_kev: top,
+                },
+            ));
+        }
+    }
+    best.map(|b| b.1)
+}
+
+/// No peak of 1 % of the strongest or more lies 0.5 keV or more above `top_kev`, but
+/// pile-up sums of two peaks of 5 % or more.
+fn on_top(peaks: &[(f64, f64)], top_kev: f64, strongest: f64) -> bool {
+    let strong: Vec<f64> = peaks
+        .iter()
+        .filter(|p| p.1 >= 0.05 * strongest)
+        .map(|p| p.0)
+        .collect();
+    let is_sum = |e: f64| {
+        strong
+            .iter()
+            .any(|a| strong.iter().any(|b| (a + b - e).abs() < 0.15))
+    };
+    !peaks
+        .iter()
+        .any(|p| p.0 > top_kev + 0.5 && p.1 >= 0.01 * strongest && !is_sum(p.0))
+}
+
+/// The file says the spectrum was excited by electrons: EMSA `#SIGNALTYPE` EDS_SEM,
+/// EDS_TEM or ELS, or a Bruker `.spx` with a SEM (ESMA) header.
+pub fn electron_excited(spectrum: &Spectrum) -> bool {
+    spectrum.meta.signal_type.as_deref().is_some_and(|t| {
+        let t = t.trim().to_ascii_uppercase();
+        t.starts_with("EDS_SEM") || t.starts_with("EDS_TEM") || t.starts_with("ELS")
+    })
+}
+
+/// Choose the excitation model (see the module documentation). In order: a given
+/// monochromatic beam or whole tube; an electron beam the file declares; then a tube
+/// whose anode is stated, recognised or Rh, and whose kV is stated, the Duane–Hunt
+/// limit or the default — or, when no tube line is seen and no kV stated, a
+/// monochromatic beam at the highest strong scatter peak.
+///
+/// # Errors
+/// [`Error::Invalid`] when a stated kV contradicts the continuum.
+pub fn resolve_excitation(
+    spectrum: &Spectrum,
+    opts: &XrfOptions,
+    cal: &Calibration,
+    peaks: &[(f64, f64)],
+) -> Result<ExcitationInfo> {
+    let s = ExcitationSettings::default();
+    let det = opts.detector.unwrap_or_default();
+    let counts = spectrum.counts_slice();
+    if let Some(e) = opts.excitation_kev {
+        return Ok(mono(e, det));
+    }
+    let stated_anode = opts
+        .anode
+        .clone()
+        .or_else(|| spectrum.meta.anode.clone())
+        .and_then(|a| element_by_symbol(&a).map(|d| d.symbol));
+    let end_kev = cal.energy_kev(spectrum.len() as f64 - 1.0);
+    let trace = Trace::new(counts, cal, &s);
+    let continuum = || {
+        trace
+            .as_ref()
+            .map_or(Continuum::Absent, |t| end_of(t, peaks, &s))
+    };
+    if electron_excited(spectrum) {
+        let (kv, from, sigma) = match (opts.tube_kv.or(spectrum.meta.tube_kv), continuum()) {
+            (Some(kv), _) => (kv, Basis::Stated, 0.0),
+            (None, Continuum::Ends { kev, sigma }) => (kev, Basis::DuaneHunt, sigma),
+            (None, _) => (end_kev.ceil(), Basis::Default, s.default_kv_sigma),
+        };
+        let mut info = tube(stated_anode.unwrap_or("Rh"), kv, det);
+        info.source = "electrons".into();
+        info.basis = ExcitationBasis {
+            probe: Probe::Electrons,
+            anode: None,
+            anode_from: None,
+            kv_from: Some(from),
+            kv_sigma: Some(sigma),
+            quantified: false,
+        };
+        return Ok(info);
+    }
+    if let Some(t) = &opts.tube {
+        check_stated_kv(t.kv, continuum(), &s, trace.as_ref())?;
+        let mut info = tube_info(t, det);
+        info.basis.anode_from = Some(Basis::Stated);
+        info.basis.kv_from = Some(Basis::Stated);
+        return Ok(info);
+    }
+    let seen = recognise_anode(peaks, &s);
+    let (anode, anode_from) = match (stated_anode, seen) {
+        (Some(a), _) => (a, Basis::Stated),
+        (None, Some(a)) => (a.symbol, Basis::Recognised),
+        (None, None) => ("Rh", Basis::Default),
+    };
+    // the stated anode's lines seen, or those of the anode recognised
+    let lines_seen = match (stated_anode, seen) {
+        (Some(_), _) | (None, None) => element_by_symbol(anode).and_then(|d| {
+            let family = ANODES
+                .iter()
+                .find(|x| x.0 == d.symbol)
+                .map_or(Family::K, |x| x.1);
+            let sig = signature(d, family);
+            let (e, _) = *sig.first()?;
+            peaks
+                .iter()
+                .any(|p| (p.0 - e).abs() < tolerance(&s, e))
+                .then(|| sig.iter().map(|l| l.0).fold(0.0, f64::max))
+        }),
+        (None, Some(a)) => Some(a.top_kev),
+    };
+    let stated_kv = opts.tube_kv.or(spectrum.meta.tube_kv);
+    let with = |kv: f64, kv_from: Basis, sigma: f64| {
+        let mut info = tube(anode, kv, det);
+        info.basis.anode_from = Some(anode_from);
+        info.basis.kv_from = Some(kv_from);
+        info.basis.kv_sigma = Some(sigma);
+        info
+    };
+    let inferred = |c: Continuum| match c {
+        Continuum::Ends { kev, sigma } => with(kev, Basis::DuaneHunt, sigma),
+        Continuum::RunsPast { to_kev } => with(
+            s.default_kv.max(to_kev.ceil()),
+            Basis::Default,
+            s.default_kv_sigma,
+        ),
+        Continuum::Absent => with(
+            s.default_kv.max(end_kev.ceil()),
+            Basis::Default,
+            s.default_kv_sigma,
+        ),
+    };
+    if let Some(kv) = stated_kv {
+        check_stated_kv(kv, continuum(), &s, trace.as_ref())?;
+        return Ok(with(kv, Basis::Stated, 0.0));
+    }
+    if let Some(top) = lines_seen {
+        // the tube's lines seen: a monochromatised tube leaves nothing above them
+        if above_share(counts, cal, top).is_some_and(|r| r < s.mono_above_max_share) {
+            return Ok(mono(top, det));
+        }
+        return Ok(inferred(continuum()));
+    }
+    // No tube line seen and no kV stated: a continuum that ends cleanly is a tube's;
+    // otherwise the highest strong peak is the scattered monochromatic beam — unless it
+    // is the Kβ of an element whose Kα is a stronger peak (the spectrum then stops below
+    // the scatter peaks, as a tube spectrum cut at its kV does).
+    let c = continuum();
+    let tol = 0.12;
+    let strongest = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
+    let e = peaks
+        .iter()
+        .filter(|p| p.1 > 0.02 * strongest)
+        .map(|p| p.0)
+        .fold(f64::NAN, f64::max);
+    if let Continuum::Ends { kev, .. } = c {
+        if !e.is_finite() || kev > e + 1.0 {
+            return Ok(inferred(c));
+        }
+    }
+    if !e.is_finite() {
+        return Ok(inferred(c));
+    }
+    if is_k_beta_of_a_stronger_peak(e, peaks, tol) {
+        if let Some(beam) =
+            scatter_peak_above(e, peaks, tol).filter(|&b| nothing_above(counts, cal, b))
+        {
+            return Ok(mono(beam, det));
+        }
+        return Ok(inferred(c));
+    }
+    Ok(mono(e, det))
+}
+
+/// A stated kV against the continuum: an error when the continuum ends well away from
+/// it ([`ExcitationSettings::contradiction_share`] and
+/// [`ExcitationSettings::contradiction_sigmas`]), or runs on 1–3 keV above it at more
+/// than [`ExcitationSettings::above_max_share`] of its level 1–3 keV below.
+fn check_stated_kv(
+    kv: f64,
+    c: Continuum,
+    s: &ExcitationSettings,
+    trace: Option<&Trace>,
+) -> Result<()> {
+    let contradiction = |what: String| Error::Invalid {
+        what: "tube voltage",
+        message: format!("{kv} kV stated, but {what}"),
+    };
+    if let Continuum::Ends { kev, sigma } = c {
+        let gap = (kev - kv).abs();
+        if gap > s.contradiction_share * kv && gap > s.contradiction_sigmas * sigma {
+            return Err(contradiction(format!(
+                "the continuum ends at {kev:.1} ± {sigma:.1} keV (Duane–Hunt limit)"
+            )));
+        }
+    }
+    if let Some(t) = trace {
+        let end = *t.centre.last().unwrap_or(&0.0);
+        if end > kv + 3.0 {
+            if let (Some(above), Some(below)) =
+                (t.mean(kv + 1.0, kv + 3.0), t.mean(kv - 3.0, kv - 1.0))
+            {
+                // below: at least ~25 counts per bin for the ratio to mean anything
+                if below * s.bin_kev >= 25.0 && above > s.above_max_share * below {
+                    return Err(contradiction(format!(
+                        "the continuum runs on above it ({:.0} % of its level below {kv} keV \
+                         at {:.0}–{:.0} keV)",
+                        100.0 * above / below,
+                        kv + 1.0,
+                        kv + 3.0
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Mean counts 0.5–2.5 keV above `kev` over those 0.3–2 keV below it; none with less
+/// than 1 keV of spectrum above.
+fn above_share(counts: &[f64], cal: &Calibration, kev: f64) -> Option<f64> {
+    let mean = |lo: f64, hi: f64| {
+        let n = counts.len() as f64;
+        let a = cal.channel(lo).round().clamp(0.0, n) as usize;
+        let b = cal.channel(hi).round().clamp(0.0, n) as usize;
+        (b > a).then(|| counts[a..b].iter().sum::<f64>() / (b - a) as f64)
+    };
+    let end = cal.energy_kev(counts.len() as f64 - 1.0);
+    if end < kev + 1.0 {
+        return None;
+    }
+    match (mean(kev + 0.5, kev + 2.5), mean(kev - 2.0, kev - 0.3)) {
+        (Some(above), Some(below)) if below > 0.0 => Some(above / below),
+        _ => None,
+    }
+}
+
+/// A weak peak far above every strong fluorescence line that is not a pile-up sum of
+/// two strong lines: the beam of a monochromatic source (synchrotron, secondary
+/// target) scattered by the sample. Its Rayleigh peak is the highest such peak (the
+/// Compton peak sits below it). PyMca's `Steel.spe` is such a spectrum: 16 keV beam,
+/// its scatter peak at ~0.3 % of Fe Kα, no Mo K lines although the steel holds 2.3 %
+/// Mo (the Mo K edge, 20.0 keV, is above the beam).
+fn scatter_peak_above(highest_line: f64, peaks: &[(f64, f64)], tol: f64) -> Option<f64> {
+    let strongest = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
+    let strong: Vec<f64> = peaks
+        .iter()
+        .filter(|p| p.1 > 0.05 * strongest)
+        .map(|p| p.0)
+        .collect();
+    let is_sum = |e: f64| {
+        strong
+            .iter()
+            .any(|a| strong.iter().any(|b| (a + b - e).abs() < 2.0 * tol))
+    };
+    peaks
+        .iter()
+        .filter(|p| p.0 > highest_line + 2.0 && p.1 > 1e-3 * strongest && !is_sum(p.0))
+        .map(|p| p.0)
+        .reduce(f64::max)
+}
+
+/// A monochromatic beam leaves (pile-up aside) nothing above its scatter peak, where a
+/// tube's continuum goes on to its kV: the mean counts 0.5–2.5 keV above `beam_kev`
+/// are under a fifth of those 0.3–2 keV below it (Steel.spe: ~5 against ~60). This
+/// keeps a weak trace line above the strong ones (Sr Kα in an ore scanned at an
+/// unknown kV) from being taken for the beam. With less than 1 keV of spectrum above
+/// the peak there is nothing to compare, and the peak is accepted.
+fn nothing_above(counts: &[f64], cal: &Calibration, beam_kev: f64) -> bool {
+    above_share(counts, cal, beam_kev).is_none_or(|r| r < 0.2)
+}
+
+/// A peak at `e` sits on the Kβ1 of an element whose Kα1 is a stronger peak.
+fn is_k_beta_of_a_stronger_peak(e: f64, peaks: &[(f64, f64)], tol: f64) -> bool {
+    let area_at = |x: f64| {
+        peaks
+            .iter()
+            .filter(|p| (p.0 - x).abs() < tol)
+            .map(|p| p.1)
+            .fold(0.0, f64::max)
+    };
+    let here = area_at(e);
+    (11..=56).filter_map(element).any(|d| {
+        let line = |label: &str| {
+            d.lines
+                .iter()
+                .find(|l| l.label == label)
+                .map(|l| l.energy_kev)
+        };
+        match (line("Ka1"), line("Kb1")) {
+            (Some(ka), Some(kb)) => (kb - e).abs() < tol && area_at(ka) > 2.0 * here,
+            _ => false,
+        }
+    })
+}
+
+/// An X-ray tube with `anode` at `kv` (Rh-type window and geometry).
+fn tube(anode: &str, kv: f64, det: DetectorEfficiency) -> ExcitationInfo {
+    let t = Tube {
+        anode: anode.to_string(),
+        ..Tube::rh(kv)
+    };
+    tube_info(&t, det)
+}
+
+/// The excitation of a tube (its primary spectrum integrated over Elam
+/// cross-sections), computed once per tube and detector: an archive's scans come from
+/// a few instruments (a thread-local memo of the last few). Its basis says a tube with
+/// this anode and kV, stated; callers set where each comes from.
+pub(crate) fn tube_info(t: &Tube, det: DetectorEfficiency) -> ExcitationInfo {
+    type Memo = Vec<(Tube, DetectorEfficiency, ExcitationInfo)>;
+    thread_local! {
+        static MEMO: std::cell::RefCell<Memo> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    MEMO.with_borrow_mut(|memo| {
+        if let Some(m) = memo.iter().find(|m| m.0 == *t && m.1 == det) {
+            return m.2.clone();
+        }
+        let ex = t.spectrum(0.5);
+        let info = ExcitationInfo {
+            max_kev: ex.max_energy_kev(),
+            setup: Setup::new(ex, det),
+            kv: Some(t.kv),
+            source: t.anode.clone(),
+            basis: ExcitationBasis {
+                probe: Probe::Tube,
+                anode: element_by_symbol(&t.anode).map(|d| d.symbol),
+                anode_from: Some(Basis::Stated),
+                kv_from: Some(Basis::Stated),
+                kv_sigma: Some(0.0),
+                quantified: true,
+            },
+        };
+        if memo.len() >= 8 {
+            memo.remove(0);
+        }
+        memo.push((t.clone(), det, info.clone()));
+        info
+    })
+}
+
+/// A monochromatic beam at `e` keV.
+pub(crate) fn mono(e: f64, det: DetectorEfficiency) -> ExcitationInfo {
+    ExcitationInfo {
+        setup: Setup::new(Excitation::monochromatic(e), det),
+        kv: None,
+        max_kev: e,
+        source: "mono".into(),
+        basis: ExcitationBasis {
+            probe: Probe::Monochromatic,
+            quantified: true,
+            ..ExcitationBasis::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tube given whole (as a PyMca cfg describes it) is the excitation, whatever the
+    /// spectrum shows: its anode and kV, and its beam filter — 1.1 mm Al leaves almost
+    /// nothing of the primary continuum below 8 keV and passes most of it at 25 keV.
+    #[test]
+    fn a_tube_given_whole_sets_the_excitation_and_its_filter_hardens_it() {
+        let cal = crate::Calibration {
+            offset_kev: 0.0,
+            gain_kev: 0.02,
+            quad_kev: 0.0,
+        };
+        let s = Spectrum {
+            // a continuum that ends at the tube's 30 kV (one above would contradict it)
+            counts: (0..2048)
+                .map(|c| if c < 1500 { 10.0 } else { 0.0 })
+                .collect::<Vec<f64>>()
+                .into(),
+            axis: crate::spectrum::Axis::Energy(cal),
+            meta: Default::default(),
+        };
+        let tube = |filter: Option<(String, f64)>| XrfOptions {
+            tube: Some(Tube {
+                anode: "Ag".into(),
+                kv: 30.0,
+                window_be_um: 125.0,
+                takeoff_deg: 20.0,
+                filter,
+            }),
+            ..XrfOptions::default()
+        };
+        let photons_near = |info: &ExcitationInfo, e: f64| -> f64 {
+            info.setup
+                .excitation
+                .continuum
+                .iter()
+                .filter(|p| (p.0 - e).abs() < 1.0)
+                .map(|p| p.1)
+                .sum()
+        };
+        let open = resolve_excitation(&s, &tube(None), &cal, &[]).unwrap();
+        let filtered =
+            resolve_excitation(&s, &tube(Some(("Al".into(), 1100.0))), &cal, &[]).unwrap();
+        for info in [&open, &filtered] {
+            assert_eq!(info.kv, Some(30.0));
+            assert_eq!(info.source, "Ag");
+            assert!((info.max_kev - 30.0).abs() < 0.5, "{}", info.max_kev);
+        }
+        let soft = photons_near(&filtered, 6.0) / photons_near(&open, 6.0);
+        let hard = photons_near(&filtered, 25.0) / photons_near(&open, 25.0);
+        assert!(soft < 1e-6, "6 keV transmission {soft}");
+        assert!(hard > 0.4 && hard < 0.9, "25 keV transmission {hard}");
+    }
+
+    /// No tube line, Fe Kβ the highest strong peak and a weak peak at 15.0 keV above it:
+    /// the scattered beam of a monochromatic source when nothing comes after it, a trace
+    /// line (Y Kα, 14.96 keV) on a tube's continuum when the counts go on.
+    #[test]
+    fn a_weak_peak_above_the_lines_is_the_beam_only_when_nothing_follows_it() {
+        let cal = crate::Calibration {
+            offset_kev: 0.0,
+            gain_kev: 0.01,
+            quad_kev: 0.0,
+        };
+        let peaks = [(6.40, 1.0e6), (7.06, 2.0e5), (15.0, 2.0e3)];
+        let spectrum = |above: f64| Spectrum {
+            counts: (0..3000)
+                .map(|c| if c as f64 * 0.01 > 15.3 { above } else { 60.0 })
+                .collect::<Vec<f64>>()
+                .into(),
+            axis: crate::spectrum::Axis::Energy(cal),
+            meta: Default::default(),
+        };
+        let mono =
+            resolve_excitation(&spectrum(4.0), &XrfOptions::default(), &cal, &peaks).unwrap();
+        assert_eq!(mono.source, "mono");
+        assert!((mono.max_kev - 15.0).abs() < 1e-9, "{}", mono.max_kev);
+        let tube =
+            resolve_excitation(&spectrum(55.0), &XrfOptions::default(), &cal, &peaks).unwrap();
+        // the continuum runs to the spectrum's end (30 keV): the default kV, at least 30
+        assert_eq!(
+            tube.basis.kv_from,
+            Some(Basis::Default),
+            "{}",
+            tube.describe()
+        );
+        assert_eq!(tube.kv, Some(40.0), "{}", tube.describe());
+    }
+
+    /// A continuum of Kramers' shape, k (E₀ − E)/E up to E₀ = 30 keV, on 10-eV channels
+    /// to 40 keV, with a flat pile-up floor of 0.2 % of its level at 10 keV above E₀:
+    /// the Duane–Hunt fit finds 30 keV; cut at 25 keV (a spectrum that stops short) the
+    /// continuum runs past; with its level divided by 6 above 18 keV (a zirconium sample's
+    /// K edge, Zr Kα and Kβ strong peaks) the step is no end point.
+    #[test]
+    fn duane_hunt_finds_the_end_of_a_kramers_continuum_and_not_an_edge() {
+        let cal = Calibration {
+            offset_kev: 0.0,
+            gain_kev: 0.01,
+            quad_kev: 0.0,
+        };
+        let e0 = 30.0;
+        let kramers = |e: f64| if e < e0 { 400.0 * (e0 - e) / e } else { 0.0 };
+        let floor = 0.002 * kramers(10.0);
+        let counts: Vec<f64> = (0..4000)
+            .map(|c| {
+                let e = cal.energy_kev(c as f64).max(0.5);
+                kramers(e) + floor
+            })
+            .collect();
+        let s = ExcitationSettings::default();
+        match duane_hunt(&counts, &cal, &[], &s) {
+            Continuum::Ends { kev, sigma } => {
+                assert!((kev - e0).abs() < 0.5, "{kev} ± {sigma}");
+                assert!(sigma < 0.5, "{sigma}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let short = &counts[..2500];
+        assert!(matches!(
+            duane_hunt(short, &cal, &[], &s),
+            Continuum::RunsPast { .. }
+        ));
+        let zr = element_by_symbol("Zr").unwrap();
+        let line = |l: &str| zr.lines.iter().find(|x| x.label == l).unwrap().energy_kev;
+        let edge = zr.levels[0].edge_kev;
+        let stepped: Vec<f64> = counts
+            .iter()
+            .enumerate()
+            .map(|(c, &y)| {
+                if cal.energy_kev(c as f64) > edge {
+                    y / 6.0
+                } else {
+                    y
+                }
+            })
+            .collect();
+        let peaks = [(line("Ka1"), 1.0e6), (line("Kb1"), 1.5e5)];
+        let c = duane_hunt(&stepped, &cal, &peaks, &s);
+        assert!(
+            !matches!(c, Continuum::Ends { kev, .. } if kev < 25.0),
+            "{c:?}"
+        );
+    }
+
+    /// Scattered tube lines name the anode: Ag Kα/Kβ with the Compton peak of Kα are an Ag
+    /// tube, not Rh (nor Pd); W Lα/Lβ1/Lγ1 a W tube; a Cu sample's Kα/Kβ (no Compton
+    /// companion) lose to the Rh tube's confirmed lines.
+    #[test]
+    fn anodes_are_recognised_by_their_scattered_lines() {
+        let s = ExcitationSettings::default();
+        let line = |sym: &str, l: &str| {
+            element_by_symbol(sym)
+                .unwrap()
+                .lines
+                .iter()
+                .find(|x| x.label == l)
+                .unwrap()
+                .energy_kev
+        };
+        let ag = [
+            (6.40, 1.0e6),
+            (compton_energy(line("Ag", "Ka1"), 110.0), 3.0e4),
+            (line("Ag", "Ka1"), 2.0e4),
+            (line("Ag", "Kb1"), 4.0e3),
+        ];
+        assert_eq!(recognise_anode(&ag, &s).map(|a| a.symbol), Some("Ag"));
+        let w = [
+            (6.40, 1.0e6),
+            (line("W", "La1"), 5.0e4),
+            (line("W", "Lb1"), 3.0e4),
+            (line("W", "Lg1"), 5.0e3),
+        ];
+        assert_eq!(recognise_anode(&w, &s).map(|a| a.symbol), Some("W"));
+        let cu_under_rh = [
+            (line("Cu", "Ka1"), 6.0e6),
+            (line("Cu", "Kb1"), 8.5e5),
+            (compton_energy(line("Rh", "Ka1"), 120.0), 300.0),
+            (line("Rh", "Ka1"), 2.8e3),
+            (line("Rh", "Kb1"), 4.4e2),
+        ];
+        assert_eq!(
+            recognise_anode(&cu_under_rh, &s).map(|a| a.symbol),
+            Some("Rh")
+        );
+        assert_eq!(recognise_anode(&[(6.40, 1.0e6), (7.06, 1.5e5)], &s), None);
+    }
+}
