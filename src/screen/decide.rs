@@ -661,6 +661,7 @@ mod tests {
             fit_channels: (0, 0),
             curves: Default::default(),
             unconfirmed: vec![],
+            notes: vec![],
         }
     }
 

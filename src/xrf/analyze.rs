@@ -2530,6 +2530,7 @@ fn report(
             model: model.to_vec(),
         },
         unconfirmed: Vec::new(),
+        notes: spectrum.meta.notes.clone(),
     }
 }
 
