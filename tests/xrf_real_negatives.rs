@@ -153,3 +153,14 @@ fn zero_peak_residue_is_read_and_noted() {
     let q = analyze_quick(&s, &XrfOptions::default()).unwrap();
     assert_eq!(q.notes, s.meta.notes);
 }
+
+#[test]
+#[ignore]
+fn tmp_debug_one() {
+    let path: &'static str = Box::leak(std::env::var("ONE").unwrap().into_boxed_str());
+    let c = Control { path, calibration: None, kv: Some(50.0) };
+    let s = read(&c);
+    let a = analyze(&s, &XrfOptions { tube_kv: Some(50.0), ..XrfOptions::default() }).unwrap();
+    println!("{:?}", symbols(&a, false));
+    println!("{:?}", symbols(&a, true));
+}

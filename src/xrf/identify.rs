@@ -239,6 +239,184 @@ pub fn family_is_real(clusters: &[ClusterEvidence], amp_significance: f64) -> bo
     })
 }
 
+/// Bounds of the local line test ([`local_line`], [`LocalLine::holds`]): a rare earth's
+/// line must be a peak of its own width at its tabulated energy in what the rest of the
+/// model leaves, not a share of a big neighbour's tail, step, valley or misplaced
+/// centroid (Eu Lα 53 eV below Mn Kα, Gd Lα 110 eV above Cr Kβ, Lu Lα on the Cu Kα
+/// tail, Ho Lα in the Fe Kα–Kβ valley).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LineTest {
+    /// Half-range of the trial shifts, in FWHM of the line (Mn Kα is 0.37 FWHM from Eu
+    /// Lα, Cr Kβ 0.75 FWHM from Gd Lα at 145 eV).
+    pub max_shift_fwhm: f64,
+    /// Half-width of the window the local fit uses, in FWHM.
+    pub window_fwhm: f64,
+    /// Calibration error allowed on top of the statistical one, keV: a refined
+    /// calibration of an SDD is good to a few eV across the range.
+    pub systematic_kev: f64,
+    /// Significance the line must keep over a free local straight baseline.
+    pub min_significance: f64,
+    /// Share of the family's fitted counts the local fit must find in the line itself
+    /// (a real line of the fitted shape gives 1; counts the joint fit lent a family to
+    /// fill a neighbour's smooth misfit go to the local baseline).
+    pub min_amplitude: f64,
+    /// Expected significance (predicted counts over the window's σ) from which a
+    /// sister line must hold the test too.
+    pub min_expected: f64,
+    /// The test applies to a cluster whose window holds this many times its own counts
+    /// of other elements' lines and detector response: the light rare earths' L lines
+    /// among one another, judged by the joint fit, are not its business.
+    pub min_neighbour_ratio: f64,
+}
+
+impl Default for LineTest {
+    fn default() -> Self {
+        LineTest {
+            max_shift_fwhm: 0.75,
+            window_fwhm: 1.5,
+            systematic_kev: 0.015,
+            min_significance: 3.0,
+            min_amplitude: 0.5,
+            min_expected: 5.0,
+            min_neighbour_ratio: 3.0,
+        }
+    }
+}
+
+/// What the local fit of one line cluster found: the best shift from the tabulated
+/// energy, its 1σ, the cluster's amplitude over a free straight baseline and its 1σ
+/// (scaled by √χ²/ν where the window fits worse than its statistics).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LocalLine {
+    /// Best shift, channels (positive: the data's peak lies above the table's energy).
+    pub shift_ch: f64,
+    /// 1σ of the shift, channels.
+    pub shift_sigma_ch: f64,
+    /// Amplitude of the profile at the best shift (1 = the fitted family's own counts).
+    pub amplitude: f64,
+    /// 1σ of the amplitude.
+    pub amplitude_sigma: f64,
+    /// The best shift is the end of the trial range: no peak of this shape nearby.
+    pub at_edge: bool,
+}
+
+impl LocalLine {
+    /// The line is there, at its energy: significant over the local baseline, a peak
+    /// inside the trial range, within 3σ plus the calibration allowance
+    /// (`systematic_ch`, channels) of the table.
+    pub fn holds(&self, test: &LineTest, systematic_ch: f64) -> bool {
+        self.amplitude_sigma > 0.0
+            && self.amplitude >= test.min_significance * self.amplitude_sigma
+            && self.amplitude >= test.min_amplitude
+            && !self.at_edge
+            && self.shift_ch.abs() <= 3.0 * self.shift_sigma_ch + systematic_ch
+    }
+}
+
+/// Local fit of a line cluster: `residual` (data less every other component, channels
+/// `0..n`), its `variance`, and the cluster's `profile` on channels `−m..n + m` (`m`
+/// = `max_shift_ch`, rounded up). For each trial shift s (half-channel steps in
+/// ±`max_shift_ch`) the weighted least squares of residual ≈ a·profile(i − s) + b₀ +
+/// b₁·i; the best s by χ², its 1σ from where χ² rises by max(1, χ²/ν) above the
+/// minimum. `None` when the window is too short or the profile empty.
+pub fn local_line(
+    residual: &[f64],
+    variance: &[f64],
+    profile: &[f64],
+    max_shift_ch: f64,
+) -> Option<LocalLine> {
+    let n = residual.len();
+    let m = max_shift_ch.ceil().max(1.0) as usize;
+    if n < 5 || variance.len() != n || profile.len() != n + 2 * m {
+        return None;
+    }
+    let at = |i: usize, s: f64| -> f64 {
+        // profile(i − s) on the profile's own index (i + m)
+        let x = (i + m) as f64 - s;
+        if x < 0.0 {
+            return 0.0;
+        }
+        let k = x as usize;
+        if k + 1 >= profile.len() {
+            return profile.get(k).copied().unwrap_or(0.0);
+        }
+        let f = x - k as f64;
+        profile[k] + f * (profile[k + 1] - profile[k])
+    };
+    let steps = (2.0 * max_shift_ch).floor() as i64;
+    let mut trials: Vec<(f64, f64, f64, f64)> = Vec::new(); // (s, χ², a, σ_a)
+    for j in -steps..=steps {
+        let s = 0.5 * j as f64;
+        // normal equations of (a, b0, b1)
+        let mut g = [[0.0f64; 3]; 3];
+        let mut r = [0.0f64; 3];
+        for i in 0..n {
+            let w = 1.0 / variance[i].max(1.0);
+            let x = (i as f64 - 0.5 * n as f64) / n as f64;
+            let v = [at(i, s), 1.0, x];
+            for p in 0..3 {
+                r[p] += w * v[p] * residual[i];
+                for q in 0..3 {
+                    g[p][q] += w * v[p] * v[q];
+                }
+            }
+        }
+        let Some(inv) = invert3(&g) else { continue };
+        let coef: Vec<f64> = (0..3)
+            .map(|p| (0..3).map(|q| inv[p][q] * r[q]).sum())
+            .collect();
+        let chi2: f64 = (0..n)
+            .map(|i| {
+                let x = (i as f64 - 0.5 * n as f64) / n as f64;
+                let d = residual[i] - coef[0] * at(i, s) - coef[1] - coef[2] * x;
+                d * d / variance[i].max(1.0)
+            })
+            .sum();
+        trials.push((s, chi2, coef[0], inv[0][0].max(0.0).sqrt()));
+    }
+    let best = trials
+        .iter()
+        .copied()
+        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    let scale = (best.1 / (n as f64 - 4.0).max(1.0)).max(1.0);
+    let within: Vec<f64> = trials
+        .iter()
+        .filter(|t| t.1 <= best.1 + scale)
+        .map(|t| t.0)
+        .collect();
+    let lo = within.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = within.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let edge = 0.5 * steps as f64;
+    Some(LocalLine {
+        shift_ch: best.0,
+        shift_sigma_ch: (0.5 * (hi - lo)).max(0.25),
+        amplitude: best.2,
+        amplitude_sigma: best.3 * scale.sqrt(),
+        at_edge: best.0.abs() >= edge,
+    })
+}
+
+/// Inverse of a symmetric 3×3 matrix (`None` when singular).
+fn invert3(g: &[[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
+    let c = |r0: usize, r1: usize, c0: usize, c1: usize| g[r0][c0] * g[r1][c1] - g[r0][c1] * g[r1][c0];
+    let cof = [
+        [c(1, 2, 1, 2), -c(1, 2, 0, 2), c(1, 2, 0, 1)],
+        [-c(0, 2, 1, 2), c(0, 2, 0, 2), -c(0, 2, 0, 1)],
+        [c(0, 1, 1, 2), -c(0, 1, 0, 2), c(0, 1, 0, 1)],
+    ];
+    let det = g[0][0] * cof[0][0] + g[0][1] * cof[0][1] + g[0][2] * cof[0][2];
+    if !det.is_finite() || det.abs() < 1e-300 {
+        return None;
+    }
+    let mut inv = [[0.0; 3]; 3];
+    for (p, row) in inv.iter_mut().enumerate() {
+        for (q, v) in row.iter_mut().enumerate() {
+            *v = cof[q][p] / det;
+        }
+    }
+    Some(inv)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
