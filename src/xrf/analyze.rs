@@ -897,11 +897,7 @@ impl Work<'_> {
         let profile: Vec<f64> = (w.start as i64 - m as i64..w.end as i64 + m as i64)
             .map(|i| usize::try_from(i).map_or(0.0, |i| template_at(t, i, amp)))
             .collect();
-        let found = local_line(&residual, &variance, &profile, max_shift_ch);
-        if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
-            eprintln!("local line {} at {e:.3} keV: {found:?}", comp_name(comp));
-        }
-        found
+        local_line(&residual, &variance, &profile, max_shift_ch)
     }
 
     /// Every cluster of the family that should show clearly (expected significance ≥
@@ -962,13 +958,6 @@ impl Work<'_> {
                 self.local_line_at(comp, amp, model, c.energy_kev)
                     .is_none_or(|l| l.holds(&test, systematic_ch))
             })
-    }
-}
-
-fn comp_name(c: &Component) -> String {
-    match &c.kind {
-        Kind::Family(fl) => format!("{} {}", fl.symbol, fl.family.name()),
-        _ => String::new(),
     }
 }
 

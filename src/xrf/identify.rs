@@ -421,6 +421,77 @@ fn invert3(g: &[[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
 mod tests {
     use super::*;
 
+    /// Counts of a NIST NeXLSpectrum "XRF Stainless" export (Bruker M4 Tornado, 10 eV
+    /// channels from −0.9553 keV), bundled under `tests/data/xrf_real/`.
+    fn nexl(text: &str) -> Vec<f64> {
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .flat_map(|l| l.split(|c: char| c == ',' || c.is_whitespace()))
+            .filter_map(|t| t.trim().parse::<f64>().ok())
+            .collect()
+    }
+
+    const NEXL_OFFSET: f64 = -0.9553045;
+    const NEXL_GAIN: f64 = 0.009999;
+
+    /// The local line test of a Gaussian `profile_kev` (FWHM 140 eV) against a real line
+    /// of a pure-element spectrum (`file`), moved from `line_kev` to `at_kev` (what the
+    /// rest of the model would leave of a line there), less the lower of the window's
+    /// end channels (the local fit's own straight baseline takes the rest).
+    fn test_real_line(file: &str, line_kev: f64, at_kev: f64, profile_kev: f64) -> bool {
+        let counts = nexl(file);
+        let test = LineTest::default();
+        let fwhm = 0.14;
+        let sigma = fwhm / 2.3548;
+        let half = (test.window_fwhm * fwhm / NEXL_GAIN).round() as usize;
+        let m_ch = test.max_shift_fwhm * fwhm / NEXL_GAIN;
+        let m = m_ch.ceil() as usize;
+        // channel of the profile's centre in the moved frame
+        let centre = ((profile_kev - NEXL_OFFSET) / NEXL_GAIN).round() as usize;
+        let shift = ((line_kev - at_kev) / NEXL_GAIN).round() as i64;
+        let src = |i: usize| counts[(i as i64 + shift) as usize];
+        let lo = centre - half;
+        let hi = centre + half + 1;
+        let base = src(lo).min(src(hi - 1));
+        let residual: Vec<f64> = (lo..hi).map(|i| src(i) - base).collect();
+        let variance: Vec<f64> = (lo..hi).map(|i| src(i).max(1.0)).collect();
+        let area: f64 = residual.iter().sum();
+        let profile: Vec<f64> = (lo - m..hi + m)
+            .map(|i| {
+                let e = NEXL_OFFSET + NEXL_GAIN * i as f64;
+                let u = (e - profile_kev) / sigma;
+                area * NEXL_GAIN / (sigma * 2.5066) * (-0.5 * u * u).exp()
+            })
+            .collect();
+        let l = local_line(&residual, &variance, &profile, m_ch).unwrap();
+        l.holds(&test, test.systematic_kev / NEXL_GAIN)
+    }
+
+    const CR: &str = include_str!("../../tests/data/xrf_real/Cr_50kv_50_ma_Rh_vac_D1.msa");
+    const TI: &str = include_str!("../../tests/data/xrf_real/Ti_50kv_50_ma_Rh_vac_D1.msa");
+
+    /// Mn Kα (5.899 keV) / Eu Lα (5.846): the real Cr Kα line of the NeXL pure-Cr
+    /// spectrum moved to Mn Kα is Mn's, not Eu's; at its own energy it holds.
+    #[test]
+    fn a_real_line_at_mn_ka_is_not_eu_la() {
+        assert!(!test_real_line(CR, 5.415, 5.899, 5.846));
+        assert!(test_real_line(CR, 5.415, 5.899, 5.899));
+    }
+
+    /// Cr Kβ (5.947 keV) / Gd Lα (6.057): the real Cr Kβ line is not Gd Lα.
+    #[test]
+    fn the_real_cr_kb_line_is_not_gd_la() {
+        assert!(!test_real_line(CR, 5.947, 5.947, 6.057));
+        assert!(test_real_line(CR, 5.947, 5.947, 5.947));
+    }
+
+    /// Ti Kβ (4.932 keV) / Pr Lα (5.034): the real Ti Kβ line is not Pr Lα.
+    #[test]
+    fn the_real_ti_kb_line_is_not_pr_la() {
+        assert!(!test_real_line(TI, 4.932, 4.932, 5.034));
+        assert!(test_real_line(TI, 4.932, 4.932, 4.932));
+    }
+
     #[test]
     fn peak_at_fe_ka_proposes_fe_and_its_rare_earth_neighbours() {
         let z: Vec<(usize, Family)> = candidates_for_peak(6.40, 0.1, 50.0, 1.0, 40.0)
