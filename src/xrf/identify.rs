@@ -485,6 +485,15 @@ mod tests {
         assert!(test_real_line(CR, 5.947, 5.947, 5.947));
     }
 
+    const CU: &str = include_str!("../../tests/data/xrf_real/Cu_50kv_50_ma_Rh_vac_D1.msa");
+
+    /// The Cu Kα low-energy tail and step of the real pure-Cu spectrum (~900 counts per
+    /// channel at 7.65 keV, 390 eV below the line) are not Lu Lα (7.655 keV).
+    #[test]
+    fn the_real_cu_ka_tail_is_not_lu_la() {
+        assert!(!test_real_line(CU, 7.655, 7.655, 7.655));
+    }
+
     /// Ti Kβ (4.932 keV) / Pr Lα (5.034): the real Ti Kβ line is not Pr Lα.
     #[test]
     fn the_real_ti_kb_line_is_not_pr_la() {
