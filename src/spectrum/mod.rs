@@ -125,6 +125,10 @@ impl Spectrum {
         let Some(counts) = self.counts.as_slice_mut() else {
             return;
         };
+        // one branch-free pass (vectorised) for the common case: nothing negative
+        if !counts.iter().fold(false, |any, v| any | (*v < 0.0)) {
+            return;
+        }
         let mut negative_sum = 0.0;
         let mut positive_sum = 0.0;
         let mut n_negative = 0usize;
