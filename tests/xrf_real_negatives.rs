@@ -139,7 +139,11 @@ fn no_rare_earth_on_real_negative_controls() {
             ree.join(" "),
             symbols(&q, true).join(" ")
         );
-        for e in a.elements.iter().filter(|e| reescan::tables::is_rare_earth(&e.symbol)) {
+        for e in a
+            .elements
+            .iter()
+            .filter(|e| reescan::tables::is_rare_earth(&e.symbol))
+        {
             let line = format!("{name}: {} {:.2} wt %", e.symbol, e.wt_pct);
             if OPEN.contains(&(name, e.symbol.as_str())) {
                 open.push(line);
@@ -171,7 +175,6 @@ fn zero_peak_residue_is_read_and_noted() {
     let q = analyze_quick(&s, &XrfOptions::default()).unwrap();
     assert_eq!(q.notes, s.meta.notes);
 }
-
 
 /// Rival explanations of one peak, decided by its position: for every rare-earth line
 /// within 150 eV of a major line of another element in `../shared/data/ree_overlaps_150eV.csv`
@@ -239,7 +242,9 @@ fn overlapping_pairs_are_decided_by_position() {
             wrong.push(format!("{label}: the other line taken for the rare earth"));
         }
         if !holds(e_other, e_other) {
-            wrong.push(format!("{label}: the other line not found at its own energy"));
+            wrong.push(format!(
+                "{label}: the other line not found at its own energy"
+            ));
         }
     }
     println!("{decided} pairs ≥ 45 eV apart decided by position, {close} closer pairs left to the other lines");

@@ -882,10 +882,17 @@ impl Work<'_> {
     /// fitted with the family's own profile shifted by up to
     /// ±[`LineTest::max_shift_fwhm`] and a free straight baseline. `None` when the
     /// window is too short to judge.
-    fn local_line_at(&self, comp: &Component, amp: f64, model: &[f64], e: f64) -> Option<LocalLine> {
+    fn local_line_at(
+        &self,
+        comp: &Component,
+        amp: f64,
+        model: &[f64],
+        e: f64,
+    ) -> Option<LocalLine> {
         let test = LineTest::default();
         let w = self.window(e, test.window_fwhm);
-        let max_shift_ch = test.max_shift_fwhm * self.fwhm_kev(e) / self.region.calibration.gain_kev;
+        let max_shift_ch =
+            test.max_shift_fwhm * self.fwhm_kev(e) / self.region.calibration.gain_kev;
         let m = max_shift_ch.ceil().max(1.0) as usize;
         let y = self.y();
         let t = &comp.template;
@@ -936,7 +943,11 @@ impl Work<'_> {
                             _ => true,
                         }
                 })
-                .map(|(c, a)| w.clone().map(|i| template_at(&c.template, i, *a)).sum::<f64>())
+                .map(|(c, a)| {
+                    w.clone()
+                        .map(|i| template_at(&c.template, i, *a))
+                        .sum::<f64>()
+                })
                 .sum()
         };
         // no line of the family is contradicted by the data: what the rest of the model
@@ -948,16 +959,16 @@ impl Work<'_> {
             .any(|c| c.observed < 0.25 * c.predicted - 3.0 * c.variance.sqrt());
         !contradicted
             && evidence
-            .iter()
-            .filter(|c| {
-                let x = c.expected_significance();
-                (x >= test.min_expected || x >= clearest)
-                    && neighbours(c.energy_kev) >= test.min_neighbour_ratio * c.predicted
-            })
-            .all(|c| {
-                self.local_line_at(comp, amp, model, c.energy_kev)
-                    .is_none_or(|l| l.holds(&test, systematic_ch))
-            })
+                .iter()
+                .filter(|c| {
+                    let x = c.expected_significance();
+                    (x >= test.min_expected || x >= clearest)
+                        && neighbours(c.energy_kev) >= test.min_neighbour_ratio * c.predicted
+                })
+                .all(|c| {
+                    self.local_line_at(comp, amp, model, c.energy_kev)
+                        .is_none_or(|l| l.holds(&test, systematic_ch))
+                })
     }
 }
 

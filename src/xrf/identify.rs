@@ -374,10 +374,7 @@ pub fn local_line(
             .sum();
         trials.push((s, chi2, coef[0], inv[0][0].max(0.0).sqrt()));
     }
-    let best = trials
-        .iter()
-        .copied()
-        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    let best = trials.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1))?;
     let scale = (best.1 / (n as f64 - 4.0).max(1.0)).max(1.0);
     let within: Vec<f64> = trials
         .iter()
@@ -398,7 +395,8 @@ pub fn local_line(
 
 /// Inverse of a symmetric 3×3 matrix (`None` when singular).
 fn invert3(g: &[[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
-    let c = |r0: usize, r1: usize, c0: usize, c1: usize| g[r0][c0] * g[r1][c1] - g[r0][c1] * g[r1][c0];
+    let c =
+        |r0: usize, r1: usize, c0: usize, c1: usize| g[r0][c0] * g[r1][c1] - g[r0][c1] * g[r1][c0];
     let cof = [
         [c(1, 2, 1, 2), -c(1, 2, 0, 2), c(1, 2, 0, 1)],
         [-c(0, 2, 1, 2), c(0, 2, 0, 2), -c(0, 2, 0, 1)],
