@@ -504,7 +504,6 @@ fn finish(mut s: Spectrum, bytes: &[u8], format: Format, opts: &ReadOptions) -> 
     if s.counts.len() > LIMITS.max_channels {
         return Err(too_many_channels(s.counts.len()));
     }
-    validate_counts(&s)?;
     validate_axis(&s.axis, s.counts.len())?;
     if s.axis == Axis::Channels && (opts.gain_kev.is_some() || opts.offset_kev.is_some()) {
         let gain = opts.gain_kev.ok_or(Error::MissingCalibration)?;
@@ -512,6 +511,8 @@ fn finish(mut s: Spectrum, bytes: &[u8], format: Format, opts: &ReadOptions) -> 
         check_calibration(&c)?;
         s.axis = Axis::Energy(c);
     }
+    s.accept_zero_peak_residue(&crate::spectrum::ZeroPeakResidue::default());
+    validate_counts(&s)?;
     if s.meta.tube_kv.is_none() {
         s.meta.tube_kv = opts.tube_kv;
     }

@@ -840,6 +840,7 @@ mod tests {
             fit_mean_counts: 250.0,
             curves: Default::default(),
             unconfirmed: vec![],
+            notes: vec![],
         }
     }
 

@@ -360,6 +360,7 @@ fn guarded(q: &XrfAnalysis) -> XrfAnalysis {
         file: q.file.clone(),
         sha256: q.sha256.clone(),
         excitation: q.excitation.clone(),
+        notes: q.notes.clone(),
         curves: Default::default(),
         ..*q
     };
@@ -436,6 +437,7 @@ mod tests {
                 significance: 16.0,
                 wt_pct: 0.3,
             }],
+            notes: vec![],
         };
         let g = guarded(&q);
         let wt = |s: &str| g.element(s).map(|e| (e.wt_pct, e.sigma_wt_pct));

@@ -44,6 +44,33 @@ pub struct Metadata {
     pub ka2_wavelength_a: Option<f64>,
     /// XRD: Kα2/Kα1 intensity ratio when the file gives one.
     pub ka2_ka1_ratio: Option<f64>,
+    /// What reading changed in the data, in words (e.g. the zero-peak residue taken as
+    /// zero, see [`Spectrum::accept_zero_peak_residue`]); carried into the results.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The negative counts an energy-dispersive export may carry where its electronics
+/// subtracted the zero (noise) peak: Bruker's exports of the M4 Tornado leave a few
+/// channels of −1 to −300 counts around 0.3 keV. Such residue is below every line the
+/// analysis uses, so it is taken as zero; anything beyond these bounds is a genuinely
+/// negative spectrum and stays an input error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ZeroPeakResidue {
+    /// Highest energy (keV) at which a negative count is zero-peak residue.
+    pub max_energy_kev: f64,
+    /// Largest sum of the negative counts, as a fraction of the spectrum's positive
+    /// counts (the NIST NeXLSpectrum Zr export: 1,837 of 3.9 M, 5·10⁻⁴).
+    pub max_fraction_of_total: f64,
+}
+
+impl Default for ZeroPeakResidue {
+    fn default() -> Self {
+        ZeroPeakResidue {
+            max_energy_kev: 0.5,
+            max_fraction_of_total: 2e-3,
+        }
+    }
 }
 
 /// Counts on an axis, with metadata.
@@ -88,6 +115,54 @@ impl Spectrum {
         (0..self.len()).map(|i| self.axis.d_spacing_at(i)).collect()
     }
 
+    /// Take an energy spectrum's zero-peak residue (negative counts below
+    /// [`ZeroPeakResidue::max_energy_kev`] whose sum stays within
+    /// [`ZeroPeakResidue::max_fraction_of_total`]) as zero, with a note in
+    /// [`Metadata::notes`]. Anything else is left as it is, for
+    /// [`Spectrum::validate_counts`] to refuse: NaN, infinities, a negative count above
+    /// the bound energy, a residue too large to be one. A spectrum without an energy
+    /// axis is left unchanged.
+    pub fn accept_zero_peak_residue(&mut self, bounds: &ZeroPeakResidue) {
+        let Some(cal) = self.axis.calibration().copied() else {
+            return;
+        };
+        let Some(counts) = self.counts.as_slice_mut() else {
+            return;
+        };
+        // one branch-free pass (vectorised) for the common case: nothing negative
+        if !counts.iter().fold(false, |any, v| any | (*v < 0.0)) {
+            return;
+        }
+        let mut negative_sum = 0.0;
+        let mut positive_sum = 0.0;
+        let mut n_negative = 0usize;
+        for (i, &v) in counts.iter().enumerate() {
+            if !v.is_finite() {
+                return;
+            }
+            if v < 0.0 {
+                if cal.energy_kev(i as f64) >= bounds.max_energy_kev {
+                    return;
+                }
+                negative_sum -= v;
+                n_negative += 1;
+            } else {
+                positive_sum += v;
+            }
+        }
+        if n_negative == 0 || negative_sum > bounds.max_fraction_of_total * positive_sum {
+            return;
+        }
+        for v in counts.iter_mut() {
+            *v = v.max(0.0);
+        }
+        self.meta.notes.push(format!(
+            "{n_negative} channel(s) below {:.1} keV held negative counts (sum {negative_sum:.0}: \
+             zero-peak subtraction residue), taken as zero",
+            bounds.max_energy_kev
+        ));
+    }
+
     /// Check counts are finite and non-negative; returns the first bad channel.
     pub fn validate_counts(counts: &[f64]) -> crate::Result<()> {
         if counts.is_empty() {
@@ -109,5 +184,66 @@ impl Spectrum {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 1,000 channels of 10 eV from −0.96 keV (the M4 Tornado's axis), 1,000 counts each.
+    fn bruker_like(set: &[(usize, f64)]) -> Spectrum {
+        let mut counts = Array1::from_elem(1000, 1000.0);
+        for &(i, v) in set {
+            counts[i] = v;
+        }
+        Spectrum {
+            counts,
+            axis: Axis::Energy(Calibration::linear(-0.9553, 0.009999).unwrap()),
+            meta: Metadata::default(),
+        }
+    }
+
+    /// Channels 124–127 (0.28–0.32 keV) holding −208 … −1, as the NeXLSpectrum exports
+    /// do: taken as zero, the rest untouched, one note.
+    #[test]
+    fn zero_peak_residue_below_half_a_kev_is_taken_as_zero_with_a_note() {
+        let mut s = bruker_like(&[(124, -208.0), (125, -40.0), (126, -3.0), (127, -1.0)]);
+        s.accept_zero_peak_residue(&ZeroPeakResidue::default());
+        assert!(Spectrum::validate_counts(s.counts_slice()).is_ok());
+        assert_eq!(s.counts[124], 0.0);
+        assert_eq!(s.counts[127], 0.0);
+        assert_eq!(s.counts[128], 1000.0);
+        assert_eq!(s.meta.notes.len(), 1);
+        assert!(s.meta.notes[0].starts_with("4 channel(s) below 0.5 keV"));
+    }
+
+    /// A negative count above 0.5 keV (channel 200 is 1.04 keV), a residue too large
+    /// to be one, NaN and infinity stay input errors; nothing is changed or noted.
+    #[test]
+    fn genuinely_negative_or_non_finite_spectra_stay_errors() {
+        for bad in [
+            vec![(124, -5.0), (200, -1.0)],
+            vec![(124, -5000.0)],
+            vec![(124, f64::NAN)],
+            vec![(124, -5.0), (300, f64::INFINITY)],
+        ] {
+            let mut s = bruker_like(&bad);
+            s.accept_zero_peak_residue(&ZeroPeakResidue::default());
+            assert!(
+                Spectrum::validate_counts(s.counts_slice()).is_err(),
+                "{bad:?} accepted"
+            );
+            assert!(s.meta.notes.is_empty());
+        }
+    }
+
+    /// A spectrum without an energy axis is not changed: its negative count stays an error.
+    #[test]
+    fn uncalibrated_negative_counts_stay_errors() {
+        let mut s = bruker_like(&[(3, -1.0)]);
+        s.axis = Axis::Channels;
+        s.accept_zero_peak_residue(&ZeroPeakResidue::default());
+        assert!(Spectrum::validate_counts(s.counts_slice()).is_err());
     }
 }

@@ -168,6 +168,10 @@ pub struct XrfAnalysis {
     /// empty from the full analysis.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unconfirmed: Vec<Unconfirmed>,
+    /// What reading or analysing changed or assumed beyond the file, in words (e.g. the
+    /// zero-peak residue taken as zero); empty when nothing was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A family the quick fit holds and the quick analysis does not report (see

@@ -153,6 +153,7 @@ pub fn xrf_iron_ore_with_nd(channels: usize) -> XrfAnalysis {
             model,
         },
         unconfirmed: vec![],
+        notes: vec![],
     }
 }
 
