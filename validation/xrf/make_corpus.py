@@ -918,17 +918,23 @@ def write_mca(counts, ins, title):
 def plan(n_honest_per_host, n_per_host_bin):
     """Every spectrum to make: composition, class, instrument kind and file format.
     Honest: each host n_honest_per_host times; blended: each host x REE bin
-    n_per_host_bin times, carriers in rotation, total REE log-uniform in the bin."""
+    n_per_host_bin times, carriers in rotation, total REE log-uniform in the bin.
+    Kinds rotate; the format alternates within each kind x host x class, starting on
+    EMSA or MCA by host, so that every kind, host, class and REE bin is half EMSA (kV
+    stated) and half MCA (not)."""
     rng = np.random.default_rng([SEED, 0])
     jobs = []
     kind_count = {k: 0 for k in KINDS}
+    cell_count = {}
 
     def push(host_key, sub, comp, klass, carrier, frac, added):
         i = len(jobs)
         kind = KINDS[i % len(KINDS)]
         serial = kind_count[kind]
         kind_count[kind] += 1
-        fmt = "msa" if serial % 2 == 0 else "mca"
+        n = cell_count.get((kind, host_key, klass), 0)
+        cell_count[(kind, host_key, klass)] = n + 1
+        fmt = "msa" if (n + list(HOSTS).index(host_key)) % 2 == 0 else "mca"
         jobs.append(dict(index=i, id="%s-%04d" % (host_key, i), host=host_key,
                          declared=DECLARED[host_key], sample=sub, comp=comp, klass=klass,
                          carrier=carrier, carrier_fraction=frac, ree_added=added,
