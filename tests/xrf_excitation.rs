@@ -133,7 +133,7 @@ fn the_padre_au_tube_kv_from_its_continuum_and_anode_from_its_lines() {
 /// polycapillary lens leaves a slowly fading tail to the spectrum's end (40 keV), read
 /// as a continuum running past it (the default kV), not an end point — nor is zirconium's
 /// K edge (18.0 keV) or tin's (29.2 keV), where the scattered continuum drops by a step.
-/// The stated 50 kV is accepted; a stated 15 kV is contradicted by the continuum above it.
+/// The stated 50 kV is accepted.
 #[test]
 fn the_nist_m4_rh_tube_is_recognised_and_its_lens_tail_is_no_end_point() {
     for name in ["Zr", "Sn", "Acrylic", "Ti"] {
@@ -150,13 +150,11 @@ fn the_nist_m4_rh_tube_is_recognised_and_its_lens_tail_is_no_end_point() {
         }
         assert!(analyze(&s, &kv_opts(50.0)).is_ok(), "{name}: 50 kV refused");
     }
-    let e = analyze(&nexl("Acrylic"), &kv_opts(15.0))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("15 kV stated") && e.contains("runs on above"),
-        "{e}"
-    );
+    // A stated 15 kV is not refuted here: the lens tail gives no end point, and the level
+    // 1–3 keV above 15 keV (38 % of that below) is what pile-up of the scatter peaks gives
+    // near a continuum's end on the independent corpus's Si-PIN portable (36–64 %), so the
+    // level alone cannot tell the two apart.
+    assert!(analyze(&nexl("Acrylic"), &kv_opts(15.0)).is_ok());
 }
 
 /// The Bruker M6 Jetstream `.spx` states Rh 50 kV: stated, accepted (its spectrum ends at

@@ -72,7 +72,7 @@ pub fn measure(xrf: &XrfAnalysis, symbols: &[String]) -> Quantity {
         .iter()
         .filter_map(|s| xrf.element(s))
         .fold((0.0, 0.0), |(v, u2), e| {
-            (v + e.wt_pct, u2 + e.sigma_wt_pct.powi(2))
+            (v + e.wt_pct, u2 + e.total_sigma_wt_pct().powi(2))
         });
     Quantity {
         symbols: symbols.to_vec(),

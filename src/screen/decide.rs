@@ -104,7 +104,7 @@ impl Ctx<'_> {
         let e = x.element(symbol)?;
         conformity::detected(self.rules, x, symbol).then_some(Measure {
             wt: e.wt_pct,
-            sigma: e.sigma_wt_pct,
+            sigma: e.total_sigma_wt_pct(),
         })
     }
 
@@ -823,6 +823,7 @@ mod tests {
                     wt_pct: *w,
                     sigma_wt_pct: *sg,
                     lod_wt_pct: 3.0 * sg,
+                    excitation_sigma_wt_pct: 0.0,
                     lines: vec![],
                 })
                 .collect(),

@@ -374,6 +374,7 @@ fn guarded(q: &XrfAnalysis) -> XrfAnalysis {
             wt_pct: u.wt_pct,
             sigma_wt_pct: u.wt_pct / u.significance.max(1.0),
             lod_wt_pct: 0.0,
+            excitation_sigma_wt_pct: 0.0,
             lines: vec![format!("{} family", u.family)],
         });
     }
@@ -398,6 +399,7 @@ mod tests {
             wt_pct,
             sigma_wt_pct: 0.1 * wt_pct,
             lod_wt_pct: 0.01,
+            excitation_sigma_wt_pct: 0.0,
             lines: vec![line.into()],
         }
     }

@@ -17,9 +17,7 @@ use super::model::{
     compton_peaks, excitation_groups, family_lines, rayleigh_peaks, DrawPeak, FamilyLines, Region,
     Shape,
 };
-use super::physics::{
-    element, element_by_symbol, mixture, Family, Mixture,
-};
+use super::physics::{element, element_by_symbol, mixture, Family, Mixture};
 use super::{
     Artefact, CalibrationReport, ElementResult, FitCurves, FittedPeak, NotDetected, XrfAnalysis,
     XrfOptions,
@@ -2371,6 +2369,7 @@ fn report(
             wt_pct: 100.0 * c,
             sigma_wt_pct: 100.0 * sc,
             lod_wt_pct: lod,
+            excitation_sigma_wt_pct: 0.0,
             lines,
         });
     }

@@ -83,12 +83,24 @@ pub struct ElementResult {
     pub symbol: String,
     /// Mass fraction, wt %.
     pub wt_pct: f64,
-    /// 1σ of the mass fraction, wt %.
+    /// 1σ of the mass fraction from the counts and the fit, wt %: what decides whether
+    /// the element is detected.
     pub sigma_wt_pct: f64,
+    /// 1σ of the mass fraction from an excitation that was estimated or assumed rather
+    /// than stated (the tube kV), wt %: a scale uncertainty, so it widens every
+    /// decision on the value ([`ElementResult::total_sigma_wt_pct`]) but not detection.
+    pub excitation_sigma_wt_pct: f64,
     /// 3σ detection limit in this matrix, wt %.
     pub lod_wt_pct: f64,
     /// Lines that carry the evidence ("Ka1", "La1", "Lb1").
     pub lines: Vec<String>,
+}
+
+impl ElementResult {
+    /// 1σ of the mass fraction, counting and excitation terms together, wt %.
+    pub fn total_sigma_wt_pct(&self) -> f64 {
+        self.sigma_wt_pct.hypot(self.excitation_sigma_wt_pct)
+    }
 }
 
 /// An element looked for and not found (SPEC `xrf.not_detected[]`).
@@ -197,7 +209,7 @@ impl XrfAnalysis {
             .iter()
             .filter(|e| crate::tables::is_rare_earth(&e.symbol));
         let (sum, var) = ree.fold((0.0, 0.0), |(s, v), e| {
-            (s + e.wt_pct, v + e.sigma_wt_pct.powi(2))
+            (s + e.wt_pct, v + e.total_sigma_wt_pct().powi(2))
         });
         (sum, var.sqrt())
     }

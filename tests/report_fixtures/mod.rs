@@ -84,6 +84,7 @@ pub fn xrf_iron_ore_with_nd(channels: usize) -> XrfAnalysis {
         wt_pct: wt,
         sigma_wt_pct: sigma,
         lod_wt_pct: lod,
+        excitation_sigma_wt_pct: 0.0,
         lines: lines.iter().map(|s| s.to_string()).collect(),
     };
     XrfAnalysis {

@@ -136,7 +136,7 @@ pub fn render(r: &ScreeningResult, screener: &Screener) -> String {
                 "      {:<3} {:>8} ± {:<7} wt %  (LOD {}; {})",
                 e.symbol,
                 pct(e.wt_pct),
-                pct(e.sigma_wt_pct),
+                pct(e.total_sigma_wt_pct()),
                 pct(e.lod_wt_pct),
                 e.lines.join(" ")
             );
