@@ -40,6 +40,10 @@ pub struct Metadata {
     pub ka2_wavelength_a: Option<f64>,
     /// XRD: Kα2/Kα1 intensity ratio when the file gives one.
     pub ka2_ka1_ratio: Option<f64>,
+    /// XRD: true when neither the file nor the caller (`--wavelength`) gave a wavelength
+    /// and the reader put the Cu Kα1 default on the axis; the XRD analysis then infers
+    /// the anode from the pattern.
+    pub wavelength_defaulted: bool,
 }
 
 /// Counts on an axis, with metadata.
