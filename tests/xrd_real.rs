@@ -218,15 +218,3 @@ fn cobalt_pattern_without_a_stated_wavelength_is_read_as_cobalt() {
     let names = |a: &XrdAnalysis| a.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
     assert_eq!(names(&a), names(&stated));
 }
-
-#[test]
-fn zz_debug() {
-    use reescan::xrd::search::{identify, Observed};
-    let dir = Path::new("/work/shared/spectra/xrd_real");
-    for f in ["rruff_aqp_hematite.xy", "rruff_aqp_goethite.xy", "rockjock_QUARTZ.xy", "dara_2FeC2O4H2O2-Y2O3_200C_60min.xrdml", "dara_V2O5_0p8011-ZrO2_0p2012--8min.xrdml"] {
-        let s = read(&dir.join(f), Some(1.540598));
-        let o = Observed::new(&s).unwrap();
-        let id = identify(&o, &builtin());
-        println!("{f}: noise {:.2} peaks {} first {:?} phases {:?}", o.noise, o.peaks.len(), o.peaks.iter().take(8).map(|p| (format!("{:.3}", p.x), p.height.round())).collect::<Vec<_>>(), id.phases.iter().map(|p| (p.index, p.matched_peaks)).collect::<Vec<_>>());
-    }
-}

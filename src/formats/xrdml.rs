@@ -55,9 +55,7 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Spectrum> {
         counts: Array1::from(pattern.y),
         axis: Axis::TwoTheta {
             two_theta_deg: pattern.x,
-            wavelength_a: stated_ka1
-                .or(opts.wavelength_a)
-                .unwrap_or(CU_KA1_A),
+            wavelength_a: stated_ka1.or(opts.wavelength_a).unwrap_or(CU_KA1_A),
         },
         meta,
     })

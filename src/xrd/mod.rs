@@ -134,7 +134,13 @@ pub fn analyze_with(spectrum: &Spectrum, lib: &Library) -> Result<XrdAnalysis> {
     if !spectrum.meta.wavelength_defaulted {
         let obs = search::Observed::new(spectrum)?;
         let id = search::identify(&obs, lib);
-        return Ok(build_analysis(spectrum, &obs, &id, lib, WavelengthSource::Stated));
+        return Ok(build_analysis(
+            spectrum,
+            &obs,
+            &id,
+            lib,
+            WavelengthSource::Stated,
+        ));
     }
     // A tube anode named by the file fixes the wavelength.
     let named = spectrum.meta.anode.as_deref().and_then(|a| {
@@ -151,8 +157,13 @@ pub fn analyze_with(spectrum: &Spectrum, lib: &Library) -> Result<XrdAnalysis> {
     // No wavelength stated: every tube anode is tried and the one whose identified
     // phases fit the whole pattern best (lowest χ²) is taken; Cu Kα1 when none
     // identifies anything.
-    let mut best: Option<(f64, &'static str, Spectrum, search::Observed, search::Identification)> =
-        None;
+    let mut best: Option<(
+        f64,
+        &'static str,
+        Spectrum,
+        search::Observed,
+        search::Identification,
+    )> = None;
     for &(anode, (ka1, _)) in &profile::TUBE_ANODES {
         let s = with_wavelength(spectrum, ka1);
         let obs = search::Observed::new(&s)?;
@@ -173,7 +184,13 @@ pub fn analyze_with(spectrum: &Spectrum, lib: &Library) -> Result<XrdAnalysis> {
         None => {
             let obs = search::Observed::new(spectrum)?;
             let id = search::identify(&obs, lib);
-            Ok(build_analysis(spectrum, &obs, &id, lib, WavelengthSource::Default))
+            Ok(build_analysis(
+                spectrum,
+                &obs,
+                &id,
+                lib,
+                WavelengthSource::Default,
+            ))
         }
     }
 }
@@ -181,7 +198,10 @@ pub fn analyze_with(spectrum: &Spectrum, lib: &Library) -> Result<XrdAnalysis> {
 /// `spectrum` with its angle axis at wavelength `wavelength_a` (Kα1, Å).
 fn with_wavelength(spectrum: &Spectrum, wavelength_a: f64) -> Spectrum {
     let mut s = spectrum.clone();
-    if let crate::Axis::TwoTheta { wavelength_a: w, .. } = &mut s.axis {
+    if let crate::Axis::TwoTheta {
+        wavelength_a: w, ..
+    } = &mut s.axis
+    {
         *w = wavelength_a;
     }
     s

@@ -149,7 +149,10 @@ fn robust_var(mut x: Vec<f64>) -> f64 {
         return 0.0;
     }
     let mid = x.len() / 2;
-    let median = x.select_nth_unstable_by(mid, |a, b| a.abs().total_cmp(&b.abs())).1.abs();
+    let median = x
+        .select_nth_unstable_by(mid, |a, b| a.abs().total_cmp(&b.abs()))
+        .1
+        .abs();
     (1.4826 * median).powi(2)
 }
 
@@ -584,7 +587,13 @@ fn significant(chi2_before: f64, chi2_after: f64, misfit2: f64) -> bool {
 /// own lines, unaffected by peaks of phases not yet accepted.
 fn model_misfit(obs: &Observed, model: &[f64]) -> f64 {
     let (mut sum, mut n) = (0.0, 0usize);
-    for (((c, m), b), &var) in obs.counts.iter().zip(model).zip(&obs.background).zip(&obs.var) {
+    for (((c, m), b), &var) in obs
+        .counts
+        .iter()
+        .zip(model)
+        .zip(&obs.background)
+        .zip(&obs.var)
+    {
         if m - b > 3.0 * var.sqrt() {
             // Only over-prediction: phases not yet accepted can only add counts.
             sum += 2.0 * (c - m).min(0.0).powi(2) / var;
@@ -625,24 +634,18 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
         let net_max = obs.peaks.first().map_or(0.0, |p| p.height);
         let misfit2 = model_misfit(obs, &model);
         let misfit = misfit2.powf(0.25);
-        let targets: Vec<ObservedPeak> = find_peaks(
-            &obs.xs,
-            &residual,
-            &obs.var,
-            hw,
-            SIGNIFICANCE * misfit,
-            0.0,
-        )
-        .into_iter()
-        .filter(|p| p.height > 0.004 * net_max)
-        .filter(|p| model[p.channel] - obs.background[p.channel] < 2.0 * p.height)
-        .filter(|p| {
-            !rejected_targets
-                .iter()
-                .any(|&x| (x - p.x).abs() < 2.0 * obs.step)
-        })
-        .take(3)
-        .collect();
+        let targets: Vec<ObservedPeak> =
+            find_peaks(&obs.xs, &residual, &obs.var, hw, SIGNIFICANCE * misfit, 0.0)
+                .into_iter()
+                .filter(|p| p.height > 0.004 * net_max)
+                .filter(|p| model[p.channel] - obs.background[p.channel] < 2.0 * p.height)
+                .filter(|p| {
+                    !rejected_targets
+                        .iter()
+                        .any(|&x| (x - p.x).abs() < 2.0 * obs.step)
+                })
+                .take(3)
+                .collect();
         if targets.is_empty() {
             break;
         }
@@ -731,7 +734,14 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                     !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
                 });
             if lone_fails {
-                return finish(&mut fitter, obs, Vec::new(), Vec::new(), scores, chi2_background(obs));
+                return finish(
+                    &mut fitter,
+                    obs,
+                    Vec::new(),
+                    Vec::new(),
+                    scores,
+                    chi2_background(obs),
+                );
             }
             return id;
         };
@@ -757,8 +767,14 @@ fn confirmed(
     by_x: &[ObservedPeak],
 ) -> bool {
     let ls = merged_lines(phase, obs, inst);
-    // (predicted height, observed?) of the lines predicted above 5σ.
+    // (predicted height, observed?) of the lines predicted above 5σ; how many sit
+    // within the close tolerance of [`close_tolerance`] of a peak, and the sum of their
+    // chances to do so on a pattern with this density of peaks.
     let mut seen: Vec<(f64, bool)> = Vec::new();
+    let mut close = 0usize;
+    let (lo, hi) = obs.x_range();
+    let density = obs.peaks.len() as f64 / (hi - lo).max(1e-9);
+    let mut chance = 0.0;
     for l in &ls {
         let (fwhm, eta) = inst.width.fwhm_eta(inst.geometry, l.x);
         let height =
@@ -767,18 +783,66 @@ fn confirmed(
         if height < SIGNIFICANCE * obs.var[ch].sqrt() {
             continue;
         }
-        let hit =
-            nearest(by_x, l.x).is_some_and(|p| (p.x - l.x).abs() <= match_tolerance(obs, fwhm));
-        seen.push((height, hit));
+        let tol = match_tolerance(obs, fwhm);
+        let off = nearest(by_x, l.x).map_or(f64::INFINITY, |p| (p.x - l.x).abs());
+        let tight = close_tolerance(obs, fwhm);
+        close += usize::from(off <= tight);
+        chance += (2.0 * tight * density).min(1.0);
+        seen.push((height, off <= tol));
     }
     let observed = seen.iter().filter(|s| s.1).count();
     let need = if phase.rare_earth { 0.6 } else { 0.5 };
     // The phase's own strongest lines must be there: two of its three strongest.
     seen.sort_by(|a, b| b.0.total_cmp(&a.0));
     let strongest = seen.iter().take(3).filter(|s| s.1).count();
+    // A rare-earth phase's observed lines must not be what chance gives on a pattern
+    // this crowded with peaks (lines shared with a phase the library lacks).
+    let by_chance = phase.rare_earth && {
+        let p = chance / seen.len().max(1) as f64;
+        binomial_tail(close, seen.len(), p) > CHANCE_ALPHA
+    };
     observed >= 2
         && observed as f64 >= need * seen.len() as f64
         && strongest >= 2.min(seen.len())
+        && !by_chance
+}
+
+/// Position tolerance of the chance test of [`confirmed`]: lines of a phase that is
+/// there sit, once the geometry is refined, within ⅓ of the local FWHM (at least 1.5
+/// steps) of their peaks; coincidences spread over the whole match tolerance.
+fn close_tolerance(obs: &Observed, fwhm: f64) -> f64 {
+    (fwhm / 3.0)
+        .max(1.5 * obs.step)
+        .min(match_tolerance(obs, fwhm))
+}
+
+/// Largest probability that a rare-earth phase's observed lines are a chance
+/// coincidence with the pattern's peaks ([`confirmed`]).
+const CHANCE_ALPHA: f64 = 1e-3;
+
+/// P(X ≥ k) for X ~ Binomial(n, p).
+fn binomial_tail(k: usize, n: usize, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if p <= 0.0 {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    let (lp, lq) = (p.ln(), (1.0 - p).ln());
+    let mut ln_c = 0.0; // ln C(n, j), built up from j = 0
+    let mut tail = 0.0;
+    for j in 0..=n {
+        if j > 0 {
+            ln_c += ((n - j + 1) as f64).ln() - (j as f64).ln();
+        }
+        if j >= k {
+            tail += (ln_c + j as f64 * lp + (n - j) as f64 * lq).exp();
+        }
+    }
+    tail.min(1.0)
 }
 
 /// Peaks a phase must dominate to be reported.
