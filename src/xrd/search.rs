@@ -4,9 +4,9 @@
 //! patterns use the same library. Steps (the strategy of Hanawalt-type search-match as
 //! refined in HighScore/Match!, Degen et al., Powder Diffr. 29 (2014) S13):
 //! 1. SNIP background, peak list, peak widths Γ² = W + U·tan²θ measured from the peaks;
-//! 2. every phase scored by a figure of merit ([`score_at`]) over the peak list; for
+//! 2. every phase scored by a figure of merit (`score_at`) over the peak list; for
 //!    the first phase at every mount geometry (zero shift and specimen displacement,
-//!    [`aligned_geometries`]) that puts one of its strong lines on the target peak;
+//!    `aligned_geometries`) that puts one of its strong lines on the target peak;
 //! 3. iterative identification: the strongest peak not explained by the accepted phases
 //!    picks its best candidates, each is refitted together with the accepted phases as
 //!    whole-pattern profiles (non-negative linear scale factors, [`LinearFitter`]), the
@@ -42,9 +42,9 @@ pub struct Observed {
     pub kalpha2: Option<f64>,
     /// Observed peaks, strongest first.
     pub peaks: Vec<ObservedPeak>,
-    /// Variance of each channel ([`noise_variance`]).
+    /// Variance of each channel (`noise_variance`).
     pub var: Vec<f64>,
-    /// Measured scatter of the counts relative to Poisson ([`overdispersion`]); 1 for
+    /// Measured scatter of the counts relative to Poisson (`overdispersion`); 1 for
     /// counting data.
     pub noise: f64,
     /// Measured width model.
@@ -168,7 +168,7 @@ fn overdispersion(counts: &[f64]) -> f64 {
     )
 }
 
-/// The noise of a pattern: φ ([`overdispersion`]) and the variance of each channel.
+/// The noise of a pattern: φ (`overdispersion`) and the variance of each channel.
 /// Counting data (φ ≤ [`OVERDISPERSED`]): Poisson, max(c, 1). Otherwise the counts
 /// are not raw counts (processed, rescaled, or random numbers): the variance is the
 /// measured scatter σ² = var(cᵢ − (cᵢ₋₁ + cᵢ₊₁)/2)/1.5, or the counts where larger.
@@ -848,14 +848,9 @@ fn binomial_tail(k: usize, n: usize, p: f64) -> f64 {
 /// Peaks a phase must dominate to be reported.
 const MIN_MATCHED_PEAKS: usize = 3;
 
-/// Largest zero shift searched: ± 0.3° 2θ (a mis-set goniometer zero), ± 0.3 keV
-/// for an energy-dispersive detector's offset.
-fn zero_range(geometry: Geometry) -> f64 {
-    match geometry {
-        Geometry::BraggBrentano { .. } => 0.3,
-        Geometry::EnergyDispersive { .. } => 0.3,
-    }
-}
+/// Largest zero shift searched: ± 0.3 (degrees 2θ for a mis-set goniometer zero, keV
+/// for an energy-dispersive detector's offset).
+const ZERO_RANGE: f64 = 0.3;
 
 /// Specimen-displacement coefficients searched (degrees 2θ, smallest first): ± 0.35°,
 /// i.e. ± 0.73 mm on a 240 mm goniometer or ± 0.44 mm on a 145 mm benchtop one, in
@@ -873,7 +868,7 @@ fn displacement_grid(geometry: Geometry) -> &'static [f64] {
 /// Mount geometries (zero shift, displacement) at which one of the phase's lines of
 /// ≥ 10 % of its strongest falls on the target peak: for each such line and each
 /// displacement of [`displacement_grid`], the zero shift that puts it there, when
-/// within [`zero_range`]. Search cost is a few geometries per phase instead of a
+/// within [`ZERO_RANGE`]. Search cost is a few geometries per phase instead of a
 /// two-dimensional grid.
 fn aligned_geometries(
     phase: &Phase,
@@ -888,7 +883,7 @@ fn aligned_geometries(
     };
     let ls = merged_lines(phase, obs, &unshifted);
     let max = ls.iter().map(|l| l.area).fold(0.0, f64::max);
-    let zmax = zero_range(inst.geometry);
+    let zmax = ZERO_RANGE;
     let grid = displacement_grid(inst.geometry);
     let dmax = grid.iter().fold(0.0, |a: f64, d| a.max(d.abs()));
     let mut out = Vec::new();
