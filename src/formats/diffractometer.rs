@@ -77,11 +77,9 @@ pub fn read(bytes: &[u8], name: &str, format: Format, opts: &ReadOptions) -> Res
     let mut meta = meta;
     meta.ka2_wavelength_a = radiation.ka2.filter(|v| *v > 0.0);
     meta.ka2_ka1_ratio = radiation.ratio.filter(|v| *v > 0.0);
-    let wavelength_a = radiation
-        .ka1
-        .filter(|v| *v > 0.05 && *v < 10.0)
-        .or(opts.wavelength_a)
-        .unwrap_or(CU_KA1_A);
+    let stated_ka1 = radiation.ka1.filter(|v| *v > 0.05 && *v < 10.0);
+    meta.wavelength_defaulted = stated_ka1.is_none() && opts.wavelength_a.is_none();
+    let wavelength_a = stated_ka1.or(opts.wavelength_a).unwrap_or(CU_KA1_A);
     if pattern.x.len() > super::LIMITS.max_channels {
         return Err(super::too_many_channels(pattern.x.len()));
     }

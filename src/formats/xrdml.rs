@@ -22,7 +22,9 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Spectrum> {
         return Err(super::too_many_channels(pattern.x.len()));
     }
     let used = root.find("usedWavelength");
-    let ka1 = used.and_then(|u| u.find_number("kAlpha1"));
+    let stated_ka1 = used
+        .and_then(|u| u.find_number("kAlpha1"))
+        .filter(|v| *v > 0.05 && *v < 10.0);
     let ka2 = used.and_then(|u| u.find_number("kAlpha2"));
     let ratio = used.and_then(|u| u.find_number("ratioKAlpha2KAlpha1"));
     let tube = root.find("xRayTube");
@@ -46,16 +48,14 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Spectrum> {
         acquired: root.find_text("startTimeStamp").map(str::to_string),
         ka2_wavelength_a: ka2,
         ka2_ka1_ratio: ratio,
+        wavelength_defaulted: stated_ka1.is_none() && opts.wavelength_a.is_none(),
         ..Metadata::default()
     };
     Ok(Spectrum {
         counts: Array1::from(pattern.y),
         axis: Axis::TwoTheta {
             two_theta_deg: pattern.x,
-            wavelength_a: ka1
-                .filter(|v| *v > 0.05 && *v < 10.0)
-                .or(opts.wavelength_a)
-                .unwrap_or(CU_KA1_A),
+            wavelength_a: stated_ka1.or(opts.wavelength_a).unwrap_or(CU_KA1_A),
         },
         meta,
     })

@@ -57,7 +57,9 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Spectrum> {
             message: format!("point {} at {}° is outside 0–180°", i + 1, x[i]),
         });
     }
-    let wavelength_a = match header_value(&cols.header, &["wavelength", "lambda", "wavelength_a"]) {
+    let stated = header_value(&cols.header, &["wavelength", "lambda", "wavelength_a"]);
+    let wavelength_defaulted = stated.is_none() && opts.wavelength_a.is_none();
+    let wavelength_a = match stated {
         Some(v) => first_number(v)
             .ok_or_else(|| Error::parse(NAME, format!("wavelength '{v}' is not a number")))?,
         None => opts.wavelength_a.unwrap_or(CU_KA1_A),
@@ -71,6 +73,7 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Spectrum> {
         acquired: get(&["acquired", "date"]),
         tube_kv: get(&["tube_kv"]).and_then(|v| first_number(&v)),
         tube_ua: get(&["tube_ua"]).and_then(|v| first_number(&v)),
+        wavelength_defaulted,
         ..Metadata::default()
     };
     Ok(Spectrum {

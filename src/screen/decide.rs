@@ -851,6 +851,8 @@ mod tests {
             sha256: "0".repeat(64),
             wavelength_a: 1.5406,
             zero_shift_deg: 0.0,
+            displacement_mm: 0.0,
+            wavelength_source: Default::default(),
             peaks: vec![],
             phases: phases
                 .iter()

@@ -48,6 +48,10 @@ pub struct Metadata {
     /// zero, see [`Spectrum::accept_zero_peak_residue`]); carried into the results.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// XRD: true when neither the file nor the caller (`--wavelength`) gave a wavelength
+    /// and the reader put the Cu Kα1 default on the axis; the XRD analysis then infers
+    /// the anode from the pattern.
+    pub wavelength_defaulted: bool,
 }
 
 /// The negative counts an energy-dispersive export may carry where its electronics

@@ -49,6 +49,30 @@ pub struct PhaseResult {
     pub matched_peaks: usize,
 }
 
+/// Where an analysis' wavelength came from. Serialised as `"stated"`,
+/// `"inferred:<anode>"` (e.g. `"inferred:Co"`) or `"default"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WavelengthSource {
+    /// Stated by the file (wavelength or tube anode) or by the caller
+    /// (`--wavelength`), or a synthetic pattern's own.
+    #[default]
+    Stated,
+    /// Not stated: the tube anode whose Kα fits the whole pattern best.
+    Inferred(&'static str),
+    /// Not stated and no anode explains the pattern: Cu Kα1 assumed.
+    Default,
+}
+
+impl Serialize for WavelengthSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            WavelengthSource::Stated => s.serialize_str("stated"),
+            WavelengthSource::Inferred(anode) => s.serialize_str(&format!("inferred:{anode}")),
+            WavelengthSource::Default => s.serialize_str("default"),
+        }
+    }
+}
+
 /// Curves of the whole-pattern fit (not part of the JSON contract).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PatternCurves {
@@ -76,6 +100,12 @@ pub struct XrdAnalysis {
     pub wavelength_a: f64,
     /// Refined zero shift, degrees 2θ.
     pub zero_shift_deg: f64,
+    /// Refined specimen displacement, mm, on a goniometer of
+    /// [`profile::GONIOMETER_RADIUS_MM`] (SPEC extension): lines move by
+    /// −2·s·cosθ/R on top of the zero shift.
+    pub displacement_mm: f64,
+    /// Where the wavelength came from (SPEC extension).
+    pub wavelength_source: WavelengthSource,
     /// Observed peaks.
     pub peaks: Vec<XrdPeak>,
     /// Identified phases, strongest first.
@@ -106,9 +136,80 @@ pub fn analyze(spectrum: &Spectrum, opts: &XrdOptions) -> Result<XrdAnalysis> {
 /// # Errors
 /// [`Error::Invalid`] when the spectrum is not a diffraction pattern.
 pub fn analyze_with(spectrum: &Spectrum, lib: &Library) -> Result<XrdAnalysis> {
-    let obs = search::Observed::new(spectrum)?;
-    let id = search::identify(&obs, lib);
-    Ok(build_analysis(spectrum, &obs, &id, lib))
+    if !spectrum.meta.wavelength_defaulted {
+        let obs = search::Observed::new(spectrum)?;
+        let id = search::identify(&obs, lib);
+        return Ok(build_analysis(
+            spectrum,
+            &obs,
+            &id,
+            lib,
+            WavelengthSource::Stated,
+        ));
+    }
+    // A tube anode named by the file fixes the wavelength.
+    let named = spectrum.meta.anode.as_deref().and_then(|a| {
+        profile::TUBE_ANODES
+            .iter()
+            .find(|(sym, _)| sym.eq_ignore_ascii_case(a.trim()))
+    });
+    if let Some(&(_, (ka1, _))) = named {
+        let s = with_wavelength(spectrum, ka1);
+        let obs = search::Observed::new(&s)?;
+        let id = search::identify(&obs, lib);
+        return Ok(build_analysis(&s, &obs, &id, lib, WavelengthSource::Stated));
+    }
+    // No wavelength stated: every tube anode is tried and the one whose identified
+    // phases fit the whole pattern best (lowest χ²) is taken; Cu Kα1 when none
+    // identifies anything.
+    let mut best: Option<(
+        f64,
+        &'static str,
+        Spectrum,
+        search::Observed,
+        search::Identification,
+    )> = None;
+    for &(anode, (ka1, _)) in &profile::TUBE_ANODES {
+        let s = with_wavelength(spectrum, ka1);
+        let obs = search::Observed::new(&s)?;
+        let id = search::identify(&obs, lib);
+        if id.phases.is_empty() || best.as_ref().is_some_and(|b| b.0 <= id.chi2) {
+            continue;
+        }
+        best = Some((id.chi2, anode, s, obs, id));
+    }
+    match best {
+        Some((_, anode, s, obs, id)) => Ok(build_analysis(
+            &s,
+            &obs,
+            &id,
+            lib,
+            WavelengthSource::Inferred(anode),
+        )),
+        None => {
+            let obs = search::Observed::new(spectrum)?;
+            let id = search::identify(&obs, lib);
+            Ok(build_analysis(
+                spectrum,
+                &obs,
+                &id,
+                lib,
+                WavelengthSource::Default,
+            ))
+        }
+    }
+}
+
+/// `spectrum` with its angle axis at wavelength `wavelength_a` (Kα1, Å).
+fn with_wavelength(spectrum: &Spectrum, wavelength_a: f64) -> Spectrum {
+    let mut s = spectrum.clone();
+    if let crate::Axis::TwoTheta {
+        wavelength_a: w, ..
+    } = &mut s.axis
+    {
+        *w = wavelength_a;
+    }
+    s
 }
 
 /// Wavelength (Å) reported for an energy-dispersive pattern's equivalent 2θ.
@@ -119,19 +220,22 @@ fn build_analysis(
     obs: &search::Observed,
     id: &search::Identification,
     lib: &Library,
+    wavelength_source: WavelengthSource,
 ) -> XrdAnalysis {
-    let (wavelength_a, zero_shift_deg) = match obs.geometry {
-        pattern::Geometry::BraggBrentano { wavelength_a } => {
-            (wavelength_a, id.instrument.zero_shift)
-        }
-        pattern::Geometry::EnergyDispersive { .. } => (EDXRD_REPORT_WAVELENGTH_A, 0.0),
+    let (wavelength_a, zero_shift_deg, displacement_mm) = match obs.geometry {
+        pattern::Geometry::BraggBrentano { wavelength_a } => (
+            wavelength_a,
+            id.instrument.zero_shift,
+            profile::displacement_mm(id.instrument.displacement, profile::GONIOMETER_RADIUS_MM),
+        ),
+        pattern::Geometry::EnergyDispersive { .. } => (EDXRD_REPORT_WAVELENGTH_A, 0.0, 0.0),
     };
     let report_tt = |d: f64| crate::spectrum::bragg_two_theta(d, wavelength_a).unwrap_or(f64::NAN);
     let peaks = obs
         .peaks
         .iter()
         .map(|p| {
-            let d = obs.geometry.d_at(p.x - id.instrument.zero_shift);
+            let d = obs.geometry.d_at(p.x - id.instrument.shift(p.x));
             XrdPeak {
                 two_theta_deg: report_tt(d),
                 d_a: d,
@@ -184,6 +288,8 @@ fn build_analysis(
         sha256: spectrum.meta.sha256.clone(),
         wavelength_a,
         zero_shift_deg,
+        displacement_mm,
+        wavelength_source,
         peaks,
         phases,
         unexplained_peaks,

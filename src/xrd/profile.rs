@@ -12,15 +12,42 @@ pub const CU_KA: (f64, f64) = (1.540_598, 1.544_426);
 pub const CO_KA: (f64, f64) = (1.788_965, 1.792_850);
 /// Mo Kα1, Kα2 (Å) (Hölzer et al. 1997).
 pub const MO_KA: (f64, f64) = (0.709_319, 0.713_609);
+/// Fe Kα1, Kα2 (Å) (Hölzer et al. 1997).
+pub const FE_KA: (f64, f64) = (1.936_042, 1.939_980);
+/// Cr Kα1, Kα2 (Å) (Hölzer et al. 1997).
+pub const CR_KA: (f64, f64) = (2.289_760, 2.293_663);
 /// Kα2/Kα1 intensity ratio.
 pub const KA2_RATIO: f64 = 0.5;
 
-/// The Kα2 partner of a Kα1 wavelength, for Cu, Co and Mo tubes.
+/// The anodes of laboratory diffractometer tubes, with their Kα1, Kα2 wavelengths:
+/// the candidates when a pattern's file states no wavelength.
+pub const TUBE_ANODES: [(&str, (f64, f64)); 5] = [
+    ("Cu", CU_KA),
+    ("Co", CO_KA),
+    ("Fe", FE_KA),
+    ("Cr", CR_KA),
+    ("Mo", MO_KA),
+];
+
+/// The Kα2 partner of a Kα1 wavelength, for the tubes of [`TUBE_ANODES`].
 pub fn kalpha2_of(wavelength_a: f64) -> Option<f64> {
-    [CU_KA, CO_KA, MO_KA]
+    TUBE_ANODES
         .iter()
-        .find(|(k1, _)| (wavelength_a - k1).abs() < 0.002)
-        .map(|(_, k2)| *k2)
+        .find(|(_, (k1, _))| (wavelength_a - k1).abs() < 0.002)
+        .map(|(_, (_, k2))| *k2)
+}
+
+/// Goniometer radius (mm) assumed when converting a refined specimen-displacement
+/// shift to millimetres: the radius of common laboratory Bragg–Brentano goniometers
+/// (240 mm; benchtop and portable units are smaller, 145 mm and less).
+pub const GONIOMETER_RADIUS_MM: f64 = 240.0;
+
+/// Specimen displacement s (mm, positive = sample surface below the focusing circle)
+/// of a displacement coefficient `d_deg` ([`Instrument::displacement`]) on a goniometer
+/// of radius `radius_mm`: Δ2θ = −2 s cosθ / R (radians), so s = −D·R/2 with D in
+/// radians (Klug & Alexander, *X-ray Diffraction Procedures*, 2nd ed. (1974), §5-2).
+pub fn displacement_mm(d_deg: f64, radius_mm: f64) -> f64 {
+    -0.5 * d_deg.to_radians() * radius_mm
 }
 
 /// Peak width model.
@@ -83,6 +110,24 @@ pub struct Instrument {
     pub width: Width,
     /// Zero shift added to every computed position (axis units: degrees 2θ or keV).
     pub zero_shift: f64,
+    /// Specimen-displacement coefficient D (degrees 2θ): a Bragg–Brentano line at θ
+    /// moves by D·cosθ on top of the zero shift (D = −2s/R, [`displacement_mm`]).
+    /// Ignored for energy-dispersive patterns.
+    pub displacement: f64,
+}
+
+impl Instrument {
+    /// Total shift (axis units) of a line computed at `x`: zero shift plus the
+    /// specimen-displacement term D·cosθ.
+    #[inline]
+    pub fn shift(&self, x: f64) -> f64 {
+        match self.geometry {
+            Geometry::BraggBrentano { .. } if self.displacement != 0.0 => {
+                self.zero_shift + self.displacement * (0.5 * x).to_radians().cos()
+            }
+            _ => self.zero_shift,
+        }
+    }
 }
 
 /// A line to draw: position (axis units), integrated intensity, d.
@@ -112,14 +157,14 @@ pub fn lines(
             continue;
         };
         let i1 = r.f2_sum * g.lp(r.d_a) * scale * f;
-        let x1 = x1 + instrument.zero_shift;
+        let x1 = x1 + instrument.shift(x1);
         if x1 >= x_range.0 && x1 <= x_range.1 {
             out.push(Line { x: x1, area: i1 });
         }
         if let (Some((l2, ratio)), Geometry::BraggBrentano { .. }) = (instrument.kalpha2, g) {
             let g2 = Geometry::BraggBrentano { wavelength_a: l2 };
             if let Some(x2) = g2.position(r.d_a) {
-                let x2 = x2 + instrument.zero_shift;
+                let x2 = x2 + instrument.shift(x2);
                 if x2 >= x_range.0 && x2 <= x_range.1 {
                     out.push(Line {
                         x: x2,
@@ -227,6 +272,7 @@ mod tests {
                 eta: 0.5,
             },
             zero_shift: 0.0,
+            displacement: 0.0,
         };
         let xs: Vec<f64> = (0..4000).map(|i| 10.0 + 0.02 * i as f64).collect();
         let t = render(

@@ -4,14 +4,17 @@
 //! patterns use the same library. Steps (the strategy of Hanawalt-type search-match as
 //! refined in HighScore/Match!, Degen et al., Powder Diffr. 29 (2014) S13):
 //! 1. SNIP background, peak list, peak widths Γ² = W + U·tan²θ measured from the peaks;
-//! 2. every phase scored by a figure of merit ([`score`]) over the peak list, with a
-//!    zero-shift grid for the first phase;
+//! 2. every phase scored by a figure of merit (`score_at`) over the peak list; for
+//!    the first phase at every mount geometry (zero shift and specimen displacement,
+//!    `aligned_geometries`) that puts one of its strong lines on the target peak;
 //! 3. iterative identification: the strongest peak not explained by the accepted phases
 //!    picks its best candidates, each is refitted together with the accepted phases as
 //!    whole-pattern profiles (non-negative linear scale factors, [`LinearFitter`]), the
 //!    one that lowers χ² most is accepted when the drop is significant; stop when no
 //!    significant residual peak is left;
-//! 4. insignificant phases are pruned, the zero shift refined, and weight fractions
+//! 4. insignificant phases are pruned, zero shift and displacement refined, phases
+//!    whose own lines are not observed dropped (a first phase too: noise gives no
+//!    phase), and weight fractions
 //!    follow from the scale factors, the profiles being per unit weight fraction
 //!    (RIR method, Chung, J. Appl. Cryst. 7 (1974) 519).
 
@@ -39,6 +42,11 @@ pub struct Observed {
     pub kalpha2: Option<f64>,
     /// Observed peaks, strongest first.
     pub peaks: Vec<ObservedPeak>,
+    /// Variance of each channel (`noise_variance`).
+    pub var: Vec<f64>,
+    /// Measured scatter of the counts relative to Poisson (`overdispersion`); 1 for
+    /// counting data.
+    pub noise: f64,
     /// Measured width model.
     pub width: Width,
     /// Mean step (axis units).
@@ -102,7 +110,8 @@ impl Observed {
         let bg = background(&counts, (span / step).ceil() as usize);
         let net: Vec<f64> = counts.iter().zip(&bg).map(|(c, b)| c - b).collect();
         let hw = ((0.05 * span) / step).round().max(2.0) as usize;
-        let peaks = find_peaks(&xs, &net, &counts, hw, SIGNIFICANCE, 0.003);
+        let (noise, var) = noise_variance(&counts);
+        let peaks = find_peaks(&xs, &net, &var, hw, SIGNIFICANCE, 0.003);
         let width = measure_width(&peaks, geometry, step);
         Ok(Self {
             xs,
@@ -111,6 +120,8 @@ impl Observed {
             geometry,
             kalpha2,
             peaks,
+            var,
+            noise,
             width,
             step,
             line_cache: LineCache::default(),
@@ -126,6 +137,58 @@ impl Observed {
         let i = self.xs.partition_point(|&v| v < x);
         i.min(self.xs.len() - 1)
     }
+}
+
+/// Counts scattered more widely than Poisson statistics allow (a φ above this) are
+/// not raw counts: their measured scatter sets the noise.
+const OVERDISPERSED: f64 = 1.5;
+
+/// Robust variance (1.4826 · median |x|)² of values centred on zero.
+fn robust_var(mut x: Vec<f64>) -> f64 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    let mid = x.len() / 2;
+    let median = x
+        .select_nth_unstable_by(mid, |a, b| a.abs().total_cmp(&b.abs()))
+        .1
+        .abs();
+    (1.4826 * median).powi(2)
+}
+
+/// Scatter of the counts about their neighbours relative to Poisson: φ = var z with
+/// z = (cᵢ − (cᵢ₋₁ + cᵢ₊₁)/2) / √(1.5 cᵢ), robustly estimated; 1 for counting data
+/// (peaks wider than a few steps barely contribute and the median ignores them).
+fn overdispersion(counts: &[f64]) -> f64 {
+    robust_var(
+        counts
+            .windows(3)
+            .map(|w| (w[1] - 0.5 * (w[0] + w[2])) / (1.5 * w[1].max(1.0)).sqrt())
+            .collect(),
+    )
+}
+
+/// The noise of a pattern: φ (`overdispersion`) and the variance of each channel.
+/// Counting data (φ ≤ [`OVERDISPERSED`]): Poisson, max(c, 1). Otherwise the counts
+/// are not raw counts (processed, rescaled, or random numbers): the variance is the
+/// measured scatter σ² = var(cᵢ − (cᵢ₋₁ + cᵢ₊₁)/2)/1.5, or the counts where larger.
+/// Uniform random counts then hold no significant peak.
+fn noise_variance(counts: &[f64]) -> (f64, Vec<f64>) {
+    let phi = if counts.len() < 3 {
+        1.0
+    } else {
+        overdispersion(counts)
+    };
+    if phi <= OVERDISPERSED {
+        return (1.0, counts.iter().map(|c| c.max(1.0)).collect());
+    }
+    let sigma2 = robust_var(
+        counts
+            .windows(3)
+            .map(|w| w[1] - 0.5 * (w[0] + w[2]))
+            .collect(),
+    ) / 1.5;
+    (phi, counts.iter().map(|c| c.max(sigma2).max(1.0)).collect())
 }
 
 /// Γ² = W + U·t² from the widths of the stronger peaks (t = tanθ or E), robust to
@@ -193,13 +256,15 @@ pub struct Score {
     pub intensity: f64,
     /// Zero shift used.
     pub zero_shift: f64,
+    /// Specimen-displacement coefficient used (degrees 2θ, [`Instrument::displacement`]).
+    pub displacement: f64,
     /// Lines expected observable.
     pub expected: usize,
 }
 
 /// Kα1 lines of a phase, lines closer than 0.3 Γ merged, at the instrument's zero
-/// shift. The unshifted list is computed once per phase and width model (cached in
-/// [`Observed`]): shifts only move it.
+/// shift and specimen displacement. The unshifted list is computed once per phase and
+/// width model (cached in [`Observed`]): shifts only move it.
 fn merged_lines(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<Line> {
     let key = match inst.width {
         Width::Empirical { w, u, eta } => Some((
@@ -210,6 +275,7 @@ fn merged_lines(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<Line> {
     };
     let unshifted = Instrument {
         zero_shift: 0.0,
+        displacement: 0.0,
         ..*inst
     };
     let base = match key {
@@ -236,7 +302,7 @@ fn merged_lines(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<Line> {
     let (lo, hi) = obs.x_range();
     base.iter()
         .map(|l| Line {
-            x: l.x + inst.zero_shift,
+            x: l.x + inst.shift(l.x),
             area: l.area,
         })
         .filter(|l| l.x >= lo && l.x <= hi)
@@ -285,29 +351,8 @@ impl std::fmt::Debug for LineCache {
     }
 }
 
-/// Score `phase` against the observed peaks (sorted by position in `by_x`) for each
-/// zero shift in `shifts`; the best is returned.
-pub fn score(
-    phase: &Phase,
-    obs: &Observed,
-    by_x: &[ObservedPeak],
-    inst: &Instrument,
-    shifts: &[f64],
-) -> Score {
-    let mut best = Score::default();
-    for &dz in shifts {
-        let trial = Instrument {
-            zero_shift: dz,
-            ..*inst
-        };
-        let s = score_at(phase, obs, by_x, &trial);
-        if s.fom > best.fom {
-            best = s;
-        }
-    }
-    best
-}
-
+/// Score `phase` against the observed peaks (sorted by position in `by_x`) at the
+/// instrument's geometry.
 fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrument) -> Score {
     let ls = merged_lines(phase, obs, inst);
     // Predicted height per unit scale of each line, strongest 25 above 3 % kept.
@@ -347,7 +392,7 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
     let mut log_dev = Vec::new();
     for (&(x, hp, _), m) in strong.iter().zip(&matches) {
         let ch = obs.channel(x);
-        let limit = SIGNIFICANCE * obs.counts[ch].max(1.0).sqrt();
+        let limit = SIGNIFICANCE * obs.var[ch].sqrt();
         if k * hp < limit {
             continue;
         }
@@ -376,6 +421,7 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
         position,
         intensity,
         zero_shift: inst.zero_shift,
+        displacement: inst.displacement,
         expected,
     }
 }
@@ -490,9 +536,22 @@ impl<'a> Fitter<'a> {
                 &LinearOptions::default(),
             )
             .ok()?;
+        // The fitter weighs by Poisson variance; data that are not counts take χ² on
+        // their measured noise.
+        let chi2 = if self.obs.noise == 1.0 {
+            fit.chi2
+        } else {
+            let mut m = self.obs.background.clone();
+            for (&i, &a) in set.iter().zip(&fit.amplitudes) {
+                self.template(i).add_to(a, &mut m);
+            }
+            (0..m.len())
+                .map(|i| (self.obs.counts[i] - m[i]).powi(2) / self.obs.var[i])
+                .sum()
+        };
         Some(FitResult {
             amplitudes: fit.amplitudes,
-            chi2: fit.chi2,
+            chi2,
         })
     }
 
@@ -510,7 +569,8 @@ fn chi2_background(obs: &Observed) -> f64 {
     obs.counts
         .iter()
         .zip(&obs.background)
-        .map(|(c, b)| (c - b).powi(2) / c.max(1.0))
+        .zip(&obs.var)
+        .map(|((c, b), v)| (c - b).powi(2) / v)
         .sum()
 }
 
@@ -527,8 +587,13 @@ fn significant(chi2_before: f64, chi2_after: f64, misfit2: f64) -> bool {
 /// own lines, unaffected by peaks of phases not yet accepted.
 fn model_misfit(obs: &Observed, model: &[f64]) -> f64 {
     let (mut sum, mut n) = (0.0, 0usize);
-    for ((c, m), b) in obs.counts.iter().zip(model).zip(&obs.background) {
-        let var = c.max(1.0);
+    for (((c, m), b), &var) in obs
+        .counts
+        .iter()
+        .zip(model)
+        .zip(&obs.background)
+        .zip(&obs.var)
+    {
         if m - b > 3.0 * var.sqrt() {
             // Only over-prediction: phases not yet accepted can only add counts.
             sum += 2.0 * (c - m).min(0.0).powi(2) / var;
@@ -551,8 +616,8 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
         kalpha2: None,
         width: obs.width,
         zero_shift: 0.0,
+        displacement: 0.0,
     };
-    let shifts = zero_shift_grid(obs);
     let mut fitter = Fitter::new(obs, lib, base);
     let mut accepted: Vec<usize> = Vec::new();
     let mut scores: HashMap<usize, Score> = HashMap::new();
@@ -569,24 +634,18 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
         let net_max = obs.peaks.first().map_or(0.0, |p| p.height);
         let misfit2 = model_misfit(obs, &model);
         let misfit = misfit2.powf(0.25);
-        let targets: Vec<ObservedPeak> = find_peaks(
-            &obs.xs,
-            &residual,
-            &obs.counts,
-            hw,
-            SIGNIFICANCE * misfit,
-            0.0,
-        )
-        .into_iter()
-        .filter(|p| p.height > 0.004 * net_max)
-        .filter(|p| model[p.channel] - obs.background[p.channel] < 2.0 * p.height)
-        .filter(|p| {
-            !rejected_targets
-                .iter()
-                .any(|&x| (x - p.x).abs() < 2.0 * obs.step)
-        })
-        .take(3)
-        .collect();
+        let targets: Vec<ObservedPeak> =
+            find_peaks(&obs.xs, &residual, &obs.var, hw, SIGNIFICANCE * misfit, 0.0)
+                .into_iter()
+                .filter(|p| p.height > 0.004 * net_max)
+                .filter(|p| model[p.channel] - obs.background[p.channel] < 2.0 * p.height)
+                .filter(|p| {
+                    !rejected_targets
+                        .iter()
+                        .any(|&x| (x - p.x).abs() < 2.0 * obs.step)
+                })
+                .take(3)
+                .collect();
         if targets.is_empty() {
             break;
         }
@@ -599,7 +658,6 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                 &by_x,
                 &accepted,
                 target,
-                &shifts,
                 chi2,
                 misfit2,
             );
@@ -645,9 +703,11 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
             }
         }
     }
-    refine_zero_shift(&mut fitter, &accepted, &mut chi2, &mut amplitudes);
-    // A phase that is the main contributor to fewer than 3 observed peaks is not
-    // credible evidence (it only reshapes other phases' peaks): drop and refit.
+    refine_geometry(&mut fitter, &accepted, &mut chi2, &mut amplitudes);
+    // A phase that is the main contributor to fewer than 3 observed peaks, or whose
+    // own strong lines are not observed, is not credible evidence (it only reshapes
+    // other phases' peaks, or fits noise): drop and refit. The first phase is kept
+    // while others lean on it, and dropped last when it fails alone.
     loop {
         let id = finish(
             &mut fitter,
@@ -667,6 +727,22 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
             })
             .min_by_key(|p| p.matched_peaks);
         let Some(weak) = weak.filter(|_| accepted.len() > 1) else {
+            // A lone phase needs its own lines observed (a short scan may hold only two
+            // of them, so the matched-peak count is not asked of it).
+            let lone_fails = id.phases.len() == 1
+                && id.phases.iter().any(|p| {
+                    !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
+                });
+            if lone_fails {
+                return finish(
+                    &mut fitter,
+                    obs,
+                    Vec::new(),
+                    Vec::new(),
+                    scores,
+                    chi2_background(obs),
+                );
+            }
             return id;
         };
         accepted.retain(|&i| i != weak.index);
@@ -691,34 +767,147 @@ fn confirmed(
     by_x: &[ObservedPeak],
 ) -> bool {
     let ls = merged_lines(phase, obs, inst);
-    let (mut expected, mut observed) = (0usize, 0usize);
+    // (predicted height, observed?) of the lines predicted above 5σ; how many sit
+    // within the close tolerance of [`close_tolerance`] of a peak, and the sum of their
+    // chances to do so on a pattern with this density of peaks.
+    let mut seen: Vec<(f64, bool)> = Vec::new();
+    let mut close = 0usize;
+    let (lo, hi) = obs.x_range();
+    let density = obs.peaks.len() as f64 / (hi - lo).max(1e-9);
+    let mut chance = 0.0;
     for l in &ls {
         let (fwhm, eta) = inst.width.fwhm_eta(inst.geometry, l.x);
         let height =
             amplitude * phase.weight_scale() * l.area * pv_height_per_area(fwhm, eta) * obs.step;
         let ch = obs.channel(l.x);
-        if height < SIGNIFICANCE * obs.counts[ch].max(1.0).sqrt() {
+        if height < SIGNIFICANCE * obs.var[ch].sqrt() {
             continue;
         }
-        expected += 1;
-        if nearest(by_x, l.x).is_some_and(|p| (p.x - l.x).abs() <= match_tolerance(obs, fwhm)) {
-            observed += 1;
+        let tol = match_tolerance(obs, fwhm);
+        let off = nearest(by_x, l.x).map_or(f64::INFINITY, |p| (p.x - l.x).abs());
+        let tight = close_tolerance(obs, fwhm);
+        close += usize::from(off <= tight);
+        chance += (2.0 * tight * density).min(1.0);
+        seen.push((height, off <= tol));
+    }
+    let observed = seen.iter().filter(|s| s.1).count();
+    let need = if phase.rare_earth { 0.6 } else { 0.5 };
+    // The phase's own strongest lines must be there: two of its three strongest.
+    seen.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let strongest = seen.iter().take(3).filter(|s| s.1).count();
+    // A rare-earth phase's observed lines must not be what chance gives on a pattern
+    // this crowded with peaks (lines shared with a phase the library lacks).
+    let by_chance = phase.rare_earth && {
+        let p = chance / seen.len().max(1) as f64;
+        binomial_tail(close, seen.len(), p) > CHANCE_ALPHA
+    };
+    observed >= 2
+        && observed as f64 >= need * seen.len() as f64
+        && strongest >= 2.min(seen.len())
+        && !by_chance
+}
+
+/// Position tolerance of the chance test of [`confirmed`]: lines of a phase that is
+/// there sit, once the geometry is refined, within ⅓ of the local FWHM (at least 1.5
+/// steps) of their peaks; coincidences spread over the whole match tolerance.
+fn close_tolerance(obs: &Observed, fwhm: f64) -> f64 {
+    (fwhm / 3.0)
+        .max(1.5 * obs.step)
+        .min(match_tolerance(obs, fwhm))
+}
+
+/// Largest probability that a rare-earth phase's observed lines are a chance
+/// coincidence with the pattern's peaks ([`confirmed`]).
+const CHANCE_ALPHA: f64 = 1e-3;
+
+/// P(X ≥ k) for X ~ Binomial(n, p).
+fn binomial_tail(k: usize, n: usize, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if p <= 0.0 {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    let (lp, lq) = (p.ln(), (1.0 - p).ln());
+    let mut ln_c = 0.0; // ln C(n, j), built up from j = 0
+    let mut tail = 0.0;
+    for j in 0..=n {
+        if j > 0 {
+            ln_c += ((n - j + 1) as f64).ln() - (j as f64).ln();
+        }
+        if j >= k {
+            tail += (ln_c + j as f64 * lp + (n - j) as f64 * lq).exp();
         }
     }
-    let need = if phase.rare_earth { 0.6 } else { 0.5 };
-    observed >= 2 && observed as f64 >= need * expected as f64
+    tail.min(1.0)
 }
 
 /// Peaks a phase must dominate to be reported.
 const MIN_MATCHED_PEAKS: usize = 3;
 
-fn zero_shift_grid(obs: &Observed) -> Vec<f64> {
-    let (span, step): (f64, f64) = match obs.geometry {
-        Geometry::BraggBrentano { .. } => (0.2, 0.02),
-        Geometry::EnergyDispersive { .. } => (0.3, 0.05),
+/// Largest zero shift searched: ± 0.3 (degrees 2θ for a mis-set goniometer zero, keV
+/// for an energy-dispersive detector's offset).
+const ZERO_RANGE: f64 = 0.3;
+
+/// Specimen-displacement coefficients searched (degrees 2θ, smallest first): ± 0.35°,
+/// i.e. ± 0.73 mm on a 240 mm goniometer or ± 0.44 mm on a 145 mm benchtop one, in
+/// steps of 0.07° (other lines then sit within 0.02° of their best position, well
+/// inside the match tolerance). None for energy-dispersive patterns.
+fn displacement_grid(geometry: Geometry) -> &'static [f64] {
+    match geometry {
+        Geometry::BraggBrentano { .. } => &[
+            0.0, -0.07, 0.07, -0.14, 0.14, -0.21, 0.21, -0.28, 0.28, -0.35, 0.35,
+        ],
+        Geometry::EnergyDispersive { .. } => &[0.0],
+    }
+}
+
+/// Mount geometries (zero shift, displacement) at which one of the phase's lines of
+/// ≥ 10 % of its strongest falls on the target peak: for each such line and each
+/// displacement of [`displacement_grid`], the zero shift that puts it there, when
+/// within [`ZERO_RANGE`]. Search cost is a few geometries per phase instead of a
+/// two-dimensional grid.
+fn aligned_geometries(
+    phase: &Phase,
+    obs: &Observed,
+    inst: &Instrument,
+    target: &ObservedPeak,
+) -> Vec<Instrument> {
+    let unshifted = Instrument {
+        zero_shift: 0.0,
+        displacement: 0.0,
+        ..*inst
     };
-    let n = (span / step).round() as i32;
-    (-n..=n).map(|i| i as f64 * step).collect()
+    let ls = merged_lines(phase, obs, &unshifted);
+    let max = ls.iter().map(|l| l.area).fold(0.0, f64::max);
+    let zmax = ZERO_RANGE;
+    let grid = displacement_grid(inst.geometry);
+    let dmax = grid.iter().fold(0.0, |a: f64, d| a.max(d.abs()));
+    let mut out = Vec::new();
+    for l in ls.iter().filter(|l| l.area >= 0.1 * max) {
+        let delta = target.x - l.x;
+        if delta.abs() > zmax + dmax {
+            continue;
+        }
+        for &d in grid {
+            let trial = Instrument {
+                zero_shift: 0.0,
+                displacement: d,
+                ..*inst
+            };
+            let z = delta - (trial.shift(l.x));
+            if z.abs() <= zmax {
+                out.push(Instrument {
+                    zero_shift: z,
+                    ..trial
+                });
+            }
+        }
+    }
+    out
 }
 
 type Explained = (usize, Score, FitResult, Instrument);
@@ -732,30 +921,34 @@ fn try_explain(
     by_x: &[ObservedPeak],
     accepted: &[usize],
     target: &ObservedPeak,
-    shifts: &[f64],
     chi2: f64,
     misfit2: f64,
 ) -> Option<Explained> {
     let inst = fitter.inst;
     let first = accepted.is_empty();
-    let own_shift = [inst.zero_shift];
-    let shift_set: &[f64] = if first { shifts } else { &own_shift };
     let mut candidates: Vec<(usize, Score)> = lib
         .phases
         .iter()
         .enumerate()
         .filter(|(i, _)| !accepted.contains(i))
         .filter_map(|(i, p)| {
-            // Only zero shifts at which the phase explains the target peak count.
-            let s = shift_set
+            // Only geometries at which the phase explains the target peak count: the
+            // first phase sets the mount geometry, later ones share it.
+            let trials = if first {
+                aligned_geometries(p, obs, &inst, target)
+            } else if explains(p, obs, &inst, target) {
+                vec![inst]
+            } else {
+                Vec::new()
+            };
+            // Ties go to the smallest displacement (tried first).
+            let s = trials
                 .iter()
-                .map(|&dz| Instrument {
-                    zero_shift: dz,
-                    ..inst
-                })
-                .filter(|trial| explains(p, obs, trial, target))
-                .map(|trial| score_at(p, obs, by_x, &trial))
-                .max_by(|a, b| a.fom.total_cmp(&b.fom))?;
+                .map(|trial| score_at(p, obs, by_x, trial))
+                .fold(None, |best: Option<Score>, s| match best {
+                    Some(b) if b.fom >= s.fom => Some(b),
+                    _ => Some(s),
+                })?;
             let positions_ok = !p.rare_earth || s.position >= 0.7;
             (s.fom >= min_fom(p) && positions_ok).then_some((i, s))
         })
@@ -766,6 +959,7 @@ fn try_explain(
     for (index, s) in candidates {
         let mut trials = vec![Instrument {
             zero_shift: s.zero_shift,
+            displacement: s.displacement,
             ..inst
         }];
         if first {
@@ -892,7 +1086,11 @@ fn shape_variants(inst: Instrument) -> Vec<Instrument> {
         zero_shift: inst.zero_shift + dz,
         ..inst
     };
-    vec![
+    let displaced = |dd: f64| Instrument {
+        displacement: inst.displacement + dd,
+        ..inst
+    };
+    let mut out = vec![
         shifted(-h),
         shifted(h),
         shifted(-0.3 * h),
@@ -903,48 +1101,58 @@ fn shape_variants(inst: Instrument) -> Vec<Instrument> {
         with(w * 1.25, u, eta),
         with(w, u * 0.5, eta),
         with(w, u * 2.0 + 0.2 * w, eta),
-    ]
+    ];
+    if matches!(inst.geometry, Geometry::BraggBrentano { .. }) {
+        out.extend([-2.0, 2.0, -0.5, 0.5].map(|f| displaced(f * h)));
+    }
+    out
 }
 
-/// Parabolic refinement of the zero shift on χ² (three fits at ±¼ of a step).
-fn refine_zero_shift(
-    fitter: &mut Fitter,
-    set: &[usize],
-    chi2: &mut f64,
-    amplitudes: &mut Vec<f64>,
-) {
+/// Parabolic refinement on χ² of the zero shift, then (Bragg–Brentano) of the
+/// specimen displacement: two fits at ± one step each, the vertex taken when it lowers χ².
+fn refine_geometry(fitter: &mut Fitter, set: &[usize], chi2: &mut f64, amplitudes: &mut Vec<f64>) {
     if set.is_empty() {
         return;
     }
-    let inst = fitter.inst;
-    let h = match inst.geometry {
+    let h = match fitter.inst.geometry {
         Geometry::BraggBrentano { .. } => 0.01,
         Geometry::EnergyDispersive { .. } => 0.02,
     };
-    let mut at = |dz: f64| {
-        fitter.set_instrument(Instrument {
-            zero_shift: inst.zero_shift + dz,
-            ..inst
-        });
-        fitter.fit(set)
+    let zero = |i: Instrument, d: f64| Instrument {
+        zero_shift: i.zero_shift + d,
+        ..i
     };
-    let (Some(lo), Some(hi)) = (at(-h), at(h)) else {
-        fitter.set_instrument(inst);
-        return;
+    let displaced = |i: Instrument, d: f64| Instrument {
+        displacement: i.displacement + 2.0 * d,
+        ..i
     };
-    let c0 = *chi2;
-    let den = lo.chi2 - 2.0 * c0 + hi.chi2;
-    if den > 0.0 {
-        let dz = (0.5 * h * (lo.chi2 - hi.chi2) / den).clamp(-2.0 * h, 2.0 * h);
-        if let Some(f) = at(dz) {
-            if f.chi2 < c0 {
-                *chi2 = f.chi2;
-                *amplitudes = f.amplitudes;
-                return;
+    let mut moves: Vec<&dyn Fn(Instrument, f64) -> Instrument> = vec![&zero];
+    if matches!(fitter.inst.geometry, Geometry::BraggBrentano { .. }) {
+        moves.push(&displaced);
+    }
+    for step in moves {
+        let inst = fitter.inst;
+        let mut at = |d: f64| {
+            fitter.set_instrument(step(inst, d));
+            fitter.fit(set)
+        };
+        let (Some(lo), Some(hi)) = (at(-h), at(h)) else {
+            fitter.set_instrument(inst);
+            continue;
+        };
+        let den = lo.chi2 - 2.0 * *chi2 + hi.chi2;
+        if den > 0.0 {
+            let d = (0.5 * h * (lo.chi2 - hi.chi2) / den).clamp(-2.0 * h, 2.0 * h);
+            if let Some(f) = at(d) {
+                if f.chi2 < *chi2 {
+                    *chi2 = f.chi2;
+                    *amplitudes = f.amplitudes;
+                    continue;
+                }
             }
         }
+        fitter.set_instrument(inst);
     }
-    fitter.set_instrument(inst);
 }
 
 fn finish(

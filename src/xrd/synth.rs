@@ -150,6 +150,7 @@ pub fn synth(library: &Library, phases: &[(String, f64)], opts: &SynthOptions) -
         kalpha2,
         width: opts.width,
         zero_shift: opts.zero_shift,
+        displacement: 0.0,
     };
     let mut net = vec![0.0; n];
     for (name, w) in phases {

@@ -211,6 +211,8 @@ pub fn xrd_hematite_with_ceria() -> XrdAnalysis {
         sha256: "5be0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0".into(),
         wavelength_a: 1.5406,
         zero_shift_deg: 0.02,
+        displacement_mm: 0.0,
+        wavelength_source: Default::default(),
         peaks,
         phases: vec![
             PhaseResult {
