@@ -244,14 +244,22 @@ fn a_fit_that_does_not_describe_the_spectrum_cannot_clear() {
     assert_clear(&r);
 }
 
-/// A cargo pattern measured with a Co tube and read as Cu (the file does not state the
-/// wavelength): hematite/magnetite ore holding 3.3 % bastnäsite, whose peaks no library
-/// phase explains at the Cu wavelength. The same pattern with its Co wavelength stated,
-/// and the honest ore's pattern read either way right, are judged on their phases.
+/// A cargo pattern measured with a Co tube (hematite/magnetite ore holding 3.3 %
+/// bastnäsite) whose file names the Cu wavelength: no library phase explains its peaks
+/// at that wavelength, so it is not cleared. When the file states no wavelength the
+/// anode is inferred from the pattern (Co) and the bastnäsite is found. The same pattern
+/// with its Co wavelength stated, and the honest ore's pattern read either way right,
+/// are judged on their phases.
 #[test]
 fn an_xrd_pattern_whose_peaks_match_no_phase_is_not_cleared() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, carrier: Option<Carrier>, fraction: f64, co: bool, state: bool| {
+    #[derive(PartialEq)]
+    enum Stated {
+        Right,
+        Cu,
+        None,
+    }
+    let write = |name: &str, carrier: Option<Carrier>, fraction: f64, co: bool, state: Stated| {
         use reescan::xrd::synth::{synth, Radiation, SynthOptions};
         let truth = draw_sample(Commodity::IronOre, carrier, fraction, &[], 4242).unwrap();
         let radiation = if co { Radiation::Co } else { Radiation::Cu };
@@ -261,24 +269,53 @@ fn an_xrd_pattern_whose_peaks_match_no_phase_is_not_cleared() {
         let pattern = synth(&lib, &truth.phases, &opts).unwrap();
         let path = dir.path().join(format!("{name}.xy"));
         reescan::formats::write_path(&path, &pattern).unwrap();
-        if !state {
+        if state != Stated::Right {
             let text = std::fs::read_to_string(&path).unwrap();
-            let kept: Vec<&str> = text
+            let mut kept: Vec<&str> = text
                 .lines()
                 .filter(|l| !l.to_ascii_lowercase().contains("wavelength"))
                 .collect();
+            if state == Stated::Cu {
+                kept.insert(0, "# wavelength: 1.54056");
+            }
             std::fs::write(&path, kept.join("\n") + "\n").unwrap();
         }
         path
     };
-    let co_as_cu = write("co_as_cu", Some(Carrier::Bastnasite), 0.033, true, false);
+    let co_as_cu = write(
+        "co_as_cu",
+        Some(Carrier::Bastnasite),
+        0.033,
+        true,
+        Stated::Cu,
+    );
     let r = screen_with("iron-ore", None, Some(&co_as_cu), |_| {});
     assert_inspect_because(&r, "are explained by no phase in the library");
-    let honest_cu = write("honest_cu", None, 0.0, false, false);
+    let co_unstated = write(
+        "co_unstated",
+        Some(Carrier::Bastnasite),
+        0.033,
+        true,
+        Stated::None,
+    );
+    let r = screen_with("iron-ore", None, Some(&co_unstated), |_| {});
+    assert!(r.verdict >= Verdict::Inspect, "{:?}", r.reasons);
+    assert!(
+        r.phases.iter().any(|p| p.contains("bastnasite")),
+        "{:?}",
+        r.phases
+    );
+    let honest_cu = write("honest_cu", None, 0.0, false, Stated::None);
     assert_clear(&screen_with("iron-ore", None, Some(&honest_cu), |_| {}));
-    let honest_co = write("honest_co", None, 0.0, true, true);
+    let honest_co = write("honest_co", None, 0.0, true, Stated::Right);
     assert_clear(&screen_with("iron-ore", None, Some(&honest_co), |_| {}));
-    let blend_co = write("blend_co", Some(Carrier::Bastnasite), 0.033, true, true);
+    let blend_co = write(
+        "blend_co",
+        Some(Carrier::Bastnasite),
+        0.033,
+        true,
+        Stated::Right,
+    );
     let r = screen_with("iron-ore", None, Some(&blend_co), |_| {});
     assert!(r.verdict >= Verdict::Inspect, "{:?}", r.reasons);
 }
