@@ -11,7 +11,8 @@
 # laboratory, customer, dates of receipt and analysis and the authorising person and role
 # (ISO/IEC 17025 §7.8.2.1), the draft must say on every page that it is not an accredited
 # laboratory report. Every page is rendered to PNG with `pdftoppm` for a person to look
-# at. Nothing is written inside the repository.
+# at, and the lab report is also captured as a screen shows it. Nothing is written inside
+# the repository.
 #
 # Needs chromium and poppler-utils (`apt-get install -y chromium poppler-utils`); skips
 # with a message and exit 0 when they are missing. Exit 1 on a failed check.
@@ -106,6 +107,13 @@ if print_pdf "$out/draft.html" "$out/draft.pdf"; then
     check_pages "$out/draft.pdf" "$draft_id" "UNSIGNED DRAFT: not an accredited laboratory report"
     check_text "$out/draft.pdf" "Not authorised: an unsigned draft"
 fi
+
+# The report as a screen shows it (1200 px wide, the whole page), for a person to look at.
+timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$(mktemp -d)" --hide-scrollbars --window-size=1200,4600 \
+    --screenshot="$out/lab-screen.png" "file://$out/lab.html" >/dev/null 2>&1 || true
+[ -s "$out/lab-screen.png" ] && echo "screen: $out/lab-screen.png"
 
 for name in lab draft; do
     if [ -s "$out/$name.pdf" ]; then
