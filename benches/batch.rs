@@ -14,6 +14,13 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
+//! Ninth session, final (6 Dec 2026, same VM, release, jemalloc): criterion `full` 93.3 /
+//! 150.1 scans/s on 1 / 2 threads, `triage` 146.1 / 295.2; honest archive
+//! (`REESCAN_BENCH_HONEST=1 REESCAN_BENCH_RSS=20000`, 2 threads) 5,681, 5,627 and 5,732
+//! scans/s, 49.6–49.8 MB, all 20,000 rows cleared by the quick analysis alone. The
+//! session added the excitation inference (Duane–Hunt trace) and the evidence rules to
+//! every row, and the rare-earth line test to the full analysis.
+//!
 //! Reference figures (3 Dec 2026, eighth session, final; a 2-core shared VM, AMD EPYC
 //! 2.45 GHz, release, jemalloc):
 //!
