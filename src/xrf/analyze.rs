@@ -1114,18 +1114,6 @@ impl<'a> Work<'a> {
             .collect();
         let mut fams = Vec::new();
         propose_from(self, &peaks, peak_hi_kev, &mut fams);
-        if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
-            let p: Vec<String> = peaks.iter().map(|e| format!("{e:.3}")).collect();
-            eprintln!("peaks: {}", p.join(" "));
-        }
-        if let Ok(only) = std::env::var("REESCAN_XRF_ONLY") {
-            // debugging aid: restrict candidates to the listed symbols
-            let keep: Vec<usize> = only
-                .split(',')
-                .filter_map(super::physics::atomic_number)
-                .collect();
-            fams.retain(|f| keep.contains(&f.0));
-        }
         fams
     }
 }
@@ -1297,7 +1285,6 @@ fn quick_loop(
 ) -> Result<XrfAnalysis> {
     let fail = || Error::Numerical("XRF joint fit failed".into());
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
-    debug_dump(work, &comps, &fit, "quick fit 1");
     let pile = strong_lines(work, &comps, &fit);
     fams = surviving(work, &comps, &fit, false);
     // the strongest lines get a free tail, as in the full analysis: without the refined
@@ -1391,12 +1378,6 @@ fn buried_families(work: &mut Work, comps: &[Component], fit: &LinearFit) -> Vec
         .map(|d| (d.z, principal_family(d.z, work.exc.max_kev)))
         .filter(|&(z, f)| work.masked_lines(z, f) != 0)
         .collect();
-    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
-        eprintln!(
-            "dominant lines {:?}, buried families {buried:?}",
-            work.dominant
-        );
-    }
     buried
 }
 
@@ -1489,7 +1470,6 @@ fn identify_loop(
     refine_shape_converged(work, &fams, &[]);
     // 1: all candidates, loose pruning by significance
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
-    debug_dump(work, &comps, &fit, "stage 1");
     fams = surviving(work, &comps, &fit, false);
     // 2: continuum under the fitted lines, matrix estimate, pile-up, line tail
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
@@ -1532,7 +1512,6 @@ fn identify_loop(
     prune(work, &mut fams, &mut comps, &mut fit, &pile, 4)?;
     let quant = quant_families(work, &comps, &fit);
     let q = quantify_fit(work, &quant, model_kind, true);
-    debug_dump(work, &comps, &fit, "final");
     Ok(report(work, &comps, &fit, &quant, &q, spectrum))
 }
 
@@ -1625,7 +1604,6 @@ fn prune(
     // families that won a model selection against a rival stay (see `rival_swap`)
     let mut won: Vec<(usize, Family)> = Vec::new();
     for _ in 0..rounds {
-        debug_dump(work, comps, fit, "prune");
         let mut kept = surviving(work, comps, fit, true);
         for w in &won {
             if fams.contains(w) && !kept.contains(w) {
@@ -1830,12 +1808,6 @@ fn rival_swap(
     let mut set: Vec<(usize, Family)> = fams.iter().copied().filter(|f| *f != rival).collect();
     set.push((z, family));
     let (c, f) = fit_families(work, &set, Some(pile))?;
-    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
-        eprintln!(
-            "rival: Z{z} {family:?} for Z{} {:?}: χ² {:.1} vs {:.1}",
-            rival.0, rival.1, f.chi2, fit.chi2
-        );
-    }
     if f.chi2 >= fit.chi2 {
         return None;
     }
@@ -1979,16 +1951,6 @@ fn refine_shape_on(
     work.region.detector.noise_kev = best.1;
     work.region.tail = best.2;
     work.splines = splines;
-    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
-        eprintln!(
-            "shape: offset {:.5} (was {:.5}), noise {:.4} (est {:.4}), tail {}",
-            offset,
-            cal.offset_kev,
-            best.1,
-            noise0,
-            super::model::TAIL_RATIOS[best.2]
-        );
-    }
 }
 
 /// Oxide or metal matrix (see [`matrix_model`]), with the quantification (secondary
@@ -2062,14 +2024,6 @@ fn matrix_model(
     };
     let po = predicted(&quantified(MatrixModel::Oxides));
     let pm = predicted(&quantified(MatrixModel::Metal));
-    if std::env::var_os("REESCAN_XRF_DEBUG").is_some() {
-        eprintln!(
-            "R/C: measured {:.3} oxide {:.3} metal {:.3}",
-            measured.exp(),
-            po.exp(),
-            pm.exp()
-        );
-    }
     // metal only when the ratio is clearly on the metal side
     if measured > pm - 0.25 * (pm - po) {
         MatrixModel::Metal
@@ -2444,60 +2398,6 @@ fn continuum(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<f64> {
         }
     }
     b
-}
-
-/// Debug dump of the evidence of every fitted family (env `REESCAN_XRF_DEBUG`).
-fn debug_dump(work: &Work, comps: &[Component], fit: &LinearFit, tag: &str) {
-    if std::env::var_os("REESCAN_XRF_DEBUG").is_none() {
-        return;
-    }
-    let model = &fit.model;
-    eprintln!(
-        "--- {tag}: χ²/ν {:.2}, FWHM Mn {:.0} eV",
-        fit.reduced_chi2,
-        1000.0 * work.region.detector.fwhm_kev(5.895)
-    );
-    for (k, c) in comps.iter().enumerate() {
-        let a = fit.amplitudes[k];
-        match &c.kind {
-            Kind::Family(fl) => {
-                if a <= 0.0 {
-                    continue;
-                }
-                let ev = work.evidence(c, a, model, fl);
-                let sig = a / fit.sigmas[k].max(1e-9);
-                let s: Vec<String> = ev
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{:.2}keV P{:.0} O{:.0} σ{:.0} share {:.2}",
-                            e.energy_kev,
-                            e.predicted,
-                            e.observed,
-                            e.variance.sqrt(),
-                            e.free_share()
-                        )
-                    })
-                    .collect();
-                eprintln!(
-                    "{:>2} {} A={:.0}±{:.0} ({:.1}σ) real={} | {}",
-                    fl.symbol,
-                    fl.family.name(),
-                    a,
-                    fit.sigmas[k],
-                    sig,
-                    family_is_real(&ev, sig),
-                    s.join(" | ")
-                );
-            }
-            other => eprintln!(
-                "{:?} A={:.3e}±{:.1e}",
-                std::mem::discriminant(other),
-                a,
-                fit.sigmas[k]
-            ),
-        }
-    }
 }
 
 #[cfg(test)]
