@@ -155,6 +155,81 @@ fn zero_peak_residue_is_read_and_noted() {
     assert_eq!(q.notes, s.meta.notes);
 }
 
+/// A real NeXL pure-element spectrum (`file` under `tests/data/xrf_real/`, 50 kV).
+fn nexl(file: &str) -> Spectrum {
+    read(&Control {
+        path: Box::leak(format!("{NEXL}{file}").into_boxed_str()),
+        calibration: None,
+        kv: Some(50.0),
+    })
+}
+
+/// The local line test of a Gaussian profile at `profile_kev` (FWHM 140 eV) against the
+/// real line at `line_kev` of `spectrum`, moved to `at_kev` (what the rest of the model
+/// would leave of a line there), less the lower of the window's end channels (the local
+/// fit's own straight baseline takes the rest).
+fn real_line_holds(spectrum: &Spectrum, line_kev: f64, at_kev: f64, profile_kev: f64) -> bool {
+    use reescan::xrf::identify::{local_line, LineTest};
+    let cal = *spectrum.axis.calibration().unwrap();
+    let counts = spectrum.counts_slice();
+    let test = LineTest::default();
+    let fwhm = 0.14;
+    let sigma = fwhm / 2.3548;
+    let gain = cal.gain_kev;
+    let half = (test.window_fwhm * fwhm / gain).round() as i64;
+    let m_ch = test.max_shift_fwhm * fwhm / gain;
+    let m = m_ch.ceil() as i64;
+    let centre = cal.channel(profile_kev).round() as i64;
+    let shift = ((line_kev - at_kev) / gain).round() as i64;
+    let src = |i: i64| counts[(i + shift) as usize];
+    let (lo, hi) = (centre - half, centre + half + 1);
+    let base = src(lo).min(src(hi - 1));
+    let residual: Vec<f64> = (lo..hi).map(|i| src(i) - base).collect();
+    let variance: Vec<f64> = (lo..hi).map(|i| src(i).max(1.0)).collect();
+    let area: f64 = residual.iter().sum();
+    let profile: Vec<f64> = (lo - m..hi + m)
+        .map(|i| {
+            let u = (cal.energy_kev(i as f64) - profile_kev) / sigma;
+            area * gain / (sigma * 2.5066) * (-0.5 * u * u).exp()
+        })
+        .collect();
+    local_line(&residual, &variance, &profile, m_ch)
+        .is_some_and(|l| l.holds(&test, test.systematic_kev / gain))
+}
+
+/// Mn Kα (5.899 keV) / Eu Lα (5.846): the real Cr Kα line of the NeXL pure-Cr
+/// spectrum moved to Mn Kα is Mn's, not Eu's; at its own energy it holds.
+#[test]
+fn a_real_line_at_mn_ka_is_not_eu_la() {
+    let cr = nexl("Cr_50kv_50_ma_Rh_vac_D1.msa");
+    assert!(!real_line_holds(&cr, 5.415, 5.899, 5.846));
+    assert!(real_line_holds(&cr, 5.415, 5.899, 5.899));
+}
+
+/// Cr Kβ (5.947 keV) / Gd Lα (6.057): the real Cr Kβ line is not Gd Lα.
+#[test]
+fn the_real_cr_kb_line_is_not_gd_la() {
+    let cr = nexl("Cr_50kv_50_ma_Rh_vac_D1.msa");
+    assert!(!real_line_holds(&cr, 5.947, 5.947, 6.057));
+    assert!(real_line_holds(&cr, 5.947, 5.947, 5.947));
+}
+
+/// The Cu Kα low-energy tail and step of the real pure-Cu spectrum (~900 counts per
+/// channel at 7.65 keV, 390 eV below the line) are not Lu Lα (7.655 keV).
+#[test]
+fn the_real_cu_ka_tail_is_not_lu_la() {
+    let cu = nexl("Cu_50kv_50_ma_Rh_vac_D1.msa");
+    assert!(!real_line_holds(&cu, 7.655, 7.655, 7.655));
+}
+
+/// Ti Kβ (4.932 keV) / Pr Lα (5.034): the real Ti Kβ line is not Pr Lα.
+#[test]
+fn the_real_ti_kb_line_is_not_pr_la() {
+    let ti = nexl("Ti_50kv_50_ma_Rh_vac_D1.msa");
+    assert!(!real_line_holds(&ti, 4.932, 4.932, 5.034));
+    assert!(real_line_holds(&ti, 4.932, 4.932, 4.932));
+}
+
 /// Rival explanations of one peak, decided by its position: for every rare-earth line
 /// within 150 eV of a major line of another element in `../shared/data/ree_overlaps_150eV.csv`
 /// (xraydb energies), the real Cr Kα line of the NeXL pure-Cr spectrum moved to the
@@ -166,42 +241,12 @@ fn zero_peak_residue_is_read_and_noted() {
 /// families' other lines. Skips with a message when `../shared` is absent.
 #[test]
 fn overlapping_pairs_are_decided_by_position() {
-    use reescan::xrf::identify::{local_line, LineTest};
     let Some(csv_path) = common::shared("data/ree_overlaps_150eV.csv") else {
         return;
     };
-    let cr = read(&Control {
-        path: "tests/data/xrf_real/Cr_50kv_50_ma_Rh_vac_D1.msa",
-        calibration: None,
-        kv: Some(50.0),
-    });
-    let cal = *cr.axis.calibration().unwrap();
-    let counts = cr.counts_slice();
-    let test = LineTest::default();
-    let fwhm = 0.14;
-    let sigma = fwhm / 2.3548;
-    let gain = cal.gain_kev;
-    let holds = |line_at: f64, profile_at: f64| -> bool {
-        let half = (test.window_fwhm * fwhm / gain).round() as i64;
-        let m_ch = test.max_shift_fwhm * fwhm / gain;
-        let m = m_ch.ceil() as i64;
-        let centre = cal.channel(profile_at).round() as i64;
-        let shift = ((5.415 - line_at) / gain).round() as i64;
-        let src = |i: i64| counts[(i + shift) as usize];
-        let (lo, hi) = (centre - half, centre + half + 1);
-        let base = src(lo).min(src(hi - 1));
-        let residual: Vec<f64> = (lo..hi).map(|i| src(i) - base).collect();
-        let variance: Vec<f64> = (lo..hi).map(|i| src(i).max(1.0)).collect();
-        let area: f64 = residual.iter().sum();
-        let profile: Vec<f64> = (lo - m..hi + m)
-            .map(|i| {
-                let u = (cal.energy_kev(i as f64) - profile_at) / sigma;
-                area * gain / (sigma * 2.5066) * (-0.5 * u * u).exp()
-            })
-            .collect();
-        local_line(&residual, &variance, &profile, m_ch)
-            .is_some_and(|l| l.holds(&test, test.systematic_kev / gain))
-    };
+    // the real Cr Kα line (5.415 keV), moved
+    let cr = nexl("Cr_50kv_50_ma_Rh_vac_D1.msa");
+    let holds = |line_at: f64, profile_at: f64| real_line_holds(&cr, 5.415, line_at, profile_at);
     let mut rdr = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
         .from_path(&csv_path)
