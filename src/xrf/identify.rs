@@ -270,6 +270,13 @@ pub struct LineTest {
     /// tube spectrum's Yb (Lα 60 eV below the instrument's Ni Kα) go; at 2–3 they stay,
     /// and the project's synthetic suite reads 0.962 of its rare earths instead of 0.954.
     pub min_neighbour_ratio: f64,
+    /// A sister cluster (not the family's clearest) is tested only while its window
+    /// holds at most this many times its own counts of other elements: below a tenth
+    /// of a neighbour the neighbour's own shape error decides where the local fit puts
+    /// the line (Sm Lγ1 at 2 % of Co Kα + Fe Kβ, Sm Lβ1 at 7 % of Fe Kα), and the
+    /// family is judged by its clearer lines — provided its clearest cluster holds the
+    /// test itself.
+    pub max_sister_neighbour_ratio: f64,
 }
 
 impl Default for LineTest {
@@ -282,6 +289,7 @@ impl Default for LineTest {
             min_amplitude: 0.5,
             min_expected: 5.0,
             min_neighbour_ratio: 1.0,
+            max_sister_neighbour_ratio: 10.0,
         }
     }
 }

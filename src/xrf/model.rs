@@ -115,6 +115,61 @@ pub fn tail_only_table() -> &'static ProfileTable {
     })
 }
 
+/// Slope of the long low-energy tail, in σ: incomplete charge collection near the
+/// detector's entrance window spreads 1–4 % of a line's counts over 1–2 keV below it
+/// (PyMca's hypermet long tail: slope ratio ~10–20).
+pub const LONG_TAIL_SLOPE: f64 = 15.0;
+/// How far below a line its long tail and step are drawn, in σ.
+const LONG_TABLE_LO: f64 = -90.0;
+
+/// The long tail alone (unit area), for the free long tail of strong families.
+pub fn long_tail_table() -> &'static ProfileTable {
+    static T: OnceLock<ProfileTable> = OnceLock::new();
+    T.get_or_init(|| {
+        let h = Hypermet {
+            tail_area_ratio: 1.0,
+            tail_slope_ratio: LONG_TAIL_SLOPE,
+            step_height_ratio: 0.0,
+        };
+        let n = ((TABLE_HI - LONG_TABLE_LO) / TABLE_STEP) as usize + 2;
+        let values = (0..n)
+            .map(|i| {
+                let u = LONG_TABLE_LO + i as f64 * TABLE_STEP;
+                hypermet(u, 0.0, 1.0, 1.0, &h) - gaussian(u, 0.0, 1.0, 1.0).value
+            })
+            .collect();
+        ProfileTable {
+            values,
+            lo: LONG_TABLE_LO,
+        }
+    })
+}
+
+/// The step alone: ½ erfc(u/√2), height 1 far below the line (the free step of a
+/// strong family; its amplitude is then the step's height in counts per σ).
+pub fn step_table() -> &'static ProfileTable {
+    static T: OnceLock<ProfileTable> = OnceLock::new();
+    T.get_or_init(|| {
+        let h = Hypermet {
+            tail_area_ratio: 0.0,
+            tail_slope_ratio: 1.0,
+            step_height_ratio: 1.0,
+        };
+        let n = ((TABLE_HI - LONG_TABLE_LO) / TABLE_STEP) as usize + 2;
+        let height = gaussian(0.0, 0.0, 1.0, 1.0).value;
+        let values = (0..n)
+            .map(|i| {
+                let u = LONG_TABLE_LO + i as f64 * TABLE_STEP;
+                (hypermet(u, 0.0, 1.0, 1.0, &h) - gaussian(u, 0.0, 1.0, 1.0).value) / height
+            })
+            .collect();
+        ProfileTable {
+            values,
+            lo: LONG_TABLE_LO,
+        }
+    })
+}
+
 /// The Gaussian profile table (scatter, pile-up).
 pub fn gauss_table() -> &'static ProfileTable {
     static T: OnceLock<ProfileTable> = OnceLock::new();
@@ -136,6 +191,10 @@ pub enum Shape {
     Gauss,
     /// The tail alone, unit area (free tail of a strong family).
     TailOnly,
+    /// The long low-energy tail alone, unit area (free long tail of a strong family).
+    LongTailOnly,
+    /// The step alone, unit height (free step of a strong family).
+    StepOnly,
 }
 
 /// A peak to draw: energy (keV), relative area, extra Gaussian σ (keV), shape.
@@ -172,6 +231,8 @@ impl Region {
             Shape::Line => tail_table(self.tail),
             Shape::Gauss => gauss_table(),
             Shape::TailOnly => tail_only_table(),
+            Shape::LongTailOnly => long_tail_table(),
+            Shape::StepOnly => step_table(),
         }
     }
 
@@ -294,6 +355,20 @@ impl FamilyLines {
                 area: r,
                 extra_sigma_kev: 0.0,
                 shape: Shape::TailOnly,
+            })
+            .collect()
+    }
+
+    /// The lines alone drawn with `shape` (no escape): the free long tail and step of
+    /// a strong family.
+    pub fn shaped_peaks(&self, shape: Shape) -> Vec<DrawPeak> {
+        self.lines
+            .iter()
+            .map(|&(_, e, r)| DrawPeak {
+                energy_kev: e,
+                area: r,
+                extra_sigma_kev: 0.0,
+                shape,
             })
             .collect()
     }
