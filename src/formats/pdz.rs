@@ -130,14 +130,18 @@ pub fn looks_like(bytes: &[u8]) -> bool {
 
 /// The beam filter as text: `Cu 75 µm + Ti 25 µm + Al 200 µm`, or `none`.
 pub fn filter_description(filter: &[FilterLayer]) -> String {
-    if filter.is_empty() {
-        return "none".into();
-    }
+    crate::spectrum::describe_filter(&layers(filter))
+}
+
+/// The filter layers as the spectrum's metadata holds them (element symbols).
+fn layers(filter: &[FilterLayer]) -> Vec<crate::FilterLayer> {
     filter
         .iter()
-        .map(|l| format!("{} {} µm", element_symbol(l.z), l.thickness_um))
-        .collect::<Vec<_>>()
-        .join(" + ")
+        .map(|l| crate::FilterLayer {
+            element: element_symbol(l.z),
+            thickness_um: l.thickness_um,
+        })
+        .collect()
 }
 
 fn element_symbol(z: u16) -> String {
@@ -215,6 +219,7 @@ impl Assay {
                 tube_kv: Some(b.tube_kv),
                 tube_ua: Some(b.tube_ua),
                 anode: self.anode.clone(),
+                beam_filter: Some(layers(&b.filter)),
                 detector: self.detector.clone(),
                 instrument,
                 acquired: b.acquired.clone(),

@@ -123,8 +123,8 @@ pub struct Limit {
 pub struct ReportInputs<'a> {
     /// The screened item.
     pub result: &'a ScreeningResult,
-    /// The XRF file as received.
-    pub xrf_file: Option<InputFile>,
+    /// The XRF file as received; one record per beam for a multi-beam scan.
+    pub xrf_files: Vec<InputFile>,
     /// The XRD file as received.
     pub xrd_file: Option<InputFile>,
     /// Rules used.
@@ -433,13 +433,17 @@ fn input_records(inputs: &ReportInputs<'_>) -> Vec<InputFile> {
             metadata: None,
         })
     };
-    let xrf = inputs.xrf_file.clone().or_else(|| {
+    let xrf: Vec<InputFile> = if inputs.xrf_files.is_empty() {
         fallback(
             "XRF",
             r.xrf.as_ref().map(|a| a.file.as_str()),
             &r.xrf_sha256,
         )
-    });
+        .into_iter()
+        .collect()
+    } else {
+        inputs.xrf_files.clone()
+    };
     let xrd = inputs.xrd_file.clone().or_else(|| {
         fallback(
             "XRD",

@@ -12,7 +12,7 @@ use anyhow::Context;
 use reescan::screen::names::pct;
 use reescan::screen::{Screener, ScreeningResult, Verdict};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Exit status when `--fail-on` is met.
@@ -26,18 +26,19 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         reescan::report::PlotFormat::from_path(out).map_err(cli_input::lib_input_error)?;
     }
     let spectra = cli_input::load_inputs(input)?;
-    let scan_id = input
-        .xrf
-        .as_deref()
+    let scan_id = spectra
+        .xrf_files
+        .first()
+        .map(PathBuf::as_path)
         .or(input.xrd.as_deref())
         .and_then(Path::file_stem)
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let result = screener
-        .screen_spectra(
+        .screen_beams(
             &scan_id,
             &input.declared,
-            spectra.xrf.as_ref(),
+            &spectra.xrf,
             spectra.xrd.as_ref(),
         )
         .map_err(crate::cli::classify)?;
@@ -51,7 +52,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     if !args.json {
         text.push_str("\nInputs\n");
-        for s in [&spectra.xrf, &spectra.xrd].into_iter().flatten() {
+        for s in spectra.xrf.iter().chain(&spectra.xrd) {
             for line in cli_input::summary(s).lines() {
                 let _ = writeln!(text, "  {line}");
             }
