@@ -261,11 +261,46 @@ impl Screener {
         if opts.tube_kv.is_none() {
             opts.tube_kv = self.read.tube_kv;
         }
-        let settings = xrf::beams::JointSettings {
+        let j = xrf::beams::analyze_beams(spectra, &opts, &self.joint_settings())?;
+        self.judge_joint(scan_id, declared, j, xrd)
+    }
+
+    /// [`Screener::screen_joint`] on beams already analysed one by one (`analyses[i]`
+    /// of `spectra[i]`, e.g. kept from screening each beam alone).
+    ///
+    /// # Errors
+    /// Unknown commodity.
+    ///
+    /// # Panics
+    /// No beam, or a different number of spectra and analyses.
+    pub fn screen_joint_analysed(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        spectra: &[Spectrum],
+        analyses: Vec<XrfAnalysis>,
+        xrd: Option<XrdAnalysis>,
+    ) -> Result<ScreeningResult> {
+        self.rules.commodity(declared)?;
+        let j = xrf::beams::combine(spectra, analyses, &self.joint_settings());
+        self.judge_joint(scan_id, declared, j, xrd)
+    }
+
+    /// The joint decision's settings, with the rules' detection threshold.
+    fn joint_settings(&self) -> xrf::beams::JointSettings {
+        xrf::beams::JointSettings {
             detect_sigma: self.rules.decision.detect_sigma,
             ..xrf::beams::JointSettings::default()
-        };
-        let j = xrf::beams::analyze_beams(spectra, &opts, &settings)?;
+        }
+    }
+
+    fn judge_joint(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        j: xrf::beams::JointAnalysis,
+        xrd: Option<XrdAnalysis>,
+    ) -> Result<ScreeningResult> {
         let mut r = screen(&self.rules, scan_id, declared, Some(j.joint), xrd, self.date)?;
         r.reasons.extend(j.beams.unconfirmed.iter().cloned());
         r.xrf_beams = Some(j.beams);

@@ -9,9 +9,13 @@
 //! is analysed on its own ([`super::analyze`], with its own excitation: kV, anode and
 //! filter from its file), then each element is decided across the beams:
 //!
-//! * **Which beam measures it.** Only a beam that excites the element's shell counts:
+//! * **Which beam measures it.** Only a beam that excites the element's lines counts:
 //!   kV at least [`JointSettings::edge_margin`] times the K edge (K lines) or the L3
-//!   edge (L lines), the lines inside the spectrum. Light elements (Z below
+//!   edge (L lines), the lines inside the spectrum; when a beam that excites the K
+//!   lines shows the element, only such beams count (a K line stands clear of the
+//!   neighbours' L lines and is read through far less matrix absorption; the 15 kV
+//!   beam's L-line limit for Y or Zr under the Si and Zr L lines of a zircon is no
+//!   measure of what it would see). Light elements (Z below
 //!   [`JointSettings::light_z_below`]) are measured on the lowest-kV unfiltered beam
 //!   that excites them: a filter takes out the low-energy continuum that excites them
 //!   and a high kV raises the scatter under their lines. Every other element is measured
@@ -23,7 +27,7 @@
 //! * **Present** when the beam that measures it best shows it (above
 //!   [`JointSettings::detect_sigma`] σ).
 //! * **Consistent** across beams: if one beam shows an element at w and another beam
-//!   that excites it, with detection limit L, does not (or the other way round), while
+//!   that counts for it, with detection limit L, does not, while
 //!   w ≥ [`JointSettings::clear_multiple`]·L — it should see it clearly — the element is
 //!   not confirmed. It is then kept as found at the reading that shows it, with the
 //!   disagreement between the beams (half the reading) added in quadrature to its scale
@@ -302,11 +306,22 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
     let informed: Vec<usize> = (0..beams.len())
         .filter(|&i| lod(&beams[i]).is_some() || beams[i].analysis.element(sym).is_some())
         .collect();
-    let mut eligible: Vec<usize> = informed
+    // the beams that excite its K lines when one of them shows it, else every beam that
+    // excites its K or L lines
+    let k_beams: Vec<usize> = informed
         .iter()
         .copied()
-        .filter(|&i| excites(&beams[i], sym, st))
+        .filter(|&i| family(&beams[i], sym, st) == Some(Family::K))
         .collect();
+    let mut eligible = if k_beams.iter().any(|&i| shows(&beams[i]).is_some()) {
+        k_beams
+    } else {
+        informed
+            .iter()
+            .copied()
+            .filter(|&i| family(&beams[i], sym, st).is_some())
+            .collect()
+    };
     if eligible.is_empty() {
         eligible.clone_from(&informed);
     }
@@ -395,21 +410,34 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
     }
 }
 
-/// Whether the beam excites the shell whose lines measure `sym`: its kV passes the K edge
-/// by the margin (K lines inside the spectrum), or else the L3 edge (L lines inside).
-fn excites(b: &BeamRecord, sym: &str, st: &JointSettings) -> bool {
-    let Some(d) = element_by_symbol(sym) else {
-        return true;
-    };
+/// A line family an element is measured by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    K,
+    L,
+}
+
+/// The family of `sym`'s lines the beam excites: K when its kV passes the K edge by the
+/// margin and the Kα lines lie inside the spectrum, else L on the same terms for the L3
+/// edge; none when it excites neither (or the element is unknown). A beam with no kV
+/// is taken to excite K.
+fn family(b: &BeamRecord, sym: &str, st: &JointSettings) -> Option<Family> {
+    let d = element_by_symbol(sym)?;
     let Some(kv) = b.tube_kv.or(b.analysis.tube_kv) else {
-        return true;
+        return Some(Family::K);
     };
     let (_, hi) = b.analysis.energy_range_kev;
     let family_in = |edge: f64, line: f64| edge > 0.0 && kv >= st.edge_margin * edge && line < hi;
     let k_edge = d.levels[0].edge_kev;
     let l3_edge = d.levels[3].edge_kev;
     // the strongest line of each family lies just below its edge (Kα ≈ 0.89 K edge)
-    family_in(k_edge, 0.89 * k_edge) || family_in(l3_edge, 0.88 * l3_edge)
+    if family_in(k_edge, 0.89 * k_edge) {
+        Some(Family::K)
+    } else if family_in(l3_edge, 0.88 * l3_edge) {
+        Some(Family::L)
+    } else {
+        None
+    }
 }
 
 fn record(beam: usize, s: &Spectrum, a: XrfAnalysis) -> BeamRecord {
