@@ -42,7 +42,9 @@
 //! Geochemistry and mining methods record two or three beams per assay. [`read`]
 //! returns the beam with the highest tube voltage (the first of equals): it excites the
 //! rare earths' K lines, and the tube model of the analysis is sized by it.
-//! [`read_assay`] returns every beam.
+//! [`read_assay`] and [`read_all`] return every beam, each as its own spectrum with its
+//! kV, current and filter layers ([`crate::Metadata::beam_filter`]); the screening
+//! analyses an assay of several beams jointly (`xrf::beams`).
 
 use super::{too_many_channels, LIMITS};
 use crate::{Axis, Calibration, Error, Metadata, Result, Spectrum};
