@@ -62,7 +62,11 @@ fn joined(paths: &[PathBuf]) -> String {
 }
 
 fn hashes(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| sha256(p)).collect::<Vec<_>>().join(";")
+    paths
+        .iter()
+        .map(|p| sha256(p))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 fn scan_json(declared: &str, xrf: &str) -> Value {
@@ -88,7 +92,10 @@ fn assert_beams_listed(v: &Value, n: usize) {
             .unwrap()
             .starts_with(&format!("beam {}: ", i + 1)));
     }
-    let filters: Vec<&str> = beams.iter().map(|b| b["filter"].as_str().unwrap()).collect();
+    let filters: Vec<&str> = beams
+        .iter()
+        .map(|b| b["filter"].as_str().unwrap())
+        .collect();
     assert_eq!(filters, ["none", "Al 300 µm", "Cu 100 µm"][..n]);
     // every element the joint result reports names the beam that measured it
     let chosen = v["xrf_beams"]["elements"].as_array().unwrap();
@@ -101,7 +108,10 @@ fn assert_beams_listed(v: &Value, n: usize) {
         assert_eq!(c["description"], beams[b - 1]["description"]);
     }
     // light elements from the 15 kV unfiltered beam
-    if let Some(si) = chosen.iter().find(|c| c["symbol"] == "Si" && c["present"] == true) {
+    if let Some(si) = chosen
+        .iter()
+        .find(|c| c["symbol"] == "Si" && c["present"] == true)
+    {
         assert_eq!(si["beam"], 1, "{si}");
     }
 }
@@ -139,14 +149,21 @@ fn scan_with_several_xrf_files_gives_one_verdict_with_joined_hashes() {
     assert_eq!(one["xrf_sha256"], sha256(&files[2]));
 
     // a missing beam is an input error naming it, exit 2
-    let missing = format!("{};{}", files[0].display(), dir.path().join("nope.msa").display());
+    let missing = format!(
+        "{};{}",
+        files[0].display(),
+        dir.path().join("nope.msa").display()
+    );
     let out = reescan()
         .args(["scan", "--declared", "ceramics", "--xrf", &missing])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("nope.msa") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("nope.msa") && err.lines().count() == 1,
+        "{err}"
+    );
 }
 
 /// The corpus beams as one `.pdz` assay (version 25, GeoExploration-like), written by the
@@ -203,7 +220,11 @@ fn a_pdz_with_three_beams_is_one_multi_beam_scan_with_one_hash() {
     std::fs::write(&pdz, as_pdz(&files)).unwrap();
     let v = scan_json("ceramics", &pdz.display().to_string());
     assert_eq!(v["xrf_sha256"], sha256(&pdz));
-    assert!(v["verdict"] == "HOLD" || v["verdict"] == "INSPECT", "{}", v["verdict"]);
+    assert!(
+        v["verdict"] == "HOLD" || v["verdict"] == "INSPECT",
+        "{}",
+        v["verdict"]
+    );
     assert_beams_listed(&v, 3);
     for b in v["xrf_beams"]["beams"].as_array().unwrap() {
         assert_eq!(b["sha256"], sha256(&pdz));
@@ -289,7 +310,10 @@ fn watch_analyses_a_multi_beam_scan_once_as_one_row() {
     assert_eq!(rows.len(), 1, "analysed once: {rows:?}");
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     assert_eq!(&rows[0][col("scan_id")], "B");
-    assert!(["HOLD", "INSPECT"].contains(&&rows[0][col("verdict")]), "{rows:?}");
+    assert!(
+        ["HOLD", "INSPECT"].contains(&&rows[0][col("verdict")]),
+        "{rows:?}"
+    );
     assert_eq!(&rows[0][col("xrf_sha256")], hashes(&files));
 }
 
@@ -309,8 +333,15 @@ fn the_report_lists_each_beam_with_its_excitation_and_hash() {
             .success();
         let text = std::fs::read_to_string(&out).unwrap();
         for (i, f) in files.iter().enumerate() {
-            assert!(text.contains(&sha256(f)), "{format}: hash of beam {}", i + 1);
-            assert!(text.contains(&format!("XRF beam {} of 3", i + 1)), "{format}");
+            assert!(
+                text.contains(&sha256(f)),
+                "{format}: hash of beam {}",
+                i + 1
+            );
+            assert!(
+                text.contains(&format!("XRF beam {} of 3", i + 1)),
+                "{format}"
+            );
         }
         if format == "json" {
             let v: Value = serde_json::from_str(&text).unwrap();

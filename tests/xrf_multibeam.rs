@@ -93,7 +93,12 @@ impl Outcome {
                     .filter(|e| e.present)
                     .map(|e| {
                         let wt = r.xrf.as_ref().and_then(|x| x.element(&e.symbol));
-                        format!("{} {:.3}@b{}", e.symbol, wt.map_or(0.0, |x| x.wt_pct), e.beam)
+                        format!(
+                            "{} {:.3}@b{}",
+                            e.symbol,
+                            wt.map_or(0.0, |x| x.wt_pct),
+                            e.beam
+                        )
                     })
                     .collect::<Vec<_>>()
                     .join(" "),
@@ -257,7 +262,11 @@ impl Tally {
             1.0 - ratio(self.honest_not_clear, self.honest),
             self.f1(),
         ];
-        rates.iter().map(|r| if r.is_nan() { 0.0 } else { *r }).sum::<f64>() / 4.0
+        rates
+            .iter()
+            .map(|r| if r.is_nan() { 0.0 } else { *r })
+            .sum::<f64>()
+            / 4.0
     }
 }
 
@@ -334,7 +343,11 @@ fn joint_analysis_is_at_least_as_accurate_as_the_best_single_beam() {
         listed + 1,
         "corpus.zip and truth.json disagree (the zip also holds manifest.csv)"
     );
-    assert!(truths.len() >= 100, "truth.json lists {} assays", truths.len());
+    assert!(
+        truths.len() >= 100,
+        "truth.json lists {} assays",
+        truths.len()
+    );
     let mut screener = Screener::new(
         Arc::new(Rules::builtin().clone()),
         reescan::screen::parse_date("2026-12-06").unwrap(),
@@ -417,11 +430,17 @@ fn joint_analysis_is_at_least_as_accurate_as_the_best_single_beam() {
         .chain([("all assays".to_string(), all_joint.clone())])
         .collect();
     print_table("Joint analysis per commodity", &rows);
-    println!("\nBlended ≥ 0.5 wt % not flagged by the joint analysis ({}):", misses.len());
+    println!(
+        "\nBlended ≥ 0.5 wt % not flagged by the joint analysis ({}):",
+        misses.len()
+    );
     for m in &misses {
         println!("  {m}");
     }
-    println!("\nHonest not CLEAR by the joint analysis ({}):", alarms.len());
+    println!(
+        "\nHonest not CLEAR by the joint analysis ({}):",
+        alarms.len()
+    );
     for a in &alarms {
         println!("  {a}");
     }
@@ -458,13 +477,22 @@ fn joint_analysis_is_at_least_as_accurate_as_the_best_single_beam() {
         );
     }
     assert_eq!(all_joint.errors, 0, "joint analyses failed");
-    assert!(ge1 >= FLOOR_FLAGGED_GE_1, "≥ 1 wt % flagged {ge1:.3} fell below its floor");
-    assert!(mid >= FLOOR_FLAGGED_05_1, "0.5–1 wt % flagged {mid:.3} fell below its floor");
+    assert!(
+        ge1 >= FLOOR_FLAGGED_GE_1,
+        "≥ 1 wt % flagged {ge1:.3} fell below its floor"
+    );
+    assert!(
+        mid >= FLOOR_FLAGGED_05_1,
+        "0.5–1 wt % flagged {mid:.3} fell below its floor"
+    );
     assert!(
         honest <= CEILING_HONEST_NOT_CLEAR,
         "honest not CLEAR {honest:.3} rose above its ceiling"
     );
-    assert!(f1 >= FLOOR_ELEMENT_F1, "element F1 {f1:.3} fell below its floor");
+    assert!(
+        f1 >= FLOOR_ELEMENT_F1,
+        "element F1 {f1:.3} fell below its floor"
+    );
 }
 
 /// The joint decision on hand-made beam results, against what the rule says: Si from the
@@ -486,7 +514,12 @@ fn each_element_comes_from_its_best_beam_and_contradictions_are_unconfirmed() {
             lines: vec![line.into()],
         }
     }
-    fn beam(kv: f64, filter: &str, elements: Vec<ElementResult>, nd: Vec<(&str, f64)>) -> (Spectrum, XrfAnalysis) {
+    fn beam(
+        kv: f64,
+        filter: &str,
+        elements: Vec<ElementResult>,
+        nd: Vec<(&str, f64)>,
+    ) -> (Spectrum, XrfAnalysis) {
         let s = Spectrum {
             counts: ndarray::Array1::from_elem(2048, 10.0),
             axis: reescan::Axis::Energy(reescan::Calibration::linear(0.0, 0.025).unwrap()),
@@ -512,7 +545,10 @@ fn each_element_comes_from_its_best_beam_and_contradictions_are_unconfirmed() {
             elements,
             not_detected: nd
                 .into_iter()
-                .map(|(s, l)| NotDetected { symbol: s.into(), lod_wt_pct: l })
+                .map(|(s, l)| NotDetected {
+                    symbol: s.into(),
+                    lod_wt_pct: l,
+                })
                 .collect(),
             reduced_chi2: 1.0,
             fit_channels: (0, 2047),
@@ -528,7 +564,10 @@ fn each_element_comes_from_its_best_beam_and_contradictions_are_unconfirmed() {
     let (s1, a1) = beam(
         15.0,
         "none",
-        vec![element("Si", 20.0, 0.05, "Ka1"), element("Fe", 5.0, 0.01, "Ka1")],
+        vec![
+            element("Si", 20.0, 0.05, "Ka1"),
+            element("Fe", 5.0, 0.01, "Ka1"),
+        ],
         vec![("Nd", 0.05), ("Ce", 0.3)],
     );
     let (s2, a2) = beam(

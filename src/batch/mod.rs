@@ -541,7 +541,10 @@ pub fn screen_row(screener: &Screener, base: &Path, row: &ManifestRow) -> Screen
         .map(|f| (ManifestRow::resolve(base, f), f))
         .collect();
     let xrd_path = row.xrd.as_deref().map(|p| ManifestRow::resolve(base, p));
-    let inputs: Vec<Input> = xrf.iter().map(|(p, s)| Input { path: p, shown: s }).collect();
+    let inputs: Vec<Input> = xrf
+        .iter()
+        .map(|(p, s)| Input { path: p, shown: s })
+        .collect();
     let d = xrd_path.as_ref().zip(row.xrd.as_deref());
     screener.screen_scan_or_error(
         &row.scan_id,

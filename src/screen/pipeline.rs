@@ -301,7 +301,14 @@ impl Screener {
         j: xrf::beams::JointAnalysis,
         xrd: Option<XrdAnalysis>,
     ) -> Result<ScreeningResult> {
-        let mut r = screen(&self.rules, scan_id, declared, Some(j.joint), xrd, self.date)?;
+        let mut r = screen(
+            &self.rules,
+            scan_id,
+            declared,
+            Some(j.joint),
+            xrd,
+            self.date,
+        )?;
         r.reasons.extend(j.beams.unconfirmed.iter().cloned());
         r.xrf_beams = Some(j.beams);
         Ok(r)

@@ -116,7 +116,9 @@ pub fn discover(dir: &Path, ignore: &[PathBuf]) -> Result<Vec<Candidate>> {
             }
         };
         let xrf: Vec<PathBuf> = match sidecar.xrf {
-            Some(list) => crate::batch::manifest::xrf_files(&list).map(|f| dir.join(f)).collect(),
+            Some(list) => crate::batch::manifest::xrf_files(&list)
+                .map(|f| dir.join(f))
+                .collect(),
             None => find(Role::Xrf, None).into_iter().collect(),
         };
         let files: Vec<(Role, PathBuf)> = xrf
@@ -142,7 +144,10 @@ pub fn discover(dir: &Path, ignore: &[PathBuf]) -> Result<Vec<Candidate>> {
     if names.contains(&manifest) {
         if let Ok(rows) = Manifest::open(&manifest) {
             for row in rows.filter(|r| r.problem.is_none()) {
-                let xrf = row.xrf.iter().flat_map(|l| crate::batch::manifest::xrf_files(l));
+                let xrf = row
+                    .xrf
+                    .iter()
+                    .flat_map(|l| crate::batch::manifest::xrf_files(l));
                 let files: Vec<(Role, PathBuf)> = xrf
                     .map(|p| (Role::Xrf, dir.join(p)))
                     .chain(row.xrd.iter().map(|p| (Role::Xrd, dir.join(p))))

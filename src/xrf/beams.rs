@@ -325,7 +325,12 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
     if eligible.is_empty() {
         eligible.clone_from(&informed);
     }
-    let kv = |i: usize| beams[i].tube_kv.or(beams[i].analysis.tube_kv).unwrap_or(0.0);
+    let kv = |i: usize| {
+        beams[i]
+            .tube_kv
+            .or(beams[i].analysis.tube_kv)
+            .unwrap_or(0.0)
+    };
     let unfiltered = |i: usize| beams[i].filter == "none" || beams[i].filter == "not stated";
     let (best, basis) = if z > 0 && z < st.light_z_below {
         let pick = eligible
@@ -349,7 +354,10 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
             .copied()
             .filter(|&i| lod(&beams[i]).is_some_and(f64::is_finite))
             .min_by(|&a, &b| {
-                let (la, lb) = (lod(&beams[a]).unwrap_or(f64::MAX), lod(&beams[b]).unwrap_or(f64::MAX));
+                let (la, lb) = (
+                    lod(&beams[a]).unwrap_or(f64::MAX),
+                    lod(&beams[b]).unwrap_or(f64::MAX),
+                );
                 la.total_cmp(&lb).then(kv(b).total_cmp(&kv(a)))
             })
             .or_else(|| {

@@ -96,9 +96,5 @@ fn draw_xrf<DB: DrawingBackend>(r: &ScreeningResult, area: &DrawingArea<DB, Shif
 
 /// A beam panel's title: "beam 2: 40 kV, Rh, filter Al 300 µm, 30 s live · file".
 pub(crate) fn beam_title(b: &crate::xrf::beams::BeamRecord) -> String {
-    format!(
-        "{} · {}",
-        b.description,
-        super::xrf::file_name(&b.file)
-    )
+    format!("{} · {}", b.description, super::xrf::file_name(&b.file))
 }
