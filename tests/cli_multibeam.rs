@@ -137,6 +137,26 @@ fn scan_with_several_xrf_files_gives_one_verdict_with_joined_hashes() {
         .unwrap()
         .contains("through Cu 100 µm"));
 
+    // the plain report lists the beams with their hashes and which beam measured what
+    let text = reescan()
+        .args(["scan", "--declared", "ceramics", "--xrf", &joined(&files)])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.starts_with("HOLD") || text.starts_with("INSPECT"), "{text}");
+    for (i, f) in files.iter().enumerate() {
+        let line = format!("beam {}: ", i + 1);
+        let hash = &sha256(f)[..12];
+        assert!(
+            text.lines().any(|l| l.contains(&line) && l.contains(hash)),
+            "{text}"
+        );
+    }
+    assert!(text.contains("; beam 3)"), "{text}");
+
     // the honest body is cleared, one verdict on all three beams
     let honest = beams(dir.path(), HONEST);
     let v = scan_json("ceramics", &joined(&honest));

@@ -37,16 +37,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 // The ratchet: the figures the joint analysis scored over all 104 assays when the corpus
-// was added (the first joint rule): 31/32 at ≥ 1 wt %, 13/16 at 0.5–1 wt %, 7/40 honest
-// not CLEAR, F1 0.837. Raise them as the analysis improves, and lower none without
-// saying why.
+// was added: 31/32 at ≥ 1 wt %, 13/16 at 0.5–1 wt %, 7/40 honest not CLEAR, F1 0.837;
+// then 6/40 once a major one beam reads and another exciting beam does not show is left
+// out (40 wt % Ta read from a zircon's 15 kV beam). Raise them as the analysis improves,
+// and lower none without saying why.
 
 /// Blended ≥ 1 wt % flagged, joint analysis. Measured 31/32 = 0.969; target 0.99.
 const FLOOR_FLAGGED_GE_1: f64 = 0.968;
 /// Blended 0.5–1 wt % flagged, joint analysis. Measured 13/16 = 0.8125; target 0.90.
 const FLOOR_FLAGGED_05_1: f64 = 0.812;
-/// Honest not CLEAR, joint analysis (a ceiling). Measured 7/40 = 0.175; target 0.01.
-const CEILING_HONEST_NOT_CLEAR: f64 = 0.175;
+/// Honest not CLEAR, joint analysis (a ceiling). Measured 6/40 = 0.15; target 0.01.
+const CEILING_HONEST_NOT_CLEAR: f64 = 0.15;
 /// Rare-earth element F1, joint analysis. Measured 0.8372; target 0.95.
 const FLOOR_ELEMENT_F1: f64 = 0.837;
 
@@ -496,10 +497,11 @@ fn joint_analysis_is_at_least_as_accurate_as_the_best_single_beam() {
 }
 
 /// The joint decision on hand-made beam results, against what the rule says: Si from the
-/// low-kV unfiltered beam whatever the others read, Nd from the beam with the lowest
-/// detection limit, and a rare earth one beam reads at 2 wt % while another beam of the
-/// same line family, limit 0.05 wt %, finds none: reported unconfirmed, with the
-/// disagreement in its scale uncertainty and a sentence naming both beams.
+/// low-kV unfiltered beam whatever the others read, Fe from the beam with the lowest
+/// detection limit, Ce from the only beam that excites its K lines, a rare earth one
+/// beam reads at 2 wt % while another beam, limit 0.05 wt %, finds none: reported
+/// unconfirmed, with the disagreement in its scale uncertainty and a sentence naming both
+/// beams; a major only one of two exciting beams shows: left out, with a note.
 #[test]
 fn each_element_comes_from_its_best_beam_and_contradictions_are_unconfirmed() {
     use reescan::xrf::beams::{combine, JointSettings};
@@ -567,6 +569,7 @@ fn each_element_comes_from_its_best_beam_and_contradictions_are_unconfirmed() {
         vec![
             element("Si", 20.0, 0.05, "Ka1"),
             element("Fe", 5.0, 0.01, "Ka1"),
+            element("Ta", 40.0, 0.05, "La1"),
         ],
         vec![("Nd", 0.05), ("Ce", 0.3)],
     );
@@ -597,6 +600,16 @@ fn each_element_comes_from_its_best_beam_and_contradictions_are_unconfirmed() {
     assert!((nd.excitation_sigma_wt_pct - 1.0).abs() < 1e-9, "{nd:?}");
     assert_eq!(j.beams.unconfirmed.len(), 1, "{:?}", j.beams.unconfirmed);
     assert!(j.beams.unconfirmed[0].starts_with("Nd: beam 2 (50 kV, filter Cu 100 µm) reads 2 wt %"));
+    // 40 wt % Ta on the 15 kV beam only, while the 50 kV beam excites Ta L: left out
+    assert!(x.element("Ta").is_none());
+    assert!(!by("Ta").present);
+    assert!(
+        x.notes
+            .iter()
+            .any(|n| n.starts_with("Ta: beam 1 (15 kV, filter none) reads 40 wt %")),
+        "{:?}",
+        x.notes
+    );
     assert_eq!(x.sha256, "15;50");
     assert_eq!(x.file, "b15.msa;b50.msa");
     assert_eq!(x.tube_kv, Some(50.0));

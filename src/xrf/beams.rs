@@ -35,6 +35,12 @@
 //!   one decision rule finds the value undecided (INSPECT) rather than proven; the
 //!   disagreement is stated in words ([`MultiBeam::unconfirmed`]).
 //!
+//! * **Majors** agree: a non-target element (Z ≥ [`JointSettings::light_z_below`], not a
+//!   rare earth, Th or U) one beam reads at [`JointSettings::major_wt_pct`] or more,
+//!   that another beam exciting its lines does not show at all, is a misreading of the
+//!   one beam (the 15 kV beam of a zircon reads tens of wt % of Ta from lines the
+//!   50 kV beam, which excites Ta L, does not show): left out, with a note.
+//!
 //! The joint result is an ordinary [`XrfAnalysis`] (each element from the beam that
 //! measured it) for the screening, with [`MultiBeam`] beside it: the beams (excitation,
 //! file and hash) and which beam measured each element.
@@ -61,6 +67,12 @@ pub struct JointSettings {
     /// A beam that does not show an element contradicts one that does when the reading
     /// is at least this multiple of its detection limit (3σ): it should see it clearly.
     pub clear_multiple: f64,
+    /// A major constituent, wt %: every beam that excites its lines shows it. One that
+    /// only some of those beams read is a misreading (another element's line taken for
+    /// it) and is left out of the joint result (elements Z ≥ `light_z_below` that the
+    /// screening does not target; light elements are left to the low-kV beam, which
+    /// alone sees them well, and the rare earths, Th and U to the detection-limit test).
+    pub major_wt_pct: f64,
 }
 
 impl Default for JointSettings {
@@ -70,6 +82,7 @@ impl Default for JointSettings {
             light_z_below: 22,
             detect_sigma: 3.0,
             clear_multiple: 3.0,
+            major_wt_pct: 1.0,
         }
     }
 }
@@ -222,8 +235,10 @@ pub fn combine(
     let mut joint_elements = Vec::new();
     let mut not_detected = Vec::new();
     let mut unconfirmed = Vec::new();
+    let mut dropped = Vec::new();
     for sym in &symbols {
         let d = decide(sym, &beams, settings);
+        dropped.extend(d.dropped.clone());
         let best = &beams[d.best];
         match &d.shown {
             Some(e) => {
@@ -262,7 +277,8 @@ pub fn combine(
         });
     }
     joint_elements.sort_by(|a, b| b.wt_pct.total_cmp(&a.wt_pct));
-    let joint = joint_analysis(&beams, joint_elements, not_detected, &unconfirmed);
+    let mut joint = joint_analysis(&beams, joint_elements, not_detected, &unconfirmed);
+    joint.notes.extend(dropped);
     JointAnalysis {
         joint,
         beams: MultiBeam {
@@ -282,6 +298,8 @@ struct Decision {
     shown: Option<ElementResult>,
     conflicts: Vec<String>,
     readings: Vec<Reading>,
+    /// Why a major reading was left out, when it was.
+    dropped: Option<String>,
 }
 
 /// The beam's reading of `sym` when it shows the element (above `detect_sigma` σ).
@@ -409,12 +427,32 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
             }
         }
     }
+    let mut dropped = None;
+    let target = crate::tables::is_rare_earth(sym) || sym == "Th" || sym == "U";
+    if let Some(e) = shown.as_ref().filter(|_| !target && z >= st.light_z_below) {
+        let blind = (0..beams.len())
+            .find(|&j| shows(&beams[j]).is_none() && family(&beams[j], sym, st).is_some());
+        if let Some(j) = blind.filter(|_| e.wt_pct >= st.major_wt_pct) {
+            let from = (0..beams.len())
+                .find(|&i| shows(&beams[i]).is_some_and(|x| x.wt_pct == e.wt_pct))
+                .unwrap_or(best);
+            dropped = Some(format!(
+                "{sym}: {} reads {} wt %, but {}, which excites its lines, shows none: left \
+                 out as a misreading (a major constituent every such beam would show).",
+                short(&beams[from]),
+                show(e.wt_pct),
+                short(&beams[j])
+            ));
+            shown = None;
+        }
+    }
     Decision {
         best,
         basis,
         shown,
         conflicts,
         readings,
+        dropped,
     }
 }
 

@@ -128,18 +128,36 @@ pub fn render(r: &ScreeningResult, screener: &Screener) -> String {
             x.tube_kv.map_or("?".into(), |t| format!("{t:.0}")),
             x.reduced_chi2
         );
-        if !x.excitation.is_empty() {
+        if !x.excitation.is_empty() && r.xrf_beams.is_none() {
             let _ = writeln!(s, "      excitation: {}", x.excitation);
         }
+        for b in r.xrf_beams.iter().flat_map(|m| &m.beams) {
+            let _ = writeln!(
+                s,
+                "      {}  (sha256 {}…, χ²/ν {:.2})",
+                b.description,
+                b.sha256.get(..12).unwrap_or(&b.sha256),
+                b.reduced_chi2
+            );
+        }
+        let beam_of = |sym: &str| {
+            r.xrf_beams
+                .iter()
+                .flat_map(|m| &m.elements)
+                .find(|e| e.symbol == sym)
+                .map(|e| format!("; beam {}", e.beam))
+                .unwrap_or_default()
+        };
         for e in &x.elements {
             let _ = writeln!(
                 s,
-                "      {:<3} {:>8} ± {:<7} wt %  (LOD {}; {})",
+                "      {:<3} {:>8} ± {:<7} wt %  (LOD {}; {}{})",
                 e.symbol,
                 pct(e.wt_pct),
                 pct(e.total_sigma_wt_pct()),
                 pct(e.lod_wt_pct),
-                e.lines.join(" ")
+                e.lines.join(" "),
+                beam_of(&e.symbol)
             );
         }
         let nd: Vec<String> = x
