@@ -146,7 +146,10 @@ fn scan_with_several_xrf_files_gives_one_verdict_with_joined_hashes() {
         .stdout
         .clone();
     let text = String::from_utf8(text).unwrap();
-    assert!(text.starts_with("HOLD") || text.starts_with("INSPECT"), "{text}");
+    assert!(
+        text.starts_with("HOLD") || text.starts_with("INSPECT"),
+        "{text}"
+    );
     for (i, f) in files.iter().enumerate() {
         let line = format!("beam {}: ", i + 1);
         let hash = &sha256(f)[..12];
