@@ -100,8 +100,10 @@ impl Screener {
     /// Screen one shipment whose XRF input may be several files (the beams of one
     /// multi-beam assay, in order) — and any file may hold several beams (a `.pdz`
     /// assay). One beam in all is analysed as a single spectrum; several are analysed
-    /// jointly ([`xrf::beams`]). Any failure becomes an `ERROR` row; its XRF hash, like a
-    /// result's, lists every file's hash that could be read, `;`-joined in file order.
+    /// jointly ([`xrf::beams`]; always in full: the quick triage of [`Screener::triage`]
+    /// screens single spectra only). Any failure becomes an `ERROR` row; its XRF hash,
+    /// like a result's, lists every file's hash that could be read, `;`-joined in file
+    /// order.
     pub fn screen_scan_or_error(
         &self,
         scan_id: &str,
