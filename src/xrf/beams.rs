@@ -6,7 +6,7 @@
 //! K edges (Mg–Ti), and 40–50 kV beams through Al, Ti or Cu foils whose filtered
 //! continuum leaves a low background under the heavy elements' K lines (the rare
 //! earths' K lines from La Kα 33.4 keV up, when the kV exceeds their K edge). Each beam
-//! is analysed on its own ([`super::analyze`], with its own excitation: kV, anode and
+//! is analysed on its own ([`fn@super::analyze`], with its own excitation: kV, anode and
 //! filter from its file), then each element is decided across the beams:
 //!
 //! * **Which beam measures it.** Only a beam that excites the element's lines counts:
@@ -174,7 +174,7 @@ pub struct JointAnalysis {
     pub beams: MultiBeam,
 }
 
-/// Analyse each beam with [`super::analyze`] and decide jointly (see the module notes).
+/// Analyse each beam with [`fn@super::analyze`] and decide jointly (see the module notes).
 /// Each beam's kV comes from its file, else from `opts`.
 ///
 /// # Errors
