@@ -33,4 +33,4 @@ pub mod xrd;
 pub mod xrf;
 
 pub use error::{Error, Result};
-pub use spectrum::{Axis, Calibration, Metadata, Spectrum, Technique};
+pub use spectrum::{Axis, Calibration, FilterLayer, Metadata, Spectrum, Technique};

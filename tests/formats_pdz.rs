@@ -290,18 +290,19 @@ fn scan_analyses_a_pdz_like_the_same_spectrum_in_emsa_form() {
     let (offset_kev, gain_kev) = calibration(&s);
     let kv = s.meta.tube_kv.expect("synth states its tube voltage");
 
-    // The synthetic spectrum is the assay's highest-kV beam; two lower-kV beams
-    // (not analysed by the single-spectrum scan) come before and after it.
+    // The synthetic spectrum as the one beam of a version-25 assay (an assay of
+    // several beams is a multi-beam scan, analysed jointly: tests/cli_multibeam.rs).
     let mut assay = three_beam_assay(s.len());
-    let main = &mut assay.beams[1];
+    assay.beams.truncate(2);
+    let mut main = assay.beams.remove(1);
     main.counts = s.counts.to_vec();
     main.ev_per_channel = gain_kev * 1000.0;
     main.offset_ev = offset_kev * 1000.0;
     main.tube_kv = kv;
+    main.filter.clear();
     main.live_time_s = s.meta.live_time_s.unwrap();
     main.real_time_s = s.meta.real_time_s.unwrap_or(main.live_time_s);
-    assay.beams[0].tube_kv = (kv / 3.0).round();
-    assay.beams[2].tube_kv = kv - 10.0;
+    assay.beams = vec![main];
     let pdz = dir.path().join("ore.pdz");
     std::fs::write(&pdz, write_v25(&assay, RH)).unwrap();
 

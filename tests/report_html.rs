@@ -21,7 +21,7 @@ fn context() -> ReportContext {
 fn inputs(r: &ScreeningResult) -> ReportInputs<'_> {
     ReportInputs {
         result: r,
-        xrf_file: Some(InputFile {
+        xrf_files: vec![InputFile {
             technique: "XRF".into(),
             file: "scans/S0042_iron-ore.msa".into(),
             sha256: r.xrf_sha256.clone().unwrap(),
@@ -33,7 +33,7 @@ fn inputs(r: &ScreeningResult) -> ReportInputs<'_> {
                 tube_kv: Some(50.0),
                 ..Default::default()
             }),
-        }),
+        }],
         xrd_file: None,
         rules: RulesRecord {
             source: "built-in".into(),

@@ -38,6 +38,12 @@ impl ManifestRow {
     }
 }
 
+/// The files of an `xrf` entry (manifest column, sidecar, `scan --xrf`): several,
+/// `;`-separated, are the beams of one multi-beam assay (SPEC), in order.
+pub fn xrf_files(list: &str) -> impl Iterator<Item = &str> {
+    list.split(';').map(str::trim).filter(|f| !f.is_empty())
+}
+
 /// Column positions found in the header.
 #[derive(Debug, Clone, Copy)]
 struct Columns {

@@ -272,7 +272,8 @@ fn check_outputs_are_not_inputs(opts: &BatchOptions) -> Result<()> {
     let manifest = Manifest::open(&opts.manifest)?;
     let base = manifest.base().to_path_buf();
     for row in manifest {
-        for rel in row.xrf.iter().chain(&row.xrd) {
+        let xrf = row.xrf.iter().flat_map(|l| manifest::xrf_files(l));
+        for rel in xrf.chain(row.xrd.as_deref()) {
             let Some(id) = file_id::of(&ManifestRow::resolve(&base, rel)) else {
                 continue;
             };
@@ -505,6 +506,9 @@ impl Job {
             if let Some(x) = r.xrf.as_mut() {
                 x.curves = Default::default();
             }
+            for b in r.xrf_beams.iter_mut().flat_map(|m| &mut m.beams) {
+                b.analysis.curves = Default::default();
+            }
             if let Some(x) = r.xrd.as_mut() {
                 x.curves = Default::default();
             }
@@ -529,17 +533,23 @@ pub fn screen_row(screener: &Screener, base: &Path, row: &ManifestRow) -> Screen
         let reason = format!("Manifest line {} declares no commodity.", row.line);
         return ScreeningResult::error(&row.scan_id, "", reason, None, None);
     }
-    let xrf_path = row.xrf.as_deref().map(|p| ManifestRow::resolve(base, p));
+    // several `;`-separated XRF files: the beams of one multi-beam assay
+    let xrf: Vec<(PathBuf, &str)> = row
+        .xrf
+        .iter()
+        .flat_map(|l| manifest::xrf_files(l))
+        .map(|f| (ManifestRow::resolve(base, f), f))
+        .collect();
     let xrd_path = row.xrd.as_deref().map(|p| ManifestRow::resolve(base, p));
-    let input = |p: &Option<PathBuf>, shown: &Option<String>| -> Option<(PathBuf, String)> {
-        Some((p.clone()?, shown.clone()?))
-    };
-    let x = input(&xrf_path, &row.xrf);
-    let d = input(&xrd_path, &row.xrd);
-    screener.screen_or_error(
+    let inputs: Vec<Input> = xrf
+        .iter()
+        .map(|(p, s)| Input { path: p, shown: s })
+        .collect();
+    let d = xrd_path.as_ref().zip(row.xrd.as_deref());
+    screener.screen_scan_or_error(
         &row.scan_id,
         &row.declared,
-        x.as_ref().map(|(p, s)| Input { path: p, shown: s }),
-        d.as_ref().map(|(p, s)| Input { path: p, shown: s }),
+        &inputs,
+        d.map(|(p, s)| Input { path: p, shown: s }),
     )
 }

@@ -7,7 +7,7 @@ use super::InputError;
 use reescan::formats::{self, ReadOptions};
 use reescan::{Axis, Error, Spectrum, Technique};
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Wrap an error so that the CLI exits 2.
 pub fn input_error(e: impl Into<anyhow::Error>) -> anyhow::Error {
@@ -84,6 +84,34 @@ pub fn load_spectrum(
 ) -> anyhow::Result<Spectrum> {
     let opts = read_options(args, expected)?;
     let s = formats::read_path(path, &opts).map_err(lib_input_error)?;
+    check_technique(s, path, expected)
+}
+
+/// Every beam of one `--xrf` file (each beam of a multi-beam `.pdz` assay; the one
+/// spectrum of any other format), each checked as [`load_spectrum`] checks.
+fn load_beams(path: &Path, args: &InputArgs) -> anyhow::Result<Vec<Spectrum>> {
+    let opts = read_options(args, Technique::Xrf)?;
+    formats::read_all_path(path, &opts)
+        .map_err(lib_input_error)?
+        .into_iter()
+        .map(|s| check_technique(s, path, Technique::Xrf))
+        .collect()
+}
+
+/// The files `--xrf` names: the path itself when it is a file, else its `;`-separated
+/// parts (the beams of one multi-beam assay, SPEC).
+pub fn xrf_paths(given: &Path) -> Vec<PathBuf> {
+    let text = given.to_string_lossy();
+    if given.is_file() || !text.contains(';') {
+        return vec![given.to_path_buf()];
+    }
+    reescan::batch::manifest::xrf_files(&text)
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// A spectrum read for `expected` when its axis fits that technique.
+fn check_technique(s: Spectrum, path: &Path, expected: Technique) -> anyhow::Result<Spectrum> {
     match (expected, &s.axis) {
         (Technique::Xrf, Axis::Channels) => Err(file_error(Error::MissingCalibration, path)),
         (Technique::Xrf, Axis::Energy(_)) => Ok(s),
@@ -113,8 +141,11 @@ pub fn load_spectrum(
 
 /// The spectra named by `--xrf` and `--xrd` (at least one must be given).
 pub struct Inputs {
-    /// The XRF/EDS spectrum.
-    pub xrf: Option<Spectrum>,
+    /// The XRF/EDS spectra: one, or every beam of a multi-beam scan in order (several
+    /// `;`-separated files, or a `.pdz` holding several beams); empty without `--xrf`.
+    pub xrf: Vec<Spectrum>,
+    /// The file each XRF spectrum was read from.
+    pub xrf_files: Vec<PathBuf>,
     /// The diffraction pattern.
     pub xrd: Option<Spectrum>,
 }
@@ -126,17 +157,23 @@ pub fn load_inputs(args: &InputArgs) -> anyhow::Result<Inputs> {
             "give at least one of --xrf FILE and --xrd FILE"
         )));
     }
-    let xrf = args
-        .xrf
-        .as_deref()
-        .map(|p| load_spectrum(p, args, Technique::Xrf))
-        .transpose()?;
+    let mut xrf = Vec::new();
+    let mut xrf_files = Vec::new();
+    for p in args.xrf.as_deref().map(xrf_paths).unwrap_or_default() {
+        let beams = load_beams(&p, args)?;
+        xrf_files.extend(std::iter::repeat_n(p, beams.len()));
+        xrf.extend(beams);
+    }
     let xrd = args
         .xrd
         .as_deref()
         .map(|p| load_spectrum(p, args, Technique::Xrd))
         .transpose()?;
-    Ok(Inputs { xrf, xrd })
+    Ok(Inputs {
+        xrf,
+        xrf_files,
+        xrd,
+    })
 }
 
 /// A plain-text summary of a parsed spectrum: file, format, axis, times,

@@ -5,7 +5,9 @@
 //! Data follow `#SPECTRUM` as `Y` (counts only, any number per line) or `XY`
 //! (x, counts pairs) until `#ENDOFDATA`. Energies are eV or keV per `#XUNITS`.
 //! Energy-dispersive XRD is an EMSA file with `##TWOTHETA` (degrees): the axis
-//! becomes [`Axis::EnergyDispersive`].
+//! becomes [`Axis::EnergyDispersive`]. The primary-beam filter of an XRF beam is the
+//! user keyword `##FILTER` (`none`, or layers such as `Cu 100 um + Ti 25 um`; see
+//! [`crate::spectrum::parse_filter`]); without it the filter is unknown.
 
 use super::num::{for_each_number_until, parse_f64, show};
 use super::{calibration_from_energies, too_many_channels, LIMITS};
@@ -238,6 +240,10 @@ fn metadata(h: &Header) -> Result<Metadata> {
         tube_kv: h.number("BEAMKV")?,
         tube_ua: h.number("#TUBE_UA")?,
         anode: h.text("#ANODE"),
+        beam_filter: h
+            .get("#FILTER")
+            .map(crate::spectrum::parse_filter)
+            .transpose()?,
         detector: h.text("#DETECTOR").or_else(|| h.text("EDSDET")),
         instrument: h.text("#INSTRUMENT"),
         signal_type: signal_type(h)?,
@@ -362,6 +368,13 @@ pub fn write(s: &Spectrum) -> Result<String> {
     }
     if let Some(v) = m.tube_ua {
         line(&mut out, "##TUBE_UA", v);
+    }
+    if let Some(f) = &m.beam_filter {
+        line(
+            &mut out,
+            "##FILTER",
+            crate::spectrum::describe_filter(f).replace('µ', "u"),
+        );
     }
     for (key, v) in [
         ("##ANODE", &m.anode),

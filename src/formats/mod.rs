@@ -220,17 +220,7 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Spectrum> {
 pub fn read_all_path(path: &Path, opts: &ReadOptions) -> Result<Vec<Spectrum>> {
     let bytes = read_file(path)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let all = match detect(&bytes, name, opts.technique).map_err(|e| e.in_file(path))? {
-        Format::Pdz => pdz::read_all(&bytes)
-            .and_then(|beams| {
-                beams
-                    .into_iter()
-                    .map(|s| finish(s, &bytes, Format::Pdz, opts))
-                    .collect::<Result<Vec<_>>>()
-            })
-            .map_err(|e| e.in_file(path))?,
-        _ => vec![read_bytes(&bytes, name, opts).map_err(|e| e.in_file(path))?],
-    };
+    let all = read_all_bytes(&bytes, name, opts).map_err(|e| e.in_file(path))?;
     Ok(all
         .into_iter()
         .map(|mut s| {
@@ -330,6 +320,22 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
         }
     }
     "a special file"
+}
+
+/// Every spectrum in complete file bytes (each beam of a `.pdz` assay, in file order; the
+/// one spectrum of any other format), each stamped with the hash of all the bytes;
+/// `name` is a hint (extension) only.
+///
+/// # Errors
+/// As [`read_bytes`].
+pub fn read_all_bytes(bytes: &[u8], name: &str, opts: &ReadOptions) -> Result<Vec<Spectrum>> {
+    match detect(bytes, name, opts.technique)? {
+        Format::Pdz => pdz::read_all(bytes)?
+            .into_iter()
+            .map(|s| finish(s, bytes, Format::Pdz, opts))
+            .collect(),
+        _ => Ok(vec![read_bytes(bytes, name, opts)?]),
+    }
 }
 
 /// Read a spectrum from complete file bytes; `name` is a hint (extension) only.

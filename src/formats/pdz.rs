@@ -42,7 +42,9 @@
 //! Geochemistry and mining methods record two or three beams per assay. [`read`]
 //! returns the beam with the highest tube voltage (the first of equals): it excites the
 //! rare earths' K lines, and the tube model of the analysis is sized by it.
-//! [`read_assay`] returns every beam.
+//! [`read_assay`] and [`read_all`] return every beam, each as its own spectrum with its
+//! kV, current and filter layers ([`crate::Metadata::beam_filter`]); the screening
+//! analyses an assay of several beams jointly (`xrf::beams`).
 
 use super::{too_many_channels, LIMITS};
 use crate::{Axis, Calibration, Error, Metadata, Result, Spectrum};
@@ -130,14 +132,18 @@ pub fn looks_like(bytes: &[u8]) -> bool {
 
 /// The beam filter as text: `Cu 75 µm + Ti 25 µm + Al 200 µm`, or `none`.
 pub fn filter_description(filter: &[FilterLayer]) -> String {
-    if filter.is_empty() {
-        return "none".into();
-    }
+    crate::spectrum::describe_filter(&layers(filter))
+}
+
+/// The filter layers as the spectrum's metadata holds them (element symbols).
+fn layers(filter: &[FilterLayer]) -> Vec<crate::FilterLayer> {
     filter
         .iter()
-        .map(|l| format!("{} {} µm", element_symbol(l.z), l.thickness_um))
-        .collect::<Vec<_>>()
-        .join(" + ")
+        .map(|l| crate::FilterLayer {
+            element: element_symbol(l.z),
+            thickness_um: l.thickness_um,
+        })
+        .collect()
 }
 
 fn element_symbol(z: u16) -> String {
@@ -215,6 +221,7 @@ impl Assay {
                 tube_kv: Some(b.tube_kv),
                 tube_ua: Some(b.tube_ua),
                 anode: self.anode.clone(),
+                beam_filter: Some(layers(&b.filter)),
                 detector: self.detector.clone(),
                 instrument,
                 acquired: b.acquired.clone(),

@@ -123,8 +123,8 @@ pub struct Limit {
 pub struct ReportInputs<'a> {
     /// The screened item.
     pub result: &'a ScreeningResult,
-    /// The XRF file as received.
-    pub xrf_file: Option<InputFile>,
+    /// The XRF file as received; one record per beam for a multi-beam scan.
+    pub xrf_files: Vec<InputFile>,
     /// The XRD file as received.
     pub xrd_file: Option<InputFile>,
     /// Rules used.
@@ -433,13 +433,17 @@ fn input_records(inputs: &ReportInputs<'_>) -> Vec<InputFile> {
             metadata: None,
         })
     };
-    let xrf = inputs.xrf_file.clone().or_else(|| {
+    let xrf: Vec<InputFile> = if inputs.xrf_files.is_empty() {
         fallback(
             "XRF",
             r.xrf.as_ref().map(|a| a.file.as_str()),
             &r.xrf_sha256,
         )
-    });
+        .into_iter()
+        .collect()
+    } else {
+        inputs.xrf_files.clone()
+    };
     let xrd = inputs.xrd_file.clone().or_else(|| {
         fallback(
             "XRD",
@@ -475,13 +479,26 @@ fn locked_version<'a>(lock: &'a str, name: &str) -> Option<&'a str> {
 fn method(inputs: &ReportInputs<'_>) -> Method {
     let mut reference_data = software_reference_data();
     reference_data.extend(inputs.reference_data.iter().cloned());
+    let mut xrf_procedure: String = "Energy-dispersive XRF: peak search, element \
+        identification with escape/pile-up/scatter artefacts modelled, least-squares fit of \
+        line groups over a continuum, fundamental-parameter quantification; 3σ detection \
+        limits."
+        .into();
+    if let Some(m) = &inputs.result.xrf_beams {
+        let beams: Vec<&str> = m.beams.iter().map(|b| b.description.as_str()).collect();
+        xrf_procedure.push_str(&format!(
+            " Multi-beam assay of {} beams ({}), each analysed with its own excitation; each \
+             element reported from the beam that measures it best (light elements from the \
+             lowest-kV unfiltered beam, the others from the beam with the lowest detection \
+             limit, K lines first), the beams checked against each other.",
+            beams.len(),
+            beams.join("; ")
+        ));
+    }
     Method {
         software: "reescan".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        xrf_procedure: "Energy-dispersive XRF: peak search, element identification with \
-            escape/pile-up/scatter artefacts modelled, least-squares fit of line groups over \
-            a continuum, fundamental-parameter quantification; 3σ detection limits."
-            .into(),
+        xrf_procedure,
         xrd_procedure: "Powder XRD: background subtraction, peak search, search-match \
             against the reference phase library, whole-pattern fit, RIR semi-quantitative wt %."
             .into(),

@@ -34,7 +34,25 @@ pub struct EmbeddedPlot {
 /// A drawing failure.
 pub fn plots_for(r: &ScreeningResult) -> Result<Vec<EmbeddedPlot>> {
     let mut plots = Vec::new();
-    if let Some(x) = &r.xrf {
+    let beams = r.xrf_beams.iter().flat_map(|m| &m.beams);
+    for b in beams {
+        plots.push(EmbeddedPlot {
+            caption: format!(
+                "XRF spectrum of {} as measured by {} (counts, log scale) with this beam's \
+                 fit: background (dashed blue), total model (red), normalised residuals \
+                 below; rare earths in magenta, artefacts dashed grey, detection limits of \
+                 elements not found at the bottom. {} decides each element across the beams.",
+                b.file,
+                b.description,
+                super::forensic::XRF_FIT_ID
+            ),
+            svg: svg_string(
+                &XrfFigure::new(&b.analysis, Some(super::plot::beam_title(b))),
+                &PlotOptions::sized(1100, 680),
+            )?,
+        });
+    }
+    if let Some(x) = r.xrf.as_ref().filter(|_| r.xrf_beams.is_none()) {
         plots.push(EmbeddedPlot {
             caption: format!(
                 "XRF spectrum of {} (counts, log scale) with the {} fit: background (dashed \
@@ -624,6 +642,9 @@ fn instrument(h: &mut String, i: &InputFile) {
         nums.iter()
             .filter_map(|(k, v)| v.map(|v| (*k, format!("{v}")))),
     );
+    if let Some(f) = &m.beam_filter {
+        rows.push(("Beam filter", crate::spectrum::describe_filter(f)));
+    }
     let _ = writeln!(
         h,
         "<h3>{} instrument metadata ({})</h3>\n<table class=\"kv\">",

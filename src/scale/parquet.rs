@@ -285,6 +285,7 @@ mod tests {
             xrd_sha256: None,
             xrf: None,
             xrd: None,
+            xrf_beams: None,
         }
     }
 

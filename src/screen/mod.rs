@@ -18,6 +18,7 @@ pub use pipeline::{Input, Screener};
 pub use rules::{parse_date, Rules};
 
 use crate::xrd::XrdAnalysis;
+use crate::xrf::beams::MultiBeam;
 use crate::xrf::XrfAnalysis;
 use serde::Serialize;
 
@@ -85,6 +86,11 @@ pub struct ScreeningResult {
     pub xrf: Option<XrfAnalysis>,
     /// XRD detail.
     pub xrd: Option<XrdAnalysis>,
+    /// A multi-beam XRF scan: every beam (excitation, file, hash, what it found) and
+    /// which beam measured each element (`xrf` is then the joint result); none for a
+    /// single spectrum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xrf_beams: Option<MultiBeam>,
 }
 
 /// The SPEC result columns, in order.
@@ -127,6 +133,7 @@ impl ScreeningResult {
             xrd_sha256,
             xrf: None,
             xrd: None,
+            xrf_beams: None,
         }
     }
 
@@ -180,5 +187,6 @@ pub fn screen(
         xrd_sha256: xrd.as_ref().map(|x| x.sha256.clone()),
         xrf,
         xrd,
+        xrf_beams: None,
     })
 }

@@ -94,10 +94,30 @@ impl Screener {
         xrf: Option<Input>,
         xrd: Option<Input>,
     ) -> ScreeningResult {
-        let mut hashes = (None, None);
+        self.screen_scan_or_error(scan_id, declared, xrf.as_slice(), xrd)
+    }
+
+    /// Screen one shipment whose XRF input may be several files (the beams of one
+    /// multi-beam assay, in order) — and any file may hold several beams (a `.pdz`
+    /// assay). One beam in all is analysed as a single spectrum; several are analysed
+    /// jointly ([`xrf::beams`]; always in full: the quick triage of [`Screener::triage`]
+    /// screens single spectra only). Any failure becomes an `ERROR` row; its XRF hash,
+    /// like a result's, lists every file's hash that could be read, `;`-joined in file
+    /// order.
+    pub fn screen_scan_or_error(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        xrf: &[Input],
+        xrd: Option<Input>,
+    ) -> ScreeningResult {
+        let mut hashes = (Vec::new(), None);
         match self.try_screen(scan_id, declared, xrf, xrd, &mut hashes) {
             Ok(r) => r,
-            Err(reason) => ScreeningResult::error(scan_id, declared, reason, hashes.0, hashes.1),
+            Err(reason) => {
+                let xrf_hash = (!hashes.0.is_empty()).then(|| hashes.0.join(";"));
+                ScreeningResult::error(scan_id, declared, reason, xrf_hash, hashes.1)
+            }
         }
     }
 
@@ -128,24 +148,24 @@ impl Screener {
         &self,
         scan_id: &str,
         declared: &str,
-        xrf: Option<Input>,
+        xrf: &[Input],
         xrd: Option<Input>,
-        hashes: &mut (Option<String>, Option<String>),
+        hashes: &mut (Vec<String>, Option<String>),
     ) -> std::result::Result<ScreeningResult, String> {
         if let Err(e) = self.rules.commodity(declared) {
             return Err(format!("{e}."));
         }
-        if xrf.is_none() && xrd.is_none() {
+        if xrf.is_empty() && xrd.is_none() {
             return Err("No XRF or XRD file was given for this shipment.".into());
         }
-        let xs = match xrf {
-            Some(i) => Some((
-                i,
-                read(i, &self.opts_for(Technique::Xrf), &mut hashes.0)
-                    .map_err(|e| format!("XRF file {}: {e}", i.shown))?,
-            )),
-            None => None,
-        };
+        let mut beams: Vec<(Input, Spectrum)> = Vec::new();
+        for &i in xrf {
+            let mut hash = None;
+            let read = read_beams(i, &self.opts_for(Technique::Xrf), &mut hash);
+            hashes.0.extend(hash);
+            let spectra = read.map_err(|e| format!("XRF file {}: {e}", i.shown))?;
+            beams.extend(spectra.into_iter().map(|s| (i, s)));
+        }
         let d = match xrd {
             Some(i) => {
                 let s = read(i, &self.opts_for(Technique::Xrd), &mut hashes.1)
@@ -159,7 +179,13 @@ impl Screener {
         let judge = |x: Option<XrfAnalysis>, d: Option<XrdAnalysis>| {
             screen(&self.rules, scan_id, declared, x, d, self.date).map_err(|e| e.to_string())
         };
-        let x = match xs {
+        if beams.len() > 1 {
+            let spectra: Vec<Spectrum> = beams.into_iter().map(|(_, s)| s).collect();
+            return self
+                .screen_joint(scan_id, declared, &spectra, d)
+                .map_err(|e| strip_file(&e));
+        }
+        let x = match beams.pop() {
             Some((i, s)) => {
                 if let Some(r) = self.quick_clear(declared, &s, |q| judge(Some(q), d.clone()).ok())
                 {
@@ -216,6 +242,97 @@ impl Screener {
         }
         r.reasons.push(QUICK_CLEAR.into());
         Some(r)
+    }
+
+    /// Screen the beams of one multi-beam XRF scan jointly ([`xrf::beams`]) with an XRD
+    /// analysis if any: one verdict by the one decision rule on the joint result, the
+    /// beams in [`ScreeningResult::xrf_beams`], and each contradiction between beams
+    /// added to the reasons.
+    ///
+    /// # Errors
+    /// Unknown commodity, failed analysis of a beam.
+    pub fn screen_joint(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        spectra: &[Spectrum],
+        xrd: Option<XrdAnalysis>,
+    ) -> Result<ScreeningResult> {
+        self.rules.commodity(declared)?;
+        let mut opts = self.xrf.clone();
+        if opts.tube_kv.is_none() {
+            opts.tube_kv = self.read.tube_kv;
+        }
+        let j = xrf::beams::analyze_beams(spectra, &opts, &self.joint_settings())?;
+        self.judge_joint(scan_id, declared, j, xrd)
+    }
+
+    /// [`Screener::screen_joint`] on beams already analysed one by one (`analyses[i]`
+    /// of `spectra[i]`, e.g. kept from screening each beam alone).
+    ///
+    /// # Errors
+    /// Unknown commodity.
+    ///
+    /// # Panics
+    /// No beam, or a different number of spectra and analyses.
+    pub fn screen_joint_analysed(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        spectra: &[Spectrum],
+        analyses: Vec<XrfAnalysis>,
+        xrd: Option<XrdAnalysis>,
+    ) -> Result<ScreeningResult> {
+        self.rules.commodity(declared)?;
+        let j = xrf::beams::combine(spectra, analyses, &self.joint_settings());
+        self.judge_joint(scan_id, declared, j, xrd)
+    }
+
+    /// The joint decision's settings, with the rules' detection threshold.
+    fn joint_settings(&self) -> xrf::beams::JointSettings {
+        xrf::beams::JointSettings {
+            detect_sigma: self.rules.decision.detect_sigma,
+            ..xrf::beams::JointSettings::default()
+        }
+    }
+
+    fn judge_joint(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        j: xrf::beams::JointAnalysis,
+        xrd: Option<XrdAnalysis>,
+    ) -> Result<ScreeningResult> {
+        let mut r = screen(
+            &self.rules,
+            scan_id,
+            declared,
+            Some(j.joint),
+            xrd,
+            self.date,
+        )?;
+        r.reasons.extend(j.beams.unconfirmed.iter().cloned());
+        r.xrf_beams = Some(j.beams);
+        Ok(r)
+    }
+
+    /// Screen spectra already read: one XRF spectrum, or the beams of a multi-beam scan
+    /// (analysed jointly, see [`Screener::screen_joint`]).
+    ///
+    /// # Errors
+    /// Unknown commodity, no spectrum, failed analysis.
+    pub fn screen_beams(
+        &self,
+        scan_id: &str,
+        declared: &str,
+        xrf: &[Spectrum],
+        xrd: Option<&Spectrum>,
+    ) -> Result<ScreeningResult> {
+        if xrf.len() > 1 {
+            let d = xrd.map(|s| xrd::analyze(s, &self.xrd)).transpose()?;
+            return self.screen_joint(scan_id, declared, xrf, d);
+        }
+        self.screen_spectra(scan_id, declared, xrf.first(), xrd)
     }
 
     /// Screen spectra already read (the `scan` command reads them with its own checks).
@@ -328,6 +445,26 @@ fn read(
             Err(strip_file(&e))
         }
     }
+}
+
+/// [`read`] for every beam a file holds (every beam of a `.pdz` assay; one spectrum
+/// otherwise), recording the file's hash.
+fn read_beams(
+    i: Input,
+    opts: &ReadOptions,
+    hash: &mut Option<String>,
+) -> std::result::Result<Vec<Spectrum>, String> {
+    let bytes = formats::read_file(i.path).map_err(|e| strip_file(&e))?;
+    *hash = Some(formats::sha256_hex(&bytes));
+    let name = i.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let all = formats::read_all_bytes(&bytes, name, opts).map_err(|e| strip_file(&e))?;
+    Ok(all
+        .into_iter()
+        .map(|mut s| {
+            s.meta.source_file = Some(i.path.to_path_buf());
+            s
+        })
+        .collect())
 }
 
 fn spectrum_from_bytes(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<Spectrum> {

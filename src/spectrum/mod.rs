@@ -24,6 +24,12 @@ pub struct Metadata {
     pub tube_ua: Option<f64>,
     /// Tube anode element symbol (e.g. "Rh").
     pub anode: Option<String>,
+    /// The primary-beam filter between the tube and the sample, layer by layer in the
+    /// beam's order: `Some(vec![])` when the file says the beam is unfiltered, `None`
+    /// when it does not say (unknown; the excitation model then assumes none). Read
+    /// from a `.pdz` beam record and from the EMSA keyword `##FILTER`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beam_filter: Option<Vec<FilterLayer>>,
     /// Detector description.
     pub detector: Option<String>,
     /// What the spectrum records when the file says more than X-ray fluorescence (EMSA
@@ -52,6 +58,79 @@ pub struct Metadata {
     /// and the reader put the Cu Kα1 default on the axis; the XRD analysis then infers
     /// the anode from the pattern.
     pub wavelength_defaulted: bool,
+}
+
+/// One layer of a primary-beam filter (a metal foil between the tube and the sample that
+/// takes the low-energy part out of the tube spectrum: Al, Ti, Cu foils on handheld
+/// analysers' high-kV beams).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FilterLayer {
+    /// Element symbol of the foil.
+    pub element: String,
+    /// Thickness, µm.
+    pub thickness_um: f64,
+}
+
+/// A beam filter as text: `Cu 100 µm + Ti 25 µm`, or `none` for an empty one.
+pub fn describe_filter(layers: &[FilterLayer]) -> String {
+    if layers.is_empty() {
+        return "none".into();
+    }
+    layers
+        .iter()
+        .map(|l| format!("{} {} µm", l.element, l.thickness_um))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Read a beam filter written as [`describe_filter`] writes it: `none` (or `no`, `-`,
+/// empty), or layers joined by `+`, each an element symbol and a thickness in µm
+/// (`Cu 100 µm`, `Cu 100 um`, `Cu 100`; `Al 0.3 mm` in mm).
+///
+/// # Errors
+/// [`crate::Error::Invalid`] naming the layer that is not an element and a positive,
+/// finite thickness.
+pub fn parse_filter(text: &str) -> crate::Result<Vec<FilterLayer>> {
+    let t = text.trim();
+    if t.is_empty() || ["none", "no", "-", "open"].contains(&t.to_ascii_lowercase().as_str()) {
+        return Ok(Vec::new());
+    }
+    let bad = |layer: &str| crate::Error::Invalid {
+        what: "beam filter",
+        message: format!(
+            "'{layer}' is not a filter layer (an element symbol and a thickness in µm, \
+             e.g. 'Cu 100 um')"
+        ),
+    };
+    t.split('+')
+        .map(|layer| {
+            let mut words = layer.split_whitespace();
+            let (Some(sym), Some(num)) = (words.next(), words.next()) else {
+                return Err(bad(layer.trim()));
+            };
+            let scale = match words.next().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("um" | "µm" | "μm" | "micron" | "microns") => 1.0,
+                Some("mm") => 1000.0,
+                Some(_) => return Err(bad(layer.trim())),
+            };
+            let db = crate::tables::xraydb();
+            let symbol = db
+                .atomic_number(sym)
+                .ok()
+                .and_then(|z| db.symbol(&z.to_string()).ok())
+                .ok_or_else(|| bad(layer.trim()))?;
+            let thickness_um = num
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .ok_or_else(|| bad(layer.trim()))?
+                * scale;
+            Ok(FilterLayer {
+                element: symbol.to_string(),
+                thickness_um,
+            })
+        })
+        .collect()
 }
 
 /// The negative counts an energy-dispersive export may carry where its electronics
@@ -239,6 +318,27 @@ mod tests {
                 "{bad:?} accepted"
             );
             assert!(s.meta.notes.is_empty());
+        }
+    }
+
+    /// Filters as files write them read back as layers; what is not one is refused.
+    #[test]
+    fn beam_filters_parse_as_layers() {
+        let l = |e: &str, t: f64| FilterLayer {
+            element: e.into(),
+            thickness_um: t,
+        };
+        assert_eq!(parse_filter("none").unwrap(), vec![]);
+        assert_eq!(parse_filter("").unwrap(), vec![]);
+        assert_eq!(parse_filter("Cu 100 um").unwrap(), vec![l("Cu", 100.0)]);
+        assert_eq!(
+            parse_filter("Cu 100 µm + Ti 25 + Al 0.3 mm").unwrap(),
+            vec![l("Cu", 100.0), l("Ti", 25.0), l("Al", 300.0)]
+        );
+        let layers = vec![l("Cu", 75.0), l("Ti", 25.0)];
+        assert_eq!(parse_filter(&describe_filter(&layers)).unwrap(), layers);
+        for bad in ["Xx 100", "Cu", "Cu -5", "Cu 10 furlongs", "Cu NaN"] {
+            assert!(parse_filter(bad).is_err(), "{bad} accepted");
         }
     }
 

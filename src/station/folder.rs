@@ -115,13 +115,17 @@ pub fn discover(dir: &Path, ignore: &[PathBuf]) -> Result<Vec<Candidate>> {
                     .cloned(),
             }
         };
-        let files: Vec<(Role, PathBuf)> = [
-            (Role::Xrf, find(Role::Xrf, sidecar.xrf)),
-            (Role::Xrd, find(Role::Xrd, sidecar.xrd)),
-        ]
-        .into_iter()
-        .filter_map(|(r, p)| p.map(|p| (r, p)))
-        .collect();
+        let xrf: Vec<PathBuf> = match sidecar.xrf {
+            Some(list) => crate::batch::manifest::xrf_files(&list)
+                .map(|f| dir.join(f))
+                .collect(),
+            None => find(Role::Xrf, None).into_iter().collect(),
+        };
+        let files: Vec<(Role, PathBuf)> = xrf
+            .into_iter()
+            .map(|p| (Role::Xrf, p))
+            .chain(find(Role::Xrd, sidecar.xrd).map(|p| (Role::Xrd, p)))
+            .collect();
         claimed.extend(files.iter().map(|(_, p)| p.clone()));
         push_new(
             &mut out,
@@ -140,9 +144,13 @@ pub fn discover(dir: &Path, ignore: &[PathBuf]) -> Result<Vec<Candidate>> {
     if names.contains(&manifest) {
         if let Ok(rows) = Manifest::open(&manifest) {
             for row in rows.filter(|r| r.problem.is_none()) {
-                let files: Vec<(Role, PathBuf)> = [(Role::Xrf, row.xrf), (Role::Xrd, row.xrd)]
-                    .into_iter()
-                    .filter_map(|(r, p)| p.map(|p| (r, dir.join(p))))
+                let xrf = row
+                    .xrf
+                    .iter()
+                    .flat_map(|l| crate::batch::manifest::xrf_files(l));
+                let files: Vec<(Role, PathBuf)> = xrf
+                    .map(|p| (Role::Xrf, dir.join(p)))
+                    .chain(row.xrd.iter().map(|p| (Role::Xrd, dir.join(p))))
                     .collect();
                 claimed.extend(files.iter().map(|(_, p)| p.clone()));
                 push_new(

@@ -504,8 +504,14 @@ impl Station {
                 .find(|(r, _, _)| *r == role)
                 .map(|(_, path, name)| Input { path, shown: name })
         };
+        // every XRF file of the scan: the beams of a multi-beam assay, in order
+        let xrf: Vec<Input> = shown
+            .iter()
+            .filter(|(r, _, _)| *r == Role::Xrf)
+            .map(|(_, path, name)| Input { path, shown: name })
+            .collect();
         let run = || match declared {
-            Some(d) => screener.screen_or_error(&c.scan_id, d, input(Role::Xrf), input(Role::Xrd)),
+            Some(d) => screener.screen_scan_or_error(&c.scan_id, d, &xrf, input(Role::Xrd)),
             None => undeclared(screener, c, input(Role::Xrf), input(Role::Xrd)),
         };
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
@@ -531,12 +537,13 @@ impl Station {
             let now = crate::formats::read_file(p)
                 .ok()
                 .map(|b| crate::formats::sha256_hex(&b));
+            // a multi-beam scan's XRF hashes are `;`-joined, one per file
             let seen_by_analysis = match role {
                 Role::Xrf => result.xrf_sha256.as_deref(),
                 Role::Xrd => result.xrd_sha256.as_deref(),
             };
             if now.as_deref() != Some(want.sha256.as_str())
-                || seen_by_analysis.is_some_and(|s| s != want.sha256)
+                || seen_by_analysis.is_some_and(|s| !s.split(';').any(|h| h == want.sha256))
             {
                 self.hashed.remove(p);
                 return Some(want.file.clone());
@@ -611,6 +618,7 @@ fn undeclared(
         xrd_sha256: d.as_ref().map(|a| a.sha256.clone()),
         xrf: x,
         xrd: d,
+        xrf_beams: None,
     }
 }
 

@@ -157,6 +157,8 @@ pub struct ExcitationInfo {
     pub source: String,
     /// Probe, anode and kV with where each comes from.
     pub basis: ExcitationBasis,
+    /// The tube's beam filter as modelled (element, µm); none without one.
+    pub filter: Option<(String, f64)>,
 }
 
 impl ExcitationInfo {
@@ -182,6 +184,10 @@ impl ExcitationInfo {
                         )
                     }
                     _ => format!("{} tube", self.source),
+                };
+                let anode = match &self.filter {
+                    Some((el, um)) => format!("{anode} through {el} {um:.0} µm"),
+                    None => anode,
                 };
                 let sigma = b.kv_sigma.unwrap_or(0.0);
                 match b.kv_from {
@@ -667,7 +673,7 @@ pub fn resolve_excitation(
         // The tube stands in only for the relative weights of the lines in the templates;
         // an electron beam's voltage (200 kV in a TEM) may lie beyond the tube model's range.
         let (lo, hi) = crate::formats::LIMITS.xrf_tube_kv;
-        let mut info = tube(stated_anode.unwrap_or("Rh"), kv.clamp(lo, hi), det);
+        let mut info = tube(stated_anode.unwrap_or("Rh"), kv.clamp(lo, hi), None, det);
         info.kv = Some(kv);
         info.source = "electrons".into();
         info.basis = ExcitationBasis {
@@ -711,7 +717,7 @@ pub fn resolve_excitation(
     };
     let stated_kv = opts.tube_kv.or(spectrum.meta.tube_kv);
     let with = |kv: f64, kv_from: Basis, sigma: f64| {
-        let mut info = tube(anode, kv, det);
+        let mut info = tube(anode, kv, stated_filter(spectrum, kv), det);
         info.basis.anode_from = Some(anode_from);
         info.basis.kv_from = Some(kv_from);
         info.basis.kv_sigma = Some(sigma);
@@ -895,12 +901,48 @@ fn is_k_beta_of_a_stronger_peak(e: f64, peaks: &[(f64, f64)], tol: f64) -> bool 
 }
 
 /// An X-ray tube with `anode` at `kv` (Rh-type window and geometry).
-fn tube(anode: &str, kv: f64, det: DetectorEfficiency) -> ExcitationInfo {
+fn tube(
+    anode: &str,
+    kv: f64,
+    filter: Option<(String, f64)>,
+    det: DetectorEfficiency,
+) -> ExcitationInfo {
     let t = Tube {
         anode: anode.to_string(),
+        filter,
         ..Tube::rh(kv)
     };
     tube_info(&t, det)
+}
+
+/// The beam filter a spectrum's metadata states, as the tube model takes it: one layer
+/// (element, µm). A filter of several layers becomes its most attenuating layer's element
+/// at the thickness that gives the whole filter's attenuation μ·ρ·t at half the tube
+/// voltage, the middle of the band a filtered beam is used for: exact for one layer, an
+/// approximation for several (the layers' absorption edges differ). None when the file
+/// states no filter, or that there is none.
+pub fn stated_filter(spectrum: &Spectrum, kv: f64) -> Option<(String, f64)> {
+    let layers = spectrum.meta.beam_filter.as_ref()?;
+    let e = (kv / 2.0).max(1.0);
+    let att = |l: &crate::FilterLayer| -> Option<(&'static ElementData, f64)> {
+        let d = element_by_symbol(&l.element)?;
+        let rho = crate::tables::xraydb().density(d.symbol).unwrap_or(2.7);
+        Some((d, d.mu.total(e) * rho * l.thickness_um * 1e-4))
+    };
+    let parts: Vec<(&ElementData, f64)> = layers.iter().filter_map(att).collect();
+    let total: f64 = parts.iter().map(|p| p.1).sum();
+    let (main, main_att) = parts.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let rho = crate::tables::xraydb().density(main.symbol).unwrap_or(2.7);
+    let per_um = main.mu.total(e) * rho * 1e-4;
+    let um = if parts.len() == 1 || per_um <= 0.0 {
+        layers
+            .iter()
+            .find(|l| element_by_symbol(&l.element).map(|d| d.symbol) == Some(main.symbol))
+            .map_or(0.0, |l| l.thickness_um)
+    } else {
+        main_att.max(total) / per_um
+    };
+    (um > 0.0).then(|| (main.symbol.to_string(), um))
 }
 
 /// The excitation of a tube (its primary spectrum integrated over Elam
@@ -922,6 +964,7 @@ pub(crate) fn tube_info(t: &Tube, det: DetectorEfficiency) -> ExcitationInfo {
             setup: Setup::new(ex, det),
             kv: Some(t.kv),
             source: t.anode.clone(),
+            filter: t.filter.clone(),
             basis: ExcitationBasis {
                 probe: Probe::Tube,
                 anode: element_by_symbol(&t.anode).map(|d| d.symbol),
@@ -946,6 +989,7 @@ pub(crate) fn mono(e: f64, det: DetectorEfficiency) -> ExcitationInfo {
         kv: None,
         max_kev: e,
         source: "mono".into(),
+        filter: None,
         basis: ExcitationBasis {
             probe: Probe::Monochromatic,
             quantified: true,

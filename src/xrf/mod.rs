@@ -2,6 +2,7 @@
 //! spectrum. The result types here are the SPEC's `xrf` JSON object.
 
 pub mod analyze;
+pub mod beams;
 pub mod excitation;
 pub mod fp;
 pub mod identify;

@@ -264,5 +264,6 @@ pub fn screening_hold() -> ScreeningResult {
         xrd_sha256: Some(xrd.sha256.clone()),
         xrf: Some(xrf),
         xrd: Some(xrd),
+        xrf_beams: None,
     }
 }

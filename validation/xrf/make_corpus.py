@@ -973,14 +973,159 @@ def make(job):
     return job["index"], text, ins
 
 
+# ---------------------------------------------------------------------------------------
+# Multi-beam assays (--multibeam)
+# ---------------------------------------------------------------------------------------
+
+MULTIBEAM_OUT = os.path.join(REPO, "tests", "data", "xrf_multibeam")
+
+# The beams of a handheld geochemistry/mining method (Bruker GeoExploration/Mining style):
+# a low-kV unfiltered beam for the light elements, a mid-kV beam through Al and a high-kV
+# beam through Cu for the heavy elements and the rare earths' K lines. Each filter is one
+# layer: [fisx formula, density g/cm3, thickness cm], with its text as the EMSA ##FILTER
+# keyword states it. Channels: 20 eV each, to past the beam's kV.
+BEAMS = {
+    "15kV": dict(kv=15.0, filters=[], filter_text="none", channels=1024,
+                 live_s=20.0, rate=(20, 60)),
+    "40kV-Al": dict(kv=40.0, filters=[["Al1", 2.70, 0.0300]], filter_text="Al 300 um",
+                    channels=2048, live_s=30.0, rate=(15, 50)),
+    "50kV-Cu": dict(kv=50.0, filters=[["Cu1", 8.96, 0.0100]], filter_text="Cu 100 um",
+                    channels=2560, live_s=30.0, rate=(8, 30)),
+}
+# Two set-ups in turn: three beams, and two (no mid-kV beam).
+SETUPS = [["15kV", "40kV-Al", "50kV-Cu"], ["15kV", "50kV-Cu"]]
+
+
+def plan_multibeam(n_honest_per_host, n_per_host_bin):
+    """The assays to make: the compositions of `plan` (same hosts, carriers in rotation,
+    rare-earth bins), drawn from their own random stream, each measured with every beam
+    of its set-up by one instrument."""
+    rng = np.random.default_rng([SEED, 7])
+    jobs = []
+
+    def push(host_key, sub, comp, klass, carrier, frac, added):
+        i = len(jobs)
+        jobs.append(dict(index=i, id="mb-%s-%04d" % (host_key, i), host=host_key,
+                         declared=DECLARED[host_key], sample=sub, comp=comp, klass=klass,
+                         carrier=carrier, carrier_fraction=frac, ree_added=added,
+                         setup=SETUPS[i % len(SETUPS)]))
+
+    for host_key, fn in HOSTS.items():
+        for _ in range(n_honest_per_host):
+            _, sub, comp = fn(rng)
+            push(host_key, sub, comp, "honest", None, 0.0, 0.0)
+    for host_key, fn in HOSTS.items():
+        for b, (lo, hi) in enumerate(REE_BINS):
+            for j in range(n_per_host_bin):
+                _, sub, host = fn(rng)
+                carrier_fn = CARRIERS[(j + 3 * b + list(HOSTS).index(host_key)) % len(CARRIERS)]
+                cname, carrier = carrier_fn(rng)
+                target = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+                f = min(target / ree_total(carrier), 0.9)
+                comp = blend(host, carrier, f)
+                push(host_key, sub + " + " + cname, comp, "blended", cname, f,
+                     f * ree_total(carrier))
+    return jobs
+
+
+def make_assay(job):
+    """Every beam of one assay: one handheld (detector, response, air path, calibration)
+    drawn once, then per beam its kV, filter, channels, live time and count rate."""
+    rng = np.random.default_rng([SEED, 100000 + job["index"], 1])
+    base = draw_instrument("handheld", rng, job["index"])
+    out = []
+    for b, name in enumerate(job["setup"]):
+        spec = BEAMS[name]
+        ins = dict(base)
+        ins.update(kv=spec["kv"], filters=spec["filters"], channels=spec["channels"],
+                   live_s=spec["live_s"], rate_kcps=rng.uniform(*spec["rate"]))
+        beam_job = dict(job, index=100000 + 10 * job["index"] + b, kind="handheld",
+                        serial=job["index"])
+        counts, ins = simulate(beam_job, ins=ins)
+        title = "%s beam %d of %d (%s): %s" % (job["id"], b + 1, len(job["setup"]), name,
+                                               job["sample"])
+        text = write_msa(counts, ins, title)
+        # the beam filter, as reescan's EMSA reader takes it
+        text = text.replace("#SPECTRUM    :", "##FILTER     : %s\r\n#SPECTRUM    :"
+                            % spec["filter_text"], 1)
+        out.append((name, text, ins))
+    return job["index"], out
+
+
+def main_multibeam(args):
+    jobs = plan_multibeam(args.honest_per_host, args.per_host_bin)
+    if args.only:
+        jobs = [j for j in jobs if j["index"] in args.only]
+    os.makedirs(args.out, exist_ok=True)
+    results = {}
+    with multiprocessing.Pool(args.jobs) as pool:
+        for i, beams in pool.imap_unordered(make_assay, jobs):
+            results[i] = beams
+            if len(results) % 10 == 0:
+                print("%d/%d assays" % (len(results), len(jobs)), flush=True)
+    truth = []
+    manifest = ["scan_id,declared,xrf"]
+    zpath = os.path.join(args.out, "corpus.zip")
+    with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for j in jobs:
+            files, beams = [], []
+            for b, (name, text, ins) in enumerate(results[j["index"]]):
+                fname = "%s-b%d-%s.msa" % (j["id"], b + 1, name)
+                info = zipfile.ZipInfo(fname, date_time=(2026, 12, 6, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(info, text.encode("ascii"))
+                files.append(fname)
+                beams.append(dict(file=fname, beam=name, kv=ins["kv"],
+                                  filter=BEAMS[name]["filter_text"], anode=ins["anode"],
+                                  live_time_s=ins["live_s"],
+                                  input_rate_kcps=round(ins["rate_kcps"], 2)))
+            manifest.append("%s,%s,%s" % (j["id"], j["declared"], ";".join(files)))
+            ins = results[j["index"]][0][2]
+            comp = {k: float("%.6g" % v) for k, v in sorted(j["comp"].items()) if v > 0}
+            truth.append(dict(
+                id=j["id"], files=files, commodity=j["host"], declared=j["declared"],
+                sample=j["sample"], klass=j["klass"], carrier=j["carrier"],
+                carrier_fraction=round(j["carrier_fraction"], 6),
+                ree_added_wt_pct=round(j["ree_added"], 5),
+                ree_total_wt_pct=round(ree_total(j["comp"]), 5),
+                ree_bin=ree_bin(j["ree_added"]) if j["klass"] == "blended" else "honest",
+                setup="+".join(j["setup"]), beams=beams, path=ins["path"],
+                fwhm_mn_ka_ev=round(ins["fwhm_mn"], 1),
+                offset_true_kev=round(ins["offset_true"], 6),
+                gain_true_kev=round(ins["gain_true"], 8),
+                offset_stated_kev=ins["offset_nominal"], gain_stated_kev=ins["gain"],
+                elements_wt_pct=comp))
+        info = zipfile.ZipInfo("manifest.csv", date_time=(2026, 12, 6, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, ("\n".join(manifest) + "\n").encode("ascii"))
+    meta = dict(generator="validation/xrf/make_corpus.py --multibeam", seed=SEED,
+                pymca5=PyMca5.version(), fisx=fisx.version(), numpy=np.__version__,
+                assays=truth)
+    with open(os.path.join(args.out, "truth.json"), "w") as f:
+        json.dump(meta, f, indent=1, sort_keys=False)
+        f.write("\n")
+    print("wrote %d assays to %s" % (len(truth), zpath))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=DEFAULT_OUT)
-    ap.add_argument("--honest-per-host", type=int, default=32)
-    ap.add_argument("--per-host-bin", type=int, default=12)
+    ap.add_argument("--multibeam", action="store_true",
+                    help="multi-beam assays (2-3 beams each) to tests/data/xrf_multibeam; "
+                         "with it --honest-per-host and --per-host-bin default to 10 and 4")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--honest-per-host", type=int, default=None)
+    ap.add_argument("--per-host-bin", type=int, default=None)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--only", type=int, nargs="*", help="make only these indices (checks)")
     args = ap.parse_args()
+    if args.multibeam:
+        args.out = args.out or MULTIBEAM_OUT
+        args.honest_per_host = args.honest_per_host or 10
+        args.per_host_bin = args.per_host_bin or 4
+        return main_multibeam(args)
+    args.out = args.out or DEFAULT_OUT
+    args.honest_per_host = args.honest_per_host or 32
+    args.per_host_bin = args.per_host_bin or 12
     jobs = plan(args.honest_per_host, args.per_host_bin)
     if args.only:
         jobs = [j for j in jobs if j["index"] in args.only]

@@ -32,19 +32,20 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let screener = cli_input::screener(input)?;
     let spectra = cli_input::load_inputs(input)?;
     let scan_id = args.scan_id.clone().unwrap_or_else(|| {
-        input
-            .xrf
-            .as_deref()
+        spectra
+            .xrf_files
+            .first()
+            .map(std::path::PathBuf::as_path)
             .or(input.xrd.as_deref())
             .and_then(Path::file_stem)
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
     });
     let result = screener
-        .screen_spectra(
+        .screen_beams(
             &scan_id,
             &input.declared,
-            spectra.xrf.as_ref(),
+            &spectra.xrf,
             spectra.xrd.as_ref(),
         )
         .map_err(crate::cli::classify)?;
@@ -62,7 +63,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     let inputs = ReportInputs {
         result: &result,
-        xrf_file: zip_input("XRF", input.xrf.as_deref(), spectra.xrf.as_ref()),
+        xrf_files: xrf_inputs(&spectra.xrf_files, &spectra.xrf),
         xrd_file: zip_input("XRD", input.xrd.as_deref(), spectra.xrd.as_ref()),
         rules: provenance::rules_record(input.rules.as_deref(), rules)
             .map_err(cli_input::lib_input_error)?,
@@ -89,6 +90,29 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         args.out.display()
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One input record per XRF beam: "XRF" for a single spectrum, "XRF beam i of n" for
+/// the beams of a multi-beam scan (a `.pdz` holding several beams gives one record per
+/// beam, each with the file's hash and that beam's excitation).
+fn xrf_inputs(
+    files: &[std::path::PathBuf],
+    spectra: &[reescan::Spectrum],
+) -> Vec<reescan::report::forensic::InputFile> {
+    let n = spectra.len();
+    files
+        .iter()
+        .zip(spectra)
+        .enumerate()
+        .map(|(i, (p, s))| {
+            let technique = if n > 1 {
+                format!("XRF beam {} of {n}", i + 1)
+            } else {
+                "XRF".to_string()
+            };
+            provenance::input_file(&technique, p, s)
+        })
+        .collect()
 }
 
 fn zip_input(

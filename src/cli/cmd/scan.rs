@@ -12,7 +12,7 @@ use anyhow::Context;
 use reescan::screen::names::pct;
 use reescan::screen::{Screener, ScreeningResult, Verdict};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Exit status when `--fail-on` is met.
@@ -26,18 +26,19 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         reescan::report::PlotFormat::from_path(out).map_err(cli_input::lib_input_error)?;
     }
     let spectra = cli_input::load_inputs(input)?;
-    let scan_id = input
-        .xrf
-        .as_deref()
+    let scan_id = spectra
+        .xrf_files
+        .first()
+        .map(PathBuf::as_path)
         .or(input.xrd.as_deref())
         .and_then(Path::file_stem)
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let result = screener
-        .screen_spectra(
+        .screen_beams(
             &scan_id,
             &input.declared,
-            spectra.xrf.as_ref(),
+            &spectra.xrf,
             spectra.xrd.as_ref(),
         )
         .map_err(crate::cli::classify)?;
@@ -51,7 +52,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     if !args.json {
         text.push_str("\nInputs\n");
-        for s in [&spectra.xrf, &spectra.xrd].into_iter().flatten() {
+        for s in spectra.xrf.iter().chain(&spectra.xrd) {
             for line in cli_input::summary(s).lines() {
                 let _ = writeln!(text, "  {line}");
             }
@@ -127,18 +128,36 @@ pub fn render(r: &ScreeningResult, screener: &Screener) -> String {
             x.tube_kv.map_or("?".into(), |t| format!("{t:.0}")),
             x.reduced_chi2
         );
-        if !x.excitation.is_empty() {
+        if !x.excitation.is_empty() && r.xrf_beams.is_none() {
             let _ = writeln!(s, "      excitation: {}", x.excitation);
         }
+        for b in r.xrf_beams.iter().flat_map(|m| &m.beams) {
+            let _ = writeln!(
+                s,
+                "      {}  (sha256 {}…, χ²/ν {:.2})",
+                b.description,
+                b.sha256.get(..12).unwrap_or(&b.sha256),
+                b.reduced_chi2
+            );
+        }
+        let beam_of = |sym: &str| {
+            r.xrf_beams
+                .iter()
+                .flat_map(|m| &m.elements)
+                .find(|e| e.symbol == sym)
+                .map(|e| format!("; beam {}", e.beam))
+                .unwrap_or_default()
+        };
         for e in &x.elements {
             let _ = writeln!(
                 s,
-                "      {:<3} {:>8} ± {:<7} wt %  (LOD {}; {})",
+                "      {:<3} {:>8} ± {:<7} wt %  (LOD {}; {}{})",
                 e.symbol,
                 pct(e.wt_pct),
                 pct(e.total_sigma_wt_pct()),
                 pct(e.lod_wt_pct),
-                e.lines.join(" ")
+                e.lines.join(" "),
+                beam_of(&e.symbol)
             );
         }
         let nd: Vec<String> = x

@@ -34,6 +34,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
+pub(crate) use screening::beam_title;
 pub use screening::ScreeningFigure;
 pub use xrd::XrdFigure;
 pub use xrf::XrfFigure;

@@ -59,12 +59,12 @@ impl Figure for ScreeningFigure<'_> {
         let _ = w;
         let (_, body_h) = body.dim_in_pixel();
         match (&r.xrf, &r.xrd) {
-            (Some(xrf), Some(xrd)) => {
+            (Some(_), Some(xrd)) => {
                 let (upper, lower) = body.split_vertically(body_h * 58 / 100);
-                XrfFigure::new(xrf, None).draw(&upper)?;
+                draw_xrf(r, &upper)?;
                 XrdFigure::new(xrd, None).draw(&lower)
             }
-            (Some(xrf), None) => XrfFigure::new(xrf, None).draw(&body),
+            (Some(_), None) => draw_xrf(r, &body),
             (None, Some(xrd)) => XrdFigure::new(xrd, None).draw(&body),
             (None, None) => {
                 let reasons = if r.reasons.is_empty() {
@@ -76,4 +76,25 @@ impl Figure for ScreeningFigure<'_> {
             }
         }
     }
+}
+
+/// The XRF evidence: the spectrum and its fit, or for a multi-beam scan one panel per
+/// beam (stacked, each titled with its beam's excitation).
+fn draw_xrf<DB: DrawingBackend>(r: &ScreeningResult, area: &DrawingArea<DB, Shift>) -> Result<()> {
+    let Some(m) = r.xrf_beams.as_ref().filter(|m| !m.beams.is_empty()) else {
+        return match &r.xrf {
+            Some(x) => XrfFigure::new(x, None).draw(area),
+            None => Ok(()),
+        };
+    };
+    let panels = area.split_evenly((m.beams.len(), 1));
+    for (b, panel) in m.beams.iter().zip(&panels) {
+        XrfFigure::new(&b.analysis, Some(beam_title(b))).draw(panel)?;
+    }
+    Ok(())
+}
+
+/// A beam panel's title: "beam 2: 40 kV, Rh, filter Al 300 µm, 30 s live · file".
+pub(crate) fn beam_title(b: &crate::xrf::beams::BeamRecord) -> String {
+    format!("{} · {}", b.description, super::xrf::file_name(&b.file))
 }
