@@ -132,7 +132,7 @@ fn a_hundred_scans_dropped_at_once_all_appear_once() {
 }
 
 #[test]
-fn a_new_verdict_is_pushed_to_the_event_stream_once() {
+fn a_new_verdict_is_pushed_to_the_open_event_stream() {
     let server = Server::start(&[]);
     let mut s = std::net::TcpStream::connect(&server.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();

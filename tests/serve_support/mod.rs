@@ -101,7 +101,8 @@ pub fn batch_verdicts(scans: &[Drop]) -> HashMap<String, String> {
         let mut paths = [String::new(), String::new()];
         for (name, bytes) in s.files() {
             std::fs::write(tmp.path().join(&name), bytes).unwrap();
-            paths[usize::from(name.ends_with(".xy"))] = name;
+            let slot = usize::from(name.ends_with(".xy"));
+            paths[slot] = name;
         }
         manifest.push_str(&format!(
             "{},{},{},{}\n",
