@@ -123,6 +123,8 @@ if [ -n "$row" ]; then
     [ "$badge" = HOLD ] && ok "badge says HOLD" || fail "badge says '$badge', not HOLD"
     [ "$(run_script 'return window.__marker || "reloaded";')" = "same page" ] \
         && ok "no reload happened" || fail "the page was reloaded"
+    count="$(text_of "$(find_css '#matched')")"
+    [ "$count" = "1 scan" ] && ok "count says 1 scan" || fail "count says '$count'"
     n="$(run_script 'return document.querySelectorAll("tr[data-scan-id=\"HOLD-1\"]").length;')"
     [ "$n" = 1 ] && ok "listed once" || fail "HOLD-1 listed $n times"
 else

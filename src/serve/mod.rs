@@ -38,9 +38,11 @@
 //!   names are rebuilt from the scan id, never taken from the client.
 //! * Every page is sent with a strict Content-Security-Policy ([`CSP`]: scripts and
 //!   styles only from this server, `/static/app.js` and `/static/app.css`),
-//!   `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and
-//!   `X-Frame-Options: DENY`; everything that came from a file is escaped (maud escapes
-//!   by default; plot titles are escaped by the SVG backend).
+//!   `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin` (no address leaves
+//!   the station; `no-referrer` would make browsers send `Origin: null` with the upload,
+//!   which the origin check must refuse) and `X-Frame-Options: DENY`; everything that
+//!   came from a file is escaped (maud escapes by default; plot titles are escaped by
+//!   the SVG backend).
 
 mod api;
 mod pages;
@@ -463,7 +465,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
     );
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CACHE_CONTROL) {

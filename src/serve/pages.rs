@@ -91,15 +91,15 @@ pub(super) fn queue_row(e: &Entry) -> Markup {
     html! {
         tr data-scan-id=(e.scan_id) data-seq=(e.seq) {
             td { (badge(e.verdict)) }
-            td { a href=(query::scan_url(&e.scan_id)) { (e.scan_id) } }
+            td class="id" { a href=(query::scan_url(&e.scan_id)) { (e.scan_id) } }
             td {
                 @match &e.declared {
                     Some(d) => (d),
                     None => em { "none" },
                 }
             }
-            td { time datetime=(e.arrived.to_rfc3339()) { (time(&e.arrived)) } }
-            td { time datetime=(e.analysed.to_rfc3339()) { (time(&e.analysed)) } }
+            td class="when" { time datetime=(e.arrived.to_rfc3339()) { (time(&e.arrived)) } }
+            td class="when" { time datetime=(e.analysed.to_rfc3339()) { (time(&e.analysed)) } }
             td class="reason" title=(reason) {
                 @if e.supersedes.is_some() { span class="tag" { "re-scan" } " " }
                 (reason)
@@ -171,8 +171,10 @@ pub(super) async fn queue(State(app): State<Arc<App>>, Query(raw): Query<RawQuer
             @if !q.filter.is_empty() { a href="/" { "Clear filters" } }
         }
         p class="count" {
-            (page.matched) " scan" @if page.matched != 1 { "s" }
-            @if !q.filter.is_empty() { " match" @if page.matched == 1 { "es" } " the filters" }
+            span id="matched" data-n=(page.matched) {
+                (page.matched) " scan" @if page.matched != 1 { "s" }
+            }
+            @if !q.filter.is_empty() { " with these filters" }
             " · page " (q.page) " of " (pages)
             @if q.page == 1 {
                 " · " span id="live" role="status" aria-live="polite" { "live updates: connecting…" }

@@ -23,8 +23,15 @@
     t.innerHTML = data.row;
     const row = t.content.firstElementChild;
     if (!row) return;
+    let replaced = false;
     for (const old of body.querySelectorAll("tr[data-scan-id]")) {
-      if (old.dataset.scanId === data.scan_id) old.remove();
+      if (old.dataset.scanId === data.scan_id) { old.remove(); replaced = true; }
+    }
+    const matched = document.getElementById("matched");
+    if (matched && !replaced) {
+      const n = Number(matched.dataset.n) + 1;
+      matched.dataset.n = String(n);
+      matched.textContent = n + (n === 1 ? " scan" : " scans");
     }
     row.classList.add("fresh");
     body.prepend(row);
