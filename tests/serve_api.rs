@@ -65,6 +65,10 @@ fn each_dropped_scan_is_listed_once_with_the_verdict_batch_gives() {
     );
     assert_eq!(server.get("/api/scans?verdict=MAYBE").status, 400);
 
+    let health = server.get("/health");
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["journal_entries"], scans.len());
+
     // One scan's record: the result and a history of one entry.
     let one = server.get("/api/scans/S002").json();
     assert_eq!(

@@ -770,6 +770,37 @@ mod tests {
     }
 
     #[test]
+    fn recorded_files_are_plain_names_in_the_folder_with_their_recorded_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("A.msa"), "bytes").unwrap();
+        let input = |file: &str, sha: &str| InputFile {
+            role: Role::Xrf,
+            file: file.into(),
+            sha256: sha.into(),
+            bytes: 5,
+        };
+        let sha = crate::formats::sha256_hex(b"bytes");
+        assert_eq!(
+            recorded_bytes(dir.path(), &input("A.msa", &sha)).unwrap(),
+            b"bytes"
+        );
+        for bad in ["../A.msa", "sub/A.msa", "/etc/passwd", "..", ".", ""] {
+            assert!(
+                recorded_path(dir.path(), &input(bad, &sha)).is_err(),
+                "{bad}"
+            );
+        }
+        let other = crate::formats::sha256_hex(b"other");
+        let e = recorded_bytes(dir.path(), &input("A.msa", &other)).unwrap_err();
+        assert!(e.to_string().contains("changed since the verdict"), "{e}");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("A.msa"), dir.path().join("L.msa")).unwrap();
+            assert!(recorded_bytes(dir.path(), &input("L.msa", &sha)).is_err());
+        }
+    }
+
+    #[test]
     fn a_result_is_dropped_when_the_bytes_differ_from_those_hashed_or_analysed() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("A.msa");
