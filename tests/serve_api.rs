@@ -44,6 +44,44 @@ fn each_dropped_scan_is_listed_once_with_the_verdict_batch_gives() {
     let again = server.get("/api/scans?limit=1000").json();
     assert_eq!(again["matched"], scans.len());
 
+    // A new declaration for S001 is a re-scan: a second entry, still one row.
+    let mut redeclared = scans[0].clone();
+    redeclared.declared = "ceramics".into();
+    drop_scans(&server.dir, &[redeclared]);
+    let t0 = Instant::now();
+    let history = loop {
+        let h = server.get("/api/scans/S001").json()["history"].clone();
+        if h.as_array().unwrap().len() == 2 || t0.elapsed() > Duration::from_secs(60) {
+            break h;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(history[0]["declared"], "ceramics");
+    assert_eq!(history[0]["supersedes"], history[1]["seq"]);
+    let all = server.get("/api/scans?limit=1000").json();
+    assert_eq!(all["matched"], scans.len());
+    assert_eq!(
+        all["scans"][0]["scan_id"], "S001",
+        "the re-scan is the newest"
+    );
+    drop_scans(&server.dir, &scans[..1]);
+    let t0 = Instant::now();
+    while server.get("/api/scans/S001").json()["history"]
+        .as_array()
+        .unwrap()
+        .len()
+        < 3
+        && t0.elapsed() < Duration::from_secs(60)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let back = server.get("/api/scans/S001").json();
+    assert_eq!(back["declared"], "iron-ore");
+    assert_eq!(
+        back["verdict"].as_str(),
+        want.get("S001").map(String::as_str)
+    );
+
     // Filters: by verdict, by declared commodity, by id text.
     let holds = server.get("/api/scans?verdict=HOLD").json();
     let n_hold = want.values().filter(|v| *v == "HOLD").count();
@@ -67,7 +105,11 @@ fn each_dropped_scan_is_listed_once_with_the_verdict_batch_gives() {
 
     let health = server.get("/health");
     assert_eq!(health.status, 200);
-    assert_eq!(health.json()["journal_entries"], scans.len());
+    assert_eq!(
+        health.json()["journal_entries"],
+        scans.len() + 2,
+        "two re-scans of S001"
+    );
 
     // One scan's record: the result and a history of one entry.
     let one = server.get("/api/scans/S002").json();
