@@ -3,6 +3,7 @@
 use super::query::{self, RawQuery, UNDECLARED};
 use super::App;
 use crate::report::html::{plots_for, EmbeddedPlot};
+use crate::report::plot::style::greek_line;
 use crate::screen::Verdict;
 use crate::station::Entry;
 use axum::extract::{Path, Query, State};
@@ -377,7 +378,7 @@ pub(super) async fn scan(State(app): State<Arc<App>>, Path(id): Path<String>) ->
                                 td class="num" { (num(el.wt_pct, 3)) }
                                 td class="num" { (num(el.total_sigma(), 3)) }
                                 td class="num" { (num(el.lod_wt_pct, 3)) }
-                                td { (el.lines.join(", ")) }
+                                td { (el.lines.iter().map(|l| greek_line(l)).collect::<Vec<_>>().join(", ")) }
                             }
                         }
                         @if x.elements.is_empty() { tr { td colspan="5" { "No element detected." } } }
