@@ -25,6 +25,7 @@ pub mod formats;
 pub mod report;
 pub mod scale;
 pub mod screen;
+pub mod serve;
 pub mod signal;
 pub mod spectrum;
 pub mod station;

@@ -23,6 +23,9 @@ pub enum Command {
     Merge(MergeArgs),
     /// Checkpoint station: analyse scans as they arrive in DIR.
     Watch(WatchArgs),
+    /// The station's web page over DIR (loopback by default): runs the station and serves
+    /// its queue, scans, upload form and JSON API.
+    Serve(ServeArgs),
     /// Write a self-contained forensic HTML report for one sample.
     Report(ReportArgs),
     /// Generate a labelled synthetic cargo scan (XRF and/or XRD).
@@ -175,6 +178,21 @@ pub struct WatchArgs {
     /// Results CSV (appended).
     #[arg(long, value_name = "RESULTS.csv")]
     pub out: PathBuf,
+    /// Process what is in DIR now (once its files are stable) and exit; scans still
+    /// waiting for their declaration are left for a later run.
+    #[arg(long)]
+    pub once: bool,
+    /// Exit after this many scans.
+    #[arg(long, value_name = "N")]
+    pub max_scans: Option<usize>,
+    /// The station's rules, instrument and timings.
+    #[command(flatten)]
+    pub station: StationArgs,
+}
+
+/// The station's flags, shared by `watch` and `serve`.
+#[derive(Debug, Args, Clone)]
+pub struct StationArgs {
     /// Also append one JSON object per scan here.
     #[arg(long, value_name = "RESULTS.jsonl")]
     pub jsonl: Option<PathBuf>,
@@ -188,13 +206,6 @@ pub struct WatchArgs {
     /// Scan date for the controlled-element lists (YYYY-MM-DD; default: the day each scan arrives).
     #[arg(long, value_name = "DATE")]
     pub date: Option<String>,
-    /// Process what is in DIR now (once its files are stable) and exit; scans still
-    /// waiting for their declaration are left for a later run.
-    #[arg(long)]
-    pub once: bool,
-    /// Exit after this many scans.
-    #[arg(long, value_name = "N")]
-    pub max_scans: Option<usize>,
     /// Poll interval, milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 500)]
     pub poll_ms: u64,
@@ -207,6 +218,28 @@ pub struct WatchArgs {
     /// ("No declaration") once their newest file is this old (milliseconds).
     #[arg(long, value_name = "MS", default_value_t = 30000)]
     pub declaration_wait_ms: u64,
+}
+
+/// `reescan serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The station folder (the scanner writes into it; the station runs in this process).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Address to listen on (default 127.0.0.1:8640, loopback only; any other address
+    /// needs --token). Port 0 takes a free port; the address is printed on stderr.
+    #[arg(long, value_name = "ADDR", default_value = reescan::serve::DEFAULT_LISTEN)]
+    pub listen: std::net::SocketAddr,
+    /// Access token (at least 16 printable characters): every request must carry it,
+    /// as `Authorization: Bearer TOKEN` or the cookie `?token=TOKEN` sets once.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Results CSV (appended; default DIR/.reescan/results.csv).
+    #[arg(long, value_name = "RESULTS.csv")]
+    pub out: Option<PathBuf>,
+    /// The station's rules, instrument and timings.
+    #[command(flatten)]
+    pub station: StationArgs,
 }
 
 /// `reescan report`.

@@ -492,37 +492,7 @@ impl Station {
         if self.follow_today {
             self.screener.date = crate::screen::pipeline::today();
         }
-        let screener = &self.screener;
-        let shown: Vec<(Role, &Path, String)> = c
-            .files
-            .iter()
-            .map(|(r, p)| (*r, p.as_path(), folder::name(p)))
-            .collect();
-        let input = |role: Role| {
-            shown
-                .iter()
-                .find(|(r, _, _)| *r == role)
-                .map(|(_, path, name)| Input { path, shown: name })
-        };
-        // every XRF file of the scan: the beams of a multi-beam assay, in order
-        let xrf: Vec<Input> = shown
-            .iter()
-            .filter(|(r, _, _)| *r == Role::Xrf)
-            .map(|(_, path, name)| Input { path, shown: name })
-            .collect();
-        let run = || match declared {
-            Some(d) => screener.screen_scan_or_error(&c.scan_id, d, &xrf, input(Role::Xrd)),
-            None => undeclared(screener, c, input(Role::Xrf), input(Role::Xrd)),
-        };
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
-            ScreeningResult::error(
-                &c.scan_id,
-                declared.unwrap_or(""),
-                "The analysis failed with an internal error.".into(),
-                None,
-                None,
-            )
-        })
+        decide(&self.screener, c, declared)
     }
 
     /// The first input whose bytes differ from `inputs` now, or differed from what the
@@ -551,6 +521,133 @@ impl Station {
         }
         None
     }
+}
+
+/// Screen a candidate as the station does: the declared commodity's screening, or the
+/// analysis of an undeclared scan; a panic inside the analysis becomes an ERROR result.
+fn decide(screener: &Screener, c: &Candidate, declared: Option<&str>) -> ScreeningResult {
+    let shown: Vec<(Role, &Path, String)> = c
+        .files
+        .iter()
+        .map(|(r, p)| (*r, p.as_path(), folder::name(p)))
+        .collect();
+    let input = |role: Role| {
+        shown
+            .iter()
+            .find(|(r, _, _)| *r == role)
+            .map(|(_, path, name)| Input { path, shown: name })
+    };
+    // every XRF file of the scan: the beams of a multi-beam assay, in order
+    let xrf: Vec<Input> = shown
+        .iter()
+        .filter(|(r, _, _)| *r == Role::Xrf)
+        .map(|(_, path, name)| Input { path, shown: name })
+        .collect();
+    let run = || match declared {
+        Some(d) => screener.screen_scan_or_error(&c.scan_id, d, &xrf, input(Role::Xrd)),
+        None => undeclared(screener, c, input(Role::Xrf), input(Role::Xrd)),
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
+        ScreeningResult::error(
+            &c.scan_id,
+            declared.unwrap_or(""),
+            "The analysis failed with an internal error.".into(),
+            None,
+            None,
+        )
+    })
+}
+
+/// The path of a file a journal entry recorded: `dir` joined with the recorded name, which
+/// must be one plain file name (no folder, no `..`), the way the station records its
+/// inputs.
+///
+/// # Errors
+/// [`Error::Invalid`] when the name is not one plain file name.
+pub fn recorded_path(dir: &Path, input: &InputFile) -> Result<PathBuf> {
+    let mut parts = Path::new(&input.file).components();
+    match (parts.next(), parts.next()) {
+        (Some(std::path::Component::Normal(n)), None) if n == input.file.as_str() => {
+            Ok(dir.join(n))
+        }
+        _ => Err(Error::Invalid {
+            what: "recorded input",
+            message: format!("'{}' is not a file name inside the folder", input.file),
+        }),
+    }
+}
+
+/// The bytes of a file a journal entry recorded, as they were decided: a regular file (not
+/// a symbolic link) in `dir` whose SHA-256 is still the recorded one.
+///
+/// # Errors
+/// The name is not a plain file name ([`recorded_path`]); the file is gone, is a link
+/// or not a regular file, or cannot be read; its bytes changed since the verdict
+/// ([`Error::Invalid`] saying so).
+pub fn recorded_bytes(dir: &Path, input: &InputFile) -> Result<Vec<u8>> {
+    let path = recorded_path(dir, input)?;
+    let meta = std::fs::symlink_metadata(&path).map_err(|e| Error::Io(e).in_file(&path))?;
+    if !meta.file_type().is_file() {
+        return Err(Error::Invalid {
+            what: "recorded input",
+            message: format!("{} is no longer a plain file", input.file),
+        });
+    }
+    let bytes = crate::formats::read_file(&path)?;
+    if crate::formats::sha256_hex(&bytes) != input.sha256 {
+        return Err(Error::Invalid {
+            what: "recorded input",
+            message: format!(
+                "{} changed since the verdict (its SHA-256 is no longer the recorded one)",
+                input.file
+            ),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Decide a journal entry's scan again from the files it recorded, the way the station
+/// decided it (the same declaration, the same analysis), for what the journal does not
+/// keep: the fit curves that plots and the forensic report draw. `screener` should carry
+/// the scan date the station used.
+///
+/// # Errors
+/// A recorded file that is gone or changed ([`recorded_bytes`]), or changed while it
+/// was analysed again.
+pub fn replay(screener: &Screener, dir: &Path, entry: &Entry) -> Result<ScreeningResult> {
+    let mut files = Vec::with_capacity(entry.inputs.len());
+    for input in &entry.inputs {
+        recorded_bytes(dir, input)?;
+        files.push((input.role, recorded_path(dir, input)?));
+    }
+    let c = Candidate {
+        scan_id: entry.scan_id.clone(),
+        declaration: match &entry.declared {
+            Some(d) => Declaration::Declared {
+                commodity: d.clone(),
+                source: entry.declared_in.clone(),
+            },
+            None => Declaration::Missing {
+                why: entry.declared_in.clone(),
+            },
+        },
+        files,
+        declaration_file: None,
+    };
+    let result = decide(screener, &c, entry.declared.as_deref());
+    for input in &entry.inputs {
+        let seen = match input.role {
+            Role::Xrf => result.xrf_sha256.as_deref(),
+            Role::Xrd => result.xrd_sha256.as_deref(),
+        };
+        if seen.is_some_and(|s| s != input.sha256) {
+            return Err(Error::Invalid {
+                what: "recorded input",
+                message: format!("{} changed while it was analysed again", input.file),
+            });
+        }
+    }
+    Ok(result)
 }
 
 fn end_marker_of(p: &Path) -> Option<&'static str> {
@@ -678,6 +775,37 @@ mod tests {
             s.poll(usize::MAX).unwrap().events.is_empty(),
             "decided once"
         );
+    }
+
+    #[test]
+    fn recorded_files_are_plain_names_in_the_folder_with_their_recorded_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("A.msa"), "bytes").unwrap();
+        let input = |file: &str, sha: &str| InputFile {
+            role: Role::Xrf,
+            file: file.into(),
+            sha256: sha.into(),
+            bytes: 5,
+        };
+        let sha = crate::formats::sha256_hex(b"bytes");
+        assert_eq!(
+            recorded_bytes(dir.path(), &input("A.msa", &sha)).unwrap(),
+            b"bytes"
+        );
+        for bad in ["../A.msa", "sub/A.msa", "/etc/passwd", "..", ".", ""] {
+            assert!(
+                recorded_path(dir.path(), &input(bad, &sha)).is_err(),
+                "{bad}"
+            );
+        }
+        let other = crate::formats::sha256_hex(b"other");
+        let e = recorded_bytes(dir.path(), &input("A.msa", &other)).unwrap_err();
+        assert!(e.to_string().contains("changed since the verdict"), "{e}");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("A.msa"), dir.path().join("L.msa")).unwrap();
+            assert!(recorded_bytes(dir.path(), &input("L.msa", &sha)).is_err());
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod merge;
 pub mod phases;
 pub mod report;
 pub mod scan;
+pub mod serve;
 pub mod synth;
 pub mod watch;
 
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Batch(a) => batch::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Watch(a) => watch::run(a),
+        Command::Serve(a) => serve::run(a),
         Command::Report(a) => report::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Lines(a) => lines::run(a),

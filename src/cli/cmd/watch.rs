@@ -6,39 +6,59 @@
 //! and on stderr one line per notice (a scan without a declaration, a re-scan, a file
 //! waiting for its end marker, a file that changed while it was analysed).
 
-use crate::cli::args::WatchArgs;
-use reescan::station::{views::Sync, Event, Station, StationConfig};
+use crate::cli::args::{StationArgs, WatchArgs};
+use reescan::screen::Screener;
+use reescan::station::{views::Sync, Event, Poll, Station, StationConfig};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 /// Run `reescan watch`.
 pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
+    let (mut station, _) = open(&args.dir, &args.out, &args.station, "watch")?;
+    let limits = Limits {
+        poll_ms: args.station.poll_ms,
+        max_scans: args.max_scans,
+        once: args.once,
+    };
+    poll_loop(&mut station, &limits, |_| true)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Open the station on `dir` with the station flags and print the start-up line
+/// (`reescan COMMAND: station on ...`); also returns the screener it runs with and
+/// whether it screens each scan on the day it analyses it (no `--date`).
+pub fn open(
+    dir: &Path,
+    out: &Path,
+    args: &StationArgs,
+    command: &str,
+) -> anyhow::Result<(Station, (Screener, bool))> {
     let fixed_date = args.date.is_some();
-    let mut screener =
-        reescan::screen::Screener::from_flags(args.rules.as_deref(), args.date.as_deref())?;
+    let mut screener = Screener::from_flags(args.rules.as_deref(), args.date.as_deref())?;
     crate::cli::input::apply_instrument(args.instrument.as_deref(), &mut screener)?;
     let config = StationConfig {
         settle: Duration::from_millis(args.settle_ms),
         declaration_wait: Duration::from_millis(args.declaration_wait_ms),
         ..StationConfig::default()
     };
-    let (mut station, opened) = Station::open(
-        &args.dir,
-        &args.out,
+    let (station, opened) = Station::open(
+        dir,
+        out,
         args.jsonl.as_deref(),
-        screener,
+        screener.clone(),
         !fixed_date,
         config,
     )
     .map_err(|e| anyhow::Error::msg(e.to_string()))?;
-    let mut views = format!("results {}", args.out.display());
+    let mut views = format!("results {}", out.display());
     if let Some(j) = &args.jsonl {
         views.push_str(&format!(" and {}", j.display()));
     }
     eprintln!(
-        "reescan watch: station on {} (journal {}: {} decisions{}); {}{}; a scan is taken once \
-         its files are unchanged for {} ms; undeclared scans are recorded after {} ms",
-        args.dir.display(),
+        "reescan {command}: station on {} (journal {}: {} decisions{}); {}{}; a scan is taken \
+         once its files are unchanged for {} ms; undeclared scans are recorded after {} ms",
+        dir.display(),
         station.journal().path().display(),
         opened.entries,
         if opened.torn_bytes > 0 {
@@ -51,10 +71,33 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         args.settle_ms,
         args.declaration_wait_ms,
     );
+    Ok((station, (screener, !fixed_date)))
+}
+
+/// When the poll loop stops by itself.
+pub struct Limits {
+    /// Poll interval, milliseconds.
+    pub poll_ms: u64,
+    /// Stop after this many decisions.
+    pub max_scans: Option<usize>,
+    /// Stop once nothing in the folder is still settling.
+    pub once: bool,
+}
+
+/// The station's poll loop: poll, log every event, then ask `go_on` (which sees the
+/// poll) whether to continue; stops by itself as `limits` say.
+///
+/// # Errors
+/// The station cannot list its folder or record a decision.
+pub fn poll_loop(
+    station: &mut Station,
+    limits: &Limits,
+    mut go_on: impl FnMut(&Poll) -> bool,
+) -> anyhow::Result<()> {
     let mut analysed = 0usize;
     loop {
         let started = Instant::now();
-        let budget = args
+        let budget = limits
             .max_scans
             .map_or(usize::MAX, |m| m.saturating_sub(analysed));
         let poll = station
@@ -66,13 +109,13 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
                 analysed += 1;
             }
         }
-        if args.max_scans.is_some_and(|m| analysed >= m) {
-            return Ok(ExitCode::SUCCESS);
+        if !go_on(&poll) || limits.max_scans.is_some_and(|m| analysed >= m) {
+            return Ok(());
         }
-        if args.once && !poll.settling {
-            return Ok(ExitCode::SUCCESS);
+        if limits.once && !poll.settling {
+            return Ok(());
         }
-        let nap = Duration::from_millis(args.poll_ms.max(10));
+        let nap = Duration::from_millis(limits.poll_ms.max(10));
         std::thread::sleep(nap.saturating_sub(started.elapsed()));
     }
 }
