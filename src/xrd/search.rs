@@ -607,8 +607,24 @@ fn model_misfit(obs: &Observed, model: &[f64]) -> f64 {
     }
 }
 
-/// Identify the phases of `obs` from `lib`.
+/// Identify the phases of `obs` from `lib`. When the phase that explained the strongest
+/// peak fails on its own (its own lines are not observed), the search is run once more
+/// without it: a short scan with few peaks can align a wrong phase first, and giving up
+/// then would hide the phase that is there.
 pub fn identify(obs: &Observed, lib: &Library) -> Identification {
+    match identify_excluding(obs, lib, None) {
+        (_, Some(failed)) => identify_excluding(obs, lib, Some(failed)).0,
+        (id, None) => id,
+    }
+}
+
+/// [`identify`] without library phase `excluded`; also returns the lone phase that
+/// failed confirmation, when that emptied the result.
+fn identify_excluding(
+    obs: &Observed,
+    lib: &Library,
+    excluded: Option<usize>,
+) -> (Identification, Option<usize>) {
     let mut by_x = obs.peaks.clone();
     by_x.sort_by(|a, b| a.x.total_cmp(&b.x));
     let base = Instrument {
@@ -657,6 +673,7 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                 lib,
                 &by_x,
                 &accepted,
+                excluded,
                 target,
                 chi2,
                 misfit2,
@@ -734,7 +751,8 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                     !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
                 });
             if lone_fails {
-                return finish(
+                let failed = id.phases.first().map(|p| p.index);
+                let empty = finish(
                     &mut fitter,
                     obs,
                     Vec::new(),
@@ -742,8 +760,9 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                     scores,
                     chi2_background(obs),
                 );
+                return (empty, failed);
             }
-            return id;
+            return (id, None);
         };
         accepted.retain(|&i| i != weak.index);
         match fitter.fit(&accepted) {
@@ -751,7 +770,7 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                 chi2 = f.chi2;
                 amplitudes = f.amplitudes;
             }
-            None => return id,
+            None => return (id, None),
         }
     }
 }
@@ -920,6 +939,7 @@ fn try_explain(
     lib: &Library,
     by_x: &[ObservedPeak],
     accepted: &[usize],
+    excluded: Option<usize>,
     target: &ObservedPeak,
     chi2: f64,
     misfit2: f64,
@@ -930,7 +950,7 @@ fn try_explain(
         .phases
         .iter()
         .enumerate()
-        .filter(|(i, _)| !accepted.contains(i))
+        .filter(|(i, _)| !accepted.contains(i) && Some(*i) != excluded)
         .filter_map(|(i, p)| {
             // Only geometries at which the phase explains the target peak count: the
             // first phase sets the mount geometry, later ones share it.
