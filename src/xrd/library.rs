@@ -307,13 +307,18 @@ mod tests {
         let rir = |n: &str| lib.get(n).map(|p| p.rir).unwrap_or(f64::NAN);
         assert!((rir("corundum") - 1.0).abs() < 1e-12);
         // Integrated-intensity RIRs; ICDD cards (peak heights, natural samples) give
-        // hematite 2.4–3.5, quartz 3.0–4.3, zircon 4–5, CeO2 ≈ 12–17, kaolinite ≈ 1.
+        // hematite 2.4–3.5, quartz 3.0–4.3, zircon 4–5, CeO2 ≈ 12–17, kaolinite ≈ 1,
+        // zincite ≈ 5.4, dolomite ≈ 2.5, fluorite ≈ 3.6–4, anatase 3.3–5.
         for (name, lo, hi) in [
             ("hematite", 2.4, 4.2),
             ("quartz", 2.8, 4.8),
             ("zircon", 3.5, 6.5),
             ("cerianite_CeO2", 10.0, 18.0),
             ("kaolinite", 0.6, 1.6),
+            ("zincite", 4.5, 7.5),
+            ("dolomite", 2.0, 3.2),
+            ("fluorite", 3.0, 5.0),
+            ("anatase", 3.3, 6.0),
         ] {
             assert!((lo..hi).contains(&rir(name)), "{name} RIR {}", rir(name));
         }
