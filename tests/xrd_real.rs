@@ -86,10 +86,11 @@ fn dara_y2o3_found_despite_specimen_displacement() {
 
 /// The two Dara precursor mixtures that hold half their weight as La(OH)3 (real, Cu Kα,
 /// weighed: In2O3 30.2 + La(OH)3 50.1 + TiO2 20.0 wt %; V2O5 20.1 + La(OH)3 50.0 + ZrO2
-/// 30.0 wt %): La(OH)3 must be identified in both, and a declaration as ceramics must not
-/// come out CLEAR (the rules' verdict, `screen` as `scan` calls it).
+/// 30.0 wt %): La(OH)3 must be identified in both, and a declaration as ceramics must come
+/// out HOLD (a rare-earth phase ceramic ware cannot explain; the rules' verdict, `screen`
+/// as `scan` calls it).
 #[test]
-fn dara_lanthanum_hydroxide_found_and_not_clear_as_ceramics() {
+fn dara_lanthanum_hydroxide_found_and_held_as_ceramics() {
     let Some(dir) = common::shared("spectra/xrd_real") else {
         return;
     };
@@ -106,7 +107,7 @@ fn dara_lanthanum_hydroxide_found_and_not_clear_as_ceramics() {
         let r =
             screen(Rules::builtin(), "dara", "ceramics", None, Some(a), date).expect("screening");
         println!("{file}: as ceramics {:?} {:?}", r.verdict, r.reasons);
-        assert_ne!(r.verdict, Verdict::Clear, "{file}: {:?}", r.reasons);
+        assert_eq!(r.verdict, Verdict::Hold, "{file}: {:?}", r.reasons);
     }
 }
 
