@@ -20,7 +20,9 @@
 //! * a blended pattern's rare-earth phase is identified when the analysis reports it or a
 //!   phase of the same structure type whose lines it shares (bixbyite C-type oxides,
 //!   tysonite fluorides, UCl3-type hydroxides, monazites, fluorite-type oxides, A-type
-//!   oxides; listed in [`FAMILIES`]); the exact name is counted apart;
+//!   oxides; listed in [`FAMILIES`]); the exact name is counted apart, and so is any
+//!   rare-earth phase at all (what the screening acts on: a fluorite-type Pr6O11 read
+//!   as C-type Sm2O3, whose strongest lines are the fluorite subcell's, is flagged);
 //! * an honest pattern has a false rare-earth phase when any rare-earth phase is reported.
 //!
 //! The issue's targets (issue 22) are ≥ 95 % identified at ≥ 5 wt %, ≥ 90 % at 2–5 wt %,
@@ -139,19 +141,21 @@ fn analyse(name: &str, bytes: &[u8]) -> Outcome {
 /// Counts of one table row.
 #[derive(Default, Clone, Copy)]
 struct Tally {
-    ge5: (usize, usize, usize),
-    lo: (usize, usize, usize),
+    /// (patterns, identified, exact name, any rare-earth phase) at ≥ 5 wt %.
+    ge5: (usize, usize, usize, usize),
+    /// Same at 2–5 wt %.
+    lo: (usize, usize, usize, usize),
+    /// (honest patterns, with a false rare-earth phase).
     honest: (usize, usize),
 }
 
 impl Tally {
     fn add(&mut self, o: &Tally) {
-        self.ge5 = (
-            self.ge5.0 + o.ge5.0,
-            self.ge5.1 + o.ge5.1,
-            self.ge5.2 + o.ge5.2,
-        );
-        self.lo = (self.lo.0 + o.lo.0, self.lo.1 + o.lo.1, self.lo.2 + o.lo.2);
+        let sum = |a: (usize, usize, usize, usize), b: (usize, usize, usize, usize)| {
+            (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3)
+        };
+        self.ge5 = sum(self.ge5, o.ge5);
+        self.lo = sum(self.lo, o.lo);
         self.honest = (self.honest.0 + o.honest.0, self.honest.1 + o.honest.1);
     }
 }
@@ -198,6 +202,7 @@ fn rare_earth_phases_in_the_independent_corpus() {
                 cell.0 += 1;
                 cell.1 += usize::from(found);
                 cell.2 += usize::from(exact);
+                cell.3 += usize::from(!o.ree.is_empty());
                 if !found {
                     misses.push(format!("{}: {truth} missed, reported {:?}", t.file, o.ree));
                 }
@@ -205,14 +210,14 @@ fn rare_earth_phases_in_the_independent_corpus() {
         }
     }
     println!(
-        "{:23} | ≥ 5 wt %: found (exact) / n | 2–5 wt %: found (exact) / n | honest: false / n",
+        "{:23} | ≥ 5 wt %: found (exact, any) / n | 2–5 wt %: found (exact, any) / n | honest: false / n",
         "instrument tube host"
     );
     let mut total = Tally::default();
     for (group, r) in &rows {
         println!(
-            "{group:23} | {:>3} ({:>3}) / {:<3}          | {:>3} ({:>3}) / {:<3}          | {:>3} / {:<3}",
-            r.ge5.1, r.ge5.2, r.ge5.0, r.lo.1, r.lo.2, r.lo.0, r.honest.1, r.honest.0
+            "{group:23} | {:>3} ({:>3}, {:>3}) / {:<3}           | {:>3} ({:>3}, {:>3}) / {:<3}           | {:>3} / {:<3}",
+            r.ge5.1, r.ge5.2, r.ge5.3, r.ge5.0, r.lo.1, r.lo.2, r.lo.3, r.lo.0, r.honest.1, r.honest.0
         );
         total.add(r);
     }
@@ -220,14 +225,16 @@ fn rare_earth_phases_in_the_independent_corpus() {
     let lo = ratio(total.lo.1, total.lo.0);
     let honest = ratio(total.honest.1, total.honest.0);
     println!(
-        "all: ≥ 5 wt % {}/{} = {ge5:.3} (exact {}), 2–5 wt % {}/{} = {lo:.3} (exact {}), \
-         false on honest {}/{} = {honest:.3}",
+        "all: ≥ 5 wt % {}/{} = {ge5:.3} (exact {}, any rare-earth phase {}), \
+         2–5 wt % {}/{} = {lo:.3} (exact {}, any {}), false on honest {}/{} = {honest:.3}",
         total.ge5.1,
         total.ge5.0,
         total.ge5.2,
+        total.ge5.3,
         total.lo.1,
         total.lo.0,
         total.lo.2,
+        total.lo.3,
         total.honest.1,
         total.honest.0
     );
