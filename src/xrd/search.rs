@@ -786,11 +786,14 @@ fn confirmed(
     by_x: &[ObservedPeak],
 ) -> bool {
     let ls = merged_lines(phase, obs, inst);
-    // (predicted height, observed?) of the lines predicted above 5σ; how many sit
-    // within the close tolerance of [`close_tolerance`] of a peak, and the sum of their
-    // chances to do so on a pattern with this density of peaks.
+    // (predicted height, observed?) of the lines predicted above 5σ; of the lines
+    // predicted above [`CHANCE_SIGMA`]σ (more lines, more power to the chance test on a
+    // weak or broad pattern), how many sit within the close tolerance of
+    // [`close_tolerance`] of a peak, and the sum of their chances to do so on a pattern
+    // with this density of peaks.
     let mut seen: Vec<(f64, bool)> = Vec::new();
     let mut close = 0usize;
+    let mut chance_lines = 0usize;
     let (lo, hi) = obs.x_range();
     let density = obs.peaks.len() as f64 / (hi - lo).max(1e-9);
     let mut chance = 0.0;
@@ -798,16 +801,18 @@ fn confirmed(
         let (fwhm, eta) = inst.width.fwhm_eta(inst.geometry, l.x);
         let height =
             amplitude * phase.weight_scale() * l.area * pv_height_per_area(fwhm, eta) * obs.step;
-        let ch = obs.channel(l.x);
-        if height < SIGNIFICANCE * obs.var[ch].sqrt() {
+        let sigma = obs.var[obs.channel(l.x)].sqrt();
+        if height < CHANCE_SIGMA * sigma {
             continue;
         }
-        let tol = match_tolerance(obs, fwhm);
         let off = nearest(by_x, l.x).map_or(f64::INFINITY, |p| (p.x - l.x).abs());
         let tight = close_tolerance(obs, fwhm);
         close += usize::from(off <= tight);
         chance += (2.0 * tight * density).min(1.0);
-        seen.push((height, off <= tol));
+        chance_lines += 1;
+        if height >= SIGNIFICANCE * sigma {
+            seen.push((height, off <= match_tolerance(obs, fwhm)));
+        }
     }
     let observed = seen.iter().filter(|s| s.1).count();
     let need = if phase.rare_earth { 0.6 } else { 0.5 };
@@ -817,8 +822,8 @@ fn confirmed(
     // A rare-earth phase's observed lines must not be what chance gives on a pattern
     // this crowded with peaks (lines shared with a phase the library lacks).
     let by_chance = phase.rare_earth && {
-        let p = chance / seen.len().max(1) as f64;
-        binomial_tail(close, seen.len(), p) > CHANCE_ALPHA
+        let p = chance / chance_lines.max(1) as f64;
+        binomial_tail(close, chance_lines, p) > CHANCE_ALPHA
     };
     observed >= 2
         && observed as f64 >= need * seen.len() as f64
@@ -838,6 +843,10 @@ fn close_tolerance(obs: &Observed, fwhm: f64) -> f64 {
 /// Largest probability that a rare-earth phase's observed lines are a chance
 /// coincidence with the pattern's peaks ([`confirmed`]).
 const CHANCE_ALPHA: f64 = 1e-3;
+
+/// Predicted height, in standard deviations of the counts, from which a line takes part
+/// in the chance test of [`confirmed`].
+const CHANCE_SIGMA: f64 = 3.0;
 
 /// P(X ≥ k) for X ~ Binomial(n, p).
 fn binomial_tail(k: usize, n: usize, p: f64) -> f64 {
