@@ -237,7 +237,9 @@ def main():
     buf = io.BytesIO()
     records = []
     k = 0
-    ree_turn = 0
+    # Each class takes the rare-earth phases in turn on its own counter, so that every
+    # phase appears at 2-5 and at 5-25 wt % in every kind of pattern.
+    ree_turn = {cls: 0 for cls in PER_GROUP}
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         for tube in TUBES:
             for inst_name in INSTRUMENTS:
@@ -247,8 +249,8 @@ def main():
                             if cls == "honest":
                                 ree, wt = None, 0.0
                             else:
-                                ree = REE_PHASES[ree_turn % len(REE_PHASES)]
-                                ree_turn += 1
+                                ree = REE_PHASES[ree_turn[cls] % len(REE_PHASES)]
+                                ree_turn[cls] += 1
                                 wt = rng.uniform(2.0, 5.0) if cls == "ree_2_5" else rng.uniform(5.0, 25.0)
                             x, counts, truth = make_pattern(rng, phases, tube, inst_name,
                                                             commodity, ree, wt)
