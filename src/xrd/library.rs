@@ -61,6 +61,67 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("tZrO2", include_str!("../../data/xrd/tZrO2.cif")),
     ("xenotime_Y", include_str!("../../data/xrd/xenotime_Y.cif")),
     ("zircon", include_str!("../../data/xrd/zircon.cif")),
+    // Rare-earth compounds in trade, host phases of ores, sands and ceramics, and the
+    // phases of the Dara real patterns (data/xrd/SOURCES.md, section "Trade and host phases").
+    ("Eu2O3_C", include_str!("../../data/xrd/Eu2O3_C.cif")),
+    ("In2O3", include_str!("../../data/xrd/In2O3.cif")),
+    ("LaOH3", include_str!("../../data/xrd/LaOH3.cif")),
+    ("NdOH3", include_str!("../../data/xrd/NdOH3.cif")),
+    ("Pr6O11", include_str!("../../data/xrd/Pr6O11.cif")),
+    ("Sm2Co17", include_str!("../../data/xrd/Sm2Co17.cif")),
+    ("Sm2O3_C", include_str!("../../data/xrd/Sm2O3_C.cif")),
+    ("Tb4O7", include_str!("../../data/xrd/Tb4O7.cif")),
+    (
+        "YIG_Y3Fe5O12",
+        include_str!("../../data/xrd/YIG_Y3Fe5O12.cif"),
+    ),
+    ("anatase", include_str!("../../data/xrd/anatase.cif")),
+    ("barite", include_str!("../../data/xrd/barite.cif")),
+    ("dolomite", include_str!("../../data/xrd/dolomite.cif")),
+    (
+        "fluocerite_CeF3",
+        include_str!("../../data/xrd/fluocerite_CeF3.cif"),
+    ),
+    (
+        "fluocerite_LaF3",
+        include_str!("../../data/xrd/fluocerite_LaF3.cif"),
+    ),
+    (
+        "fluorapatite",
+        include_str!("../../data/xrd/fluorapatite.cif"),
+    ),
+    ("fluorite", include_str!("../../data/xrd/fluorite.cif")),
+    (
+        "franklinite",
+        include_str!("../../data/xrd/franklinite.cif"),
+    ),
+    ("gibbsite", include_str!("../../data/xrd/gibbsite.cif")),
+    ("kozoite_Nd", include_str!("../../data/xrd/kozoite_Nd.cif")),
+    (
+        "monazite_La",
+        include_str!("../../data/xrd/monazite_La.cif"),
+    ),
+    (
+        "pseudobrookite",
+        include_str!("../../data/xrd/pseudobrookite.cif"),
+    ),
+    ("pyrite", include_str!("../../data/xrd/pyrite.cif")),
+    (
+        "rhabdophane_Ce",
+        include_str!("../../data/xrd/rhabdophane_Ce.cif"),
+    ),
+    (
+        "shcherbinaite_V2O5",
+        include_str!("../../data/xrd/shcherbinaite_V2O5.cif"),
+    ),
+    ("siderite", include_str!("../../data/xrd/siderite.cif")),
+    ("spinel", include_str!("../../data/xrd/spinel.cif")),
+    ("wustite", include_str!("../../data/xrd/wustite.cif")),
+    (
+        "zabuyelite_Li2CO3",
+        include_str!("../../data/xrd/zabuyelite_Li2CO3.cif"),
+    ),
+    ("zincite", include_str!("../../data/xrd/zincite.cif")),
 ];
 
 /// One reference phase.
@@ -246,13 +307,18 @@ mod tests {
         let rir = |n: &str| lib.get(n).map(|p| p.rir).unwrap_or(f64::NAN);
         assert!((rir("corundum") - 1.0).abs() < 1e-12);
         // Integrated-intensity RIRs; ICDD cards (peak heights, natural samples) give
-        // hematite 2.4–3.5, quartz 3.0–4.3, zircon 4–5, CeO2 ≈ 12–17, kaolinite ≈ 1.
+        // hematite 2.4–3.5, quartz 3.0–4.3, zircon 4–5, CeO2 ≈ 12–17, kaolinite ≈ 1,
+        // zincite ≈ 5.4, dolomite ≈ 2.5, fluorite ≈ 3.6–4, anatase 3.3–5.
         for (name, lo, hi) in [
             ("hematite", 2.4, 4.2),
             ("quartz", 2.8, 4.8),
             ("zircon", 3.5, 6.5),
             ("cerianite_CeO2", 10.0, 18.0),
             ("kaolinite", 0.6, 1.6),
+            ("zincite", 4.5, 7.5),
+            ("dolomite", 2.0, 3.2),
+            ("fluorite", 3.0, 5.0),
+            ("anatase", 3.3, 6.0),
         ] {
             assert!((lo..hi).contains(&rir(name)), "{name} RIR {}", rir(name));
         }

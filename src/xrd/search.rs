@@ -607,8 +607,24 @@ fn model_misfit(obs: &Observed, model: &[f64]) -> f64 {
     }
 }
 
-/// Identify the phases of `obs` from `lib`.
+/// Identify the phases of `obs` from `lib`. When the phase that explained the strongest
+/// peak fails on its own (its own lines are not observed), the search is run once more
+/// without it: a short scan with few peaks can align a wrong phase first, and giving up
+/// then would hide the phase that is there.
 pub fn identify(obs: &Observed, lib: &Library) -> Identification {
+    match identify_excluding(obs, lib, None) {
+        (_, Some(failed)) => identify_excluding(obs, lib, Some(failed)).0,
+        (id, None) => id,
+    }
+}
+
+/// [`identify`] without library phase `excluded`; also returns the lone phase that
+/// failed confirmation, when that emptied the result.
+fn identify_excluding(
+    obs: &Observed,
+    lib: &Library,
+    excluded: Option<usize>,
+) -> (Identification, Option<usize>) {
     let mut by_x = obs.peaks.clone();
     by_x.sort_by(|a, b| a.x.total_cmp(&b.x));
     let base = Instrument {
@@ -657,6 +673,7 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                 lib,
                 &by_x,
                 &accepted,
+                excluded,
                 target,
                 chi2,
                 misfit2,
@@ -734,7 +751,8 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                     !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
                 });
             if lone_fails {
-                return finish(
+                let failed = id.phases.first().map(|p| p.index);
+                let empty = finish(
                     &mut fitter,
                     obs,
                     Vec::new(),
@@ -742,8 +760,9 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                     scores,
                     chi2_background(obs),
                 );
+                return (empty, failed);
             }
-            return id;
+            return (id, None);
         };
         accepted.retain(|&i| i != weak.index);
         match fitter.fit(&accepted) {
@@ -751,7 +770,7 @@ pub fn identify(obs: &Observed, lib: &Library) -> Identification {
                 chi2 = f.chi2;
                 amplitudes = f.amplitudes;
             }
-            None => return id,
+            None => return (id, None),
         }
     }
 }
@@ -767,11 +786,14 @@ fn confirmed(
     by_x: &[ObservedPeak],
 ) -> bool {
     let ls = merged_lines(phase, obs, inst);
-    // (predicted height, observed?) of the lines predicted above 5σ; how many sit
-    // within the close tolerance of [`close_tolerance`] of a peak, and the sum of their
-    // chances to do so on a pattern with this density of peaks.
+    // (predicted height, observed?) of the lines predicted above 5σ; of the lines
+    // predicted above [`CHANCE_SIGMA`]σ (more lines, more power to the chance test on a
+    // weak or broad pattern), how many sit within the close tolerance of
+    // [`close_tolerance`] of a peak, and the sum of their chances to do so on a pattern
+    // with this density of peaks.
     let mut seen: Vec<(f64, bool)> = Vec::new();
     let mut close = 0usize;
+    let mut chance_lines = 0usize;
     let (lo, hi) = obs.x_range();
     let density = obs.peaks.len() as f64 / (hi - lo).max(1e-9);
     let mut chance = 0.0;
@@ -779,16 +801,18 @@ fn confirmed(
         let (fwhm, eta) = inst.width.fwhm_eta(inst.geometry, l.x);
         let height =
             amplitude * phase.weight_scale() * l.area * pv_height_per_area(fwhm, eta) * obs.step;
-        let ch = obs.channel(l.x);
-        if height < SIGNIFICANCE * obs.var[ch].sqrt() {
+        let sigma = obs.var[obs.channel(l.x)].sqrt();
+        if height < CHANCE_SIGMA * sigma {
             continue;
         }
-        let tol = match_tolerance(obs, fwhm);
         let off = nearest(by_x, l.x).map_or(f64::INFINITY, |p| (p.x - l.x).abs());
         let tight = close_tolerance(obs, fwhm);
         close += usize::from(off <= tight);
         chance += (2.0 * tight * density).min(1.0);
-        seen.push((height, off <= tol));
+        chance_lines += 1;
+        if height >= SIGNIFICANCE * sigma {
+            seen.push((height, off <= match_tolerance(obs, fwhm)));
+        }
     }
     let observed = seen.iter().filter(|s| s.1).count();
     let need = if phase.rare_earth { 0.6 } else { 0.5 };
@@ -798,8 +822,8 @@ fn confirmed(
     // A rare-earth phase's observed lines must not be what chance gives on a pattern
     // this crowded with peaks (lines shared with a phase the library lacks).
     let by_chance = phase.rare_earth && {
-        let p = chance / seen.len().max(1) as f64;
-        binomial_tail(close, seen.len(), p) > CHANCE_ALPHA
+        let p = chance / chance_lines.max(1) as f64;
+        binomial_tail(close, chance_lines, p) > CHANCE_ALPHA
     };
     observed >= 2
         && observed as f64 >= need * seen.len() as f64
@@ -819,6 +843,10 @@ fn close_tolerance(obs: &Observed, fwhm: f64) -> f64 {
 /// Largest probability that a rare-earth phase's observed lines are a chance
 /// coincidence with the pattern's peaks ([`confirmed`]).
 const CHANCE_ALPHA: f64 = 1e-3;
+
+/// Predicted height, in standard deviations of the counts, from which a line takes part
+/// in the chance test of [`confirmed`].
+const CHANCE_SIGMA: f64 = 3.0;
 
 /// P(X ≥ k) for X ~ Binomial(n, p).
 fn binomial_tail(k: usize, n: usize, p: f64) -> f64 {
@@ -920,6 +948,7 @@ fn try_explain(
     lib: &Library,
     by_x: &[ObservedPeak],
     accepted: &[usize],
+    excluded: Option<usize>,
     target: &ObservedPeak,
     chi2: f64,
     misfit2: f64,
@@ -930,7 +959,7 @@ fn try_explain(
         .phases
         .iter()
         .enumerate()
-        .filter(|(i, _)| !accepted.contains(i))
+        .filter(|(i, _)| !accepted.contains(i) && Some(*i) != excluded)
         .filter_map(|(i, p)| {
             // Only geometries at which the phase explains the target peak count: the
             // first phase sets the mount geometry, later ones share it.
