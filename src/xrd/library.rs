@@ -61,6 +61,14 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("tZrO2", include_str!("../../data/xrd/tZrO2.cif")),
     ("xenotime_Y", include_str!("../../data/xrd/xenotime_Y.cif")),
     ("zircon", include_str!("../../data/xrd/zircon.cif")),
+    // Added for RockJock quantification (clay and feldspar hosts).
+    ("albite_low", include_str!("../../data/xrd/albite_low.cif")),
+    ("illite_1M", include_str!("../../data/xrd/illite_1M.cif")),
+    (
+        "montmorillonite_Na",
+        include_str!("../../data/xrd/montmorillonite_Na.cif"),
+    ),
+    ("orthoclase", include_str!("../../data/xrd/orthoclase.cif")),
 ];
 
 /// One reference phase.
