@@ -193,7 +193,7 @@ impl State {
         v
     }
 
-    fn from_vec(&self, v: &[f64]) -> State {
+    fn with_values(&self, v: &[f64]) -> State {
         let g = Globals {
             zero: v[0],
             displacement: v[1],
@@ -429,7 +429,7 @@ impl<'a> Problem<'a> {
                 let h = step(j, x[j], &bounds[j]);
                 let mut xt = x.clone();
                 xt[j] += h;
-                let st = s.from_vec(&xt);
+                let st = s.with_values(&xt);
                 let t2: Vec<Template> = match owners[j] {
                     Some(k) => {
                         let mut t = tpl.clone();
@@ -478,7 +478,7 @@ impl<'a> Problem<'a> {
                 let xn: Vec<f64> = (0..m)
                     .map(|j| (x[j] + delta[j]).clamp(bounds[j].0, bounds[j].1))
                     .collect();
-                let sn = s.from_vec(&xn);
+                let sn = s.with_values(&xn);
                 let tn = self.templates(&sn);
                 match self.solve(&tn, false) {
                     Some(e) if e.chi2 < cur.chi2 => {
