@@ -81,7 +81,7 @@ const RATCHET: [Errors; 8] = [
     },
     Errors {
         corundum: 5.4,
-        major: 10.4,
+        major: 13.6,
     },
     Errors {
         corundum: 5.4,

@@ -368,6 +368,30 @@ impl<'a> Problem<'a> {
         !strong.is_empty() && seen >= 2.min(strong.len())
     }
 
+    /// Pre-selection of a phase to add, before its profile is rendered: two of its
+    /// three strongest lines (at the library cell) fall where the counts exceed the
+    /// current model by 2σ — where intensity is missing.
+    fn residual_at_strongest_lines(&self, index: usize, g: &Globals, model: &[f64]) -> bool {
+        let phase = &self.lib.phases[index];
+        let inst = Instrument {
+            kalpha2: None,
+            ..self.instrument(g, 1.0, 1.0)
+        };
+        let (lo, hi) = (self.obs.xs[0], self.obs.xs[self.obs.xs.len() - 1]);
+        let mut ls = lines(&phase.reflections, &inst, (lo, hi), 1.0, None);
+        ls.sort_by(|a, b| b.area.total_cmp(&a.area));
+        let n = self.obs.xs.len();
+        let missing = ls
+            .iter()
+            .take(3)
+            .filter(|l| {
+                let ch = self.obs.xs.partition_point(|&v| v < l.x).min(n - 1);
+                self.obs.counts[ch] - model[ch] > 2.0 * self.obs.var[ch].sqrt()
+            })
+            .count();
+        missing >= 2.min(ls.len())
+    }
+
     /// The same problem with phase `index` appended.
     fn with_phase(&self, index: usize) -> Problem<'a> {
         let mut set = self.set.clone();
@@ -645,6 +669,7 @@ pub fn refine(
         let best = (0..lib.phases.len())
             .filter(|i| !prob.set.contains(i) && !lib.phases[*i].rare_earth)
             .filter(|i| !refused.contains(i))
+            .filter(|&i| prob.residual_at_strongest_lines(i, &state_fit.g, &eval.model))
             .flat_map(|i| {
                 // Layer phases are also tried broadened (turbostratic clays).
                 let platy = platy_of(i);
@@ -762,16 +787,16 @@ pub fn refine(
         })
         .collect();
     phases.sort_by(|a, b| b.wt_pct.total_cmp(&a.wt_pct));
+    let instrument = Instrument {
+        geometry: obs.geometry,
+        ..prob.instrument(&state_fit.g, 1.0, 1.0)
+    };
     let (unexplained_fraction, unexplained_d_a) =
-        unexplained(obs, &eval.model, &eval.background, gof, cfg);
-    let instrument = prob.instrument(&state_fit.g, 1.0, 1.0);
+        unexplained(obs, &eval.model, &eval.background, &instrument, gof, cfg);
     Some(Refinement {
         phases,
         rejected,
-        instrument: Instrument {
-            geometry: obs.geometry,
-            ..instrument
-        },
+        instrument,
         model: eval.model,
         background: eval.background,
         r_wp,
@@ -785,11 +810,13 @@ pub fn refine(
 /// Residual peaks no phase explains: significant (above `unexplained_sigma`·σ·√GoF,
 /// the misfit of real patterns scaling the noise) and not a remainder on a modelled
 /// peak (the model's net there below the residual's height). Returns their share of
-/// the net diffracted intensity (pseudo-Voigt areas, η = ½) and their d-spacings.
+/// the net diffracted intensity (pseudo-Voigt areas, η = ½) and their d-spacings (the
+/// refined zero shift and displacement taken off).
 fn unexplained(
     obs: &Observed,
     model: &[f64],
     background: &[f64],
+    instrument: &Instrument,
     gof: f64,
     cfg: &RefineConfig,
 ) -> (f64, Vec<f64>) {
@@ -810,16 +837,15 @@ fn unexplained(
     // Area of a pseudo-Voigt (η = ½) of height h and FWHM Γ: h·Γ·(π/4 + 0.5·1.0645).
     let area_per_hw = std::f64::consts::FRAC_PI_4 + 0.532;
     let width = |f: f64| if f.is_finite() { f } else { 3.0 * obs.step };
-    let unexplained: f64 = peaks
+    let unexplained = peaks
         .iter()
-        .map(|p| p.height * width(p.fwhm) * area_per_hw)
-        .sum();
+        .fold(0.0, |a, p| a + p.height * width(p.fwhm) * area_per_hw);
     let mut strongest = peaks.clone();
     strongest.sort_by(|a, b| b.height.total_cmp(&a.height));
     let d = strongest
         .iter()
         .take(MAX_UNEXPLAINED_REPORTED)
-        .map(|p| obs.geometry.d_at(p.x))
+        .map(|p| obs.geometry.d_at(p.x - instrument.shift(p.x)))
         .collect();
     ((unexplained / net.max(1e-300)).min(1.0), d)
 }
