@@ -69,22 +69,22 @@ const TARGET: Errors = Errors {
 const RATCHET: [Errors; 8] = [
     Errors {
         corundum: 5.6,
-        major: 6.5,
+        major: 5.4,
     },
     Errors {
         corundum: 21.0,
         major: 37.0,
     },
     Errors {
-        corundum: 10.5,
+        corundum: 10.1,
         major: 13.0,
     },
     Errors {
-        corundum: 5.4,
-        major: 13.6,
+        corundum: 4.4,
+        major: 13.7,
     },
     Errors {
-        corundum: 5.4,
+        corundum: 5.5,
         major: 13.0,
     },
     Errors {
@@ -92,11 +92,11 @@ const RATCHET: [Errors; 8] = [
         major: 6.1,
     },
     Errors {
-        corundum: 5.2,
+        corundum: 5.3,
         major: 13.0,
     },
     Errors {
-        corundum: 8.0,
+        corundum: 6.6,
         major: 2.7,
     },
 ];

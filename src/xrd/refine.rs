@@ -79,7 +79,7 @@ impl Default for RefineConfig {
             max_iterations: 30,
             tolerance: 1e-4,
             cell_range: 0.02,
-            broadening_range: (0.6, 8.0),
+            broadening_range: (0.3, 8.0),
             march_dollase_range: (0.4, 1.2),
             background_spacing_deg: 5.0,
             f_ratio_min: 10.0,
