@@ -7,18 +7,23 @@
 //! synthesis and library decoding happen outside the timed loop.
 //!
 //! Run: `cargo bench --profile test --bench xrd -- --warm-up-time 1 --measurement-time 4`.
-//! Measured on the shared 2-core box at load average 8.3–9.2 (wall time per pattern on
-//! a contended core, not an idle one), when the refinement came in; the earlier
-//! `analyze_with` (search only, 27 phases) measured 9.9 / 13.6 / 7.5 ms at load 9–12:
+//! Measured on the shared 2-core box (wall time per pattern on a contended core, not an
+//! idle one); the earlier `analyze_with` (search only, 27 phases) measured 9.9 / 13.6 /
+//! 7.5 ms at load 9–12. First row per case: refinement as first committed (load 8.3–9.2);
+//! second: with the pre-selection of phases to add and broadening from 0.3 (load 6.6–7.0):
 //!
 //! | case | search_match | search_and_refine |
 //! |---|---|---|
 //! | hematite95_CeO2_5 | 10.7 ms (94 /s) | 50.7 ms (19.7 /s) |
+//! | | 8.9 ms (113 /s) | 26.9 ms (37 /s) |
 //! | ironore_4_phases | 18.2 ms (55 /s) | 117.8 ms (8.5 /s) |
+//! | | 11.3 ms (88 /s) | 71.4 ms (14 /s) |
 //! | zircon_pure | 13.8 ms (72 /s) | 49.6 ms (20.2 /s) |
+//! | | 8.2 ms (122 /s) | 23.7 ms (42 /s) |
 //!
-//! Targets (issue 22): search-match ≥ 200 patterns/s and search + refinement ≥ 20
-//! patterns/s per core — not met on this box's contended cores.
+//! Targets (issue 22): search-match ≥ 200 patterns/s per core (not met on these
+//! contended cores) and search + refinement ≥ 20 patterns/s per core (met for the
+//! two-phase and single-phase cases, not for the four-phase iron ore).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use reescan::xrd::{analyze_with, builtin, search, synth, Radiation, SynthOptions};
