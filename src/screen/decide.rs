@@ -859,11 +859,13 @@ mod tests {
                 .map(|(n, w)| PhaseResult {
                     name: n.to_string(),
                     wt_pct: *w,
+                    wt_pct_sigma: 0.0,
                     fom: 0.9,
                     matched_peaks: 10,
                 })
                 .collect(),
             unexplained_peaks: vec![],
+            fit: Default::default(),
             curves: Default::default(),
         }
     }

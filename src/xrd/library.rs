@@ -122,6 +122,14 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../data/xrd/zabuyelite_Li2CO3.cif"),
     ),
     ("zincite", include_str!("../../data/xrd/zincite.cif")),
+    // Added for RockJock quantification (clay and feldspar hosts).
+    ("albite_low", include_str!("../../data/xrd/albite_low.cif")),
+    ("illite_1M", include_str!("../../data/xrd/illite_1M.cif")),
+    (
+        "montmorillonite_Na",
+        include_str!("../../data/xrd/montmorillonite_Na.cif"),
+    ),
+    ("orthoclase", include_str!("../../data/xrd/orthoclase.cif")),
 ];
 
 /// One reference phase.

@@ -8,6 +8,7 @@ pub mod library;
 pub mod pattern;
 pub mod peaks;
 pub mod profile;
+pub mod refine;
 pub mod search;
 pub mod synth;
 
@@ -41,8 +42,12 @@ pub struct XrdPeak {
 pub struct PhaseResult {
     /// Phase name as in `reescan phases`.
     pub name: String,
-    /// Semi-quantitative mass fraction, wt %.
+    /// Mass fraction, wt %: from the whole-pattern refinement's scales (ZMV), else
+    /// the search-match's (RIR).
     pub wt_pct: f64,
+    /// Standard uncertainty of `wt_pct` from the refinement's covariance (SPEC
+    /// extension); 0 when the pattern was not refined.
+    pub wt_pct_sigma: f64,
     /// Figure of merit 0..1 (1 = perfect match).
     pub fom: f64,
     /// Observed peaks explained by this phase.
@@ -88,6 +93,24 @@ pub struct PatternCurves {
     pub sticks: Vec<(String, Vec<(f64, f64)>)>,
 }
 
+/// How well the refined phases describe the whole pattern (SPEC extension). All
+/// `None`/empty when the pattern was not refined (energy-dispersive patterns).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct FitQuality {
+    /// Weighted profile R factor of the whole-pattern refinement.
+    pub r_wp: Option<f64>,
+    /// Expected R factor (counting statistics).
+    pub r_exp: Option<f64>,
+    /// Goodness of fit χ²/(N − P).
+    pub gof: Option<f64>,
+    /// Share of the net diffracted intensity in residual peaks that no accepted phase
+    /// explains (unidentified crystalline material).
+    pub unexplained_fraction: Option<f64>,
+    /// d-spacings (Å) of the strongest unexplained residual peaks, strongest first.
+    #[serde(rename = "unexplained_d_A")]
+    pub unexplained_d_a: Vec<f64>,
+}
+
 /// The complete XRD result (SPEC `xrd`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct XrdAnalysis {
@@ -115,6 +138,10 @@ pub struct XrdAnalysis {
     /// pattern read with the wrong wavelength, or holding a phase the library lacks,
     /// leaves many).
     pub unexplained_peaks: Vec<usize>,
+    /// Whole-pattern refinement figures (SPEC extension, flattened into `xrd`:
+    /// `r_wp`, `r_exp`, `gof`, `unexplained_fraction`, `unexplained_d_A`).
+    #[serde(flatten)]
+    pub fit: FitQuality,
     /// Curves for plots.
     #[serde(skip)]
     pub curves: PatternCurves,
@@ -222,11 +249,13 @@ fn build_analysis(
     lib: &Library,
     wavelength_source: WavelengthSource,
 ) -> XrdAnalysis {
+    let refined = refine::refine(obs, lib, id, &refine::RefineConfig::default());
+    let instrument = refined.as_ref().map_or(id.instrument, |r| r.instrument);
     let (wavelength_a, zero_shift_deg, displacement_mm) = match obs.geometry {
         pattern::Geometry::BraggBrentano { wavelength_a } => (
             wavelength_a,
-            id.instrument.zero_shift,
-            profile::displacement_mm(id.instrument.displacement, profile::GONIOMETER_RADIUS_MM),
+            instrument.zero_shift,
+            profile::displacement_mm(instrument.displacement, profile::GONIOMETER_RADIUS_MM),
         ),
         pattern::Geometry::EnergyDispersive { .. } => (EDXRD_REPORT_WAVELENGTH_A, 0.0, 0.0),
     };
@@ -235,7 +264,7 @@ fn build_analysis(
         .peaks
         .iter()
         .map(|p| {
-            let d = obs.geometry.d_at(p.x - id.instrument.shift(p.x));
+            let d = obs.geometry.d_at(p.x - instrument.shift(p.x));
             XrdPeak {
                 two_theta_deg: report_tt(d),
                 d_a: d,
@@ -243,25 +272,39 @@ fn build_analysis(
             }
         })
         .collect();
-    let phases = id
-        .phases
+    let search_phase = |index: usize| id.phases.iter().find(|a| a.index == index);
+    let phases: Vec<PhaseResult> = match &refined {
+        Some(r) => r
+            .phases
+            .iter()
+            .map(|p| PhaseResult {
+                name: lib.phases[p.index].name.clone(),
+                wt_pct: p.wt_pct,
+                wt_pct_sigma: p.wt_pct_sigma,
+                fom: search_phase(p.index).map_or(0.0, |a| a.score.fom),
+                matched_peaks: search_phase(p.index).map_or(0, |a| a.matched_peaks),
+            })
+            .collect(),
+        None => id
+            .phases
+            .iter()
+            .map(|a| PhaseResult {
+                name: lib.phases[a.index].name.clone(),
+                wt_pct: a.wt_pct,
+                wt_pct_sigma: 0.0,
+                fom: a.score.fom,
+                matched_peaks: a.matched_peaks,
+            })
+            .collect(),
+    };
+    let sticks = phases
         .iter()
-        .map(|a| PhaseResult {
-            name: lib.phases[a.index].name.clone(),
-            wt_pct: a.wt_pct,
-            fom: a.score.fom,
-            matched_peaks: a.matched_peaks,
-        })
-        .collect();
-    let sticks = id
-        .phases
-        .iter()
-        .map(|a| {
-            let phase = &lib.phases[a.index];
+        .filter_map(|p| lib.get(&p.name))
+        .map(|phase| {
             let (lo, hi) = (obs.xs[0], obs.xs[obs.xs.len() - 1]);
             let single = profile::Instrument {
                 kalpha2: None,
-                ..id.instrument
+                ..instrument
             };
             let ls = profile::lines(&phase.reflections, &single, (lo, hi), 1.0, None);
             let max = ls.iter().map(|l| l.area).fold(0.0, f64::max).max(1e-300);
@@ -271,13 +314,30 @@ fn build_analysis(
             )
         })
         .collect();
+    let (model, background) = match &refined {
+        Some(r) => (r.model.clone(), r.background.clone()),
+        None => (id.model.clone(), obs.background.clone()),
+    };
+    // A peak is unexplained when the fitted phases give less than half its net height
+    // (its height measured above the SNIP background, the model's net above the
+    // refined one).
     let unexplained_peaks = obs
         .peaks
         .iter()
         .enumerate()
-        .filter(|(_, p)| id.model[p.channel] - obs.background[p.channel] < 0.5 * p.height)
+        .filter(|(_, p)| model[p.channel] - background[p.channel] < 0.5 * p.height)
         .map(|(i, _)| i)
         .collect();
+    let fit = refined
+        .as_ref()
+        .map(|r| FitQuality {
+            r_wp: Some(r.r_wp),
+            r_exp: Some(r.r_exp),
+            gof: Some(r.gof),
+            unexplained_fraction: Some(r.unexplained_fraction),
+            unexplained_d_a: r.unexplained_d_a.clone(),
+        })
+        .unwrap_or_default();
     XrdAnalysis {
         file: spectrum
             .meta
@@ -293,11 +353,12 @@ fn build_analysis(
         peaks,
         phases,
         unexplained_peaks,
+        fit,
         curves: PatternCurves {
             two_theta_deg: obs.xs.clone(),
             counts: obs.counts.clone(),
-            background: obs.background.clone(),
-            model: id.model.clone(),
+            background,
+            model,
             sticks,
         },
     }

@@ -55,7 +55,8 @@ pub struct Observed {
     pub line_cache: LineCache,
 }
 
-const SIGNIFICANCE: f64 = 5.0;
+/// Peaks and predicted lines count when this many σ above the noise.
+pub(crate) const SIGNIFICANCE: f64 = 5.0;
 
 impl Observed {
     /// Prepare a diffraction spectrum: axis, background, peaks, widths.
@@ -239,7 +240,7 @@ fn measure_width(peaks: &[ObservedPeak], geometry: Geometry, step: f64) -> Width
 }
 
 /// Height per unit area of a pseudo-Voigt of FWHM Γ and mixing η.
-fn pv_height_per_area(fwhm: f64, eta: f64) -> f64 {
+pub(crate) fn pv_height_per_area(fwhm: f64, eta: f64) -> f64 {
     eta * 2.0 / (std::f64::consts::PI * fwhm) + (1.0 - eta) * 0.939_437 / fwhm
 }
 

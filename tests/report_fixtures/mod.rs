@@ -218,17 +218,20 @@ pub fn xrd_hematite_with_ceria() -> XrdAnalysis {
             PhaseResult {
                 name: "hematite".into(),
                 wt_pct: 88.0,
+                wt_pct_sigma: 0.0,
                 fom: 0.94,
                 matched_peaks: 9,
             },
             PhaseResult {
                 name: "cerianite".into(),
                 wt_pct: 12.0,
+                wt_pct_sigma: 0.0,
                 fom: 0.81,
                 matched_peaks: 6,
             },
         ],
         unexplained_peaks: vec![],
+        fit: Default::default(),
         curves: PatternCurves {
             two_theta_deg: two_theta,
             counts,

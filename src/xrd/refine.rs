@@ -1,0 +1,851 @@
+//! Whole-pattern refinement of the phases that search-match accepted: a Rietveld-type
+//! fit with intensities computed from the structures (as BGMN, Profex and TOPAS do for
+//! quantitative phase analysis), solved by variable projection.
+//!
+//! Model: y(2θ) = Σ_b c_b B_b(2θ) + Σ_k S_k P_k(2θ; θ_nl), with
+//! * a background of non-negative quadratic B-splines B_b (smooth on the scale of
+//!   [`RefineConfig::background_spacing_deg`], so that broad clay bands are not eaten by
+//!   a SNIP clip);
+//! * per phase k a profile P_k per unit weight fraction: the phase's reflections at d·s_k
+//!   (s_k an isotropic cell scale within ± [`RefineConfig::cell_range`]), intensities
+//!   Σ|F|²·LP times a March–Dollase factor along [001] for platy (layer) phases
+//!   (Dollase, J. Appl. Cryst. 19 (1986) 267), pseudo-Voigt profiles of the shared width
+//!   Γ² = W + U·tan²θ (η shared) times a per-phase broadening b_k (crystallite size;
+//!   turbostratic clays need several times the instrument width), Kα2 at half the Kα1
+//!   intensity, the shared zero shift and specimen displacement;
+//! * scale factors S_k and background coefficients c_b ≥ 0 are linear: for every
+//!   trial of the non-linear parameters θ_nl they are solved exactly (non-negative
+//!   least squares with Poisson weights, [`LinearFitter`]); Levenberg–Marquardt with a
+//!   forward-difference Jacobian moves θ_nl within bounds (Golub & Pereyra, SIAM J.
+//!   Numer. Anal. 10 (1973) 413; variable projection).
+//!
+//! Weight fractions follow from the refined scales by the ZMV relation (Hill & Howard,
+//! J. Appl. Cryst. 20 (1987) 467): the profiles are per unit weight fraction, I ∝
+//! w·Σ|F|²·LP/(V²ρ) = w·Σ|F|²·LP/(V·ZM/N_A) with the refined cell volume, so W_k = S_k/ΣS.
+//! Their standard uncertainties come from the covariance of the scales at the optimum,
+//! scaled by √GoF (the usual Rietveld practice for a fit with systematic misfit).
+//!
+//! Acceptance by the data: a phase stays only when taking it out raises χ² by an F ratio
+//! above [`RefineConfig::f_ratio_min`] (its scale and non-linear parameters as the extra
+//! degrees of freedom, χ²/(N − P) of the full fit as the noise) and its own strongest
+//! lines are observed peaks. Non-rare-earth library phases that the search missed are
+//! tried at the refined geometry and join above [`RefineConfig::f_ratio_add`] under the
+//! same line test. Intensity no phase
+//! explains is reported: residual peaks above [`RefineConfig::unexplained_sigma`]·σ·√GoF,
+//! as a fraction of the net diffracted intensity and by their d-spacings.
+
+use super::library::{Library, Phase};
+use super::pattern::{Geometry, Reflection};
+use super::peaks::find_peaks;
+use super::profile::{lines, march_dollase, render, Instrument, Width, KA2_RATIO};
+use super::search::{pv_height_per_area, Identification, Observed, SIGNIFICANCE};
+use crate::signal::linear::{LinearFitter, LinearOptions, Template};
+
+/// Thresholds and limits of the refinement (documented defaults; one place).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefineConfig {
+    /// Largest Levenberg–Marquardt iterations per refinement.
+    pub max_iterations: usize,
+    /// Relative χ² decrease below which the refinement has converged.
+    pub tolerance: f64,
+    /// Isotropic cell scale bound: s ∈ [1 − r, 1 + r] (natural minerals differ from
+    /// the library's cells by up to ~1–2 %).
+    pub cell_range: f64,
+    /// Per-phase broadening bounds (multiples of the shared instrument FWHM).
+    pub broadening_range: (f64, f64),
+    /// March–Dollase ratio bounds for platy phases (r < 1: plates lying flat enhance
+    /// 00l lines, the usual packing of clays in a side- or front-loaded mount).
+    pub march_dollase_range: (f64, f64),
+    /// Spacing of the background B-spline knots, degrees 2θ.
+    pub background_spacing_deg: f64,
+    /// A phase must raise χ² by this F ratio when removed ((Δχ²/Δp)/(χ²/(N−P))); the
+    /// 0.1 % point of F(4, ∞) is 4.6, and systematic misfit of real patterns is already
+    /// in the denominator.
+    pub f_ratio_min: f64,
+    /// A phase the search did not propose joins only above this F ratio: more evidence
+    /// is asked of a phase found by the fit alone.
+    pub f_ratio_add: f64,
+    /// Residual peaks stronger than this many σ·√GoF are unexplained intensity.
+    pub unexplained_sigma: f64,
+    /// Profiles cut at ± this many FWHM.
+    pub profile_cut_fwhm: f64,
+    /// Most phases the refinement adds to the search's (non-rare-earth ones only).
+    pub max_added_phases: usize,
+}
+
+impl Default for RefineConfig {
+    fn default() -> Self {
+        Self {
+            max_iterations: 30,
+            tolerance: 1e-4,
+            cell_range: 0.02,
+            broadening_range: (0.3, 8.0),
+            march_dollase_range: (0.4, 1.2),
+            background_spacing_deg: 5.0,
+            f_ratio_min: 10.0,
+            f_ratio_add: 25.0,
+            unexplained_sigma: 6.0,
+            profile_cut_fwhm: 8.0,
+            max_added_phases: 6,
+        }
+    }
+}
+
+/// One refined phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefinedPhase {
+    /// Index into the library.
+    pub index: usize,
+    /// Scale factor (∝ weight fraction).
+    pub scale: f64,
+    /// Weight %, normalised over the refined phases.
+    pub wt_pct: f64,
+    /// Standard uncertainty of the weight % (covariance × √GoF).
+    pub wt_pct_sigma: f64,
+    /// Refined isotropic cell scale (d = d_CIF · s).
+    pub cell_scale: f64,
+    /// Refined broadening (multiple of the instrument FWHM).
+    pub broadening: f64,
+    /// Refined March–Dollase ratio along [001] for platy phases.
+    pub march_dollase: Option<f64>,
+}
+
+/// The result of [`refine`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refinement {
+    /// Phases kept, largest weight fraction first.
+    pub phases: Vec<RefinedPhase>,
+    /// Library indices of the search's phases that the F test removed.
+    pub rejected: Vec<usize>,
+    /// Refined instrument (zero shift, displacement, widths, Kα2).
+    pub instrument: Instrument,
+    /// Total model.
+    pub model: Vec<f64>,
+    /// Refined background.
+    pub background: Vec<f64>,
+    /// Weighted profile R factor R_wp = √(Σw(y−m)²/Σwy²), w = 1/σ².
+    pub r_wp: f64,
+    /// Expected R factor R_exp = √((N − P)/Σwy²).
+    pub r_exp: f64,
+    /// Goodness of fit χ²/(N − P) = (R_wp/R_exp)².
+    pub gof: f64,
+    /// Share of the net diffracted intensity in residual peaks no phase explains.
+    pub unexplained_fraction: f64,
+    /// d-spacings (Å) of the strongest unexplained residual peaks, strongest first.
+    pub unexplained_d_a: Vec<f64>,
+}
+
+/// Most unexplained d-spacings reported.
+const MAX_UNEXPLAINED_REPORTED: usize = 5;
+
+/// Per-phase state of the non-linear parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PhaseParams {
+    cell: f64,
+    broadening: f64,
+    po: Option<f64>,
+}
+
+/// Shared non-linear parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Globals {
+    zero: f64,
+    displacement: f64,
+    w: f64,
+    u: f64,
+    eta: f64,
+}
+
+struct Problem<'a> {
+    obs: &'a Observed,
+    lib: &'a Library,
+    cfg: &'a RefineConfig,
+    set: Vec<usize>,
+    platy: Vec<bool>,
+    wavelength: f64,
+    kalpha2: Option<f64>,
+    background: Vec<Template>,
+}
+
+/// Parameter vector layout: 5 globals, then per phase cell, broadening, [PO].
+#[derive(Debug, Clone, PartialEq)]
+struct State {
+    g: Globals,
+    p: Vec<PhaseParams>,
+}
+
+impl State {
+    fn to_vec(&self) -> Vec<f64> {
+        let mut v = vec![
+            self.g.zero,
+            self.g.displacement,
+            self.g.w,
+            self.g.u,
+            self.g.eta,
+        ];
+        for p in &self.p {
+            v.push(p.cell);
+            v.push(p.broadening);
+            if let Some(r) = p.po {
+                v.push(r);
+            }
+        }
+        v
+    }
+
+    fn with_values(&self, v: &[f64]) -> State {
+        let g = Globals {
+            zero: v[0],
+            displacement: v[1],
+            w: v[2],
+            u: v[3],
+            eta: v[4],
+        };
+        let mut i = 5;
+        let p = self
+            .p
+            .iter()
+            .map(|p| {
+                let cell = v[i];
+                let broadening = v[i + 1];
+                i += 2;
+                let po = p.po.map(|_| {
+                    i += 1;
+                    v[i - 1]
+                });
+                PhaseParams {
+                    cell,
+                    broadening,
+                    po,
+                }
+            })
+            .collect();
+        State { g, p }
+    }
+
+    /// Which phase (None = shared) each vector entry belongs to.
+    fn owners(&self) -> Vec<Option<usize>> {
+        let mut o = vec![None; 5];
+        for (k, p) in self.p.iter().enumerate() {
+            o.extend([Some(k), Some(k)]);
+            if p.po.is_some() {
+                o.push(Some(k));
+            }
+        }
+        o
+    }
+}
+
+/// One evaluation: linear solve at fixed non-linear parameters.
+struct Eval {
+    chi2: f64,
+    scales: Vec<f64>,
+    sigmas_cov: Vec<f64>,
+    model: Vec<f64>,
+    background: Vec<f64>,
+    resid: Vec<f64>,
+}
+
+impl<'a> Problem<'a> {
+    fn instrument(&self, g: &Globals, cell: f64, broadening: f64) -> Instrument {
+        Instrument {
+            geometry: Geometry::BraggBrentano {
+                wavelength_a: self.wavelength / cell,
+            },
+            kalpha2: self.kalpha2.map(|l2| (l2 / cell, KA2_RATIO)),
+            width: Width::Empirical {
+                w: g.w * broadening * broadening,
+                u: g.u * broadening * broadening,
+                eta: g.eta,
+            },
+            zero_shift: g.zero,
+            displacement: g.displacement,
+        }
+    }
+
+    /// Profile of phase `k` per unit weight fraction.
+    fn template(&self, k: usize, g: &Globals, p: &PhaseParams) -> Template {
+        let phase = &self.lib.phases[self.set[k]];
+        let inst = self.instrument(g, p.cell, p.broadening);
+        let (lo, hi) = (self.obs.xs[0], self.obs.xs[self.obs.xs.len() - 1]);
+        let cell = &phase.structure.cell;
+        let po = p.po;
+        let factor =
+            |r: &Reflection| po.map_or(1.0, |ratio| march_dollase(cell, r, [0, 0, 1], ratio));
+        let weight = phase.weight_scale() / p.cell.powi(3);
+        let ls = lines(
+            &phase.reflections,
+            &inst,
+            (lo - 2.0, hi + 2.0),
+            weight,
+            Some(&factor),
+        );
+        render(&ls, &inst, &self.obs.xs, self.cfg.profile_cut_fwhm, 1e-4)
+    }
+
+    fn solve(&self, phase_templates: &[Template], covariance: bool) -> Option<Eval> {
+        let n = self.obs.xs.len();
+        let np = phase_templates.len();
+        let mut all: Vec<Template> = phase_templates.to_vec();
+        all.extend(self.background.iter().cloned());
+        let mut f = LinearFitter::new(n, all).ok()?;
+        let opts = LinearOptions {
+            covariance,
+            ..LinearOptions::default()
+        };
+        let fit = f.fit(&self.obs.counts, None, &opts).ok()?;
+        let mut background = vec![0.0; n];
+        for (t, &a) in self.background.iter().zip(&fit.amplitudes[np..]) {
+            t.add_to(a, &mut background);
+        }
+        let resid: Vec<f64> = (0..n)
+            .map(|i| (self.obs.counts[i] - fit.model[i]) / self.obs.var[i].sqrt())
+            .collect();
+        let chi2 = resid.iter().map(|r| r * r).sum();
+        let sigmas_cov = if covariance {
+            // Covariance of the phase scales only (row-major, all templates).
+            let m = fit.amplitudes.len();
+            (0..np)
+                .flat_map(|i| (0..np).map(move |j| (i, j)))
+                .map(|(i, j)| fit.covariance.get(i * m + j).copied().unwrap_or(0.0))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Some(Eval {
+            chi2,
+            scales: fit.amplitudes[..np].to_vec(),
+            sigmas_cov,
+            model: fit.model,
+            background,
+            resid,
+        })
+    }
+
+    /// The phase's own strongest lines are observed: of its (up to) three strongest
+    /// Kα1 lines predicted above [`SIGNIFICANCE`]·σ at the fitted scale, two (all when
+    /// fewer) have at least half the predicted height as measured net intensity
+    /// (counts above the refined background) at their position. Lines are not asked to
+    /// be resolved peaks: feldspars and clays overlap. A phase that predicts no
+    /// detectable line is not observed either.
+    fn own_lines_observed(&self, k: usize, s: &State, scale: f64, background: &[f64]) -> bool {
+        let phase = &self.lib.phases[self.set[k]];
+        let p = &s.p[k];
+        let inst = Instrument {
+            kalpha2: None,
+            ..self.instrument(&s.g, p.cell, p.broadening)
+        };
+        let cell = &phase.structure.cell;
+        let factor = |r: &Reflection| {
+            p.po.map_or(1.0, |ratio| march_dollase(cell, r, [0, 0, 1], ratio))
+        };
+        let (lo, hi) = (self.obs.xs[0], self.obs.xs[self.obs.xs.len() - 1]);
+        let weight = scale * phase.weight_scale() / p.cell.powi(3);
+        let channel = |x: f64| {
+            self.obs
+                .xs
+                .partition_point(|&v| v < x)
+                .min(self.obs.xs.len() - 1)
+        };
+        let mut strong: Vec<(f64, f64)> =
+            lines(&phase.reflections, &inst, (lo, hi), weight, Some(&factor))
+                .iter()
+                .map(|l| {
+                    let (fwhm, eta) = inst.width.fwhm_eta(inst.geometry, l.x);
+                    (l.x, l.area * pv_height_per_area(fwhm, eta) * self.obs.step)
+                })
+                .filter(|&(x, h)| h >= SIGNIFICANCE * self.obs.var[channel(x)].sqrt())
+                .collect();
+        strong.sort_by(|a, b| b.1.total_cmp(&a.1));
+        strong.truncate(3);
+        let seen = strong
+            .iter()
+            .filter(|&&(x, h)| {
+                let ch = channel(x);
+                self.obs.counts[ch] - background[ch] >= 0.5 * h
+            })
+            .count();
+        !strong.is_empty() && seen >= 2.min(strong.len())
+    }
+
+    /// Pre-selection of a phase to add, before its profile is rendered: two of its
+    /// three strongest lines (at the library cell) fall where the counts exceed the
+    /// current model by 2σ — where intensity is missing.
+    fn residual_at_strongest_lines(&self, index: usize, g: &Globals, model: &[f64]) -> bool {
+        let phase = &self.lib.phases[index];
+        let inst = Instrument {
+            kalpha2: None,
+            ..self.instrument(g, 1.0, 1.0)
+        };
+        let (lo, hi) = (self.obs.xs[0], self.obs.xs[self.obs.xs.len() - 1]);
+        let mut ls = lines(&phase.reflections, &inst, (lo, hi), 1.0, None);
+        ls.sort_by(|a, b| b.area.total_cmp(&a.area));
+        let n = self.obs.xs.len();
+        let missing = ls
+            .iter()
+            .take(3)
+            .filter(|l| {
+                let ch = self.obs.xs.partition_point(|&v| v < l.x).min(n - 1);
+                self.obs.counts[ch] - model[ch] > 2.0 * self.obs.var[ch].sqrt()
+            })
+            .count();
+        missing >= 2.min(ls.len())
+    }
+
+    /// The same problem with phase `index` appended.
+    fn with_phase(&self, index: usize) -> Problem<'a> {
+        let mut set = self.set.clone();
+        set.push(index);
+        let mut platy = self.platy.clone();
+        platy.push(is_platy(&self.lib.phases[index], self.obs.geometry));
+        Problem {
+            obs: self.obs,
+            lib: self.lib,
+            cfg: self.cfg,
+            set,
+            platy,
+            wavelength: self.wavelength,
+            kalpha2: self.kalpha2,
+            background: self.background.clone(),
+        }
+    }
+
+    fn templates(&self, s: &State) -> Vec<Template> {
+        (0..self.set.len())
+            .map(|k| self.template(k, &s.g, &s.p[k]))
+            .collect()
+    }
+
+    fn bounds(&self, s: &State, start: &Globals) -> Vec<(f64, f64)> {
+        let c = self.cfg;
+        let mut b = vec![
+            (start.zero - 0.15, start.zero + 0.15),
+            (start.displacement - 0.3, start.displacement + 0.3),
+            (1e-5, (start.w * 9.0).max(1e-3)),
+            (0.0, (start.u * 9.0).max(4.0 * start.w).max(1e-3)),
+            (0.0, 1.0),
+        ];
+        for p in &s.p {
+            b.push((1.0 - c.cell_range, 1.0 + c.cell_range));
+            b.push(c.broadening_range);
+            if p.po.is_some() {
+                b.push(c.march_dollase_range);
+            }
+        }
+        b
+    }
+
+    /// Levenberg–Marquardt on the non-linear parameters, the linear ones projected out.
+    fn optimise(&self, mut s: State, start: &Globals, max_iter: usize) -> Option<(State, Eval)> {
+        let mut tpl = self.templates(&s);
+        let mut cur = self.solve(&tpl, false)?;
+        let owners = s.owners();
+        let bounds = self.bounds(&s, start);
+        let mut lambda = 1e-2;
+        for _ in 0..max_iter {
+            let x = s.to_vec();
+            let m = x.len();
+            let n = cur.resid.len();
+            // Forward-difference Jacobian of the weighted residuals; a per-phase
+            // parameter re-renders only its phase.
+            let mut jac = vec![0.0; n * m];
+            for j in 0..m {
+                let h = step(j, x[j], &bounds[j]);
+                let mut xt = x.clone();
+                xt[j] += h;
+                let st = s.with_values(&xt);
+                let t2: Vec<Template> = match owners[j] {
+                    Some(k) => {
+                        let mut t = tpl.clone();
+                        t[k] = self.template(k, &st.g, &st.p[k]);
+                        t
+                    }
+                    None => self.templates(&st),
+                };
+                let Some(e) = self.solve(&t2, false) else {
+                    continue;
+                };
+                for i in 0..n {
+                    jac[i * m + j] = (e.resid[i] - cur.resid[i]) / h;
+                }
+            }
+            let mut jtj = nalgebra::DMatrix::<f64>::zeros(m, m);
+            let mut jtr = nalgebra::DVector::<f64>::zeros(m);
+            for i in 0..n {
+                let row = &jac[i * m..(i + 1) * m];
+                let r = cur.resid[i];
+                for a in 0..m {
+                    if row[a] == 0.0 {
+                        continue;
+                    }
+                    jtr[a] += row[a] * r;
+                    for b in a..m {
+                        jtj[(a, b)] += row[a] * row[b];
+                    }
+                }
+            }
+            for a in 0..m {
+                for b in 0..a {
+                    jtj[(a, b)] = jtj[(b, a)];
+                }
+            }
+            let mut improved = false;
+            while lambda < 1e8 {
+                let mut a = jtj.clone();
+                for d in 0..m {
+                    a[(d, d)] += lambda * jtj[(d, d)].max(1e-12);
+                }
+                let Some(delta) = a.cholesky().map(|c| c.solve(&(-&jtr))) else {
+                    lambda *= 10.0;
+                    continue;
+                };
+                let xn: Vec<f64> = (0..m)
+                    .map(|j| (x[j] + delta[j]).clamp(bounds[j].0, bounds[j].1))
+                    .collect();
+                let sn = s.with_values(&xn);
+                let tn = self.templates(&sn);
+                match self.solve(&tn, false) {
+                    Some(e) if e.chi2 < cur.chi2 => {
+                        let rel = (cur.chi2 - e.chi2) / cur.chi2.max(1e-300);
+                        s = sn;
+                        tpl = tn;
+                        cur = e;
+                        lambda = (lambda / 3.0).max(1e-6);
+                        improved = rel > self.cfg.tolerance;
+                        break;
+                    }
+                    _ => lambda *= 4.0,
+                }
+            }
+            if !improved {
+                break;
+            }
+        }
+        let e = self.solve(&tpl, true)?;
+        Some((s, e))
+    }
+}
+
+/// Forward-difference step of parameter `j` (layout of [`State::to_vec`]), turned
+/// backwards at an upper bound.
+fn step(j: usize, x: f64, bound: &(f64, f64)) -> f64 {
+    let h = match j {
+        0 | 1 => 2e-3,
+        2 => 0.02 * x.abs() + 1e-6,
+        3 => 0.02 * x.abs() + 1e-5,
+        4 => 0.02,
+        _ => 1e-3 * x.abs().max(0.1),
+    };
+    if x + h > bound.1 {
+        -h
+    } else {
+        h
+    }
+}
+
+/// Layer phases: the largest-d line of ≥ 10 % of the strongest is a basal 00l line.
+fn is_platy(phase: &Phase, geometry: Geometry) -> bool {
+    let li: Vec<(f64, &Reflection)> = phase
+        .reflections
+        .iter()
+        .filter(|r| geometry.position(r.d_a).is_some())
+        .map(|r| (r.f2_sum * geometry.lp(r.d_a), r))
+        .collect();
+    let max = li.iter().map(|l| l.0).fold(0.0, f64::max);
+    li.iter()
+        .filter(|l| l.0 >= 0.1 * max)
+        .max_by(|a, b| a.1.d_a.total_cmp(&b.1.d_a))
+        .is_some_and(|l| l.1.hkl[0] == 0 && l.1.hkl[1] == 0)
+}
+
+/// Quadratic B-splines on uniform knots over the axis (non-negative, sum to 1 inside).
+fn background_basis(xs: &[f64], spacing: f64) -> Vec<Template> {
+    let (lo, hi) = (xs[0], xs[xs.len() - 1]);
+    let nseg = ((hi - lo) / spacing).ceil().max(1.0) as usize;
+    let h = (hi - lo) / nseg as f64;
+    // Basis j is centred at lo + (j − 0.5)·h, j = 0..=nseg+1.
+    (0..nseg + 2)
+        .map(|j| {
+            let c = lo + (j as f64 - 0.5) * h;
+            let v: Vec<f64> = xs
+                .iter()
+                .map(|&x| {
+                    let t = (x - c) / h;
+                    match t.abs() {
+                        a if a < 0.5 => 0.75 - a * a,
+                        a if a < 1.5 => 0.5 * (1.5 - a) * (1.5 - a),
+                        _ => 0.0,
+                    }
+                })
+                .collect();
+            Template::from_dense(&v)
+        })
+        .collect()
+}
+
+/// Refine the phases of a search-match identification against the observed pattern.
+/// `None` for energy-dispersive patterns and width models other than the measured one.
+pub fn refine(
+    obs: &Observed,
+    lib: &Library,
+    id: &Identification,
+    cfg: &RefineConfig,
+) -> Option<Refinement> {
+    let Geometry::BraggBrentano { wavelength_a } = obs.geometry else {
+        return None;
+    };
+    let Width::Empirical { w, u, eta } = id.instrument.width else {
+        return None;
+    };
+    let mut set: Vec<usize> = id.phases.iter().map(|p| p.index).collect();
+    let platy_of = |i: usize| is_platy(&lib.phases[i], obs.geometry);
+    let start = Globals {
+        zero: id.instrument.zero_shift,
+        displacement: id.instrument.displacement,
+        w,
+        u,
+        eta,
+    };
+    let mut prob = Problem {
+        obs,
+        lib,
+        cfg,
+        platy: set.iter().map(|&i| platy_of(i)).collect(),
+        set: set.clone(),
+        wavelength: wavelength_a,
+        kalpha2: id.instrument.kalpha2.map(|(l2, _)| l2),
+        background: background_basis(&obs.xs, cfg.background_spacing_deg),
+    };
+    let phase_start: Vec<PhaseParams> = prob
+        .platy
+        .iter()
+        .map(|&p| PhaseParams {
+            cell: 1.0,
+            broadening: 1.0,
+            po: p.then_some(0.9),
+        })
+        .collect();
+    let mut state = State {
+        g: start,
+        p: phase_start.clone(),
+    };
+    let (mut state_fit, mut eval) = prob.optimise(state.clone(), &start, cfg.max_iterations)?;
+    // A tube's Kα2 that the search left out (its widths then include it unresolved) is
+    // tried resolved, from narrower widths, and kept when it fits better.
+    if id.instrument.kalpha2.is_none() && obs.kalpha2.is_some() {
+        let with_ka2 = Problem {
+            kalpha2: obs.kalpha2,
+            background: prob.background.clone(),
+            set: prob.set.clone(),
+            platy: prob.platy.clone(),
+            ..prob
+        };
+        let narrowed = State {
+            g: Globals {
+                w: 0.64 * w,
+                u: 0.64 * u,
+                ..start
+            },
+            p: phase_start,
+        };
+        if let Some((s2, e2)) = with_ka2.optimise(narrowed, &start, cfg.max_iterations) {
+            if e2.chi2 < eval.chi2 {
+                (state_fit, eval) = (s2, e2);
+                prob = with_ka2;
+            }
+        }
+    }
+    let mut rejected = Vec::new();
+    let mut refused: Vec<usize> = Vec::new();
+    // Phases the peak-based search missed (overlapped lines, broad clay bands) join when
+    // they pass the same F test at the refined geometry. Rare-earth phases only enter
+    // through search-match, whose stricter evidence rules (own lines, chance
+    // coincidence) they must pass.
+    for _ in 0..cfg.max_added_phases {
+        let n = obs.xs.len() as f64;
+        let n_par = state_fit.to_vec().len() + prob.set.len() + prob.background.len();
+        let gof = eval.chi2 / (n - n_par as f64).max(1.0);
+        let tpl = prob.templates(&state_fit);
+        let best = (0..lib.phases.len())
+            .filter(|i| !prob.set.contains(i) && !lib.phases[*i].rare_earth)
+            .filter(|i| !refused.contains(i))
+            .filter(|&i| prob.residual_at_strongest_lines(i, &state_fit.g, &eval.model))
+            .flat_map(|i| {
+                // Layer phases are also tried broadened (turbostratic clays).
+                let platy = platy_of(i);
+                let widths: &[f64] = if platy { &[1.0, 3.0] } else { &[1.0] };
+                widths.iter().map(move |&b| {
+                    (
+                        i,
+                        PhaseParams {
+                            cell: 1.0,
+                            broadening: b,
+                            po: platy.then_some(0.9),
+                        },
+                    )
+                })
+            })
+            .filter_map(|(i, params)| {
+                let trial = prob.with_phase(i);
+                let mut t = tpl.clone();
+                t.push(trial.template(trial.set.len() - 1, &state_fit.g, &params));
+                let e = trial.solve(&t, false)?;
+                let dp = 3.0 + f64::from(u8::from(params.po.is_some()));
+                let f = (eval.chi2 - e.chi2) / dp / gof.max(1e-300);
+                (e.scales.last().is_some_and(|&a| a > 0.0)).then_some((i, params, f))
+            })
+            .max_by(|a, b| a.2.total_cmp(&b.2));
+        let Some((i, params, f)) = best else { break };
+        if f < cfg.f_ratio_add {
+            break;
+        }
+        let trial = prob.with_phase(i);
+        let mut trial_state = state_fit.clone();
+        trial_state.p.push(params);
+        let Some((s2, e2)) = trial.optimise(trial_state, &start, cfg.max_iterations) else {
+            refused.push(i);
+            continue;
+        };
+        let k = trial.set.len() - 1;
+        if trial.own_lines_observed(k, &s2, e2.scales[k], &e2.background) {
+            prob = trial;
+            set.push(i);
+            (state_fit, eval) = (s2, e2);
+        } else {
+            refused.push(i);
+        }
+    }
+    // Acceptance by the data: drop the least significant phase while it fails the F test.
+    loop {
+        let n = obs.xs.len() as f64;
+        let n_par = state_fit.to_vec().len() + prob.set.len() + prob.background.len();
+        let gof = eval.chi2 / (n - n_par as f64).max(1.0);
+        let tpl = prob.templates(&state_fit);
+        let weakest = (0..prob.set.len())
+            .filter_map(|k| {
+                // The search's phases passed its own line tests (resolved peaks, chance
+                // coincidence); the refinement's additions are held to this one.
+                let added = !id.phases.iter().any(|p| p.index == prob.set[k]);
+                if added
+                    && !prob.own_lines_observed(k, &state_fit, eval.scales[k], &eval.background)
+                {
+                    return Some((k, f64::NEG_INFINITY));
+                }
+                let mut t = tpl.clone();
+                t.remove(k);
+                let e = prob.solve(&t, false)?;
+                let dp = 3.0 + f64::from(u8::from(state_fit.p[k].po.is_some()));
+                Some((k, (e.chi2 - eval.chi2) / dp / gof.max(1e-300)))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        match weakest {
+            Some((k, f)) if f < cfg.f_ratio_min => {
+                rejected.push(prob.set[k]);
+                set.remove(k);
+                prob.set.remove(k);
+                prob.platy.remove(k);
+                state = state_fit.clone();
+                state.p.remove(k);
+                (state_fit, eval) = prob.optimise(state.clone(), &start, cfg.max_iterations)?;
+            }
+            _ => break,
+        }
+    }
+    let n = obs.xs.len();
+    let n_par = state_fit.to_vec().len() + set.len() + prob.background.len();
+    let swy2: f64 = (0..n).map(|i| obs.counts[i].powi(2) / obs.var[i]).sum();
+    let dof = (n as f64 - n_par as f64).max(1.0);
+    let r_wp = (eval.chi2 / swy2.max(1e-300)).sqrt();
+    let r_exp = (dof / swy2.max(1e-300)).sqrt();
+    let gof = eval.chi2 / dof;
+    // Weight fractions and their uncertainties (ZMV: the scales are per unit weight).
+    let total: f64 = eval.scales.iter().sum();
+    let np = set.len();
+    let cov = |i: usize, j: usize| eval.sigmas_cov.get(i * np + j).copied().unwrap_or(0.0);
+    let mut phases: Vec<RefinedPhase> = (0..np)
+        .map(|k| {
+            let a = eval.scales[k];
+            let wt = if total > 0.0 { a / total } else { 0.0 };
+            // ∂w_k/∂a_j = (δ_kj − w_k)/Σa.
+            let mut var = 0.0;
+            for i in 0..np {
+                for j in 0..np {
+                    let di = (f64::from(u8::from(i == k)) - wt) / total.max(1e-300);
+                    let dj = (f64::from(u8::from(j == k)) - wt) / total.max(1e-300);
+                    var += di * dj * cov(i, j);
+                }
+            }
+            RefinedPhase {
+                index: set[k],
+                scale: a,
+                wt_pct: 100.0 * wt,
+                wt_pct_sigma: 100.0 * (var.max(0.0) * gof.max(1.0)).sqrt(),
+                cell_scale: state_fit.p[k].cell,
+                broadening: state_fit.p[k].broadening,
+                march_dollase: state_fit.p[k].po,
+            }
+        })
+        .collect();
+    phases.sort_by(|a, b| b.wt_pct.total_cmp(&a.wt_pct));
+    let instrument = Instrument {
+        geometry: obs.geometry,
+        ..prob.instrument(&state_fit.g, 1.0, 1.0)
+    };
+    let (unexplained_fraction, unexplained_d_a) =
+        unexplained(obs, &eval.model, &eval.background, &instrument, gof, cfg);
+    Some(Refinement {
+        phases,
+        rejected,
+        instrument,
+        model: eval.model,
+        background: eval.background,
+        r_wp,
+        r_exp,
+        gof,
+        unexplained_fraction,
+        unexplained_d_a,
+    })
+}
+
+/// Residual peaks no phase explains: significant (above `unexplained_sigma`·σ·√GoF,
+/// the misfit of real patterns scaling the noise) and not a remainder on a modelled
+/// peak (the model's net there below the residual's height). Returns their share of
+/// the net diffracted intensity (pseudo-Voigt areas, η = ½) and their d-spacings (the
+/// refined zero shift and displacement taken off).
+fn unexplained(
+    obs: &Observed,
+    model: &[f64],
+    background: &[f64],
+    instrument: &Instrument,
+    gof: f64,
+    cfg: &RefineConfig,
+) -> (f64, Vec<f64>) {
+    let resid: Vec<f64> = obs.counts.iter().zip(model).map(|(c, m)| c - m).collect();
+    let hw = (0.1 / obs.step).round().max(2.0) as usize;
+    let min_sigma = cfg.unexplained_sigma * gof.max(1.0).sqrt();
+    let peaks: Vec<_> = find_peaks(&obs.xs, &resid, &obs.var, hw, min_sigma, 0.0)
+        .into_iter()
+        .filter(|p| model[p.channel] - background[p.channel] < p.height)
+        .collect();
+    let net: f64 = obs
+        .counts
+        .iter()
+        .zip(background)
+        .map(|(c, b)| (c - b).max(0.0))
+        .sum::<f64>()
+        * obs.step;
+    // Area of a pseudo-Voigt (η = ½) of height h and FWHM Γ: h·Γ·(π/4 + 0.5·1.0645).
+    let area_per_hw = std::f64::consts::FRAC_PI_4 + 0.532;
+    let width = |f: f64| if f.is_finite() { f } else { 3.0 * obs.step };
+    let unexplained = peaks
+        .iter()
+        .fold(0.0, |a, p| a + p.height * width(p.fwhm) * area_per_hw);
+    let mut strongest = peaks.clone();
+    strongest.sort_by(|a, b| b.height.total_cmp(&a.height));
+    let d = strongest
+        .iter()
+        .take(MAX_UNEXPLAINED_REPORTED)
+        .map(|p| obs.geometry.d_at(p.x - instrument.shift(p.x)))
+        .collect();
+    ((unexplained / net.max(1e-300)).min(1.0), d)
+}

@@ -1,0 +1,188 @@
+//! Quantification on real known mixtures: the RockJock Mix1–Mix8 patterns (USGS
+//! RockJock, Eberl 2003, via powdR; measured Cu Kα patterns of weighed mixtures of
+//! quartz, K-feldspar, plagioclase, kaolinite, dioctahedral smectite and illite, each
+//! with 20 wt % corundum). The weighed fractions are read from each file's header line.
+//! Needs ../shared (spectra/xrd_real); skips with a printed message when it is absent.
+
+mod common;
+
+use reescan::formats::{read_path, ReadOptions};
+use reescan::spectrum::Technique;
+use reescan::xrd::{analyze_with, builtin, XrdAnalysis};
+use std::path::Path;
+
+/// RockJock mineral group (header name) → library phase that stands for it.
+const PHASES: [(&str, &str); 7] = [
+    ("Quartz", "quartz"),
+    ("K_feldspar", "orthoclase"),
+    ("Plagioclase", "albite_low"),
+    ("Kaolinite", "kaolinite"),
+    ("Dioctahedral_smectite", "montmorillonite_Na"),
+    ("Illite", "illite_1M"),
+    ("Corundum", "corundum"),
+];
+
+/// The weighed wt % of each group, from the header `... known wt%: Quartz=0.0, ...`.
+fn truth(path: &Path) -> Vec<(String, f64)> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = text.lines().next().unwrap_or_default();
+    let list = header
+        .split("known wt%:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}: no known wt% in header", path.display()));
+    list.split(',')
+        .filter_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            Some((k.trim().to_string(), v.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+fn analyse(path: &Path) -> XrdAnalysis {
+    // RockJock patterns are Cu Kα (README of xrd_real); the .xy files state none.
+    let opts = ReadOptions {
+        wavelength_a: Some(1.540598),
+        technique: Some(Technique::Xrd),
+        ..ReadOptions::default()
+    };
+    let s = read_path(path, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    analyze_with(&s, &builtin()).expect("analysis")
+}
+
+/// Largest errors (wt % absolute) of one mixture: corundum, and the phases weighed
+/// at ≥ 10 wt % (a phase not reported counts as 0 wt %).
+#[derive(Debug, Clone, Copy)]
+struct Errors {
+    corundum: f64,
+    major: f64,
+}
+
+/// Issue 22's targets.
+const TARGET: Errors = Errors {
+    corundum: 3.0,
+    major: 5.0,
+};
+
+/// Ratchet: the errors measured per mixture (Mix1..Mix8) when the refinement was
+/// introduced, plus 1 wt %; the issue's targets are not met yet (see `TARGET`), so
+/// these only keep the quantification from getting worse. Tighten when it improves.
+const RATCHET: [Errors; 8] = [
+    Errors {
+        corundum: 5.6,
+        major: 5.4,
+    },
+    Errors {
+        corundum: 21.0,
+        major: 37.0,
+    },
+    Errors {
+        corundum: 10.1,
+        major: 13.0,
+    },
+    Errors {
+        corundum: 4.4,
+        major: 13.7,
+    },
+    Errors {
+        corundum: 5.5,
+        major: 13.0,
+    },
+    Errors {
+        corundum: 5.0,
+        major: 6.1,
+    },
+    Errors {
+        corundum: 5.3,
+        major: 13.0,
+    },
+    Errors {
+        corundum: 6.6,
+        major: 2.7,
+    },
+];
+
+fn run_all(dir: &Path) -> Vec<Errors> {
+    let mut all = Vec::new();
+    for mix in 1..=8 {
+        let mut worst = Errors {
+            corundum: 0.0,
+            major: 0.0,
+        };
+        let path = dir.join(format!("rockjock_Mix{mix}.xy"));
+        let known = truth(&path);
+        let a = analyse(&path);
+        println!(
+            "Mix{mix}: zero {:+.3}°, displacement {:+.3} mm, R_wp {:.3}, R_exp {:.3}, GoF {:.1}, unexplained {:.1} % at d {:?} Å",
+            a.zero_shift_deg,
+            a.displacement_mm,
+            a.fit.r_wp.unwrap_or(f64::NAN),
+            a.fit.r_exp.unwrap_or(f64::NAN),
+            a.fit.gof.unwrap_or(f64::NAN),
+            100.0 * a.fit.unexplained_fraction.unwrap_or(f64::NAN),
+            a.fit
+                .unexplained_d_a
+                .iter()
+                .map(|d| format!("{d:.2}"))
+                .collect::<Vec<_>>()
+        );
+        println!(
+            "  {:22} {:>8} {:>10} {:>7} {:>7}",
+            "phase", "truth", "reescan", "±", "error"
+        );
+        for (group, phase) in PHASES {
+            let t = known
+                .iter()
+                .find(|(k, _)| k == group)
+                .map_or(0.0, |(_, v)| *v);
+            let found = a.phases.iter().find(|p| p.name == phase);
+            let (w, s) = found.map_or((0.0, 0.0), |p| (p.wt_pct, p.wt_pct_sigma));
+            let err = w - t;
+            println!("  {phase:22} {t:8.1} {w:10.1} {s:7.1} {err:+7.1}");
+            if group == "Corundum" {
+                worst.corundum = worst.corundum.max(err.abs());
+            } else if t >= 10.0 {
+                worst.major = worst.major.max(err.abs());
+            }
+        }
+        for p in a
+            .phases
+            .iter()
+            .filter(|p| !PHASES.iter().any(|(_, n)| *n == p.name))
+        {
+            println!(
+                "  {:22} {:>8} {:10.1} (not in the mixture)",
+                p.name, "-", p.wt_pct
+            );
+        }
+        println!(
+            "  worst |error|: corundum {:.1} wt %, phases ≥ 10 wt % {:.1} wt %",
+            worst.corundum, worst.major
+        );
+        all.push(worst);
+    }
+    all
+}
+
+#[test]
+fn rockjock_mixtures_are_quantified() {
+    let Some(dir) = common::shared("spectra/xrd_real") else {
+        return;
+    };
+    let errors = run_all(&dir);
+    let met = |f: fn(&Errors) -> f64, t: f64| errors.iter().filter(|e| f(e) <= t).count();
+    println!(
+        "issue 22 targets met: corundum within ± {} wt % in {}/8 mixtures, every phase ≥ 10 wt % within ± {} wt % in {}/8",
+        TARGET.corundum,
+        met(|e| e.corundum, TARGET.corundum),
+        TARGET.major,
+        met(|e| e.major, TARGET.major)
+    );
+    let worse: Vec<String> = errors
+        .iter()
+        .zip(&RATCHET)
+        .enumerate()
+        .filter(|(_, (e, r))| e.corundum > r.corundum || e.major > r.major)
+        .map(|(i, (e, r))| format!("Mix{}: measured {e:?}, ratchet {r:?}", i + 1))
+        .collect();
+    assert!(worse.is_empty(), "quantification got worse: {worse:#?}");
+}
