@@ -28,7 +28,9 @@
 //!   [`JointSettings::detect_sigma`] σ).
 //! * **Consistent** across beams: if one beam shows an element at w and another beam
 //!   that counts for it, with detection limit L, does not, while
-//!   w ≥ [`JointSettings::clear_multiple`]·L — it should see it clearly — the element is
+//!   w ≥ [`JointSettings::clear_multiple`]·L — it should see it clearly: when the beam
+//!   that measures it best is among those that find none, the reading is refuted and the
+//!   element absent (with a note); when that beam shows it, the element is
 //!   not confirmed. It is then kept as found at the reading that shows it, with the
 //!   disagreement between the beams (half the reading) added in quadrature to its scale
 //!   uncertainty ([`super::ElementResult::excitation_sigma_wt_pct`]), so the screening's
@@ -67,6 +69,11 @@ pub struct JointSettings {
     /// A beam that does not show an element contradicts one that does when the reading
     /// is at least this multiple of its detection limit (3σ): it should see it clearly.
     pub clear_multiple: f64,
+    /// Elements from Ti up are measured on a beam of at least this kV when the scan has
+    /// one (the mining methods' low-kV beam excites the light elements; its scatter
+    /// background under the L lines of the heavy ones is high, and a phantom there would
+    /// otherwise win on a detection limit).
+    pub heavy_min_kv: f64,
     /// A major constituent, wt %: every beam that excites its lines shows it. One that
     /// only some of those beams read is a misreading (another element's line taken for
     /// it) and is left out of the joint result (elements Z ≥ `light_z_below` that the
@@ -82,6 +89,7 @@ impl Default for JointSettings {
             light_z_below: 22,
             detect_sigma: 3.0,
             clear_multiple: 3.0,
+            heavy_min_kv: 25.0,
             major_wt_pct: 1.0,
         }
     }
@@ -298,7 +306,8 @@ struct Decision {
     shown: Option<ElementResult>,
     conflicts: Vec<String>,
     readings: Vec<Reading>,
-    /// Why a major reading was left out, when it was.
+    /// Why a reading was left out, when it was (a major misread, or a reading the beam
+    /// that measures the element best refutes).
     dropped: Option<String>,
 }
 
@@ -367,10 +376,14 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
             "light element: the lowest-kV unfiltered beam that excites it",
         )
     } else {
+        // the low-kV beam of a method is there for the light elements: a heavier
+        // element is measured on a beam of at least `heavy_min_kv` when there is one
+        let heavy_beam = eligible.iter().any(|&i| kv(i) >= st.heavy_min_kv);
         let pick = eligible
             .iter()
             .copied()
             .filter(|&i| lod(&beams[i]).is_some_and(f64::is_finite))
+            .filter(|&i| !heavy_beam || kv(i) >= st.heavy_min_kv)
             .min_by(|&a, &b| {
                 let (la, lb) = (
                     lod(&beams[a]).unwrap_or(f64::MAX),
@@ -401,6 +414,10 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
     // but should see it clearly
     let mut conflicts = Vec::new();
     let mut shown = shows(&beams[best]).cloned();
+    // the beam that measures it best finds none: a clear reading of another beam that
+    // a beam which should see it does not share is refuted, not an unconfirmed finding
+    let best_shows = shown.is_some();
+    let mut refuted = None;
     for &i in &eligible {
         let Some(e) = shows(&beams[i]) else {
             continue;
@@ -412,7 +429,20 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
             let Some(l) = lod(&beams[j]).filter(|l| *l > 0.0 && l.is_finite()) else {
                 continue;
             };
-            if e.wt_pct >= st.clear_multiple * l {
+            if e.wt_pct >= st.clear_multiple * l && !best_shows {
+                refuted.get_or_insert_with(|| {
+                    format!(
+                        "{sym}: {} reads {} wt %, while {}, which would see it above its {} \
+                         wt % detection limit, finds none, nor does {}, which measures it \
+                         best: taken as absent.",
+                        short(&beams[i]),
+                        show(e.wt_pct),
+                        short(&beams[j]),
+                        show(l),
+                        short(&beams[best])
+                    )
+                });
+            } else if e.wt_pct >= st.clear_multiple * l {
                 conflicts.push(format!(
                     "{sym}: {} reads {} wt %, while {}, which would see it above its {} wt % \
                      detection limit, finds none: not confirmed across the beams.",
@@ -427,7 +457,12 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
             }
         }
     }
-    let mut dropped = None;
+    if refuted.is_some() {
+        // a refutation outweighs weaker disagreements
+        shown = None;
+        conflicts.clear();
+    }
+    let mut dropped = refuted;
     let target = crate::tables::is_rare_earth(sym) || sym == "Th" || sym == "U";
     if let Some(e) = shown.as_ref().filter(|_| !target && z >= st.light_z_below) {
         let blind = (0..beams.len())
