@@ -1142,19 +1142,8 @@ mod tests {
     /// allowance for the whole commodity.
     #[test]
     fn rules_without_variants_keep_the_commodity_allowance() {
-        let old: String = super::super::rules::DEFAULT_RULES_TOML
-            .split("\n[[commodity.zirconium.variant]]")
-            .enumerate()
-            .map(|(i, part)| {
-                if i == 0 {
-                    part.to_string()
-                } else {
-                    // drop the variant table up to the next table header
-                    part.find("\n[")
-                        .map_or(String::new(), |j| part[j..].to_string())
-                }
-            })
-            .collect::<String>();
+        let old =
+            super::super::rules::tests::without_variants(super::super::rules::DEFAULT_RULES_TOML);
         let rules = Rules::from_toml(&old).unwrap();
         assert!(rules.commodity("zirconium").unwrap().1.variants.is_empty());
         let x = xrf(

@@ -747,8 +747,25 @@ pub fn parse_date(s: &str) -> Result<NaiveDate> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The built-in rules with the zirconium variants removed, as a rules file written
+    /// before variants existed would read.
+    pub(crate) fn without_variants(text: &str) -> String {
+        let mut out = String::new();
+        let mut skipping = false;
+        for l in text.lines() {
+            if l.starts_with('[') {
+                skipping = l.ends_with(".variant]]");
+            }
+            if !skipping {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        out
+    }
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()
@@ -891,23 +908,6 @@ mod tests {
         );
         let e = Rules::from_toml(&bad).unwrap_err().to_string();
         assert!(e.contains("decision.systematic_light_rel"), "{e}");
-    }
-
-    /// The built-in rules with the zirconium variants removed, as a rules file written
-    /// before variants existed would read.
-    fn without_variants(text: &str) -> String {
-        let mut out = String::new();
-        let mut skipping = false;
-        for l in text.lines() {
-            if l.starts_with('[') {
-                skipping = l.ends_with(".variant]]");
-            }
-            if !skipping {
-                out.push_str(l);
-                out.push('\n');
-            }
-        }
-        out
     }
 
     #[test]
