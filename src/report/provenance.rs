@@ -122,16 +122,23 @@ pub fn phase_library_reference(extra_dir: Option<&Path>) -> Result<ReferenceData
 /// limits: the quantity and limits the verdict is decided on
 /// ([`crate::screen::conformity::ReeDecision`]).
 pub fn commodity_limits(rules: &Rules, declared: &str, r: &ScreeningResult) -> Vec<Limit> {
-    let (Ok((name, c)), Some(x)) = (rules.commodity(declared), r.xrf.as_ref()) else {
+    let (Ok((name, commodity)), Some(x)) = (rules.commodity(declared), r.xrf.as_ref()) else {
         return Vec::new();
     };
+    // The variant of the commodity whose allowances the verdict applied.
+    let recognition = conformity::recognise(rules, declared, commodity, Some(x), r.xrd.as_ref());
+    let variant = recognition.as_ref().and_then(|v| v.variant);
+    let applied = recognition.as_ref().map(|v| v.applied(commodity));
+    let c = applied.as_ref().unwrap_or(commodity);
     let mut limits: Vec<Limit> = x
         .elements
         .iter()
         .map(|e| e.symbol.as_str())
         .filter(|s| is_rare_earth(s) && conformity::detected(rules, x, s))
         .map(|s| {
-            let key = if c.ree_allow.contains_key(s) {
+            let key = if let Some((i, _)) = variant.filter(|(_, v)| v.ree_allow.contains_key(s)) {
+                format!("commodity.{name}.variant[{i}].ree_allow.{s}")
+            } else if c.ree_allow.contains_key(s) {
                 format!("commodity.{name}.ree_allow.{s}")
             } else {
                 format!("commodity.{name}.ree_allow_other")
@@ -201,7 +208,9 @@ mod tests {
             let r = screener.screen(id, declared, Some(input), None).unwrap();
             assert_eq!(r.verdict, verdict, "{id}: {:?}", r.reasons);
             let (_, c) = rules.commodity(declared).unwrap();
-            let d = conformity::ReeDecision::of(rules, c, r.xrf.as_ref().unwrap());
+            let c = conformity::recognise(rules, declared, c, r.xrf.as_ref(), r.xrd.as_ref())
+                .map_or_else(|| c.clone(), |v| v.applied(c));
+            let d = conformity::ReeDecision::of(rules, &c, r.xrf.as_ref().unwrap());
             let limits = commodity_limits(rules, declared, &r);
             let sums: Vec<&Limit> = limits
                 .iter()

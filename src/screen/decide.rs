@@ -87,6 +87,7 @@ impl Measure {
 }
 
 /// Context shared by the checks.
+#[derive(Clone, Copy)]
 struct Ctx<'a> {
     rules: &'a Rules,
     name: &'a str,
@@ -95,6 +96,9 @@ struct Ctx<'a> {
     xrd: Option<&'a XrdAnalysis>,
     date: NaiveDate,
     k: f64,
+    /// Which variant of the commodity the scan shows, as a sentence (`None`: the
+    /// commodity has none).
+    variant: Option<&'a str>,
 }
 
 impl Ctx<'_> {
@@ -148,21 +152,52 @@ pub fn assess(
     xrd: Option<&XrdAnalysis>,
     date: NaiveDate,
 ) -> crate::Result<Assessment> {
-    let (name, c) = rules.commodity(commodity)?;
+    let (name, declared) = rules.commodity(commodity)?;
+    let recognition = conformity::recognise(rules, commodity, declared, xrf, xrd);
+    let applied = recognition.as_ref().map(|r| r.applied(declared));
+    let sentence = recognition.as_ref().map(|r| r.sentence(declared));
     let ctx = Ctx {
         rules,
         name,
-        commodity: c,
+        commodity: applied.as_ref().unwrap_or(declared),
         xrf,
         xrd,
         date,
         k: rules.decision.coverage_k,
+        variant: sentence.as_deref(),
     };
     let mut findings = Vec::new();
+    if let Some(v) = ctx.variant {
+        findings.push(Finding::new(Verdict::Clear, 0.0, v.to_string()));
+    }
+    if let Some(r) = recognition.as_ref().filter(|r| r.contradicts_declaration()) {
+        if let (Some((_, shown)), Some((_, named))) = (r.scanned, r.declared) {
+            findings.push(
+                Finding::new(
+                    Verdict::Inspect,
+                    0.5,
+                    format!(
+                        "Declared as {}, but the scan shows {} ({}): the goods may not be what the declaration says.",
+                        named.name, shown.name, r.evidence
+                    ),
+                )
+                .with_mismatch(format!("{} declared as {}", shown.name, named.name)),
+            );
+        }
+    }
     if let Some(x) = xrf {
         findings.extend(xrf_evidence(&ctx, x));
-        findings.extend(ree_excess(&ctx, x));
-        findings.extend(controlled(&ctx));
+        let ree = ree_excess(&ctx, x);
+        let ctl = controlled(&ctx);
+        if let Some(r) = recognition.as_ref().filter(|r| r.variant.is_none()) {
+            if let Some(note) = undecided_variants(&ctx, declared, x, &r.evidence) {
+                // says more than the plain "cannot tell" sentence, which it replaces
+                findings.retain(|f| Some(f.reason.as_str()) != ctx.variant);
+                findings.push(Finding::new(Verdict::Clear, 0.0, note));
+            }
+        }
+        findings.extend(ree);
+        findings.extend(ctl);
         findings.extend(signatures(&ctx));
         findings.extend(majors(&ctx, x));
     }
@@ -249,7 +284,52 @@ fn ree_excess(ctx: &Ctx, x: &XrfAnalysis) -> Vec<Finding> {
             ),
         ),
     };
-    vec![f]
+    vec![with_variant(ctx, f)]
+}
+
+/// When the scan cannot tell the variants apart and the rare earths found are legitimate
+/// in some of them only, a sentence that says so (the commodity's own allowances decide).
+fn undecided_variants(
+    ctx: &Ctx,
+    declared: &Commodity,
+    x: &XrfAnalysis,
+    why: &str,
+) -> Option<String> {
+    let (mut ok, mut not): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for v in &declared.variants {
+        let c = declared.as_variant(v);
+        let vctx = Ctx {
+            commodity: &c,
+            variant: None,
+            ..*ctx
+        };
+        let flagged = ree_excess(&vctx, x)
+            .iter()
+            .chain(&controlled(&vctx))
+            .any(|f| f.severity != Verdict::Clear);
+        if flagged {
+            not.push(v.name.clone());
+        } else {
+            ok.push(v.name.clone());
+        }
+    }
+    (!not.is_empty() && !ok.is_empty()).then(|| {
+        format!(
+            "The rare earths found are legitimate in {} but not in {}, and neither the scan ({why}) nor the declaration tells which the goods are: the allowances of {} apply; a declaration that names the kind of goods (by name or HS code) is judged against that kind's.",
+            join_or(&ok),
+            join_or(&not),
+            declared.description
+        )
+    })
+}
+
+/// A rare-earth finding that is not CLEAR says which variant's allowances it was judged
+/// against, and on what evidence.
+fn with_variant(ctx: &Ctx, mut f: Finding) -> Finding {
+    if let (Some(v), true) = (ctx.variant, f.severity != Verdict::Clear) {
+        f.reason = format!("{} {v}", f.reason);
+    }
+    f
 }
 
 /// Export-controlled rare earths: a licence check for declared rare-earth goods, otherwise a
@@ -283,7 +363,7 @@ fn controlled(ctx: &Ctx) -> Vec<Finding> {
         let lo = over - ctx.k * m.sigma;
         let d = &ctx.rules.decision;
         if lo > d.controlled_hold_wt_pct {
-            out.push(Finding::new(
+            out.push(with_variant(ctx, Finding::new(
                 Verdict::Hold,
                 0.9,
                 format!(
@@ -291,9 +371,9 @@ fn controlled(ctx: &Ctx) -> Vec<Finding> {
                     pct(m.wt),
                     ctx.desc()
                 ),
-            ));
+            )));
         } else if lo > d.controlled_inspect_wt_pct {
-            out.push(Finding::new(
+            out.push(with_variant(ctx, Finding::new(
                 Verdict::Inspect,
                 0.6,
                 format!(
@@ -301,7 +381,7 @@ fn controlled(ctx: &Ctx) -> Vec<Finding> {
                     pct(m.wt),
                     ctx.desc()
                 ),
-            ));
+            )));
         }
     }
     out
@@ -971,6 +1051,113 @@ mod tests {
         );
         assert_eq!(a.verdict, Verdict::Clear, "{:?}", a.reasons);
         assert_eq!(a.controlled_elements, vec!["Y"], "listed, but explained");
+    }
+
+    /// Zircon sand (Si/(Zr+Hf) ≈ 0.30) blended with xenotime: yttrium at zirconia's level
+    /// is not what zircon sand carries, and the reason names the variant and its evidence.
+    #[test]
+    fn yttrium_in_recognised_zircon_sand_is_judged_against_zircon_sand() {
+        let x = xrf(
+            &[
+                ("Si", 14.5, 0.3),
+                ("Zr", 46.0, 0.4),
+                ("Hf", 0.9, 0.05),
+                ("Y", 3.0, 0.05),
+                ("P", 1.5, 0.2),
+            ],
+            &["Ce", "Nd"],
+        );
+        let a = judge("zirconium", Some(&x), None);
+        assert_eq!(a.verdict, Verdict::Hold, "{:?}", a.reasons);
+        let why = reasons_of(&a);
+        assert!(
+            why.contains("zircon sand (Si/(Zr+Hf) 0.31 from XRF)"),
+            "{why}"
+        );
+        // the same Zr, Hf and Y without silicon is yttria-stabilised zirconia
+        let tzp = xrf(
+            &[("Zr", 68.0, 0.6), ("Hf", 1.2, 0.1), ("Y", 4.2, 0.1)],
+            &["Si", "Ce", "Nd"],
+        );
+        let a = judge("zirconium", Some(&tzp), None);
+        assert_eq!(a.verdict, Verdict::Clear, "{:?}", a.reasons);
+        assert!(
+            reasons_of(&a).contains("Recognised as zirconia (Si/(Zr+Hf) 0.00 from XRF)"),
+            "{:?}",
+            a.reasons
+        );
+    }
+
+    /// XRD names the variant when a pattern is present, ahead of the XRF ratio.
+    #[test]
+    fn xrd_phases_recognise_the_variant() {
+        let x = xrf(
+            &[("Zr", 48.0, 0.5), ("Hf", 1.0, 0.05), ("Y", 3.0, 0.05)],
+            &[],
+        );
+        let a = judge("zirconium", Some(&x), Some(&xrd(&[("zircon", 94.0)])));
+        assert_eq!(a.verdict, Verdict::Hold, "{:?}", a.reasons);
+        assert!(reasons_of(&a).contains("zircon sand (zircon 94 wt % by XRD)"));
+        let a = judge("zirconium", Some(&x), Some(&xrd(&[("tZrO2", 90.0)])));
+        assert_eq!(a.verdict, Verdict::Clear, "{:?}", a.reasons);
+    }
+
+    /// Without silicon measured the scan cannot tell zircon sand from zirconia: a
+    /// declaration that says only "zirconium" takes the allowances of both, and the reason
+    /// says the yttrium found is legitimate only in zirconia; a declaration that names the
+    /// kind of goods is judged against that kind's, and a scan that shows the other kind
+    /// contradicts it.
+    #[test]
+    fn the_declaration_names_the_variant_when_the_scan_cannot_tell() {
+        let x = xrf(&[("Zr", 68.0, 0.6), ("Hf", 1.2, 0.1), ("Y", 4.2, 0.1)], &[]);
+        let a = judge("zirconium", Some(&x), None);
+        assert_eq!(a.verdict, Verdict::Clear, "{:?}", a.reasons);
+        let why = reasons_of(&a);
+        assert!(
+            why.contains("legitimate in zirconia but not in zircon sand, and neither the scan (Si not measured by XRF)"),
+            "{why}"
+        );
+        let a = judge("zircon sand", Some(&x), None);
+        assert_eq!(a.verdict, Verdict::Hold, "{:?}", a.reasons);
+        assert!(
+            reasons_of(&a).contains("Declared as zircon sand"),
+            "{:?}",
+            a.reasons
+        );
+        assert_eq!(judge("2825.60", Some(&x), None).verdict, Verdict::Clear);
+        // natural zircon yttrium is within both
+        let natural = xrf(
+            &[("Zr", 48.0, 0.6), ("Hf", 1.0, 0.1), ("Y", 0.1, 0.01)],
+            &[],
+        );
+        let a = judge("2615.10", Some(&natural), None);
+        assert_eq!(a.verdict, Verdict::Clear, "{:?}", a.reasons);
+        // declared zircon sand, diffraction shows zirconia
+        let a = judge("zircon sand", Some(&x), Some(&xrd(&[("tZrO2", 90.0)])));
+        assert_eq!(a.verdict, Verdict::Inspect, "{:?}", a.reasons);
+        assert_eq!(a.mismatch, vec!["zirconia declared as zircon sand"]);
+    }
+
+    /// A rules file written before variants existed behaves as it always did: one
+    /// allowance for the whole commodity.
+    #[test]
+    fn rules_without_variants_keep_the_commodity_allowance() {
+        let old =
+            super::super::rules::tests::without_variants(super::super::rules::DEFAULT_RULES_TOML);
+        let rules = Rules::from_toml(&old).unwrap();
+        assert!(rules.commodity("zirconium").unwrap().1.variants.is_empty());
+        let x = xrf(
+            &[
+                ("Si", 14.5, 0.3),
+                ("Zr", 46.0, 0.4),
+                ("Hf", 0.9, 0.05),
+                ("Y", 3.0, 0.05),
+            ],
+            &[],
+        );
+        let a = assess(&rules, "zirconium", Some(&x), None, date()).unwrap();
+        assert_eq!(a.verdict, Verdict::Clear, "{:?}", a.reasons);
+        assert!(!reasons_of(&a).contains("Recognised"), "{:?}", a.reasons);
     }
 
     #[test]

@@ -206,6 +206,57 @@ pub struct Commodity {
     pub signatures_explained: Vec<String>,
     /// Controlled elements call for a licence check.
     pub licence_check: bool,
+    /// Kinds of goods under this declaration that the scan can tell apart and that carry
+    /// their own rare-earth allowances (`[[commodity.NAME.variant]]`). None: the
+    /// commodity's own allowances apply to every scan, as in rules files written before
+    /// variants existed.
+    #[serde(default, rename = "variant")]
+    pub variants: Vec<Variant>,
+}
+
+/// A kind of goods within a commodity, told apart by the scan (zircon sand and
+/// yttria-stabilised zirconia under "zirconium"). When the scan recognises it, its
+/// `ree_allow` entries replace the commodity's for those elements; when the scan cannot
+/// tell the variants apart, the commodity's own allowances apply.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// Words for an officer ("zircon sand"); a declaration naming it (case-insensitive)
+    /// declares this variant.
+    pub name: String,
+    /// Other spellings and HS codes by which a declaration names this variant.
+    #[serde(default)]
+    pub declared_as: Vec<String>,
+    /// XRF recognition: a mass ratio of element sums that this kind of goods fixes.
+    #[serde(default)]
+    pub xrf_ratio: Option<RatioRule>,
+    /// XRD recognition: phases that make up this kind of goods (matched like the rule
+    /// phase names, by normalised prefix).
+    #[serde(default)]
+    pub xrd_phases: Vec<String>,
+    /// Legitimate level of the listed rare earths in this kind of goods, wt %; the others
+    /// keep the commodity's.
+    pub ree_allow: BTreeMap<String, f64>,
+}
+
+/// A mass ratio Σ`of` / Σ`to` and the range this kind of goods holds it in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatioRule {
+    /// Elements summed in the numerator.
+    pub of: Vec<String>,
+    /// Elements summed in the denominator.
+    pub to: Vec<String>,
+    /// Lowest ratio of this kind of goods.
+    #[serde(default)]
+    pub min: f64,
+    /// Highest ratio of this kind of goods (unbounded when left out).
+    #[serde(default = "unbounded")]
+    pub max: f64,
+}
+
+fn unbounded() -> f64 {
+    f64::INFINITY
 }
 
 impl Commodity {
@@ -225,6 +276,28 @@ impl Commodity {
             .filter(|(rule, _)| key.starts_with(&normalize_phase(rule)))
             .map(|(_, wt)| *wt)
             .fold(0.0, f64::max)
+    }
+
+    /// The commodity as it applies to one of its variants: described by the variant's
+    /// name, with the variant's rare-earth allowances in place of the commodity's for the
+    /// elements it lists.
+    pub fn as_variant(&self, v: &Variant) -> Commodity {
+        let mut c = self.clone();
+        c.description.clone_from(&v.name);
+        for (sym, wt) in &v.ree_allow {
+            c.ree_allow.insert(sym.clone(), *wt);
+        }
+        c
+    }
+
+    /// The variant a declaration names (by name or `declared_as`, case-insensitive), if
+    /// any.
+    pub fn declared_variant(&self, declared: &str) -> Option<(usize, &Variant)> {
+        let want = declared.trim().to_ascii_lowercase();
+        self.variants.iter().enumerate().find(|(_, v)| {
+            v.name.to_ascii_lowercase() == want
+                || v.declared_as.iter().any(|a| a.to_ascii_lowercase() == want)
+        })
     }
 
     /// True when the declaration explains this fingerprint.
@@ -493,6 +566,9 @@ fn validate_commodity(key: &str, c: &Commodity) -> Result<()> {
             ),
         ));
     }
+    for (i, v) in c.variants.iter().enumerate() {
+        validate_variant(&format!("{key}.variant[{i}]"), v)?;
+    }
     for s in &c.signatures_explained {
         if !SIGNATURES.contains(&s.as_str()) {
             return Err(rules_err(
@@ -500,6 +576,45 @@ fn validate_commodity(key: &str, c: &Commodity) -> Result<()> {
                 format!("unknown signature '{s}'; known: {}", SIGNATURES.join(", ")),
             ));
         }
+    }
+    Ok(())
+}
+
+fn validate_variant(key: &str, v: &Variant) -> Result<()> {
+    if v.name.trim().is_empty() {
+        return Err(rules_err(&format!("{key}.name"), "is empty".into()));
+    }
+    if v.xrf_ratio.is_none() && v.xrd_phases.is_empty() {
+        return Err(rules_err(
+            key,
+            "no recognition rule: give xrf_ratio or xrd_phases".into(),
+        ));
+    }
+    if let Some(r) = &v.xrf_ratio {
+        let k = format!("{key}.xrf_ratio");
+        for (part, symbols) in [("of", &r.of), ("to", &r.to)] {
+            if symbols.is_empty() {
+                return Err(rules_err(&format!("{k}.{part}"), "is empty".into()));
+            }
+            check_symbols(&format!("{k}.{part}"), symbols)?;
+        }
+        check_non_negative(&format!("{k}.min"), r.min)?;
+        if r.max.is_nan() || r.max < r.min {
+            return Err(rules_err(
+                &format!("{k}.max"),
+                format!("{} is below min {}", r.max, r.min),
+            ));
+        }
+    }
+    for (sym, wt) in &v.ree_allow {
+        let k = format!("{key}.ree_allow.{sym}");
+        if !is_rare_earth(sym) {
+            return Err(rules_err(
+                &k,
+                format!("'{sym}' is not a rare earth (Sc, Y, La–Lu)"),
+            ));
+        }
+        check_non_negative(&k, *wt)?;
     }
     Ok(())
 }
@@ -632,8 +747,25 @@ pub fn parse_date(s: &str) -> Result<NaiveDate> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The built-in rules with the zirconium variants removed, as a rules file written
+    /// before variants existed would read.
+    pub(crate) fn without_variants(text: &str) -> String {
+        let mut out = String::new();
+        let mut skipping = false;
+        for l in text.lines() {
+            if l.starts_with('[') {
+                skipping = l.ends_with(".variant]]");
+            }
+            if !skipping {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        out
+    }
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()
@@ -776,6 +908,86 @@ mod tests {
         );
         let e = Rules::from_toml(&bad).unwrap_err().to_string();
         assert!(e.contains("decision.systematic_light_rel"), "{e}");
+    }
+
+    #[test]
+    fn zirconium_has_two_variants_with_their_own_yttrium_allowance() {
+        let (_, zr) = Rules::builtin().commodity("zirconium").unwrap();
+        let names: Vec<&str> = zr.variants.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["zircon sand", "zirconia"]);
+        let sand = zr.as_variant(&zr.variants[0]);
+        let tzp = zr.as_variant(&zr.variants[1]);
+        assert_eq!(sand.ree_allowance("Y"), 0.35);
+        assert_eq!(tzp.ree_allowance("Y"), 8.0);
+        assert_eq!(tzp.description, "zirconia");
+        // Elements the variant does not list keep the commodity's allowance.
+        assert_eq!(tzp.ree_allowance("Ce"), zr.ree_allowance("Ce"));
+        assert_eq!(sand.ree_allowance("Dy"), zr.ree_allowance("Dy"));
+    }
+
+    #[test]
+    fn a_rules_file_without_variants_loads_with_none() {
+        let old = without_variants(DEFAULT_RULES_TOML);
+        assert!(!old.contains("variant]]"));
+        let rules = Rules::from_toml(&old).unwrap();
+        let (_, zr) = rules.commodity("zirconium").unwrap();
+        assert!(zr.variants.is_empty());
+        assert!(rules.commodity.values().all(|c| c.variants.is_empty()));
+        assert!(zr.declared_variant("zircon sand").is_none());
+    }
+
+    #[test]
+    fn a_declaration_can_name_the_variant() {
+        let (_, zr) = Rules::builtin().commodity("zirconium").unwrap();
+        let name = |d: &str| zr.declared_variant(d).map(|(_, v)| v.name.as_str());
+        assert_eq!(name("Zircon Sand"), Some("zircon sand"));
+        assert_eq!(name("2615.10"), Some("zircon sand"));
+        assert_eq!(name("zirconium oxide"), Some("zirconia"));
+        assert_eq!(name("2825.60"), Some("zirconia"));
+        assert_eq!(name("zirconium"), None);
+    }
+
+    #[test]
+    fn variant_keys_are_validated() {
+        let bad =
+            DEFAULT_RULES_TOML.replacen("ree_allow = { Y = 0.35 }", "ree_allow = { Zr = 0.35 }", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("commodity.zirconium.variant[0].ree_allow.Zr"),
+            "{e}"
+        );
+        let bad = DEFAULT_RULES_TOML.replacen(
+            "to = [\"Zr\", \"Hf\"], max = 0.015",
+            "to = [\"Zr\", \"Hf\"], min = 0.1, max = 0.015",
+            1,
+        );
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("commodity.zirconium.variant[1].xrf_ratio.max"),
+            "{e}"
+        );
+        let bad = DEFAULT_RULES_TOML.replacen("of = [\"Si\"], to", "of = [\"Qq\"], to", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("commodity.zirconium.variant[0].xrf_ratio.of"),
+            "{e}"
+        );
+        let bad = DEFAULT_RULES_TOML
+            .replacen(
+                "xrf_ratio = { of = [\"Si\"], to = [\"Zr\", \"Hf\"], min = 0.25 }\n",
+                "",
+                1,
+            )
+            .replacen("xrd_phases = [\"zircon\"]\n", "", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("commodity.zirconium.variant[0]") && e.contains("recognition"),
+            "{e}"
+        );
+        let bad =
+            DEFAULT_RULES_TOML.replacen("name = \"zirconia\"", "name = \"zirconia\"\nkind = 1", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("kind"), "{e}");
     }
 
     #[test]
