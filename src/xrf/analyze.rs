@@ -28,6 +28,7 @@ mod quick;
 mod report;
 mod shape;
 mod templates;
+mod thresholds;
 mod work;
 
 use super::excitation::{resolve_excitation, ExcitationInfo};
@@ -63,6 +64,8 @@ use report::*;
 use shape::*;
 use work::*;
 
+pub use thresholds::XrfThresholds;
+
 /// Elements whose detection limit is always reported when not found.
 pub const LOD_ELEMENTS: [&str; 18] = [
     "Sc", "Y", "La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu",
@@ -74,13 +77,6 @@ pub const LOD_ELEMENTS: [&str; 18] = [
 /// cargo sample. It stays in the fit (its peak must be explained) but is reported as
 /// an `air` artefact, and it takes no part in the quantification.
 const ARGON: usize = 18;
-
-/// χ² the strong lines' free long tails and steps (two parameters for each of at most
-/// four families) must remove to enter the model: on spectra of detectors whose lines
-/// have them (incomplete charge collection; the independent corpus) they remove
-/// up to 7,000, on spectra drawn without them 0–50, where they would only fit noise and
-/// lend counts to the rare-earth L lines beside Fe Kα.
-const LONG_TAIL_MIN_CHI2_DROP: f64 = 100.0;
 
 /// Run `f` with this thread's peak searcher: its buffers and filter kernels serve every
 /// spectrum the thread analyses.
@@ -105,14 +101,19 @@ struct Prepared {
     peak_hi_kev: f64,
 }
 
-fn prepare(spectrum: &Spectrum, opts: &XrfOptions) -> Result<Prepared> {
-    prepare_with(spectrum, opts, false)
+fn prepare(spectrum: &Spectrum, opts: &XrfOptions, th: &XrfThresholds) -> Result<Prepared> {
+    prepare_with(spectrum, opts, false, th)
 }
 
 /// [`prepare`]; `quick`: the region ends where the quick analysis's does
 /// ([`quick_range`]), and the continuum is stripped only as far as it needs (see
 /// [`snip_continuum_below`]).
-fn prepare_with(spectrum: &Spectrum, opts: &XrfOptions, quick: bool) -> Result<Prepared> {
+fn prepare_with(
+    spectrum: &Spectrum,
+    opts: &XrfOptions,
+    quick: bool,
+    th: &XrfThresholds,
+) -> Result<Prepared> {
     let cal = *spectrum
         .axis
         .calibration()
@@ -165,7 +166,7 @@ fn prepare_with(spectrum: &Spectrum, opts: &XrfOptions, quick: bool) -> Result<P
     let peak_hi_kev = cal.energy_kev((first + region.len) as f64 - 1.0);
     // the quick range does not depend on the resolution, estimated on the continuum
     let end = if quick {
-        region = quick_range(region, &peaks0, &exc);
+        region = quick_range(region, &peaks0, &exc, th);
         region.first + region.len
     } else {
         n
@@ -185,7 +186,13 @@ fn prepare_with(spectrum: &Spectrum, opts: &XrfOptions, quick: bool) -> Result<P
 impl<'a> Work<'a> {
     /// The work state of a prepared spectrum, in the generic starting matrix; `quick`:
     /// for the quick analysis.
-    fn new(counts: &'a [f64], p: Prepared, mut lines_cache: LinesCache, quick: bool) -> Self {
+    fn new(
+        counts: &'a [f64],
+        p: Prepared,
+        mut lines_cache: LinesCache,
+        quick: bool,
+        th: XrfThresholds,
+    ) -> Self {
         // the continuum is smooth on keV scales: the quick fit makes do with half the
         // spline corrections
         let spline_spacing_kev = if quick { 2.0 } else { 1.0 };
@@ -201,6 +208,7 @@ impl<'a> Work<'a> {
             dominant: Vec::new(),
             fluor: Vec::new(),
             lines_cache: std::cell::RefCell::new(lines_cache),
+            th,
             quick,
             last_positive: Default::default(),
             fits_done: Default::default(),
@@ -226,10 +234,11 @@ impl<'a> Work<'a> {
 
 /// Identify and quantify: the body of [`super::analyze`].
 pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
-    let mut p = prepare(spectrum, opts)?;
+    let th = XrfThresholds::default();
+    let mut p = prepare(spectrum, opts, &th)?;
     let peaks0 = std::mem::take(&mut p.peaks0);
     let peak_hi_kev = p.peak_hi_kev;
-    let mut work = Work::new(spectrum.counts_slice(), p, LinesCache::default(), false);
+    let mut work = Work::new(spectrum.counts_slice(), p, LinesCache::default(), false, th);
     let fams = work.first_candidates(&peaks0, peak_hi_kev);
     identify_loop(&mut work, fams, spectrum, opts)
 }
@@ -243,16 +252,17 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
 /// rounds, one primary-only FP quantification; no matrix-specific line ratios.
 pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     let file = spectrum;
-    let binned = binned_channels(spectrum);
+    let th = XrfThresholds::default();
+    let binned = binned_channels(spectrum, th.quick_bin_kev);
     let spectrum = binned.as_ref().unwrap_or(spectrum);
-    let mut p = prepare_with(spectrum, opts, true)?;
+    let mut p = prepare_with(spectrum, opts, true, &th)?;
     let unquantised = p.region.calibration;
     p.region = library::quantised(p.region);
     let key = library::Key::new(&p.region, &p.exc);
     let peaks0 = std::mem::take(&mut p.peaks0);
     // peaks above the quick range still propose the families they belong to
     let peak_hi_kev = p.peak_hi_kev;
-    let mut work = Work::new(spectrum.counts_slice(), p, library::take(&key), true);
+    let mut work = Work::new(spectrum.counts_slice(), p, library::take(&key), true, th);
     let fams = work.first_candidates(&peaks0, peak_hi_kev);
     let result = quick_loop(&mut work, fams, spectrum);
     let used = work.region.calibration;
@@ -262,7 +272,7 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
         // report on the file's channel scale: its gain, its offset moved by what the
         // library grid moved the bins' offset, the fitted range in file channels
         if let Some(c) = file.axis.calibration() {
-            let m = quick_bin_factor(c.gain_kev);
+            let m = quick_bin_factor(c.gain_kev, th.quick_bin_kev);
             a.calibration.offset_kev = c.offset_kev + (used.offset_kev - unquantised.offset_kev);
             a.calibration.gain_kev = c.gain_kev;
             a.fit_channels = (a.fit_channels.0 * m, a.fit_channels.1 * m + m - 1);
@@ -348,10 +358,10 @@ fn identify_loop(
     let (_, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     work.long_tails = true;
     match fit_families(work, &fams, Some(&pile)) {
-        Some((_, f)) if fit.chi2 - f.chi2 >= LONG_TAIL_MIN_CHI2_DROP => fit = f,
+        Some((_, f)) if fit.chi2 - f.chi2 >= work.th.long_tail_min_chi2_drop => fit = f,
         _ => work.long_tails = false,
     }
-    let extra = residual_peaks(work, &fit.model, 5.0);
+    let extra = residual_peaks(work, &fit.model, work.th.residual_peak_sigma);
     propose(work, &extra, &mut fams);
     // 4: strict pruning until stable
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
@@ -389,6 +399,11 @@ mod tests {
     use super::super::physics::{DetectorEfficiency, Tube};
     use super::*;
 
+    /// The quick analysis's bin width (keV).
+    fn bin() -> f64 {
+        XrfThresholds::default().quick_bin_kev
+    }
+
     #[test]
     fn binned_channels_sum_counts_at_the_bin_centre_energies() {
         let cal = crate::Calibration {
@@ -402,7 +417,7 @@ mod tests {
             axis: crate::spectrum::Axis::Energy(cal),
             meta: Default::default(),
         };
-        let b = binned_channels(&s).expect("10-eV channels are binned");
+        let b = binned_channels(&s, bin()).expect("10-eV channels are binned");
         let bc = *b.axis.calibration().unwrap();
         assert_eq!(
             b.len(),
@@ -419,8 +434,8 @@ mod tests {
                 / 3.0;
             assert!((bc.energy_kev(k as f64) - mid).abs() < 1e-12, "channel {k}");
         }
-        assert_eq!(quick_bin_factor(0.005), 6);
-        assert_eq!(quick_bin_factor(0.015), 2);
+        assert_eq!(quick_bin_factor(0.005, bin()), 6);
+        assert_eq!(quick_bin_factor(0.015, bin()), 2);
         // 30-eV channels are left alone
         let coarse = Spectrum {
             axis: crate::spectrum::Axis::Energy(crate::Calibration {
@@ -429,7 +444,7 @@ mod tests {
             }),
             ..s
         };
-        assert!(binned_channels(&coarse).is_none());
+        assert!(binned_channels(&coarse, bin()).is_none());
     }
 
     /// The quick analysis fits 10-eV channels in threes but reports on the file's scale:
@@ -440,7 +455,7 @@ mod tests {
         let mut scan = super::super::synth::generate(Commodity::IronOre, None, 0.0, &[], 5)
             .expect("synthetic scan");
         let file_cal = *scan.spectrum.axis.calibration().unwrap();
-        if quick_bin_factor(file_cal.gain_kev) < 2 {
+        if quick_bin_factor(file_cal.gain_kev, bin()) < 2 {
             // make it a 10-eV spectrum: split each channel in two halves
             let c: Vec<f64> = scan
                 .spectrum
@@ -459,13 +474,17 @@ mod tests {
             };
         }
         let cal = *scan.spectrum.axis.calibration().unwrap();
-        assert!(quick_bin_factor(cal.gain_kev) >= 2, "gain {}", cal.gain_kev);
+        assert!(
+            quick_bin_factor(cal.gain_kev, bin()) >= 2,
+            "gain {}",
+            cal.gain_kev
+        );
         let q = run_quick(&scan.spectrum, &XrfOptions::default()).unwrap();
         let full = run(&scan.spectrum, &XrfOptions::default()).unwrap();
         assert_eq!(q.calibration.gain_kev, cal.gain_kev);
         assert!((q.calibration.offset_kev - cal.offset_kev).abs() < cal.gain_kev * 2.0);
         // both fit from 1.2 keV up: the same first channel within one bin
-        let m = quick_bin_factor(cal.gain_kev);
+        let m = quick_bin_factor(cal.gain_kev, bin());
         assert!(
             q.fit_channels.0.abs_diff(full.fit_channels.0) < m,
             "{:?} {:?}",
@@ -535,10 +554,10 @@ mod tests {
     }
 
     /// The quick fit ends at the foot of the Compton peak of the lowest tube line above
-    /// the last fluorescence peak of at least `QUICK_END_MIN_SIGMA`: tube lines and
+    /// the last fluorescence peak of at least `quick_end_min_sigma`: tube lines and
     /// pile-up sums do not count, weaker peaks above do not move it. With no tube line
-    /// above, it ends `QUICK_END_MARGIN_KEV` above that peak, rounded up to a
-    /// `QUICK_END_STEP_KEV` step, never past the region.
+    /// above, it ends `quick_end_margin_kev` above that peak, rounded up to a
+    /// `quick_end_step_kev` step, never past the region.
     #[test]
     fn the_quick_range_ends_below_the_scattered_tube_lines() {
         let cal = crate::Calibration::linear(0.0, 0.03).unwrap();
@@ -568,15 +587,19 @@ mod tests {
             peak(26.6, 7.0, 500.0),
             peak(30.0, 4.0, 100.0),
         ];
-        let r = quick_range(region, &ore, &rh);
+        let r = quick_range(region, &ore, &rh, &XrfThresholds::default());
         assert!((end(r) - 18.16).abs() < 0.03, "{}", end(r));
         // a strong Zr Kβ line at 17.67 keV: at least 0.8 keV above it
         let zr = [peak(15.75, 900.0, 1e6), peak(17.67, 300.0, 2e5)];
-        assert!((end(quick_range(region, &zr, &rh)) - 18.5).abs() < 0.03);
+        assert!(
+            (end(quick_range(region, &zr, &rh, &XrfThresholds::default())) - 18.5).abs() < 0.03
+        );
         // a La Kα peak at 33.4 keV (no pair of strong lines sums to it), above the tube
         // lines: 33.4 + 1.5 → 36 keV
         let la = [peak(4.65, 300.0, 1e5), peak(33.4, 20.0, 3e3)];
-        assert!((end(quick_range(region, &la, &rh)) - 36.0).abs() < 0.03);
+        assert!(
+            (end(quick_range(region, &la, &rh, &XrfThresholds::default())) - 36.0).abs() < 0.03
+        );
         // a 16-keV monochromatic beam, its scatter peak seen: the foot of its Compton
         // peak, 0.92 × 16 − 0.3 keV
         let beam = mono(16.0, DetectorEfficiency::default());
@@ -584,9 +607,22 @@ mod tests {
             region,
             &[peak(6.4, 500.0, 1e6), peak(16.0, 9.0, 1e3)],
             &beam,
+            &XrfThresholds::default(),
         );
         assert!((end(r) - 14.42).abs() < 0.03, "{}", end(r));
-        assert_eq!(quick_range(region, &[peak(39.0, 10.0, 1e3)], &rh).len, 1300);
-        assert_eq!(quick_range(region, &[], &rh).len, 1300);
+        assert_eq!(
+            quick_range(
+                region,
+                &[peak(39.0, 10.0, 1e3)],
+                &rh,
+                &XrfThresholds::default()
+            )
+            .len,
+            1300
+        );
+        assert_eq!(
+            quick_range(region, &[], &rh, &XrfThresholds::default()).len,
+            1300
+        );
     }
 }

@@ -3,13 +3,6 @@
 
 use super::*;
 
-/// Systematic share of other components counted against a family in its window
-/// (shape/calibration imperfection of big neighbours).
-pub(super) const SYSTEMATIC: f64 = 0.004;
-
-/// Share of the area of big neighbours (±3 FWHM) counted as systematic uncertainty.
-pub(super) const NEIGHBOUR_SYSTEMATIC: f64 = 1.5e-4;
-
 impl Work<'_> {
     pub(super) fn evidence(
         &self,
@@ -45,8 +38,8 @@ impl Work<'_> {
                     predicted: p,
                     observed: o,
                     variance: v
-                        + (SYSTEMATIC * others).powi(2)
-                        + (NEIGHBOUR_SYSTEMATIC * neighbours).powi(2),
+                        + (self.th.systematic * others).powi(2)
+                        + (self.th.neighbour_systematic * neighbours).powi(2),
                     others,
                 }
             })
@@ -153,9 +146,11 @@ impl Work<'_> {
         // leaves in a cluster's window is not far below what the family puts there
         // (Gd Lα beside Cr Kβ with −5.8σ of room, held by lines elsewhere), whatever
         // the window's σ
-        let contradicted = evidence
-            .iter()
-            .any(|c| c.observed < 0.25 * c.predicted - 3.0 * c.variance.sqrt());
+        let contradicted = evidence.iter().any(|c| {
+            c.observed
+                < self.th.contradicted_share * c.predicted
+                    - self.th.contradicted_sigma * c.variance.sqrt()
+        });
         !contradicted
             && evidence
                 .iter()

@@ -34,7 +34,7 @@ pub(super) fn surviving(
                     || !crate::tables::is_rare_earth(fl.symbol)
                     || work.lines_hold(c, a, &ev, comps, fit))
         } else {
-            sig >= 3.0
+            sig >= work.th.loose_min_sigma
         };
         fams.push((
             fl.z,
@@ -49,8 +49,9 @@ pub(super) fn surviving(
     // Strong families that fail are removed one at a time (the weakest first) within a
     // group of overlapping lines, so that one wrong removal cannot cascade through the
     // group; failures whose lines overlap no weaker failure's go in the same round.
-    let strong_fail =
-        |f: &(usize, Family, f64, f64, f64, bool)| !f.5 && f.3 > 0.0 && f.2 / f.3 >= 8.0;
+    let strong_fail = |f: &(usize, Family, f64, f64, f64, bool)| {
+        !f.5 && f.3 > 0.0 && f.2 / f.3 >= work.th.strong_fail_sigma
+    };
     let mut order: Vec<usize> = (0..fams.len())
         .filter(|&i| strict && strong_fail(&fams[i]))
         .collect();
@@ -83,19 +84,21 @@ pub(super) fn surviving(
             // a soft sibling cannot veto a family that dominates the spectrum (its
             // predicted size hangs on the path, window and beam filter, which a file
             // may not state, while no coincidence makes a family that big)
-            let dominant = f.2 >= SIBLING_VETO_MAX_SHARE * total_family_counts;
+            let dominant = f.2 >= work.th.sibling_veto_max_share * total_family_counts;
             let consistent = fams
                 .iter()
                 .enumerate()
                 .filter(|(_, g)| g.0 == f.0 && g.1 != f.1)
                 .all(|(j, g)| {
                     if f.4 <= 0.0
-                        || (dominant && principal_line_kev(lines[j]) < SIBLING_VETO_MIN_KEV)
+                        || (dominant && principal_line_kev(lines[j]) < work.th.sibling_veto_min_kev)
                     {
                         return true;
                     }
                     let predicted = f.2 * g.4 / f.4;
-                    predicted < 10.0 * g.3 || g.2 >= 0.1 * predicted - 3.0 * g.3
+                    predicted < work.th.sibling_visible_sigma * g.3
+                        || g.2
+                            >= work.th.sibling_min_share * predicted - work.th.sibling_sigma * g.3
                 });
             if !consistent {
                 inconsistent.push((f.0, f.1));
@@ -118,15 +121,6 @@ pub(super) fn surviving(
     }
     keep
 }
-
-/// Below this energy (keV) a sibling family's predicted size depends on the beam path,
-/// detector window and beam filter more than on the element (Zr L at 2 keV behind a Cu
-/// filter in air is ~100× below what an unfiltered vacuum model predicts from Zr K), so
-/// it may not veto a dominant family.
-pub(super) const SIBLING_VETO_MIN_KEV: f64 = 4.0;
-/// A family holding at least this share of all fitted line counts is dominant: pile-up
-/// sums and escape coincidences stay near 1 % of their parents.
-pub(super) const SIBLING_VETO_MAX_SHARE: f64 = 0.05;
 
 /// Energy of a family's strongest line (keV).
 pub(super) fn principal_line_kev(fl: &FamilyLines) -> f64 {

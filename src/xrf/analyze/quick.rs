@@ -4,19 +4,6 @@
 
 use super::*;
 
-/// The quick fit ends this far (keV) above the highest peak found.
-pub(super) const QUICK_END_MARGIN_KEV: f64 = 1.5;
-/// … above the highest peak of at least this significance (σ): a 3σ peak search over
-/// a thousand channels finds a few noise peaks, and the bend of the continuum at the
-/// tube voltage looks like one
-pub(super) const QUICK_END_MIN_SIGMA: f64 = 6.0;
-/// … rounded up to a multiple of this (keV), so that the scans of one instrument share
-/// a few regions, and with them the template library.
-pub(super) const QUICK_END_STEP_KEV: f64 = 4.0;
-/// The Compton peak of a tube line E lies above this fraction of E (Rh Kα scattered
-/// through 90°: 0.962; 135°: 0.948), its Doppler-broadened foot ~0.5 keV lower.
-pub(super) const COMPTON_LOW: f64 = 0.92;
-
 /// `region` ended above its highest fluorescence peak: above the last line the spectrum
 /// holds the continuum, the tube's scattered lines and pile-up sums, and nothing a
 /// screening fit needs. Scattered tube lines (Rayleigh at the line, Compton down to ~8 %
@@ -27,18 +14,23 @@ pub(super) const COMPTON_LOW: f64 = 0.92;
 /// Th L and U L, which trace levels leave below 6σ, all lie below; a rare earth's K
 /// lines (La Kα 33 keV), when they show, lie above the tube's lines and keep the range
 /// going past them.
-pub(super) fn quick_range(region: Region, peaks: &[Peak], exc: &ExcitationInfo) -> Region {
+pub(super) fn quick_range(
+    region: Region,
+    peaks: &[Peak],
+    exc: &ExcitationInfo,
+    th: &XrfThresholds,
+) -> Region {
     let cal = region.calibration;
     let strong: Vec<(f64, f64)> = peaks
         .iter()
-        .filter(|p| p.significance >= QUICK_END_MIN_SIGMA)
+        .filter(|p| p.significance >= th.quick_end_min_sigma)
         .map(|p| (cal.energy_kev(p.channel), p.area))
         .collect();
     let tube_lines: Vec<f64> = exc.setup.excitation.lines.iter().map(|l| l.0).collect();
     let scattered = |e: f64| {
         tube_lines
             .iter()
-            .any(|&t| e > COMPTON_LOW * t - 0.1 && e < t + 0.15)
+            .any(|&t| e > th.compton_low * t - 0.1 && e < t + 0.15)
     };
     let pile_up = |(e, area): (f64, f64)| {
         let parents: Vec<f64> = strong
@@ -69,8 +61,8 @@ pub(super) fn quick_range(region: Region, peaks: &[Peak], exc: &ExcitationInfo) 
         .filter(|&t| t > top)
         .reduce(f64::min)
     {
-        Some(t) => (COMPTON_LOW * t - 0.3).max(step_up(top + 0.8, 0.5)),
-        None => step_up(top + QUICK_END_MARGIN_KEV, QUICK_END_STEP_KEV),
+        Some(t) => (th.compton_low * t - 0.3).max(step_up(top + 0.8, 0.5)),
+        None => step_up(top + th.quick_end_margin_kev, th.quick_end_step_kev),
     };
     let last = cal.channel(end_kev).floor().max(0.0) as usize;
     let len = (last + 1)
@@ -79,23 +71,18 @@ pub(super) fn quick_range(region: Region, peaks: &[Peak], exc: &ExcitationInfo) 
     Region { len, ..region }
 }
 
-/// The quick analysis sums adjacent channels into bins of at least this width (keV)
-/// when the spectrum's channels are finer: a screening fit needs no more than ~5 bins
-/// per FWHM (140 eV at Mn Kα over 30 eV), and every per-channel cost falls with the
-/// channel count.
-pub(super) const QUICK_BIN_KEV: f64 = 0.03;
-
-/// Channels per quick-analysis bin for channels `gain_kev` wide.
-pub(super) fn quick_bin_factor(gain_kev: f64) -> usize {
-    ((QUICK_BIN_KEV / gain_kev) * (1.0 + 1e-9)).floor().max(1.0) as usize
+/// Channels per quick-analysis bin of at least `bin_kev` ([`XrfThresholds::quick_bin_kev`])
+/// for channels `gain_kev` wide.
+pub(super) fn quick_bin_factor(gain_kev: f64, bin_kev: f64) -> usize {
+    ((bin_kev / gain_kev) * (1.0 + 1e-9)).floor().max(1.0) as usize
 }
 
 /// `spectrum` with every `m` adjacent channels summed (mk … mk + m − 1 → k, trailing
 /// channels that fill no bin dropped) when its channels are finer than
-/// [`QUICK_BIN_KEV`]; the calibration is that of the bin centres.
-pub(super) fn binned_channels(spectrum: &Spectrum) -> Option<Spectrum> {
+/// `bin_kev`; the calibration is that of the bin centres.
+pub(super) fn binned_channels(spectrum: &Spectrum, bin_kev: f64) -> Option<Spectrum> {
     let cal = *spectrum.axis.calibration()?;
-    let m = quick_bin_factor(cal.gain_kev);
+    let m = quick_bin_factor(cal.gain_kev, bin_kev);
     if m < 2 || spectrum.len() < 64 * m {
         return None;
     }
@@ -127,19 +114,6 @@ pub(super) struct Dominant {
     pub(super) z: usize,
 }
 
-/// Lines carrying at least this share of the strongest line's counts are dominant
-/// (Fe Kβ, 17 % of Fe Kα1, among them).
-pub(super) const DOMINANT_SHARE: f64 = 0.1;
-/// Dominant lines with at least this share bury a family whose principal line lies
-/// within their FWHM: Fe Kα1 and Kα2, not Fe Kβ (Er and Tm Lα beside Fe Kβ are resolved
-/// by the joint fit; read without its Lα, Tm would rest on its Lβ1 at 8.10 keV, where
-/// the Fe Kα + Si Kα pile-up and Cu Kα lie).
-pub(super) const BURYING_SHARE: f64 = 0.3;
-/// A buried family's lines within this many FWHM of any dominant line are left out
-/// (Dy Lβ1, 190 eV above Fe Kβ, sits where the quick fit's tabulated Fe Kβ/Kα ratio, a
-/// few per cent off, leaves ~10³ counts).
-pub(super) const MASK_FWHM: f64 = 1.5;
-
 /// The rare-earth, Th and U families whose principal line lies within a FWHM of a
 /// burying line (Tb Lα 130 eV below and Dy Lα 95 eV above Fe Kα). Without a refined
 /// line shape, what a line of 10⁶ counts leaves within a FWHM exceeds the whole family
@@ -160,7 +134,7 @@ pub(super) fn buried_families(
     let top = lines.iter().map(|l| l.1).fold(0.0, f64::max);
     work.dominant = lines
         .iter()
-        .filter(|l| top > 0.0 && l.1 >= DOMINANT_SHARE * top)
+        .filter(|l| top > 0.0 && l.1 >= work.th.dominant_share * top)
         .map(|l| Dominant {
             energy_kev: l.0,
             share: l.1 / top,
@@ -176,10 +150,6 @@ pub(super) fn buried_families(
     buried
 }
 
-/// Significance from which a family the quick fit holds is surely something real (the
-/// unrefined line shape of honest ores leaves misfits of up to ~7σ).
-pub(super) const SURELY_THERE_SIGMA: f64 = 10.0;
-
 /// What the quick analysis leaves undecided ([`crate::xrf::XrfAnalysis::unconfirmed`]): the
 /// rare-earth, Th and U families its fits held at ≥ 3σ that it does not report —
 /// `held` by an earlier fit (confirmed in the first, dropped by the line tests of a
@@ -189,7 +159,7 @@ pub(super) const SURELY_THERE_SIGMA: f64 = 10.0;
 /// above what the joint fit resolves, is above what is reported. Each comes with the
 /// mass fraction its fitted area would mean (`q`'s instrument constant and the family's
 /// FP sensitivity; at least the detection limit where the fit surely holds something,
-/// see [`SURELY_THERE_SIGMA`], or reads a buried family by its free lines alone, see
+/// see [`XrfThresholds::surely_there_sigma`], or reads a buried family by its free lines alone, see
 /// [`buried_families`]), the most significant once per family. Only the family
 /// that detection limits are quoted for counts (L for the rare earths, see
 /// [`principal_family`]): the rare earths' K lines lie among the Zr K pile-up sums.
@@ -248,7 +218,7 @@ pub(super) fn unconfirmed(
                 symbol,
                 family: format!("{f:?}"),
                 significance: sig,
-                wt_pct: if in_fit || buried || sig >= SURELY_THERE_SIGMA {
+                wt_pct: if in_fit || buried || sig >= work.th.surely_there_sigma {
                     fitted.max(lod)
                 } else {
                     fitted

@@ -11,14 +11,6 @@ pub(super) const COMPTON_ANGLES: [f64; 6] = [75.0, 90.0, 105.0, 120.0, 135.0, 15
 /// those of the Rh L lines coincide).
 pub(super) const QUICK_COMPTON_ANGLES: [f64; 3] = [75.0, 112.5, 150.0];
 
-/// How far below the tabulated ratio a strong K family's Kβ/Kα may go: its family
-/// template carries (1 − this) of the Kβ lines and a Kβ-only component adds back what
-/// the data hold. Tabulated Kβ/Kα ratios are uncertain by a few per cent, the window,
-/// air path and detector efficiency change them again by a few per cent, and on a line
-/// of 10⁶ counts 2 % is 10⁴ counts — more than a trace element's whole family (PyMca's
-/// Steel.cfg fits Fe Kα and Fe Kβ as separate groups for this reason).
-pub(super) const KB_FREEDOM: f64 = 0.2;
-
 impl Work<'_> {
     /// [`Work::cached_components`] appended to `out`.
     pub(super) fn extend_with_components(
@@ -61,9 +53,9 @@ impl Work<'_> {
         })
     }
 
-    /// Which lines of a family (bit i: line i) lie within [`MASK_FWHM`] of a dominant
+    /// Which lines of a family (bit i: line i) lie within [`XrfThresholds::mask_fwhm`] of a dominant
     /// line ([`Work::dominant`]); none unless the family's principal line lies within a
-    /// FWHM of a burying one ([`BURYING_SHARE`]).
+    /// FWHM of a burying one ([`XrfThresholds::burying_share`]).
     pub(super) fn masked_lines(&self, z: usize, f: Family) -> u64 {
         if self.dominant.is_empty() {
             return 0;
@@ -82,14 +74,14 @@ impl Work<'_> {
         let Some(principal) = fl.lines.iter().max_by(|a, b| a.2.total_cmp(&b.2)) else {
             return 0;
         };
-        if !near(principal.1, BURYING_SHARE, 1.0) {
+        if !near(principal.1, self.th.burying_share, 1.0) {
             return 0;
         }
         fl.lines
             .iter()
             .take(64)
             .enumerate()
-            .filter(|(_, l)| near(l.1, 0.0, MASK_FWHM))
+            .filter(|(_, l)| near(l.1, 0.0, self.th.mask_fwhm))
             .fold(0, |m, (i, _)| m | 1 << i)
     }
 
@@ -112,7 +104,7 @@ impl Work<'_> {
         // the full analysis frees the Kβ/Kα ratio of the strongest K families
         let kb_free = free && !self.quick && f == Family::K;
         let peaks = if kb_free {
-            fl.scaled_where(|label| label.starts_with("Kb"), 1.0 - KB_FREEDOM)
+            fl.scaled_where(|label| label.starts_with("Kb"), 1.0 - self.th.kb_freedom)
                 .draw_peaks_with(shape)
         } else {
             fl.draw_peaks_with(shape)
@@ -125,7 +117,7 @@ impl Work<'_> {
         if kb_free {
             let kb = fl.scaled_where(|label| !label.starts_with("Kb"), 0.0);
             let tb = self.region.template(&kb.draw_peaks_with(shape));
-            if tb.sum() > 0.05 * KB_FREEDOM {
+            if tb.sum() > 0.05 * self.th.kb_freedom {
                 out.push(Component {
                     kind: Kind::KbExcess,
                     template: tb,

@@ -24,7 +24,7 @@ pub(super) enum Kind {
     Tail,
     /// The long tail or the step of a strong family (free, like its short tail).
     LongTail(Shape),
-    /// Kβ lines alone: frees a strong K family's Kβ/Kα ratio (see [`KB_FREEDOM`]).
+    /// Kβ lines alone: frees a strong K family's Kβ/Kα ratio (see [`XrfThresholds::kb_freedom`]).
     KbExcess,
 }
 
@@ -102,7 +102,7 @@ pub(super) struct Work<'a> {
     /// Strong families drawn as Gaussians with a free tail template.
     pub(super) free_tail: Vec<(usize, Family)>,
     /// The free-tail families also carry a free long tail and step (chosen by χ², see
-    /// [`LONG_TAIL_MIN_CHI2_DROP`]).
+    /// [`XrfThresholds::long_tail_min_chi2_drop`]).
     pub(super) long_tails: bool,
     /// The quick analysis's dominant lines (see [`buried_families`]): lines of other
     /// elements' families are left out near these ([`Work::masked_lines`]).
@@ -111,6 +111,8 @@ pub(super) struct Work<'a> {
     pub(super) fluor: Vec<crate::xrf::fp::ElementIntensity>,
     /// Family lines computed in the current matrix.
     pub(super) lines_cache: std::cell::RefCell<LinesCache>,
+    /// The thresholds of the identification and the triage.
+    pub(super) th: XrfThresholds,
     /// The quick analysis (see [`run_quick`]).
     pub(super) quick: bool,
     /// Which components were positive in the last fit (NNLS start of the next).
