@@ -22,6 +22,7 @@ mod evidence;
 mod fit;
 mod library;
 mod limits;
+mod plan;
 mod prune;
 mod quantify;
 mod quick;
@@ -57,6 +58,7 @@ use background::*;
 use candidates::*;
 use fit::*;
 use limits::*;
+use plan::Plan;
 use prune::*;
 use quantify::*;
 use quick::*;
@@ -102,16 +104,16 @@ struct Prepared {
 }
 
 fn prepare(spectrum: &Spectrum, opts: &XrfOptions, th: &XrfThresholds) -> Result<Prepared> {
-    prepare_with(spectrum, opts, false, th)
+    prepare_with(spectrum, opts, &Plan::FULL, th)
 }
 
-/// [`prepare`]; `quick`: the region ends where the quick analysis's does
-/// ([`quick_range`]), and the continuum is stripped only as far as it needs (see
-/// [`snip_continuum_below`]).
+/// [`prepare`] as `plan` says: with [`Plan::end_below_tube_lines`], the region ends
+/// where the quick analysis's does ([`quick_range`]), and the continuum is stripped only
+/// as far as it needs (see [`snip_continuum_below`]).
 fn prepare_with(
     spectrum: &Spectrum,
     opts: &XrfOptions,
-    quick: bool,
+    plan: &Plan,
     th: &XrfThresholds,
 ) -> Result<Prepared> {
     let cal = *spectrum
@@ -165,7 +167,7 @@ fn prepare_with(
     };
     let peak_hi_kev = cal.energy_kev((first + region.len) as f64 - 1.0);
     // the quick range does not depend on the resolution, estimated on the continuum
-    let end = if quick {
+    let end = if plan.end_below_tube_lines {
         region = quick_range(region, &peaks0, &exc, th);
         region.first + region.len
     } else {
@@ -184,32 +186,29 @@ fn prepare_with(
 }
 
 impl<'a> Work<'a> {
-    /// The work state of a prepared spectrum, in the generic starting matrix; `quick`:
-    /// for the quick analysis.
+    /// The work state of a prepared spectrum, in the generic starting matrix, for the
+    /// stages of `plan`.
     fn new(
         counts: &'a [f64],
         p: Prepared,
         mut lines_cache: LinesCache,
-        quick: bool,
+        plan: Plan,
         th: XrfThresholds,
     ) -> Self {
-        // the continuum is smooth on keV scales: the quick fit makes do with half the
-        // spline corrections
-        let spline_spacing_kev = if quick { 2.0 } else { 1.0 };
         Work {
             counts,
             bg: p.bg,
             region: p.region,
             exc: p.exc,
             matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
-            splines: lines_cache.splines(p.region, spline_spacing_kev),
+            splines: lines_cache.splines(p.region, plan.spline_spacing_kev),
             free_tail: Vec::new(),
             long_tails: false,
             dominant: Vec::new(),
             fluor: Vec::new(),
             lines_cache: std::cell::RefCell::new(lines_cache),
             th,
-            quick,
+            plan,
             last_positive: Default::default(),
             fits_done: Default::default(),
             shape_anchor: Default::default(),
@@ -238,7 +237,13 @@ pub fn run(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> {
     let mut p = prepare(spectrum, opts, &th)?;
     let peaks0 = std::mem::take(&mut p.peaks0);
     let peak_hi_kev = p.peak_hi_kev;
-    let mut work = Work::new(spectrum.counts_slice(), p, LinesCache::default(), false, th);
+    let mut work = Work::new(
+        spectrum.counts_slice(),
+        p,
+        LinesCache::default(),
+        Plan::FULL,
+        th,
+    );
     let fams = work.first_candidates(&peaks0, peak_hi_kev);
     identify_loop(&mut work, fams, spectrum, opts)
 }
@@ -255,14 +260,20 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
     let th = XrfThresholds::default();
     let binned = binned_channels(spectrum, th.quick_bin_kev);
     let spectrum = binned.as_ref().unwrap_or(spectrum);
-    let mut p = prepare_with(spectrum, opts, true, &th)?;
+    let mut p = prepare_with(spectrum, opts, &Plan::TRIAGE, &th)?;
     let unquantised = p.region.calibration;
     p.region = library::quantised(p.region);
     let key = library::Key::new(&p.region, &p.exc);
     let peaks0 = std::mem::take(&mut p.peaks0);
     // peaks above the quick range still propose the families they belong to
     let peak_hi_kev = p.peak_hi_kev;
-    let mut work = Work::new(spectrum.counts_slice(), p, library::take(&key), true, th);
+    let mut work = Work::new(
+        spectrum.counts_slice(),
+        p,
+        library::take(&key),
+        Plan::TRIAGE,
+        th,
+    );
     let fams = work.first_candidates(&peaks0, peak_hi_kev);
     let result = quick_loop(&mut work, fams, spectrum);
     let used = work.region.calibration;

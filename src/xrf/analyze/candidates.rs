@@ -35,7 +35,8 @@ pub(super) fn propose_from(
     for &e in energies {
         let tol = (0.6 * work.fwhm_kev(e)).max(0.05);
         for n in candidates_for_peak(e, tol, work.exc.max_kev, lo, peak_hi_kev) {
-            if Some(n.z) == anode || (work.quick && !screening_element(n.z)) {
+            if Some(n.z) == anode || (work.plan.screening_elements_only && !screening_element(n.z))
+            {
                 continue;
             }
             // the element's other families in range come along (cross-family check);

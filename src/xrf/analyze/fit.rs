@@ -22,7 +22,7 @@ impl Work<'_> {
         // one analysis share most components): same optimum, fewer NNLS steps
         let keys = component_keys(comps);
         let stage = self.fits_done.get();
-        if self.quick {
+        if self.plan.carry_fit_starts {
             self.start_where_the_last_scan_ended(stage);
         }
         {
@@ -53,7 +53,7 @@ impl Work<'_> {
             .zip(&fit.amplitudes)
             .map(|(k, a)| (k, *a > 0.0))
             .collect();
-        if self.quick {
+        if self.plan.carry_fit_starts {
             let mut cache = self.lines_cache.borrow_mut();
             if cache.fit_positive.len() <= stage {
                 cache.fit_positive.resize_with(stage + 1, Default::default);

@@ -30,7 +30,7 @@ pub(super) fn surviving(
         } else if strict {
             let ev = work.evidence(c, a, model, fl);
             family_is_real(&ev, sig)
-                && (work.quick
+                && (!work.plan.rare_earth_line_tests
                     || !crate::tables::is_rare_earth(fl.symbol)
                     || work.lines_hold(c, a, &ev, comps, fit))
         } else {
@@ -75,7 +75,8 @@ pub(super) fn surviving(
     for (i, f) in fams.iter().enumerate() {
         // the quick analysis keeps every strong family: its line shape is not refined,
         // and a misfit must not remove a real element (the full analysis judges)
-        let strong_kept = strict && strong_fail(f) && (work.quick || !removed.contains(&i));
+        let strong_kept =
+            strict && strong_fail(f) && (work.plan.keep_strong_failures || !removed.contains(&i));
         if !(f.5 || strong_kept) {
             continue;
         }
@@ -157,7 +158,7 @@ pub(super) fn prune(
         rejected.extend(dropped.iter().copied());
         *fams = kept;
         (*comps, *fit) = fit_families(work, fams, Some(pile)).ok_or_else(fail)?;
-        if work.quick {
+        if !work.plan.rival_swaps {
             continue;
         }
         for d in dropped {

@@ -4,13 +4,6 @@
 
 use super::*;
 
-/// Compton scattering angles spanned by the Compton templates (degrees).
-pub(super) const COMPTON_ANGLES: [f64; 6] = [75.0, 90.0, 105.0, 120.0, 135.0, 150.0];
-/// … and by the quick analysis's: the same span in steps of 37.5° (the Compton peaks
-/// of Rh Kα at successive angles lie ~0.3 keV apart, within the ~0.25 keV Doppler σ;
-/// those of the Rh L lines coincide).
-pub(super) const QUICK_COMPTON_ANGLES: [f64; 3] = [75.0, 112.5, 150.0];
-
 impl Work<'_> {
     /// [`Work::cached_components`] appended to `out`.
     pub(super) fn extend_with_components(
@@ -102,7 +95,7 @@ impl Work<'_> {
         }
         let shape = if free { Shape::Gauss } else { Shape::Line };
         // the full analysis frees the Kβ/Kα ratio of the strongest K families
-        let kb_free = free && !self.quick && f == Family::K;
+        let kb_free = free && self.plan.free_kb && f == Family::K;
         let peaks = if kb_free {
             fl.scaled_where(|label| label.starts_with("Kb"), 1.0 - self.th.kb_freedom)
                 .draw_peaks_with(shape)
@@ -221,20 +214,25 @@ impl Work<'_> {
     }
 
     /// The scattering angles of the Compton templates of the tube-line group `g`: the
-    /// quick analysis draws fewer ([`QUICK_COMPTON_ANGLES`]), and one for a group whose
-    /// Compton peaks across the angles lie within a quarter FWHM (the Rh L lines: 16 eV).
+    /// plan's ([`Plan::compton_angles`]), or its middle one for a group whose Compton
+    /// peaks across them lie within a quarter FWHM where the plan says so
+    /// ([`Plan::merge_unresolved_compton`]).
     pub(super) fn compton_angles(&self, g: &[(f64, f64)]) -> &'static [f64] {
-        if !self.quick {
-            return &COMPTON_ANGLES;
+        let angles = self.plan.compton_angles;
+        let (Some(&widest), Some(&narrowest)) = (angles.first(), angles.last()) else {
+            return angles;
+        };
+        if !self.plan.merge_unresolved_compton {
+            return angles;
         }
         let top = g.iter().map(|l| l.0).fold(0.0, f64::max);
-        let [widest, .., narrowest] = QUICK_COMPTON_ANGLES;
         let spread = crate::xrf::physics::compton_energy(top, widest)
             - crate::xrf::physics::compton_energy(top, narrowest);
         if spread < 0.25 * self.fwhm_kev(top) {
-            &QUICK_COMPTON_ANGLES[1..2]
+            let mid = angles.len() / 2;
+            &angles[mid..mid + 1]
         } else {
-            &QUICK_COMPTON_ANGLES
+            angles
         }
     }
 }

@@ -113,8 +113,8 @@ pub(super) struct Work<'a> {
     pub(super) lines_cache: std::cell::RefCell<LinesCache>,
     /// The thresholds of the identification and the triage.
     pub(super) th: XrfThresholds,
-    /// The quick analysis (see [`run_quick`]).
-    pub(super) quick: bool,
+    /// How the stages shared by the full analysis and the triage run.
+    pub(super) plan: Plan,
     /// Which components were positive in the last fit (NNLS start of the next).
     pub(super) last_positive: std::cell::RefCell<rustc_hash::FxHashMap<ComponentKey, bool>>,
     /// Fits done so far (the quick analysis's index into [`LinesCache::fit_positive`]).
