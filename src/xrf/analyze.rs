@@ -9,12 +9,16 @@
 //! ratios, channels binned to ≥ 30 eV, templates kept per instrument set-up, primary-only FP.
 //!
 //! This module holds the two sequences of stages ([`run`], [`run_quick`]) and what they
-//! start from; each stage lives in a module of its concern: [`work`] (the state of one
-//! analysis), [`templates`] (detector response drawn as fit components), [`shape`]
-//! (resolution and line-shape refinement), [`background`] (the continuum), [`fit`] (the
-//! joint linear fit), [`candidates`], [`evidence`] and [`prune`] (identification),
-//! [`quantify`], [`limits`] (detection limits), [`report`], and what the triage alone
-//! does: [`quick`] and its template [`library`].
+//! start from; each stage lives in a module of its concern: `work` (the state of one
+//! analysis), `templates` (detector response drawn as fit components), `shape`
+//! (resolution and line-shape refinement), `background` (the continuum), `fit` (the
+//! joint linear fit), `candidates`, `evidence` and `prune` (identification),
+//! `quantify`, `limits` (detection limits), `report`, and what the triage alone
+//! does: `quick` and its template `library`.
+//!
+//! The stages both sequences share differ by the fields of a `Plan` (`plan`), one for
+//! the full analysis and one for the triage, and read their numeric thresholds from one
+//! documented type, [`XrfThresholds`] (`thresholds`).
 
 mod background;
 mod candidates;
