@@ -19,18 +19,19 @@ impl Work<'_> {
             .into_iter()
             .take(4)
             .map(|(e, _)| {
-                let w = self.window(e, 0.7);
+                let w = self.window(e, self.th.evidence_window_fwhm);
                 let (mut p, mut o, mut v, mut others) = (0.0, 0.0, 0.0, 0.0);
                 for i in w {
                     let ti = template_at(t, i, amp);
                     p += ti;
                     o += y[i] - model[i] + ti;
                     v += y[i].max(1.0);
-                    others += (model[i] - ti - bg[i]).max(0.0) + 0.3 * bg[i];
+                    others +=
+                        (model[i] - ti - bg[i]).max(0.0) + self.th.continuum_systematic * bg[i];
                 }
                 // big neighbours within ±3 FWHM: their shape is known to ~1e-4 of their area
                 let neighbours: f64 = self
-                    .window(e, 3.0)
+                    .window(e, self.th.neighbour_window_fwhm)
                     .map(|i| (model[i] - template_at(t, i, amp) - bg[i]).max(0.0))
                     .sum();
                 ClusterEvidence {

@@ -57,12 +57,15 @@ pub(super) fn surviving(
         .collect();
     order.sort_by(|&a, &b| (fams[a].2 / fams[a].3).total_cmp(&(fams[b].2 / fams[b].3)));
     let overlap = |a: &FamilyLines, b: &FamilyLines| {
-        a.lines.iter().filter(|l| l.2 >= 0.02).any(|la| {
-            b.lines
-                .iter()
-                .filter(|l| l.2 >= 0.02)
-                .any(|lb| (la.1 - lb.1).abs() < 2.0 * work.fwhm_kev(la.1))
-        })
+        a.lines
+            .iter()
+            .filter(|l| l.2 >= work.th.overlap_min_line_share)
+            .any(|la| {
+                b.lines
+                    .iter()
+                    .filter(|l| l.2 >= work.th.overlap_min_line_share)
+                    .any(|lb| (la.1 - lb.1).abs() < work.th.overlap_fwhm * work.fwhm_kev(la.1))
+            })
     };
     let total_family_counts: f64 = fams.iter().map(|f| f.2).sum();
     let mut inconsistent: Vec<(usize, Family)> = Vec::new();
@@ -225,7 +228,7 @@ pub(super) fn rival_swap(
     pile: &[(f64, f64)],
 ) -> Option<(usize, Family)> {
     let (z, family, e) = (dropped.z, dropped.family, dropped.principal_kev);
-    let half = 0.5 * work.fwhm_kev(e);
+    let half = work.th.rival_fwhm * work.fwhm_kev(e);
     let rival = comps.iter().find_map(|c| match &c.kind {
         Kind::Family(fl) if fl.z != z && (fl.principal_kev() - e).abs() < half => {
             Some((fl.z, fl.family))

@@ -47,7 +47,8 @@ pub(super) fn matrix_model(
             _ => {}
         }
     }
-    if r < 5.0 * vr.sqrt() || c < 5.0 * vc.sqrt() {
+    let min_sigma = work.th.scatter_min_sigma;
+    if r < min_sigma * vr.sqrt() || c < min_sigma * vc.sqrt() {
         // no usable scatter: an alloy shows none of the rock-forming (lithophile)
         // elements that every ore, sand and ceramic carries
         let lithophile: f64 = quantified(MatrixModel::Metal)
@@ -56,7 +57,7 @@ pub(super) fn matrix_model(
             .filter(|e| LITHOPHILE.contains(&e.0.as_str()))
             .map(|e| e.1)
             .sum();
-        return if lithophile < 0.01 {
+        return if lithophile < work.th.metal_max_lithophile {
             MatrixModel::Metal
         } else {
             MatrixModel::Oxides
@@ -78,7 +79,7 @@ pub(super) fn matrix_model(
     let po = predicted(&quantified(MatrixModel::Oxides));
     let pm = predicted(&quantified(MatrixModel::Metal));
     // metal only when the ratio is clearly on the metal side
-    if measured > pm - 0.25 * (pm - po) {
+    if measured > pm - work.th.metal_side * (pm - po) {
         MatrixModel::Metal
     } else {
         MatrixModel::Oxides

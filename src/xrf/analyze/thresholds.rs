@@ -14,6 +14,36 @@ pub struct XrfThresholds {
     /// Share of the area of big neighbours (±3 FWHM) counted as systematic uncertainty:
     /// their shape is known to ~1.5 × 10⁻⁴ of their area.
     pub neighbour_systematic: f64,
+    /// Half-width (FWHM) of the window in which a line cluster's observed and predicted
+    /// counts are compared: ±0.7 FWHM (±1.65σ) holds 90 % of a Gaussian line's counts and
+    /// little of a neighbour's a FWHM away.
+    pub evidence_window_fwhm: f64,
+    /// Share of the continuum under a cluster counted with the other components against
+    /// it, whose sum carries the systematic share [`XrfThresholds::systematic`].
+    pub continuum_systematic: f64,
+    /// Half-width (FWHM) of the window whose big neighbours carry
+    /// [`XrfThresholds::neighbour_systematic`].
+    pub neighbour_window_fwhm: f64,
+    /// Lines below this share of their family are left out when deciding whether two
+    /// strong families that fail their tests overlap.
+    pub overlap_min_line_share: f64,
+    /// Two lines closer than this many FWHM overlap (strong failures in one group of
+    /// overlapping lines are removed one at a time).
+    pub overlap_fwhm: f64,
+    /// A dropped family's principal line within this many FWHM of a kept family's of
+    /// another element makes the two rivals for one peak (Mn Kα 5.90 / Eu Lα 5.85 keV,
+    /// half a FWHM apart), decided by χ².
+    pub rival_fwhm: f64,
+    /// The Rayleigh and Compton areas must each reach this many σ for their ratio to
+    /// choose between an oxide and a metal matrix.
+    pub scatter_min_sigma: f64,
+    /// Without usable scatter, a matrix is metal when its lithophile elements (Na … Ba,
+    /// bound as oxides in every ore, sand and ceramic) add up to less than this mass
+    /// fraction.
+    pub metal_max_lithophile: f64,
+    /// The matrix is metal only when the measured ln(Rayleigh/Compton) lies within this
+    /// share of the oxide–metal gap from the metal prediction: clearly on the metal side.
+    pub metal_side: f64,
     /// How far below the tabulated ratio a strong K family's Kβ/Kα may go: its family
     /// template carries (1 − this) of the Kβ lines and a Kβ-only component adds back what
     /// the data hold. Tabulated Kβ/Kα ratios are uncertain by a few per cent, the window,
@@ -99,6 +129,15 @@ impl Default for XrfThresholds {
         XrfThresholds {
             systematic: 0.004,
             neighbour_systematic: 1.5e-4,
+            evidence_window_fwhm: 0.7,
+            continuum_systematic: 0.3,
+            neighbour_window_fwhm: 3.0,
+            overlap_min_line_share: 0.02,
+            overlap_fwhm: 2.0,
+            rival_fwhm: 0.5,
+            scatter_min_sigma: 5.0,
+            metal_max_lithophile: 0.01,
+            metal_side: 0.25,
             kb_freedom: 0.2,
             loose_min_sigma: 3.0,
             strong_fail_sigma: 8.0,
