@@ -1,0 +1,246 @@
+//! Pruning: which families survive a fit (significance, line tests, sibling
+//! families), strict rounds until stable, and model selection between rival explanations
+//! of one peak.
+
+use super::*;
+
+/// Families that survive. `strict`: significant, consistent within the family and
+/// with the element's other families; otherwise significance only.
+pub(super) fn surviving(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+    strict: bool,
+) -> Vec<(usize, Family)> {
+    let model = &fit.model;
+    // (z, family, amplitude, σ, sensitivity, passes own tests)
+    let mut fams: Vec<(usize, Family, f64, f64, f64, bool)> = Vec::new();
+    let mut lines: Vec<&FamilyLines> = Vec::new();
+    for (k, c) in comps.iter().enumerate() {
+        let Kind::Family(fl) = &c.kind else { continue };
+        lines.push(fl);
+        let a = fit.amplitudes[k];
+        let sig = if fit.sigmas[k] > 0.0 {
+            a / fit.sigmas[k]
+        } else {
+            0.0
+        };
+        let ok = if a <= 0.0 {
+            false
+        } else if strict {
+            let ev = work.evidence(c, a, model, fl);
+            family_is_real(&ev, sig)
+                && (!work.plan.rare_earth_line_tests
+                    || !crate::tables::is_rare_earth(fl.symbol)
+                    || work.lines_hold(c, a, &ev, comps, fit))
+        } else {
+            sig >= work.th.loose_min_sigma
+        };
+        fams.push((
+            fl.z,
+            fl.family,
+            a.max(0.0),
+            fit.sigmas[k],
+            fl.sensitivity,
+            ok,
+        ));
+    }
+    let mut keep = Vec::new();
+    // Strong families that fail are removed one at a time (the weakest first) within a
+    // group of overlapping lines, so that one wrong removal cannot cascade through the
+    // group; failures whose lines overlap no weaker failure's go in the same round.
+    let strong_fail = |f: &(usize, Family, f64, f64, f64, bool)| {
+        !f.5 && f.3 > 0.0 && f.2 / f.3 >= work.th.strong_fail_sigma
+    };
+    let mut order: Vec<usize> = (0..fams.len())
+        .filter(|&i| strict && strong_fail(&fams[i]))
+        .collect();
+    order.sort_by(|&a, &b| (fams[a].2 / fams[a].3).total_cmp(&(fams[b].2 / fams[b].3)));
+    let overlap = |a: &FamilyLines, b: &FamilyLines| {
+        a.lines
+            .iter()
+            .filter(|l| l.2 >= work.th.overlap_min_line_share)
+            .any(|la| {
+                b.lines
+                    .iter()
+                    .filter(|l| l.2 >= work.th.overlap_min_line_share)
+                    .any(|lb| (la.1 - lb.1).abs() < work.th.overlap_fwhm * work.fwhm_kev(la.1))
+            })
+    };
+    let total_family_counts: f64 = fams.iter().map(|f| f.2).sum();
+    let mut inconsistent: Vec<(usize, Family)> = Vec::new();
+    let mut removed: Vec<usize> = Vec::new();
+    for (n, &i) in order.iter().enumerate() {
+        if !order[..n].iter().any(|&j| overlap(lines[i], lines[j])) {
+            removed.push(i);
+        }
+    }
+    for (i, f) in fams.iter().enumerate() {
+        // the quick analysis keeps every strong family: its line shape is not refined,
+        // and a misfit must not remove a real element (the full analysis judges)
+        let strong_kept =
+            strict && strong_fail(f) && (work.plan.keep_strong_failures || !removed.contains(&i));
+        if !(f.5 || strong_kept) {
+            continue;
+        }
+        if strict && f.5 {
+            // every sibling family the FP model predicts to be visible must be there;
+            // a soft sibling cannot veto a family that dominates the spectrum (its
+            // predicted size hangs on the path, window and beam filter, which a file
+            // may not state, while no coincidence makes a family that big)
+            let dominant = f.2 >= work.th.sibling_veto_max_share * total_family_counts;
+            let consistent = fams
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.0 == f.0 && g.1 != f.1)
+                .all(|(j, g)| {
+                    if f.4 <= 0.0
+                        || (dominant && principal_line_kev(lines[j]) < work.th.sibling_veto_min_kev)
+                    {
+                        return true;
+                    }
+                    let predicted = f.2 * g.4 / f.4;
+                    predicted < work.th.sibling_visible_sigma * g.3
+                        || g.2
+                            >= work.th.sibling_min_share * predicted - work.th.sibling_sigma * g.3
+                });
+            if !consistent {
+                inconsistent.push((f.0, f.1));
+                continue;
+            }
+        }
+        keep.push((f.0, f.1));
+    }
+    // keep siblings of kept elements in the model (they may be weak but are real), even
+    // at zero amplitude: the next strict round must see that the sibling the FP model
+    // predicts is absent (a K family made of one coincident peak, e.g. a pile-up sum,
+    // has no L family), not lose the check because the sibling was dropped first; a
+    // family far stronger than its kept sibling allows is not real and stays out
+    let kept: Vec<usize> = keep.iter().map(|k| k.0).collect();
+    for f in &fams {
+        if kept.contains(&f.0) && !keep.contains(&(f.0, f.1)) && !inconsistent.contains(&(f.0, f.1))
+        {
+            keep.push((f.0, f.1));
+        }
+    }
+    keep
+}
+
+/// Energy of a family's strongest line (keV).
+pub(super) fn principal_line_kev(fl: &FamilyLines) -> f64 {
+    fl.lines
+        .iter()
+        .max_by(|a, b| a.2.total_cmp(&b.2))
+        .map_or(0.0, |l| l.1)
+}
+
+/// Strict pruning until stable (at most `rounds` refits).
+pub(super) fn prune(
+    work: &Work,
+    fams: &mut Vec<(usize, Family)>,
+    comps: &mut Vec<Component>,
+    fit: &mut LinearFit,
+    pile: &[(f64, f64)],
+    rounds: usize,
+) -> Result<Vec<Held>> {
+    let fail = || Error::Numerical("XRF joint fit failed".into());
+    let mut rejected = Vec::new();
+    // families that won a model selection against a rival stay (see `rival_swap`)
+    let mut won: Vec<(usize, Family)> = Vec::new();
+    for _ in 0..rounds {
+        let mut kept = surviving(work, comps, fit, true);
+        for w in &won {
+            if fams.contains(w) && !kept.contains(w) {
+                kept.push(*w);
+            }
+        }
+        if kept.len() == fams.len() {
+            break;
+        }
+        let dropped = held_families(comps, fit, &kept);
+        rejected.extend(dropped.iter().copied());
+        *fams = kept;
+        (*comps, *fit) = fit_families(work, fams, Some(pile)).ok_or_else(fail)?;
+        if !work.plan.rival_swaps {
+            continue;
+        }
+        for d in dropped {
+            if let Some(w) = rival_swap(work, d, fams, comps, fit, pile) {
+                won.push(w);
+            }
+        }
+    }
+    Ok(rejected)
+}
+
+/// A family a fit held at ≥ 3σ.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Held {
+    pub(super) z: usize,
+    pub(super) family: Family,
+    pub(super) principal_kev: f64,
+    /// Amplitude / σ.
+    pub(super) significance: f64,
+    pub(super) amplitude: f64,
+}
+
+/// The families the fit held at ≥ 3σ, other than those in `except` (a pruning round
+/// passes the families it keeps, and gets the significant ones it dropped).
+pub(super) fn held_families(
+    comps: &[Component],
+    fit: &LinearFit,
+    except: &[(usize, Family)],
+) -> Vec<Held> {
+    comps
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| match &c.kind {
+            Kind::Family(fl)
+                if !except.contains(&(fl.z, fl.family))
+                    && fit.sigmas[k] > 0.0
+                    && fit.amplitudes[k] >= 3.0 * fit.sigmas[k] =>
+            {
+                Some(Held {
+                    z: fl.z,
+                    family: fl.family,
+                    principal_kev: fl.principal_kev(),
+                    significance: fit.amplitudes[k] / fit.sigmas[k],
+                    amplitude: fit.amplitudes[k],
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Two elements can explain one peak (Mn Kα 5.90 / Eu Lα 5.85 keV, half a FWHM
+/// apart): each family's own evidence is judged with the other in the model, so which
+/// of the two a pruning round keeps can depend on what else is still there. When a
+/// dropped family's principal line is one a kept family of another element explains,
+/// the two explanations are compared by the χ² of the joint fit with one or the other
+/// (model selection); the better one is applied, and its family returned.
+pub(super) fn rival_swap(
+    work: &Work,
+    dropped: Held,
+    fams: &mut Vec<(usize, Family)>,
+    comps: &mut Vec<Component>,
+    fit: &mut LinearFit,
+    pile: &[(f64, f64)],
+) -> Option<(usize, Family)> {
+    let (z, family, e) = (dropped.z, dropped.family, dropped.principal_kev);
+    let half = work.th.rival_fwhm * work.fwhm_kev(e);
+    let rival = comps.iter().find_map(|c| match &c.kind {
+        Kind::Family(fl) if fl.z != z && (fl.principal_kev() - e).abs() < half => {
+            Some((fl.z, fl.family))
+        }
+        _ => None,
+    })?;
+    let mut set: Vec<(usize, Family)> = fams.iter().copied().filter(|f| *f != rival).collect();
+    set.push((z, family));
+    let (c, f) = fit_families(work, &set, Some(pile))?;
+    if f.chi2 >= fit.chi2 {
+        return None;
+    }
+    (*fams, *comps, *fit) = (set, c, f);
+    Some((z, family))
+}

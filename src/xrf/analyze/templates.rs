@@ -1,0 +1,238 @@
+//! Detector response drawn as fit components: element families (with free tail, long
+//! tail, step and Kβ excess for the strong ones, lines masked beside dominant lines),
+//! Rayleigh and Compton scatter of the tube lines, and pile-up.
+
+use super::*;
+
+impl Work<'_> {
+    /// [`Work::cached_components`] appended to `out`.
+    pub(super) fn extend_with_components(
+        &self,
+        z: usize,
+        f: Family,
+        free: bool,
+        out: &mut Vec<Component>,
+    ) {
+        out.extend_from_slice(&self.cached_components(z, f, free));
+    }
+
+    /// The fit components of a family, with (`free`) or without a free tail: drawn once
+    /// per region and matrix into the cache, and borrowed from it.
+    pub(super) fn cached_components(
+        &self,
+        z: usize,
+        f: Family,
+        free: bool,
+    ) -> std::cell::Ref<'_, [Component]> {
+        // a free family is never masked: its key's mask says whether it has long tails
+        let mask = if free {
+            u64::from(self.long_tails)
+        } else {
+            self.masked_lines(z, f)
+        };
+        let key = (z, f, free, mask);
+        let missing = {
+            let mut cache = self.lines_cache.borrow_mut();
+            cache.use_region(self.region);
+            !cache.components.contains_key(&key)
+        };
+        if missing {
+            // drawn outside the borrow: drawing looks up the family's lines in the cache
+            let c = self.draw_family(z, f, free, if free { 0 } else { mask });
+            self.lines_cache.borrow_mut().components.insert(key, c);
+        }
+        std::cell::Ref::map(self.lines_cache.borrow(), |c| {
+            c.components.get(&key).map_or(&[][..], |v| v.as_slice())
+        })
+    }
+
+    /// Which lines of a family (bit i: line i) lie within [`XrfThresholds::mask_fwhm`] of a dominant
+    /// line ([`Work::dominant`]); none unless the family's principal line lies within a
+    /// FWHM of a burying one ([`XrfThresholds::burying_share`]).
+    pub(super) fn masked_lines(&self, z: usize, f: Family) -> u64 {
+        if self.dominant.is_empty() {
+            return 0;
+        }
+        let Some(fl) = self.lines_of(z, f) else {
+            return 0;
+        };
+        // a family is never buried by its own lines
+        let near = |e: f64, share: f64, fwhms: f64| {
+            self.dominant.iter().any(|d| {
+                d.z != z
+                    && d.share >= share
+                    && (d.energy_kev - e).abs() < fwhms * self.fwhm_kev(d.energy_kev)
+            })
+        };
+        let Some(principal) = fl.lines.iter().max_by(|a, b| a.2.total_cmp(&b.2)) else {
+            return 0;
+        };
+        if !near(principal.1, self.th.burying_share, 1.0) {
+            return 0;
+        }
+        fl.lines
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, l)| near(l.1, 0.0, self.th.mask_fwhm))
+            .fold(0, |m, (i, _)| m | 1 << i)
+    }
+
+    pub(super) fn draw_family(&self, z: usize, f: Family, free: bool, mask: u64) -> Vec<Component> {
+        let Some(mut fl) = self.lines_of(z, f) else {
+            return Vec::new();
+        };
+        if mask != 0 {
+            // the family's other lines, at their share of the whole family (the
+            // amplitude stays the family's counts)
+            let mut masked = (*fl).clone();
+            let mut i = 0;
+            masked.lines.retain(|_| {
+                i += 1;
+                i > 64 || mask & (1 << (i - 1)) == 0
+            });
+            fl = Arc::new(masked);
+        }
+        let shape = if free { Shape::Gauss } else { Shape::Line };
+        // the full analysis frees the Kβ/Kα ratio of the strongest K families
+        let kb_free = free && self.plan.free_kb && f == Family::K;
+        let peaks = if kb_free {
+            fl.scaled_where(|label| label.starts_with("Kb"), 1.0 - self.th.kb_freedom)
+                .draw_peaks_with(shape)
+        } else {
+            fl.draw_peaks_with(shape)
+        };
+        let t = self.region.template(&peaks);
+        if t.values.is_empty() || t.sum() <= 0.05 {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if kb_free {
+            let kb = fl.scaled_where(|label| !label.starts_with("Kb"), 0.0);
+            let tb = self.region.template(&kb.draw_peaks_with(shape));
+            if tb.sum() > 0.05 * self.th.kb_freedom {
+                out.push(Component {
+                    kind: Kind::KbExcess,
+                    template: tb,
+                });
+            }
+        }
+        if free {
+            let tt = self.region.template(&fl.tail_peaks());
+            if tt.sum() > 0.05 {
+                out.push(Component {
+                    kind: Kind::Tail,
+                    template: tt,
+                });
+            }
+            if self.long_tails {
+                for shape in [Shape::LongTailOnly, Shape::StepOnly] {
+                    let t = self.region.template(&fl.shaped_peaks(shape));
+                    if t.sum() > 0.05 {
+                        out.push(Component {
+                            kind: Kind::LongTail(shape),
+                            template: t,
+                        });
+                    }
+                }
+            }
+        }
+        out.insert(
+            0,
+            Component {
+                kind: Kind::Family(fl),
+                template: t,
+            },
+        );
+        out
+    }
+
+    /// The pile-up component of the given strong lines (cached for the last lines and
+    /// region).
+    pub(super) fn pileup_component(&self, lines: &[(f64, f64)]) -> Option<Component> {
+        let mut cache = self.lines_cache.borrow_mut();
+        cache.use_region(self.region);
+        match &cache.pileup {
+            Some((l, c)) if l.as_slice() == lines => return c.clone(),
+            _ => {}
+        }
+        let c = self.draw_pileup(lines);
+        cache.pileup = Some((lines.to_vec(), c.clone()));
+        c
+    }
+
+    pub(super) fn draw_pileup(&self, lines: &[(f64, f64)]) -> Option<Component> {
+        let g = pileup_group(lines, 8);
+        let peaks: Vec<DrawPeak> = g
+            .lines
+            .iter()
+            .map(|l| DrawPeak {
+                energy_kev: l.energy_kev,
+                area: l.intensity,
+                extra_sigma_kev: self.region.detector.sigma_kev(l.energy_kev) * 0.5,
+                shape: Shape::Gauss,
+            })
+            .collect();
+        let t = self.region.template(&peaks);
+        (t.sum() > 0.05).then(|| Component {
+            kind: Kind::PileUp(lines.to_vec()),
+            template: t,
+        })
+    }
+
+    /// Rayleigh and Compton components of the tube lines (cached for the region).
+    pub(super) fn scatter_components(&self) -> Vec<Component> {
+        let mut cache = self.lines_cache.borrow_mut();
+        cache.use_region(self.region);
+        cache
+            .scatter
+            .get_or_insert_with(|| self.draw_scatter())
+            .clone()
+    }
+
+    pub(super) fn draw_scatter(&self) -> Vec<Component> {
+        let mut out = Vec::new();
+        for g in excitation_groups(&self.exc.setup) {
+            let t = self.region.template(&rayleigh_peaks(&g));
+            if t.sum() > 0.05 {
+                out.push(Component {
+                    kind: Kind::Rayleigh(g.clone()),
+                    template: t,
+                });
+            }
+            for &a in self.compton_angles(&g) {
+                let t = self.region.template(&compton_peaks(&g, a));
+                if t.sum() > 0.05 {
+                    out.push(Component {
+                        kind: Kind::Compton,
+                        template: t,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The scattering angles of the Compton templates of the tube-line group `g`: the
+    /// plan's ([`Plan::compton_angles`]), or its middle one for a group whose Compton
+    /// peaks across them lie within a quarter FWHM where the plan says so
+    /// ([`Plan::merge_unresolved_compton`]).
+    pub(super) fn compton_angles(&self, g: &[(f64, f64)]) -> &'static [f64] {
+        let angles = self.plan.compton_angles;
+        let (Some(&widest), Some(&narrowest)) = (angles.first(), angles.last()) else {
+            return angles;
+        };
+        if !self.plan.merge_unresolved_compton {
+            return angles;
+        }
+        let top = g.iter().map(|l| l.0).fold(0.0, f64::max);
+        let spread = crate::xrf::physics::compton_energy(top, widest)
+            - crate::xrf::physics::compton_energy(top, narrowest);
+        if spread < 0.25 * self.fwhm_kev(top) {
+            let mid = angles.len() / 2;
+            &angles[mid..mid + 1]
+        } else {
+            angles
+        }
+    }
+}

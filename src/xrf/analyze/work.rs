@@ -1,0 +1,212 @@
+//! The work state of one analysis ([`Work`]): the spectrum, continuum, region and matrix,
+//! the fit components ([`Component`], [`Kind`]) and the cache of family lines and
+//! templates per region and matrix ([`LinesCache`]).
+
+use super::*;
+
+/// Amplitude × template value at region channel `i` (0 outside the template).
+pub(super) fn template_at(t: &Template, i: usize, amp: f64) -> f64 {
+    if i >= t.start && i < t.end() {
+        amp * t.values[i - t.start]
+    } else {
+        0.0
+    }
+}
+
+/// What a fit component is.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Kind {
+    Family(Arc<FamilyLines>),
+    Rayleigh(Vec<(f64, f64)>),
+    Compton,
+    PileUp(Vec<(f64, f64)>),
+    Background,
+    Tail,
+    /// The long tail or the step of a strong family (free, like its short tail).
+    LongTail(Shape),
+    /// Kβ lines alone: frees a strong K family's Kβ/Kα ratio (see [`XrfThresholds::kb_freedom`]).
+    KbExcess,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Component {
+    pub(super) kind: Kind,
+    pub(super) template: Template,
+}
+
+/// What depends on the current matrix: family lines per (Z, family), and their fit
+/// components (templates) per (Z, family, free tail) for one region.
+#[derive(Default)]
+pub(super) struct LinesCache {
+    pub(super) lines: Vec<((usize, Family), SharedLines)>,
+    pub(super) region: Option<Region>,
+    /// Keyed by (Z, family, free tail, lines masked: see [`Work::masked_lines`]).
+    pub(super) components: rustc_hash::FxHashMap<(usize, Family, bool, u64), Vec<Component>>,
+    pub(super) scatter: Option<Vec<Component>>,
+    /// The last pile-up lines and their component.
+    pub(super) pileup: Option<PileUpCache>,
+    /// FP primary-excitation tables of the set-up (independent of matrix and region).
+    pub(super) fp: PrimaryCache,
+    /// Which components were positive in each fit of the last scan, in the order of its
+    /// fits (the same fit of the next scan starts its NNLS there; see
+    /// [`LinearFitter::start_from`] and [`Work::start_where_the_last_scan_ended`]).
+    pub(super) fit_positive: Vec<rustc_hash::FxHashMap<ComponentKey, bool>>,
+    /// Continuum-correction splines of the last region and knot spacing.
+    pub(super) splines: Option<(Region, f64, Vec<Template>)>,
+}
+
+/// A family's lines in the current matrix, shared by the cache and the components
+/// (none when the family has no line in range).
+pub(super) type SharedLines = Option<Arc<FamilyLines>>;
+
+/// Strong lines (energy, counts) and the pile-up component drawn from them.
+pub(super) type PileUpCache = (Vec<(f64, f64)>, Option<Component>);
+
+impl LinesCache {
+    /// The continuum-correction splines of `region` on knots `spacing_kev` apart.
+    pub(super) fn splines(&mut self, region: Region, spacing_kev: f64) -> Vec<Template> {
+        match &self.splines {
+            Some((r, s, t)) if *r == region && *s == spacing_kev => t.clone(),
+            _ => {
+                let t = region.background_splines(spacing_kev);
+                self.splines = Some((region, spacing_kev, t.clone()));
+                t
+            }
+        }
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.lines.clear();
+        self.components.clear();
+    }
+
+    /// Forget the templates when the region (calibration, resolution, tail) changed.
+    pub(super) fn use_region(&mut self, region: Region) {
+        if self.region != Some(region) {
+            self.region = Some(region);
+            self.components.clear();
+            self.scatter = None;
+            self.pileup = None;
+        }
+    }
+}
+
+/// Work state of one analysis.
+pub(super) struct Work<'a> {
+    pub(super) counts: &'a [f64],
+    pub(super) bg: Vec<f64>,
+    pub(super) region: Region,
+    pub(super) exc: ExcitationInfo,
+    pub(super) matrix: Mixture,
+    pub(super) splines: Vec<Template>,
+    /// Strong families drawn as Gaussians with a free tail template.
+    pub(super) free_tail: Vec<(usize, Family)>,
+    /// The free-tail families also carry a free long tail and step (chosen by χ², see
+    /// [`XrfThresholds::long_tail_min_chi2_drop`]).
+    pub(super) long_tails: bool,
+    /// The quick analysis's dominant lines (see [`buried_families`]): lines of other
+    /// elements' families are left out near these ([`Work::masked_lines`]).
+    pub(super) dominant: Vec<Dominant>,
+    /// FP intensities (primary + secondary) of the matrix elements.
+    pub(super) fluor: Vec<crate::xrf::fp::ElementIntensity>,
+    /// Family lines computed in the current matrix.
+    pub(super) lines_cache: std::cell::RefCell<LinesCache>,
+    /// The thresholds of the identification and the triage.
+    pub(super) th: XrfThresholds,
+    /// How the stages shared by the full analysis and the triage run.
+    pub(super) plan: Plan,
+    /// Which components were positive in the last fit (NNLS start of the next).
+    pub(super) last_positive: std::cell::RefCell<rustc_hash::FxHashMap<ComponentKey, bool>>,
+    /// Fits done so far (the quick analysis's index into [`LinesCache::fit_positive`]).
+    pub(super) fits_done: std::cell::Cell<usize>,
+    /// Energy the line shape is refined around (see [`shape_anchor`]).
+    pub(super) shape_anchor: std::cell::Cell<Option<f64>>,
+    /// Gram entries of the templates fitted so far (all fits share the data weights).
+    pub(super) gram_memo: std::cell::RefCell<GramMemo>,
+}
+
+/// What a component is, across fits: its kind and its element family, or its place
+/// among the components of its kind (scatter, splines).
+pub(super) type ComponentKey = (u8, usize);
+
+pub(super) fn component_keys(comps: &[Component]) -> Vec<ComponentKey> {
+    let mut ordinal = [0usize; 9];
+    let mut family = 0;
+    comps
+        .iter()
+        .map(|c| {
+            let (tag, id) = match &c.kind {
+                Kind::Family(fl) => {
+                    family = 4 * fl.z + fl.family as usize;
+                    (0, family)
+                }
+                Kind::Tail => (1, family),
+                Kind::Rayleigh(_) => (2, ordinal[2]),
+                Kind::Compton => (3, ordinal[3]),
+                Kind::PileUp(_) => (4, 0),
+                Kind::Background => (5, ordinal[5]),
+                Kind::KbExcess => (6, family),
+                Kind::LongTail(Shape::StepOnly) => (8, family),
+                Kind::LongTail(_) => (7, family),
+            };
+            ordinal[tag as usize] += 1;
+            (tag, id)
+        })
+        .collect()
+}
+
+impl Work<'_> {
+    pub(super) fn y(&self) -> &[f64] {
+        &self.counts[self.region.first..self.region.first + self.region.len]
+    }
+    pub(super) fn bg(&self) -> &[f64] {
+        &self.bg[self.region.first..self.region.first + self.region.len]
+    }
+    pub(super) fn fwhm_kev(&self, e: f64) -> f64 {
+        self.region.detector.fwhm_kev(e)
+    }
+    pub(super) fn lo_kev(&self) -> f64 {
+        self.region.calibration.energy_kev(self.region.first as f64)
+    }
+    pub(super) fn hi_kev(&self) -> f64 {
+        self.region
+            .calibration
+            .energy_kev((self.region.first + self.region.len) as f64 - 1.0)
+    }
+
+    pub(super) fn set_matrix(&mut self, mix: &[(String, f64)]) {
+        self.matrix = mixture(mix);
+        self.fluor = crate::xrf::fp::fluorescence(&self.exc.setup, &self.matrix, true);
+        self.lines_cache.borrow_mut().clear();
+    }
+
+    /// The lines of a family in the current matrix (computed once per matrix, shared).
+    pub(super) fn lines_of(&self, z: usize, f: Family) -> SharedLines {
+        let cache = &self.lines_cache;
+        if let Some((_, v)) = cache.borrow().lines.iter().find(|(k, _)| *k == (z, f)) {
+            return v.clone();
+        }
+        let v = self.compute_lines(z, f).map(Arc::new);
+        cache.borrow_mut().lines.push(((z, f), v.clone()));
+        v
+    }
+
+    pub(super) fn compute_lines(&self, z: usize, f: Family) -> Option<FamilyLines> {
+        let cached = self
+            .fluor
+            .iter()
+            .find(|e| e.element.z == z && e.mass_fraction > 1e-4)
+            .and_then(|e| crate::xrf::model::family_lines_from(e, f, 0.004));
+        cached.or_else(|| family_lines(element(z)?, f, &self.exc.setup, &self.matrix, 0.004))
+    }
+
+    /// Window (region channels) of ±`half_fwhm` FWHM around `e`.
+    pub(super) fn window(&self, e: f64, half_fwhm: f64) -> std::ops::Range<usize> {
+        let cal = &self.region.calibration;
+        let w = half_fwhm * self.fwhm_kev(e);
+        let a = cal.channel(e - w).round() - self.region.first as f64;
+        let b = cal.channel(e + w).round() - self.region.first as f64 + 1.0;
+        let n = self.region.len as f64;
+        (a.clamp(0.0, n) as usize)..(b.clamp(0.0, n) as usize)
+    }
+}
