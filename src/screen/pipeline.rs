@@ -454,10 +454,24 @@ fn read_beams(
     opts: &ReadOptions,
     hash: &mut Option<String>,
 ) -> std::result::Result<Vec<Spectrum>, String> {
+    // only a regular file, read with a size limit: a FIFO or a device must not block
     let bytes = formats::read_file(i.path).map_err(|e| strip_file(&e))?;
-    *hash = Some(formats::sha256_hex(&bytes));
     let name = i.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let all = formats::read_all_bytes(&bytes, name, opts).map_err(|e| strip_file(&e))?;
+    // the reader stamps the hash of the bytes it reads (once: hashing is a good part of
+    // a triaged scan's cost); a file it cannot read is hashed here
+    let all = match formats::read_all_bytes(&bytes, name, opts) {
+        Ok(all) => {
+            *hash = Some(match all.first() {
+                Some(s) => s.meta.sha256.clone(),
+                None => formats::sha256_hex(&bytes),
+            });
+            all
+        }
+        Err(e) => {
+            *hash = Some(formats::sha256_hex(&bytes));
+            return Err(strip_file(&e));
+        }
+    };
     Ok(all
         .into_iter()
         .map(|mut s| {
