@@ -92,6 +92,21 @@ pub fn tail_table(i: usize) -> &'static ProfileTable {
     })
 }
 
+impl ProfileTable {
+    /// What a hypermet `h` adds to its Gaussian (tail and step), divided by `scale`,
+    /// tabulated from `lo` σ: the free tail, long tail and step templates.
+    fn beyond_gaussian(h: Hypermet, lo: f64, scale: f64) -> Self {
+        let n = ((TABLE_HI - lo) / TABLE_STEP) as usize + 2;
+        let values = (0..n)
+            .map(|i| {
+                let u = lo + i as f64 * TABLE_STEP;
+                (hypermet(u, 0.0, 1.0, 1.0, &h) - gaussian(u, 0.0, 1.0, 1.0).value) / scale
+            })
+            .collect();
+        ProfileTable { values, lo }
+    }
+}
+
 /// The hypermet tail alone (unit area), for free-tail templates of strong families.
 pub fn tail_only_table() -> &'static ProfileTable {
     static T: OnceLock<ProfileTable> = OnceLock::new();
@@ -101,17 +116,7 @@ pub fn tail_only_table() -> &'static ProfileTable {
             step_height_ratio: 0.0,
             ..TAIL
         };
-        let n = ((TABLE_HI - TABLE_LO) / TABLE_STEP) as usize + 2;
-        let values = (0..n)
-            .map(|i| {
-                let u = TABLE_LO + i as f64 * TABLE_STEP;
-                hypermet(u, 0.0, 1.0, 1.0, &h) - gaussian(u, 0.0, 1.0, 1.0).value
-            })
-            .collect();
-        ProfileTable {
-            values,
-            lo: TABLE_LO,
-        }
+        ProfileTable::beyond_gaussian(h, TABLE_LO, 1.0)
     })
 }
 
@@ -131,17 +136,7 @@ pub fn long_tail_table() -> &'static ProfileTable {
             tail_slope_ratio: LONG_TAIL_SLOPE,
             step_height_ratio: 0.0,
         };
-        let n = ((TABLE_HI - LONG_TABLE_LO) / TABLE_STEP) as usize + 2;
-        let values = (0..n)
-            .map(|i| {
-                let u = LONG_TABLE_LO + i as f64 * TABLE_STEP;
-                hypermet(u, 0.0, 1.0, 1.0, &h) - gaussian(u, 0.0, 1.0, 1.0).value
-            })
-            .collect();
-        ProfileTable {
-            values,
-            lo: LONG_TABLE_LO,
-        }
+        ProfileTable::beyond_gaussian(h, LONG_TABLE_LO, 1.0)
     })
 }
 
@@ -155,18 +150,7 @@ pub fn step_table() -> &'static ProfileTable {
             tail_slope_ratio: 1.0,
             step_height_ratio: 1.0,
         };
-        let n = ((TABLE_HI - LONG_TABLE_LO) / TABLE_STEP) as usize + 2;
-        let height = gaussian(0.0, 0.0, 1.0, 1.0).value;
-        let values = (0..n)
-            .map(|i| {
-                let u = LONG_TABLE_LO + i as f64 * TABLE_STEP;
-                (hypermet(u, 0.0, 1.0, 1.0, &h) - gaussian(u, 0.0, 1.0, 1.0).value) / height
-            })
-            .collect();
-        ProfileTable {
-            values,
-            lo: LONG_TABLE_LO,
-        }
+        ProfileTable::beyond_gaussian(h, LONG_TABLE_LO, gaussian(0.0, 0.0, 1.0, 1.0).value)
     })
 }
 
@@ -344,19 +328,6 @@ impl FamilyLines {
     /// Peaks to draw: lines (hypermet) and their escape peaks.
     pub fn draw_peaks(&self) -> Vec<DrawPeak> {
         self.draw_peaks_with(Shape::Line)
-    }
-
-    /// The lines alone with a given shape (no escape): the free tail of a strong family.
-    pub fn tail_peaks(&self) -> Vec<DrawPeak> {
-        self.lines
-            .iter()
-            .map(|&(_, e, r)| DrawPeak {
-                energy_kev: e,
-                area: r,
-                extra_sigma_kev: 0.0,
-                shape: Shape::TailOnly,
-            })
-            .collect()
     }
 
     /// The lines alone drawn with `shape` (no escape): the free long tail and step of

@@ -118,7 +118,7 @@ impl Work<'_> {
             }
         }
         if free {
-            let tt = self.region.template(&fl.tail_peaks());
+            let tt = self.region.template(&fl.shaped_peaks(Shape::TailOnly));
             if tt.sum() > 0.05 {
                 out.push(Component {
                     kind: Kind::Tail,
