@@ -208,6 +208,7 @@ impl<'a> Work<'a> {
             splines: lines_cache.splines(p.region, plan.spline_spacing_kev),
             free_tail: Vec::new(),
             long_tails: false,
+            long_tail_slope: crate::xrf::model::DEFAULT_LONG_TAIL_SLOPE,
             dominant: Vec::new(),
             fluor: Vec::new(),
             lines_cache: std::cell::RefCell::new(lines_cache),
@@ -371,11 +372,7 @@ fn identify_loop(
     // 3: what the model leaves unexplained, with the strong lines' long tails and steps
     // where the data show them
     let (_, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
-    work.long_tails = true;
-    match fit_families(work, &fams, Some(&pile)) {
-        Some((_, f)) if fit.chi2 - f.chi2 >= work.th.long_tail_min_chi2_drop => fit = f,
-        _ => work.long_tails = false,
-    }
+    choose_long_tail(work, &fams, &pile, &mut fit);
     let extra = residual_peaks(work, &fit.model, work.th.residual_peak_sigma);
     propose(work, &extra, &mut fams);
     // 4: strict pruning until stable

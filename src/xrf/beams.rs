@@ -29,8 +29,10 @@
 //! * **Consistent** across beams: if one beam shows an element at w and another beam
 //!   that counts for it, with detection limit L, does not, while
 //!   w ≥ [`JointSettings::clear_multiple`]·L — it should see it clearly: when the beam
-//!   that measures it best is among those that find none, the reading is refuted and the
-//!   element absent (with a note); when that beam shows it, the element is
+//!   that measures it best is among those that find none and outweighs the reading (its
+//!   limit at most [`JointSettings::refute_lod_ratio`] of the reading beam's, or the
+//!   reading a heavy element's on the low-kV beam), the reading is refuted; when every
+//!   reading is refuted the element is absent (with a note). Otherwise the element is
 //!   not confirmed. It is then kept as found at the reading that shows it, with the
 //!   disagreement between the beams (half the reading) added in quadrature to its scale
 //!   uncertainty ([`super::ElementResult::excitation_sigma_wt_pct`]), so the screening's
@@ -80,6 +82,12 @@ pub struct JointSettings {
     /// screening does not target; light elements are left to the low-kV beam, which
     /// alone sees them well, and the rare earths, Th and U to the detection-limit test).
     pub major_wt_pct: f64,
+    /// The beam that measures an element best refutes another beam's clear reading only
+    /// when its detection limit is at most this share of the reading beam's, or when
+    /// the reading is a heavy element's on a beam below `heavy_min_kv`: two beams of
+    /// about the same sensitivity that disagree leave the element unconfirmed (an
+    /// INSPECT that says so), since neither reading outweighs the other.
+    pub refute_lod_ratio: f64,
 }
 
 impl Default for JointSettings {
@@ -91,6 +99,7 @@ impl Default for JointSettings {
             clear_multiple: 3.0,
             heavy_min_kv: 25.0,
             major_wt_pct: 1.0,
+            refute_lod_ratio: 0.5,
         }
     }
 }
@@ -429,7 +438,14 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
             let Some(l) = lod(&beams[j]).filter(|l| *l > 0.0 && l.is_finite()) else {
                 continue;
             };
-            if e.wt_pct >= st.clear_multiple * l && !best_shows {
+            // a heavy element's reading on the light elements' low-kV beam is always
+            // outweighed by a beam of `heavy_min_kv`
+            let best_outweighs =
+                (z >= st.light_z_below && kv(i) < st.heavy_min_kv && kv(best) >= st.heavy_min_kv)
+                    || lod(&beams[best])
+                        .zip(lod(&beams[i]))
+                        .is_some_and(|(b, r)| b <= st.refute_lod_ratio * r);
+            if e.wt_pct >= st.clear_multiple * l && !best_shows && best_outweighs {
                 refuted.get_or_insert_with(|| {
                     format!(
                         "{sym}: {} reads {} wt %, while {}, which would see it above its {} \
@@ -458,9 +474,13 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
         }
     }
     if refuted.is_some() {
-        // a refutation outweighs weaker disagreements
-        shown = None;
-        conflicts.clear();
+        if conflicts.is_empty() {
+            shown = None;
+        } else {
+            // another beam's reading stands against the best beam's: unconfirmed, not
+            // refuted
+            refuted = None;
+        }
     }
     let mut dropped = refuted;
     let target = crate::tables::is_rare_earth(sym) || sym == "Th" || sym == "U";

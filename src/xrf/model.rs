@@ -120,20 +120,26 @@ pub fn tail_only_table() -> &'static ProfileTable {
     })
 }
 
-/// Slope of the long low-energy tail, in σ: incomplete charge collection near the
-/// detector's entrance window spreads 1–4 % of a line's counts over 1–2 keV below it
-/// (PyMca's hypermet long tail: slope ratio ~10–20).
-pub const LONG_TAIL_SLOPE: f64 = 15.0;
+/// Slopes of the long low-energy tail the analysis chooses from (by χ²), in σ:
+/// incomplete charge collection near the detector's entrance window spreads 1–4 % of a
+/// line's counts over 1–2 keV below it (PyMca's hypermet long tail: slope ratio
+/// ~10–20, fitted per detector).
+pub const LONG_TAIL_SLOPES: [f64; 4] = [8.0, 11.0, 15.0, 20.0];
+/// Index into [`LONG_TAIL_SLOPES`] of the default long tail.
+pub const DEFAULT_LONG_TAIL_SLOPE: usize = 2;
 /// How far below a line its long tail and step are drawn, in σ.
 const LONG_TABLE_LO: f64 = -90.0;
 
-/// The long tail alone (unit area), for the free long tail of strong families.
-pub fn long_tail_table() -> &'static ProfileTable {
-    static T: OnceLock<ProfileTable> = OnceLock::new();
-    T.get_or_init(|| {
+/// The long tail alone (unit area) with slope `LONG_TAIL_SLOPES[s]`, for the free long
+/// tail of strong families.
+pub fn long_tail_table(s: usize) -> &'static ProfileTable {
+    static T: [OnceLock<ProfileTable>; LONG_TAIL_SLOPES.len()] =
+        [const { OnceLock::new() }; LONG_TAIL_SLOPES.len()];
+    let s = s.min(LONG_TAIL_SLOPES.len() - 1);
+    T[s].get_or_init(|| {
         let h = Hypermet {
             tail_area_ratio: 1.0,
-            tail_slope_ratio: LONG_TAIL_SLOPE,
+            tail_slope_ratio: LONG_TAIL_SLOPES[s],
             step_height_ratio: 0.0,
         };
         ProfileTable::beyond_gaussian(h, LONG_TABLE_LO, 1.0)
@@ -175,8 +181,9 @@ pub enum Shape {
     Gauss,
     /// The tail alone, unit area (free tail of a strong family).
     TailOnly,
-    /// The long low-energy tail alone, unit area (free long tail of a strong family).
-    LongTailOnly,
+    /// The long low-energy tail alone, unit area, with slope [`LONG_TAIL_SLOPES`]`[i]`
+    /// (free long tail of a strong family).
+    LongTailOnly(usize),
     /// The step alone, unit height (free step of a strong family).
     StepOnly,
 }
@@ -215,7 +222,7 @@ impl Region {
             Shape::Line => tail_table(self.tail),
             Shape::Gauss => gauss_table(),
             Shape::TailOnly => tail_only_table(),
-            Shape::LongTailOnly => long_tail_table(),
+            Shape::LongTailOnly(i) => long_tail_table(i),
             Shape::StepOnly => step_table(),
         }
     }

@@ -221,3 +221,35 @@ pub(super) fn refine_shape_on(
     work.region.tail = best.2;
     work.splines = splines;
 }
+
+/// The strong families' free long tail and step, with the long-tail slope of
+/// [`crate::xrf::model::LONG_TAIL_SLOPES`] that fits best, kept only where they lower χ²
+/// by [`XrfThresholds::long_tail_min_chi2_drop`] (`fit`: the fit without them, replaced
+/// by the fit with them when kept).
+pub(super) fn choose_long_tail(
+    work: &mut Work,
+    fams: &[(usize, Family)],
+    pile: &[(f64, f64)],
+    fit: &mut LinearFit,
+) {
+    work.long_tails = true;
+    let mut best: Option<(usize, LinearFit)> = None;
+    for s in 0..crate::xrf::model::LONG_TAIL_SLOPES.len() {
+        work.long_tail_slope = s;
+        if let Some((_, f)) = fit_families(work, fams, Some(pile)) {
+            if best.as_ref().is_none_or(|b| f.chi2 < b.1.chi2) {
+                best = Some((s, f));
+            }
+        }
+    }
+    match best {
+        Some((s, f)) if fit.chi2 - f.chi2 >= work.th.long_tail_min_chi2_drop => {
+            work.long_tail_slope = s;
+            *fit = f;
+        }
+        _ => {
+            work.long_tails = false;
+            work.long_tail_slope = crate::xrf::model::DEFAULT_LONG_TAIL_SLOPE;
+        }
+    }
+}

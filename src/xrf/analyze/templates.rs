@@ -24,9 +24,10 @@ impl Work<'_> {
         f: Family,
         free: bool,
     ) -> std::cell::Ref<'_, [Component]> {
-        // a free family is never masked: its key's mask says whether it has long tails
+        // a free family is never masked: its key's mask says whether it has long tails,
+        // and their slope
         let mask = if free {
-            u64::from(self.long_tails)
+            u64::from(self.long_tails) | (self.long_tail_slope as u64) << 1
         } else {
             self.masked_lines(z, f)
         };
@@ -126,7 +127,7 @@ impl Work<'_> {
                 });
             }
             if self.long_tails {
-                for shape in [Shape::LongTailOnly, Shape::StepOnly] {
+                for shape in [Shape::LongTailOnly(self.long_tail_slope), Shape::StepOnly] {
                     let t = self.region.template(&fl.shaped_peaks(shape));
                     if t.sum() > 0.05 {
                         out.push(Component {

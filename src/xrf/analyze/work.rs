@@ -104,6 +104,8 @@ pub(super) struct Work<'a> {
     /// The free-tail families also carry a free long tail and step (chosen by χ², see
     /// [`XrfThresholds::long_tail_min_chi2_drop`]).
     pub(super) long_tails: bool,
+    /// Index into [`crate::xrf::model::LONG_TAIL_SLOPES`] of the long tails' slope.
+    pub(super) long_tail_slope: usize,
     /// The quick analysis's dominant lines (see [`buried_families`]): lines of other
     /// elements' families are left out near these ([`Work::masked_lines`]).
     pub(super) dominant: Vec<Dominant>,
