@@ -56,12 +56,13 @@ use std::sync::Arc;
 const FLOOR_FLAGGED_GE_1: f64 = 0.968;
 /// Same at 0.5–1 wt %. Measured 37/48 = 0.771; target 0.90.
 const FLOOR_FLAGGED_05_1: f64 = 0.77;
-/// Share of honest shipments that are not CLEAR (a ceiling). Measured 12/128 = 0.094;
-/// target 0.01.
-const CEILING_HONEST_NOT_CLEAR: f64 = 0.094;
+/// Share of honest shipments that are not CLEAR (a ceiling). Measured 9/128 = 0.0703
+/// (long-tail slope by χ²; zircon and zirconia read without their kV no longer taken
+/// for a monochromatic beam); target 0.01.
+const CEILING_HONEST_NOT_CLEAR: f64 = 0.071;
 /// Rare-earth element F1 over the whole corpus (precision 0.852, recall 0.803).
-/// Measured 0.8268; target 0.95.
-const FLOOR_ELEMENT_F1: f64 = 0.826;
+/// Measured 0.8270; target 0.95.
+const FLOOR_ELEMENT_F1: f64 = 0.8265;
 
 /// Present for the element score: at or above this, wt %.
 const PRESENT_WT_PCT: f64 = 0.2;

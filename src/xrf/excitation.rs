@@ -73,6 +73,10 @@ pub struct ExcitationSettings {
     /// under this share of those 0.3–2 keV below it (PyMca's XRFSpectrum.mca, a
     /// monochromatised Mo beam: 0.3 %; Rh, Au tubes: 16–27 %).
     pub mono_above_max_share: f64,
+    /// A weak peak above the fluorescence lines is not a monochromatic beam when the
+    /// peak-cleared continuum 0.5–2.5 keV above it is more than this share of its level
+    /// 0.3–2 keV below (see `runs_on`).
+    pub mono_runs_on_share: f64,
 }
 
 impl Default for ExcitationSettings {
@@ -90,6 +94,7 @@ impl Default for ExcitationSettings {
             above_max_share: 0.9,
             line_tolerance_kev: 0.1,
             mono_above_max_share: 0.05,
+            mono_runs_on_share: 0.3,
         }
     }
 }
@@ -342,6 +347,16 @@ impl Trace {
             raw,
             median,
         })
+    }
+
+    /// Lowest value of the median trace over bins centred in `lo..hi` keV.
+    fn least(&self, lo: f64, hi: f64) -> Option<f64> {
+        self.centre
+            .iter()
+            .zip(&self.median)
+            .filter(|(e, _)| (lo..hi).contains(*e))
+            .map(|(_, m)| *m)
+            .reduce(f64::min)
     }
 
     /// Mean of the median trace over bins centred in `lo..hi` keV.
@@ -741,8 +756,12 @@ pub fn resolve_excitation(
         return Ok(with(kv, Basis::Stated, 0.0));
     }
     if let Some(top) = lines_seen {
-        // the tube's lines seen: a monochromatised tube leaves nothing above them
-        if above_share(counts, cal, top).is_some_and(|r| r < s.mono_above_max_share) {
+        // the tube's lines seen: a monochromatised tube leaves nothing above them, not
+        // even a continuum (the raw counts below may hold a strong line: Zr Kβ under
+        // a Mo Kα taken for the tube's)
+        if above_share(counts, cal, top).is_some_and(|r| r < s.mono_above_max_share)
+            && !runs_on(trace.as_ref(), top, &s)
+        {
             return Ok(mono(top, det));
         }
         return Ok(inferred(continuum()));
@@ -750,7 +769,8 @@ pub fn resolve_excitation(
     // No tube line seen and no kV stated: a continuum that ends cleanly is a tube's;
     // otherwise the highest strong peak is the scattered monochromatic beam — unless it
     // is the Kβ of an element whose Kα is a stronger peak (the spectrum then stops below
-    // the scatter peaks, as a tube spectrum cut at its kV does).
+    // the scatter peaks, as a tube spectrum cut at its kV does), or the continuum runs
+    // on above it (`runs_on`).
     let c = continuum();
     let tol = 0.12;
     let strongest = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
@@ -768,11 +788,14 @@ pub fn resolve_excitation(
         return Ok(inferred(c));
     }
     if is_k_beta_of_a_stronger_peak(e, peaks, tol) {
-        if let Some(beam) =
-            scatter_peak_above(e, peaks, tol).filter(|&b| nothing_above(counts, cal, b))
+        if let Some(beam) = scatter_peak_above(e, peaks, tol)
+            .filter(|&b| nothing_above(counts, cal, b) && !runs_on(trace.as_ref(), b, &s))
         {
             return Ok(mono(beam, det));
         }
+        return Ok(inferred(c));
+    }
+    if runs_on(trace.as_ref(), e, &s) {
         return Ok(inferred(c));
     }
     Ok(mono(e, det))
@@ -874,6 +897,25 @@ fn scatter_peak_above(highest_line: f64, peaks: &[(f64, f64)], tol: f64) -> Opti
 /// the peak there is nothing to compare, and the peak is accepted.
 fn nothing_above(counts: &[f64], cal: &Calibration, beam_kev: f64) -> bool {
     above_share(counts, cal, beam_kev).is_none_or(|r| r < 0.2)
+}
+
+/// The peak-cleared continuum runs on above `beam_kev`: its mean level 0.5–2.5 keV
+/// above is more than [`ExcitationSettings::mono_runs_on_share`] of its lowest level
+/// 0.3–2 keV below. A tube's bremsstrahlung does (zircon under a W tube at 50 kV, read
+/// without its kV: a weak pile-up peak at 19.6 keV sits on a continuum that goes on to
+/// the spectrum's end); a monochromatic beam leaves only pile-up above its scatter peak.
+/// The raw counts ([`nothing_above`], [`above_share`]) cannot tell these apart when a
+/// strong line (Zr Kβ) and an absorption edge (Zr K, 18.0 keV) lie in the window below:
+/// the lowest level below is the continuum beyond the edge.
+fn runs_on(trace: Option<&Trace>, beam_kev: f64, s: &ExcitationSettings) -> bool {
+    let Some(t) = trace else { return false };
+    match (
+        t.mean(beam_kev + 0.5, beam_kev + 2.5),
+        t.least(beam_kev - 2.0, beam_kev - 0.3),
+    ) {
+        (Some(above), Some(below)) if below > 0.0 => above > s.mono_runs_on_share * below,
+        _ => false,
+    }
 }
 
 /// A peak at `e` sits on the Kβ1 of an element whose Kα1 is a stronger peak.
@@ -1087,6 +1129,45 @@ mod tests {
             tube.describe()
         );
         assert_eq!(tube.kv, Some(40.0), "{}", tube.describe());
+    }
+
+    /// Zircon under a tube read without its kV: a strong Zr Kβ line (17.67 keV) and the
+    /// Zr K edge (18.0 keV, the scattered continuum a twentieth as high beyond it) below a
+    /// weak peak at 19.61 keV, the continuum going on to the spectrum's end. The raw
+    /// counts take the peak for a monochromatic beam (nothing above it against Zr Kβ
+    /// below); the peak-cleared continuum runs on. A beam with only a pile-up floor
+    /// above it does not.
+    #[test]
+    fn a_continuum_beyond_an_edge_runs_on_above_a_weak_peak() {
+        let cal = Calibration {
+            offset_kev: 0.0,
+            gain_kev: 0.01,
+            quad_kev: 0.0,
+        };
+        let s = ExcitationSettings::default();
+        let spectrum = |beyond: f64| -> Vec<f64> {
+            (0..4000)
+                .map(|c| {
+                    let e = c as f64 * 0.01;
+                    if (17.6..17.75).contains(&e) {
+                        20_000.0
+                    } else if e < 18.0 {
+                        2_000.0
+                    } else if e < 20.0 {
+                        100.0
+                    } else {
+                        beyond
+                    }
+                })
+                .collect()
+        };
+        let tube = spectrum(100.0);
+        assert!(nothing_above(&tube, &cal, 19.61));
+        let t = Trace::new(&tube, &cal, &s).unwrap();
+        assert!(runs_on(Some(&t), 19.61, &s));
+        let beam = spectrum(2.0);
+        let t = Trace::new(&beam, &cal, &s).unwrap();
+        assert!(!runs_on(Some(&t), 19.61, &s));
     }
 
     /// A continuum of Kramers' shape, k (E₀ − E)/E up to E₀ = 30 keV, on 10-eV channels
