@@ -16,7 +16,7 @@
 //!    low-count patterns (portable instruments) phases too weak for the peak list are
 //!    searched on the whole profile (`profile_search`: matched-filter χ² drop against
 //!    the residual, joint refit, own lines observed as integrated Poisson-significant
-//!    intensity, a shift test against chance alignment for rare-earth phases) and
+//!    intensity, a shift test against chance alignment) and
 //!    rare-earth phases of one structure type are decided by the whole-profile χ²;
 //!    phases whose own lines are not observed are dropped (a first phase too: noise
 //!    gives no phase), and weight fractions follow from the scale factors, the
@@ -829,7 +829,8 @@ fn identify_excluding(
 /// Σ t² / σ² with Poisson variances (the drop of a single added scale), a cheap
 /// bound for the joint fit; the best few are refitted with the accepted phases
 /// (non-negative scales) and the one that lowers χ² most joins when the drop is
-/// [`significant`] and its own lines are observed ([`profile_evidence`]). Repeats
+/// [`significant`], its own lines are observed ([`profile_evidence`]) and its profile
+/// beats the same profile displaced ([`by_chance_alignment`]). Repeats
 /// while phases join, at most [`PROFILE_MAX_ADDED`] times. Returns the phases added.
 fn profile_search(
     fitter: &mut Fitter,
@@ -904,8 +905,9 @@ fn profile_search(
 /// the strongest peak) are left to the peak list.
 const LOW_COUNT_SIGMA: f64 = 40.0;
 
-/// The matched-filter drop of a rare-earth phase must exceed this multiple of the
-/// largest drop its own profile gives displaced by a few FWHM ([`by_chance_alignment`]).
+/// The matched-filter drop of a phase found by the profile must exceed this multiple of
+/// the largest drop its own profile gives displaced by a few FWHM
+/// ([`by_chance_alignment`]).
 const NULL_RATIO: f64 = 3.0;
 
 /// Shifts (multiples of the FWHM at 40° 2θ or at the middle of an energy axis) at which
@@ -930,8 +932,8 @@ fn matched_drop(t: &Template, resid: &[f64], var: &[f64]) -> f64 {
     }
 }
 
-/// True when a rare-earth phase's profile explains the residual hardly better than the
-/// same profile displaced by a few FWHM: a phase with many lines on a pattern holding
+/// True when a phase's profile explains the residual hardly better than the same
+/// profile displaced by a few FWHM: a phase with many lines on a pattern holding
 /// unexplained peaks and misfit finds intensity anywhere, and its drop then says nothing
 /// about its presence (a shift test of the null hypothesis).
 fn by_chance_alignment(
@@ -976,7 +978,9 @@ fn by_chance_alignment(
 /// tell them apart. Each accepted rare-earth phase is replaced by the library's
 /// rare-earth phase that fits the whole profile best with the other accepted phases
 /// (lowest χ²), so that the weak superstructure lines one predicts and the other does
-/// not decide between them.
+/// not decide between them, when that rival's profile beats its own displaced profile
+/// on the residual of the other phases ([`by_chance_alignment`]): a rival with many
+/// lines that only fills misfit does not replace a phase.
 fn best_rare_earth_rivals(
     fitter: &mut Fitter,
     lib: &Library,
@@ -986,6 +990,7 @@ fn best_rare_earth_rivals(
     chi2: &mut f64,
     by_profile: &mut [usize],
 ) {
+    let obs = fitter.obs;
     for k in 0..accepted.len() {
         let current = accepted[k];
         if !lib.phases[current].rare_earth {
@@ -1007,7 +1012,23 @@ fn best_rare_earth_rivals(
                 best = Some((j, fit));
             }
         }
-        if let Some((j, fit)) = best {
+        // The rival must stand on its own against the residual of the other phases.
+        let stands = best.as_ref().is_some_and(|(j, _)| {
+            let others: Vec<usize> = accepted.iter().copied().filter(|&i| i != current).collect();
+            let mut model = obs.background.clone();
+            if let Some(f) = fitter.fit(&others) {
+                model = fitter.model(&others, &f.amplitudes);
+            }
+            let resid: Vec<f64> = obs
+                .counts
+                .iter()
+                .zip(&model)
+                .zip(&obs.var)
+                .map(|((c, m), v)| (c - m) / v)
+                .collect();
+            !by_chance_alignment(fitter, obs, lib, *j, &resid)
+        });
+        if let Some((j, fit)) = best.filter(|_| stands) {
             accepted[k] = j;
             *chi2 = fit.chi2;
             *amplitudes = fit.amplitudes;
@@ -1066,10 +1087,10 @@ fn profile_evidence(
             continue;
         }
         let (mut pred, mut shared, mut seen, mut var) = (0.0, 0.0, 0.0, 0.0);
-        for ch in a..=b {
+        for (ch, o) in other.iter().enumerate().take(b + 1).skip(a) {
             pred += amplitude * template_at(&own, ch);
-            shared += other[ch];
-            seen += obs.counts[ch] - obs.background[ch] - other[ch];
+            shared += o;
+            seen += obs.counts[ch] - obs.background[ch] - o;
             var += obs.var[ch];
         }
         let sigma = var.sqrt();
