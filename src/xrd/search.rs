@@ -16,7 +16,7 @@
 //!    low-count patterns (portable instruments) phases too weak for the peak list are
 //!    searched on the whole profile (`profile_search`: matched-filter χ² drop against
 //!    the residual, joint refit, own lines observed as integrated Poisson-significant
-//!    intensity, a shift test against chance alignment) and
+//!    intensity, a shift test against chance alignment for rare-earth phases) and
 //!    rare-earth phases of one structure type are decided by the whole-profile χ²;
 //!    phases whose own lines are not observed are dropped (a first phase too: noise
 //!    gives no phase), and weight fractions follow from the scale factors, the
@@ -829,8 +829,9 @@ fn identify_excluding(
 /// Σ t² / σ² with Poisson variances (the drop of a single added scale), a cheap
 /// bound for the joint fit; the best few are refitted with the accepted phases
 /// (non-negative scales) and the one that lowers χ² most joins when the drop is
-/// [`significant`], its own lines are observed ([`profile_evidence`]) and its profile
-/// beats the same profile displaced ([`by_chance_alignment`]). Repeats
+/// [`significant`], its own lines are observed ([`profile_evidence`]) and, for a
+/// rare-earth phase, its profile beats the same profile displaced
+/// ([`by_chance_alignment`]). Repeats
 /// while phases join, at most [`PROFILE_MAX_ADDED`] times. Returns the phases added.
 fn profile_search(
     fitter: &mut Fitter,
@@ -905,9 +906,9 @@ fn profile_search(
 /// the strongest peak) are left to the peak list.
 const LOW_COUNT_SIGMA: f64 = 40.0;
 
-/// The matched-filter drop of a phase found by the profile must exceed this multiple of
-/// the largest drop its own profile gives displaced by a few FWHM
-/// ([`by_chance_alignment`]).
+/// The matched-filter drop of a rare-earth phase found by the profile (or replacing
+/// another) must exceed this multiple of the largest drop its own profile gives
+/// displaced by a few FWHM ([`by_chance_alignment`]).
 const NULL_RATIO: f64 = 3.0;
 
 /// Shifts (multiples of the FWHM at 40° 2θ or at the middle of an energy axis) at which
