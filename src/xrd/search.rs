@@ -26,7 +26,9 @@
 use super::library::{Library, Phase};
 use super::pattern::Geometry;
 use super::peaks::{background, find_peaks, ObservedPeak};
-use super::profile::{kalpha2_of, lines, render, Instrument, Line, Width, KA2_RATIO};
+use super::profile::{
+    displacement_factor, kalpha2_of, lines, render, Instrument, Line, Width, KA2_RATIO,
+};
 use crate::signal::linear::{LinearFitter, LinearOptions, Template};
 use crate::spectrum::{Axis, Spectrum};
 use crate::{Error, Result};
@@ -307,15 +309,16 @@ fn merged_lines(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<Line> {
     };
     let (lo, hi) = obs.x_range();
     base.iter()
-        .map(|l| Line {
-            x: l.x + inst.shift(l.x),
+        .map(|(l, factor)| Line {
+            x: l.x + inst.shift_at(*factor),
             area: l.area,
         })
         .filter(|l| l.x >= lo && l.x <= hi)
         .collect()
 }
 
-fn merged_lines_uncached(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<Line> {
+/// Merged unshifted lines, each with its [`displacement_factor`].
+fn merged_lines_uncached(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<(Line, f64)> {
     let single = Instrument {
         kalpha2: None,
         ..*inst
@@ -335,15 +338,22 @@ fn merged_lines_uncached(phase: &Phase, obs: &Observed, inst: &Instrument) -> Ve
             _ => out.push(l),
         }
     }
-    out
+    out.into_iter()
+        .map(|l| (l, displacement_factor(inst.geometry, l.x)))
+        .collect()
 }
 
 /// Cache key: phase name and the bit patterns of the Caglioti widths.
 type LineKey = (String, [u64; 3]);
 
-/// Per-analysis cache of unshifted line lists: (phase name, width bits) → lines.
+/// Per-analysis cache of unshifted line lists: (phase name, width bits) → lines, each
+/// with its [`displacement_factor`] (cosθ, tabulated once: every trial geometry of the
+/// search moves the same lines).
 #[derive(Default)]
-pub struct LineCache(std::sync::Mutex<HashMap<LineKey, std::sync::Arc<Vec<Line>>>>);
+pub struct LineCache(std::sync::Mutex<HashMap<LineKey, LineList>>);
+
+/// Unshifted lines with their displacement factors, shared between cache and callers.
+type LineList = std::sync::Arc<Vec<(Line, f64)>>;
 
 impl Clone for LineCache {
     fn clone(&self) -> Self {
