@@ -123,10 +123,27 @@ impl Instrument {
     pub fn shift(&self, x: f64) -> f64 {
         match self.geometry {
             Geometry::BraggBrentano { .. } if self.displacement != 0.0 => {
-                self.zero_shift + self.displacement * (0.5 * x).to_radians().cos()
+                self.shift_at(displacement_factor(self.geometry, x))
             }
             _ => self.zero_shift,
         }
+    }
+
+    /// [`Instrument::shift`] of a line whose [`displacement_factor`] is `factor`
+    /// (tabulated once per line when many instruments move the same lines).
+    #[inline]
+    pub fn shift_at(&self, factor: f64) -> f64 {
+        self.zero_shift + self.displacement * factor
+    }
+}
+
+/// How far specimen displacement moves a line at `x` per unit displacement
+/// coefficient: cosθ for Bragg–Brentano, 0 for energy-dispersive patterns.
+#[inline]
+pub fn displacement_factor(geometry: Geometry, x: f64) -> f64 {
+    match geometry {
+        Geometry::BraggBrentano { .. } => (0.5 * x).to_radians().cos(),
+        Geometry::EnergyDispersive { .. } => 0.0,
     }
 }
 

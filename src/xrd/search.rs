@@ -12,16 +12,23 @@
 //!    whole-pattern profiles (non-negative linear scale factors, [`LinearFitter`]), the
 //!    one that lowers χ² most is accepted when the drop is significant; stop when no
 //!    significant residual peak is left;
-//! 4. insignificant phases are pruned, zero shift and displacement refined, phases
-//!    whose own lines are not observed dropped (a first phase too: noise gives no
-//!    phase), and weight fractions
-//!    follow from the scale factors, the profiles being per unit weight fraction
-//!    (RIR method, Chung, J. Appl. Cryst. 7 (1974) 519).
+//! 4. insignificant phases are pruned, zero shift and displacement refined; on
+//!    low-count patterns (portable instruments) phases too weak for the peak list are
+//!    searched on the whole profile (`profile_search`: matched-filter χ² drop against
+//!    the residual, joint refit, own lines observed as integrated Poisson-significant
+//!    intensity, a shift test against chance alignment for rare-earth phases) and
+//!    rare-earth phases of one structure type are decided by the whole-profile χ²;
+//!    phases whose own lines are not observed are dropped (a first phase too: noise
+//!    gives no phase), and weight fractions follow from the scale factors, the
+//!    profiles being per unit weight fraction (RIR method, Chung, J. Appl. Cryst. 7
+//!    (1974) 519).
 
 use super::library::{Library, Phase};
 use super::pattern::Geometry;
 use super::peaks::{background, find_peaks, ObservedPeak};
-use super::profile::{kalpha2_of, lines, render, Instrument, Line, Width, KA2_RATIO};
+use super::profile::{
+    displacement_factor, kalpha2_of, lines, render, Instrument, Line, Width, KA2_RATIO,
+};
 use crate::signal::linear::{LinearFitter, LinearOptions, Template};
 use crate::spectrum::{Axis, Spectrum};
 use crate::{Error, Result};
@@ -302,15 +309,16 @@ fn merged_lines(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<Line> {
     };
     let (lo, hi) = obs.x_range();
     base.iter()
-        .map(|l| Line {
-            x: l.x + inst.shift(l.x),
+        .map(|(l, factor)| Line {
+            x: l.x + inst.shift_at(*factor),
             area: l.area,
         })
         .filter(|l| l.x >= lo && l.x <= hi)
         .collect()
 }
 
-fn merged_lines_uncached(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<Line> {
+/// Merged unshifted lines, each with its [`displacement_factor`].
+fn merged_lines_uncached(phase: &Phase, obs: &Observed, inst: &Instrument) -> Vec<(Line, f64)> {
     let single = Instrument {
         kalpha2: None,
         ..*inst
@@ -330,15 +338,22 @@ fn merged_lines_uncached(phase: &Phase, obs: &Observed, inst: &Instrument) -> Ve
             _ => out.push(l),
         }
     }
-    out
+    out.into_iter()
+        .map(|l| (l, displacement_factor(inst.geometry, l.x)))
+        .collect()
 }
 
 /// Cache key: phase name and the bit patterns of the Caglioti widths.
 type LineKey = (String, [u64; 3]);
 
-/// Per-analysis cache of unshifted line lists: (phase name, width bits) → lines.
+/// Per-analysis cache of unshifted line lists: (phase name, width bits) → lines, each
+/// with its [`displacement_factor`] (cosθ, tabulated once: every trial geometry of the
+/// search moves the same lines).
 #[derive(Default)]
-pub struct LineCache(std::sync::Mutex<HashMap<LineKey, std::sync::Arc<Vec<Line>>>>);
+pub struct LineCache(std::sync::Mutex<HashMap<LineKey, LineList>>);
+
+/// Unshifted lines with their displacement factors, shared between cache and callers.
+type LineList = std::sync::Arc<Vec<(Line, f64)>>;
 
 impl Clone for LineCache {
     fn clone(&self) -> Self {
@@ -722,6 +737,37 @@ fn identify_excluding(
         }
     }
     refine_geometry(&mut fitter, &accepted, &mut chi2, &mut amplitudes);
+    // Phases too weak for the peak list (broad, low-count patterns) are searched on the
+    // whole profile at the refined geometry.
+    let low_counts = obs.noise == 1.0
+        && obs
+            .peaks
+            .first()
+            .is_some_and(|p| p.significance < LOW_COUNT_SIGMA);
+    let mut by_profile = if accepted.is_empty() || !low_counts {
+        Vec::new()
+    } else {
+        profile_search(
+            &mut fitter,
+            obs,
+            lib,
+            excluded,
+            &mut accepted,
+            &mut amplitudes,
+            &mut chi2,
+        )
+    };
+    if low_counts {
+        best_rare_earth_rivals(
+            &mut fitter,
+            lib,
+            excluded,
+            &mut accepted,
+            &mut amplitudes,
+            &mut chi2,
+            &mut by_profile,
+        );
+    }
     // A phase that is the main contributor to fewer than 3 observed peaks, or whose
     // own strong lines are not observed, is not credible evidence (it only reshapes
     // other phases' peaks, or fits noise): drop and refit. The first phase is kept
@@ -740,6 +786,15 @@ fn identify_excluding(
             .iter()
             .filter(|p| Some(p.index) != anchor)
             .filter(|p| {
+                if by_profile.contains(&p.index) {
+                    let others: Vec<(usize, f64)> = id
+                        .phases
+                        .iter()
+                        .filter(|o| o.index != p.index)
+                        .map(|o| (o.index, o.amplitude))
+                        .collect();
+                    return !profile_evidence(&mut fitter, obs, lib, p.index, p.amplitude, &others);
+                }
                 p.matched_peaks < MIN_MATCHED_PEAKS
                     || !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
             })
@@ -774,6 +829,295 @@ fn identify_excluding(
             None => return (id, None),
         }
     }
+}
+
+/// Profile search: phases whose lines are too weak or too broad for the peak list
+/// (portable instruments: a few hundred counts on the strongest peak, FWHM up to
+/// 0.35°) are scored on the whole profile, at the geometry and widths refined with the
+/// accepted phases. Each library phase's rendered profile t is scored against the
+/// residual r of the current model by its matched-filter χ² drop, (Σ r t / σ²)² /
+/// Σ t² / σ² with Poisson variances (the drop of a single added scale), a cheap
+/// bound for the joint fit; the best few are refitted with the accepted phases
+/// (non-negative scales) and the one that lowers χ² most joins when the drop is
+/// [`significant`], its own lines are observed ([`profile_evidence`]) and, for a
+/// rare-earth phase, its profile beats the same profile displaced
+/// ([`by_chance_alignment`]). Repeats
+/// while phases join, at most [`PROFILE_MAX_ADDED`] times. Returns the phases added.
+fn profile_search(
+    fitter: &mut Fitter,
+    obs: &Observed,
+    lib: &Library,
+    excluded: Option<usize>,
+    accepted: &mut Vec<usize>,
+    amplitudes: &mut Vec<f64>,
+    chi2: &mut f64,
+) -> Vec<usize> {
+    let mut added = Vec::new();
+    let mut refused: Vec<usize> = Vec::new();
+    for _ in 0..PROFILE_MAX_ADDED {
+        let model = fitter.model(accepted, amplitudes);
+        let misfit2 = model_misfit(obs, &model);
+        let resid: Vec<f64> = obs
+            .counts
+            .iter()
+            .zip(&model)
+            .zip(&obs.var)
+            .map(|((c, m), v)| (c - m) / v)
+            .collect();
+        let mut ranked: Vec<(usize, f64)> = (0..lib.phases.len())
+            .filter(|i| !accepted.contains(i) && Some(*i) != excluded && !refused.contains(i))
+            .map(|i| (i, matched_drop(&fitter.template(i), &resid, &obs.var)))
+            .filter(|&(_, drop)| drop > 25.0 * misfit2)
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(PROFILE_CANDIDATES);
+        let mut best: Option<(usize, FitResult)> = None;
+        for &(i, _) in &ranked {
+            let mut set = accepted.clone();
+            set.push(i);
+            let Some(fit) = fitter.fit(&set) else {
+                continue;
+            };
+            if fit.amplitudes.last().is_none_or(|&a| a <= 0.0)
+                || !significant(*chi2, fit.chi2, misfit2)
+            {
+                refused.push(i);
+                continue;
+            }
+            let others: Vec<(usize, f64)> = accepted
+                .iter()
+                .copied()
+                .zip(fit.amplitudes.iter().copied())
+                .collect();
+            let amp = fit.amplitudes[fit.amplitudes.len() - 1];
+            if !profile_evidence(fitter, obs, lib, i, amp, &others)
+                || (lib.phases[i].rare_earth && by_chance_alignment(fitter, obs, lib, i, &resid))
+            {
+                refused.push(i);
+                continue;
+            }
+            if best.as_ref().is_none_or(|b| fit.chi2 < b.1.chi2) {
+                best = Some((i, fit));
+            }
+        }
+        let Some((i, fit)) = best else { break };
+        accepted.push(i);
+        added.push(i);
+        *chi2 = fit.chi2;
+        *amplitudes = fit.amplitudes;
+    }
+    added
+}
+
+/// The strongest peak of a pattern below this Poisson significance marks low counts
+/// (portable instruments: a few hundred counts on the strongest peak, where lines of a
+/// few % of it do not stand out as peaks channel by channel): the profile search of
+/// [`profile_search`] then runs. Laboratory patterns (thousands of counts and more on
+/// the strongest peak) are left to the peak list.
+const LOW_COUNT_SIGMA: f64 = 40.0;
+
+/// The matched-filter drop of a rare-earth phase found by the profile (or replacing
+/// another) must exceed this multiple of the largest drop its own profile gives
+/// displaced by a few FWHM ([`by_chance_alignment`]).
+const NULL_RATIO: f64 = 3.0;
+
+/// Shifts (multiples of the FWHM at 40° 2θ or at the middle of an energy axis) at which
+/// [`by_chance_alignment`] takes the null drops.
+const NULL_SHIFTS: [f64; 4] = [-4.0, -2.5, 2.5, 4.0];
+
+/// Matched-filter χ² drop of template `t` against `resid` (residual / variance).
+fn matched_drop(t: &Template, resid: &[f64], var: &[f64]) -> f64 {
+    let (mut rt, mut tt) = (0.0, 0.0);
+    for (k, &v) in t.values.iter().enumerate() {
+        let ch = t.start + k;
+        if ch >= resid.len() {
+            break;
+        }
+        rt += resid[ch] * v;
+        tt += v * v / var[ch];
+    }
+    if rt > 0.0 && tt > 0.0 {
+        rt * rt / tt
+    } else {
+        0.0
+    }
+}
+
+/// True when a phase's profile explains the residual hardly better than the same
+/// profile displaced by a few FWHM: a phase with many lines on a pattern holding
+/// unexplained peaks and misfit finds intensity anywhere, and its drop then says nothing
+/// about its presence (a shift test of the null hypothesis).
+fn by_chance_alignment(
+    fitter: &mut Fitter,
+    obs: &Observed,
+    lib: &Library,
+    index: usize,
+    resid: &[f64],
+) -> bool {
+    let phase = &lib.phases[index];
+    let inst = fitter.inst;
+    let own = matched_drop(&fitter.template(index), resid, &obs.var);
+    let (lo, hi) = obs.x_range();
+    let mid = match obs.geometry {
+        Geometry::BraggBrentano { .. } => 40.0,
+        Geometry::EnergyDispersive { .. } => 0.5 * (lo + hi),
+    };
+    let (fwhm, _) = inst.width.fwhm_eta(inst.geometry, mid);
+    let null = NULL_SHIFTS
+        .iter()
+        .map(|&k| {
+            let trial = Instrument {
+                zero_shift: inst.zero_shift + k * fwhm,
+                ..inst
+            };
+            let ls = lines(
+                &phase.reflections,
+                &trial,
+                (lo - 2.0, hi + 2.0),
+                phase.weight_scale(),
+                None,
+            );
+            matched_drop(&render(&ls, &trial, &obs.xs, 6.0, 1e-4), resid, &obs.var)
+        })
+        .fold(0.0, f64::max);
+    own < NULL_RATIO * null
+}
+
+/// Rare-earth phases of one structure type share their strongest lines (fluorite-type
+/// CeO2 or Pr6O11 and the fluorite subcell of a C-type oxide; the isostructural
+/// fluorides, hydroxides, monazites), and on a low-count pattern the peak list cannot
+/// tell them apart. Each accepted rare-earth phase is replaced by the library's
+/// rare-earth phase that fits the whole profile best with the other accepted phases
+/// (lowest χ²), so that the weak superstructure lines one predicts and the other does
+/// not decide between them, when that rival's profile beats its own displaced profile
+/// on the residual of the other phases ([`by_chance_alignment`]): a rival with many
+/// lines that only fills misfit does not replace a phase.
+fn best_rare_earth_rivals(
+    fitter: &mut Fitter,
+    lib: &Library,
+    excluded: Option<usize>,
+    accepted: &mut [usize],
+    amplitudes: &mut Vec<f64>,
+    chi2: &mut f64,
+    by_profile: &mut [usize],
+) {
+    let obs = fitter.obs;
+    for k in 0..accepted.len() {
+        let current = accepted[k];
+        if !lib.phases[current].rare_earth {
+            continue;
+        }
+        let mut best: Option<(usize, FitResult)> = None;
+        for j in 0..lib.phases.len() {
+            if !lib.phases[j].rare_earth || accepted.contains(&j) || Some(j) == excluded {
+                continue;
+            }
+            let mut set = accepted.to_vec();
+            set[k] = j;
+            let Some(fit) = fitter.fit(&set) else {
+                continue;
+            };
+            if fit.amplitudes[k] > 0.0
+                && fit.chi2 < best.as_ref().map_or(*chi2, |b| b.1.chi2)
+            {
+                best = Some((j, fit));
+            }
+        }
+        // The rival must stand on its own against the residual of the other phases.
+        let stands = best.as_ref().is_some_and(|(j, _)| {
+            let others: Vec<usize> = accepted.iter().copied().filter(|&i| i != current).collect();
+            let mut model = obs.background.clone();
+            if let Some(f) = fitter.fit(&others) {
+                model = fitter.model(&others, &f.amplitudes);
+            }
+            let resid: Vec<f64> = obs
+                .counts
+                .iter()
+                .zip(&model)
+                .zip(&obs.var)
+                .map(|((c, m), v)| (c - m) / v)
+                .collect();
+            !by_chance_alignment(fitter, obs, lib, *j, &resid)
+        });
+        if let Some((j, fit)) = best.filter(|_| stands) {
+            accepted[k] = j;
+            *chi2 = fit.chi2;
+            *amplitudes = fit.amplitudes;
+            for p in by_profile.iter_mut().filter(|p| **p == current) {
+                *p = j;
+            }
+        }
+    }
+}
+
+/// Most phases [`profile_search`] adds.
+const PROFILE_MAX_ADDED: usize = 3;
+
+/// Phases of [`profile_search`] refitted jointly per round, best matched-filter drops
+/// first.
+const PROFILE_CANDIDATES: usize = 6;
+
+/// Integrated significance (σ of the summed counts) from which a line counts as observed
+/// by [`profile_evidence`].
+const LINE_SIGMA: f64 = 3.0;
+
+/// The own lines of a phase fitted at scale `amplitude` are observed in the profile:
+/// the evidence for a phase that the peak list cannot give on broad, low-count patterns.
+/// A line is the phase's own where the other phases (`others`: library index and
+/// scale) put less than half as much net intensity as it does within ± ½ FWHM of its
+/// position; its observed intensity is the counts there less the background and the
+/// other phases, summed, with the Poisson standard deviation of the sum. Own lines
+/// predicted at ≥ [`LINE_SIGMA`]σ are expected; one is observed when its intensity is
+/// at least half the prediction and ≥ [`LINE_SIGMA`]σ. Two of the three strongest
+/// expected lines (all when fewer) must be observed, and at least two in all, and half
+/// of the expected ones (60 % for rare-earth phases): a rare-earth phase needs lines of
+/// its own, not a share of another phase's.
+fn profile_evidence(
+    fitter: &mut Fitter,
+    obs: &Observed,
+    lib: &Library,
+    index: usize,
+    amplitude: f64,
+    others: &[(usize, f64)],
+) -> bool {
+    let phase = &lib.phases[index];
+    let inst = fitter.inst;
+    let own = fitter.template(index);
+    let mut other = vec![0.0; obs.xs.len()];
+    for &(i, a) in others {
+        fitter.template(i).add_to(a, &mut other);
+    }
+    let ls = merged_lines(phase, obs, &inst);
+    // (predicted, observed, σ) of each own line.
+    let mut expected: Vec<(f64, f64, f64)> = Vec::new();
+    for l in &ls {
+        let (fwhm, _) = inst.width.fwhm_eta(inst.geometry, l.x);
+        let a = obs.channel(l.x - 0.5 * fwhm);
+        let b = obs.channel(l.x + 0.5 * fwhm);
+        if b <= a {
+            continue;
+        }
+        let (mut pred, mut shared, mut seen, mut var) = (0.0, 0.0, 0.0, 0.0);
+        for (ch, o) in other.iter().enumerate().take(b + 1).skip(a) {
+            pred += amplitude * template_at(&own, ch);
+            shared += o;
+            seen += obs.counts[ch] - obs.background[ch] - o;
+            var += obs.var[ch];
+        }
+        let sigma = var.sqrt();
+        if shared >= 0.5 * pred || pred < LINE_SIGMA * sigma {
+            continue;
+        }
+        expected.push((pred, seen, sigma));
+    }
+    expected.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let is_seen = |e: &(f64, f64, f64)| e.1 >= 0.5 * e.0 && e.1 >= LINE_SIGMA * e.2;
+    let observed = expected.iter().filter(|e| is_seen(e)).count();
+    let strongest = expected.iter().take(3).filter(|e| is_seen(e)).count();
+    let need = if phase.rare_earth { 0.6 } else { 0.5 };
+    observed >= 2
+        && strongest >= 2.min(expected.len())
+        && observed as f64 >= need * expected.len() as f64
 }
 
 /// The lines a fitted phase predicts above 5σ must mostly be observed peaks (half of
@@ -1238,3 +1582,4 @@ fn template_at(t: &Template, ch: usize) -> f64 {
         .copied()
         .unwrap_or(0.0)
 }
+
