@@ -34,7 +34,7 @@ fn fixture(name: &str) -> Vec<Line> {
 #[test]
 fn sticks_match_pymatgen_for_all_library_phases() {
     let lib = builtin();
-    assert_eq!(lib.phases.len(), 60);
+    assert_eq!(lib.phases.len(), 62);
     let geometry = Geometry::BraggBrentano {
         wavelength_a: CU_KA1_A,
     };

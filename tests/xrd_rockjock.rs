@@ -11,15 +11,17 @@ use reescan::spectrum::Technique;
 use reescan::xrd::{analyze_with, builtin, XrdAnalysis};
 use std::path::Path;
 
-/// RockJock mineral group (header name) → library phase that stands for it.
-const PHASES: [(&str, &str); 7] = [
-    ("Quartz", "quartz"),
-    ("K_feldspar", "orthoclase"),
-    ("Plagioclase", "albite_low"),
-    ("Kaolinite", "kaolinite"),
-    ("Dioctahedral_smectite", "montmorillonite_Na"),
-    ("Illite", "illite_1M"),
-    ("Corundum", "corundum"),
+/// RockJock mineral group (header name) → the library phases that stand for it (a
+/// group's weight is the sum of its phases': K-feldspar is microcline or orthoclase,
+/// plagioclase labradorite or albite).
+const PHASES: [(&str, &[&str]); 7] = [
+    ("Quartz", &["quartz"]),
+    ("K_feldspar", &["microcline_max", "orthoclase"]),
+    ("Plagioclase", &["labradorite", "albite_low"]),
+    ("Kaolinite", &["kaolinite"]),
+    ("Dioctahedral_smectite", &["montmorillonite_Na"]),
+    ("Illite", &["illite_1M"]),
+    ("Corundum", &["corundum"]),
 ];
 
 /// The weighed wt % of each group, from the header `... known wt%: Quartz=0.0, ...`.
@@ -63,42 +65,45 @@ const TARGET: Errors = Errors {
     major: 5.0,
 };
 
-/// Ratchet: the errors measured per mixture (Mix1..Mix8) when the refinement was
-/// introduced, plus 1 wt %; the targets are not met yet (see `TARGET`), so
-/// these only keep the quantification from getting worse. Tighten when it improves.
+/// Ratchet: the errors measured per mixture (Mix1..Mix8) with the whole-library shift
+/// scan, maximum microcline and labradorite, cleavage texture and swelling smectite,
+/// plus 0.5 wt % (never above an earlier ratchet, except Mix8's major error: 1.7 → 3.1
+/// while its corundum error fell from 5.6 to 3.3, the plagioclase of the mixture being
+/// taken by albite and the smectite losing 3 wt %). The corundum target is not met yet
+/// (see `TARGET`); these only keep the quantification from getting worse. Tighten when
+/// it improves.
 const RATCHET: [Errors; 8] = [
     Errors {
-        corundum: 5.6,
-        major: 5.4,
-    },
-    Errors {
-        corundum: 21.0,
-        major: 37.0,
-    },
-    Errors {
-        corundum: 10.1,
-        major: 13.0,
+        corundum: 3.7,
+        major: 3.3,
     },
     Errors {
         corundum: 4.4,
-        major: 13.7,
+        major: 4.7,
     },
     Errors {
-        corundum: 5.5,
-        major: 13.0,
+        corundum: 5.1,
+        major: 4.8,
+    },
+    Errors {
+        corundum: 4.4,
+        major: 3.4,
     },
     Errors {
         corundum: 5.0,
-        major: 6.1,
-    },
-    // Mix7: corundum 4.3 with the 31-phase library, 5.7 with the 60-phase one
-    Errors {
-        corundum: 6.7,
-        major: 13.0,
+        major: 12.5,
     },
     Errors {
-        corundum: 6.6,
-        major: 2.7,
+        corundum: 3.8,
+        major: 4.1,
+    },
+    Errors {
+        corundum: 4.8,
+        major: 3.8,
+    },
+    Errors {
+        corundum: 3.8,
+        major: 3.2,
     },
 ];
 
@@ -128,17 +133,30 @@ fn run_all(dir: &Path) -> Vec<Errors> {
         );
         println!(
             "  {:22} {:>8} {:>10} {:>7} {:>7}",
-            "phase", "truth", "reescan", "±", "error"
+            "group", "truth", "reescan", "±", "error"
         );
-        for (group, phase) in PHASES {
+        for (group, names) in PHASES {
             let t = known
                 .iter()
                 .find(|(k, _)| k == group)
                 .map_or(0.0, |(_, v)| *v);
-            let found = a.phases.iter().find(|p| p.name == phase);
-            let (w, s) = found.map_or((0.0, 0.0), |p| (p.wt_pct, p.wt_pct_sigma));
+            let found: Vec<_> = a
+                .phases
+                .iter()
+                .filter(|p| names.contains(&p.name.as_str()))
+                .collect();
+            let w: f64 = found.iter().map(|p| p.wt_pct).sum();
+            let s = found
+                .iter()
+                .map(|p| p.wt_pct_sigma.powi(2))
+                .sum::<f64>()
+                .sqrt();
             let err = w - t;
-            println!("  {phase:22} {t:8.1} {w:10.1} {s:7.1} {err:+7.1}");
+            let which: Vec<&str> = found.iter().map(|p| p.name.as_str()).collect();
+            println!(
+                "  {group:22} {t:8.1} {w:10.1} {s:7.1} {err:+7.1}  {}",
+                which.join(" + ")
+            );
             if group == "Corundum" {
                 worst.corundum = worst.corundum.max(err.abs());
             } else if t >= 10.0 {
@@ -148,7 +166,7 @@ fn run_all(dir: &Path) -> Vec<Errors> {
         for p in a
             .phases
             .iter()
-            .filter(|p| !PHASES.iter().any(|(_, n)| *n == p.name))
+            .filter(|p| !PHASES.iter().any(|(_, n)| n.contains(&p.name.as_str())))
         {
             println!(
                 "  {:22} {:>8} {:10.1} (not in the mixture)",

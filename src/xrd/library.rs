@@ -130,6 +130,11 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../data/xrd/montmorillonite_Na.cif"),
     ),
     ("orthoclase", include_str!("../../data/xrd/orthoclase.cif")),
+    (
+        "microcline_max",
+        include_str!("../../data/xrd/microcline_max.cif"),
+    ),
+    ("labradorite", include_str!("../../data/xrd/labradorite.cif")),
 ];
 
 /// One reference phase.
@@ -149,7 +154,35 @@ pub struct Phase {
     pub rare_earth: bool,
     /// True for phases embedded in the program.
     pub builtin: bool,
+    /// Normal (hkl) of a perfect cleavage along which ground grains lie flat in a
+    /// packed mount (preferred orientation), for the embedded phases that have one
+    /// ([`CLEAVAGE`]); layer phases are recognised from their pattern instead.
+    pub cleavage: Option<[i32; 3]>,
+    /// A swelling clay: its basal spacing follows the interlayer water (humidity,
+    /// exchange cation), so the refinement frees its c vector ([`SWELLING`]).
+    pub swelling: bool,
 }
+
+/// Embedded swelling clays: smectites take up one or two water layers between their
+/// 2:1 layers, d(001) ≈ 12.4–15.5 Å (Brindley & Brown, *Crystal Structures of Clay
+/// Minerals and their X-ray Identification* (1980), ch. 2).
+const SWELLING: &[&str] = &["montmorillonite_Na"];
+
+/// Perfect cleavages of embedded non-layer phases (Deer, Howie & Zussman, *An
+/// Introduction to the Rock-Forming Minerals*, 3rd ed. (2013)): feldspars {001},
+/// the rhombohedral carbonates {10-14} (hexagonal indices (104)) and barite {001}.
+/// Cleaved fragments pack with these planes parallel to the mount, the texture that
+/// a March–Dollase factor along their normal describes.
+const CLEAVAGE: &[(&str, [i32; 3])] = &[
+    ("orthoclase", [0, 0, 1]),
+    ("microcline_max", [0, 0, 1]),
+    ("albite_low", [0, 0, 1]),
+    ("labradorite", [0, 0, 1]),
+    ("calcite", [1, 0, 4]),
+    ("dolomite", [1, 0, 4]),
+    ("siderite", [1, 0, 4]),
+    ("barite", [0, 0, 1]),
+];
 
 impl Phase {
     /// Build a phase from CIF text.
@@ -174,6 +207,12 @@ impl Phase {
             rir: 0.0,
             rare_earth,
             builtin,
+            swelling: builtin && SWELLING.contains(&name),
+            cleavage: if builtin {
+                CLEAVAGE.iter().find(|(n, _)| *n == name).map(|(_, h)| *h)
+            } else {
+                None
+            },
         })
     }
 

@@ -8,8 +8,9 @@
 //!   a SNIP clip);
 //! * per phase k a profile P_k per unit weight fraction: the phase's reflections at d·s_k
 //!   (s_k an isotropic cell scale within ± [`RefineConfig::cell_range`]), intensities
-//!   Σ|F|²·LP times a March–Dollase factor along [001] for platy (layer) phases
-//!   (Dollase, J. Appl. Cryst. 19 (1986) 267), pseudo-Voigt profiles of the shared width
+//!   Σ|F|²·LP times a March–Dollase factor along [001] for platy (layer) phases and
+//!   along the cleavage normal for cleaved ones ([`Phase::cleavage`]: feldspars,
+//!   carbonates) (Dollase, J. Appl. Cryst. 19 (1986) 267), pseudo-Voigt profiles of the shared width
 //!   Γ² = W + U·tan²θ (η shared) times a per-phase broadening b_k (crystallite size;
 //!   turbostratic clays need several times the instrument width), Kα2 at half the Kα1
 //!   intensity, the shared zero shift and specimen displacement;
@@ -18,6 +19,11 @@
 //!   least squares with Poisson weights, [`LinearFitter`]); Levenberg–Marquardt with a
 //!   forward-difference Jacobian moves θ_nl within bounds (Golub & Pereyra, SIAM J.
 //!   Numer. Anal. 10 (1973) 413; variable projection).
+//!
+//! Geometry is not taken from the search: the common shift is first scanned with every
+//! library phase free ([`RefineConfig::shift_scan_deg`]), and the non-rare-earth phases
+//! that carry that whole-library fit join the search's as the starting set, to be kept
+//! or dropped by the F test like any other.
 //!
 //! Weight fractions follow from the refined scales by the ZMV relation (Hill & Howard,
 //! J. Appl. Cryst. 20 (1987) 467): the profiles are per unit weight fraction, I ∝
@@ -38,7 +44,7 @@ use super::library::{Library, Phase};
 use super::pattern::{Geometry, Reflection};
 use super::peaks::find_peaks;
 use super::profile::{lines, march_dollase, render, Instrument, Width, KA2_RATIO};
-use super::search::{pv_height_per_area, Identification, Observed, SIGNIFICANCE};
+use super::search::{Identification, Observed, SIGNIFICANCE};
 use crate::signal::linear::{LinearFitter, LinearOptions, Template};
 
 /// Thresholds and limits of the refinement (documented defaults; one place).
@@ -53,8 +59,9 @@ pub struct RefineConfig {
     pub cell_range: f64,
     /// Per-phase broadening bounds (multiples of the shared instrument FWHM).
     pub broadening_range: (f64, f64),
-    /// March–Dollase ratio bounds for platy phases (r < 1: plates lying flat enhance
-    /// 00l lines, the usual packing of clays in a side- or front-loaded mount).
+    /// March–Dollase ratio bounds for textured phases (r < 1: plates or cleavage
+    /// fragments lying flat enhance the lines of the lying plane, the usual packing of
+    /// clays and feldspars in a side- or front-loaded mount).
     pub march_dollase_range: (f64, f64),
     /// Spacing of the background B-spline knots, degrees 2θ.
     pub background_spacing_deg: f64,
@@ -71,6 +78,19 @@ pub struct RefineConfig {
     pub profile_cut_fwhm: f64,
     /// Most phases the refinement adds to the search's (non-rare-earth ones only).
     pub max_added_phases: usize,
+    /// The common shift is scanned over ± this many degrees 2θ with every library phase
+    /// free (zero shift and specimen displacement of real mounts, ± 0.3° each).
+    pub shift_scan_deg: f64,
+    /// Non-rare-earth phases carrying at least this weight fraction of the scanned
+    /// whole-library fit join the search's phases as the refinement's start.
+    pub scan_min_fraction: f64,
+    /// Bounds of the c-vector scale of swelling clays ([`Phase::swelling`]): a basal
+    /// spacing of 12.4 Å (one water layer) ranges over ≈ 11.8–15.5 Å (dehydrated to
+    /// two water layers).
+    pub basal_range: (f64, f64),
+    /// Starting broadening of layer phases (turbostratic clays: several instrument
+    /// widths).
+    pub layer_broadening: f64,
 }
 
 impl Default for RefineConfig {
@@ -87,6 +107,10 @@ impl Default for RefineConfig {
             unexplained_sigma: 6.0,
             profile_cut_fwhm: 8.0,
             max_added_phases: 6,
+            shift_scan_deg: 0.6,
+            scan_min_fraction: 0.03,
+            layer_broadening: 1.0,
+            basal_range: (0.95, 1.25),
         }
     }
 }
@@ -106,7 +130,8 @@ pub struct RefinedPhase {
     pub cell_scale: f64,
     /// Refined broadening (multiple of the instrument FWHM).
     pub broadening: f64,
-    /// Refined March–Dollase ratio along [001] for platy phases.
+    /// Refined March–Dollase ratio (along [001] for platy phases, along the cleavage
+    /// normal for cleaved ones).
     pub march_dollase: Option<f64>,
 }
 
@@ -144,6 +169,8 @@ struct PhaseParams {
     cell: f64,
     broadening: f64,
     po: Option<f64>,
+    /// Scale of the c vector of a swelling clay (interlayer hydration), a and b kept.
+    basal: Option<f64>,
 }
 
 /// Shared non-linear parameters.
@@ -161,7 +188,8 @@ struct Problem<'a> {
     lib: &'a Library,
     cfg: &'a RefineConfig,
     set: Vec<usize>,
-    platy: Vec<bool>,
+    /// Preferred-orientation axis (hkl of the lying plane) of each phase, if any.
+    axes: Vec<Option<[i32; 3]>>,
     wavelength: f64,
     kalpha2: Option<f64>,
     background: Vec<Template>,
@@ -186,9 +214,8 @@ impl State {
         for p in &self.p {
             v.push(p.cell);
             v.push(p.broadening);
-            if let Some(r) = p.po {
-                v.push(r);
-            }
+            v.extend(p.po);
+            v.extend(p.basal);
         }
         v
     }
@@ -209,14 +236,17 @@ impl State {
                 let cell = v[i];
                 let broadening = v[i + 1];
                 i += 2;
-                let po = p.po.map(|_| {
+                let mut next = || {
                     i += 1;
                     v[i - 1]
-                });
+                };
+                let po = p.po.map(|_| next());
+                let basal = p.basal.map(|_| next());
                 PhaseParams {
                     cell,
                     broadening,
                     po,
+                    basal,
                 }
             })
             .collect();
@@ -228,9 +258,8 @@ impl State {
         let mut o = vec![None; 5];
         for (k, p) in self.p.iter().enumerate() {
             o.extend([Some(k), Some(k)]);
-            if p.po.is_some() {
-                o.push(Some(k));
-            }
+            o.extend(p.po.map(|_| Some(k)));
+            o.extend(p.basal.map(|_| Some(k)));
         }
         o
     }
@@ -265,16 +294,27 @@ impl<'a> Problem<'a> {
 
     /// Profile of phase `k` per unit weight fraction.
     fn template(&self, k: usize, g: &Globals, p: &PhaseParams) -> Template {
-        let phase = &self.lib.phases[self.set[k]];
+        self.render_phase(self.set[k], self.axes[k], g, p)
+    }
+
+    /// Profile of library phase `index` per unit weight fraction, textured along `axis`.
+    fn render_phase(
+        &self,
+        index: usize,
+        axis: Option<[i32; 3]>,
+        g: &Globals,
+        p: &PhaseParams,
+    ) -> Template {
+        let phase = &self.lib.phases[index];
         let inst = self.instrument(g, p.cell, p.broadening);
         let (lo, hi) = (self.obs.xs[0], self.obs.xs[self.obs.xs.len() - 1]);
         let cell = &phase.structure.cell;
-        let po = p.po;
+        let po = p.po.zip(axis);
         let factor =
-            |r: &Reflection| po.map_or(1.0, |ratio| march_dollase(cell, r, [0, 0, 1], ratio));
-        let weight = phase.weight_scale() / p.cell.powi(3);
+            |r: &Reflection| po.map_or(1.0, |(ratio, h)| march_dollase(cell, r, h, ratio));
+        let weight = phase.weight_scale() / (p.cell.powi(3) * p.basal.unwrap_or(1.0));
         let ls = lines(
-            &phase.reflections,
+            &swollen(phase, p.basal),
             &inst,
             (lo - 2.0, hi + 2.0),
             weight,
@@ -322,48 +362,38 @@ impl<'a> Problem<'a> {
         })
     }
 
-    /// The phase's own strongest lines are observed: of its (up to) three strongest
-    /// Kα1 lines predicted above [`SIGNIFICANCE`]·σ at the fitted scale, two (all when
-    /// fewer) have at least half the predicted height as measured net intensity
-    /// (counts above the refined background) at their position. Lines are not asked to
-    /// be resolved peaks: feldspars and clays overlap. A phase that predicts no
-    /// detectable line is not observed either.
+    /// The phase's own strongest lines are observed: of the (up to) three strongest
+    /// maxima of its fitted profile (overlapping lines summed, as a broad clay band
+    /// is seen) that stand above [`SIGNIFICANCE`]·σ, two (all when fewer) have at
+    /// least half the predicted height as measured net intensity (counts above the
+    /// refined background) at their position. Lines are not asked to be resolved
+    /// peaks: feldspars and clays overlap. A phase that predicts no detectable line is
+    /// not observed either.
     fn own_lines_observed(&self, k: usize, s: &State, scale: f64, background: &[f64]) -> bool {
-        let phase = &self.lib.phases[self.set[k]];
-        let p = &s.p[k];
-        let inst = Instrument {
-            kalpha2: None,
-            ..self.instrument(&s.g, p.cell, p.broadening)
-        };
-        let cell = &phase.structure.cell;
-        let factor = |r: &Reflection| {
-            p.po.map_or(1.0, |ratio| march_dollase(cell, r, [0, 0, 1], ratio))
-        };
-        let (lo, hi) = (self.obs.xs[0], self.obs.xs[self.obs.xs.len() - 1]);
-        let weight = scale * phase.weight_scale() / p.cell.powi(3);
-        let channel = |x: f64| {
-            self.obs
-                .xs
-                .partition_point(|&v| v < x)
-                .min(self.obs.xs.len() - 1)
-        };
-        let mut strong: Vec<(f64, f64)> =
-            lines(&phase.reflections, &inst, (lo, hi), weight, Some(&factor))
-                .iter()
-                .map(|l| {
-                    let (fwhm, eta) = inst.width.fwhm_eta(inst.geometry, l.x);
-                    (l.x, l.area * pv_height_per_area(fwhm, eta) * self.obs.step)
-                })
-                .filter(|&(x, h)| h >= SIGNIFICANCE * self.obs.var[channel(x)].sqrt())
-                .collect();
-        strong.sort_by(|a, b| b.1.total_cmp(&a.1));
-        strong.truncate(3);
+        let n = self.obs.xs.len();
+        let mut predicted = vec![0.0; n];
+        self.template(k, &s.g, &s.p[k])
+            .add_to(scale, &mut predicted);
+        let mut maxima: Vec<(usize, f64)> = (1..n.saturating_sub(1))
+            .filter(|&i| predicted[i] >= predicted[i - 1] && predicted[i] > predicted[i + 1])
+            .map(|i| (i, predicted[i]))
+            .filter(|&(i, h)| h >= SIGNIFICANCE * self.obs.var[i].sqrt())
+            .collect();
+        maxima.sort_by(|a, b| b.1.total_cmp(&a.1));
+        // Maxima closer than 0.1° 2θ are one line (a Kα2 shoulder, a split doublet).
+        let apart = (0.1 / self.obs.step).round().max(2.0) as usize;
+        let mut strong: Vec<(usize, f64)> = Vec::with_capacity(3);
+        for m in maxima {
+            if strong.iter().all(|s| s.0.abs_diff(m.0) > apart) {
+                strong.push(m);
+                if strong.len() == 3 {
+                    break;
+                }
+            }
+        }
         let seen = strong
             .iter()
-            .filter(|&&(x, h)| {
-                let ch = channel(x);
-                self.obs.counts[ch] - background[ch] >= 0.5 * h
-            })
+            .filter(|&&(i, h)| self.obs.counts[i] - background[i] >= 0.5 * h)
             .count();
         !strong.is_empty() && seen >= 2.min(strong.len())
     }
@@ -396,14 +426,14 @@ impl<'a> Problem<'a> {
     fn with_phase(&self, index: usize) -> Problem<'a> {
         let mut set = self.set.clone();
         set.push(index);
-        let mut platy = self.platy.clone();
-        platy.push(is_platy(&self.lib.phases[index], self.obs.geometry));
+        let mut axes = self.axes.clone();
+        axes.push(po_axis(&self.lib.phases[index], self.obs.geometry));
         Problem {
             obs: self.obs,
             lib: self.lib,
             cfg: self.cfg,
             set,
-            platy,
+            axes,
             wavelength: self.wavelength,
             kalpha2: self.kalpha2,
             background: self.background.clone(),
@@ -430,6 +460,9 @@ impl<'a> Problem<'a> {
             b.push(c.broadening_range);
             if p.po.is_some() {
                 b.push(c.march_dollase_range);
+            }
+            if p.basal.is_some() {
+                b.push(c.basal_range);
             }
         }
         b
@@ -526,6 +559,99 @@ impl<'a> Problem<'a> {
     }
 }
 
+/// Result of [`Problem::scan_shift`].
+struct ShiftScan {
+    /// Best common shift, degrees 2θ.
+    shift: f64,
+    /// (library index, weight fraction) of every phase in the fit at that shift.
+    fractions: Vec<(usize, f64)>,
+}
+
+impl Problem<'_> {
+    /// Common shift (zero shift, displacement 0) at which every library phase, scales
+    /// and background free (non-negative least squares), fits the pattern best: the
+    /// profiles are drawn once at zero shift and moved by whole channels over ±
+    /// [`RefineConfig::shift_scan_deg`], every second channel and then the neighbours of
+    /// the best. Layer phases are drawn at [`RefineConfig::layer_broadening`].
+    fn scan_shift(&self, g: &Globals) -> Option<ShiftScan> {
+        let n = self.obs.xs.len();
+        let flat = Globals {
+            zero: 0.0,
+            displacement: 0.0,
+            ..*g
+        };
+        let (index, drawn): (Vec<usize>, Vec<Template>) = (0..self.lib.phases.len())
+            .map(|i| {
+                let phase = &self.lib.phases[i];
+                let broadening = if is_platy(phase, self.obs.geometry) {
+                    self.cfg.layer_broadening
+                } else {
+                    1.0
+                };
+                let p = PhaseParams {
+                    cell: 1.0,
+                    broadening,
+                    po: None,
+                    basal: None,
+                };
+                (i, self.render_phase(i, None, &flat, &p))
+            })
+            .filter(|(_, t)| t.sum() > 0.0)
+            .unzip();
+        if drawn.is_empty() {
+            return None;
+        }
+        let reach = (self.cfg.shift_scan_deg / self.obs.step).round() as isize;
+        let fit_at = |k: isize| -> Option<(f64, Vec<f64>)> {
+            let mut all: Vec<Template> = drawn.iter().map(|t| shifted(t, k, n)).collect();
+            all.extend(self.background.iter().cloned());
+            let mut f = LinearFitter::new(n, all).ok()?;
+            let fit = f
+                .fit(&self.obs.counts, None, &LinearOptions::default())
+                .ok()?;
+            let chi2 = (0..n)
+                .map(|i| (self.obs.counts[i] - fit.model[i]).powi(2) / self.obs.var[i])
+                .sum();
+            Some((chi2, fit.amplitudes[..drawn.len()].to_vec()))
+        };
+        let mut best: Option<(isize, f64, Vec<f64>)> = None;
+        let consider = |k: isize, best: &mut Option<(isize, f64, Vec<f64>)>| {
+            if let Some((chi2, a)) = fit_at(k) {
+                if best.as_ref().is_none_or(|b| chi2 < b.1) {
+                    *best = Some((k, chi2, a));
+                }
+            }
+        };
+        for k in (-reach..=reach).step_by(2) {
+            consider(k, &mut best);
+        }
+        let centre = best.as_ref()?.0;
+        consider(centre - 1, &mut best);
+        consider(centre + 1, &mut best);
+        let (k, _, a) = best?;
+        let total: f64 = a.iter().sum();
+        if total <= 0.0 {
+            return None;
+        }
+        Some(ShiftScan {
+            shift: k as f64 * self.obs.step,
+            fractions: index.into_iter().zip(a.iter().map(|v| v / total)).collect(),
+        })
+    }
+}
+
+/// `t` moved by `k` channels on an axis of `n` channels (the part outside dropped).
+fn shifted(t: &Template, k: isize, n: usize) -> Template {
+    let start = t.start as isize + k;
+    let skip = usize::try_from(-start).unwrap_or(0);
+    let first = usize::try_from(start).unwrap_or(0);
+    if skip >= t.values.len() || first >= n {
+        return Template::new(0, Vec::new());
+    }
+    let len = (t.values.len() - skip).min(n - first);
+    Template::new(first, t.values[skip..skip + len].to_vec())
+}
+
 /// Forward-difference step of parameter `j` (layout of [`State::to_vec`]), turned
 /// backwards at an upper bound.
 fn step(j: usize, x: f64, bound: &(f64, f64)) -> f64 {
@@ -540,6 +666,42 @@ fn step(j: usize, x: f64, bound: &(f64, f64)) -> f64 {
         -h
     } else {
         h
+    }
+}
+
+/// The phase's reflections with its c vector scaled by `basal` (a and b kept: the
+/// layers of a swelling clay move apart as its interlayer takes up water), 1/d² =
+/// hᵀG*h with l → l/t; borrowed unchanged when there is no swelling.
+fn swollen(phase: &Phase, basal: Option<f64>) -> std::borrow::Cow<'_, [Reflection]> {
+    let Some(t) = basal.filter(|&t| t != 1.0) else {
+        return std::borrow::Cow::Borrowed(&phase.reflections);
+    };
+    let g = &phase.structure.cell.g_star;
+    let inv_d2 = |h: [i32; 3]| {
+        let v = [f64::from(h[0]), f64::from(h[1]), f64::from(h[2]) / t];
+        (0..3)
+            .map(|i| (0..3).map(|j| v[i] * g[i][j] * v[j]).sum::<f64>())
+            .sum::<f64>()
+    };
+    std::borrow::Cow::Owned(
+        phase
+            .reflections
+            .iter()
+            .map(|r| Reflection {
+                d_a: 1.0 / inv_d2(r.hkl).max(1e-12).sqrt(),
+                ..r.clone()
+            })
+            .collect(),
+    )
+}
+
+/// Preferred-orientation axis of a phase: [001] for layer phases, else the library's
+/// perfect cleavage, if any.
+fn po_axis(phase: &Phase, geometry: Geometry) -> Option<[i32; 3]> {
+    if is_platy(phase, geometry) {
+        Some([0, 0, 1])
+    } else {
+        phase.cleavage
     }
 }
 
@@ -598,8 +760,8 @@ pub fn refine(
         return None;
     };
     let mut set: Vec<usize> = id.phases.iter().map(|p| p.index).collect();
-    let platy_of = |i: usize| is_platy(&lib.phases[i], obs.geometry);
-    let start = Globals {
+    let axis_of = |i: usize| po_axis(&lib.phases[i], obs.geometry);
+    let searched = Globals {
         zero: id.instrument.zero_shift,
         displacement: id.instrument.displacement,
         w,
@@ -610,26 +772,55 @@ pub fn refine(
         obs,
         lib,
         cfg,
-        platy: set.iter().map(|&i| platy_of(i)).collect(),
+        axes: set.iter().map(|&i| axis_of(i)).collect(),
         set: set.clone(),
         wavelength: wavelength_a,
         kalpha2: id.instrument.kalpha2.map(|(l2, _)| l2),
         background: background_basis(&obs.xs, cfg.background_spacing_deg),
     };
-    let phase_start: Vec<PhaseParams> = prob
-        .platy
-        .iter()
-        .map(|&p| PhaseParams {
-            cell: 1.0,
-            broadening: 1.0,
-            po: p.then_some(0.9),
-        })
-        .collect();
-    let mut state = State {
-        g: start,
-        p: phase_start.clone(),
+    // Geometry from the whole library, not from the search's few phases: a search that
+    // locked onto a wrong phase at a wrong zero would otherwise hold the refinement
+    // there. The phases that carry the scanned fit join the search's as a start; the
+    // F test below keeps only those the data need.
+    let start = match prob.scan_shift(&searched) {
+        Some(scan) => {
+            for (i, fraction) in scan.fractions {
+                if fraction >= cfg.scan_min_fraction
+                    && !lib.phases[i].rare_earth
+                    && !prob.set.contains(&i)
+                {
+                    prob = prob.with_phase(i);
+                    set.push(i);
+                }
+            }
+            Globals {
+                zero: scan.shift,
+                displacement: 0.0,
+                ..searched
+            }
+        }
+        None => searched,
     };
-    let (mut state_fit, mut eval) = prob.optimise(state.clone(), &start, cfg.max_iterations)?;
+    let phase_start = |axes: &[Option<[i32; 3]>], set: &[usize]| -> Vec<PhaseParams> {
+        axes.iter()
+            .zip(set)
+            .map(|(a, &i)| PhaseParams {
+                cell: 1.0,
+                broadening: if is_platy(&lib.phases[i], obs.geometry) {
+                    cfg.layer_broadening
+                } else {
+                    1.0
+                },
+                po: a.map(|_| 0.9),
+                basal: lib.phases[i].swelling.then_some(1.0),
+            })
+            .collect()
+    };
+    let state = State {
+        g: start,
+        p: phase_start(&prob.axes, &prob.set),
+    };
+    let (mut state_fit, mut eval) = prob.optimise(state, &start, cfg.max_iterations)?;
     // A tube's Kα2 that the search left out (its widths then include it unresolved) is
     // tried resolved, from narrower widths, and kept when it fits better.
     if id.instrument.kalpha2.is_none() && obs.kalpha2.is_some() {
@@ -637,7 +828,7 @@ pub fn refine(
             kalpha2: obs.kalpha2,
             background: prob.background.clone(),
             set: prob.set.clone(),
-            platy: prob.platy.clone(),
+            axes: prob.axes.clone(),
             ..prob
         };
         let narrowed = State {
@@ -646,7 +837,7 @@ pub fn refine(
                 u: 0.64 * u,
                 ..start
             },
-            p: phase_start,
+            p: phase_start(&with_ka2.axes, &with_ka2.set),
         };
         if let Some((s2, e2)) = with_ka2.optimise(narrowed, &start, cfg.max_iterations) {
             if e2.chi2 < eval.chi2 {
@@ -661,7 +852,13 @@ pub fn refine(
     // they pass the same F test at the refined geometry. Rare-earth phases only enter
     // through search-match, whose stricter evidence rules (own lines, chance
     // coincidence) they must pass.
-    for _ in 0..cfg.max_added_phases {
+    // A candidate that fails its line test does not use up an addition; the tries are
+    // bounded all the same.
+    let mut added = 0;
+    for _ in 0..cfg.max_added_phases * 3 {
+        if added >= cfg.max_added_phases {
+            break;
+        }
         let n = obs.xs.len() as f64;
         let n_par = state_fit.to_vec().len() + prob.set.len() + prob.background.len();
         let gof = eval.chi2 / (n - n_par as f64).max(1.0);
@@ -669,20 +866,35 @@ pub fn refine(
         let best = (0..lib.phases.len())
             .filter(|i| !prob.set.contains(i) && !lib.phases[*i].rare_earth)
             .filter(|i| !refused.contains(i))
-            .filter(|&i| prob.residual_at_strongest_lines(i, &state_fit.g, &eval.model))
+            // Layer phases skip the pre-selection: their broad, overlapped bands show no
+            // residual at the sharp library positions.
+            .filter(|&i| {
+                is_platy(&lib.phases[i], obs.geometry)
+                    || prob.residual_at_strongest_lines(i, &state_fit.g, &eval.model)
+            })
             .flat_map(|i| {
-                // Layer phases are also tried broadened (turbostratic clays).
-                let platy = platy_of(i);
-                let widths: &[f64] = if platy { &[1.0, 3.0] } else { &[1.0] };
-                widths.iter().map(move |&b| {
-                    (
-                        i,
-                        PhaseParams {
-                            cell: 1.0,
-                            broadening: b,
-                            po: platy.then_some(0.9),
-                        },
-                    )
+                let platy = is_platy(&lib.phases[i], obs.geometry);
+                // Layer phases are tried broadened (turbostratic clays), swelling ones also
+                // at a wider basal spacing (more interlayer water).
+                let widths: &[f64] = if platy { &[1.0, 3.0, 6.0] } else { &[1.0] };
+                let basals: &[Option<f64>] = if lib.phases[i].swelling {
+                    &[Some(1.0), Some(1.1)]
+                } else {
+                    &[None]
+                };
+                let textured = axis_of(i).is_some();
+                widths.iter().flat_map(move |&b| {
+                    basals.iter().map(move |&basal| {
+                        (
+                            i,
+                            PhaseParams {
+                                cell: 1.0,
+                                broadening: b,
+                                po: textured.then_some(0.9),
+                                basal,
+                            },
+                        )
+                    })
                 })
             })
             .filter_map(|(i, params)| {
@@ -690,7 +902,9 @@ pub fn refine(
                 let mut t = tpl.clone();
                 t.push(trial.template(trial.set.len() - 1, &state_fit.g, &params));
                 let e = trial.solve(&t, false)?;
-                let dp = 3.0 + f64::from(u8::from(params.po.is_some()));
+                let dp = 3.0
+                    + f64::from(u8::from(params.po.is_some()))
+                    + f64::from(u8::from(params.basal.is_some()));
                 let f = (eval.chi2 - e.chi2) / dp / gof.max(1e-300);
                 (e.scales.last().is_some_and(|&a| a > 0.0)).then_some((i, params, f))
             })
@@ -711,6 +925,7 @@ pub fn refine(
             prob = trial;
             set.push(i);
             (state_fit, eval) = (s2, e2);
+            added += 1;
         } else {
             refused.push(i);
         }
@@ -734,19 +949,30 @@ pub fn refine(
                 let mut t = tpl.clone();
                 t.remove(k);
                 let e = prob.solve(&t, false)?;
-                let dp = 3.0 + f64::from(u8::from(state_fit.p[k].po.is_some()));
-                Some((k, (e.chi2 - eval.chi2) / dp / gof.max(1e-300)))
+                let pk = &state_fit.p[k];
+                let dp = 3.0
+                    + f64::from(u8::from(pk.po.is_some()))
+                    + f64::from(u8::from(pk.basal.is_some()));
+                let f = (e.chi2 - eval.chi2) / dp / gof.max(1e-300);
+                let threshold = if added {
+                    cfg.f_ratio_add
+                } else {
+                    cfg.f_ratio_min
+                };
+                Some((k, f / threshold))
             })
             .min_by(|a, b| a.1.total_cmp(&b.1));
         match weakest {
-            Some((k, f)) if f < cfg.f_ratio_min => {
-                rejected.push(prob.set[k]);
+            Some((k, margin)) if margin < 1.0 => {
+                if id.phases.iter().any(|p| p.index == prob.set[k]) {
+                    rejected.push(prob.set[k]);
+                }
                 set.remove(k);
                 prob.set.remove(k);
-                prob.platy.remove(k);
-                state = state_fit.clone();
+                prob.axes.remove(k);
+                let mut state = state_fit.clone();
                 state.p.remove(k);
-                (state_fit, eval) = prob.optimise(state.clone(), &start, cfg.max_iterations)?;
+                (state_fit, eval) = prob.optimise(state, &start, cfg.max_iterations)?;
             }
             _ => break,
         }

@@ -1,4 +1,5 @@
-"""Builds the four RockJock host-phase CIFs (orthoclase, low albite, 1M illite, Na-montmorillonite)
+"""Builds the RockJock host-phase CIFs (orthoclase, maximum microcline, low albite, labradorite,
+1M illite, Na-montmorillonite)
 and their pymatgen stick fixtures. Run from the repository root:  python3 tests/data/pymatgen/rockjock_phases.py
 Needs: pip install larixite pymatgen."""
 import math, sys, os
@@ -89,6 +90,58 @@ cifs["montmorillonite_Na"] = write_cif(
     (ill["a"], ill["b"], round(c_new, 4), 90.0, round(beta_new, 3), 90.0), "C 1 2/m 1",
     ["x,y,z", "1/2+x,1/2+y,z", "x,-y,z", "1/2+x,1/2-y,z", "-x,y,-z", "1/2-x,1/2+y,-z", "-x,-y,-z", "1/2-x,1/2-y,-z"],
     sites)
+
+# Maximum microcline KAlSi3O8 (the ordered K-feldspar of the RockJock mixtures; powdR's
+# fit of them uses the ORDERED_MICROCLINE reference): the framework of the orthoclase
+# above (AMCSD 7928) in C-1, each general C2/m site split into its o and m images (x, y, z)
+# and (x, -y, z), Al ordered into T1o (maximum microcline), in the maximum-microcline cell
+# of Brown & Bailey (1964) Acta Cryst. 17:1391 (values from memory). Its (130)/(1-30) and
+# (131)/(1-31) pairs (triclinicity ~1) are what tell microcline from orthoclase.
+orth_sites = [("K", "K", 0.2832, 0.0, 0.1358, 0.006), ("T1", "T", 0.009, 0.1842, 0.2226, 0.002),
+              ("T2", "Si", 0.7078, 0.11848, 0.3395, 0.002), ("OA1", "O", 0.0, 0.1487, 0.0, 0.012),
+              ("OA2", "O", 0.6328, 0.0, 0.2782, 0.012), ("OB", "O", 0.8307, 0.1466, 0.2218, 0.012),
+              ("OC", "O", 0.0364, 0.3126, 0.2546, 0.012), ("OD", "O", 0.1821, 0.1254, 0.4063, 0.012)]
+def general(x, y, z):
+    half = lambda v: min(abs(v % 0.5), abs(v % 0.5 - 0.5)) < 1e-9
+    return not half(y) and not (half(x) and half(z))
+mc_sites = []
+for lab, el, x, y, z, u in orth_sites:
+    if general(x, y, z):
+        for suf, yy in (("o", y), ("m", (-y) % 1.0)):
+            e = ("Al" if suf == "o" else "Si") if el == "T" else el
+            mc_sites.append((lab + suf, e, x, yy, z, 1.0, u))
+    else:
+        mc_sites.append((lab, el, x, y, z, 1.0, u))
+cifs["microcline_max"] = write_cif(
+    "microcline_max",
+    ["Maximum microcline KAlSi3O8 (model): orthoclase framework of Tseng, Heaney & Onstott (1995)",
+     "Phys. Chem. Miner. 22:399 (AMCSD 7928) in C-1 with Al ordered in T1o, in the maximum-microcline",
+     "cell of Brown & Bailey (1964) Acta Cryst. 17:1391 (cell values from memory)."],
+    (8.560, 12.964, 7.215, 90.65, 115.83, 87.70), "C -1",
+    ["x,y,z", "1/2+x,1/2+y,z", "-x,-y,-z", "1/2-x,1/2-y,-z"], mc_sites)
+
+# Labradorite (Na0.4Ca0.6)(Al1.6Si2.4)O8, the plagioclase of the RockJock mixtures (powdR's fit
+# uses the LABRADORITE reference): the low-albite framework above with Na/Ca and Al/Si mixed
+# on every site (the average C-1 structure; the weak e-satellites of intermediate plagioclase
+# are not modelled), in a labradorite C-1 subcell (c halved from the 14.2 A I-1 cell; values
+# as commonly cited for An50-An70, from memory).
+lab_sites = []
+an = 0.6
+for lab, el, x, y, z, u in albite_sites:
+    if el == "Na":
+        lab_sites += [("Na", "Na", x, y, z, 1 - an, u), ("Ca", "Ca", x, y, z, an, u)]
+    elif el in ("Al", "Si"):
+        al = (1 + an) / 4
+        lab_sites += [(lab + "a", "Al", x, y, z, al, u), (lab + "s", "Si", x, y, z, 1 - al, u)]
+    else:
+        lab_sites.append((lab, el, x, y, z, 1.0, u))
+cifs["labradorite"] = write_cif(
+    "labradorite",
+    ["Labradorite An60 (model): low-albite framework of Downs, Hazen & Finger (1994) Am. Mineral.",
+     "79:1042 with Na0.4Ca0.6 and Al0.4Si0.6 on every T site, C-1 subcell a=8.17 b=12.86 c=7.10",
+     "alpha=93.5 beta=116.2 gamma=89.8 (labradorite, values from memory)."],
+    (8.17, 12.86, 7.10, 93.5, 116.2, 89.8), "C -1",
+    ["x,y,z", "1/2+x,1/2+y,z", "-x,-y,-z", "1/2-x,1/2-y,-z"], lab_sites)
 
 calc = XRDCalculator(wavelength="CuKa1")
 for name, text in cifs.items():
