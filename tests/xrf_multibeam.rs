@@ -28,13 +28,13 @@
 use rayon::prelude::*;
 use reescan::formats::ReadOptions;
 use reescan::screen::{Rules, Screener, ScreeningResult, Verdict};
-use reescan::tables::is_rare_earth;
 use reescan::{Spectrum, Technique};
-use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
+
+mod xrf_scoring;
+use xrf_scoring::{corpus_files, print_table, ratio, ree_of, truth_json, Labelled, Said, Tally};
 
 // The ratchet: the figures the joint analysis last scored over all 104 assays. Raise them
 // as the analysis improves, and lower none without saying why.
@@ -47,11 +47,6 @@ const FLOOR_FLAGGED_05_1: f64 = 0.812;
 const CEILING_HONEST_NOT_CLEAR: f64 = 0.0;
 /// Rare-earth element F1, joint analysis. Measured 0.8571; target 0.95.
 const FLOOR_ELEMENT_F1: f64 = 0.857;
-
-/// Present for the element score: at or above this, wt %.
-const PRESENT_WT_PCT: f64 = 0.2;
-/// Absent for the element score: below this, wt %.
-const ABSENT_WT_PCT: f64 = 0.05;
 
 const DATA: &str = "tests/data/xrf_multibeam";
 
@@ -114,15 +109,12 @@ impl Outcome {
 }
 
 fn truths() -> Vec<Truth> {
-    let text = std::fs::read_to_string(Path::new(DATA).join("truth.json")).unwrap();
-    let v: Value = serde_json::from_str(&text).unwrap();
-    v["assays"]
+    truth_json(DATA)["assays"]
         .as_array()
         .unwrap()
         .iter()
         .map(|s| {
-            let els = s["elements_wt_pct"].as_object().unwrap();
-            let strings = |v: &Value, key: &str| -> Vec<String> {
+            let strings = |v: &serde_json::Value, key: &str| -> Vec<String> {
                 v.as_array()
                     .unwrap()
                     .iter()
@@ -144,28 +136,31 @@ fn truths() -> Vec<Truth> {
                 sample: s["sample"].as_str().unwrap().to_string(),
                 honest: s["klass"] == "honest",
                 ree_added: s["ree_added_wt_pct"].as_f64().unwrap(),
-                ree: els
-                    .iter()
-                    .filter(|(k, _)| is_rare_earth(k))
-                    .map(|(k, w)| (k.clone(), w.as_f64().unwrap()))
-                    .collect(),
+                ree: ree_of(s),
             }
         })
         .collect()
 }
 
-fn corpus_files() -> BTreeMap<String, Vec<u8>> {
-    let f = std::fs::File::open(Path::new(DATA).join("corpus.zip")).unwrap();
-    let mut z = zip::ZipArchive::new(f).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut e = z.by_index(i).unwrap();
-            let name = e.name().unwrap().to_string();
-            let mut b = Vec::new();
-            e.read_to_end(&mut b).unwrap();
-            (name, b)
-        })
-        .collect()
+impl Labelled for Truth {
+    fn honest(&self) -> bool {
+        self.honest
+    }
+    fn ree_added(&self) -> f64 {
+        self.ree_added
+    }
+    fn ree(&self) -> &BTreeMap<String, f64> {
+        &self.ree
+    }
+}
+
+impl Said for Outcome {
+    fn verdict(&self) -> Verdict {
+        self.verdict
+    }
+    fn reported(&self) -> &[String] {
+        &self.reported
+    }
 }
 
 fn read(name: &str, bytes: &[u8]) -> Spectrum {
@@ -219,138 +214,10 @@ fn score_assay(
     Scored { alone, joint }
 }
 
-/// Counts for one row of the table.
-#[derive(Default, Clone)]
-struct Tally {
-    honest: usize,
-    honest_not_clear: usize,
-    errors: usize,
-    ge1: (usize, usize),
-    mid: (usize, usize),
-    low: (usize, usize),
-    tp: usize,
-    fp: usize,
-    fn_: usize,
-}
-
-impl Tally {
-    fn add(&mut self, t: &Truth, o: &Outcome) {
-        let flagged = matches!(o.verdict, Verdict::Inspect | Verdict::Hold);
-        self.errors += usize::from(o.verdict == Verdict::Error);
-        if t.honest {
-            self.honest += 1;
-            self.honest_not_clear += usize::from(o.verdict != Verdict::Clear);
-        } else {
-            let bin = if t.ree_added >= 1.0 {
-                &mut self.ge1
-            } else if t.ree_added >= 0.5 {
-                &mut self.mid
-            } else {
-                &mut self.low
-            };
-            bin.0 += usize::from(flagged);
-            bin.1 += 1;
-        }
-        let (tp, fp, fn_) = element_score(t, o);
-        self.tp += tp;
-        self.fp += fp;
-        self.fn_ += fn_;
-    }
-
-    fn f1(&self) -> f64 {
-        let p = ratio(self.tp, self.tp + self.fp);
-        let r = ratio(self.tp, self.tp + self.fn_);
-        if p + r > 0.0 {
-            2.0 * p * r / (p + r)
-        } else {
-            0.0
-        }
-    }
-
-    /// One figure of accuracy: the mean of the ≥ 1 and 0.5–1 wt % flagged rates, the
-    /// share of honest shipments CLEAR and the element F1.
-    fn accuracy(&self) -> f64 {
-        let rates = [
-            ratio(self.ge1.0, self.ge1.1),
-            ratio(self.mid.0, self.mid.1),
-            1.0 - ratio(self.honest_not_clear, self.honest),
-            self.f1(),
-        ];
-        rates
-            .iter()
-            .map(|r| if r.is_nan() { 0.0 } else { *r })
-            .sum::<f64>()
-            / 4.0
-    }
-}
-
-fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 {
-        f64::NAN
-    } else {
-        a as f64 / b as f64
-    }
-}
-
-/// (true positives, false positives, false negatives); traces (0.05–0.2 wt %) are not
-/// scored.
-fn element_score(t: &Truth, o: &Outcome) -> (usize, usize, usize) {
-    let wt = |el: &str| t.ree.get(el).copied().unwrap_or(0.0);
-    let tp = o
-        .reported
-        .iter()
-        .filter(|e| wt(e) >= PRESENT_WT_PCT)
-        .count();
-    let fp = o.reported.iter().filter(|e| wt(e) < ABSENT_WT_PCT).count();
-    let fn_ = t
-        .ree
-        .iter()
-        .filter(|(el, w)| **w >= PRESENT_WT_PCT && !o.reported.contains(el))
-        .count();
-    (tp, fp, fn_)
-}
-
-fn pct(a: usize, b: usize) -> String {
-    if b == 0 {
-        "     -".into()
-    } else {
-        format!("{a:>3}/{b:<3}{:>5.1}%", 100.0 * a as f64 / b as f64)
-    }
-}
-
-fn print_table(title: &str, rows: &[(String, Tally)]) {
-    println!("\n{title}");
-    println!(
-        "{:<28} {:>14} {:>14} {:>14} {:>14} {:>6} {:>4} {:>6} {:>6}",
-        "",
-        "honest !CLEAR",
-        "≥1 % flagged",
-        "0.5–1 flagged",
-        "0.2–0.5 flag.",
-        "F1",
-        "FP",
-        "errors",
-        "score"
-    );
-    for (k, t) in rows {
-        println!(
-            "{k:<28} {:>14} {:>14} {:>14} {:>14} {:>6.3} {:>4} {:>6} {:>6.3}",
-            pct(t.honest_not_clear, t.honest),
-            pct(t.ge1.0, t.ge1.1),
-            pct(t.mid.0, t.mid.1),
-            pct(t.low.0, t.low.1),
-            t.f1(),
-            t.fp,
-            t.errors,
-            t.accuracy()
-        );
-    }
-}
-
 #[test]
 fn joint_analysis_is_at_least_as_accurate_as_the_best_single_beam() {
     let truths = truths();
-    let files = corpus_files();
+    let files = corpus_files(DATA);
     let listed: usize = truths.iter().map(|t| t.files.len()).sum();
     assert_eq!(
         files.len(),
@@ -430,7 +297,11 @@ fn joint_analysis_is_at_least_as_accurate_as_the_best_single_beam() {
         }
     }
     for (setup, rows) in &tables {
-        print_table(&format!("Set-up {setup}"), rows);
+        print_table(
+            &format!("Set-up {setup}"),
+            rows.iter().map(|(k, t)| (k, t)),
+            true,
+        );
     }
     let mut by_commodity: BTreeMap<String, Tally> = BTreeMap::new();
     for (t, s) in truths.iter().zip(&scored) {
@@ -443,7 +314,11 @@ fn joint_analysis_is_at_least_as_accurate_as_the_best_single_beam() {
         .into_iter()
         .chain([("all assays".to_string(), all_joint.clone())])
         .collect();
-    print_table("Joint analysis per commodity", &rows);
+    print_table(
+        "Joint analysis per commodity",
+        rows.iter().map(|(k, t)| (k, t)),
+        true,
+    );
     println!(
         "\nBlended ≥ 0.5 wt % not flagged by the joint analysis ({}):",
         misses.len()
@@ -461,7 +336,7 @@ fn joint_analysis_is_at_least_as_accurate_as_the_best_single_beam() {
     let ge1 = ratio(all_joint.ge1.0, all_joint.ge1.1);
     let mid = ratio(all_joint.mid.0, all_joint.mid.1);
     let honest = ratio(all_joint.honest_not_clear, all_joint.honest);
-    let f1 = all_joint.f1();
+    let f1 = all_joint.f1().2;
     println!(
         "\nJoint: ≥ 1 wt % flagged {ge1:.4} (floor {FLOOR_FLAGGED_GE_1}, target 0.99); \
          0.5–1 wt % flagged {mid:.4} (floor {FLOOR_FLAGGED_05_1}, target 0.90); \
@@ -694,11 +569,8 @@ fn a_refutation_needs_a_beam_that_outweighs_the_reading() {
 fn the_beam_filter_reaches_the_excitation_model() {
     use reescan::xrf::{analyze, XrfOptions};
     let truths = truths();
-    let files = corpus_files();
-    let truth_json: Value =
-        serde_json::from_str(&std::fs::read_to_string(Path::new(DATA).join("truth.json")).unwrap())
-            .unwrap();
-    let comps: BTreeMap<String, BTreeMap<String, f64>> = truth_json["assays"]
+    let files = corpus_files(DATA);
+    let comps: BTreeMap<String, BTreeMap<String, f64>> = truth_json(DATA)["assays"]
         .as_array()
         .unwrap()
         .iter()
@@ -793,7 +665,7 @@ fn the_beam_filter_reaches_the_excitation_model() {
 #[test]
 fn screening_with_the_beam_filters_modelled_beats_reading_the_beams_unfiltered() {
     let truths = truths();
-    let files = corpus_files();
+    let files = corpus_files(DATA);
     let mut screener = Screener::new(
         Arc::new(Rules::builtin().clone()),
         reescan::screen::parse_date("2026-12-06").unwrap(),
@@ -824,7 +696,11 @@ fn screening_with_the_beam_filters_modelled_beats_reading_the_beams_unfiltered()
         rows.push((format!("{b} alone, modelled"), t.clone()));
         rows.push((format!("{b} alone, unfiltered"), without_alone[b].clone()));
     }
-    print_table("Beam filters modelled or not (all assays)", &rows);
+    print_table(
+        "Beam filters modelled or not (all assays)",
+        rows.iter().map(|(k, t)| (k, t)),
+        true,
+    );
     assert!(
         with.accuracy() >= without.accuracy(),
         "joint: {:.3} with the filters modelled, {:.3} without",

@@ -134,7 +134,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         "microcline_max",
         include_str!("../../data/xrd/microcline_max.cif"),
     ),
-    ("labradorite", include_str!("../../data/xrd/labradorite.cif")),
+    (
+        "labradorite",
+        include_str!("../../data/xrd/labradorite.cif"),
+    ),
 ];
 
 /// One reference phase.

@@ -310,8 +310,7 @@ impl<'a> Problem<'a> {
         let (lo, hi) = (self.obs.xs[0], self.obs.xs[self.obs.xs.len() - 1]);
         let cell = &phase.structure.cell;
         let po = p.po.zip(axis);
-        let factor =
-            |r: &Reflection| po.map_or(1.0, |(ratio, h)| march_dollase(cell, r, h, ratio));
+        let factor = |r: &Reflection| po.map_or(1.0, |(ratio, h)| march_dollase(cell, r, h, ratio));
         let weight = phase.weight_scale() / (p.cell.powi(3) * p.basal.unwrap_or(1.0));
         let ls = lines(
             &swollen(phase, p.basal),

@@ -1017,9 +1017,7 @@ fn best_rare_earth_rivals(
             let Some(fit) = fitter.fit(&set) else {
                 continue;
             };
-            if fit.amplitudes[k] > 0.0
-                && fit.chi2 < best.as_ref().map_or(*chi2, |b| b.1.chi2)
-            {
+            if fit.amplitudes[k] > 0.0 && fit.chi2 < best.as_ref().map_or(*chi2, |b| b.1.chi2) {
                 best = Some((j, fit));
             }
         }
@@ -1582,4 +1580,3 @@ fn template_at(t: &Template, ch: usize) -> f64 {
         .copied()
         .unwrap_or(0.0)
 }
-

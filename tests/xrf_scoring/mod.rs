@@ -1,0 +1,233 @@
+//! Scoring shared by the XRF corpus tests (`xrf_independent`, `xrf_multibeam`): the
+//! corpus files and labels, the tally of verdicts and reported rare earths against the
+//! labels, and the printed table.
+
+use reescan::screen::Verdict;
+use reescan::tables::is_rare_earth;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+/// Present for the element score: at or above this, wt %.
+pub const PRESENT_WT_PCT: f64 = 0.2;
+/// Absent for the element score: below this, wt %; between the two a reported element
+/// is a trace, not scored.
+pub const ABSENT_WT_PCT: f64 = 0.05;
+
+/// What a corpus label says that the score needs.
+pub trait Labelled {
+    /// An honest shipment (no rare earths added).
+    fn honest(&self) -> bool;
+    /// Rare earths added, wt %.
+    fn ree_added(&self) -> f64;
+    /// Every rare earth in the sample, wt %.
+    fn ree(&self) -> &BTreeMap<String, f64>;
+}
+
+/// What the screening said that the score needs.
+pub trait Said {
+    fn verdict(&self) -> Verdict;
+    /// Rare earths reported.
+    fn reported(&self) -> &[String];
+}
+
+/// The corpus's `truth.json` in `dir`.
+pub fn truth_json(dir: &str) -> Value {
+    let text = std::fs::read_to_string(Path::new(dir).join("truth.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The rare earths of a label's `elements_wt_pct`.
+pub fn ree_of(label: &Value) -> BTreeMap<String, f64> {
+    label["elements_wt_pct"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| is_rare_earth(k))
+        .map(|(k, w)| (k.clone(), w.as_f64().unwrap()))
+        .collect()
+}
+
+/// Every file of the corpus's `corpus.zip` in `dir`, by name.
+pub fn corpus_files(dir: &str) -> BTreeMap<String, Vec<u8>> {
+    let f = std::fs::File::open(Path::new(dir).join("corpus.zip")).unwrap();
+    let mut z = zip::ZipArchive::new(f).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).unwrap();
+            let name = e.name().unwrap().to_string();
+            let mut b = Vec::new();
+            e.read_to_end(&mut b).unwrap();
+            (name, b)
+        })
+        .collect()
+}
+
+/// Counts for one row of the table.
+#[derive(Default, Clone)]
+pub struct Tally {
+    pub honest: usize,
+    pub honest_not_clear: usize,
+    pub errors: usize,
+    /// (flagged, all) with ≥ 1 wt % added.
+    pub ge1: (usize, usize),
+    /// Same, 0.5–1 wt %.
+    pub mid: (usize, usize),
+    /// Same, below 0.5 wt %.
+    pub low: (usize, usize),
+    pub tp: usize,
+    pub fp: usize,
+    pub fn_: usize,
+    /// Reported rare earths present at trace level (not scored).
+    pub trace: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, t: &impl Labelled, o: &impl Said) {
+        let flagged = matches!(o.verdict(), Verdict::Inspect | Verdict::Hold);
+        self.errors += usize::from(o.verdict() == Verdict::Error);
+        if t.honest() {
+            self.honest += 1;
+            self.honest_not_clear += usize::from(o.verdict() != Verdict::Clear);
+        } else {
+            let bin = if t.ree_added() >= 1.0 {
+                &mut self.ge1
+            } else if t.ree_added() >= 0.5 {
+                &mut self.mid
+            } else {
+                &mut self.low
+            };
+            bin.0 += usize::from(flagged);
+            bin.1 += 1;
+        }
+        let s = element_score(t, o);
+        self.tp += s.tp;
+        self.fp += s.fp.len();
+        self.fn_ += s.fn_;
+        self.trace += s.trace;
+    }
+
+    /// (precision, recall, F1) of the reported rare earths.
+    pub fn f1(&self) -> (f64, f64, f64) {
+        let p = ratio(self.tp, self.tp + self.fp);
+        let r = ratio(self.tp, self.tp + self.fn_);
+        let f = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
+        (p, r, f)
+    }
+
+    /// One figure of accuracy: the mean of the ≥ 1 and 0.5–1 wt % flagged rates, the
+    /// share of honest shipments CLEAR and the element F1.
+    pub fn accuracy(&self) -> f64 {
+        let rates = [
+            ratio(self.ge1.0, self.ge1.1),
+            ratio(self.mid.0, self.mid.1),
+            1.0 - ratio(self.honest_not_clear, self.honest),
+            self.f1().2,
+        ];
+        rates
+            .iter()
+            .map(|r| if r.is_nan() { 0.0 } else { *r })
+            .sum::<f64>()
+            / 4.0
+    }
+}
+
+/// a / b, NaN when b is 0.
+pub fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// One shipment's element score.
+pub struct ElementScore {
+    pub tp: usize,
+    /// False positives, by name.
+    pub fp: Vec<String>,
+    pub fn_: usize,
+    pub trace: usize,
+}
+
+/// The reported rare earths against the label: present at ≥ [`PRESENT_WT_PCT`], absent
+/// below [`ABSENT_WT_PCT`].
+pub fn element_score(t: &impl Labelled, o: &impl Said) -> ElementScore {
+    let wt = |el: &str| t.ree().get(el).copied().unwrap_or(0.0);
+    let mut s = ElementScore {
+        tp: 0,
+        fp: Vec::new(),
+        fn_: 0,
+        trace: 0,
+    };
+    for el in o.reported() {
+        let w = wt(el);
+        if w >= PRESENT_WT_PCT {
+            s.tp += 1;
+        } else if w < ABSENT_WT_PCT {
+            s.fp.push(el.clone());
+        } else {
+            s.trace += 1;
+        }
+    }
+    s.fn_ = t
+        .ree()
+        .iter()
+        .filter(|(el, w)| **w >= PRESENT_WT_PCT && !o.reported().contains(el))
+        .count();
+    s
+}
+
+/// "a/b  pp.p%", or "-" when b is 0.
+pub fn pct(a: usize, b: usize) -> String {
+    if b == 0 {
+        "     -".into()
+    } else {
+        format!("{a:>3}/{b:<3}{:>5.1}%", 100.0 * a as f64 / b as f64)
+    }
+}
+
+/// The table: one row per tally, with the accuracy figure when `score`.
+pub fn print_table<'a>(
+    title: &str,
+    rows: impl IntoIterator<Item = (&'a String, &'a Tally)>,
+    score: bool,
+) {
+    println!("\n{title}");
+    println!(
+        "{:<28} {:>14} {:>14} {:>14} {:>14} {:>6} {:>6} {:>6} {:>5} {:>6}{}",
+        "",
+        "honest !CLEAR",
+        "≥1 % flagged",
+        "0.5–1 flagged",
+        "0.2–0.5 flag.",
+        "REE P",
+        "REE R",
+        "F1",
+        "FP",
+        "errors",
+        if score { "  score" } else { "" }
+    );
+    for (k, t) in rows {
+        let (p, r, f) = t.f1();
+        println!(
+            "{k:<28} {:>14} {:>14} {:>14} {:>14} {p:>6.3} {r:>6.3} {f:>6.3} {:>5} {:>6}{}",
+            pct(t.honest_not_clear, t.honest),
+            pct(t.ge1.0, t.ge1.1),
+            pct(t.mid.0, t.mid.1),
+            pct(t.low.0, t.low.1),
+            t.fp,
+            t.errors,
+            if score {
+                format!("  {:>5.3}", t.accuracy())
+            } else {
+                String::new()
+            }
+        );
+    }
+}
