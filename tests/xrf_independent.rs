@@ -45,8 +45,7 @@ use std::sync::Arc;
 
 mod xrf_scoring;
 use xrf_scoring::{
-    corpus_files, element_score, print_table, ratio, ree_of, truth_json, Labelled, Said, Tally,
-    PRESENT_WT_PCT,
+    corpus_files, element_score, print_table, ratio, truth_json, Label, Tally, PRESENT_WT_PCT,
 };
 
 // The ratchet: floors (and a ceiling) at the figures last measured, below the issue's
@@ -75,9 +74,7 @@ struct Truth {
     declared: String,
     sample: String,
     kind: String,
-    honest: bool,
-    ree_added: f64,
-    ree: BTreeMap<String, f64>,
+    label: Label,
 }
 
 /// What the screening said.
@@ -98,32 +95,9 @@ fn truths() -> Vec<Truth> {
             declared: s["declared"].as_str().unwrap().to_string(),
             sample: s["sample"].as_str().unwrap().to_string(),
             kind: s["kind"].as_str().unwrap().to_string(),
-            honest: s["klass"] == "honest",
-            ree_added: s["ree_added_wt_pct"].as_f64().unwrap(),
-            ree: ree_of(s),
+            label: Label::of(s),
         })
         .collect()
-}
-
-impl Labelled for Truth {
-    fn honest(&self) -> bool {
-        self.honest
-    }
-    fn ree_added(&self) -> f64 {
-        self.ree_added
-    }
-    fn ree(&self) -> &BTreeMap<String, f64> {
-        &self.ree
-    }
-}
-
-impl Said for Outcome {
-    fn verdict(&self) -> Verdict {
-        self.verdict
-    }
-    fn reported(&self) -> &[String] {
-        &self.reported
-    }
 }
 
 fn screen(screener: &Screener, t: &Truth, bytes: &[u8]) -> Outcome {
@@ -182,16 +156,18 @@ fn independent_corpus_screening_meets_the_ratchet() {
             (&mut by_commodity, t.commodity.clone()),
             (&mut by_format, format),
         ] {
-            map.entry(key).or_default().add(t, o);
+            map.entry(key)
+                .or_default()
+                .add(&t.label, o.verdict, &o.reported);
         }
-        all.add(t, o);
-        for (el, w) in &t.ree {
+        all.add(&t.label, o.verdict, &o.reported);
+        for (el, w) in &t.label.ree {
             if *w >= PRESENT_WT_PCT && !o.reported.contains(el) {
                 *missed_ree.entry(el.clone()).or_default() += 1;
             }
         }
-        if t.honest {
-            for el in element_score(t, o).fp {
+        if t.label.honest {
+            for el in element_score(&t.label, &o.reported).fp {
                 *false_ree.entry(el.clone()).or_default() += 1;
                 *false_ree_by_commodity
                     .entry((t.commodity.clone(), el))
@@ -203,10 +179,11 @@ fn independent_corpus_screening_meets_the_ratchet() {
                     t.file, t.kind, t.sample, o.verdict, o.reported, o.reason
                 ));
             }
-        } else if t.ree_added >= 0.5 && !matches!(o.verdict, Verdict::Inspect | Verdict::Hold) {
+        } else if t.label.ree_added >= 0.5 && !matches!(o.verdict, Verdict::Inspect | Verdict::Hold)
+        {
             misses.push(format!(
                 "{} [{}] {} ({:.2} wt % added): {} {:?} | {}",
-                t.file, t.kind, t.sample, t.ree_added, o.verdict, o.reported, o.reason
+                t.file, t.kind, t.sample, t.label.ree_added, o.verdict, o.reported, o.reason
             ));
         }
     }

@@ -16,37 +16,36 @@ pub const PRESENT_WT_PCT: f64 = 0.2;
 pub const ABSENT_WT_PCT: f64 = 0.05;
 
 /// What a corpus label says that the score needs.
-pub trait Labelled {
+pub struct Label {
     /// An honest shipment (no rare earths added).
-    fn honest(&self) -> bool;
+    pub honest: bool,
     /// Rare earths added, wt %.
-    fn ree_added(&self) -> f64;
+    pub ree_added: f64,
     /// Every rare earth in the sample, wt %.
-    fn ree(&self) -> &BTreeMap<String, f64>;
+    pub ree: BTreeMap<String, f64>,
 }
 
-/// What the screening said that the score needs.
-pub trait Said {
-    fn verdict(&self) -> Verdict;
-    /// Rare earths reported.
-    fn reported(&self) -> &[String];
+impl Label {
+    /// The label of one spectrum or assay of `truth.json`.
+    pub fn of(v: &Value) -> Label {
+        Label {
+            honest: v["klass"] == "honest",
+            ree_added: v["ree_added_wt_pct"].as_f64().unwrap(),
+            ree: v["elements_wt_pct"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| is_rare_earth(k))
+                .map(|(k, w)| (k.clone(), w.as_f64().unwrap()))
+                .collect(),
+        }
+    }
 }
 
 /// The corpus's `truth.json` in `dir`.
 pub fn truth_json(dir: &str) -> Value {
     let text = std::fs::read_to_string(Path::new(dir).join("truth.json")).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-/// The rare earths of a label's `elements_wt_pct`.
-pub fn ree_of(label: &Value) -> BTreeMap<String, f64> {
-    label["elements_wt_pct"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| is_rare_earth(k))
-        .map(|(k, w)| (k.clone(), w.as_f64().unwrap()))
-        .collect()
 }
 
 /// Every file of the corpus's `corpus.zip` in `dir`, by name.
@@ -84,16 +83,17 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn add(&mut self, t: &impl Labelled, o: &impl Said) {
-        let flagged = matches!(o.verdict(), Verdict::Inspect | Verdict::Hold);
-        self.errors += usize::from(o.verdict() == Verdict::Error);
-        if t.honest() {
+    /// One shipment: its label, the verdict and the rare earths reported.
+    pub fn add(&mut self, t: &Label, verdict: Verdict, reported: &[String]) {
+        let flagged = matches!(verdict, Verdict::Inspect | Verdict::Hold);
+        self.errors += usize::from(verdict == Verdict::Error);
+        if t.honest {
             self.honest += 1;
-            self.honest_not_clear += usize::from(o.verdict() != Verdict::Clear);
+            self.honest_not_clear += usize::from(verdict != Verdict::Clear);
         } else {
-            let bin = if t.ree_added() >= 1.0 {
+            let bin = if t.ree_added >= 1.0 {
                 &mut self.ge1
-            } else if t.ree_added() >= 0.5 {
+            } else if t.ree_added >= 0.5 {
                 &mut self.mid
             } else {
                 &mut self.low
@@ -101,7 +101,7 @@ impl Tally {
             bin.0 += usize::from(flagged);
             bin.1 += 1;
         }
-        let s = element_score(t, o);
+        let s = element_score(t, reported);
         self.tp += s.tp;
         self.fp += s.fp.len();
         self.fn_ += s.fn_;
@@ -157,15 +157,15 @@ pub struct ElementScore {
 
 /// The reported rare earths against the label: present at ≥ [`PRESENT_WT_PCT`], absent
 /// below [`ABSENT_WT_PCT`].
-pub fn element_score(t: &impl Labelled, o: &impl Said) -> ElementScore {
-    let wt = |el: &str| t.ree().get(el).copied().unwrap_or(0.0);
+pub fn element_score(t: &Label, reported: &[String]) -> ElementScore {
+    let wt = |el: &str| t.ree.get(el).copied().unwrap_or(0.0);
     let mut s = ElementScore {
         tp: 0,
         fp: Vec::new(),
         fn_: 0,
         trace: 0,
     };
-    for el in o.reported() {
+    for el in reported {
         let w = wt(el);
         if w >= PRESENT_WT_PCT {
             s.tp += 1;
@@ -176,9 +176,9 @@ pub fn element_score(t: &impl Labelled, o: &impl Said) -> ElementScore {
         }
     }
     s.fn_ = t
-        .ree()
+        .ree
         .iter()
-        .filter(|(el, w)| **w >= PRESENT_WT_PCT && !o.reported().contains(el))
+        .filter(|(el, w)| **w >= PRESENT_WT_PCT && !reported.contains(el))
         .count();
     s
 }
