@@ -857,13 +857,7 @@ fn profile_search(
     for _ in 0..PROFILE_MAX_ADDED {
         let model = fitter.model(accepted, amplitudes);
         let misfit2 = model_misfit(obs, &model);
-        let resid: Vec<f64> = obs
-            .counts
-            .iter()
-            .zip(&model)
-            .zip(&obs.var)
-            .map(|((c, m), v)| (c - m) / v)
-            .collect();
+        let resid = weighted_residual(obs, &model);
         let mut ranked: Vec<(usize, f64)> = (0..lib.phases.len())
             .filter(|i| !accepted.contains(i) && Some(*i) != excluded && !refused.contains(i))
             .map(|i| (i, matched_drop(&fitter.template(i), &resid, &obs.var)))
@@ -924,6 +918,17 @@ const NULL_RATIO: f64 = 3.0;
 /// Shifts (multiples of the FWHM at 40° 2θ or at the middle of an energy axis) at which
 /// [`by_chance_alignment`] takes the null drops.
 const NULL_SHIFTS: [f64; 4] = [-4.0, -2.5, 2.5, 4.0];
+
+/// The residual of `model` over the variance, channel by channel: what
+/// [`matched_drop`] correlates a candidate's profile with.
+fn weighted_residual(obs: &Observed, model: &[f64]) -> Vec<f64> {
+    obs.counts
+        .iter()
+        .zip(model)
+        .zip(&obs.var)
+        .map(|((c, m), v)| (c - m) / v)
+        .collect()
+}
 
 /// Matched-filter χ² drop of template `t` against `resid` (residual / variance).
 fn matched_drop(t: &Template, resid: &[f64], var: &[f64]) -> f64 {
@@ -1028,13 +1033,7 @@ fn best_rare_earth_rivals(
             if let Some(f) = fitter.fit(&others) {
                 model = fitter.model(&others, &f.amplitudes);
             }
-            let resid: Vec<f64> = obs
-                .counts
-                .iter()
-                .zip(&model)
-                .zip(&obs.var)
-                .map(|((c, m), v)| (c - m) / v)
-                .collect();
+            let resid = weighted_residual(obs, &model);
             !by_chance_alignment(fitter, obs, lib, *j, &resid)
         });
         if let Some((j, fit)) = best.filter(|_| stands) {
