@@ -431,6 +431,13 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
         let Some(e) = shows(&beams[i]) else {
             continue;
         };
+        // a heavy element's reading on the light elements' low-kV beam is always
+        // outweighed by a beam of `heavy_min_kv`
+        let best_outweighs =
+            (z >= st.light_z_below && kv(i) < st.heavy_min_kv && kv(best) >= st.heavy_min_kv)
+                || lod(&beams[best])
+                    .zip(lod(&beams[i]))
+                    .is_some_and(|(b, r)| b <= st.refute_lod_ratio * r);
         for &j in &eligible {
             if j == i || shows(&beams[j]).is_some() {
                 continue;
@@ -438,13 +445,6 @@ fn decide(sym: &str, beams: &[BeamRecord], st: &JointSettings) -> Decision {
             let Some(l) = lod(&beams[j]).filter(|l| *l > 0.0 && l.is_finite()) else {
                 continue;
             };
-            // a heavy element's reading on the light elements' low-kV beam is always
-            // outweighed by a beam of `heavy_min_kv`
-            let best_outweighs =
-                (z >= st.light_z_below && kv(i) < st.heavy_min_kv && kv(best) >= st.heavy_min_kv)
-                    || lod(&beams[best])
-                        .zip(lod(&beams[i]))
-                        .is_some_and(|(b, r)| b <= st.refute_lod_ratio * r);
             if e.wt_pct >= st.clear_multiple * l && !best_shows && best_outweighs {
                 refuted.get_or_insert_with(|| {
                     format!(
