@@ -57,13 +57,17 @@ use xrf_scoring::{
 const FLOOR_FLAGGED_GE_1: f64 = 0.968;
 /// Same at 0.5–1 wt %. Measured 37/48 = 0.771; target 0.90.
 const FLOOR_FLAGGED_05_1: f64 = 0.77;
-/// Share of honest shipments that are not CLEAR (a ceiling). Measured 9/128 = 0.0703
-/// (long-tail slope by χ²; zircon and zirconia read without their kV no longer taken
-/// for a monochromatic beam); target 0.01.
-const CEILING_HONEST_NOT_CLEAR: f64 = 0.071;
-/// Rare-earth element F1 over the whole corpus (precision 0.852, recall 0.803).
-/// Measured 0.8270; target 0.95.
-const FLOOR_ELEMENT_F1: f64 = 0.8265;
+/// Share of honest shipments that are not CLEAR (a ceiling). Measured 8/128 = 0.0625
+/// (energy offset followed to the anchor line, gain refined); target 0.01.
+const CEILING_HONEST_NOT_CLEAR: f64 = 0.063;
+/// Rare-earth element F1 over the whole corpus (precision 0.821, recall 0.812).
+/// Measured 0.8162; target 0.95. Lowered from 0.8265 when the calibration became
+/// refined (offset beyond ±9 eV, gain): the fits of zircon and zirconia improve (χ²/ν
+/// 12–34 → 2–6), more rare earths at 0.2–0.5 wt % are found (24 → 28 of 48) and one
+/// honest shipment fewer is flagged, but readings the old tube model over-reads now
+/// cross the 0.2 wt % scoring line where the truth is 0.1–0.2 wt % (false positives
+/// 66 → 84).
+const FLOOR_ELEMENT_F1: f64 = 0.816;
 
 const DATA: &str = "tests/data/xrf_independent";
 

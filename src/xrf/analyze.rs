@@ -356,6 +356,7 @@ fn identify_loop(
     // at most ±12 %, so repeat while it still runs into the edge of that grid (a first
     // estimate from unresolved L multiplets can be 30 % too broad)
     refine_shape_converged(work, &fams, &[]);
+    refine_gain(work, &fams, &[]);
     // 1: all candidates, loose pruning by significance
     let (comps, fit) = fit_families(work, &fams, None).ok_or_else(fail)?;
     fams = surviving(work, &comps, &fit, false);

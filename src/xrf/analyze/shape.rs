@@ -1,4 +1,4 @@
-//! The line shape: resolution estimated from isolated peaks, then energy offset,
+//! The line shape: resolution estimated from isolated peaks, then energy offset, gain,
 //! resolution and tail refined by χ² of a local fit around the strongest line.
 
 use super::*;
@@ -77,8 +77,9 @@ pub fn estimate_resolution(net: &[f64], cal: &Calibration, peaks: &[Peak]) -> De
     }
 }
 
-/// [`refine_shape`] repeated (at most four passes) while the resolution still moves by
-/// the full step of its grid.
+/// [`refine_shape`] repeated (at most four passes) while the resolution or the energy
+/// offset still moves by the full step of its grid (a stated calibration can be tens of
+/// eV off at the strongest line).
 pub(super) fn refine_shape_converged(
     work: &mut Work,
     fams: &[(usize, Family)],
@@ -86,9 +87,11 @@ pub(super) fn refine_shape_converged(
 ) {
     for _ in 0..4 {
         let before = work.region.detector.noise_kev;
+        let offset = work.region.calibration.offset_kev;
         refine_shape(work, fams, pile);
         let step = (work.region.detector.noise_kev / before - 1.0).abs();
-        if step < 0.1 {
+        let shift = (work.region.calibration.offset_kev - offset).abs();
+        if step < 0.1 && shift < 0.005 {
             break;
         }
     }
@@ -164,15 +167,60 @@ pub(super) fn refine_shape_on(
     let Some(e) = shape_anchor(work, fams, pile) else {
         return;
     };
+    let cal = work.region.calibration;
+    let noise0 = work.region.detector.noise_kev;
+    let tail0 = work.region.tail;
+    let shape = in_window(work, fams, pile, e, |work, chi2| {
+        // energy offset
+        let mut best = (f64::INFINITY, 0.0);
+        for &shift in grid.shifts {
+            work.region.calibration.offset_kev = cal.offset_kev + shift;
+            let c = chi2(work);
+            if c < best.0 {
+                best = (c, shift);
+            }
+        }
+        work.region.calibration.offset_kev = cal.offset_kev + best.1;
+        // resolution × tail
+        let mut best = (f64::INFINITY, noise0, tail0);
+        for &f in grid.widths {
+            for t in grid.tails.clone() {
+                work.region.detector.noise_kev = noise0 * f;
+                work.region.tail = t;
+                let c = chi2(work);
+                if c < best.0 {
+                    best = (c, noise0 * f, t);
+                }
+            }
+        }
+        (work.region.calibration, best.1, best.2)
+    });
+    if let Some((cal, noise, tail)) = shape {
+        work.region.calibration = cal;
+        work.region.detector.noise_kev = noise;
+        work.region.tail = tail;
+    }
+}
+
+/// Run `refine` on the local window ±0.6 keV around `e` (the region narrowed to it, its
+/// own background splines, only the families that reach into it), with the window's
+/// χ² for the current shape; the full region and splines are restored afterwards and
+/// `refine`'s result is returned (none when the window is too narrow).
+fn in_window<T>(
+    work: &mut Work,
+    fams: &[(usize, Family)],
+    pile: &[(f64, f64)],
+    e: f64,
+    refine: impl FnOnce(&mut Work, &dyn Fn(&Work) -> f64) -> T,
+) -> Option<T> {
     let full = work.region;
-    let splines = std::mem::take(&mut work.splines);
     let cal = full.calibration;
     let a = (cal.channel(e - 0.6).round().max(full.first as f64)) as usize;
-    let b = (cal.channel(e + 0.6).round() as usize).min(full.first + full.len - 1);
+    let b = (cal.channel(e + 0.6).round().max(0.0) as usize).min(full.first + full.len - 1);
     if b <= a + 10 {
-        work.splines = splines;
-        return;
+        return None;
     }
+    let splines = std::mem::take(&mut work.splines);
     work.region = Region {
         first: a,
         len: b - a + 1,
@@ -191,35 +239,87 @@ pub(super) fn refine_shape_on(
         .collect();
     let chi2 =
         |w: &Work| fit_families(w, &local, Some(pile)).map_or(f64::INFINITY, |(_, f)| f.chi2);
-    // energy offset
-    let mut best = (f64::INFINITY, 0.0);
-    for &shift in grid.shifts {
-        work.region.calibration.offset_kev = cal.offset_kev + shift;
-        let c = chi2(work);
-        if c < best.0 {
-            best = (c, shift);
-        }
-    }
-    let offset = cal.offset_kev + best.1;
-    work.region.calibration.offset_kev = offset;
-    // resolution × tail
-    let noise0 = full.detector.noise_kev;
-    let mut best = (f64::INFINITY, noise0, full.tail);
-    for &f in grid.widths {
-        for t in grid.tails.clone() {
-            work.region.detector.noise_kev = noise0 * f;
-            work.region.tail = t;
+    let out = refine(work, &chi2);
+    work.region = full;
+    work.splines = splines;
+    Some(out)
+}
+
+/// Refine the gain about the shape anchor: the strongest family line at least
+/// [`XrfThresholds::gain_lever_min_kev`] from the anchor and above
+/// [`XrfThresholds::gain_anchor_min_kev`], with
+/// [`XrfThresholds::gain_anchor_min_counts`], is moved by gain changes up to
+/// ±[`XrfThresholds::gain_search_rel`] (steps of [`XrfThresholds::gain_step_rel`], then
+/// half a step either side of the best) while the anchor keeps its energy; the gain
+/// that fits its local window best is kept where it also lowers the χ² of the whole
+/// spectrum (a candidate family can stand in for a pile-up or scatter peak, and its
+/// window then asks for a gain the other lines refute). A stated gain a few per mille off (the
+/// calibration of a handheld drifts with temperature) moves lines 10 keV from the
+/// anchor by tens of eV: Zr K against the rare earths' L lines in a zircon.
+pub(super) fn refine_gain(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) {
+    let Some(e1) = shape_anchor(work, fams, pile) else {
+        return;
+    };
+    let (min_kev, lever, min_counts, search, step) = (
+        work.th.gain_anchor_min_kev,
+        work.th.gain_lever_min_kev,
+        work.th.gain_anchor_min_counts,
+        work.th.gain_search_rel,
+        work.th.gain_step_rel,
+    );
+    let Some((comps, fit)) = fit_families(work, fams, Some(pile)) else {
+        return;
+    };
+    let second = comps
+        .iter()
+        .zip(&fit.amplitudes)
+        .filter_map(|(c, a)| match &c.kind {
+            Kind::Family(fl) => Some((fl.principal_kev(), a * c.template.sum())),
+            _ => None,
+        })
+        .filter(|&(e, area)| e >= min_kev && (e - e1).abs() >= lever && area >= min_counts)
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let Some((e2, _)) = second else {
+        return;
+    };
+    let cal = work.region.calibration;
+    let ch1 = cal.channel(e1);
+    let with_gain = |rel: f64| {
+        let mut c = cal;
+        c.gain_kev = cal.gain_kev * (1.0 + rel);
+        c.offset_kev = cal.offset_kev - (c.gain_kev - cal.gain_kev) * ch1;
+        c
+    };
+    let steps = (search / step).round() as i32;
+    let best = in_window(work, fams, pile, e2, |work, chi2| {
+        let mut best = (f64::INFINITY, 0.0);
+        let trial = |work: &mut Work, rel: f64, best: &mut (f64, f64)| {
+            work.region.calibration = with_gain(rel);
             let c = chi2(work);
             if c < best.0 {
-                best = (c, noise0 * f, t);
+                *best = (c, rel);
             }
+        };
+        for k in -steps..=steps {
+            trial(work, k as f64 * step, &mut best);
         }
+        let centre = best.1;
+        for side in [-0.5, 0.5] {
+            trial(work, centre + side * step, &mut best);
+        }
+        best.1
+    });
+    let Some(rel) = best.filter(|&r| r != 0.0) else {
+        return;
+    };
+    // a line the window takes for the gain's may be a misfit of its own (a candidate
+    // family standing in for a pile-up or scatter peak): the gain is kept only where the
+    // whole spectrum agrees
+    work.region.calibration = with_gain(rel);
+    let moved = fit_families(work, fams, Some(pile)).map_or(f64::INFINITY, |(_, f)| f.chi2);
+    if moved >= fit.chi2 {
+        work.region.calibration = cal;
     }
-    work.region = full;
-    work.region.calibration.offset_kev = offset;
-    work.region.detector.noise_kev = best.1;
-    work.region.tail = best.2;
-    work.splines = splines;
 }
 
 /// The strong families' free long tail and step, with the long-tail slope of

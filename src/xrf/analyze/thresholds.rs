@@ -87,6 +87,20 @@ pub struct XrfThresholds {
     /// 7,000, on spectra drawn without them 0–50, where they would only fit noise and lend
     /// counts to the rare-earth L lines beside Fe Kα.
     pub long_tail_min_chi2_drop: f64,
+    /// Largest relative gain change the gain refinement tries (±): a handheld's stated
+    /// calibration drifts by up to a few per mille (the independent corpus: ±2 ‰).
+    pub gain_search_rel: f64,
+    /// Step of the gain refinement's grid (relative); the best step is refined by half a
+    /// step either side.
+    pub gain_step_rel: f64,
+    /// The line that sets the gain lies above this energy, keV: below it the window's
+    /// transmission, incomplete charge collection and the L lines of Zr … Mo against the
+    /// K lines of P … Cl make a line's position a poor measure of the gain.
+    pub gain_anchor_min_kev: f64,
+    /// The line that sets the gain lies at least this far from the shape anchor, keV.
+    pub gain_lever_min_kev: f64,
+    /// ... and holds at least these counts (its position to ~1 eV).
+    pub gain_anchor_min_counts: f64,
     /// Significance of a residual peak (data − model) that proposes new candidate
     /// families in the full analysis.
     pub residual_peak_sigma: f64,
@@ -149,6 +163,11 @@ impl Default for XrfThresholds {
             contradicted_share: 0.25,
             contradicted_sigma: 3.0,
             long_tail_min_chi2_drop: 100.0,
+            gain_search_rel: 0.003,
+            gain_step_rel: 0.0005,
+            gain_anchor_min_kev: 3.0,
+            gain_lever_min_kev: 2.5,
+            gain_anchor_min_counts: 5000.0,
             residual_peak_sigma: 5.0,
             quick_end_margin_kev: 1.5,
             quick_end_min_sigma: 6.0,
