@@ -75,6 +75,10 @@ pub(super) fn surviving(
             removed.push(i);
         }
     }
+    // (with a stated voltage: an assumed one puts a K edge like La's, 38.9 keV, anywhere
+    // from just below the beam's end to above it, and the K family's reading with it)
+    let filter_unknown = work.exc.filter.is_none()
+        && work.exc.basis.kv_from == Some(crate::xrf::excitation::Basis::Stated);
     for (i, f) in fams.iter().enumerate() {
         // the quick analysis keeps every strong family: its line shape is not refined,
         // and a misfit must not remove a real element (the full analysis judges)
@@ -87,15 +91,24 @@ pub(super) fn surviving(
             // every sibling family the FP model predicts to be visible must be there;
             // a soft sibling cannot veto a family that dominates the spectrum (its
             // predicted size hangs on the path, window and beam filter, which a file
-            // may not state, while no coincidence makes a family that big)
+            // may not state, while no coincidence makes a family that big); nor can a
+            // lower-energy sibling veto a strongly held family when no beam filter is
+            // modelled: a filter the file does not state (a handheld's Cu/Ti/Al beam for
+            // the heavy elements) removes the photons that excite the L lines and keeps
+            // those above the K edge (La L an order of magnitude below what an
+            // unfiltered model predicts from La K)
             let dominant = f.2 >= work.th.sibling_veto_max_share * total_family_counts;
             let consistent = fams
                 .iter()
                 .enumerate()
                 .filter(|(_, g)| g.0 == f.0 && g.1 != f.1)
                 .all(|(j, g)| {
+                    let sibling_kev = principal_line_kev(lines[j]);
                     if f.4 <= 0.0
-                        || (dominant && principal_line_kev(lines[j]) < work.th.sibling_veto_min_kev)
+                        || (dominant && sibling_kev < work.th.sibling_veto_min_kev)
+                        || (filter_unknown
+                            && sibling_kev < principal_line_kev(lines[i])
+                            && f.2 >= work.th.sibling_veto_filter_sigma * f.3)
                     {
                         return true;
                     }

@@ -66,6 +66,10 @@ pub struct XrfThresholds {
     /// A family holding at least this share of all fitted line counts is dominant:
     /// pile-up sums and escape coincidences stay near 1 % of their parents.
     pub sibling_veto_max_share: f64,
+    /// Significance (amplitude over σ) from which a family cannot be vetoed by a sibling
+    /// family at lower energy when no beam filter is modelled: an unstated filter
+    /// suppresses the lower family's excitation, not the higher one's.
+    pub sibling_veto_filter_sigma: f64,
     /// A sibling family predicted below this many of its own σ cannot veto: the data
     /// could not show it.
     pub sibling_visible_sigma: f64,
@@ -157,6 +161,7 @@ impl Default for XrfThresholds {
             strong_fail_sigma: 8.0,
             sibling_veto_min_kev: 4.0,
             sibling_veto_max_share: 0.05,
+            sibling_veto_filter_sigma: 30.0,
             sibling_visible_sigma: 10.0,
             sibling_min_share: 0.1,
             sibling_sigma: 3.0,
