@@ -3,7 +3,8 @@
 //! Works on d-spacings through [`Geometry`], so Cu/Co/Mo tubes and energy-dispersive
 //! patterns use the same library. Steps (the strategy of Hanawalt-type search-match as
 //! refined in HighScore/Match!, Degen et al., Powder Diffr. 29 (2014) S13):
-//! 1. SNIP background, peak list, peak widths Γ² = W + U·tan²θ measured from the peaks;
+//! 1. SNIP background, peak list, peak widths Γ² = W + U·tan²θ measured from the peaks
+//!    (bounded to a plausible growth over the scan, `bounded_width`);
 //! 2. every phase scored by a figure of merit (`score_at`) over the peak list; for
 //!    the first phase at every mount geometry (zero shift and specimen displacement,
 //!    `aligned_geometries`) that puts one of its strong lines on the target peak;
@@ -16,7 +17,8 @@
 //!    low-count patterns (portable instruments) phases too weak for the peak list are
 //!    searched on the whole profile (`profile_search`: matched-filter χ² drop against
 //!    the residual, joint refit, own lines observed as integrated Poisson-significant
-//!    intensity, a shift test against chance alignment for rare-earth phases) and
+//!    intensity, a shift test against chance alignment, stricter for rare-earth
+//!    phases) and
 //!    rare-earth phases of one structure type are decided by the whole-profile χ²;
 //!    phases whose own lines are not observed are dropped (a first phase too: noise
 //!    gives no phase), and weight fractions follow from the scale factors, the
@@ -120,7 +122,11 @@ impl Observed {
         let hw = ((0.05 * span) / step).round().max(2.0) as usize;
         let (noise, var) = noise_variance(&counts);
         let peaks = find_peaks(&xs, &net, &var, hw, SIGNIFICANCE, 0.003);
-        let width = measure_width(&peaks, geometry, step);
+        let width = bounded_width(
+            measure_width(&peaks, geometry, step),
+            geometry,
+            (xs[0], xs[xs.len() - 1]),
+        );
         Ok(Self {
             xs,
             counts,
@@ -244,6 +250,33 @@ fn measure_width(peaks: &[ObservedPeak], geometry: Geometry, step: f64) -> Width
         }
     }
     Width::Empirical { w, u, eta: 0.5 }
+}
+
+/// Largest ratio of the FWHM at the top of a Bragg–Brentano pattern's range to the
+/// FWHM at its bottom that the search's width model may take ([`bounded_width`]).
+const MAX_WIDTH_RATIO: f64 = 2.0;
+
+/// `width` with its angle term u limited so that the FWHM grows at most
+/// [`MAX_WIDTH_RATIO`] times over the axis range `(lo, hi)` (Bragg–Brentano only).
+/// Instrumental Caglioti widths and size/strain broadening grow by less over the few
+/// tens of degrees a scan covers; a steeper width model is the signature of overlapped
+/// peaks measured as one (a biased width measurement) or of a single phase's profile
+/// widening to absorb lines of phases not yet fitted, and it then hides those lines.
+fn bounded_width(width: Width, geometry: Geometry, (lo, hi): (f64, f64)) -> Width {
+    let (Width::Empirical { w, u, eta }, Geometry::BraggBrentano { .. }) = (width, geometry) else {
+        return width;
+    };
+    let t2 = |x: f64| (0.5 * x).to_radians().tan().powi(2);
+    let r2 = MAX_WIDTH_RATIO * MAX_WIDTH_RATIO;
+    let den = t2(hi) - r2 * t2(lo);
+    if den <= 0.0 {
+        return width;
+    }
+    Width::Empirical {
+        w,
+        u: u.min((r2 - 1.0) * w / den),
+        eta,
+    }
 }
 
 /// Height per unit area of a pseudo-Voigt of FWHM Γ and mixing η.
@@ -839,10 +872,14 @@ fn identify_excluding(
 /// Σ t² / σ² with Poisson variances (the drop of a single added scale), a cheap
 /// bound for the joint fit; the best few are refitted with the accepted phases
 /// (non-negative scales) and the one that lowers χ² most joins when the drop is
-/// [`significant`], its own lines are observed ([`profile_evidence`]) and, for a
-/// rare-earth phase, its profile beats the same profile displaced
-/// ([`by_chance_alignment`]). Repeats
-/// while phases join, at most [`PROFILE_MAX_ADDED`] times. Returns the phases added.
+/// [`significant`] (twice that for a rare-earth phase), its own lines are observed
+/// ([`profile_evidence`]) and its profile beats the same profile displaced
+/// ([`by_chance_alignment`]; by [`NULL_RATIO`] for a rare-earth phase,
+/// [`HOST_NULL_RATIO`] for a host). When all of a round's candidates are refused the next
+/// ones in line are tried; once a phase joins, refused phases are tried again on the
+/// new residual (a rare-earth phase often stands out only once the hosts are fitted).
+/// At most [`PROFILE_MAX_ADDED`] phases join, in at most [`PROFILE_MAX_ROUNDS`]
+/// rounds. Returns the phases added.
 fn profile_search(
     fitter: &mut Fitter,
     obs: &Observed,
@@ -854,7 +891,9 @@ fn profile_search(
 ) -> Vec<usize> {
     let mut added = Vec::new();
     let mut refused: Vec<usize> = Vec::new();
-    for _ in 0..PROFILE_MAX_ADDED {
+    let mut rounds = 0;
+    while added.len() < PROFILE_MAX_ADDED && rounds < PROFILE_MAX_ROUNDS {
+        rounds += 1;
         let model = fitter.model(accepted, amplitudes);
         let misfit2 = model_misfit(obs, &model);
         let resid = weighted_residual(obs, &model);
@@ -865,6 +904,9 @@ fn profile_search(
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         ranked.truncate(PROFILE_CANDIDATES);
+        if ranked.is_empty() {
+            break;
+        }
         let mut best: Option<(usize, FitResult)> = None;
         for &(i, _) in &ranked {
             let mut set = accepted.clone();
@@ -874,6 +916,8 @@ fn profile_search(
             };
             if fit.amplitudes.last().is_none_or(|&a| a <= 0.0)
                 || !significant(*chi2, fit.chi2, misfit2)
+                || (lib.phases[i].rare_earth
+                    && *chi2 - fit.chi2 <= PROFILE_RARE_EARTH_DROP * 25.0 * misfit2)
             {
                 refused.push(i);
                 continue;
@@ -884,8 +928,13 @@ fn profile_search(
                 .zip(fit.amplitudes.iter().copied())
                 .collect();
             let amp = fit.amplitudes[fit.amplitudes.len() - 1];
+            let null_ratio = if lib.phases[i].rare_earth {
+                NULL_RATIO
+            } else {
+                HOST_NULL_RATIO
+            };
             if !profile_evidence(fitter, obs, lib, i, amp, &others)
-                || (lib.phases[i].rare_earth && by_chance_alignment(fitter, obs, lib, i, &resid))
+                || by_chance_alignment(fitter, obs, lib, i, &resid, null_ratio)
             {
                 refused.push(i);
                 continue;
@@ -894,7 +943,10 @@ fn profile_search(
                 best = Some((i, fit));
             }
         }
-        let Some((i, fit)) = best else { break };
+        // All refused: the next candidates in line are tried.
+        let Some((i, fit)) = best else { continue };
+        // The residual changed: phases refused against the old one are tried again.
+        refused.clear();
         accepted.push(i);
         added.push(i);
         *chi2 = fit.chi2;
@@ -913,7 +965,12 @@ const LOW_COUNT_SIGMA: f64 = 40.0;
 /// The matched-filter drop of a rare-earth phase found by the profile (or replacing
 /// another) must exceed this multiple of the largest drop its own profile gives
 /// displaced by a few FWHM ([`by_chance_alignment`]).
-const NULL_RATIO: f64 = 3.0;
+const NULL_RATIO: f64 = 2.0;
+
+/// The same for a host (not rare-earth) phase found by the profile: a phase with many
+/// lines (feldspars, micas) otherwise joins wherever hosts not yet fitted leave
+/// misfit, and then takes the lines of the phases that are there.
+const HOST_NULL_RATIO: f64 = 1.5;
 
 /// Shifts (multiples of the FWHM at 40° 2θ or at the middle of an energy axis) at which
 /// [`by_chance_alignment`] takes the null drops.
@@ -958,6 +1015,7 @@ fn by_chance_alignment(
     lib: &Library,
     index: usize,
     resid: &[f64],
+    null_ratio: f64,
 ) -> bool {
     let phase = &lib.phases[index];
     let inst = fitter.inst;
@@ -985,7 +1043,7 @@ fn by_chance_alignment(
             matched_drop(&render(&ls, &trial, &obs.xs, 6.0, 1e-4), resid, &obs.var)
         })
         .fold(0.0, f64::max);
-    own < NULL_RATIO * null
+    own < null_ratio * null
 }
 
 /// Rare-earth phases of one structure type share their strongest lines (fluorite-type
@@ -993,7 +1051,7 @@ fn by_chance_alignment(
 /// fluorides, hydroxides, monazites), and on a low-count pattern the peak list cannot
 /// tell them apart. Each accepted rare-earth phase is replaced by the library's
 /// rare-earth phase that fits the whole profile best with the other accepted phases
-/// (lowest χ²), so that the weak superstructure lines one predicts and the other does
+/// (lowest χ², the [`RIVALS_REFINED`] closest at their own refined geometry), so that the weak superstructure lines one predicts and the other does
 /// not decide between them, when that rival's profile beats its own displaced profile
 /// on the residual of the other phases ([`by_chance_alignment`]): a rival with many
 /// lines that only fills misfit does not replace a phase.
@@ -1012,7 +1070,7 @@ fn best_rare_earth_rivals(
         if !lib.phases[current].rare_earth {
             continue;
         }
-        let mut best: Option<(usize, FitResult)> = None;
+        let mut rivals: Vec<(usize, FitResult)> = Vec::new();
         for j in 0..lib.phases.len() {
             if !lib.phases[j].rare_earth || accepted.contains(&j) || Some(j) == excluded {
                 continue;
@@ -1022,21 +1080,43 @@ fn best_rare_earth_rivals(
             let Some(fit) = fitter.fit(&set) else {
                 continue;
             };
-            if fit.amplitudes[k] > 0.0 && fit.chi2 < best.as_ref().map_or(*chi2, |b| b.1.chi2) {
-                best = Some((j, fit));
+            if fit.amplitudes[k] > 0.0 {
+                rivals.push((j, fit));
             }
         }
+        // The closest rivals are compared at their own geometry: isostructural phases
+        // differ by a few tenths of a percent in cell size, and the geometry refined with
+        // the current phase would favour it.
+        rivals.sort_by(|a, b| a.1.chi2.total_cmp(&b.1.chi2));
+        rivals.truncate(RIVALS_REFINED);
+        let inst = fitter.inst;
+        let mut best: Option<(usize, FitResult, Instrument)> = None;
+        for (j, mut fit) in rivals {
+            let mut set = accepted.to_vec();
+            set[k] = j;
+            refine_geometry(fitter, &set, &mut fit.chi2, &mut fit.amplitudes);
+            if fit.amplitudes[k] > 0.0 && fit.chi2 < best.as_ref().map_or(*chi2, |b| b.1.chi2) {
+                best = Some((j, fit, fitter.inst));
+            }
+            fitter.set_instrument(inst);
+        }
+        if let Some(b) = &best {
+            fitter.set_instrument(b.2);
+        }
         // The rival must stand on its own against the residual of the other phases.
-        let stands = best.as_ref().is_some_and(|(j, _)| {
+        let stands = best.as_ref().is_some_and(|(j, _, _)| {
             let others: Vec<usize> = accepted.iter().copied().filter(|&i| i != current).collect();
             let mut model = obs.background.clone();
             if let Some(f) = fitter.fit(&others) {
                 model = fitter.model(&others, &f.amplitudes);
             }
             let resid = weighted_residual(obs, &model);
-            !by_chance_alignment(fitter, obs, lib, *j, &resid)
+            !by_chance_alignment(fitter, obs, lib, *j, &resid, NULL_RATIO)
         });
-        if let Some((j, fit)) = best.filter(|_| stands) {
+        if !stands {
+            fitter.set_instrument(inst);
+        }
+        if let Some((j, fit, _)) = best.filter(|_| stands) {
             accepted[k] = j;
             *chi2 = fit.chi2;
             *amplitudes = fit.amplitudes;
@@ -1047,8 +1127,21 @@ fn best_rare_earth_rivals(
     }
 }
 
+/// Rare-earth rivals of [`best_rare_earth_rivals`] whose geometry is refined, lowest
+/// χ² first.
+const RIVALS_REFINED: usize = 3;
+
+/// A rare-earth phase found by the profile must lower χ² by this multiple of what
+/// [`significant`] asks: a false rare-earth call is the costly error, and on a pattern
+/// whose hosts are not all fitted a small drop is what a phase with a few lines near
+/// theirs gives.
+const PROFILE_RARE_EARTH_DROP: f64 = 2.0;
+
 /// Most phases [`profile_search`] adds.
-const PROFILE_MAX_ADDED: usize = 3;
+const PROFILE_MAX_ADDED: usize = 5;
+
+/// Most rounds of [`profile_search`] (each refits [`PROFILE_CANDIDATES`] phases).
+const PROFILE_MAX_ROUNDS: usize = 8;
 
 /// Phases of [`profile_search`] refitted jointly per round, best matched-filter drops
 /// first.
@@ -1419,7 +1512,8 @@ fn instrument_variants(obs: &Observed, inst: Instrument) -> Vec<Instrument> {
 fn refine_shape(fitter: &mut Fitter, set: &[usize], chi2: &mut f64, amplitudes: &mut Vec<f64>) {
     for _ in 0..4 {
         let mut improved = false;
-        for trial in shape_variants(fitter.inst) {
+        for mut trial in shape_variants(fitter.inst) {
+            trial.width = bounded_width(trial.width, trial.geometry, fitter.obs.x_range());
             let keep = fitter.inst;
             fitter.set_instrument(trial);
             match fitter.fit(set) {
