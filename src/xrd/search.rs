@@ -388,12 +388,7 @@ fn measure_width(peaks: &[ObservedPeak], geometry: Geometry, step: f64) -> Width
 /// tens of degrees a scan covers; a steeper width model is the signature of overlapped
 /// peaks measured as one (a biased width measurement) or of a single phase's profile
 /// widening to absorb lines of phases not yet fitted, and it then hides those lines.
-fn bounded_width(
-    width: Width,
-    geometry: Geometry,
-    (lo, hi): (f64, f64),
-    max_ratio: f64,
-) -> Width {
+fn bounded_width(width: Width, geometry: Geometry, (lo, hi): (f64, f64), max_ratio: f64) -> Width {
     let (Width::Empirical { w, u, eta }, Geometry::BraggBrentano { .. }) = (width, geometry) else {
         return width;
     };
@@ -868,25 +863,24 @@ fn identify_excluding(
         let net_max = obs.peaks.first().map_or(0.0, |p| p.height);
         let misfit2 = model_misfit(obs, &model);
         let misfit = misfit2.powf(0.25);
-        let targets: Vec<ObservedPeak> =
-            find_peaks(
-                &obs.xs,
-                &residual,
-                &obs.var,
-                hw,
-                obs.settings.significance * misfit,
-                0.0,
-            )
-                .into_iter()
-                .filter(|p| p.height > 0.004 * net_max)
-                .filter(|p| model[p.channel] - obs.background[p.channel] < 2.0 * p.height)
-                .filter(|p| {
-                    !rejected_targets
-                        .iter()
-                        .any(|&x| (x - p.x).abs() < 2.0 * obs.step)
-                })
-                .take(3)
-                .collect();
+        let targets: Vec<ObservedPeak> = find_peaks(
+            &obs.xs,
+            &residual,
+            &obs.var,
+            hw,
+            obs.settings.significance * misfit,
+            0.0,
+        )
+        .into_iter()
+        .filter(|p| p.height > 0.004 * net_max)
+        .filter(|p| model[p.channel] - obs.background[p.channel] < 2.0 * p.height)
+        .filter(|p| {
+            !rejected_targets
+                .iter()
+                .any(|&x| (x - p.x).abs() < 2.0 * obs.step)
+        })
+        .take(3)
+        .collect();
         if targets.is_empty() {
             break;
         }
@@ -979,8 +973,11 @@ fn identify_excluding(
     }
     // A phase that is the main contributor to fewer than 3 observed peaks, or whose
     // own strong lines are not observed, is not credible evidence (it only reshapes
-    // other phases' peaks, or fits noise): drop and refit. The first phase is kept
-    // while others lean on it, and dropped last when it fails alone.
+    // other phases' peaks, or fits noise): drop and refit. On a low-count pattern a
+    // phase of the peak list may stand instead on the evidence asked of the profile
+    // search's phases (`stands_on_profile`): broad peaks of a few hundred counts hide
+    // its weaker lines from the peak list. The first phase is kept while others lean
+    // on it, and dropped last when it fails alone.
     loop {
         let id = finish(
             &mut fitter,
@@ -1004,8 +1001,9 @@ fn identify_excluding(
                         .collect();
                     return !profile_evidence(&mut fitter, obs, lib, p.index, p.amplitude, &others);
                 }
-                p.matched_peaks < obs.settings.min_matched_peaks
-                    || !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
+                let by_peaks = p.matched_peaks >= obs.settings.min_matched_peaks
+                    && confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x);
+                !(by_peaks || (low_counts && stands_on_profile(&mut fitter, obs, lib, &id, p)))
             })
             .min_by_key(|p| p.matched_peaks);
         let Some(weak) = weak.filter(|_| accepted.len() > 1) else {
@@ -1038,6 +1036,40 @@ fn identify_excluding(
             None => return (id, None),
         }
     }
+}
+
+/// A phase of identification `id` meets what [`profile_search`] asks of the phases it
+/// adds, against the other phases at their fitted scales: its own lines are observed
+/// ([`profile_evidence`]) and its profile beats the same profile displaced
+/// ([`by_chance_alignment`], by [`SearchSettings::null_ratio`] for a rare-earth phase,
+/// [`SearchSettings::host_null_ratio`] for a host).
+fn stands_on_profile(
+    fitter: &mut Fitter,
+    obs: &Observed,
+    lib: &Library,
+    id: &Identification,
+    phase: &Accepted,
+) -> bool {
+    let others: Vec<(usize, f64)> = id
+        .phases
+        .iter()
+        .filter(|o| o.index != phase.index)
+        .map(|o| (o.index, o.amplitude))
+        .collect();
+    if !profile_evidence(fitter, obs, lib, phase.index, phase.amplitude, &others) {
+        return false;
+    }
+    let mut model = obs.background.clone();
+    for &(i, a) in &others {
+        fitter.template(i).add_to(a, &mut model);
+    }
+    let resid = weighted_residual(obs, &model);
+    let null_ratio = if lib.phases[phase.index].rare_earth {
+        obs.settings.null_ratio
+    } else {
+        obs.settings.host_null_ratio
+    };
+    !by_chance_alignment(fitter, obs, lib, phase.index, &resid, null_ratio)
 }
 
 /// Profile search: phases whose lines are too weak or too broad for the peak list
@@ -1535,8 +1567,7 @@ fn try_explain(
                     Some(b) if b.fom >= s.fom => Some(b),
                     _ => Some(s),
                 })?;
-            let positions_ok =
-                !p.rare_earth || s.position >= obs.settings.min_position_rare_earth;
+            let positions_ok = !p.rare_earth || s.position >= obs.settings.min_position_rare_earth;
             (s.fom >= min_fom(&obs.settings, p) && positions_ok).then_some((i, s))
         })
         .collect();
