@@ -18,12 +18,13 @@
 //!    searched on the whole profile (`profile_search`: matched-filter χ² drop against
 //!    the residual, joint refit, own lines observed as integrated Poisson-significant
 //!    intensity, a shift test against chance alignment, stricter for rare-earth
-//!    phases) and
-//!    rare-earth phases of one structure type are decided by the whole-profile χ²;
-//!    phases whose own lines are not observed are dropped (a first phase too: noise
-//!    gives no phase), and weight fractions follow from the scale factors, the
-//!    profiles being per unit weight fraction (RIR method, Chung, J. Appl. Cryst. 7
-//!    (1974) 519).
+//!    phases) and rare-earth phases of one structure type are decided by the
+//!    whole-profile χ²; phases whose own lines are not observed are dropped (a first
+//!    phase too: noise gives no phase; on low-count patterns a phase of the peak list
+//!    may show its lines by the profile evidence instead, `stands_on_profile`), and
+//!    weight fractions follow from the scale factors, the profiles being per unit
+//!    weight fraction (RIR method, Chung, J. Appl. Cryst. 7 (1974) 519). The
+//!    thresholds are the fields of [`SearchSettings`].
 
 use super::library::{Library, Phase};
 use super::pattern::Geometry;
