@@ -36,6 +36,29 @@
 //! The profile search of low-count patterns (`search::profile_search`) does not run on
 //! these 20,000-count patterns.
 //!
+//! After the Lorentz-polarisation factor and displacement shift were computed from
+//! sinθ = λ/2d without trigonometric functions and the search's template cache was kept
+//! per (instrument, phase) instead of cleared on every trial instrument (perf had
+//! `cos` in `Geometry::lp` at 11–13 % and `render` + `exp` at 25–35 % of search-match,
+//! part of it re-rendering the current instrument's templates after each rejected
+//! trial), with the bounded width model of the portable-pattern work in the same build:
+//! before = a bench binary built from main before this work, after = this branch,
+//! run alternately twice each in the same two minutes at load 5.9–6.5 on the shared
+//! 2-core box (`cargo bench --bench xrd -- --warm-up-time 1 --measurement-time 3`;
+//! medians of the two runs):
+//!
+//! | case | search_match before | after |
+//! |---|---|---|
+//! | hematite95_CeO2_5 | 8.35, 7.67 ms | 7.82, 7.81 ms |
+//! | ironore_4_phases | 10.28, 9.43 ms | 11.61, 10.30 ms |
+//! | zircon_pure | 10.31, 8.11 ms | 9.32, 7.25 ms |
+//!
+//! The difference is within the run-to-run scatter of this loaded box: no speed-up is
+//! shown, and the 200 patterns/s target (5 ms) is not shown met here. The whole
+//! analysis in the same minutes (one run each, load 4.8–6.2): search_and_refine
+//! 152.7 → 132.7 ms (hematite95_CeO2_5), 141.0 → 128.1 ms (ironore_4_phases),
+//! 150.2 → 110.7 ms (zircon_pure); the refinement dominates it.
+//!
 //! Targets (issue 22): search-match ≥ 200 patterns/s per core (not met on these
 //! contended cores) and search + refinement ≥ 20 patterns/s per core (met).
 

@@ -89,13 +89,15 @@ impl Geometry {
     pub fn lp(&self, d_a: f64) -> f64 {
         match *self {
             Geometry::BraggBrentano { wavelength_a } => {
+                // s = sinθ (Bragg), so cosθ = √(1 − s²) and cos2θ = 1 − 2s²: no
+                // trigonometric function per reflection.
                 let s = wavelength_a / (2.0 * d_a);
                 if s >= 1.0 {
                     return 0.0;
                 }
-                let th = s.asin();
-                let c2 = (2.0 * th).cos();
-                (1.0 + c2 * c2) / (s * s * th.cos())
+                let s2 = s * s;
+                let c2 = 1.0 - 2.0 * s2;
+                (1.0 + c2 * c2) / (s2 * (1.0 - s2).sqrt())
             }
             Geometry::EnergyDispersive { two_theta_deg } => {
                 let c2 = two_theta_deg.to_radians().cos();

@@ -174,14 +174,14 @@ pub fn lines(
             continue;
         };
         let i1 = r.f2_sum * g.lp(r.d_a) * scale * f;
-        let x1 = x1 + instrument.shift(x1);
+        let x1 = x1 + shift_of_reflection(instrument, g, r.d_a, x1);
         if x1 >= x_range.0 && x1 <= x_range.1 {
             out.push(Line { x: x1, area: i1 });
         }
         if let (Some((l2, ratio)), Geometry::BraggBrentano { .. }) = (instrument.kalpha2, g) {
             let g2 = Geometry::BraggBrentano { wavelength_a: l2 };
             if let Some(x2) = g2.position(r.d_a) {
-                let x2 = x2 + instrument.shift(x2);
+                let x2 = x2 + shift_of_reflection(instrument, g2, r.d_a, x2);
                 if x2 >= x_range.0 && x2 <= x_range.1 {
                     out.push(Line {
                         x: x2,
@@ -192,6 +192,19 @@ pub fn lines(
         }
     }
     out
+}
+
+/// [`Instrument::shift`] of a reflection at d-spacing `d_a` computed at `x` under
+/// geometry `g`: for Bragg–Brentano cosθ = √(1 − (λ/2d)²), no trigonometric function.
+#[inline]
+fn shift_of_reflection(instrument: &Instrument, g: Geometry, d_a: f64, x: f64) -> f64 {
+    match g {
+        Geometry::BraggBrentano { wavelength_a } if instrument.displacement != 0.0 => {
+            let s = wavelength_a / (2.0 * d_a);
+            instrument.shift_at((1.0 - s * s).max(0.0).sqrt())
+        }
+        _ => instrument.shift(x),
+    }
 }
 
 /// Render lines as a sparse template on the axis `xs` (increasing), each a

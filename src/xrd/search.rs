@@ -3,7 +3,8 @@
 //! Works on d-spacings through [`Geometry`], so Cu/Co/Mo tubes and energy-dispersive
 //! patterns use the same library. Steps (the strategy of Hanawalt-type search-match as
 //! refined in HighScore/Match!, Degen et al., Powder Diffr. 29 (2014) S13):
-//! 1. SNIP background, peak list, peak widths Γ² = W + U·tan²θ measured from the peaks;
+//! 1. SNIP background, peak list, peak widths Γ² = W + U·tan²θ measured from the peaks
+//!    (bounded to a plausible growth over the scan, `bounded_width`);
 //! 2. every phase scored by a figure of merit (`score_at`) over the peak list; for
 //!    the first phase at every mount geometry (zero shift and specimen displacement,
 //!    `aligned_geometries`) that puts one of its strong lines on the target peak;
@@ -16,12 +17,14 @@
 //!    low-count patterns (portable instruments) phases too weak for the peak list are
 //!    searched on the whole profile (`profile_search`: matched-filter χ² drop against
 //!    the residual, joint refit, own lines observed as integrated Poisson-significant
-//!    intensity, a shift test against chance alignment for rare-earth phases) and
-//!    rare-earth phases of one structure type are decided by the whole-profile χ²;
-//!    phases whose own lines are not observed are dropped (a first phase too: noise
-//!    gives no phase), and weight fractions follow from the scale factors, the
-//!    profiles being per unit weight fraction (RIR method, Chung, J. Appl. Cryst. 7
-//!    (1974) 519).
+//!    intensity, a shift test against chance alignment, stricter for rare-earth
+//!    phases) and rare-earth phases of one structure type are decided by the
+//!    whole-profile χ²; phases whose own lines are not observed are dropped (a first
+//!    phase too: noise gives no phase; on low-count patterns a phase of the peak list
+//!    may show its lines by the profile evidence instead, `stands_on_profile`), and
+//!    weight fractions follow from the scale factors, the profiles being per unit
+//!    weight fraction (RIR method, Chung, J. Appl. Cryst. 7 (1974) 519). The
+//!    thresholds are the fields of [`SearchSettings`].
 
 use super::library::{Library, Phase};
 use super::pattern::Geometry;
@@ -60,17 +63,148 @@ pub struct Observed {
     pub step: f64,
     /// Cached line lists.
     pub line_cache: LineCache,
+    /// The search's thresholds.
+    pub settings: SearchSettings,
 }
 
-/// Peaks and predicted lines count when this many σ above the noise.
+/// Peaks and predicted lines count when this many σ above the noise (the default of
+/// [`SearchSettings::significance`]; the refinement's own-line test uses it too).
 pub(crate) const SIGNIFICANCE: f64 = 5.0;
 
+/// The thresholds of the search, in one place. [`Default`] gives the values the
+/// search was calibrated with (laboratory and portable patterns of the independent
+/// corpus, the real patterns of `tests/xrd_real.rs`); no environment variable changes
+/// them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSettings {
+    /// Peaks and predicted lines count when this many σ above the noise.
+    pub significance: f64,
+    /// Counts scattered more widely than Poisson statistics allow (a φ above this,
+    /// `overdispersion`) are not raw counts: their measured scatter sets the noise.
+    pub overdispersed: f64,
+    /// Largest ratio of the FWHM at the top of a Bragg–Brentano pattern's range to the
+    /// FWHM at its bottom that the width model may take (`bounded_width`).
+    pub max_width_ratio: f64,
+    /// Largest zero shift searched: ± this (degrees 2θ for a mis-set goniometer zero,
+    /// keV for an energy-dispersive detector's offset).
+    pub zero_range: f64,
+    /// Smallest figure of merit of a candidate phase for the peak-list search.
+    pub min_fom: f64,
+    /// The same for a rare-earth phase: a false rare-earth call is the costly error.
+    pub min_fom_rare_earth: f64,
+    /// Smallest position agreement ([`Score::position`]) of a rare-earth candidate.
+    pub min_position_rare_earth: f64,
+    /// A χ² drop is significant when it exceeds this multiple of m², the misfit of the
+    /// accepted phases on their own peaks (`significant`, `model_misfit`).
+    pub drop_misfit_factor: f64,
+    /// ... and this fraction of the current χ².
+    pub drop_fraction: f64,
+    /// Peaks a phase found by the peak list must dominate to be reported.
+    pub min_matched_peaks: usize,
+    /// Share of a phase's expected lines that must be observed (`confirmed`,
+    /// `profile_evidence`).
+    pub observed_share: f64,
+    /// The same for a rare-earth phase.
+    pub observed_share_rare_earth: f64,
+    /// Largest probability that a rare-earth phase's observed lines are a chance
+    /// coincidence with the pattern's peaks (`confirmed`).
+    pub chance_alpha: f64,
+    /// Predicted height, in standard deviations of the counts, from which a line takes
+    /// part in the chance test of `confirmed`.
+    pub chance_sigma: f64,
+    /// The strongest peak of a pattern below this Poisson significance marks low counts
+    /// (portable instruments: a few hundred counts on the strongest peak, where lines of
+    /// a few % of it do not stand out as peaks channel by channel): the profile search
+    /// (`profile_search`) then runs. Laboratory patterns (thousands of counts and more
+    /// on the strongest peak) are left to the peak list.
+    pub low_count_sigma: f64,
+    /// The matched-filter drop of a rare-earth phase found by the profile (or replacing
+    /// another) must exceed this multiple of the largest drop its own profile gives
+    /// displaced by a few FWHM (`by_chance_alignment`).
+    pub null_ratio: f64,
+    /// The same for a host (not rare-earth) phase found by the profile: a phase with
+    /// many lines (feldspars, micas) otherwise joins wherever hosts not yet fitted leave
+    /// misfit, and then takes the lines of the phases that are there.
+    pub host_null_ratio: f64,
+    /// Shifts (multiples of the FWHM at 40° 2θ or at the middle of an energy axis) at
+    /// which `by_chance_alignment` takes the null drops.
+    pub null_shifts: [f64; 4],
+    /// A rare-earth phase found by the profile must lower χ² by this multiple of what
+    /// `significant` asks: on a pattern whose hosts are not all fitted a small drop is
+    /// what a phase with a few lines near theirs gives.
+    pub profile_rare_earth_drop: f64,
+    /// Most phases `profile_search` adds.
+    pub profile_max_added: usize,
+    /// Most rounds of `profile_search`.
+    pub profile_max_rounds: usize,
+    /// Phases of `profile_search` refitted jointly per round, best matched-filter drops
+    /// first.
+    pub profile_candidates: usize,
+    /// Integrated significance (σ of the summed counts) from which a line counts as
+    /// observed by `profile_evidence`.
+    pub line_sigma: f64,
+    /// Rare-earth rivals of `best_rare_earth_rivals` whose geometry is refined, lowest
+    /// χ² first.
+    pub rivals_refined: usize,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        Self {
+            significance: SIGNIFICANCE,
+            overdispersed: 1.5,
+            max_width_ratio: 2.0,
+            zero_range: 0.3,
+            min_fom: 0.6,
+            min_fom_rare_earth: 0.78,
+            min_position_rare_earth: 0.7,
+            drop_misfit_factor: 25.0,
+            drop_fraction: 0.005,
+            min_matched_peaks: 3,
+            observed_share: 0.5,
+            observed_share_rare_earth: 0.6,
+            chance_alpha: 1e-3,
+            chance_sigma: 3.0,
+            low_count_sigma: 40.0,
+            null_ratio: 2.0,
+            host_null_ratio: 1.5,
+            null_shifts: [-4.0, -2.5, 2.5, 4.0],
+            profile_rare_earth_drop: 2.0,
+            profile_max_added: 5,
+            profile_max_rounds: 8,
+            profile_candidates: 6,
+            line_sigma: 3.0,
+            rivals_refined: 3,
+        }
+    }
+}
+
+impl SearchSettings {
+    /// Share of expected lines that must be observed for `phase`.
+    fn observed_share(&self, phase: &Phase) -> f64 {
+        if phase.rare_earth {
+            self.observed_share_rare_earth
+        } else {
+            self.observed_share
+        }
+    }
+}
+
 impl Observed {
-    /// Prepare a diffraction spectrum: axis, background, peaks, widths.
+    /// Prepare a diffraction spectrum: axis, background, peaks, widths, with the
+    /// default [`SearchSettings`].
     ///
     /// # Errors
     /// [`Error::Invalid`] when the spectrum is not a diffraction pattern or too short.
     pub fn new(spectrum: &Spectrum) -> Result<Self> {
+        Self::with_settings(spectrum, SearchSettings::default())
+    }
+
+    /// [`Observed::new`] with the given thresholds.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the spectrum is not a diffraction pattern or too short.
+    pub fn with_settings(spectrum: &Spectrum, settings: SearchSettings) -> Result<Self> {
         let counts = spectrum.counts_slice().to_vec();
         Spectrum::validate_counts(&counts)?;
         let (xs, geometry) = match &spectrum.axis {
@@ -118,9 +252,14 @@ impl Observed {
         let bg = background(&counts, (span / step).ceil() as usize);
         let net: Vec<f64> = counts.iter().zip(&bg).map(|(c, b)| c - b).collect();
         let hw = ((0.05 * span) / step).round().max(2.0) as usize;
-        let (noise, var) = noise_variance(&counts);
-        let peaks = find_peaks(&xs, &net, &var, hw, SIGNIFICANCE, 0.003);
-        let width = measure_width(&peaks, geometry, step);
+        let (noise, var) = noise_variance(&counts, settings.overdispersed);
+        let peaks = find_peaks(&xs, &net, &var, hw, settings.significance, 0.003);
+        let width = bounded_width(
+            measure_width(&peaks, geometry, step),
+            geometry,
+            (xs[0], xs[xs.len() - 1]),
+            settings.max_width_ratio,
+        );
         Ok(Self {
             xs,
             counts,
@@ -133,6 +272,7 @@ impl Observed {
             width,
             step,
             line_cache: LineCache::default(),
+            settings,
         })
     }
 
@@ -146,10 +286,6 @@ impl Observed {
         i.min(self.xs.len() - 1)
     }
 }
-
-/// Counts scattered more widely than Poisson statistics allow (a φ above this) are
-/// not raw counts: their measured scatter sets the noise.
-const OVERDISPERSED: f64 = 1.5;
 
 /// Robust variance (1.4826 · median |x|)² of values centred on zero.
 fn robust_var(mut x: Vec<f64>) -> f64 {
@@ -177,17 +313,17 @@ fn overdispersion(counts: &[f64]) -> f64 {
 }
 
 /// The noise of a pattern: φ (`overdispersion`) and the variance of each channel.
-/// Counting data (φ ≤ [`OVERDISPERSED`]): Poisson, max(c, 1). Otherwise the counts
+/// Counting data (φ ≤ `overdispersed`, [`SearchSettings::overdispersed`]): Poisson, max(c, 1). Otherwise the counts
 /// are not raw counts (processed, rescaled, or random numbers): the variance is the
 /// measured scatter σ² = var(cᵢ − (cᵢ₋₁ + cᵢ₊₁)/2)/1.5, or the counts where larger.
 /// Uniform random counts then hold no significant peak.
-fn noise_variance(counts: &[f64]) -> (f64, Vec<f64>) {
+fn noise_variance(counts: &[f64], overdispersed: f64) -> (f64, Vec<f64>) {
     let phi = if counts.len() < 3 {
         1.0
     } else {
         overdispersion(counts)
     };
-    if phi <= OVERDISPERSED {
+    if phi <= overdispersed {
         return (1.0, counts.iter().map(|c| c.max(1.0)).collect());
     }
     let sigma2 = robust_var(
@@ -244,6 +380,30 @@ fn measure_width(peaks: &[ObservedPeak], geometry: Geometry, step: f64) -> Width
         }
     }
     Width::Empirical { w, u, eta: 0.5 }
+}
+
+/// `width` with its angle term u limited so that the FWHM grows at most `max_ratio`
+/// times ([`SearchSettings::max_width_ratio`]) over the axis range `(lo, hi)`
+/// (Bragg–Brentano only).
+/// Instrumental Caglioti widths and size/strain broadening grow by less over the few
+/// tens of degrees a scan covers; a steeper width model is the signature of overlapped
+/// peaks measured as one (a biased width measurement) or of a single phase's profile
+/// widening to absorb lines of phases not yet fitted, and it then hides those lines.
+fn bounded_width(width: Width, geometry: Geometry, (lo, hi): (f64, f64), max_ratio: f64) -> Width {
+    let (Width::Empirical { w, u, eta }, Geometry::BraggBrentano { .. }) = (width, geometry) else {
+        return width;
+    };
+    let t2 = |x: f64| (0.5 * x).to_radians().tan().powi(2);
+    let r2 = max_ratio * max_ratio;
+    let den = t2(hi) - r2 * t2(lo);
+    if den <= 0.0 {
+        return width;
+    }
+    Width::Empirical {
+        w,
+        u: u.min((r2 - 1.0) * w / den),
+        eta,
+    }
 }
 
 /// Height per unit area of a pseudo-Voigt of FWHM Γ and mixing η.
@@ -408,7 +568,7 @@ fn score_at(phase: &Phase, obs: &Observed, by_x: &[ObservedPeak], inst: &Instrum
     let mut log_dev = Vec::new();
     for (&(x, hp, _), m) in strong.iter().zip(&matches) {
         let ch = obs.channel(x);
-        let limit = SIGNIFICANCE * obs.var[ch].sqrt();
+        let limit = obs.settings.significance * obs.var[ch].sqrt();
         if k * hp < limit {
             continue;
         }
@@ -489,12 +649,47 @@ pub struct Identification {
     pub chi2: f64,
 }
 
-/// Fits of phase sets for one instrument, with cached templates.
+/// Templates [`Fitter`] keeps (a few MB at most) before it starts afresh.
+const TEMPLATE_CACHE_LIMIT: usize = 512;
+
+/// The bit patterns of every number of an instrument: the template cache's key.
+type InstrumentKey = [u64; 12];
+
+fn instrument_key(inst: &Instrument) -> InstrumentKey {
+    let (g0, g1) = match inst.geometry {
+        Geometry::BraggBrentano { wavelength_a } => (0, wavelength_a.to_bits()),
+        Geometry::EnergyDispersive { two_theta_deg } => (1, two_theta_deg.to_bits()),
+    };
+    let (k1, k2) = inst
+        .kalpha2
+        .map_or((u64::MAX, u64::MAX), |(l, r)| (l.to_bits(), r.to_bits()));
+    let (tag, w) = match inst.width {
+        Width::Tch { u, v, w, x, y } => (0, [u, v, w, x, y]),
+        Width::Empirical { w, u, eta } => (1, [w, u, eta, 0.0, 0.0]),
+    };
+    let w = w.map(f64::to_bits);
+    [
+        g0,
+        g1,
+        k1,
+        k2,
+        tag,
+        w[0],
+        w[1],
+        w[2],
+        w[3],
+        w[4],
+        inst.zero_shift.to_bits(),
+        inst.displacement.to_bits(),
+    ]
+}
+
+/// Fits of phase sets, with templates cached per instrument and phase.
 struct Fitter<'a> {
     obs: &'a Observed,
     lib: &'a Library,
     inst: Instrument,
-    cache: HashMap<usize, Template>,
+    cache: HashMap<(InstrumentKey, usize), Template>,
 }
 
 struct FitResult {
@@ -512,17 +707,19 @@ impl<'a> Fitter<'a> {
         }
     }
 
+    /// Fits that follow use `inst`. Templates rendered for other instruments stay
+    /// cached: the geometry and shape refinements try a variant and come back.
     fn set_instrument(&mut self, inst: Instrument) {
-        if inst != self.inst {
-            self.inst = inst;
-            self.cache.clear();
-        }
+        self.inst = inst;
     }
 
     fn template(&mut self, index: usize) -> Template {
         let (obs, lib, inst) = (self.obs, self.lib, self.inst);
+        if self.cache.len() >= TEMPLATE_CACHE_LIMIT {
+            self.cache.clear();
+        }
         self.cache
-            .entry(index)
+            .entry((instrument_key(&inst), index))
             .or_insert_with(|| {
                 let phase = &lib.phases[index];
                 let (lo, hi) = obs.x_range();
@@ -590,12 +787,13 @@ fn chi2_background(obs: &Observed) -> f64 {
         .sum()
 }
 
-/// A χ² drop is significant when it exceeds 25·m² and 0.5 % of the current χ², m² being
+/// A χ² drop is significant when it exceeds [`SearchSettings::drop_misfit_factor`]·m²
+/// (25) and [`SearchSettings::drop_fraction`] (0.5 %) of the current χ², m² being
 /// the misfit of the accepted phases on their own peaks ([`model_misfit`]): systematic
 /// misfit of real patterns (natural cells, shapes) must not admit phases.
-fn significant(chi2_before: f64, chi2_after: f64, misfit2: f64) -> bool {
+fn significant(s: &SearchSettings, chi2_before: f64, chi2_after: f64, misfit2: f64) -> bool {
     let drop = chi2_before - chi2_after;
-    drop > 25.0 * misfit2 && drop > 0.005 * chi2_before
+    drop > s.drop_misfit_factor * misfit2 && drop > s.drop_fraction * chi2_before
 }
 
 /// χ² per channel where the model has peaks (net model > 3σ), at least 1, from the
@@ -666,18 +864,24 @@ fn identify_excluding(
         let net_max = obs.peaks.first().map_or(0.0, |p| p.height);
         let misfit2 = model_misfit(obs, &model);
         let misfit = misfit2.powf(0.25);
-        let targets: Vec<ObservedPeak> =
-            find_peaks(&obs.xs, &residual, &obs.var, hw, SIGNIFICANCE * misfit, 0.0)
-                .into_iter()
-                .filter(|p| p.height > 0.004 * net_max)
-                .filter(|p| model[p.channel] - obs.background[p.channel] < 2.0 * p.height)
-                .filter(|p| {
-                    !rejected_targets
-                        .iter()
-                        .any(|&x| (x - p.x).abs() < 2.0 * obs.step)
-                })
-                .take(3)
-                .collect();
+        let targets: Vec<ObservedPeak> = find_peaks(
+            &obs.xs,
+            &residual,
+            &obs.var,
+            hw,
+            obs.settings.significance * misfit,
+            0.0,
+        )
+        .into_iter()
+        .filter(|p| p.height > 0.004 * net_max)
+        .filter(|p| model[p.channel] - obs.background[p.channel] < 2.0 * p.height)
+        .filter(|p| {
+            !rejected_targets
+                .iter()
+                .any(|&x| (x - p.x).abs() < 2.0 * obs.step)
+        })
+        .take(3)
+        .collect();
         if targets.is_empty() {
             break;
         }
@@ -726,7 +930,7 @@ fn identify_excluding(
             let mut without = accepted.clone();
             without.remove(k);
             if let Some(f) = fitter.fit(&without) {
-                if !significant(f.chi2, chi2, misfit2) {
+                if !significant(&obs.settings, f.chi2, chi2, misfit2) {
                     accepted = without;
                     chi2 = f.chi2;
                     amplitudes = f.amplitudes;
@@ -743,7 +947,7 @@ fn identify_excluding(
         && obs
             .peaks
             .first()
-            .is_some_and(|p| p.significance < LOW_COUNT_SIGMA);
+            .is_some_and(|p| p.significance < obs.settings.low_count_sigma);
     let mut by_profile = if accepted.is_empty() || !low_counts {
         Vec::new()
     } else {
@@ -770,8 +974,11 @@ fn identify_excluding(
     }
     // A phase that is the main contributor to fewer than 3 observed peaks, or whose
     // own strong lines are not observed, is not credible evidence (it only reshapes
-    // other phases' peaks, or fits noise): drop and refit. The first phase is kept
-    // while others lean on it, and dropped last when it fails alone.
+    // other phases' peaks, or fits noise): drop and refit. On a low-count pattern a
+    // phase of the peak list may stand instead on the evidence asked of the profile
+    // search's phases (`stands_on_profile`): broad peaks of a few hundred counts hide
+    // its weaker lines from the peak list. The first phase is kept while others lean
+    // on it, and dropped last when it fails alone.
     loop {
         let id = finish(
             &mut fitter,
@@ -795,8 +1002,9 @@ fn identify_excluding(
                         .collect();
                     return !profile_evidence(&mut fitter, obs, lib, p.index, p.amplitude, &others);
                 }
-                p.matched_peaks < MIN_MATCHED_PEAKS
-                    || !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
+                let by_peaks = p.matched_peaks >= obs.settings.min_matched_peaks
+                    && confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x);
+                !(by_peaks || (low_counts && stands_on_profile(&mut fitter, obs, lib, &id, p)))
             })
             .min_by_key(|p| p.matched_peaks);
         let Some(weak) = weak.filter(|_| accepted.len() > 1) else {
@@ -831,6 +1039,40 @@ fn identify_excluding(
     }
 }
 
+/// A phase of identification `id` meets what [`profile_search`] asks of the phases it
+/// adds, against the other phases at their fitted scales: its own lines are observed
+/// ([`profile_evidence`]) and its profile beats the same profile displaced
+/// ([`by_chance_alignment`], by [`SearchSettings::null_ratio`] for a rare-earth phase,
+/// [`SearchSettings::host_null_ratio`] for a host).
+fn stands_on_profile(
+    fitter: &mut Fitter,
+    obs: &Observed,
+    lib: &Library,
+    id: &Identification,
+    phase: &Accepted,
+) -> bool {
+    let others: Vec<(usize, f64)> = id
+        .phases
+        .iter()
+        .filter(|o| o.index != phase.index)
+        .map(|o| (o.index, o.amplitude))
+        .collect();
+    if !profile_evidence(fitter, obs, lib, phase.index, phase.amplitude, &others) {
+        return false;
+    }
+    let mut model = obs.background.clone();
+    for &(i, a) in &others {
+        fitter.template(i).add_to(a, &mut model);
+    }
+    let resid = weighted_residual(obs, &model);
+    let null_ratio = if lib.phases[phase.index].rare_earth {
+        obs.settings.null_ratio
+    } else {
+        obs.settings.host_null_ratio
+    };
+    !by_chance_alignment(fitter, obs, lib, phase.index, &resid, null_ratio)
+}
+
 /// Profile search: phases whose lines are too weak or too broad for the peak list
 /// (portable instruments: a few hundred counts on the strongest peak, FWHM up to
 /// 0.35°) are scored on the whole profile, at the geometry and widths refined with the
@@ -839,10 +1081,14 @@ fn identify_excluding(
 /// Σ t² / σ² with Poisson variances (the drop of a single added scale), a cheap
 /// bound for the joint fit; the best few are refitted with the accepted phases
 /// (non-negative scales) and the one that lowers χ² most joins when the drop is
-/// [`significant`], its own lines are observed ([`profile_evidence`]) and, for a
-/// rare-earth phase, its profile beats the same profile displaced
-/// ([`by_chance_alignment`]). Repeats
-/// while phases join, at most [`PROFILE_MAX_ADDED`] times. Returns the phases added.
+/// [`significant`] (twice that for a rare-earth phase), its own lines are observed
+/// ([`profile_evidence`]) and its profile beats the same profile displaced
+/// ([`by_chance_alignment`]; by [`SearchSettings::null_ratio`] for a rare-earth phase,
+/// [`SearchSettings::host_null_ratio`] for a host). When all of a round's candidates are refused the next
+/// ones in line are tried; once a phase joins, refused phases are tried again on the
+/// new residual (a rare-earth phase often stands out only once the hosts are fitted).
+/// At most [`SearchSettings::profile_max_added`] phases join, in at most [`SearchSettings::profile_max_rounds`]
+/// rounds. Returns the phases added.
 fn profile_search(
     fitter: &mut Fitter,
     obs: &Observed,
@@ -854,26 +1100,35 @@ fn profile_search(
 ) -> Vec<usize> {
     let mut added = Vec::new();
     let mut refused: Vec<usize> = Vec::new();
-    for _ in 0..PROFILE_MAX_ADDED {
+    let mut rounds = 0;
+    let set = &obs.settings;
+    while added.len() < set.profile_max_added && rounds < set.profile_max_rounds {
+        rounds += 1;
         let model = fitter.model(accepted, amplitudes);
         let misfit2 = model_misfit(obs, &model);
         let resid = weighted_residual(obs, &model);
         let mut ranked: Vec<(usize, f64)> = (0..lib.phases.len())
             .filter(|i| !accepted.contains(i) && Some(*i) != excluded && !refused.contains(i))
             .map(|i| (i, matched_drop(&fitter.template(i), &resid, &obs.var)))
-            .filter(|&(_, drop)| drop > 25.0 * misfit2)
+            .filter(|&(_, drop)| drop > set.drop_misfit_factor * misfit2)
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        ranked.truncate(PROFILE_CANDIDATES);
+        ranked.truncate(set.profile_candidates);
+        if ranked.is_empty() {
+            break;
+        }
         let mut best: Option<(usize, FitResult)> = None;
         for &(i, _) in &ranked {
-            let mut set = accepted.clone();
-            set.push(i);
-            let Some(fit) = fitter.fit(&set) else {
+            let mut phases = accepted.clone();
+            phases.push(i);
+            let Some(fit) = fitter.fit(&phases) else {
                 continue;
             };
             if fit.amplitudes.last().is_none_or(|&a| a <= 0.0)
-                || !significant(*chi2, fit.chi2, misfit2)
+                || !significant(set, *chi2, fit.chi2, misfit2)
+                || (lib.phases[i].rare_earth
+                    && *chi2 - fit.chi2
+                        <= set.profile_rare_earth_drop * set.drop_misfit_factor * misfit2)
             {
                 refused.push(i);
                 continue;
@@ -884,8 +1139,13 @@ fn profile_search(
                 .zip(fit.amplitudes.iter().copied())
                 .collect();
             let amp = fit.amplitudes[fit.amplitudes.len() - 1];
+            let null_ratio = if lib.phases[i].rare_earth {
+                set.null_ratio
+            } else {
+                set.host_null_ratio
+            };
             if !profile_evidence(fitter, obs, lib, i, amp, &others)
-                || (lib.phases[i].rare_earth && by_chance_alignment(fitter, obs, lib, i, &resid))
+                || by_chance_alignment(fitter, obs, lib, i, &resid, null_ratio)
             {
                 refused.push(i);
                 continue;
@@ -894,7 +1154,10 @@ fn profile_search(
                 best = Some((i, fit));
             }
         }
-        let Some((i, fit)) = best else { break };
+        // All refused: the next candidates in line are tried.
+        let Some((i, fit)) = best else { continue };
+        // The residual changed: phases refused against the old one are tried again.
+        refused.clear();
         accepted.push(i);
         added.push(i);
         *chi2 = fit.chi2;
@@ -902,22 +1165,6 @@ fn profile_search(
     }
     added
 }
-
-/// The strongest peak of a pattern below this Poisson significance marks low counts
-/// (portable instruments: a few hundred counts on the strongest peak, where lines of a
-/// few % of it do not stand out as peaks channel by channel): the profile search of
-/// [`profile_search`] then runs. Laboratory patterns (thousands of counts and more on
-/// the strongest peak) are left to the peak list.
-const LOW_COUNT_SIGMA: f64 = 40.0;
-
-/// The matched-filter drop of a rare-earth phase found by the profile (or replacing
-/// another) must exceed this multiple of the largest drop its own profile gives
-/// displaced by a few FWHM ([`by_chance_alignment`]).
-const NULL_RATIO: f64 = 3.0;
-
-/// Shifts (multiples of the FWHM at 40° 2θ or at the middle of an energy axis) at which
-/// [`by_chance_alignment`] takes the null drops.
-const NULL_SHIFTS: [f64; 4] = [-4.0, -2.5, 2.5, 4.0];
 
 /// The residual of `model` over the variance, channel by channel: what
 /// [`matched_drop`] correlates a candidate's profile with.
@@ -958,6 +1205,7 @@ fn by_chance_alignment(
     lib: &Library,
     index: usize,
     resid: &[f64],
+    null_ratio: f64,
 ) -> bool {
     let phase = &lib.phases[index];
     let inst = fitter.inst;
@@ -968,7 +1216,9 @@ fn by_chance_alignment(
         Geometry::EnergyDispersive { .. } => 0.5 * (lo + hi),
     };
     let (fwhm, _) = inst.width.fwhm_eta(inst.geometry, mid);
-    let null = NULL_SHIFTS
+    let null = obs
+        .settings
+        .null_shifts
         .iter()
         .map(|&k| {
             let trial = Instrument {
@@ -985,7 +1235,7 @@ fn by_chance_alignment(
             matched_drop(&render(&ls, &trial, &obs.xs, 6.0, 1e-4), resid, &obs.var)
         })
         .fold(0.0, f64::max);
-    own < NULL_RATIO * null
+    own < null_ratio * null
 }
 
 /// Rare-earth phases of one structure type share their strongest lines (fluorite-type
@@ -993,7 +1243,8 @@ fn by_chance_alignment(
 /// fluorides, hydroxides, monazites), and on a low-count pattern the peak list cannot
 /// tell them apart. Each accepted rare-earth phase is replaced by the library's
 /// rare-earth phase that fits the whole profile best with the other accepted phases
-/// (lowest χ²), so that the weak superstructure lines one predicts and the other does
+/// (lowest χ², the [`SearchSettings::rivals_refined`] closest at their own refined
+/// geometry), so that the weak superstructure lines one predicts and the other does
 /// not decide between them, when that rival's profile beats its own displaced profile
 /// on the residual of the other phases ([`by_chance_alignment`]): a rival with many
 /// lines that only fills misfit does not replace a phase.
@@ -1012,7 +1263,7 @@ fn best_rare_earth_rivals(
         if !lib.phases[current].rare_earth {
             continue;
         }
-        let mut best: Option<(usize, FitResult)> = None;
+        let mut rivals: Vec<(usize, FitResult)> = Vec::new();
         for j in 0..lib.phases.len() {
             if !lib.phases[j].rare_earth || accepted.contains(&j) || Some(j) == excluded {
                 continue;
@@ -1022,21 +1273,43 @@ fn best_rare_earth_rivals(
             let Some(fit) = fitter.fit(&set) else {
                 continue;
             };
-            if fit.amplitudes[k] > 0.0 && fit.chi2 < best.as_ref().map_or(*chi2, |b| b.1.chi2) {
-                best = Some((j, fit));
+            if fit.amplitudes[k] > 0.0 {
+                rivals.push((j, fit));
             }
         }
+        // The closest rivals are compared at their own geometry: isostructural phases
+        // differ by a few tenths of a percent in cell size, and the geometry refined with
+        // the current phase would favour it.
+        rivals.sort_by(|a, b| a.1.chi2.total_cmp(&b.1.chi2));
+        rivals.truncate(obs.settings.rivals_refined);
+        let inst = fitter.inst;
+        let mut best: Option<(usize, FitResult, Instrument)> = None;
+        for (j, mut fit) in rivals {
+            let mut set = accepted.to_vec();
+            set[k] = j;
+            refine_geometry(fitter, &set, &mut fit.chi2, &mut fit.amplitudes);
+            if fit.amplitudes[k] > 0.0 && fit.chi2 < best.as_ref().map_or(*chi2, |b| b.1.chi2) {
+                best = Some((j, fit, fitter.inst));
+            }
+            fitter.set_instrument(inst);
+        }
+        if let Some(b) = &best {
+            fitter.set_instrument(b.2);
+        }
         // The rival must stand on its own against the residual of the other phases.
-        let stands = best.as_ref().is_some_and(|(j, _)| {
+        let stands = best.as_ref().is_some_and(|(j, _, _)| {
             let others: Vec<usize> = accepted.iter().copied().filter(|&i| i != current).collect();
             let mut model = obs.background.clone();
             if let Some(f) = fitter.fit(&others) {
                 model = fitter.model(&others, &f.amplitudes);
             }
             let resid = weighted_residual(obs, &model);
-            !by_chance_alignment(fitter, obs, lib, *j, &resid)
+            !by_chance_alignment(fitter, obs, lib, *j, &resid, obs.settings.null_ratio)
         });
-        if let Some((j, fit)) = best.filter(|_| stands) {
+        if !stands {
+            fitter.set_instrument(inst);
+        }
+        if let Some((j, fit, _)) = best.filter(|_| stands) {
             accepted[k] = j;
             *chi2 = fit.chi2;
             *amplitudes = fit.amplitudes;
@@ -1047,25 +1320,14 @@ fn best_rare_earth_rivals(
     }
 }
 
-/// Most phases [`profile_search`] adds.
-const PROFILE_MAX_ADDED: usize = 3;
-
-/// Phases of [`profile_search`] refitted jointly per round, best matched-filter drops
-/// first.
-const PROFILE_CANDIDATES: usize = 6;
-
-/// Integrated significance (σ of the summed counts) from which a line counts as observed
-/// by [`profile_evidence`].
-const LINE_SIGMA: f64 = 3.0;
-
 /// The own lines of a phase fitted at scale `amplitude` are observed in the profile:
 /// the evidence for a phase that the peak list cannot give on broad, low-count patterns.
 /// A line is the phase's own where the other phases (`others`: library index and
 /// scale) put less than half as much net intensity as it does within ± ½ FWHM of its
 /// position; its observed intensity is the counts there less the background and the
 /// other phases, summed, with the Poisson standard deviation of the sum. Own lines
-/// predicted at ≥ [`LINE_SIGMA`]σ are expected; one is observed when its intensity is
-/// at least half the prediction and ≥ [`LINE_SIGMA`]σ. Two of the three strongest
+/// predicted at ≥ [`SearchSettings::line_sigma`]σ are expected; one is observed when its intensity is
+/// at least half the prediction and ≥ [`SearchSettings::line_sigma`]σ. Two of the three strongest
 /// expected lines (all when fewer) must be observed, and at least two in all, and half
 /// of the expected ones (60 % for rare-earth phases): a rare-earth phase needs lines of
 /// its own, not a share of another phase's.
@@ -1102,16 +1364,17 @@ fn profile_evidence(
             var += obs.var[ch];
         }
         let sigma = var.sqrt();
-        if shared >= 0.5 * pred || pred < LINE_SIGMA * sigma {
+        if shared >= 0.5 * pred || pred < obs.settings.line_sigma * sigma {
             continue;
         }
         expected.push((pred, seen, sigma));
     }
     expected.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let is_seen = |e: &(f64, f64, f64)| e.1 >= 0.5 * e.0 && e.1 >= LINE_SIGMA * e.2;
+    let line_sigma = obs.settings.line_sigma;
+    let is_seen = |e: &(f64, f64, f64)| e.1 >= 0.5 * e.0 && e.1 >= line_sigma * e.2;
     let observed = expected.iter().filter(|e| is_seen(e)).count();
     let strongest = expected.iter().take(3).filter(|e| is_seen(e)).count();
-    let need = if phase.rare_earth { 0.6 } else { 0.5 };
+    let need = obs.settings.observed_share(phase);
     observed >= 2
         && strongest >= 2.min(expected.len())
         && observed as f64 >= need * expected.len() as f64
@@ -1129,7 +1392,7 @@ fn confirmed(
 ) -> bool {
     let ls = merged_lines(phase, obs, inst);
     // (predicted height, observed?) of the lines predicted above 5σ; of the lines
-    // predicted above [`CHANCE_SIGMA`]σ (more lines, more power to the chance test on a
+    // predicted above [`SearchSettings::chance_sigma`]σ (more lines, more power to the chance test on a
     // weak or broad pattern), how many sit within the close tolerance of
     // [`close_tolerance`] of a peak, and the sum of their chances to do so on a pattern
     // with this density of peaks.
@@ -1144,7 +1407,7 @@ fn confirmed(
         let height =
             amplitude * phase.weight_scale() * l.area * pv_height_per_area(fwhm, eta) * obs.step;
         let sigma = obs.var[obs.channel(l.x)].sqrt();
-        if height < CHANCE_SIGMA * sigma {
+        if height < obs.settings.chance_sigma * sigma {
             continue;
         }
         let off = nearest(by_x, l.x).map_or(f64::INFINITY, |p| (p.x - l.x).abs());
@@ -1152,12 +1415,12 @@ fn confirmed(
         close += usize::from(off <= tight);
         chance += (2.0 * tight * density).min(1.0);
         chance_lines += 1;
-        if height >= SIGNIFICANCE * sigma {
+        if height >= obs.settings.significance * sigma {
             seen.push((height, off <= match_tolerance(obs, fwhm)));
         }
     }
     let observed = seen.iter().filter(|s| s.1).count();
-    let need = if phase.rare_earth { 0.6 } else { 0.5 };
+    let need = obs.settings.observed_share(phase);
     // The phase's own strongest lines must be there: two of its three strongest.
     seen.sort_by(|a, b| b.0.total_cmp(&a.0));
     let strongest = seen.iter().take(3).filter(|s| s.1).count();
@@ -1165,7 +1428,7 @@ fn confirmed(
     // this crowded with peaks (lines shared with a phase the library lacks).
     let by_chance = phase.rare_earth && {
         let p = chance / chance_lines.max(1) as f64;
-        binomial_tail(close, chance_lines, p) > CHANCE_ALPHA
+        binomial_tail(close, chance_lines, p) > obs.settings.chance_alpha
     };
     observed >= 2
         && observed as f64 >= need * seen.len() as f64
@@ -1181,14 +1444,6 @@ fn close_tolerance(obs: &Observed, fwhm: f64) -> f64 {
         .max(1.5 * obs.step)
         .min(match_tolerance(obs, fwhm))
 }
-
-/// Largest probability that a rare-earth phase's observed lines are a chance
-/// coincidence with the pattern's peaks ([`confirmed`]).
-const CHANCE_ALPHA: f64 = 1e-3;
-
-/// Predicted height, in standard deviations of the counts, from which a line takes part
-/// in the chance test of [`confirmed`].
-const CHANCE_SIGMA: f64 = 3.0;
 
 /// P(X ≥ k) for X ~ Binomial(n, p).
 fn binomial_tail(k: usize, n: usize, p: f64) -> f64 {
@@ -1215,13 +1470,6 @@ fn binomial_tail(k: usize, n: usize, p: f64) -> f64 {
     tail.min(1.0)
 }
 
-/// Peaks a phase must dominate to be reported.
-const MIN_MATCHED_PEAKS: usize = 3;
-
-/// Largest zero shift searched: ± 0.3 (degrees 2θ for a mis-set goniometer zero, keV
-/// for an energy-dispersive detector's offset).
-const ZERO_RANGE: f64 = 0.3;
-
 /// Specimen-displacement coefficients searched (degrees 2θ, smallest first): ± 0.35°,
 /// i.e. ± 0.73 mm on a 240 mm goniometer or ± 0.44 mm on a 145 mm benchtop one, in
 /// steps of 0.07° (other lines then sit within 0.02° of their best position, well
@@ -1238,7 +1486,7 @@ fn displacement_grid(geometry: Geometry) -> &'static [f64] {
 /// Mount geometries (zero shift, displacement) at which one of the phase's lines of
 /// ≥ 10 % of its strongest falls on the target peak: for each such line and each
 /// displacement of [`displacement_grid`], the zero shift that puts it there, when
-/// within [`ZERO_RANGE`]. Search cost is a few geometries per phase instead of a
+/// within [`SearchSettings::zero_range`]. Search cost is a few geometries per phase instead of a
 /// two-dimensional grid.
 fn aligned_geometries(
     phase: &Phase,
@@ -1253,7 +1501,7 @@ fn aligned_geometries(
     };
     let ls = merged_lines(phase, obs, &unshifted);
     let max = ls.iter().map(|l| l.area).fold(0.0, f64::max);
-    let zmax = ZERO_RANGE;
+    let zmax = obs.settings.zero_range;
     let grid = displacement_grid(inst.geometry);
     let dmax = grid.iter().fold(0.0, |a: f64, d| a.max(d.abs()));
     let mut out = Vec::new();
@@ -1320,8 +1568,8 @@ fn try_explain(
                     Some(b) if b.fom >= s.fom => Some(b),
                     _ => Some(s),
                 })?;
-            let positions_ok = !p.rare_earth || s.position >= 0.7;
-            (s.fom >= min_fom(p) && positions_ok).then_some((i, s))
+            let positions_ok = !p.rare_earth || s.position >= obs.settings.min_position_rare_earth;
+            (s.fom >= min_fom(&obs.settings, p) && positions_ok).then_some((i, s))
         })
         .collect();
     candidates.sort_by(|a, b| b.1.fom.total_cmp(&a.1.fom));
@@ -1358,18 +1606,18 @@ fn try_explain(
         if first {
             chi2 - b.2.chi2 > 0.05 * chi2
         } else {
-            significant(chi2, b.2.chi2, misfit2)
+            significant(&obs.settings, chi2, b.2.chi2, misfit2)
         }
     })
 }
 
 /// Rare-earth phases must match better than common ones before they are considered:
 /// a false rare-earth call is the costly error here.
-fn min_fom(phase: &Phase) -> f64 {
+fn min_fom(s: &SearchSettings, phase: &Phase) -> f64 {
     if phase.rare_earth {
-        0.78
+        s.min_fom_rare_earth
     } else {
-        0.6
+        s.min_fom
     }
 }
 
@@ -1419,7 +1667,13 @@ fn instrument_variants(obs: &Observed, inst: Instrument) -> Vec<Instrument> {
 fn refine_shape(fitter: &mut Fitter, set: &[usize], chi2: &mut f64, amplitudes: &mut Vec<f64>) {
     for _ in 0..4 {
         let mut improved = false;
-        for trial in shape_variants(fitter.inst) {
+        for mut trial in shape_variants(fitter.inst) {
+            trial.width = bounded_width(
+                trial.width,
+                trial.geometry,
+                fitter.obs.x_range(),
+                fitter.obs.settings.max_width_ratio,
+            );
             let keep = fitter.inst;
             fitter.set_instrument(trial);
             match fitter.fit(set) {
