@@ -81,6 +81,11 @@ pub struct RefineConfig {
     /// The common shift is scanned over ± this many degrees 2θ with every library phase
     /// free (zero shift and specimen displacement of real mounts, ± 0.3° each).
     pub shift_scan_deg: f64,
+    /// Bin width (degrees 2θ) of the coarse shift scan: the pattern and the profiles
+    /// are summed into bins this wide and moved by whole bins (a fraction of the
+    /// FWHM of a laboratory pattern, ≈ 0.1°, so that no alignment falls between two
+    /// trials).
+    pub shift_scan_bin_deg: f64,
     /// Non-rare-earth phases carrying at least this weight fraction of the scanned
     /// whole-library fit join the search's phases as the refinement's start.
     pub scan_min_fraction: f64,
@@ -108,6 +113,7 @@ impl Default for RefineConfig {
             profile_cut_fwhm: 8.0,
             max_added_phases: 6,
             shift_scan_deg: 0.6,
+            shift_scan_bin_deg: 0.06,
             scan_min_fraction: 0.03,
             layer_broadening: 1.0,
             basal_range: (0.95, 1.25),
@@ -570,8 +576,12 @@ impl Problem<'_> {
     /// Common shift (zero shift, displacement 0) at which every library phase, scales
     /// and background free (non-negative least squares), fits the pattern best: the
     /// profiles are drawn once at zero shift and moved by whole channels over ±
-    /// [`RefineConfig::shift_scan_deg`], every second channel and then the neighbours of
-    /// the best. Layer phases are drawn at [`RefineConfig::layer_broadening`].
+    /// [`RefineConfig::shift_scan_deg`]. The scan is coarse first, on the pattern and
+    /// profiles summed into bins of [`RefineConfig::shift_scan_bin_deg`] and shifted by
+    /// whole bins, with every library phase; then at full resolution, channel by
+    /// channel within a bin of the coarse optimum, with only the phases that the coarse
+    /// fits near the optimum gave a positive scale (the others carry nothing). Layer
+    /// phases are drawn at [`RefineConfig::layer_broadening`].
     fn scan_shift(&self, g: &Globals) -> Option<ShiftScan> {
         let n = self.obs.xs.len();
         let flat = Globals {
@@ -601,42 +611,106 @@ impl Problem<'_> {
             return None;
         }
         let reach = (self.cfg.shift_scan_deg / self.obs.step).round() as isize;
-        let fit_at = |k: isize| -> Option<(f64, Vec<f64>)> {
-            let mut all: Vec<Template> = drawn.iter().map(|t| shifted(t, k, n)).collect();
-            all.extend(self.background.iter().cloned());
-            let mut f = LinearFitter::new(n, all).ok()?;
-            let fit = f
-                .fit(&self.obs.counts, None, &LinearOptions::default())
-                .ok()?;
-            let chi2 = (0..n)
-                .map(|i| (self.obs.counts[i] - fit.model[i]).powi(2) / self.obs.var[i])
+        // Non-negative fit of `templates` moved by `k` channels (plus the background) to
+        // `counts`: χ² and the phase scales.
+        let fit_at = |templates: &[Template],
+                      k: isize,
+                      counts: &[f64],
+                      var: &[f64],
+                      background: &[Template]|
+         -> Option<(f64, Vec<f64>)> {
+            let m = counts.len();
+            let mut all: Vec<Template> = templates.iter().map(|t| shifted(t, k, m)).collect();
+            all.extend(background.iter().cloned());
+            let opts = LinearOptions {
+                covariance: false,
+                ..LinearOptions::default()
+            };
+            let fit = LinearFitter::new(m, all).ok()?.fit(counts, None, &opts).ok()?;
+            let chi2 = (0..m)
+                .map(|i| (counts[i] - fit.model[i]).powi(2) / var[i])
                 .sum();
-            Some((chi2, fit.amplitudes[..drawn.len()].to_vec()))
+            Some((chi2, fit.amplitudes[..templates.len()].to_vec()))
         };
-        let mut best: Option<(isize, f64, Vec<f64>)> = None;
-        let consider = |k: isize, best: &mut Option<(isize, f64, Vec<f64>)>| {
-            if let Some((chi2, a)) = fit_at(k) {
-                if best.as_ref().is_none_or(|b| chi2 < b.1) {
-                    *best = Some((k, chi2, a));
-                }
-            }
-        };
-        for k in (-reach..=reach).step_by(2) {
-            consider(k, &mut best);
+        // Coarse: bins of `f` channels, shifts of whole bins.
+        let f = ((self.cfg.shift_scan_bin_deg / self.obs.step).round() as usize).clamp(1, n);
+        let nb = n.div_ceil(f);
+        let bin = |v: &[f64]| -> Vec<f64> { v.chunks(f).map(|c| c.iter().sum()).collect() };
+        let (counts_b, var_b) = (bin(&self.obs.counts), bin(&self.obs.var));
+        let xs_b: Vec<f64> = self
+            .obs
+            .xs
+            .chunks(f)
+            .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+            .collect();
+        let background_b = background_basis(&xs_b, self.cfg.background_spacing_deg);
+        let drawn_b: Vec<Template> = drawn.iter().map(|t| binned(t, f, nb)).collect();
+        let reach_b = reach / f as isize;
+        let coarse: Vec<(isize, f64, Vec<f64>)> = (-reach_b..=reach_b)
+            .filter_map(|k| {
+                fit_at(&drawn_b, k, &counts_b, &var_b, &background_b).map(|(c, a)| (k, c, a))
+            })
+            .collect();
+        let best_b = coarse.iter().min_by(|a, b| a.1.total_cmp(&b.1))?.0;
+        let kept: Vec<usize> = (0..drawn.len())
+            .filter(|&j| {
+                coarse
+                    .iter()
+                    .filter(|c| c.0.abs_diff(best_b) <= 1)
+                    .any(|c| c.2[j] > 0.0)
+            })
+            .collect();
+        if kept.is_empty() {
+            return None;
         }
-        let centre = best.as_ref()?.0;
-        consider(centre - 1, &mut best);
-        consider(centre + 1, &mut best);
-        let (k, _, a) = best?;
+        // Fine: every channel within a bin of the coarse optimum, the kept phases only.
+        let kept_drawn: Vec<Template> = kept.iter().map(|&j| drawn[j].clone()).collect();
+        let centre = best_b * f as isize;
+        let span = f as isize - 1;
+        let (k, _, a) = ((centre - span).max(-reach)..=(centre + span).min(reach))
+            .filter_map(|k| {
+                fit_at(
+                    &kept_drawn,
+                    k,
+                    &self.obs.counts,
+                    &self.obs.var,
+                    &self.background,
+                )
+                .map(|(c, a)| (k, c, a))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))?;
         let total: f64 = a.iter().sum();
         if total <= 0.0 {
             return None;
         }
         Some(ShiftScan {
             shift: k as f64 * self.obs.step,
-            fractions: index.into_iter().zip(a.iter().map(|v| v / total)).collect(),
+            fractions: kept
+                .iter()
+                .map(|&j| index[j])
+                .zip(a.iter().map(|v| v / total))
+                .collect(),
         })
     }
+}
+
+/// `t` summed into bins of `f` channels on an axis of `nb` bins.
+fn binned(t: &Template, f: usize, nb: usize) -> Template {
+    if t.values.is_empty() {
+        return Template::new(0, Vec::new());
+    }
+    let first = t.start / f;
+    let last = ((t.end() - 1) / f).min(nb.saturating_sub(1));
+    if first > last {
+        return Template::new(0, Vec::new());
+    }
+    let mut v = vec![0.0; last - first + 1];
+    for (i, &x) in t.values.iter().enumerate() {
+        if let Some(slot) = v.get_mut((t.start + i) / f - first) {
+            *slot += x;
+        }
+    }
+    Template::new(first, v)
 }
 
 /// `t` moved by `k` channels on an axis of `n` channels (the part outside dropped).
