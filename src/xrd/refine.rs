@@ -45,7 +45,8 @@ use super::pattern::{Geometry, Reflection};
 use super::peaks::find_peaks;
 use super::profile::{lines, march_dollase, render, Instrument, Width, KA2_RATIO};
 use super::search::{Identification, Observed, SIGNIFICANCE};
-use crate::signal::linear::{LinearFitter, LinearOptions, Template};
+use crate::signal::linear::{GramMemo, LinearFitter, LinearOptions, Template};
+use std::cell::RefCell;
 
 /// Thresholds and limits of the refinement (documented defaults; one place).
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +82,11 @@ pub struct RefineConfig {
     /// The common shift is scanned over ± this many degrees 2θ with every library phase
     /// free (zero shift and specimen displacement of real mounts, ± 0.3° each).
     pub shift_scan_deg: f64,
+    /// Bin width (degrees 2θ) of the coarse shift scan: the pattern and the profiles
+    /// are summed into bins this wide and moved by whole bins (a fraction of the
+    /// FWHM of a laboratory pattern, ≈ 0.1°, so that no alignment falls between two
+    /// trials).
+    pub shift_scan_bin_deg: f64,
     /// Non-rare-earth phases carrying at least this weight fraction of the scanned
     /// whole-library fit join the search's phases as the refinement's start.
     pub scan_min_fraction: f64,
@@ -108,6 +114,7 @@ impl Default for RefineConfig {
             profile_cut_fwhm: 8.0,
             max_added_phases: 6,
             shift_scan_deg: 0.6,
+            shift_scan_bin_deg: 0.06,
             scan_min_fraction: 0.03,
             layer_broadening: 1.0,
             basal_range: (0.95, 1.25),
@@ -193,6 +200,9 @@ struct Problem<'a> {
     wavelength: f64,
     kalpha2: Option<f64>,
     background: Vec<Template>,
+    /// Overlaps of the templates already met: the fits of one pattern share the
+    /// background and most phase profiles (same Poisson weights throughout).
+    memo: &'a RefCell<GramMemo>,
 }
 
 /// Parameter vector layout: 5 globals, then per phase cell, broadening, [PO].
@@ -294,16 +304,19 @@ impl<'a> Problem<'a> {
 
     /// Profile of phase `k` per unit weight fraction.
     fn template(&self, k: usize, g: &Globals, p: &PhaseParams) -> Template {
-        self.render_phase(self.set[k], self.axes[k], g, p)
+        self.render_phase(self.set[k], self.axes[k], g, p, &self.obs.xs)
     }
 
-    /// Profile of library phase `index` per unit weight fraction, textured along `axis`.
+    /// Profile of library phase `index` per unit weight fraction, textured along `axis`,
+    /// on the axis `xs` (the pattern's, or coarser for the shift scan; each point's
+    /// value integrates the profile over its step).
     fn render_phase(
         &self,
         index: usize,
         axis: Option<[i32; 3]>,
         g: &Globals,
         p: &PhaseParams,
+        xs: &[f64],
     ) -> Template {
         let phase = &self.lib.phases[index];
         let inst = self.instrument(g, p.cell, p.broadening);
@@ -319,7 +332,7 @@ impl<'a> Problem<'a> {
             weight,
             Some(&factor),
         );
-        render(&ls, &inst, &self.obs.xs, self.cfg.profile_cut_fwhm, 1e-4)
+        render(&ls, &inst, xs, self.cfg.profile_cut_fwhm, 1e-4)
     }
 
     fn solve(&self, phase_templates: &[Template], covariance: bool) -> Option<Eval> {
@@ -332,7 +345,9 @@ impl<'a> Problem<'a> {
             covariance,
             ..LinearOptions::default()
         };
-        let fit = f.fit(&self.obs.counts, None, &opts).ok()?;
+        let fit = f
+            .fit_with_memo(&self.obs.counts, None, &opts, &mut self.memo.borrow_mut())
+            .ok()?;
         let mut background = vec![0.0; n];
         for (t, &a) in self.background.iter().zip(&fit.amplitudes[np..]) {
             t.add_to(a, &mut background);
@@ -397,28 +412,47 @@ impl<'a> Problem<'a> {
         !strong.is_empty() && seen >= 2.min(strong.len())
     }
 
-    /// Pre-selection of a phase to add, before its profile is rendered: two of its
-    /// three strongest lines (at the library cell) fall where the counts exceed the
-    /// current model by 2σ — where intensity is missing.
-    fn residual_at_strongest_lines(&self, index: usize, g: &Globals, model: &[f64]) -> bool {
+    /// Pre-selection of a trial phase to add, before its profile is rendered: two of
+    /// its three strongest lines (at the library cell, the trial's basal spacing) fall
+    /// where the counts exceed the current model by 2σ — where intensity is missing.
+    /// Layer phases are judged on the excess summed over the trial's FWHM around each
+    /// line (their broad, overlapped bands show little excess at any one channel), and
+    /// one such line suffices (their bands overlap the lines of the other phases).
+    fn residual_at_strongest_lines(
+        &self,
+        index: usize,
+        g: &Globals,
+        p: &PhaseParams,
+        model: &[f64],
+    ) -> bool {
         let phase = &self.lib.phases[index];
         let inst = Instrument {
             kalpha2: None,
             ..self.instrument(g, 1.0, 1.0)
         };
         let (lo, hi) = (self.obs.xs[0], self.obs.xs[self.obs.xs.len() - 1]);
-        let mut ls = lines(&phase.reflections, &inst, (lo, hi), 1.0, None);
+        let mut ls = lines(&swollen(phase, p.basal), &inst, (lo, hi), 1.0, None);
         ls.sort_by(|a, b| b.area.total_cmp(&a.area));
         let n = self.obs.xs.len();
+        let platy = is_platy(phase, self.obs.geometry);
         let missing = ls
             .iter()
             .take(3)
             .filter(|l| {
-                let ch = self.obs.xs.partition_point(|&v| v < l.x).min(n - 1);
-                self.obs.counts[ch] - model[ch] > 2.0 * self.obs.var[ch].sqrt()
+                let half = if platy {
+                    0.5 * p.broadening * inst.width.fwhm_eta(inst.geometry, l.x).0
+                } else {
+                    0.0
+                };
+                let ch = |x: f64| self.obs.xs.partition_point(|&v| v < x).min(n - 1);
+                let (a, b) = (ch(l.x - half), ch(l.x + half));
+                let (a, b) = if half > 0.0 { (a, b.max(a)) } else { (b, b) };
+                let excess: f64 = (a..=b).map(|i| self.obs.counts[i] - model[i]).sum();
+                let var: f64 = (a..=b).map(|i| self.obs.var[i]).sum();
+                excess > 2.0 * var.sqrt()
             })
             .count();
-        missing >= 2.min(ls.len())
+        missing >= if platy { 1 } else { 2.min(ls.len()) }
     }
 
     /// The same problem with phase `index` appended.
@@ -436,6 +470,7 @@ impl<'a> Problem<'a> {
             wavelength: self.wavelength,
             kalpha2: self.kalpha2,
             background: self.background.clone(),
+            memo: self.memo,
         }
     }
 
@@ -570,8 +605,14 @@ impl Problem<'_> {
     /// Common shift (zero shift, displacement 0) at which every library phase, scales
     /// and background free (non-negative least squares), fits the pattern best: the
     /// profiles are drawn once at zero shift and moved by whole channels over ±
-    /// [`RefineConfig::shift_scan_deg`], every second channel and then the neighbours of
-    /// the best. Layer phases are drawn at [`RefineConfig::layer_broadening`].
+    /// [`RefineConfig::shift_scan_deg`]. The scan is coarse first, on the pattern summed
+    /// into bins of [`RefineConfig::shift_scan_bin_deg`] and the profiles drawn on the
+    /// bins, shifted by whole bins, with every library phase; then at full resolution,
+    /// channel by channel within a bin of the coarse optimum, with only the phases that
+    /// the coarse fits near the optimum gave a positive scale (the others carry
+    /// nothing). Each fit starts from the phases positive in the one before
+    /// ([`fit_screened`]). Layer
+    /// phases are drawn at [`RefineConfig::layer_broadening`].
     fn scan_shift(&self, g: &Globals) -> Option<ShiftScan> {
         let n = self.obs.xs.len();
         let flat = Globals {
@@ -579,63 +620,168 @@ impl Problem<'_> {
             displacement: 0.0,
             ..*g
         };
-        let (index, drawn): (Vec<usize>, Vec<Template>) = (0..self.lib.phases.len())
-            .map(|i| {
-                let phase = &self.lib.phases[i];
-                let broadening = if is_platy(phase, self.obs.geometry) {
-                    self.cfg.layer_broadening
-                } else {
-                    1.0
-                };
-                let p = PhaseParams {
-                    cell: 1.0,
-                    broadening,
-                    po: None,
-                    basal: None,
-                };
-                (i, self.render_phase(i, None, &flat, &p))
-            })
+        let reach = (self.cfg.shift_scan_deg / self.obs.step).round() as isize;
+        // Non-negative fit of `templates` moved by `k` channels (plus the background) to
+        // `counts`: χ² and the phase scales. `positive` carries the phases with a
+        // positive scale from one shift to the next (see [`fit_screened`]).
+        let fit_at = |templates: &[Template],
+                      k: isize,
+                      counts: &[f64],
+                      var: &[f64],
+                      background: &[Template],
+                      positive: &mut Vec<bool>|
+         -> Option<(f64, Vec<f64>)> {
+            let m = counts.len();
+            let moved: Vec<Template> = templates.iter().map(|t| shifted(t, k, m)).collect();
+            let (amplitudes, model) = fit_screened(&moved, background, counts, positive)?;
+            let chi2 = (0..m)
+                .map(|i| (counts[i] - model[i]).powi(2) / var[i])
+                .sum();
+            Some((chi2, amplitudes))
+        };
+        // Coarse: bins of `f` channels, shifts of whole bins.
+        let f = ((self.cfg.shift_scan_bin_deg / self.obs.step).round() as usize).clamp(1, n);
+        let bin = |v: &[f64]| -> Vec<f64> { v.chunks(f).map(|c| c.iter().sum()).collect() };
+        let (counts_b, var_b) = (bin(&self.obs.counts), bin(&self.obs.var));
+        let xs_b: Vec<f64> = self
+            .obs
+            .xs
+            .chunks(f)
+            .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+            .collect();
+        let background_b = background_basis(&xs_b, self.cfg.background_spacing_deg);
+        let params = |i: usize| PhaseParams {
+            cell: 1.0,
+            broadening: if is_platy(&self.lib.phases[i], self.obs.geometry) {
+                self.cfg.layer_broadening
+            } else {
+                1.0
+            },
+            po: None,
+            basal: None,
+        };
+        let (index, drawn_b): (Vec<usize>, Vec<Template>) = (0..self.lib.phases.len())
+            .map(|i| (i, self.render_phase(i, None, &flat, &params(i), &xs_b)))
             .filter(|(_, t)| t.sum() > 0.0)
             .unzip();
-        if drawn.is_empty() {
+        if drawn_b.is_empty() {
             return None;
         }
-        let reach = (self.cfg.shift_scan_deg / self.obs.step).round() as isize;
-        let fit_at = |k: isize| -> Option<(f64, Vec<f64>)> {
-            let mut all: Vec<Template> = drawn.iter().map(|t| shifted(t, k, n)).collect();
-            all.extend(self.background.iter().cloned());
-            let mut f = LinearFitter::new(n, all).ok()?;
-            let fit = f
-                .fit(&self.obs.counts, None, &LinearOptions::default())
-                .ok()?;
-            let chi2 = (0..n)
-                .map(|i| (self.obs.counts[i] - fit.model[i]).powi(2) / self.obs.var[i])
-                .sum();
-            Some((chi2, fit.amplitudes[..drawn.len()].to_vec()))
-        };
-        let mut best: Option<(isize, f64, Vec<f64>)> = None;
-        let consider = |k: isize, best: &mut Option<(isize, f64, Vec<f64>)>| {
-            if let Some((chi2, a)) = fit_at(k) {
-                if best.as_ref().is_none_or(|b| chi2 < b.1) {
-                    *best = Some((k, chi2, a));
-                }
-            }
-        };
-        for k in (-reach..=reach).step_by(2) {
-            consider(k, &mut best);
+        let reach_b = reach / f as isize;
+        let mut positive = vec![true; drawn_b.len()];
+        let coarse: Vec<(isize, f64, Vec<f64>)> = (-reach_b..=reach_b)
+            .filter_map(|k| {
+                fit_at(&drawn_b, k, &counts_b, &var_b, &background_b, &mut positive)
+                    .map(|(c, a)| (k, c, a))
+            })
+            .collect();
+        let best_b = coarse.iter().min_by(|a, b| a.1.total_cmp(&b.1))?.0;
+        let kept: Vec<usize> = (0..drawn_b.len())
+            .filter(|&j| {
+                coarse
+                    .iter()
+                    .filter(|c| c.0.abs_diff(best_b) <= 1)
+                    .any(|c| c.2[j] > 0.0)
+            })
+            .collect();
+        if kept.is_empty() {
+            return None;
         }
-        let centre = best.as_ref()?.0;
-        consider(centre - 1, &mut best);
-        consider(centre + 1, &mut best);
-        let (k, _, a) = best?;
+        // Fine: every channel within a bin of the coarse optimum, the kept phases only.
+        let kept_drawn: Vec<Template> = kept
+            .iter()
+            .map(|&j| self.render_phase(index[j], None, &flat, &params(index[j]), &self.obs.xs))
+            .collect();
+        let centre = best_b * f as isize;
+        let span = f as isize - 1;
+        let mut positive = vec![true; kept_drawn.len()];
+        let (k, _, a) = ((centre - span).max(-reach)..=(centre + span).min(reach))
+            .filter_map(|k| {
+                fit_at(
+                    &kept_drawn,
+                    k,
+                    &self.obs.counts,
+                    &self.obs.var,
+                    &self.background,
+                    &mut positive,
+                )
+                .map(|(c, a)| (k, c, a))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))?;
         let total: f64 = a.iter().sum();
         if total <= 0.0 {
             return None;
         }
         Some(ShiftScan {
             shift: k as f64 * self.obs.step,
-            fractions: index.into_iter().zip(a.iter().map(|v| v / total)).collect(),
+            fractions: kept
+                .iter()
+                .map(|&j| index[j])
+                .zip(a.iter().map(|v| v / total))
+                .collect(),
         })
+    }
+}
+
+/// Non-negative least squares of `counts` (Poisson weights 1/max(y, 1)) on the
+/// `phases` and the `background`, solved first with only the phases marked in
+/// `positive` (those with a positive scale in a neighbouring fit): the solution is the
+/// full problem's when every phase left out fails the optimality (KKT) condition for
+/// entering, Σ w·r·t ≤ 0 with r the residual; those that pass are added and the fit
+/// repeated. Returns the scale of every phase (0 for those left out) and the model;
+/// `positive` is left marking the phases with a positive scale.
+fn fit_screened(
+    phases: &[Template],
+    background: &[Template],
+    counts: &[f64],
+    positive: &mut [bool],
+) -> Option<(Vec<f64>, Vec<f64>)> {
+    let m = counts.len();
+    let opts = LinearOptions {
+        covariance: false,
+        ..LinearOptions::default()
+    };
+    loop {
+        let active: Vec<usize> = (0..phases.len()).filter(|&j| positive[j]).collect();
+        let mut all: Vec<Template> = active.iter().map(|&j| phases[j].clone()).collect();
+        all.extend(background.iter().cloned());
+        let fit = LinearFitter::new(m, all)
+            .ok()?
+            .fit(counts, None, &opts)
+            .ok()?;
+        let weight = |c: usize| 1.0 / counts[c].max(1.0);
+        let resid2: f64 = (0..m)
+            .map(|c| weight(c) * (counts[c] - fit.model[c]).powi(2))
+            .sum();
+        let left_out: Vec<usize> = (0..phases.len()).filter(|&j| !positive[j]).collect();
+        let mut entering = false;
+        for j in left_out {
+            let t = &phases[j];
+            let (mut gradient, mut norm) = (0.0, 0.0);
+            for (i, &v) in t.values.iter().enumerate() {
+                let c = t.start + i;
+                if c >= m {
+                    break;
+                }
+                let w = weight(c);
+                gradient += w * (counts[c] - fit.model[c]) * v;
+                norm += w * v * v;
+            }
+            if norm > 0.0 && gradient > 1e-9 * (norm * resid2).sqrt() {
+                positive[j] = true;
+                entering = true;
+            }
+        }
+        if !entering {
+            let mut scales = vec![0.0; phases.len()];
+            for (&j, &a) in active.iter().zip(&fit.amplitudes) {
+                scales[j] = a;
+            }
+            for (p, a) in positive.iter_mut().zip(&scales) {
+                *p = *a > 0.0;
+            }
+            return Some((scales, fit.model));
+        }
     }
 }
 
@@ -767,6 +913,7 @@ pub fn refine(
         u,
         eta,
     };
+    let memo = RefCell::new(GramMemo::default());
     let mut prob = Problem {
         obs,
         lib,
@@ -776,6 +923,7 @@ pub fn refine(
         wavelength: wavelength_a,
         kalpha2: id.instrument.kalpha2.map(|(l2, _)| l2),
         background: background_basis(&obs.xs, cfg.background_spacing_deg),
+        memo: &memo,
     };
     // Geometry from the whole library, not from the search's few phases: a search that
     // locked onto a wrong phase at a wrong zero would otherwise hold the refinement
@@ -865,13 +1013,7 @@ pub fn refine(
         let best = (0..lib.phases.len())
             .filter(|i| !prob.set.contains(i) && !lib.phases[*i].rare_earth)
             .filter(|i| !refused.contains(i))
-            // Layer phases skip the pre-selection: their broad, overlapped bands show no
-            // residual at the sharp library positions.
-            .filter(|&i| {
-                is_platy(&lib.phases[i], obs.geometry)
-                    || prob.residual_at_strongest_lines(i, &state_fit.g, &eval.model)
-            })
-            .flat_map(|i| {
+            .map(|i| {
                 let platy = is_platy(&lib.phases[i], obs.geometry);
                 // Layer phases are tried broadened (turbostratic clays), swelling ones also
                 // at a wider basal spacing (more interlayer water).
@@ -882,20 +1024,26 @@ pub fn refine(
                     &[None]
                 };
                 let textured = axis_of(i).is_some();
-                widths.iter().flat_map(move |&b| {
-                    basals.iter().map(move |&basal| {
-                        (
-                            i,
-                            PhaseParams {
-                                cell: 1.0,
-                                broadening: b,
-                                po: textured.then_some(0.9),
-                                basal,
-                            },
-                        )
+                let trials: Vec<PhaseParams> = widths
+                    .iter()
+                    .flat_map(|&b| {
+                        basals.iter().map(move |&basal| PhaseParams {
+                            cell: 1.0,
+                            broadening: b,
+                            po: textured.then_some(0.9),
+                            basal,
+                        })
                     })
-                })
+                    .collect();
+                (i, trials)
             })
+            // A phase is rendered only when one of its trials finds intensity missing.
+            .filter(|(i, trials)| {
+                trials
+                    .iter()
+                    .any(|p| prob.residual_at_strongest_lines(*i, &state_fit.g, p, &eval.model))
+            })
+            .flat_map(|(i, trials)| trials.into_iter().map(move |p| (i, p)))
             .filter_map(|(i, params)| {
                 let trial = prob.with_phase(i);
                 let mut t = tpl.clone();
