@@ -6,61 +6,27 @@
 //! `src/xrd/refine.rs` (variable projection, F tests, unexplained intensity). Pattern
 //! synthesis and library decoding happen outside the timed loop.
 //!
-//! Run: `cargo bench --profile test --bench xrd -- --warm-up-time 1 --measurement-time 4`.
-//! Measured on the shared 2-core box (wall time per pattern on a contended core, not an
-//! idle one); the earlier `analyze_with` (search only, 27 phases) measured 9.9 / 13.6 /
-//! 7.5 ms at load 9–12. First row per case: refinement as first committed (load 8.3–9.2);
-//! second: with the pre-selection of phases to add and broadening from 0.3 (load 6.6–7.0):
+//! Run: `cargo bench --bench xrd -- --warm-up-time 1 --measurement-time 3`.
 //!
-//! | case | search_match | search_and_refine |
+//! Last measured (7 Dec 2026, the shared 2-core development VM under load 3–6 from
+//! parallel builds, so wall time per pattern on a contended core; earlier figures are in
+//! git). Search-match, before and after the trigonometry-free line lists and the
+//! per-(instrument, phase) template cache, alternately twice each at load 5.9–6.5:
+//! 8.35, 7.67 → 7.82, 7.81 ms (hematite95_CeO2_5), 10.28, 9.43 → 11.61, 10.30 ms
+//! (ironore_4_phases), 10.31, 8.11 → 9.32, 7.25 ms (zircon_pure): within the scatter.
+//! Search plus refinement, before and after the two-stage shift scan, the shared Gram
+//! memo and the warm-started scan fits (refinement results identical), at load 3.1–3.7:
+//!
+//! | case | before | after (two runs) |
 //! |---|---|---|
-//! | hematite95_CeO2_5 | 10.7 ms (94 /s) | 50.7 ms (19.7 /s) |
-//! | | 8.9 ms (113 /s) | 26.9 ms (37 /s) |
-//! | ironore_4_phases | 18.2 ms (55 /s) | 117.8 ms (8.5 /s) |
-//! | | 11.3 ms (88 /s) | 71.4 ms (14 /s) |
-//! | zircon_pure | 13.8 ms (72 /s) | 49.6 ms (20.2 /s) |
-//! | | 8.2 ms (122 /s) | 23.7 ms (42 /s) |
+//! | hematite95_CeO2_5 | 117.0 ms (8.6 /s) | 50.5, 54.4 ms (19.8, 18.4 /s) |
+//! | ironore_4_phases | 157.1 ms (6.4 /s) | 103.0, 97.2 ms (9.7, 10.3 /s) |
+//! | zircon_pure | 112.7 ms (8.9 /s) | 70.5, 71.5 ms (14.2, 14.0 /s) |
 //!
-//! With the library at 60 phases (`cargo bench --bench xrd -- --warm-up-time 1
-//! --measurement-time 3`), before and after the displacement factors were tabulated
-//! in the line cache (cos θ per line per trial geometry was ~15 % of search-match time
-//! under perf), built and run back to back; before at load 5.4–5.5, after at 3.7–4.2,
-//! so part of the difference is load (the refinement itself does not use the cache):
-//!
-//! | case | search_match | search_and_refine |
-//! |---|---|---|
-//! | hematite95_CeO2_5 | 7.46 → 5.32 ms (134 → 188 /s) | 18.1 → 14.0 ms (55 → 71 /s) |
-//! | ironore_4_phases | 9.33 → 7.76 ms (107 → 129 /s) | 44.6 → 34.3 ms (22 → 29 /s) |
-//! | zircon_pure | 7.16 → 5.57 ms (140 → 180 /s) | 17.4 → 15.4 ms (58 → 65 /s) |
-//!
-//! The profile search of low-count patterns (`search::profile_search`) does not run on
-//! these 20,000-count patterns.
-//!
-//! After the Lorentz-polarisation factor and displacement shift were computed from
-//! sinθ = λ/2d without trigonometric functions and the search's template cache was kept
-//! per (instrument, phase) instead of cleared on every trial instrument (perf had
-//! `cos` in `Geometry::lp` at 11–13 % and `render` + `exp` at 25–35 % of search-match,
-//! part of it re-rendering the current instrument's templates after each rejected
-//! trial), with the bounded width model of the portable-pattern work in the same build:
-//! before = a bench binary built from main before this work, after = this branch,
-//! run alternately twice each in the same two minutes at load 5.9–6.5 on the shared
-//! 2-core box (`cargo bench --bench xrd -- --warm-up-time 1 --measurement-time 3`;
-//! medians of the two runs):
-//!
-//! | case | search_match before | after |
-//! |---|---|---|
-//! | hematite95_CeO2_5 | 8.35, 7.67 ms | 7.82, 7.81 ms |
-//! | ironore_4_phases | 10.28, 9.43 ms | 11.61, 10.30 ms |
-//! | zircon_pure | 10.31, 8.11 ms | 9.32, 7.25 ms |
-//!
-//! The difference is within the run-to-run scatter of this loaded box: no speed-up is
-//! shown, and the 200 patterns/s target (5 ms) is not shown met here. The whole
-//! analysis in the same minutes (one run each, load 4.8–6.2): search_and_refine
-//! 152.7 → 132.7 ms (hematite95_CeO2_5), 141.0 → 128.1 ms (ironore_4_phases),
-//! 150.2 → 110.7 ms (zircon_pure); the refinement dominates it.
-//!
-//! Targets (issue 22): search-match ≥ 200 patterns/s per core (not met on these
-//! contended cores) and search + refinement ≥ 20 patterns/s per core (met).
+//! Targets (issue 22): search-match ≥ 200 patterns/s per core (5 ms; not shown met on
+//! these contended cores) and search + refinement ≥ 20 patterns/s per core (not met:
+//! 10–20 /s; the refinement's finite-difference Jacobian and add-candidate loop
+//! dominate under perf).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use reescan::xrd::{analyze_with, builtin, search, synth, Radiation, SynthOptions};
