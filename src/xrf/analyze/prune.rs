@@ -56,17 +56,7 @@ pub(super) fn surviving(
         .filter(|&i| strict && strong_fail(&fams[i]))
         .collect();
     order.sort_by(|&a, &b| (fams[a].2 / fams[a].3).total_cmp(&(fams[b].2 / fams[b].3)));
-    let overlap = |a: &FamilyLines, b: &FamilyLines| {
-        a.lines
-            .iter()
-            .filter(|l| l.2 >= work.th.overlap_min_line_share)
-            .any(|la| {
-                b.lines
-                    .iter()
-                    .filter(|l| l.2 >= work.th.overlap_min_line_share)
-                    .any(|lb| (la.1 - lb.1).abs() < work.th.overlap_fwhm * work.fwhm_kev(la.1))
-            })
-    };
+    let overlap = |a: &FamilyLines, b: &FamilyLines| lines_overlap(work, a, b);
     let total_family_counts: f64 = fams.iter().map(|f| f.2).sum();
     let mut inconsistent: Vec<(usize, Family)> = Vec::new();
     let mut removed: Vec<usize> = Vec::new();
@@ -139,6 +129,21 @@ pub(super) fn surviving(
     keep
 }
 
+/// Whether two families have lines (each at least
+/// [`XrfThresholds::overlap_min_line_share`] of its family) within
+/// [`XrfThresholds::overlap_fwhm`] FWHM of each other.
+fn lines_overlap(work: &Work, a: &FamilyLines, b: &FamilyLines) -> bool {
+    a.lines
+        .iter()
+        .filter(|l| l.2 >= work.th.overlap_min_line_share)
+        .any(|la| {
+            b.lines
+                .iter()
+                .filter(|l| l.2 >= work.th.overlap_min_line_share)
+                .any(|lb| (la.1 - lb.1).abs() < work.th.overlap_fwhm * work.fwhm_kev(la.1))
+        })
+}
+
 /// Energy of a family's strongest line (keV).
 pub(super) fn principal_line_kev(fl: &FamilyLines) -> f64 {
     fl.lines
@@ -160,6 +165,8 @@ pub(super) fn prune(
     let mut rejected = Vec::new();
     // families that won a model selection against a rival stay (see `rival_swap`)
     let mut won: Vec<(usize, Family)> = Vec::new();
+    // strong families dropped in earlier rounds (see `cascade`)
+    let mut earlier: Vec<Held> = Vec::new();
     for _ in 0..rounds {
         let mut kept = surviving(work, comps, fit, true);
         for w in &won {
@@ -171,7 +178,24 @@ pub(super) fn prune(
             break;
         }
         let dropped = held_families(comps, fit, &kept);
+        if let Some(pair) = cascade(work, &dropped, &earlier, fams, pile) {
+            // the pair stands together: restored, and kept from here on
+            for f in pair {
+                if !fams.contains(&f) {
+                    fams.push(f);
+                }
+                won.push(f);
+            }
+            (*comps, *fit) = fit_families(work, fams, Some(pile)).ok_or_else(fail)?;
+            continue;
+        }
         rejected.extend(dropped.iter().copied());
+        earlier.extend(
+            dropped
+                .iter()
+                .filter(|d| d.significance >= work.th.strong_fail_sigma)
+                .copied(),
+        );
         *fams = kept;
         (*comps, *fit) = fit_families(work, fams, Some(pile)).ok_or_else(fail)?;
         if !work.plan.rival_swaps {
@@ -184,6 +208,51 @@ pub(super) fn prune(
         }
     }
     Ok(rejected)
+}
+
+/// A pruning cascade through overlapping families (the light rare earths' L lines): a
+/// strong family dropped in one round (Pr L beside Nd L in magnet scrap) leaves its
+/// counts to its neighbour, whose line ratios then fail and drop it in the next (Nd,
+/// at 58σ). When a strong family fails now whose lines overlap a strong family dropped
+/// earlier, the two are judged together: the earlier one is put back, and where the
+/// refit then passes both, the pair is returned (to stand together). Both are of rare
+/// earths: the cascade runs through their L-line forest, and elsewhere an overlapping
+/// pair is the rival explanations `rival_swap` decides between.
+fn cascade(
+    work: &Work,
+    dropped: &[Held],
+    earlier: &[Held],
+    fams: &[(usize, Family)],
+    pile: &[(f64, f64)],
+) -> Option<[(usize, Family); 2]> {
+    let rare_earth = |z: usize| element(z).is_some_and(|d| crate::tables::is_rare_earth(d.symbol));
+    for d in dropped
+        .iter()
+        .filter(|d| d.significance >= work.th.strong_fail_sigma && rare_earth(d.z))
+    {
+        let Some(dl) = work.lines_of(d.z, d.family) else {
+            continue;
+        };
+        for x in earlier.iter().filter(|x| x.z != d.z && rare_earth(x.z)) {
+            if fams.contains(&(x.z, x.family)) {
+                continue;
+            }
+            let Some(xl) = work.lines_of(x.z, x.family) else {
+                continue;
+            };
+            if !lines_overlap(work, &dl, &xl) {
+                continue;
+            }
+            let mut trial = fams.to_vec();
+            trial.push((x.z, x.family));
+            let (comps, fit) = fit_families(work, &trial, Some(pile))?;
+            let kept = surviving(work, &comps, &fit, true);
+            if kept.contains(&(x.z, x.family)) && kept.contains(&(d.z, d.family)) {
+                return Some([(x.z, x.family), (d.z, d.family)]);
+            }
+        }
+    }
+    None
 }
 
 /// A family a fit held at ≥ 3σ.
