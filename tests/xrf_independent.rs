@@ -307,7 +307,7 @@ fn independent_corpus_screening_meets_the_ratchet() {
             errors[(9 * n) / 10],
             errors[n - 1]
         );
-        if line_kev > 10.0 {
+        if commodity.starts_with("zircon") {
             zr_errors.extend(errors);
         }
     }

@@ -649,6 +649,18 @@ pub struct Identification {
     pub chi2: f64,
 }
 
+impl Identification {
+    /// (library index, scale) of every accepted phase but `index`: the model a phase's
+    /// own evidence is judged against.
+    fn scales_except(&self, index: usize) -> Vec<(usize, f64)> {
+        self.phases
+            .iter()
+            .filter(|o| o.index != index)
+            .map(|o| (o.index, o.amplitude))
+            .collect()
+    }
+}
+
 /// Templates [`Fitter`] keeps (a few MB at most) before it starts afresh.
 const TEMPLATE_CACHE_LIMIT: usize = 512;
 
@@ -994,12 +1006,7 @@ fn identify_excluding(
             .filter(|p| Some(p.index) != anchor)
             .filter(|p| {
                 if by_profile.contains(&p.index) {
-                    let others: Vec<(usize, f64)> = id
-                        .phases
-                        .iter()
-                        .filter(|o| o.index != p.index)
-                        .map(|o| (o.index, o.amplitude))
-                        .collect();
+                    let others = id.scales_except(p.index);
                     return !profile_evidence(&mut fitter, obs, lib, p.index, p.amplitude, &others);
                 }
                 let by_peaks = p.matched_peaks >= obs.settings.min_matched_peaks
@@ -1051,12 +1058,7 @@ fn stands_on_profile(
     id: &Identification,
     phase: &Accepted,
 ) -> bool {
-    let others: Vec<(usize, f64)> = id
-        .phases
-        .iter()
-        .filter(|o| o.index != phase.index)
-        .map(|o| (o.index, o.amplitude))
-        .collect();
+    let others = id.scales_except(phase.index);
     if !profile_evidence(fitter, obs, lib, phase.index, phase.amplitude, &others) {
         return false;
     }

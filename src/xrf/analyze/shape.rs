@@ -253,9 +253,9 @@ fn in_window<T>(
 /// half a step either side of the best) while the anchor keeps its energy; the gain
 /// that fits its local window best is kept where it also lowers the χ² of the whole
 /// spectrum (a candidate family can stand in for a pile-up or scatter peak, and its
-/// window then asks for a gain the other lines refute). A stated gain a few per mille off (the
-/// calibration of a handheld drifts with temperature) moves lines 10 keV from the
-/// anchor by tens of eV: Zr K against the rare earths' L lines in a zircon.
+/// window then asks for a gain the other lines refute). A stated gain a few per mille
+/// off (the calibration of a handheld drifts with temperature) moves lines 10 keV from
+/// the anchor by tens of eV: Zr K against the rare earths' L lines in a zircon.
 pub(super) fn refine_gain(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) {
     let Some(e1) = shape_anchor(work, fams, pile) else {
         return;
