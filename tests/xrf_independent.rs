@@ -45,7 +45,8 @@ use std::sync::Arc;
 
 mod xrf_scoring;
 use xrf_scoring::{
-    corpus_files, element_score, print_table, ratio, truth_json, Label, Tally, PRESENT_WT_PCT,
+    corpus_files, element_score, print_table, ratio, truth_json, Label, Tally, ABSENT_WT_PCT,
+    PRESENT_WT_PCT,
 };
 
 // The ratchet: floors (and a ceiling) at the figures last measured, below the issue's
@@ -98,6 +99,8 @@ struct Outcome {
     reason: String,
     /// The analysis' calibration: (offset keV, gain keV/channel).
     calibration: Option<(f64, f64)>,
+    /// Every element's reading, wt %.
+    readings: BTreeMap<String, f64>,
 }
 
 fn truths() -> Vec<Truth> {
@@ -136,12 +139,23 @@ fn screen(screener: &Screener, t: &Truth, bytes: &[u8]) -> Outcome {
                 .xrf
                 .as_ref()
                 .map(|x| (x.calibration.offset_kev, x.calibration.gain_kev)),
+            readings: r
+                .xrf
+                .as_ref()
+                .map(|x| {
+                    x.elements
+                        .iter()
+                        .map(|e| (e.symbol.clone(), e.wt_pct))
+                        .collect()
+                })
+                .unwrap_or_default(),
         },
         Err(e) => Outcome {
             verdict: Verdict::Error,
             reported: vec![],
             reason: e.to_string(),
             calibration: None,
+            readings: BTreeMap::new(),
         },
     }
 }
@@ -172,6 +186,9 @@ fn independent_corpus_screening_meets_the_ratchet() {
     let mut false_ree: BTreeMap<String, usize> = BTreeMap::new();
     let mut false_ree_by_commodity: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut missed_ree: BTreeMap<String, usize> = BTreeMap::new();
+    // False positives whose reading and truth both lie below the absent line (a trace
+    // read as a trace), and those read at ≥ 0.2 wt % (a phantom or a gross over-read).
+    let (mut fp_trace_read, mut fp_gross) = (0usize, 0usize);
     let mut misses = Vec::new();
     let mut alarms = Vec::new();
     for (t, o) in truths.iter().zip(&outcomes) {
@@ -190,6 +207,12 @@ fn independent_corpus_screening_meets_the_ratchet() {
             if *w >= PRESENT_WT_PCT && !o.reported.contains(el) {
                 *missed_ree.entry(el.clone()).or_default() += 1;
             }
+        }
+        for el in element_score(&t.label, &o.reported).fp {
+            let read = o.readings.get(&el).copied().unwrap_or(0.0);
+            let truth = t.label.ree.get(&el).copied().unwrap_or(0.0);
+            fp_trace_read += usize::from(truth > 0.0 && read < ABSENT_WT_PCT);
+            fp_gross += usize::from(read >= PRESENT_WT_PCT);
         }
         if t.label.honest {
             for el in element_score(&t.label, &o.reported).fp {
@@ -228,6 +251,10 @@ fn independent_corpus_screening_meets_the_ratchet() {
         println!("  {el:<3} {n:>4}   ({})", per.join(", "));
     }
     println!("reported traces (0.05–0.2 wt %, not scored): {}", all.trace);
+    println!(
+        "false positives ({}): {} are traces read below {ABSENT_WT_PCT} wt % of elements present below it; {} are read at ≥ {PRESENT_WT_PCT} wt %",
+        all.fp, fp_trace_read, fp_gross
+    );
     let missed: Vec<String> = missed_ree.iter().map(|(e, n)| format!("{e} {n}")).collect();
     println!(
         "Rare earths present at ≥ 0.2 wt % and not reported: {}",
