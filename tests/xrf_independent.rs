@@ -57,19 +57,25 @@ use xrf_scoring::{
 /// Measured 94/96 = 0.979 (a pruning cascade through the rare earths' L lines judged as
 /// a pair); target 0.99.
 const FLOOR_FLAGGED_GE_1: f64 = 0.979;
-/// Same at 0.5–1 wt %. Measured 37/48 = 0.771; target 0.90.
-const FLOOR_FLAGGED_05_1: f64 = 0.77;
+/// Same at 0.5–1 wt %. Measured 36/48 = 0.750; target 0.90. It was 37/48 before the
+/// dominant rare-earth L families' subshell shares were freed: ceramics-0286 (alumina +
+/// 0.56 wt % monazite, Ce 0.25 wt %) had been flagged only because its cerium was read
+/// from a Ce K family at 0.46 wt %, chosen over Ce L whose relative misfit the tables'
+/// L-line ratios inflated; read from Ce L it is 0.11 wt %, below the monazite signature's
+/// 0.2 wt %.
+const FLOOR_FLAGGED_05_1: f64 = 0.75;
 /// Share of honest shipments that are not CLEAR (a ceiling). Measured 8/128 = 0.0625
 /// (energy offset followed to the anchor line, gain refined); target 0.01.
 const CEILING_HONEST_NOT_CLEAR: f64 = 0.063;
-/// Rare-earth element F1 over the whole corpus (precision 0.824, recall 0.839).
-/// Measured 0.8314 (the pruning cascade judged as a pair); target 0.95. It was 0.8270
+/// Rare-earth element F1 over the whole corpus (precision 0.826, recall 0.852).
+/// Measured 0.8387 (the dominant rare-earth L families' subshell shares freed; 0.8314
+/// with the pruning cascade judged as a pair before); target 0.95. It was 0.8270
 /// before the calibration became refined (offset beyond ±9 eV, gain) and fell to 0.816
 /// with it: the fits of zircon and zirconia improved (χ²/ν 12–34 → 2–6), more rare
 /// earths at 0.2–0.5 wt % are found (24 → 28 of 48) and one honest shipment fewer is
 /// flagged, but readings the tube model over-reads now cross the 0.2 wt % scoring line
 /// where the truth is 0.1–0.2 wt %.
-const FLOOR_ELEMENT_F1: f64 = 0.831;
+const FLOOR_ELEMENT_F1: f64 = 0.8385;
 
 /// Calibration error at Zr Kα over the zircon and zirconia spectra (ceilings, eV):
 /// measured 90th percentile 4.8 and largest 10.6 with the offset followed past its

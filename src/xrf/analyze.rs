@@ -207,6 +207,7 @@ impl<'a> Work<'a> {
             matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
             splines: lines_cache.splines(p.region, plan.spline_spacing_kev),
             free_tail: Vec::new(),
+            free_l: Vec::new(),
             long_tails: false,
             long_tail_slope: crate::xrf::model::DEFAULT_LONG_TAIL_SLOPE,
             dominant: Vec::new(),
@@ -309,6 +310,7 @@ fn quick_loop(
     // the strongest lines get a free tail, as in the full analysis: without the refined
     // line shape, what the Fe K tail leaves would otherwise be fitted as Tb or Eu L lines
     work.free_tail = strongest_families(&comps, &fit, 4);
+    work.free_l = dominant_l_families(work, &comps, &fit);
     // what the first fit held and its lines confirm: a rare earth the free tails of the
     // next fit absorb (La L under the Fe K tail) is still a family the quick analysis
     // leaves undecided
@@ -370,6 +372,7 @@ fn identify_loop(
     let pile = strong_lines(work, &comps, &fit);
     refine_shape_near(work, &fams, &pile);
     work.free_tail = strongest_families(&comps, &fit, 4);
+    work.free_l = dominant_l_families(work, &comps, &fit);
     // 3: what the model leaves unexplained, with the strong lines' long tails and steps
     // where the data show them
     let (_, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;

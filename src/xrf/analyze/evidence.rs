@@ -112,7 +112,7 @@ impl Work<'_> {
                     of_ree = crate::tables::is_rare_earth(fl.symbol);
                     of_ree
                 }
-                Kind::Tail | Kind::LongTail(_) | Kind::KbExcess => of_ree,
+                Kind::Tail | Kind::LongTail(_) | Kind::LineExcess(_) => of_ree,
                 _ => false,
             })
             .collect();

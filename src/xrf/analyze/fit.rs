@@ -143,3 +143,39 @@ pub(super) fn strongest_families(
     v.sort_by(|a, b| b.2.total_cmp(&a.2));
     v.into_iter().take(n).map(|x| (x.0, x.1)).collect()
 }
+
+/// The free-tail families ([`Work::free_tail`]) that are rare-earth L families holding
+/// at least [`XrfThresholds::l_freedom_min_share`] of the strongest family's counts:
+/// those whose L subshells' shares are freed ([`XrfThresholds::l_freedom`]). A weaker
+/// L family's freedom would let it fit what another line's shape leaves (a Gd L
+/// "family" in the low-energy tail of Fe Kα in iron ore). Only the rare earths' L
+/// lines form a forest in which one family's ratio errors fall on its neighbours' lines
+/// and decide what is reported; other strong L families (an Au or W anode's, Pb's) keep
+/// the tables' ratios, and their misfit stays evidence against the fit.
+pub(super) fn dominant_l_families(
+    work: &Work,
+    comps: &[Component],
+    fit: &LinearFit,
+) -> Vec<(usize, Family)> {
+    if !work.plan.free_l {
+        return Vec::new();
+    }
+    let amps: Vec<(usize, Family, f64, &str)> = comps
+        .iter()
+        .zip(&fit.amplitudes)
+        .filter_map(|(c, a)| match &c.kind {
+            Kind::Family(fl) => Some((fl.z, fl.family, *a, fl.symbol)),
+            _ => None,
+        })
+        .collect();
+    let strongest = amps.iter().map(|a| a.2).fold(0.0, f64::max);
+    amps.into_iter()
+        .filter(|a| {
+            a.1 == Family::L
+                && crate::tables::is_rare_earth(a.3)
+                && work.free_tail.contains(&(a.0, a.1))
+                && a.2 >= work.th.l_freedom_min_share * strongest
+        })
+        .map(|a| (a.0, a.1))
+        .collect()
+}

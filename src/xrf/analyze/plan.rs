@@ -27,6 +27,9 @@ pub(super) struct Plan {
     /// Strong K families draw their Kβ lines in part as a free component (see
     /// [`super::XrfThresholds::kb_freedom`]).
     pub(super) free_kb: bool,
+    /// Strong L families draw their L1, L2 and minor L3 lines in part as free components
+    /// (see [`super::XrfThresholds::l_freedom`]).
+    pub(super) free_l: bool,
     /// Only elements of the screening list are proposed (see
     /// [`super::candidates::screening_element`]).
     pub(super) screening_elements_only: bool,
@@ -53,6 +56,7 @@ impl Plan {
         compton_angles: &COMPTON_ANGLES,
         merge_unresolved_compton: false,
         free_kb: true,
+        free_l: true,
         screening_elements_only: false,
         rare_earth_line_tests: true,
         keep_strong_failures: false,
@@ -67,6 +71,7 @@ impl Plan {
         compton_angles: &TRIAGE_COMPTON_ANGLES,
         merge_unresolved_compton: true,
         free_kb: false,
+        free_l: false,
         screening_elements_only: true,
         rare_earth_line_tests: false,
         keep_strong_failures: true,

@@ -20,6 +20,8 @@ pub(super) fn surviving(
         let Kind::Family(fl) = &c.kind else { continue };
         lines.push(fl);
         let a = fit.amplitudes[k];
+        let (c, _) = family_with_groups(comps, fit, k);
+        let c = c.as_ref();
         let sig = if fit.sigmas[k] > 0.0 {
             a / fit.sigmas[k]
         } else {

@@ -103,7 +103,8 @@ pub(super) fn quant_families(
         if a <= 0.0 || fl.z == ARGON {
             continue;
         }
-        let ev = work.evidence(c, a, model, fl);
+        let (c, _) = family_with_groups(comps, fit, k);
+        let ev = work.evidence(&c, a, model, fl);
         let predicted: f64 = ev.iter().map(|e| e.predicted).sum();
         let misfit: f64 = ev.iter().map(|e| (e.observed - e.predicted).abs()).sum();
         let misfit_rel = if predicted > 0.0 {

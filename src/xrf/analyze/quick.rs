@@ -257,9 +257,14 @@ pub(super) fn confirmed_rare_earths(
             && h.family == principal_family(h.z, work.exc.max_kev)
     });
     out.retain(|h| {
-        comps.iter().any(|c| match &c.kind {
+        comps.iter().enumerate().any(|(k, c)| match &c.kind {
             Kind::Family(fl) if (fl.z, fl.family) == (h.z, h.family) => family_is_real(
-                &work.evidence(c, h.amplitude, &fit.model, fl),
+                &work.evidence(
+                    &family_with_groups(comps, fit, k).0,
+                    h.amplitude,
+                    &fit.model,
+                    fl,
+                ),
                 h.significance,
             ),
             _ => false,

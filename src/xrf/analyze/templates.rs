@@ -95,26 +95,35 @@ impl Work<'_> {
             fl = Arc::new(masked);
         }
         let shape = if free { Shape::Gauss } else { Shape::Line };
-        // the full analysis frees the Kβ/Kα ratio of the strongest K families
-        let kb_free = free && self.plan.free_kb && f == Family::K;
-        let peaks = if kb_free {
-            fl.scaled_where(|label| label.starts_with("Kb"), 1.0 - self.th.kb_freedom)
-                .draw_peaks_with(shape)
-        } else {
-            fl.draw_peaks_with(shape)
+        // the full analysis frees the Kβ/Kα ratio of the strongest K families and the L
+        // subshells' shares of the strongest L families: the family carries (1 − freedom)
+        // of each group's lines, and each group alone is a free component
+        let freedom = match f {
+            Family::K if free && self.plan.free_kb => self.th.kb_freedom,
+            Family::L if free && self.free_l.contains(&(z, f)) => self.th.l_freedom,
+            _ => 0.0,
         };
-        let t = self.region.template(&peaks);
+        let groups: &[LineGroup] = if freedom > 0.0 {
+            LineGroup::of_family(f)
+        } else {
+            &[]
+        };
+        let mut scaled = (*fl).clone();
+        for g in groups {
+            scaled = scaled.scaled_where(|label| g.holds(z, label), 1.0 - freedom);
+        }
+        let t = self.region.template(&scaled.draw_peaks_with(shape));
         if t.values.is_empty() || t.sum() <= 0.05 {
             return Vec::new();
         }
         let mut out = Vec::new();
-        if kb_free {
-            let kb = fl.scaled_where(|label| !label.starts_with("Kb"), 0.0);
-            let tb = self.region.template(&kb.draw_peaks_with(shape));
-            if tb.sum() > 0.05 * self.th.kb_freedom {
+        for &g in groups {
+            let alone = fl.scaled_where(|label| !g.holds(z, label), 0.0);
+            let tg = self.region.template(&alone.draw_peaks_with(shape));
+            if tg.sum() > 0.05 * freedom {
                 out.push(Component {
-                    kind: Kind::KbExcess,
-                    template: tb,
+                    kind: Kind::LineExcess(g),
+                    template: tg,
                 });
             }
         }

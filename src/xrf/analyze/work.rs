@@ -24,8 +24,49 @@ pub(super) enum Kind {
     Tail,
     /// The long tail or the step of a strong family (free, like its short tail).
     LongTail(Shape),
-    /// Kβ lines alone: frees a strong K family's Kβ/Kα ratio (see [`XrfThresholds::kb_freedom`]).
-    KbExcess,
+    /// A group of a strong family's lines alone: frees the group's share of the family
+    /// (the Kβ/Kα ratio, the L subshells' shares; see [`LineGroup`]).
+    LineExcess(LineGroup),
+}
+
+/// A group of lines whose share of its family the tables do not fix well enough for a
+/// strong family: drawn in part with the family, in part as a free component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LineGroup {
+    /// The Kβ lines of a K family (see [`XrfThresholds::kb_freedom`]).
+    KBeta,
+    /// The lines from L1 vacancies (Lβ3, Lβ4, Lγ2, Lγ3), from L2 vacancies (Lβ1, Lγ1,
+    /// Lη) and the L3 lines other than Lα1,2 (Lβ2,15, Ll, ...) of an L family (see
+    /// [`XrfThresholds::l_freedom`]).
+    L1,
+    L2,
+    L3Minor,
+}
+
+impl LineGroup {
+    /// The groups of a family.
+    pub(super) fn of_family(f: Family) -> &'static [LineGroup] {
+        match f {
+            Family::K => &[LineGroup::KBeta],
+            Family::L => &[LineGroup::L1, LineGroup::L2, LineGroup::L3Minor],
+            _ => &[],
+        }
+    }
+
+    /// Whether the line `label` of element `z` belongs to the group.
+    pub(super) fn holds(self, z: usize, label: &str) -> bool {
+        let level = || {
+            element(z)
+                .and_then(|d| d.lines.iter().find(|l| l.label == label))
+                .map(|l| l.level)
+        };
+        match self {
+            LineGroup::KBeta => label.starts_with("Kb"),
+            LineGroup::L1 => level() == Some(1),
+            LineGroup::L2 => level() == Some(2),
+            LineGroup::L3Minor => level() == Some(3) && !label.starts_with("La"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +142,9 @@ pub(super) struct Work<'a> {
     pub(super) splines: Vec<Template>,
     /// Strong families drawn as Gaussians with a free tail template.
     pub(super) free_tail: Vec<(usize, Family)>,
+    /// The dominant L families among them, whose L subshells' shares are free (see
+    /// [`fit::dominant_l_families`]).
+    pub(super) free_l: Vec<(usize, Family)>,
     /// The free-tail families also carry a free long tail and step (chosen by χ², see
     /// [`XrfThresholds::long_tail_min_chi2_drop`]).
     pub(super) long_tails: bool,
@@ -147,7 +191,7 @@ pub(super) fn component_keys(comps: &[Component]) -> Vec<ComponentKey> {
                 Kind::Compton => (3, ordinal[3]),
                 Kind::PileUp(_) => (4, 0),
                 Kind::Background => (5, ordinal[5]),
-                Kind::KbExcess => (6, family),
+                Kind::LineExcess(g) => (6, 4 * family + *g as usize),
                 Kind::LongTail(Shape::StepOnly) => (8, family),
                 Kind::LongTail(_) => (7, family),
             };
@@ -155,6 +199,45 @@ pub(super) fn component_keys(comps: &[Component]) -> Vec<ComponentKey> {
             (tag, id)
         })
         .collect()
+}
+
+/// The family component `k` of a fit with its free line groups ([`Kind::LineExcess`],
+/// which follow it in `comps`) added at their fitted amplitudes, and its amplitude: what
+/// the family's evidence and line tests judge, the lines the fit gave the element. The
+/// family itself (amplitude `fit.amplitudes[k]`) when it has none.
+pub(super) fn family_with_groups<'c>(
+    comps: &'c [Component],
+    fit: &LinearFit,
+    k: usize,
+) -> (std::borrow::Cow<'c, Component>, f64) {
+    let a = fit.amplitudes[k];
+    let groups: Vec<usize> = (k + 1..comps.len())
+        .take_while(|&j| !matches!(comps[j].kind, Kind::Family(_)))
+        .filter(|&j| matches!(comps[j].kind, Kind::LineExcess(_)) && fit.amplitudes[j] > 0.0)
+        .collect();
+    if groups.is_empty() || a <= 0.0 {
+        return (std::borrow::Cow::Borrowed(&comps[k]), a);
+    }
+    let parts: Vec<(&Template, f64)> = std::iter::once((&comps[k].template, 1.0))
+        .chain(
+            groups
+                .iter()
+                .map(|&j| (&comps[j].template, fit.amplitudes[j] / a)),
+        )
+        .collect();
+    let start = parts.iter().map(|p| p.0.start).min().unwrap_or(0);
+    let end = parts.iter().map(|p| p.0.end()).max().unwrap_or(start);
+    let mut values = vec![0.0; end - start];
+    for (t, w) in parts {
+        for (i, v) in t.values.iter().enumerate() {
+            values[t.start + i - start] += w * v;
+        }
+    }
+    let combined = Component {
+        kind: comps[k].kind.clone(),
+        template: Template::new(start, values),
+    };
+    (std::borrow::Cow::Owned(combined), a)
 }
 
 impl Work<'_> {
