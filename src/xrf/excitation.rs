@@ -1026,16 +1026,15 @@ const FILTER_CANDIDATES: [(&str, &[f64]); 2] = [
     (
         "Al",
         &[
-            25.0, 50.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0, 700.0, 1000.0,
-            1250.0, 1500.0, 1800.0, 2200.0, 2600.0, 3000.0, 3500.0, 4000.0, 4500.0, 5000.0,
-            6000.0, 8000.0,
+            25.0, 50.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0, 700.0, 1000.0, 1250.0,
+            1500.0, 1800.0, 2200.0, 2600.0, 3000.0, 3500.0, 4000.0, 4500.0, 5000.0, 6000.0, 8000.0,
         ],
     ),
     (
         "Cu",
         &[
-            25.0, 35.0, 50.0, 60.0, 75.0, 90.0, 100.0, 110.0, 125.0, 150.0, 175.0, 200.0,
-            250.0, 300.0,
+            25.0, 35.0, 50.0, 60.0, 75.0, 90.0, 100.0, 110.0, 125.0, 150.0, 175.0, 200.0, 250.0,
+            300.0,
         ],
     ),
 ];
@@ -1092,7 +1091,9 @@ fn infer_from_trace(
     }
     let end = t.centre.last().copied().unwrap_or(0.0);
     let ref_lo = s.filter_ref_share.0 * kv;
-    let ref_hi = (s.filter_ref_share.1 * kv).min(s.filter_ref_max_kev).min(end);
+    let ref_hi = (s.filter_ref_share.1 * kv)
+        .min(s.filter_ref_max_kev)
+        .min(end);
     if ref_hi < ref_lo + 2.0 || ref_lo < s.filter_from_kev + 2.0 {
         return nothing;
     }
@@ -1189,9 +1190,8 @@ fn infer_from_trace(
             }
             // counts in the band (the trace is counts per keV, the bands 1 keV wide)
             // short of `limit` times the prediction by more than counting noise
-            let significant = |limit: f64| {
-                predicted * limit - d > s.filter_sigmas * (predicted * limit).sqrt()
-            };
+            let significant =
+                |limit: f64| predicted * limit - d > s.filter_sigmas * (predicted * limit).sqrt();
             // a share is told where the prediction's relative noise is ≤ 1/(2σ)
             if predicted >= (2.0 * s.filter_sigmas).powi(2) {
                 let r = d / predicted;
@@ -1231,7 +1231,10 @@ fn infer_from_trace(
             .iter()
             .map(|&um| {
                 let through = |e: f64| (-d.mu.total(e) * rho * um * 1e-4).exp();
-                (um, share(&through, s.filter_refuted_share, edge + 0.5, ref_lo))
+                (
+                    um,
+                    share(&through, s.filter_refuted_share, edge + 0.5, ref_lo),
+                )
             })
             .collect();
         let thinnest = judged.iter().position(|j| !j.1.refuted)?;
