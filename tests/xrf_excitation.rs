@@ -384,7 +384,7 @@ fn inferred(s: &Spectrum, anode: &str) -> reescan::xrf::excitation::FilterEviden
 /// a band below 0.1 refutes the open beam). On the handheld's filtered beam (Rh, 50 kV,
 /// Cu 100 µm + Ti 25 µm + Al 300 µm) the filter is found on the iron ores and ceramics
 /// (measured 40 of 40: the stack closes copper's window below its K edge, read as its
-/// aluminium equivalent on 29, Cu on 11), at an equivalent attenuation (μρt at 15 keV)
+/// aluminium equivalent on 30, Cu on 10), at an equivalent attenuation (μρt at 15 keV)
 /// 0.84 of the stack's in the median. It is not found on zircon and
 /// zirconia (0 of 40): Zr's K edge (18.0 keV) lies between the bands and the reference,
 /// and the tails of the Zr K lines fill the bands below; the open beam is kept.
