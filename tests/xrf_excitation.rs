@@ -326,3 +326,298 @@ fn a_contradicted_kv_is_one_error_line_in_scan_and_an_error_row_in_batch() {
         "{wrong}"
     );
 }
+
+/// Every spectrum of a corpus's `corpus.zip` (`tests/data/<dir>`), by file name, with
+/// its text (the multi-beam files' `##FILTER` line is taken out by the caller).
+fn corpus_texts(dir: &str) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let f = std::fs::File::open(common::repo(dir).join("corpus.zip")).unwrap();
+    let mut z = zip::ZipArchive::new(f).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).unwrap();
+            let name = e.name().unwrap().to_string();
+            let mut b = Vec::new();
+            e.read_to_end(&mut b).unwrap();
+            (name, b)
+        })
+        .filter(|(n, _)| n.ends_with(".msa") || n.ends_with(".mca"))
+        .collect()
+}
+
+/// A filter's attenuation μρt at 15 keV (above Cu's K edge, in the band where a hard
+/// filter cuts): filters of different elements compare by it.
+fn attenuation(layers: &[(&str, f64)]) -> f64 {
+    layers
+        .iter()
+        .map(|&(el, um)| {
+            let d = reescan::xrf::physics::element_by_symbol(el).unwrap();
+            let rho = reescan::tables::xraydb().density(d.symbol).unwrap();
+            d.mu.total(15.0) * rho * um * 1e-4
+        })
+        .sum()
+}
+
+/// The filter inferred from a spectrum as `resolve_excitation` does it: the stated kV,
+/// else the default when the continuum runs past the spectrum's end (these spectra's
+/// do); the stated anode, else `anode`.
+fn inferred(s: &Spectrum, anode: &str) -> reescan::xrf::excitation::FilterEvidence {
+    use reescan::xrf::excitation::{infer_filter, ExcitationSettings};
+    let cal = *s.axis.calibration().unwrap();
+    let end = cal.energy_kev(s.len() as f64 - 1.0);
+    let kv = s.meta.tube_kv.unwrap_or(40f64.max(end.ceil()));
+    let anode = s.meta.anode.clone().unwrap_or_else(|| anode.to_string());
+    infer_filter(
+        s.counts_slice(),
+        &cal,
+        &anode,
+        kv,
+        reescan::xrf::physics::DetectorEfficiency::default(),
+        &ExcitationSettings::default(),
+    )
+}
+
+/// The independent corpus (PyMca5's Ebel tube, fisx; `validation/xrf/make_corpus.py`),
+/// whose files state no filter: the 240 spectra of unfiltered beams (handheld Rh,
+/// benchtop Rh/Ag/W in vacuum or He, Si-PIN portable Ag) keep none, each with at least
+/// 0.3 of the unfiltered scatter's continuum in every band (measured: 0.47 at least;
+/// a band below 0.1 refutes the open beam). On the handheld's filtered beam (Rh, 50 kV,
+/// Cu 100 µm + Ti 25 µm + Al 300 µm) the filter is found on the iron ores and ceramics
+/// (measured 40 of 40: the stack closes copper's window below its K edge, read as its
+/// aluminium equivalent on 30, Cu on 10), at an equivalent attenuation (μρt at 15 keV)
+/// 0.84 of the stack's in the median. It is not found on zircon and
+/// zirconia (0 of 40): Zr's K edge (18.0 keV) lies between the bands and the reference,
+/// and the tails of the Zr K lines fill the bands below; the open beam is kept.
+#[test]
+fn the_independent_corpus_filtered_beam_is_inferred_and_open_beams_keep_none() {
+    let dir = "tests/data/xrf_independent";
+    let text = std::fs::read_to_string(common::repo(dir).join("truth.json")).unwrap();
+    let truth: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let by_file: std::collections::HashMap<&str, &serde_json::Value> = truth["spectra"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["file"].as_str().unwrap(), v))
+        .collect();
+    let stack = attenuation(&[("Cu", 100.0), ("Ti", 25.0), ("Al", 300.0)]);
+    let (mut open, mut found, mut ratios) = (0, 0, Vec::new());
+    for (name, bytes) in corpus_texts(dir) {
+        let t = by_file[name.as_str()];
+        let s = reescan::formats::read_bytes(&bytes, &name, &ReadOptions::default()).unwrap();
+        assert!(s.meta.beam_filter.is_none(), "{name} states its filter");
+        let ev = inferred(&s, t["anode"].as_str().unwrap());
+        let kind = t["kind"].as_str().unwrap();
+        if t["beam_filter"] == "none" {
+            open += 1;
+            assert_eq!(ev.filter, None, "{name} ({kind}): {ev:?}");
+            assert!(
+                ev.none_share.is_none_or(|x| x >= 0.3),
+                "{name} ({kind}): {ev:?}"
+            );
+            continue;
+        }
+        assert_eq!(kind, "handheld_filtered");
+        let sample = t["commodity"].as_str().unwrap();
+        let Some((el, um)) = &ev.filter else {
+            assert!(
+                sample.starts_with("zircon"),
+                "{name} ({sample}): none inferred, {ev:?}"
+            );
+            continue;
+        };
+        found += 1;
+        let r = attenuation(&[(el, *um)]) / stack;
+        println!("{name} {sample}: {el} {um} µm, {r:.2} of the stack's attenuation");
+        assert!((0.1..1.5).contains(&r), "{name}: {el} {um} µm ({r:.2})");
+        ratios.push(r);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    println!("open beams {open}, filtered beam found on {found}/80, median ratio {median:.2}");
+    assert_eq!(open, 240);
+    assert!(found >= 40, "{found}");
+    assert!((0.7..1.2).contains(&median), "{median}");
+}
+
+/// The multi-beam corpus (same independent physics) states each beam's filter
+/// (`##FILTER`); with that line taken out of the file the filter is inferred from the
+/// spectrum. 15 kV unfiltered: none (104 of 104; the reference bands lie above what a
+/// 15-kV beam reaches, so nothing is judged). 40 kV through 300 µm Al: Al where found
+/// (measured 16 of 52, at 150–400 µm; not on zircon and zirconia, nor where a ceramic's
+/// or ore's lines fill the bands at 8–10 keV). 50 kV through 100 µm Cu: Cu, its window
+/// below the K edge seen (measured 49 of 104, 35–100 µm, and once its aluminium
+/// equivalent; none on zircon and zirconia).
+#[test]
+fn the_multibeam_filters_are_inferred_when_their_line_is_removed() {
+    let (mut al, mut cu) = (0, 0);
+    for (name, bytes) in corpus_texts("tests/data/xrf_multibeam") {
+        let text = String::from_utf8(bytes).unwrap();
+        let stated =
+            reescan::formats::read_bytes(text.as_bytes(), &name, &ReadOptions::default()).unwrap();
+        let silent: String = text
+            .lines()
+            .filter(|l| !l.starts_with("##FILTER"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let s = reescan::formats::read_bytes(silent.as_bytes(), &name, &ReadOptions::default())
+            .unwrap();
+        assert!(s.meta.beam_filter.is_none(), "{name}");
+        let layers = stated.meta.beam_filter.clone().expect("stated filter");
+        let ev = inferred(&s, "Rh");
+        let Some((el, um)) = &ev.filter else {
+            continue;
+        };
+        let truth: Vec<(&str, f64)> = layers
+            .iter()
+            .map(|l| (l.element.as_str(), l.thickness_um))
+            .collect();
+        assert!(
+            !truth.is_empty(),
+            "{name}: a filter inferred on an open beam, {ev:?}"
+        );
+        let r = attenuation(&[(el, *um)]) / attenuation(&truth);
+        println!("{name}: {el} {um} µm inferred, {truth:?} stated ({r:.2})");
+        match truth[0].0 {
+            "Al" => {
+                al += 1;
+                assert_eq!(el, "Al", "{name}");
+                assert!((0.4..1.5).contains(&r), "{name}: {r:.2}");
+            }
+            _ => {
+                cu += 1;
+                assert!((0.3..1.2).contains(&r), "{name}: {r:.2}");
+            }
+        }
+    }
+    println!("inferred: Al beams {al}/52, Cu beams {cu}/104");
+    assert!(al >= 16 && cu >= 50, "Al {al}, Cu {cu}");
+}
+
+/// The inference reaches the analysis and its report: a filtered-beam alumina ceramic
+/// of the independent corpus (ceramics-0109, La 84 wt %, its file silent on the filter)
+/// is analysed through the filter inferred, and the excitation sentence says so; the
+/// same file stating "##FILTER : none" keeps the open beam, and a multi-beam file
+/// stating its Cu 100 µm has it as stated.
+#[test]
+fn an_inferred_filter_reaches_the_analysis_and_is_said() {
+    use reescan::xrf::excitation::Basis;
+    let files = corpus_texts("tests/data/xrf_independent");
+    let (name, bytes) = files
+        .iter()
+        .find(|(n, _)| n == "ceramics-0109.msa")
+        .unwrap();
+    let s = reescan::formats::read_bytes(bytes, name, &ReadOptions::default()).unwrap();
+    let a = analyze(&s, &XrfOptions::default()).unwrap();
+    show(name, &a);
+    assert_eq!(
+        a.excitation_basis.filter_from,
+        Some(Basis::ScatteredContinuum),
+        "{}",
+        a.excitation
+    );
+    assert!(a.excitation.contains("filter inferred"), "{}", a.excitation);
+    let json = serde_json::to_value(&a).unwrap();
+    assert_eq!(
+        json["excitation_basis"]["filter_from"],
+        "scattered_continuum"
+    );
+
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let open = text.replacen("##ANODE", "##FILTER     : none\n##ANODE", 1);
+    let s = reescan::formats::read_bytes(open.as_bytes(), name, &ReadOptions::default()).unwrap();
+    assert_eq!(s.meta.beam_filter, Some(vec![]));
+    let a = analyze(&s, &XrfOptions::default()).unwrap();
+    assert_eq!(a.excitation_basis.filter_from, None, "{}", a.excitation);
+    assert!(!a.excitation.contains("through"), "{}", a.excitation);
+
+    let mb = corpus_texts("tests/data/xrf_multibeam");
+    let (name, bytes) = mb
+        .iter()
+        .find(|(n, _)| n == "mb-iron-ore-0000-b3-50kV-Cu.msa")
+        .unwrap();
+    let s = reescan::formats::read_bytes(bytes, name, &ReadOptions::default()).unwrap();
+    let a = analyze(&s, &XrfOptions::default()).unwrap();
+    assert_eq!(a.excitation_basis.filter_from, Some(Basis::Stated));
+    assert!(
+        a.excitation.contains("through Cu 100 µm"),
+        "{}",
+        a.excitation
+    );
+}
+/// Real filtered beams: the Bruker M4 Tornado acrylic series (`tests/data/xrf_real`, NIST
+/// NeXLSpectrum, public domain; Mo tube 50 kV through each of its five filters, the
+/// filter in the README, not in the `.spx`). The filter is inferred where it cuts the
+/// continuum hard enough for the clear margin, at about its equivalent attenuation
+/// (μρt at 15 keV), low as the inference's lower bound reads it: Al 630 µm read as Al
+/// 400 µm (0.63 of its attenuation), Al 100 + Ti 25 µm as Al 150 µm (0.52), Al 100 + Ti
+/// 50 + Cu 25 µm as Al 1000 µm (0.80), measured, in their order. The two thin Al
+/// filters (12.5, 100 µm) and the open beam, on both detectors, keep none; so does every
+/// unfiltered real tube spectrum in reach (the NIST M4 Rh set here and, from
+/// `../shared` when present, the Bruker M6, the padre Amptek Au tube). The Rh-tube
+/// series of the same instrument is not inferred (the lens's falling transmission above
+/// ~20 keV lowers the reference bands; shares 0.09–3.1 of the open beam's, not
+/// significant below 0.1): printed, not asserted.
+#[test]
+fn real_filtered_beams_are_inferred_and_real_open_beams_keep_none() {
+    let dir = common::repo("tests/data/xrf_real");
+    let mo = |f: &str| dir.join(format!("20170510_D1_Mo_50kv_100mA_acryl{f}_0.spx"));
+    let mut stated = vec![];
+    for (f, layers) in [
+        ("_f3", vec![("Al", 630.0)]),
+        ("_f4", vec![("Al", 100.0), ("Ti", 25.0)]),
+        ("_f5", vec![("Al", 100.0), ("Ti", 50.0), ("Cu", 25.0)]),
+    ] {
+        let s = read(&mo(f));
+        assert_eq!(s.meta.beam_filter, None);
+        let ev = inferred(&s, "Mo");
+        let (el, um) = ev.filter.clone().unwrap_or_else(|| panic!("{f}: {ev:?}"));
+        let (got, truth) = (attenuation(&[(&el, um)]), attenuation(&layers));
+        println!(
+            "Mo{f}: {el} {um} µm inferred, {layers:?} stated ({:.2})",
+            got / truth
+        );
+        assert!((0.4..1.5).contains(&(got / truth)), "{f}: {el} {um}");
+        stated.push(got);
+    }
+    // f4 < f3 < f5 in attenuation
+    assert!(stated[1] < stated[0] && stated[0] < stated[2], "{stated:?}");
+    let mut open = vec![
+        mo(""),
+        mo("_f1"),
+        mo("_f2"),
+        dir.join("20170510_D2_Mo_50kv_100mA_acryl_0.spx"),
+    ];
+    for d in ["tests/data/xrf_real", "tests/data/xrf_excitation"] {
+        for e in std::fs::read_dir(common::repo(d)).unwrap() {
+            let p = e.unwrap().path();
+            if p.to_string_lossy().ends_with("_D1.msa")
+                || p.to_string_lossy().ends_with("_600s.msa")
+            {
+                open.push(p);
+            }
+        }
+    }
+    for f in [
+        "rsciio_bruker_m6_jetstream_file_example.spx",
+        "padre_meddea_minix_20kV_15uA_sdd.mca",
+        "padre_meddea_20250108_164246_25kV_40uA_silver_teflon_tape_unfilt1.mca",
+    ] {
+        open.extend(common::shared(&format!("spectra/real/{f}")));
+    }
+    assert!(open.len() >= 20, "{}", open.len());
+    for p in &open {
+        let s = read(p);
+        let a = analyze_quick(&s, &XrfOptions::default()).unwrap();
+        assert_eq!(
+            a.excitation_basis.filter_from,
+            None,
+            "{}: {}",
+            p.display(),
+            a.excitation
+        );
+    }
+    for f in 1..=5 {
+        let s = read(&dir.join(format!("20170510_D1_Rh_50kv_100mA_acryl_f{f}_0.spx")));
+        println!("Rh f{f}: {:?}", inferred(&s, "Rh"));
+    }
+}
