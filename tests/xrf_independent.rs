@@ -64,18 +64,20 @@ const FLOOR_FLAGGED_GE_1: f64 = 0.979;
 /// L-line ratios inflated; read from Ce L it is 0.11 wt %, below the monazite signature's
 /// 0.2 wt %.
 const FLOOR_FLAGGED_05_1: f64 = 0.75;
-/// Share of honest shipments that are not CLEAR (a ceiling). Measured 8/128 = 0.0625
-/// (energy offset followed to the anchor line, gain refined); target 0.01.
-const CEILING_HONEST_NOT_CLEAR: f64 = 0.063;
-/// Rare-earth element F1 over the whole corpus (precision 0.826, recall 0.852).
-/// Measured 0.8387 (the dominant rare-earth L families' subshell shares freed; 0.8314
-/// with the pruning cascade judged as a pair before); target 0.95. It was 0.8270
+/// Share of honest shipments that are not CLEAR (a ceiling). Measured 7/128 = 0.0547
+/// (an unstated beam filter inferred from the scattered continuum: the alumina
+/// ceramics-0101 behind the handheld's Cu/Ti/Al filter is CLEAR); target 0.01.
+const CEILING_HONEST_NOT_CLEAR: f64 = 0.055;
+/// Rare-earth element F1 over the whole corpus (precision 0.830, recall 0.858).
+/// Measured 0.8441 (an unstated beam filter inferred; 0.8387 with the dominant
+/// rare-earth L families' subshell shares freed, 0.8314 with the pruning cascade judged
+/// as a pair before); target 0.95. It was 0.8270
 /// before the calibration became refined (offset beyond ±9 eV, gain) and fell to 0.816
 /// with it: the fits of zircon and zirconia improved (χ²/ν 12–34 → 2–6), more rare
 /// earths at 0.2–0.5 wt % are found (24 → 28 of 48) and one honest shipment fewer is
 /// flagged, but readings the tube model over-reads now cross the 0.2 wt % scoring line
 /// where the truth is 0.1–0.2 wt %.
-const FLOOR_ELEMENT_F1: f64 = 0.8385;
+const FLOOR_ELEMENT_F1: f64 = 0.844;
 
 /// Calibration error at Zr Kα over the zircon and zirconia spectra (ceilings, eV):
 /// measured 90th percentile 4.8 and largest 10.6 with the offset followed past its

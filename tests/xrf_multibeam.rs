@@ -156,19 +156,32 @@ struct Scored {
 }
 
 /// `filters`: false reads every beam as if its file stated no filter.
+/// What the analysis is told of each beam's filter.
+#[derive(Clone, Copy)]
+enum Filters {
+    /// The files' `##FILTER` lines.
+    Stated,
+    /// Nothing: the analysis infers a filter from the scattered continuum.
+    Unstated,
+    /// That there is none (an open beam).
+    Open,
+}
+
 fn score_assay(
     screener: &Screener,
     t: &Truth,
     files: &BTreeMap<String, Vec<u8>>,
-    filters: bool,
+    filters: Filters,
 ) -> Scored {
     let spectra: Vec<Spectrum> = t
         .files
         .iter()
         .map(|f| {
             let mut s = read(f, &files[f]);
-            if !filters {
-                s.meta.beam_filter = None;
+            match filters {
+                Filters::Stated => {}
+                Filters::Unstated => s.meta.beam_filter = None,
+                Filters::Open => s.meta.beam_filter = Some(vec![]),
             }
             s
         })
@@ -212,7 +225,7 @@ fn joint_analysis_is_at_least_as_accurate_as_the_best_single_beam() {
     screener.triage = false;
     let scored: Vec<Scored> = truths
         .par_iter()
-        .map(|t| score_assay(&screener, t, &files, true))
+        .map(|t| score_assay(&screener, t, &files, Filters::Stated))
         .collect();
 
     // per set-up: the assays measured with that set-up, each beam alone and jointly
@@ -639,10 +652,12 @@ fn the_beam_filter_reaches_the_excitation_model() {
 }
 
 /// The screening of the whole corpus, joint and each beam alone, with the beams' filters
-/// modelled against the same files read as if they stated none: the filters must not make
-/// it worse (the same accuracy figure as the joint test). When this test was written
-/// they made it clearly better: joint honest not CLEAR 6/40 against 13/40, ≥ 1 wt %
-/// flagged 31/32 against 30/32, F1 0.837 against 0.820.
+/// modelled against the same files read as open beams: the filters must not make it
+/// worse (the same accuracy figure as the joint test). When this test was written they
+/// made it clearly better: joint honest not CLEAR 6/40 against 13/40, ≥ 1 wt % flagged
+/// 31/32 against 30/32, F1 0.837 against 0.820. The files read with their `##FILTER`
+/// lines removed (the filter inferred from the scattered continuum) are printed beside
+/// them, not asserted.
 #[test]
 fn screening_with_the_beam_filters_modelled_beats_reading_the_beams_unfiltered() {
     let truths = truths();
@@ -652,7 +667,7 @@ fn screening_with_the_beam_filters_modelled_beats_reading_the_beams_unfiltered()
         reescan::screen::parse_date("2026-12-06").unwrap(),
     );
     screener.triage = false;
-    let tally = |filters: bool| {
+    let tally = |filters: Filters| {
         let scored: Vec<Scored> = truths
             .par_iter()
             .map(|t| score_assay(&screener, t, &files, filters))
@@ -670,15 +685,18 @@ fn screening_with_the_beam_filters_modelled_beats_reading_the_beams_unfiltered()
         }
         (joint, alone)
     };
-    let (with, with_alone) = tally(true);
-    let (without, without_alone) = tally(false);
+    let (with, with_alone) = tally(Filters::Stated);
+    let (inferred, inferred_alone) = tally(Filters::Unstated);
+    let (without, without_alone) = tally(Filters::Open);
     let mut rows = vec![
         ("joint, filters modelled".to_string(), with.clone()),
-        ("joint, read unfiltered".to_string(), without.clone()),
+        ("joint, filters inferred".to_string(), inferred.clone()),
+        ("joint, read as open beams".to_string(), without.clone()),
     ];
     for (b, t) in &with_alone {
         rows.push((format!("{b} alone, modelled"), t.clone()));
-        rows.push((format!("{b} alone, unfiltered"), without_alone[b].clone()));
+        rows.push((format!("{b} alone, inferred"), inferred_alone[b].clone()));
+        rows.push((format!("{b} alone, open"), without_alone[b].clone()));
     }
     print_table(
         "Beam filters modelled or not (all assays)",
