@@ -1323,22 +1323,22 @@ fn best_rare_earth_rivals(
             (*j, cur, riv)
         });
         match verdicts {
-            Some((j, LineVerdict::Contradicted, riv)) if riv != LineVerdict::Contradicted => {
-                if best.as_ref().is_none_or(|b| b.0 != j) {
-                    let mut set = accepted.to_vec();
-                    set[k] = j;
-                    best = fitter.fit(&set).and_then(|mut fit| {
-                        refine_geometry(fitter, &set, &mut fit.chi2, &mut fit.amplitudes);
-                        let at = fitter.inst;
-                        fitter.set_instrument(inst);
-                        (fit.amplitudes[k] > 0.0).then_some((j, fit, at))
-                    });
-                }
+            Some((j, LineVerdict::Contradicted, riv))
+                if riv != LineVerdict::Contradicted && best.as_ref().is_none_or(|b| b.0 != j) =>
+            {
+                let mut set = accepted.to_vec();
+                set[k] = j;
+                best = fitter.fit(&set).and_then(|mut fit| {
+                    refine_geometry(fitter, &set, &mut fit.chi2, &mut fit.amplitudes);
+                    let at = fitter.inst;
+                    fitter.set_instrument(inst);
+                    (fit.amplitudes[k] > 0.0).then_some((j, fit, at))
+                });
             }
-            Some((j, LineVerdict::Supported, LineVerdict::Contradicted)) => {
-                if best.as_ref().is_some_and(|b| b.0 == j) {
-                    best = None;
-                }
+            Some((j, LineVerdict::Supported, LineVerdict::Contradicted))
+                if best.as_ref().is_some_and(|b| b.0 == j) =>
+            {
+                best = None;
             }
             _ => {}
         }
