@@ -42,8 +42,11 @@ use std::io::Read;
 use std::path::Path;
 
 // The ratchet, measured on this corpus (56-phase library): lab patterns are found at
-// 42/42 (≥ 5 wt %) and 35/36 (2–5 wt %), portable ones at 36/42 and 18/36; no honest
-// pattern has a rare-earth phase. Before a peak-list phase of a low-count pattern could
+// 42/42 (≥ 5 wt %) and 35/36 (2–5 wt %), portable ones at 36/42 and 19/36; no honest
+// pattern has a rare-earth phase. Before the choice between rare-earth rivals heard
+// their discriminating lines (`search::discriminating_lines`: a fluorite-type Pr6O11
+// read as C-type Sm2O3 whose superstructure lines are absent) portable 2–5 wt % was
+// 18/36. Before a peak-list phase of a low-count pattern could
 // stand on the profile evidence (`search::stands_on_profile`) the figures were lab 42/42
 // and 35/36, portable 31/42 and 14/36; before the search's width model was bounded
 // (`search::bounded_width`), host phases found by the profile had to pass the shift test
@@ -56,8 +59,8 @@ use std::path::Path;
 /// Share of patterns with a rare-earth phase at ≥ 5 wt % where it is identified.
 /// Measured 78/84 = 0.929; target 0.95.
 const FLOOR_IDENTIFIED_GE_5: f64 = 0.92;
-/// Same at 2–5 wt %. Measured 53/72 = 0.736; target 0.90.
-const FLOOR_IDENTIFIED_2_5: f64 = 0.73;
+/// Same at 2–5 wt %. Measured 54/72 = 0.750; target 0.90.
+const FLOOR_IDENTIFIED_2_5: f64 = 0.75;
 /// Share of honest patterns with a false rare-earth phase (a ceiling). Measured 0/156;
 /// target 0.02.
 const CEILING_FALSE_ON_HONEST: f64 = 0.0;

@@ -146,6 +146,13 @@ pub struct SearchSettings {
     /// Rare-earth rivals of `best_rare_earth_rivals` whose geometry is refined, lowest
     /// χ² first.
     pub rivals_refined: usize,
+    /// A channel discriminates a rare-earth phase from its rival (`discriminating_lines`)
+    /// where the rival, and the other phases, put less than this share of the phase's
+    /// own intensity there.
+    pub discriminating_overlap: f64,
+    /// ... and the phase's profile stands above this share of its peak (its far tails
+    /// say nothing).
+    pub discriminating_floor: f64,
 }
 
 impl Default for SearchSettings {
@@ -175,6 +182,8 @@ impl Default for SearchSettings {
             profile_candidates: 6,
             line_sigma: 3.0,
             rivals_refined: 3,
+            discriminating_overlap: 0.25,
+            discriminating_floor: 0.02,
         }
     }
 }
@@ -1249,7 +1258,11 @@ fn by_chance_alignment(
 /// geometry), so that the weak superstructure lines one predicts and the other does
 /// not decide between them, when that rival's profile beats its own displaced profile
 /// on the residual of the other phases ([`by_chance_alignment`]): a rival with many
-/// lines that only fills misfit does not replace a phase.
+/// lines that only fills misfit does not replace a phase. The χ² is overruled by the
+/// lines only one of the pair (the phase and its lowest-χ² rival) predicts
+/// ([`discriminating_lines`]): the rival is taken when the phase's own lines are
+/// contradicted and the rival's are not, and refused when the phase's are observed and
+/// the rival's contradicted.
 fn best_rare_earth_rivals(
     fitter: &mut Fitter,
     lib: &Library,
@@ -1279,10 +1292,13 @@ fn best_rare_earth_rivals(
                 rivals.push((j, fit));
             }
         }
+        rivals.sort_by(|a, b| a.1.chi2.total_cmp(&b.1.chi2));
+        // The lowest-χ² rival at the current geometry is the one the discriminating
+        // lines are asked about.
+        let contender = rivals.first().map(|(j, f)| (*j, f.amplitudes.clone()));
         // The closest rivals are compared at their own geometry: isostructural phases
         // differ by a few tenths of a percent in cell size, and the geometry refined with
         // the current phase would favour it.
-        rivals.sort_by(|a, b| a.1.chi2.total_cmp(&b.1.chi2));
         rivals.truncate(obs.settings.rivals_refined);
         let inst = fitter.inst;
         let mut best: Option<(usize, FitResult, Instrument)> = None;
@@ -1294,6 +1310,37 @@ fn best_rare_earth_rivals(
                 best = Some((j, fit, fitter.inst));
             }
             fitter.set_instrument(inst);
+        }
+        // The lines one of the pair predicts and the other does not overrule the χ²
+        // (`discriminating_lines`): the current phase is replaced by the contender when
+        // its own lines are contradicted and the contender's are not, and kept when its
+        // own lines are observed and the contender's contradicted.
+        let verdicts = contender.as_ref().map(|(j, amps)| {
+            let cur = discriminating_lines(fitter, accepted, amplitudes, k, *j, amps[k]);
+            let mut set = accepted.to_vec();
+            set[k] = *j;
+            let riv = discriminating_lines(fitter, &set, amps, k, current, amplitudes[k]);
+            (*j, cur, riv)
+        });
+        match verdicts {
+            Some((j, LineVerdict::Contradicted, riv))
+                if riv != LineVerdict::Contradicted && best.as_ref().is_none_or(|b| b.0 != j) =>
+            {
+                let mut set = accepted.to_vec();
+                set[k] = j;
+                best = fitter.fit(&set).and_then(|mut fit| {
+                    refine_geometry(fitter, &set, &mut fit.chi2, &mut fit.amplitudes);
+                    let at = fitter.inst;
+                    fitter.set_instrument(inst);
+                    (fit.amplitudes[k] > 0.0).then_some((j, fit, at))
+                });
+            }
+            Some((j, LineVerdict::Supported, LineVerdict::Contradicted))
+                if best.as_ref().is_some_and(|b| b.0 == j) =>
+            {
+                best = None;
+            }
+            _ => {}
         }
         if let Some(b) = &best {
             fitter.set_instrument(b.2);
@@ -1319,6 +1366,110 @@ fn best_rare_earth_rivals(
                 *p = j;
             }
         }
+    }
+}
+
+/// What the lines one phase predicts and its rival does not say of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineVerdict {
+    /// They are observed: at least half the predicted intensity, and significant.
+    Supported,
+    /// They are predicted significantly and not observed (less than half).
+    Contradicted,
+    /// Too weak to tell.
+    Undecided,
+}
+
+/// The discriminating lines of phase `set[k]` fitted with the other phases of `set` at
+/// `amplitudes`, against a rival of library index `rival` at scale `rival_amplitude`:
+/// the channels where the phase's profile stands (above
+/// [`SearchSettings::discriminating_floor`] of its peak) and the rival and the other
+/// phases each put less than [`SearchSettings::discriminating_overlap`] of its intensity
+/// (the superstructure lines of a C-type oxide against a fluorite-type one, such as its
+/// (211), (431) and (611), absent from fluorite). The phase's scale is estimated on those
+/// channels alone by a matched filter, â = Σ r t/σ² / Σ t²/σ² with r the counts less the
+/// background and the other phases, less the mean estimate of the same profile displaced
+/// by [`SearchSettings::null_shifts`] FWHM (what the residual gives any profile there:
+/// background left under broad peaks, misfit of the hosts), and compared with the fitted
+/// scale a: the lines are observed when â ≥ a/2 and â is
+/// [`SearchSettings::line_sigma`]σ above zero, contradicted when â < a/2 and a − â
+/// exceeds that. This is the comparison a Rietveld user makes between isostructural
+/// candidates: their shared lines fit either (and carry the texture and microabsorption
+/// scatter that makes a whole-profile χ² between them unreliable), the lines only one of
+/// them has decide.
+fn discriminating_lines(
+    fitter: &mut Fitter,
+    set: &[usize],
+    amplitudes: &[f64],
+    k: usize,
+    rival: usize,
+    rival_amplitude: f64,
+) -> LineVerdict {
+    let obs = fitter.obs;
+    let a = amplitudes[k];
+    if a <= 0.0 {
+        return LineVerdict::Undecided;
+    }
+    let rival_t = fitter.template(rival);
+    let mut others = vec![0.0; obs.xs.len()];
+    for (i, (&p, &amp)) in set.iter().zip(amplitudes).enumerate() {
+        if i != k {
+            fitter.template(p).add_to(amp, &mut others);
+        }
+    }
+    let (overlap, floor) = (
+        obs.settings.discriminating_overlap,
+        obs.settings.discriminating_floor,
+    );
+    // Matched-filter scale of a profile on its discriminating channels: (â, Σ t²/σ²).
+    let scale_on = |own: &Template| {
+        let peak = own.values.iter().fold(0.0, |m: f64, &v| m.max(v));
+        let (mut rt, mut tt) = (0.0, 0.0);
+        for (i, &v) in own.values.iter().enumerate() {
+            let ch = own.start + i;
+            if ch >= obs.xs.len() {
+                break;
+            }
+            if v <= floor * peak
+                || rival_amplitude.max(0.0) * template_at(&rival_t, ch) >= overlap * a * v
+                || others[ch] >= overlap * a * v
+            {
+                continue;
+            }
+            let r = obs.counts[ch] - obs.background[ch] - others[ch];
+            rt += r * v / obs.var[ch];
+            tt += v * v / obs.var[ch];
+        }
+        (if tt > 0.0 { rt / tt } else { 0.0 }, tt)
+    };
+    let (found, tt) = scale_on(&fitter.template(set[k]));
+    if tt <= 0.0 {
+        return LineVerdict::Undecided;
+    }
+    // The same profile displaced by a few FWHM measures what the residual gives any
+    // profile there (background left under broad peaks, misfit of the hosts); the
+    // estimate is taken above that level.
+    let inst = fitter.inst;
+    let (lo, hi) = obs.x_range();
+    let (fwhm, _) = inst.width.fwhm_eta(inst.geometry, 0.5 * (lo + hi));
+    let mut null = 0.0;
+    for &shift in &obs.settings.null_shifts {
+        fitter.set_instrument(Instrument {
+            zero_shift: inst.zero_shift + shift * fwhm,
+            ..inst
+        });
+        null += scale_on(&fitter.template(set[k])).0;
+    }
+    fitter.set_instrument(inst);
+    let estimate = found - null / obs.settings.null_shifts.len() as f64;
+    let sigma = (1.25 / tt).sqrt();
+    let sigmas = obs.settings.line_sigma;
+    if estimate >= 0.5 * a && estimate >= sigmas * sigma {
+        LineVerdict::Supported
+    } else if estimate < 0.5 * a && a - estimate >= sigmas * sigma {
+        LineVerdict::Contradicted
+    } else {
+        LineVerdict::Undecided
     }
 }
 
