@@ -14,16 +14,17 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
-//! Last measured (7 Dec 2026, the 2-core development VM, release; earlier figures are in
-//! git): an interleaved A/B of the bench binaries, `full/1`, two runs each, with two
-//! other builds running (load average 3.7–5): 41.4 and 54.1 scans/s before the
-//! calibration refinement (offset followed past its grid, gain refined: 8f36f96),
-//! 40.1 and 48.3 after it (82f5061), i.e. 3–11 % slower. On an idle machine the last
-//! figures were 77.9 and 79.3 scans/s (6 Dec, the long-tail slope chosen among four, as
-//! in 8f36f96). The honest archive
-//! (20,000 rows, 2 threads) ran at 5,476 scans/s on 6 Dec (the quick analysis, which
-//! the calibration change does not touch), peak RSS 51.1 MB. Targets: full ≥ 80
-//! scans/s per core (not met), honest archive ≥ 5,000 scans/s (met on 6 Dec).
+//! Last measured (7 Dec 2026, thirteenth session, the 2-core development VM otherwise
+//! idle, release; earlier figures are in git): the bench binaries of 317852d (XRF as at
+//! de3bcd2, before the
+//! L-subshell freedom and the beam-filter inference) and of 247878e run alternately.
+//! `full/1`: 71.7, 71.0, 57.9, 59.0 scans/s before (mean 64.9), 66.4, 68.5, 61.9, 67.3
+//! after (mean 66.0) — no change beyond the VM's ±10 % drift, and below the 80 scans/s
+//! per core target (not met; 77.9 and 79.3 on 6 Dec). Honest archive (20,000 rows, 2
+//! threads, every row cleared by the quick analysis, peak RSS 51.1 MB): 5,397, 4,922,
+//! 5,456, 5,695, 5,195 scans/s before (mean 5,333), 4,770, 5,088, 5,079, 5,527, 4,758
+//! after (mean 5,044): about 5 % slower, the target ≥ 5,000 scans/s met on the mean and
+//! missed on two runs of five.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use indicatif::ProgressBar;
