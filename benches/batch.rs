@@ -16,8 +16,8 @@
 //!
 //! Last measured (7 Dec 2026, thirteenth session, the 2-core development VM otherwise
 //! idle, release; earlier figures are in git): the bench binaries of 317852d (XRF as at
-//! de3bcd2, before the
-//! L-subshell freedom and the beam-filter inference) and of 247878e run alternately.
+//! de3bcd2, before the L-subshell freedom and the beam-filter inference) and of 247878e
+//! run alternately.
 //! `full/1`: 71.7, 71.0, 57.9, 59.0 scans/s before (mean 64.9), 66.4, 68.5, 61.9, 67.3
 //! after (mean 66.0) — no change beyond the VM's ±10 % drift, and below the 80 scans/s
 //! per core target (not met; 77.9 and 79.3 on 6 Dec). Honest archive (20,000 rows, 2
