@@ -291,6 +291,11 @@ impl LineTable {
     }
 }
 
+/// Distance from a line's centre (in FWHM) beyond which the Gaussian part of its
+/// pseudo-Voigt, exp(−Δ²/2σ²) with σ = Γ/2.3548, is below 2⁻⁵³ (Δ > 8.57 σ) and is
+/// left out of a rendered template.
+const GAUSS_REACH_FWHM: f64 = 3.64;
+
 /// Render lines as a sparse template on the axis `xs` (increasing), each a
 /// pseudo-Voigt integrated over the step (value at the centre × local step), cut at
 /// ±`cut` FWHM. Lines weaker than `min_rel` of the strongest are skipped.
@@ -324,13 +329,23 @@ pub fn render(
     }
     let mut values = vec![0.0; hi - lo];
     for (a, b, l, fwhm, eta) in spans {
+        // Beyond GAUSS_REACH_FWHM the Gaussian part is below 2⁻⁵³ of its peak: there
+        // only the Lorentzian part, γ/(π(Δ² + γ²)), is evaluated (no exponential).
+        let reach = GAUSS_REACH_FWHM * fwhm;
+        let gamma = 0.5 * fwhm;
         for i in a..b {
             let step = if i + 1 < n {
                 xs[i + 1] - xs[i]
             } else {
                 xs[i] - xs[i - 1]
             };
-            values[i - lo] += pseudo_voigt(xs[i], l.x, fwhm, eta, l.area).value * step;
+            let dx = xs[i] - l.x;
+            let v = if dx.abs() < reach {
+                pseudo_voigt(xs[i], l.x, fwhm, eta, l.area).value
+            } else {
+                l.area * (eta * gamma / (std::f64::consts::PI * (dx * dx + gamma * gamma)))
+            };
+            values[i - lo] += v * step;
         }
     }
     Template::new(lo, values)
