@@ -30,8 +30,7 @@ use super::library::{Library, Phase};
 use super::pattern::Geometry;
 use super::peaks::{background, find_peaks, ObservedPeak};
 use super::profile::{
-    LineTable,
-    displacement_factor, kalpha2_of, lines, render, Instrument, Line, Width, KA2_RATIO,
+    displacement_factor, kalpha2_of, lines, render, Instrument, Line, LineTable, Width, KA2_RATIO,
 };
 use crate::signal::linear::{LinearFitter, LinearOptions, Template};
 use crate::spectrum::{Axis, Spectrum};
