@@ -166,46 +166,135 @@ pub fn lines(
     scale: f64,
     factor: Option<&dyn Fn(&Reflection) -> f64>,
 ) -> Vec<Line> {
-    let mut out = Vec::with_capacity(reflections.len() * 2);
-    let g = instrument.geometry;
-    for r in reflections {
-        let f = factor.map_or(1.0, |f| f(r));
-        let Some(x1) = g.position(r.d_a) else {
-            continue;
+    LineTable::new(reflections, instrument.geometry, instrument.kalpha2).lines(
+        reflections,
+        instrument,
+        x_range,
+        scale,
+        factor,
+    )
+}
+
+/// The lines of a reflection list on one tube (geometry and Kα2) before any shift:
+/// unshifted positions, Lorentz–polarisation-weighted intensities and displacement
+/// factors. Instruments that differ only in zero shift, specimen displacement or peak
+/// widths move these lines without one trigonometric function per reflection, so a
+/// search that tries many such instruments tabulates each phase once per tube.
+#[derive(Debug, Clone)]
+pub struct LineTable {
+    geometry: Geometry,
+    kalpha2: Option<(f64, f64)>,
+    entries: Vec<TableLine>,
+}
+
+/// One Kα1 or Kα2 line of a [`LineTable`].
+#[derive(Debug, Clone, Copy)]
+struct TableLine {
+    /// Unshifted axis position.
+    x: f64,
+    /// F² sum × Lorentz–polarisation factor.
+    intensity: f64,
+    /// cosθ of the line (Bragg–Brentano), the specimen-displacement factor.
+    cos_theta: f64,
+    /// Index of the reflection in the list the table was made from.
+    reflection: usize,
+    /// A Kα2 line (its intensity takes the instrument's Kα2/Kα1 ratio).
+    kalpha2: bool,
+}
+
+impl LineTable {
+    /// Tabulate `reflections` for `geometry` with the optional Kα2 (wavelength, ratio).
+    pub fn new(
+        reflections: &[Reflection],
+        geometry: Geometry,
+        kalpha2: Option<(f64, f64)>,
+    ) -> Self {
+        // cosθ = √(1 − (λ/2d)²): no trigonometric function.
+        let cos_theta = |g: Geometry, d_a: f64| match g {
+            Geometry::BraggBrentano { wavelength_a } => {
+                let s = wavelength_a / (2.0 * d_a);
+                (1.0 - s * s).max(0.0).sqrt()
+            }
+            Geometry::EnergyDispersive { .. } => 0.0,
         };
-        let i1 = r.f2_sum * g.lp(r.d_a) * scale * f;
-        let x1 = x1 + shift_of_reflection(instrument, g, r.d_a, x1);
-        if x1 >= x_range.0 && x1 <= x_range.1 {
-            out.push(Line { x: x1, area: i1 });
-        }
-        if let (Some((l2, ratio)), Geometry::BraggBrentano { .. }) = (instrument.kalpha2, g) {
-            let g2 = Geometry::BraggBrentano { wavelength_a: l2 };
-            if let Some(x2) = g2.position(r.d_a) {
-                let x2 = x2 + shift_of_reflection(instrument, g2, r.d_a, x2);
-                if x2 >= x_range.0 && x2 <= x_range.1 {
-                    out.push(Line {
+        let mut entries = Vec::with_capacity(reflections.len() * 2);
+        for (k, r) in reflections.iter().enumerate() {
+            let Some(x1) = geometry.position(r.d_a) else {
+                continue;
+            };
+            entries.push(TableLine {
+                x: x1,
+                intensity: r.f2_sum * geometry.lp(r.d_a),
+                cos_theta: cos_theta(geometry, r.d_a),
+                reflection: k,
+                kalpha2: false,
+            });
+            if let (Some((l2, _)), Geometry::BraggBrentano { .. }) = (kalpha2, geometry) {
+                let g2 = Geometry::BraggBrentano { wavelength_a: l2 };
+                if let Some(x2) = g2.position(r.d_a) {
+                    entries.push(TableLine {
                         x: x2,
-                        area: r.f2_sum * g2.lp(r.d_a) * scale * f * ratio,
+                        intensity: r.f2_sum * g2.lp(r.d_a),
+                        cos_theta: cos_theta(g2, r.d_a),
+                        reflection: k,
+                        kalpha2: true,
                     });
                 }
             }
         }
+        Self {
+            geometry,
+            kalpha2,
+            entries,
+        }
     }
-    out
+
+    /// Whether the table was made for this instrument's geometry and Kα2.
+    pub fn fits(&self, instrument: &Instrument) -> bool {
+        self.geometry == instrument.geometry && self.kalpha2 == instrument.kalpha2
+    }
+
+    /// The lines under `instrument` (whose geometry and Kα2 must be the table's) on an
+    /// axis range, as [`lines`] gives them; `reflections` is the list the table was
+    /// made from, read only by `factor`.
+    pub fn lines(
+        &self,
+        reflections: &[Reflection],
+        instrument: &Instrument,
+        x_range: (f64, f64),
+        scale: f64,
+        factor: Option<&dyn Fn(&Reflection) -> f64>,
+    ) -> Vec<Line> {
+        debug_assert!(self.fits(instrument));
+        let displaced = matches!(instrument.geometry, Geometry::BraggBrentano { .. })
+            && instrument.displacement != 0.0;
+        let ratio = instrument.kalpha2.map_or(1.0, |(_, r)| r);
+        let mut out = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            let shift = if displaced {
+                instrument.shift_at(e.cos_theta)
+            } else {
+                instrument.zero_shift
+            };
+            let x = e.x + shift;
+            if x < x_range.0 || x > x_range.1 {
+                continue;
+            }
+            let f = factor.map_or(1.0, |f| f(&reflections[e.reflection]));
+            let area = e.intensity * scale * f;
+            out.push(Line {
+                x,
+                area: if e.kalpha2 { area * ratio } else { area },
+            });
+        }
+        out
+    }
 }
 
-/// [`Instrument::shift`] of a reflection at d-spacing `d_a` computed at `x` under
-/// geometry `g`: for Bragg–Brentano cosθ = √(1 − (λ/2d)²), no trigonometric function.
-#[inline]
-fn shift_of_reflection(instrument: &Instrument, g: Geometry, d_a: f64, x: f64) -> f64 {
-    match g {
-        Geometry::BraggBrentano { wavelength_a } if instrument.displacement != 0.0 => {
-            let s = wavelength_a / (2.0 * d_a);
-            instrument.shift_at((1.0 - s * s).max(0.0).sqrt())
-        }
-        _ => instrument.shift(x),
-    }
-}
+/// Distance from a line's centre (in FWHM) beyond which the Gaussian part of its
+/// pseudo-Voigt, exp(−Δ²/2σ²) with σ = Γ/2.3548, is below 2⁻⁵³ (Δ > 8.57 σ) and is
+/// left out of a rendered template.
+const GAUSS_REACH_FWHM: f64 = 3.64;
 
 /// Render lines as a sparse template on the axis `xs` (increasing), each a
 /// pseudo-Voigt integrated over the step (value at the centre × local step), cut at
@@ -240,13 +329,23 @@ pub fn render(
     }
     let mut values = vec![0.0; hi - lo];
     for (a, b, l, fwhm, eta) in spans {
+        // Beyond GAUSS_REACH_FWHM the Gaussian part is below 2⁻⁵³ of its peak: there
+        // only the Lorentzian part, γ/(π(Δ² + γ²)), is evaluated (no exponential).
+        let reach = GAUSS_REACH_FWHM * fwhm;
+        let gamma = 0.5 * fwhm;
         for i in a..b {
             let step = if i + 1 < n {
                 xs[i + 1] - xs[i]
             } else {
                 xs[i] - xs[i - 1]
             };
-            values[i - lo] += pseudo_voigt(xs[i], l.x, fwhm, eta, l.area).value * step;
+            let dx = xs[i] - l.x;
+            let v = if dx.abs() < reach {
+                pseudo_voigt(xs[i], l.x, fwhm, eta, l.area).value
+            } else {
+                l.area * (eta * gamma / (std::f64::consts::PI * (dx * dx + gamma * gamma)))
+            };
+            values[i - lo] += v * step;
         }
     }
     Template::new(lo, values)

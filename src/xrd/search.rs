@@ -30,7 +30,7 @@ use super::library::{Library, Phase};
 use super::pattern::Geometry;
 use super::peaks::{background, find_peaks, ObservedPeak};
 use super::profile::{
-    displacement_factor, kalpha2_of, lines, render, Instrument, Line, Width, KA2_RATIO,
+    displacement_factor, kalpha2_of, lines, render, Instrument, Line, LineTable, Width, KA2_RATIO,
 };
 use crate::signal::linear::{LinearFitter, LinearOptions, Template};
 use crate::spectrum::{Axis, Spectrum};
@@ -711,6 +711,8 @@ struct Fitter<'a> {
     lib: &'a Library,
     inst: Instrument,
     cache: HashMap<(InstrumentKey, usize), Template>,
+    /// Line tables per phase, for the tube of `inst` (rebuilt when the tube changes).
+    tables: HashMap<usize, LineTable>,
 }
 
 struct FitResult {
@@ -725,7 +727,30 @@ impl<'a> Fitter<'a> {
             lib,
             inst,
             cache: HashMap::new(),
+            tables: HashMap::new(),
         }
+    }
+
+    /// Lines of phase `index` under `inst` on the pattern's range padded by 2 (axis
+    /// units), per unit weight, from the phase's [`LineTable`] for the tube.
+    fn lines(&mut self, index: usize, inst: &Instrument) -> Vec<Line> {
+        let phase = &self.lib.phases[index];
+        let table = self
+            .tables
+            .entry(index)
+            .or_insert_with(|| LineTable::new(&phase.reflections, inst.geometry, inst.kalpha2));
+        if !table.fits(inst) {
+            *table = LineTable::new(&phase.reflections, inst.geometry, inst.kalpha2);
+        }
+        let (lo, hi) = self.obs.x_range();
+        let pad = 2.0;
+        table.lines(
+            &phase.reflections,
+            inst,
+            (lo - pad, hi + pad),
+            phase.weight_scale(),
+            None,
+        )
     }
 
     /// Fits that follow use `inst`. Templates rendered for other instruments stay
@@ -735,26 +760,18 @@ impl<'a> Fitter<'a> {
     }
 
     fn template(&mut self, index: usize) -> Template {
-        let (obs, lib, inst) = (self.obs, self.lib, self.inst);
+        let (obs, inst) = (self.obs, self.inst);
         if self.cache.len() >= TEMPLATE_CACHE_LIMIT {
             self.cache.clear();
         }
-        self.cache
-            .entry((instrument_key(&inst), index))
-            .or_insert_with(|| {
-                let phase = &lib.phases[index];
-                let (lo, hi) = obs.x_range();
-                let pad = 2.0;
-                let ls = lines(
-                    &phase.reflections,
-                    &inst,
-                    (lo - pad, hi + pad),
-                    phase.weight_scale(),
-                    None,
-                );
-                render(&ls, &inst, &obs.xs, 6.0, 1e-4)
-            })
-            .clone()
+        let key = (instrument_key(&inst), index);
+        if let Some(t) = self.cache.get(&key) {
+            return t.clone();
+        }
+        let ls = self.lines(index, &inst);
+        let t = render(&ls, &inst, &obs.xs, 6.0, 1e-4);
+        self.cache.insert(key, t.clone());
+        t
     }
 
     fn fit(&mut self, set: &[usize]) -> Option<FitResult> {
@@ -1081,7 +1098,7 @@ fn stands_on_profile(
     } else {
         obs.settings.host_null_ratio
     };
-    !by_chance_alignment(fitter, obs, lib, phase.index, &resid, null_ratio)
+    !by_chance_alignment(fitter, obs, phase.index, &resid, null_ratio)
 }
 
 /// Profile search: phases whose lines are too weak or too broad for the peak list
@@ -1156,7 +1173,7 @@ fn profile_search(
                 set.host_null_ratio
             };
             if !profile_evidence(fitter, obs, lib, i, amp, &others)
-                || by_chance_alignment(fitter, obs, lib, i, &resid, null_ratio)
+                || by_chance_alignment(fitter, obs, i, &resid, null_ratio)
             {
                 refused.push(i);
                 continue;
@@ -1213,12 +1230,10 @@ fn matched_drop(t: &Template, resid: &[f64], var: &[f64]) -> f64 {
 fn by_chance_alignment(
     fitter: &mut Fitter,
     obs: &Observed,
-    lib: &Library,
     index: usize,
     resid: &[f64],
     null_ratio: f64,
 ) -> bool {
-    let phase = &lib.phases[index];
     let inst = fitter.inst;
     let own = matched_drop(&fitter.template(index), resid, &obs.var);
     let (lo, hi) = obs.x_range();
@@ -1236,13 +1251,7 @@ fn by_chance_alignment(
                 zero_shift: inst.zero_shift + k * fwhm,
                 ..inst
             };
-            let ls = lines(
-                &phase.reflections,
-                &trial,
-                (lo - 2.0, hi + 2.0),
-                phase.weight_scale(),
-                None,
-            );
+            let ls = fitter.lines(index, &trial);
             matched_drop(&render(&ls, &trial, &obs.xs, 6.0, 1e-4), resid, &obs.var)
         })
         .fold(0.0, f64::max);
@@ -1353,7 +1362,7 @@ fn best_rare_earth_rivals(
                 model = fitter.model(&others, &f.amplitudes);
             }
             let resid = weighted_residual(obs, &model);
-            !by_chance_alignment(fitter, obs, lib, *j, &resid, obs.settings.null_ratio)
+            !by_chance_alignment(fitter, obs, *j, &resid, obs.settings.null_ratio)
         });
         if !stands {
             fitter.set_instrument(inst);
