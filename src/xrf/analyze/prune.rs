@@ -20,8 +20,6 @@ pub(super) fn surviving(
         let Kind::Family(fl) = &c.kind else { continue };
         lines.push(fl);
         let a = fit.amplitudes[k];
-        let (c, _) = family_with_groups(comps, fit, k);
-        let c = c.as_ref();
         let sig = if fit.sigmas[k] > 0.0 {
             a / fit.sigmas[k]
         } else {
@@ -30,6 +28,8 @@ pub(super) fn surviving(
         let ok = if a <= 0.0 {
             false
         } else if strict {
+            let c = family_with_groups(comps, fit, k);
+            let c = c.as_ref();
             let ev = work.evidence(c, a, model, fl);
             family_is_real(&ev, sig)
                 && (!work.plan.rare_earth_line_tests

@@ -103,7 +103,7 @@ pub(super) fn quant_families(
         if a <= 0.0 || fl.z == ARGON {
             continue;
         }
-        let (c, _) = family_with_groups(comps, fit, k);
+        let c = family_with_groups(comps, fit, k);
         let ev = work.evidence(&c, a, model, fl);
         let predicted: f64 = ev.iter().map(|e| e.predicted).sum();
         let misfit: f64 = ev.iter().map(|e| (e.observed - e.predicted).abs()).sum();

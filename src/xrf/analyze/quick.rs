@@ -260,7 +260,7 @@ pub(super) fn confirmed_rare_earths(
         comps.iter().enumerate().any(|(k, c)| match &c.kind {
             Kind::Family(fl) if (fl.z, fl.family) == (h.z, h.family) => family_is_real(
                 &work.evidence(
-                    &family_with_groups(comps, fit, k).0,
+                    &family_with_groups(comps, fit, k),
                     h.amplitude,
                     &fit.model,
                     fl,

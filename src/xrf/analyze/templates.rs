@@ -108,11 +108,17 @@ impl Work<'_> {
         } else {
             &[]
         };
-        let mut scaled = (*fl).clone();
-        for g in groups {
-            scaled = scaled.scaled_where(|label| g.holds(z, label), 1.0 - freedom);
-        }
-        let t = self.region.template(&scaled.draw_peaks_with(shape));
+        let peaks = if groups.is_empty() {
+            fl.draw_peaks_with(shape)
+        } else {
+            groups
+                .iter()
+                .fold((*fl).clone(), |s, g| {
+                    s.scaled_where(|label| g.holds(z, label), 1.0 - freedom)
+                })
+                .draw_peaks_with(shape)
+        };
+        let t = self.region.template(&peaks);
         if t.values.is_empty() || t.sum() <= 0.05 {
             return Vec::new();
         }

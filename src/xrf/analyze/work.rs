@@ -202,21 +202,22 @@ pub(super) fn component_keys(comps: &[Component]) -> Vec<ComponentKey> {
 }
 
 /// The family component `k` of a fit with its free line groups ([`Kind::LineExcess`],
-/// which follow it in `comps`) added at their fitted amplitudes, and its amplitude: what
-/// the family's evidence and line tests judge, the lines the fit gave the element. The
-/// family itself (amplitude `fit.amplitudes[k]`) when it has none.
+/// which follow it in `comps`) added at their fitted amplitudes relative to the
+/// family's (so that it is still drawn at `fit.amplitudes[k]`): what the family's
+/// evidence and line tests judge, the lines the fit gave the element. The family itself
+/// when it has none.
 pub(super) fn family_with_groups<'c>(
     comps: &'c [Component],
     fit: &LinearFit,
     k: usize,
-) -> (std::borrow::Cow<'c, Component>, f64) {
+) -> std::borrow::Cow<'c, Component> {
     let a = fit.amplitudes[k];
     let groups: Vec<usize> = (k + 1..comps.len())
         .take_while(|&j| !matches!(comps[j].kind, Kind::Family(_)))
         .filter(|&j| matches!(comps[j].kind, Kind::LineExcess(_)) && fit.amplitudes[j] > 0.0)
         .collect();
     if groups.is_empty() || a <= 0.0 {
-        return (std::borrow::Cow::Borrowed(&comps[k]), a);
+        return std::borrow::Cow::Borrowed(&comps[k]);
     }
     let parts: Vec<(&Template, f64)> = std::iter::once((&comps[k].template, 1.0))
         .chain(
@@ -237,7 +238,7 @@ pub(super) fn family_with_groups<'c>(
         kind: comps[k].kind.clone(),
         template: Template::new(start, values),
     };
-    (std::borrow::Cow::Owned(combined), a)
+    std::borrow::Cow::Owned(combined)
 }
 
 impl Work<'_> {
