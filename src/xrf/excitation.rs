@@ -307,11 +307,8 @@ impl ExcitationInfo {
         };
         let lo = tube((kv - sigma).max(5.0)).spectrum(0.5);
         let hi = tube(kv + sigma).spectrum(0.5);
-        let silicate: Vec<(&ElementData, f64)> = [("O", 0.533), ("Si", 0.467)]
-            .iter()
-            .filter_map(|&(sym, w)| element_by_symbol(sym).map(|d| (d, w)))
-            .collect();
-        let mu = |e: f64| -> f64 { silicate.iter().map(|(d, w)| w * d.mu.total(e)).sum() };
+        let silicate = silicate();
+        let mu = |e: f64| -> f64 { super::physics::mu_total(&silicate, e) };
         let incoherent =
             |e: f64| -> f64 { silicate.iter().map(|(d, w)| w * d.mu.incoherent(e)).sum() };
         let excite = |x: &Excitation, edge: f64, cross: &dyn Fn(f64) -> f64| -> f64 {
@@ -1285,10 +1282,7 @@ fn open_beam_scatter(
             (None, None) => 0.0,
         }
     };
-    let silicate: Vec<(&ElementData, f64)> = [("O", 0.533), ("Si", 0.467)]
-        .iter()
-        .filter_map(|&(sym, w)| element_by_symbol(sym).map(|d| (d, w)))
-        .collect();
+    let silicate = silicate();
     let scatter = |e: f64| -> f64 {
         let (coh, inc) = super::physics::mu_scatter(&silicate, e);
         (coh + inc) / super::physics::mu_total(&silicate, e)
@@ -1304,6 +1298,12 @@ fn open_beam_scatter(
         memo.push((key, open.clone()));
     });
     open
+}
+
+/// The scatterer the excitation's checks assume when the sample is not yet known:
+/// silica (SiO2 by mass), the matrix of most cargo the tube model is judged on.
+fn silicate() -> Vec<(&'static ElementData, f64)> {
+    super::physics::mixture(&[("O".into(), 0.533), ("Si".into(), 0.467)])
 }
 
 /// An X-ray tube with `anode` at `kv` (Rh-type window and geometry).
