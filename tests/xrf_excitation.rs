@@ -15,6 +15,7 @@ use reescan::formats::ReadOptions;
 use reescan::xrf::excitation::{Basis, Probe};
 use reescan::xrf::{analyze, analyze_quick, XrfAnalysis, XrfOptions};
 use reescan::Spectrum;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Read a spectrum; an EMSA file's negative counts (Bruker's zero-peak subtraction
@@ -329,20 +330,10 @@ fn a_contradicted_kv_is_one_error_line_in_scan_and_an_error_row_in_batch() {
 
 /// Every spectrum of a corpus's `corpus.zip` (`tests/data/<dir>`), by file name, with
 /// its text (the multi-beam files' `##FILTER` line is taken out by the caller).
-fn corpus_texts(dir: &str) -> Vec<(String, Vec<u8>)> {
-    use std::io::Read;
-    let f = std::fs::File::open(common::repo(dir).join("corpus.zip")).unwrap();
-    let mut z = zip::ZipArchive::new(f).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut e = z.by_index(i).unwrap();
-            let name = e.name().unwrap().to_string();
-            let mut b = Vec::new();
-            e.read_to_end(&mut b).unwrap();
-            (name, b)
-        })
-        .filter(|(n, _)| n.ends_with(".msa") || n.ends_with(".mca"))
-        .collect()
+fn corpus_texts(dir: &str) -> BTreeMap<String, Vec<u8>> {
+    let mut files = common::corpus_files(dir);
+    files.retain(|n, _| n.ends_with(".msa") || n.ends_with(".mca"));
+    files
 }
 
 /// A filter's attenuation μρt at 15 keV (above Cu's K edge, in the band where a hard
@@ -502,10 +493,8 @@ fn the_multibeam_filters_are_inferred_when_their_line_is_removed() {
 fn an_inferred_filter_reaches_the_analysis_and_is_said() {
     use reescan::xrf::excitation::Basis;
     let files = corpus_texts("tests/data/xrf_independent");
-    let (name, bytes) = files
-        .iter()
-        .find(|(n, _)| n == "ceramics-0109.msa")
-        .unwrap();
+    let name = "ceramics-0109.msa";
+    let bytes = &files[name];
     let s = reescan::formats::read_bytes(bytes, name, &ReadOptions::default()).unwrap();
     let a = analyze(&s, &XrfOptions::default()).unwrap();
     show(name, &a);
@@ -531,10 +520,8 @@ fn an_inferred_filter_reaches_the_analysis_and_is_said() {
     assert!(!a.excitation.contains("through"), "{}", a.excitation);
 
     let mb = corpus_texts("tests/data/xrf_multibeam");
-    let (name, bytes) = mb
-        .iter()
-        .find(|(n, _)| n == "mb-iron-ore-0000-b3-50kV-Cu.msa")
-        .unwrap();
+    let name = "mb-iron-ore-0000-b3-50kV-Cu.msa";
+    let bytes = &mb[name];
     let s = reescan::formats::read_bytes(bytes, name, &ReadOptions::default()).unwrap();
     let a = analyze(&s, &XrfOptions::default()).unwrap();
     assert_eq!(a.excitation_basis.filter_from, Some(Basis::Stated));

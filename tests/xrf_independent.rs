@@ -43,10 +43,11 @@ use reescan::Technique;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod common;
 mod xrf_scoring;
+use common::corpus_files;
 use xrf_scoring::{
-    corpus_files, element_score, print_table, ratio, truth_json, Label, Tally, ABSENT_WT_PCT,
-    PRESENT_WT_PCT,
+    element_score, print_table, ratio, truth_json, Label, Tally, ABSENT_WT_PCT, PRESENT_WT_PCT,
 };
 
 // The ratchet: floors (and a ceiling) at the figures last measured, below the issue's

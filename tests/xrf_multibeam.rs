@@ -33,8 +33,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod common;
 mod xrf_scoring;
-use xrf_scoring::{corpus_files, print_table, ratio, truth_json, Label, Tally};
+use common::corpus_files;
+use xrf_scoring::{print_table, ratio, truth_json, Label, Tally};
 
 // The ratchet: the figures the joint analysis last scored over all 104 assays. Raise them
 // as the analysis improves, and lower none without saying why.

@@ -36,3 +36,19 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
 pub fn repo(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
+
+/// Every file of a corpus's `corpus.zip` in `dir` (relative to the repository), by name.
+pub fn corpus_files(dir: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(repo(dir).join("corpus.zip")).unwrap();
+    let mut z = zip::ZipArchive::new(f).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).unwrap();
+            let name = e.name().unwrap().to_string();
+            let mut b = Vec::new();
+            e.read_to_end(&mut b).unwrap();
+            (name, b)
+        })
+        .collect()
+}

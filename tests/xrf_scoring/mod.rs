@@ -1,12 +1,11 @@
 //! Scoring shared by the XRF corpus tests (`xrf_independent`, `xrf_multibeam`): the
-//! corpus files and labels, the tally of verdicts and reported rare earths against the
-//! labels, and the printed table.
+//! corpus labels, the tally of verdicts and reported rare earths against the labels,
+//! and the printed table (the corpus files themselves: `common::corpus_files`).
 
 use reescan::screen::Verdict;
 use reescan::tables::is_rare_earth;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 /// Present for the element score: at or above this, wt %.
@@ -46,21 +45,6 @@ impl Label {
 pub fn truth_json(dir: &str) -> Value {
     let text = std::fs::read_to_string(Path::new(dir).join("truth.json")).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-/// Every file of the corpus's `corpus.zip` in `dir`, by name.
-pub fn corpus_files(dir: &str) -> BTreeMap<String, Vec<u8>> {
-    let f = std::fs::File::open(Path::new(dir).join("corpus.zip")).unwrap();
-    let mut z = zip::ZipArchive::new(f).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut e = z.by_index(i).unwrap();
-            let name = e.name().unwrap().to_string();
-            let mut b = Vec::new();
-            e.read_to_end(&mut b).unwrap();
-            (name, b)
-        })
-        .collect()
 }
 
 /// Counts for one row of the table.
