@@ -99,6 +99,12 @@ pub struct XrfThresholds {
     pub contradicted_share: f64,
     /// … by more than this many σ of the window (Gd Lα beside Cr Kβ with −5.8σ of room).
     pub contradicted_sigma: f64,
+    /// A rare-earth family's clean line clusters (no other element's lines in the
+    /// window) contradict it when the weighted mean of their local amplitudes (1 = the
+    /// family's own counts; see `identify::local_line`) is below this …
+    pub clean_lines_min_amplitude: f64,
+    /// … by more than this many σ of the mean.
+    pub clean_lines_sigma: f64,
     /// χ² the strong lines' free long tails and steps (two parameters for each of at most
     /// four families) must remove to enter the model: on spectra of detectors whose lines
     /// have them (incomplete charge collection; the independent corpus) they remove up to
@@ -183,6 +189,8 @@ impl Default for XrfThresholds {
             sibling_sigma: 3.0,
             contradicted_share: 0.25,
             contradicted_sigma: 3.0,
+            clean_lines_min_amplitude: 0.5,
+            clean_lines_sigma: 3.0,
             long_tail_min_chi2_drop: 100.0,
             gain_search_rel: 0.003,
             gain_step_rel: 0.0005,
