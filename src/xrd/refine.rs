@@ -728,8 +728,9 @@ impl Problem<'_> {
 /// `positive` (those with a positive scale in a neighbouring fit): the solution is the
 /// full problem's when every phase left out fails the optimality (KKT) condition for
 /// entering, Σ w·r·t ≤ 0 with r the residual; those that pass are added and the fit
-/// repeated. Returns the scale of every phase (0 for those left out) and the model;
-/// `positive` is left marking the phases with a positive scale.
+/// repeated, the overlaps of the templates already fitted taken from the first fit's
+/// ([`GramMemo`]). Returns the scale of every phase (0 for those left out) and the
+/// model; `positive` is left marking the phases with a positive scale.
 fn fit_screened(
     phases: &[Template],
     background: &[Template],
@@ -741,17 +742,19 @@ fn fit_screened(
         covariance: false,
         ..LinearOptions::default()
     };
+    // The fitter's own weights, for the optimality test.
+    let weight: Vec<f64> = counts.iter().map(|c| 1.0 / c.max(1.0)).collect();
+    let mut memo = GramMemo::default();
     loop {
         let active: Vec<usize> = (0..phases.len()).filter(|&j| positive[j]).collect();
         let mut all: Vec<Template> = active.iter().map(|&j| phases[j].clone()).collect();
         all.extend(background.iter().cloned());
         let fit = LinearFitter::new(m, all)
             .ok()?
-            .fit(counts, None, &opts)
+            .fit_with_memo(counts, None, &opts, &mut memo)
             .ok()?;
-        let weight = |c: usize| 1.0 / counts[c].max(1.0);
         let resid2: f64 = (0..m)
-            .map(|c| weight(c) * (counts[c] - fit.model[c]).powi(2))
+            .map(|c| weight[c] * (counts[c] - fit.model[c]).powi(2))
             .sum();
         let left_out: Vec<usize> = (0..phases.len()).filter(|&j| !positive[j]).collect();
         let mut entering = false;
@@ -763,7 +766,7 @@ fn fit_screened(
                 if c >= m {
                     break;
                 }
-                let w = weight(c);
+                let w = weight[c];
                 gradient += w * (counts[c] - fit.model[c]) * v;
                 norm += w * v * v;
             }
