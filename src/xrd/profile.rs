@@ -157,21 +157,17 @@ pub struct Line {
 }
 
 /// Lines of `reflections` on an axis range, intensity per unit weight × `scale`
-/// (Kα2 included when the instrument has it), with an optional per-reflection factor
-/// (preferred orientation).
+/// (Kα2 included when the instrument has it), with optional per-reflection factors
+/// (preferred orientation; `factors[k]` multiplies reflection k).
 pub fn lines(
     reflections: &[Reflection],
     instrument: &Instrument,
     x_range: (f64, f64),
     scale: f64,
-    factor: Option<&dyn Fn(&Reflection) -> f64>,
+    factors: Option<&[f64]>,
 ) -> Vec<Line> {
     LineTable::new(reflections, instrument.geometry, instrument.kalpha2).lines(
-        reflections,
-        instrument,
-        x_range,
-        scale,
-        factor,
+        instrument, x_range, scale, factors,
     )
 }
 
@@ -255,15 +251,14 @@ impl LineTable {
     }
 
     /// The lines under `instrument` (whose geometry and Kα2 must be the table's) on an
-    /// axis range, as [`lines`] gives them; `reflections` is the list the table was
-    /// made from, read only by `factor`.
+    /// axis range, as [`lines`] gives them; `factors` are indexed as the reflection
+    /// list the table was made from.
     pub fn lines(
         &self,
-        reflections: &[Reflection],
         instrument: &Instrument,
         x_range: (f64, f64),
         scale: f64,
-        factor: Option<&dyn Fn(&Reflection) -> f64>,
+        factors: Option<&[f64]>,
     ) -> Vec<Line> {
         debug_assert!(self.fits(instrument));
         let displaced = matches!(instrument.geometry, Geometry::BraggBrentano { .. })
@@ -280,7 +275,7 @@ impl LineTable {
             if x < x_range.0 || x > x_range.1 {
                 continue;
             }
-            let f = factor.map_or(1.0, |f| f(&reflections[e.reflection]));
+            let f = factors.map_or(1.0, |f| f[e.reflection]);
             let area = e.intensity * scale * f;
             out.push(Line {
                 x,
