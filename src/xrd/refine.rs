@@ -222,7 +222,8 @@ const DRAWN_CAPACITY: usize = 512;
 /// phase profiles (the state an optimisation ends at is drawn again by the F tests,
 /// the line test, the candidates' fits and the next optimisation; one shared template
 /// also lets the [`GramMemo`] find its overlaps), line tables per cell and basal
-/// scale, March–Dollase factors per ratio, and which library phases are platy.
+/// scale, March–Dollase factors per ratio, which library phases are platy, and the
+/// pattern's σ per point.
 struct Drawn {
     profiles: RefCell<FxHashMap<ProfileKey, Template>>,
     /// (library index, cell scale bits, basal scale bits, Kα2 wavelength bits).
@@ -230,11 +231,14 @@ struct Drawn {
     /// (library index, axis, ratio bits) → factor of each reflection.
     textures: RefCell<FxHashMap<(usize, [i32; 3], u64), Rc<[f64]>>>,
     platy: Vec<OnceCell<bool>>,
+    /// √variance of each point of the pattern.
+    sigma: Vec<f64>,
 }
 
 impl Drawn {
-    fn new(lib: &Library) -> Self {
+    fn new(lib: &Library, obs: &Observed) -> Self {
         Self {
+            sigma: obs.var.iter().map(|v| v.sqrt()).collect(),
             profiles: RefCell::default(),
             tables: RefCell::default(),
             textures: RefCell::default(),
@@ -465,7 +469,7 @@ impl<'a> Problem<'a> {
             t.add_to(a, &mut background);
         }
         let resid: Vec<f64> = (0..n)
-            .map(|i| (self.obs.counts[i] - fit.model[i]) / self.obs.var[i].sqrt())
+            .map(|i| (self.obs.counts[i] - fit.model[i]) / self.drawn.sigma[i])
             .collect();
         let chi2 = resid.iter().map(|r| r * r).sum();
         let sigmas_cov = if covariance {
@@ -503,7 +507,7 @@ impl<'a> Problem<'a> {
         let mut maxima: Vec<(usize, f64)> = (1..n.saturating_sub(1))
             .filter(|&i| predicted[i] >= predicted[i - 1] && predicted[i] > predicted[i + 1])
             .map(|i| (i, predicted[i]))
-            .filter(|&(i, h)| h >= SIGNIFICANCE * self.obs.var[i].sqrt())
+            .filter(|&(i, h)| h >= SIGNIFICANCE * self.drawn.sigma[i])
             .collect();
         maxima.sort_by(|a, b| b.1.total_cmp(&a.1));
         // Maxima closer than 0.1° 2θ are one line (a Kα2 shoulder, a split doublet).
@@ -1020,7 +1024,7 @@ pub fn refine(
         eta,
     };
     let memo = RefCell::new(GramMemo::default());
-    let drawn = Drawn::new(lib);
+    let drawn = Drawn::new(lib, obs);
     let mut prob = Problem {
         obs,
         lib,
