@@ -43,10 +43,12 @@
 use super::library::{Library, Phase};
 use super::pattern::{Geometry, Reflection};
 use super::peaks::find_peaks;
-use super::profile::{lines, march_dollase, render, Instrument, Width, KA2_RATIO};
+use super::profile::{march_dollase, render, Instrument, LineTable, Width, KA2_RATIO};
 use super::search::{Identification, Observed, SIGNIFICANCE};
 use crate::signal::linear::{GramMemo, LinearFitter, LinearOptions, Template};
-use std::cell::RefCell;
+use rustc_hash::FxHashMap;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 
 /// Thresholds and limits of the refinement (documented defaults; one place).
 #[derive(Debug, Clone, PartialEq)]
@@ -203,6 +205,46 @@ struct Problem<'a> {
     /// Overlaps of the templates already met: the fits of one pattern share the
     /// background and most phase profiles (same Poisson weights throughout).
     memo: &'a RefCell<GramMemo>,
+    /// Profiles, line tables and texture factors already drawn in this refinement.
+    drawn: &'a Drawn,
+}
+
+/// Bit patterns of everything a phase profile on the pattern's axis depends on besides
+/// the pattern: library index, texture axis, Kα2 wavelength, the five globals and the
+/// phase's cell scale, broadening, March–Dollase ratio and basal scale.
+type ProfileKey = (usize, Option<[i32; 3]>, Option<u64>, [u64; 5], [Option<u64>; 4]);
+
+/// Profiles kept before [`Drawn`] starts afresh (each a few tens of kB; the
+/// [`GramMemo`] holds as many).
+const DRAWN_CAPACITY: usize = 512;
+
+/// What the fits of one refinement draw repeatedly with the same inputs, drawn once:
+/// phase profiles (the state an optimisation ends at is drawn again by the F tests,
+/// the line test, the candidates' fits and the next optimisation; one shared template
+/// also lets the [`GramMemo`] find its overlaps), line tables per cell and basal
+/// scale, March–Dollase factors per ratio, which library phases are platy, and the
+/// pattern's σ per point.
+struct Drawn {
+    profiles: RefCell<FxHashMap<ProfileKey, Template>>,
+    /// (library index, cell scale bits, basal scale bits, Kα2 wavelength bits).
+    tables: RefCell<FxHashMap<(usize, u64, Option<u64>, Option<u64>), Rc<LineTable>>>,
+    /// (library index, axis, ratio bits) → factor of each reflection.
+    textures: RefCell<FxHashMap<(usize, [i32; 3], u64), Rc<[f64]>>>,
+    platy: Vec<OnceCell<bool>>,
+    /// √variance of each point of the pattern.
+    sigma: Vec<f64>,
+}
+
+impl Drawn {
+    fn new(lib: &Library, obs: &Observed) -> Self {
+        Self {
+            sigma: obs.var.iter().map(|v| v.sqrt()).collect(),
+            profiles: RefCell::default(),
+            tables: RefCell::default(),
+            textures: RefCell::default(),
+            platy: vec![OnceCell::new(); lib.phases.len()],
+        }
+    }
 }
 
 /// Parameter vector layout: 5 globals, then per phase cell, broadening, [PO].
@@ -302,9 +344,86 @@ impl<'a> Problem<'a> {
         }
     }
 
-    /// Profile of phase `k` per unit weight fraction.
+    /// Profile of phase `k` per unit weight fraction (drawn once per state, see
+    /// [`Drawn`]).
     fn template(&self, k: usize, g: &Globals, p: &PhaseParams) -> Template {
-        self.render_phase(self.set[k], self.axes[k], g, p, &self.obs.xs)
+        let bits = |v: Option<f64>| v.map(f64::to_bits);
+        let key: ProfileKey = (
+            self.set[k],
+            self.axes[k],
+            bits(self.kalpha2),
+            [g.zero, g.displacement, g.w, g.u, g.eta].map(f64::to_bits),
+            [Some(p.cell), Some(p.broadening), p.po, p.basal].map(bits),
+        );
+        if let Some(t) = self.drawn.profiles.borrow().get(&key) {
+            return t.clone();
+        }
+        let t = self.render_phase(self.set[k], self.axes[k], g, p, &self.obs.xs);
+        let mut profiles = self.drawn.profiles.borrow_mut();
+        if profiles.len() >= DRAWN_CAPACITY {
+            profiles.clear();
+        }
+        profiles.insert(key, t.clone());
+        t
+    }
+
+    /// Whether library phase `index` is a layer phase ([`is_platy`]), worked out once.
+    fn platy(&self, index: usize) -> bool {
+        *self.drawn.platy[index].get_or_init(|| is_platy(&self.lib.phases[index], self.obs.geometry))
+    }
+
+    /// Preferred-orientation axis of library phase `index`: [001] for layer phases,
+    /// else the library's perfect cleavage, if any.
+    fn po_axis(&self, index: usize) -> Option<[i32; 3]> {
+        if self.platy(index) {
+            Some([0, 0, 1])
+        } else {
+            self.lib.phases[index].cleavage
+        }
+    }
+
+    /// Line table of library phase `index` at cell scale `cell` and basal scale
+    /// `basal`, with or without the Kα2 line (kept per scales, see [`Drawn`]).
+    fn table(&self, index: usize, cell: f64, basal: Option<f64>, kalpha2: bool) -> Rc<LineTable> {
+        let l2 = self.kalpha2.filter(|_| kalpha2);
+        let key = (index, cell.to_bits(), basal.map(f64::to_bits), l2.map(f64::to_bits));
+        if let Some(t) = self.drawn.tables.borrow().get(&key) {
+            return Rc::clone(t);
+        }
+        let t = Rc::new(LineTable::new(
+            &swollen(&self.lib.phases[index], basal),
+            Geometry::BraggBrentano {
+                wavelength_a: self.wavelength / cell,
+            },
+            l2.map(|l2| (l2 / cell, KA2_RATIO)),
+        ));
+        let mut tables = self.drawn.tables.borrow_mut();
+        if tables.len() >= DRAWN_CAPACITY {
+            tables.clear();
+        }
+        tables.insert(key, Rc::clone(&t));
+        t
+    }
+
+    /// March–Dollase factor of each reflection of library phase `index` along `axis`
+    /// at `ratio` (kept per ratio, see [`Drawn`]).
+    fn texture(&self, index: usize, axis: [i32; 3], ratio: f64) -> Rc<[f64]> {
+        let key = (index, axis, ratio.to_bits());
+        if let Some(f) = self.drawn.textures.borrow().get(&key) {
+            return Rc::clone(f);
+        }
+        let phase = &self.lib.phases[index];
+        let f: Rc<[f64]> = phase
+            .reflections
+            .iter()
+            .map(|r| march_dollase(&phase.structure.cell, r, axis, ratio))
+            .collect();
+        let mut textures = self.drawn.textures.borrow_mut();
+        if textures.len() >= DRAWN_CAPACITY {
+            textures.clear();
+        }
+        textures.insert(key, Rc::clone(&f));
+        f
     }
 
     /// Profile of library phase `index` per unit weight fraction, textured along `axis`,
@@ -321,16 +440,13 @@ impl<'a> Problem<'a> {
         let phase = &self.lib.phases[index];
         let inst = self.instrument(g, p.cell, p.broadening);
         let (lo, hi) = (self.obs.xs[0], self.obs.xs[self.obs.xs.len() - 1]);
-        let cell = &phase.structure.cell;
-        let po = p.po.zip(axis);
-        let factor = |r: &Reflection| po.map_or(1.0, |(ratio, h)| march_dollase(cell, r, h, ratio));
+        let factors = p.po.zip(axis).map(|(ratio, h)| self.texture(index, h, ratio));
         let weight = phase.weight_scale() / (p.cell.powi(3) * p.basal.unwrap_or(1.0));
-        let ls = lines(
-            &swollen(phase, p.basal),
+        let ls = self.table(index, p.cell, p.basal, true).lines(
             &inst,
             (lo - 2.0, hi + 2.0),
             weight,
-            Some(&factor),
+            factors.as_deref(),
         );
         render(&ls, &inst, xs, self.cfg.profile_cut_fwhm, 1e-4)
     }
@@ -353,7 +469,7 @@ impl<'a> Problem<'a> {
             t.add_to(a, &mut background);
         }
         let resid: Vec<f64> = (0..n)
-            .map(|i| (self.obs.counts[i] - fit.model[i]) / self.obs.var[i].sqrt())
+            .map(|i| (self.obs.counts[i] - fit.model[i]) / self.drawn.sigma[i])
             .collect();
         let chi2 = resid.iter().map(|r| r * r).sum();
         let sigmas_cov = if covariance {
@@ -391,7 +507,7 @@ impl<'a> Problem<'a> {
         let mut maxima: Vec<(usize, f64)> = (1..n.saturating_sub(1))
             .filter(|&i| predicted[i] >= predicted[i - 1] && predicted[i] > predicted[i + 1])
             .map(|i| (i, predicted[i]))
-            .filter(|&(i, h)| h >= SIGNIFICANCE * self.obs.var[i].sqrt())
+            .filter(|&(i, h)| h >= SIGNIFICANCE * self.drawn.sigma[i])
             .collect();
         maxima.sort_by(|a, b| b.1.total_cmp(&a.1));
         // Maxima closer than 0.1° 2θ are one line (a Kα2 shoulder, a split doublet).
@@ -425,16 +541,17 @@ impl<'a> Problem<'a> {
         p: &PhaseParams,
         model: &[f64],
     ) -> bool {
-        let phase = &self.lib.phases[index];
         let inst = Instrument {
             kalpha2: None,
             ..self.instrument(g, 1.0, 1.0)
         };
         let (lo, hi) = (self.obs.xs[0], self.obs.xs[self.obs.xs.len() - 1]);
-        let mut ls = lines(&swollen(phase, p.basal), &inst, (lo, hi), 1.0, None);
+        let mut ls = self
+            .table(index, 1.0, p.basal, false)
+            .lines(&inst, (lo, hi), 1.0, None);
         ls.sort_by(|a, b| b.area.total_cmp(&a.area));
         let n = self.obs.xs.len();
-        let platy = is_platy(phase, self.obs.geometry);
+        let platy = self.platy(index);
         let missing = ls
             .iter()
             .take(3)
@@ -460,7 +577,7 @@ impl<'a> Problem<'a> {
         let mut set = self.set.clone();
         set.push(index);
         let mut axes = self.axes.clone();
-        axes.push(po_axis(&self.lib.phases[index], self.obs.geometry));
+        axes.push(self.po_axis(index));
         Problem {
             obs: self.obs,
             lib: self.lib,
@@ -471,6 +588,7 @@ impl<'a> Problem<'a> {
             kalpha2: self.kalpha2,
             background: self.background.clone(),
             memo: self.memo,
+            drawn: self.drawn,
         }
     }
 
@@ -652,7 +770,7 @@ impl Problem<'_> {
         let background_b = background_basis(&xs_b, self.cfg.background_spacing_deg);
         let params = |i: usize| PhaseParams {
             cell: 1.0,
-            broadening: if is_platy(&self.lib.phases[i], self.obs.geometry) {
+            broadening: if self.platy(i) {
                 self.cfg.layer_broadening
             } else {
                 1.0
@@ -728,8 +846,9 @@ impl Problem<'_> {
 /// `positive` (those with a positive scale in a neighbouring fit): the solution is the
 /// full problem's when every phase left out fails the optimality (KKT) condition for
 /// entering, Σ w·r·t ≤ 0 with r the residual; those that pass are added and the fit
-/// repeated. Returns the scale of every phase (0 for those left out) and the model;
-/// `positive` is left marking the phases with a positive scale.
+/// repeated, the overlaps of the templates already fitted taken from the first fit's
+/// ([`GramMemo`]). Returns the scale of every phase (0 for those left out) and the
+/// model; `positive` is left marking the phases with a positive scale.
 fn fit_screened(
     phases: &[Template],
     background: &[Template],
@@ -741,17 +860,19 @@ fn fit_screened(
         covariance: false,
         ..LinearOptions::default()
     };
+    // The fitter's own weights, for the optimality test.
+    let weight: Vec<f64> = counts.iter().map(|c| 1.0 / c.max(1.0)).collect();
+    let mut memo = GramMemo::default();
     loop {
         let active: Vec<usize> = (0..phases.len()).filter(|&j| positive[j]).collect();
         let mut all: Vec<Template> = active.iter().map(|&j| phases[j].clone()).collect();
         all.extend(background.iter().cloned());
         let fit = LinearFitter::new(m, all)
             .ok()?
-            .fit(counts, None, &opts)
+            .fit_with_memo(counts, None, &opts, &mut memo)
             .ok()?;
-        let weight = |c: usize| 1.0 / counts[c].max(1.0);
         let resid2: f64 = (0..m)
-            .map(|c| weight(c) * (counts[c] - fit.model[c]).powi(2))
+            .map(|c| weight[c] * (counts[c] - fit.model[c]).powi(2))
             .sum();
         let left_out: Vec<usize> = (0..phases.len()).filter(|&j| !positive[j]).collect();
         let mut entering = false;
@@ -763,7 +884,7 @@ fn fit_screened(
                 if c >= m {
                     break;
                 }
-                let w = weight(c);
+                let w = weight[c];
                 gradient += w * (counts[c] - fit.model[c]) * v;
                 norm += w * v * v;
             }
@@ -840,16 +961,6 @@ fn swollen(phase: &Phase, basal: Option<f64>) -> std::borrow::Cow<'_, [Reflectio
     )
 }
 
-/// Preferred-orientation axis of a phase: [001] for layer phases, else the library's
-/// perfect cleavage, if any.
-fn po_axis(phase: &Phase, geometry: Geometry) -> Option<[i32; 3]> {
-    if is_platy(phase, geometry) {
-        Some([0, 0, 1])
-    } else {
-        phase.cleavage
-    }
-}
-
 /// Layer phases: the largest-d line of ≥ 10 % of the strongest is a basal 00l line.
 fn is_platy(phase: &Phase, geometry: Geometry) -> bool {
     let li: Vec<(f64, &Reflection)> = phase
@@ -905,7 +1016,6 @@ pub fn refine(
         return None;
     };
     let mut set: Vec<usize> = id.phases.iter().map(|p| p.index).collect();
-    let axis_of = |i: usize| po_axis(&lib.phases[i], obs.geometry);
     let searched = Globals {
         zero: id.instrument.zero_shift,
         displacement: id.instrument.displacement,
@@ -914,17 +1024,20 @@ pub fn refine(
         eta,
     };
     let memo = RefCell::new(GramMemo::default());
+    let drawn = Drawn::new(lib, obs);
     let mut prob = Problem {
         obs,
         lib,
         cfg,
-        axes: set.iter().map(|&i| axis_of(i)).collect(),
+        axes: Vec::new(),
         set: set.clone(),
         wavelength: wavelength_a,
         kalpha2: id.instrument.kalpha2.map(|(l2, _)| l2),
         background: background_basis(&obs.xs, cfg.background_spacing_deg),
         memo: &memo,
+        drawn: &drawn,
     };
+    prob.axes = set.iter().map(|&i| prob.po_axis(i)).collect();
     // Geometry from the whole library, not from the search's few phases: a search that
     // locked onto a wrong phase at a wrong zero would otherwise hold the refinement
     // there. The phases that carry the scanned fit join the search's as a start; the
@@ -948,12 +1061,13 @@ pub fn refine(
         }
         None => searched,
     };
-    let phase_start = |axes: &[Option<[i32; 3]>], set: &[usize]| -> Vec<PhaseParams> {
-        axes.iter()
-            .zip(set)
+    let phase_start = |prob: &Problem| -> Vec<PhaseParams> {
+        prob.axes
+            .iter()
+            .zip(&prob.set)
             .map(|(a, &i)| PhaseParams {
                 cell: 1.0,
-                broadening: if is_platy(&lib.phases[i], obs.geometry) {
+                broadening: if prob.platy(i) {
                     cfg.layer_broadening
                 } else {
                     1.0
@@ -965,7 +1079,7 @@ pub fn refine(
     };
     let state = State {
         g: start,
-        p: phase_start(&prob.axes, &prob.set),
+        p: phase_start(&prob),
     };
     let (mut state_fit, mut eval) = prob.optimise(state, &start, cfg.max_iterations)?;
     // A tube's Kα2 that the search left out (its widths then include it unresolved) is
@@ -984,7 +1098,7 @@ pub fn refine(
                 u: 0.64 * u,
                 ..start
             },
-            p: phase_start(&with_ka2.axes, &with_ka2.set),
+            p: phase_start(&with_ka2),
         };
         if let Some((s2, e2)) = with_ka2.optimise(narrowed, &start, cfg.max_iterations) {
             if e2.chi2 < eval.chi2 {
@@ -1014,7 +1128,7 @@ pub fn refine(
             .filter(|i| !prob.set.contains(i) && !lib.phases[*i].rare_earth)
             .filter(|i| !refused.contains(i))
             .map(|i| {
-                let platy = is_platy(&lib.phases[i], obs.geometry);
+                let platy = prob.platy(i);
                 // Layer phases are tried broadened (turbostratic clays), swelling ones also
                 // at a wider basal spacing (more interlayer water).
                 let widths: &[f64] = if platy { &[1.0, 3.0, 6.0] } else { &[1.0] };
@@ -1023,7 +1137,7 @@ pub fn refine(
                 } else {
                     &[None]
                 };
-                let textured = axis_of(i).is_some();
+                let textured = prob.po_axis(i).is_some();
                 let trials: Vec<PhaseParams> = widths
                     .iter()
                     .flat_map(|&b| {

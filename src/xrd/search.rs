@@ -745,7 +745,6 @@ impl<'a> Fitter<'a> {
         let (lo, hi) = self.obs.x_range();
         let pad = 2.0;
         table.lines(
-            &phase.reflections,
             inst,
             (lo - pad, hi + pad),
             phase.weight_scale(),

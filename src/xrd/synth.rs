@@ -7,7 +7,7 @@
 //! (I ∝ w·Σ|F|²·LP / (V²ρ)), so mixtures carry true weight fractions.
 
 use super::library::{Library, Phase};
-use super::pattern::{Geometry, Reflection};
+use super::pattern::Geometry;
 use super::profile::{
     lines, march_dollase, render, Instrument, Width, CO_KA, CU_KA, KA2_RATIO, MO_KA,
 };
@@ -248,16 +248,20 @@ fn add_phase(
         .iter()
         .find(|p| p.phase == phase.name);
     let cell = &phase.structure.cell;
-    let factor = po.map(|p| move |r: &Reflection| march_dollase(cell, r, p.axis, p.ratio));
-    let factor_dyn: Option<&dyn Fn(&Reflection) -> f64> =
-        factor.as_ref().map(|f| f as &dyn Fn(&Reflection) -> f64);
+    let factors: Option<Vec<f64>> = po.map(|p| {
+        phase
+            .reflections
+            .iter()
+            .map(|r| march_dollase(cell, r, p.axis, p.ratio))
+            .collect()
+    });
     let range = (xs[0] - 1.0, xs[xs.len() - 1] + 1.0);
     let ls = lines(
         &phase.reflections,
         instrument,
         range,
         w * phase.weight_scale(),
-        factor_dyn,
+        factors.as_deref(),
     );
     render(&ls, instrument, xs, 12.0, 1e-5).add_to(1.0, net);
 }
