@@ -56,7 +56,13 @@ impl ProfileTable {
     /// Profile density at `u` σ from the centre.
     #[inline]
     pub fn at(&self, u: f64) -> f64 {
-        let x = (u - self.lo) / TABLE_STEP;
+        self.at_position((u - self.lo) / TABLE_STEP)
+    }
+
+    /// Profile density at table position `x` (`(u − lo) / TABLE_STEP`), linearly
+    /// interpolated.
+    #[inline]
+    fn at_position(&self, x: f64) -> f64 {
         if x < 0.0 {
             return 0.0;
         }
@@ -216,6 +222,22 @@ pub struct Region {
     pub tail: usize,
 }
 
+thread_local! {
+    /// Channel energies and table positions of the template being drawn (reused, so
+    /// that drawing allocates only the template).
+    static SCRATCH: std::cell::RefCell<(Vec<f64>, Vec<f64>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Table positions `((E − centre)/σ − lo)/TABLE_STEP` of the channel energies `e`:
+/// the divisions of [`ProfileTable::at`] for a whole run of channels, vectorised.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn table_positions(e: &[f64], centre: f64, sigma: f64, lo: f64, out: &mut [f64]) {
+    for (o, &e) in out.iter_mut().zip(e) {
+        *o = ((e - centre) / sigma - lo) / TABLE_STEP;
+    }
+}
+
 impl Region {
     fn table(&self, shape: Shape) -> &'static ProfileTable {
         match shape {
@@ -256,20 +278,36 @@ impl Region {
         let (lo, hi) = (lo as usize, hi as usize);
         let mut values = vec![0.0; hi - lo];
         let gain = cal.gain_kev;
-        for (p, (s, a, b)) in peaks
-            .iter()
-            .filter(|p| p.area > 0.0 && p.energy_kev.is_finite())
-            .zip(spans)
-        {
-            let table = self.table(p.shape);
-            let c0 = (a.floor().max(lo as f64)) as usize;
-            let c1 = ((b.ceil() + 1.0).min(hi as f64)) as usize;
-            let scale = p.area * gain / s;
-            for ch in c0..c1.max(c0) {
-                let u = (cal.energy_kev(ch as f64) - p.energy_kev) / s;
-                values[ch - lo] += scale * table.at(u);
+        SCRATCH.with(|scratch| {
+            let (energies, positions) = &mut *scratch.borrow_mut();
+            // channel energies once for all peaks
+            energies.clear();
+            energies.extend((lo..hi).map(|ch| cal.energy_kev(ch as f64)));
+            for (p, (s, a, b)) in peaks
+                .iter()
+                .filter(|p| p.area > 0.0 && p.energy_kev.is_finite())
+                .zip(spans)
+            {
+                let table = self.table(p.shape);
+                let c0 = (a.floor().max(lo as f64)) as usize;
+                let c1 = ((b.ceil() + 1.0).min(hi as f64)) as usize;
+                if c1 <= c0 {
+                    continue;
+                }
+                let scale = p.area * gain / s;
+                positions.resize(c1 - c0, 0.0);
+                table_positions(
+                    &energies[c0 - lo..c1 - lo],
+                    p.energy_kev,
+                    s,
+                    table.lo,
+                    positions,
+                );
+                for (v, &x) in values[c0 - lo..c1 - lo].iter_mut().zip(positions.iter()) {
+                    *v += scale * table.at_position(x);
+                }
             }
-        }
+        });
         Template::new(lo - self.first, values)
     }
 }
