@@ -8,7 +8,7 @@
 //! from a table in units of σ (one table per shape, built once), so drawing a template
 //! costs a table lookup per channel instead of `exp`/`erfc`.
 
-use super::fp::Setup;
+use super::fp::{PrimaryCache, Setup};
 use super::physics::{compton_energy, mu_total, ElementData, Family, Mixture};
 use crate::signal::detector::{Detector, SI_KA_KEV};
 use crate::signal::group::SiEscape;
@@ -467,6 +467,20 @@ pub fn family_lines(
     matrix: &Mixture,
     min_fraction: f64,
 ) -> Option<FamilyLines> {
+    family_lines_cached(d, family, setup, matrix, min_fraction, &mut PrimaryCache::default())
+}
+
+/// [`family_lines`], taking the excitation points, the element's vacancy cross-sections
+/// there and the matrix's µ/ρ there from `cache`, which must serve this same `setup`
+/// only (an analysis asks for the lines of tens of families in one matrix).
+pub fn family_lines_cached(
+    d: &'static ElementData,
+    family: Family,
+    setup: &Setup,
+    matrix: &Mixture,
+    min_fraction: f64,
+    cache: &mut PrimaryCache,
+) -> Option<FamilyLines> {
     let s1 = setup.psi_in_deg.to_radians().sin();
     let s2 = setup.psi_out_deg.to_radians().sin();
     let idx: Vec<usize> = (0..d.lines.len())
@@ -484,15 +498,14 @@ pub fn family_lines(
         .map(|&k| setup.detector.efficiency(d.lines[k].energy_kev))
         .collect();
     let mut inten = vec![0.0; idx.len()];
-    for &(e, n) in setup.excitation.points() {
-        if n <= 0.0 {
-            continue;
-        }
-        let v = d.vacancies(e);
+    let points = cache.points(setup);
+    let vacancies = cache.vacancies(d, &points);
+    let mu_points = cache.matrix_mu(matrix, &points);
+    for ((&(_, n), v), mu_e) in points.iter().zip(vacancies.iter()).zip(mu_points.iter()) {
         if v.iter().all(|x| *x == 0.0) {
             continue;
         }
-        let mu_e = mu_total(matrix, e).max(1e-9);
+        let mu_e = mu_e.max(1e-9);
         for (j, &k) in idx.iter().enumerate() {
             let l = &d.lines[k];
             inten[j] += n * v[l.level] * d.levels[l.level].yield_ * l.fraction * eff[j]

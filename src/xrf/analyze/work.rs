@@ -112,6 +112,14 @@ pub(super) struct RegionTemplates {
     pileup: Option<PileUpCache>,
 }
 
+/// The family lines of one matrix and their templates in one region (see
+/// [`LinesCache::take_matrix_part`]).
+pub(super) struct MatrixPart {
+    lines: Vec<((usize, Family), SharedLines)>,
+    region: Option<Region>,
+    components: rustc_hash::FxHashMap<(usize, Family, bool, u64), Vec<Component>>,
+}
+
 /// A family's lines in the current matrix, shared by the cache and the components
 /// (none when the family has no line in range).
 pub(super) type SharedLines = Option<Arc<FamilyLines>>;
@@ -138,6 +146,27 @@ impl LinesCache {
         self.lines.clear();
         self.components.clear();
         self.recent.iter_mut().for_each(|r| r.components.clear());
+    }
+
+    /// Take what depends on the matrix (family lines, their templates in the current
+    /// region) before the matrix changes, for [`LinesCache::restore_matrix_part`].
+    pub(super) fn take_matrix_part(&mut self) -> MatrixPart {
+        MatrixPart {
+            lines: std::mem::take(&mut self.lines),
+            region: self.region,
+            components: std::mem::take(&mut self.components),
+        }
+    }
+
+    /// Back to the matrix of `saved` (taken by [`LinesCache::take_matrix_part`]): its
+    /// family lines, and its templates where the region is still the one they were
+    /// drawn for; the templates drawn in the other matrix are forgotten.
+    pub(super) fn restore_matrix_part(&mut self, saved: MatrixPart) {
+        self.clear();
+        self.lines = saved.lines;
+        if self.region == saved.region {
+            self.components = saved.components;
+        }
     }
 
     /// Make `region` the current one: when the region (calibration, resolution, tail)
@@ -300,7 +329,12 @@ impl Work<'_> {
 
     pub(super) fn set_matrix(&mut self, mix: &[(String, f64)]) {
         self.matrix = mixture(mix);
-        self.fluor = crate::xrf::fp::fluorescence(&self.exc.setup, &self.matrix, true);
+        self.fluor = crate::xrf::fp::fluorescence_cached(
+            &self.exc.setup,
+            &self.matrix,
+            true,
+            &mut self.lines_cache.get_mut().fp,
+        );
         self.lines_cache.borrow_mut().clear();
     }
 
@@ -321,7 +355,16 @@ impl Work<'_> {
             .iter()
             .find(|e| e.element.z == z && e.mass_fraction > 1e-4)
             .and_then(|e| crate::xrf::model::family_lines_from(e, f, 0.004));
-        cached.or_else(|| family_lines(element(z)?, f, &self.exc.setup, &self.matrix, 0.004))
+        cached.or_else(|| {
+            family_lines_cached(
+                element(z)?,
+                f,
+                &self.exc.setup,
+                &self.matrix,
+                0.004,
+                &mut self.lines_cache.borrow_mut().fp,
+            )
+        })
     }
 
     /// Window (region channels) of ±`half_fwhm` FWHM around `e`.
