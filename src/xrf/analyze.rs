@@ -42,8 +42,8 @@ use super::identify::{
     candidates_for_peak, family_is_real, local_line, universe, ClusterEvidence, LineTest, LocalLine,
 };
 use super::model::{
-    compton_peaks, excitation_groups, family_lines_cached, rayleigh_peaks, DrawPeak, FamilyLines, Region,
-    Shape,
+    compton_peaks, excitation_groups, family_lines_cached, rayleigh_peaks, DrawPeak, FamilyLines,
+    Region, Shape,
 };
 use super::physics::{element, element_by_symbol, mixture, Family, Mixture};
 use super::{
