@@ -42,8 +42,8 @@ use super::identify::{
     candidates_for_peak, family_is_real, local_line, universe, ClusterEvidence, LineTest, LocalLine,
 };
 use super::model::{
-    compton_peaks, excitation_groups, family_lines, rayleigh_peaks, DrawPeak, FamilyLines, Region,
-    Shape,
+    compton_peaks, excitation_groups, family_lines_cached, rayleigh_peaks, DrawPeak, FamilyLines,
+    Region, Shape,
 };
 use super::physics::{element, element_by_symbol, mixture, Family, Mixture};
 use super::{
@@ -392,6 +392,7 @@ fn identify_loop(
         work.matrix.clone(),
         std::mem::take(&mut work.fluor),
         fit.chi2,
+        work.lines_cache.get_mut().take_matrix_part(),
     );
     work.set_matrix(&q.mixture);
     let (c2, f2) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
@@ -400,7 +401,7 @@ fn identify_loop(
     } else {
         work.matrix = before.0;
         work.fluor = before.1;
-        work.lines_cache.borrow_mut().clear();
+        work.lines_cache.get_mut().restore_matrix_part(before.3);
         (comps, fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     }
     prune(work, &mut fams, &mut comps, &mut fit, &pile, 4)?;

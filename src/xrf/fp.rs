@@ -105,6 +105,17 @@ pub fn fluorescence(setup: &Setup, mix: &Mixture, secondary: bool) -> Vec<Elemen
     fluorescence_of(setup, mix, secondary, |_, _| true)
 }
 
+/// [`fluorescence`], taking the vacancy cross-sections at the excitation points from
+/// `cache`, which must serve this same `setup` only (see [`PrimaryCache`]).
+pub fn fluorescence_cached(
+    setup: &Setup,
+    mix: &Mixture,
+    secondary: bool,
+    cache: &mut PrimaryCache,
+) -> Vec<ElementIntensity> {
+    fluorescence_with(setup, mix, secondary, |_, _| true, cache)
+}
+
 /// [`fluorescence`] of only the families `wanted(element index in mix, family)`; the
 /// other lines are left at zero (every major element still enhances the wanted ones).
 pub fn fluorescence_of(
@@ -112,6 +123,18 @@ pub fn fluorescence_of(
     mix: &Mixture,
     secondary: bool,
     wanted: impl Fn(usize, Family) -> bool,
+) -> Vec<ElementIntensity> {
+    fluorescence_with(setup, mix, secondary, wanted, &mut PrimaryCache::default())
+}
+
+/// [`fluorescence_of`] with the vacancy cross-sections at the excitation points taken
+/// from `cache` (filled for this `setup` only).
+fn fluorescence_with(
+    setup: &Setup,
+    mix: &Mixture,
+    secondary: bool,
+    wanted: impl Fn(usize, Family) -> bool,
+    cache: &mut PrimaryCache,
 ) -> Vec<ElementIntensity> {
     let s1 = setup.psi_in_deg.to_radians().sin();
     let s2 = setup.psi_out_deg.to_radians().sin();
@@ -247,17 +270,22 @@ pub fn fluorescence_of(
     let mut emit = vec![0.0; enhancers.len()];
     let mut emit_log_in = vec![0.0; enhancers.len()];
     let mut vac: Vec<[f64; 9]> = vec![[0.0; 9]; mix.len()];
-    for &(e, n) in setup.excitation.points() {
-        if n <= 0.0 {
-            continue;
-        }
+    // the excitation points with photons, and the vacancies there of the elements that
+    // need them
+    let points = cache.points(setup);
+    let vac_at_points: Vec<Option<Arc<[[f64; 9]]>>> = mix
+        .iter()
+        .zip(&needs_vacancies)
+        .map(|((d, _), &used)| used.then(|| cache.vacancies(d, &points)))
+        .collect();
+    for (p, &(e, n)) in points.iter().enumerate() {
         let mu_e = mu_total(mix, e);
         if mu_e <= 0.0 {
             continue;
         }
-        for ((v, (d, _)), &used) in vac.iter_mut().zip(mix).zip(&needs_vacancies) {
-            if used {
-                *v = d.vacancies(e);
+        for (v, at_points) in vac.iter_mut().zip(&vac_at_points) {
+            if let Some(a) = at_points {
+                *v = a[p];
             }
         }
         // enhancer line emission at this E (per unit flux), and × A(E, h)
@@ -483,11 +511,17 @@ pub fn quantify_cached(
         let mix = mixture(&mix_named);
         let secondary = with_secondary && it + 1 >= iterations.max(1) / 2;
         if secondary {
-            let fl = fluorescence_of(setup, &mix, true, |i, f| {
-                measured
-                    .iter()
-                    .any(|m| m.family == f && m.symbol == mix[i].0.symbol)
-            });
+            let fl = fluorescence_with(
+                setup,
+                &mix,
+                true,
+                |i, f| {
+                    measured
+                        .iter()
+                        .any(|m| m.family == f && m.symbol == mix[i].0.symbol)
+                },
+                cache,
+            );
             for (k, m) in measured.iter().enumerate() {
                 sens[k] = fl
                     .iter()
@@ -593,13 +627,22 @@ pub struct PrimaryCache {
     emission: Vec<((usize, Family), FamilyEmission)>,
     /// (Z, energy bits) → µ/ρ.
     mu: FxHashMap<(usize, u64), f64>,
+    /// Z → vacancy cross-sections ([`ElementData::vacancies`]) at every point.
+    vacancies: Vec<(usize, VacanciesAtPoints)>,
+    /// The last matrix asked for (element Z and mass-fraction bits) and its total µ/ρ
+    /// at every point.
+    matrix_mu: Option<(Vec<(usize, u64)>, Arc<[f64]>)>,
 }
+
+/// Vacancy cross-sections per level at each excitation point.
+pub type VacanciesAtPoints = Arc<[[f64; 9]]>;
 
 /// (line energy, emission per excitation point) of each line of a family.
 type FamilyEmission = Arc<[(f64, Arc<[f64]>)]>;
 
 impl PrimaryCache {
-    fn points(&mut self, setup: &Setup) -> Arc<[(f64, f64)]> {
+    /// The excitation points with photons (n > 0) of `setup`, in its order.
+    pub fn points(&mut self, setup: &Setup) -> Arc<[(f64, f64)]> {
         self.points
             .get_or_insert_with(|| {
                 setup
@@ -632,7 +675,7 @@ impl PrimaryCache {
         if let Some((_, v)) = self.emission.iter().find(|(k, _)| *k == key) {
             return v.clone();
         }
-        let vac: Vec<[f64; 9]> = points.iter().map(|p| d.vacancies(p.0)).collect();
+        let vac = self.vacancies(d, points);
         let v: FamilyEmission = d
             .lines
             .iter()
@@ -650,6 +693,31 @@ impl PrimaryCache {
             .collect();
         self.emission.push((key, v.clone()));
         v
+    }
+
+    /// The vacancy cross-sections of `d` at each of `points` (those of
+    /// [`PrimaryCache::points`]).
+    pub fn vacancies(&mut self, d: &ElementData, points: &[(f64, f64)]) -> VacanciesAtPoints {
+        if let Some((_, v)) = self.vacancies.iter().find(|(z, _)| *z == d.z) {
+            return v.clone();
+        }
+        let v: VacanciesAtPoints = points.iter().map(|p| d.vacancies(p.0)).collect();
+        self.vacancies.push((d.z, v.clone()));
+        v
+    }
+
+    /// The total µ/ρ of `matrix` ([`mu_total`]) at each of `points` (those of
+    /// [`PrimaryCache::points`]); kept for the last matrix.
+    pub fn matrix_mu(&mut self, matrix: &Mixture, points: &[(f64, f64)]) -> Arc<[f64]> {
+        let key: Vec<(usize, u64)> = matrix.iter().map(|(d, w)| (d.z, w.to_bits())).collect();
+        match &self.matrix_mu {
+            Some((k, v)) if *k == key => v.clone(),
+            _ => {
+                let v: Arc<[f64]> = points.iter().map(|p| mu_total(matrix, p.0)).collect();
+                self.matrix_mu = Some((key, v.clone()));
+                v
+            }
+        }
     }
 
     fn mu(&mut self, d: &ElementData, e_kev: f64) -> f64 {

@@ -8,7 +8,7 @@
 //! from a table in units of σ (one table per shape, built once), so drawing a template
 //! costs a table lookup per channel instead of `exp`/`erfc`.
 
-use super::fp::Setup;
+use super::fp::{PrimaryCache, Setup};
 use super::physics::{compton_energy, mu_total, ElementData, Family, Mixture};
 use crate::signal::detector::{Detector, SI_KA_KEV};
 use crate::signal::group::SiEscape;
@@ -56,7 +56,13 @@ impl ProfileTable {
     /// Profile density at `u` σ from the centre.
     #[inline]
     pub fn at(&self, u: f64) -> f64 {
-        let x = (u - self.lo) / TABLE_STEP;
+        self.at_position((u - self.lo) / TABLE_STEP)
+    }
+
+    /// Profile density at table position `x` (`(u − lo) / TABLE_STEP`), linearly
+    /// interpolated.
+    #[inline]
+    fn at_position(&self, x: f64) -> f64 {
         if x < 0.0 {
             return 0.0;
         }
@@ -66,6 +72,71 @@ impl ProfileTable {
         }
         let f = x - i as f64;
         self.values[i] + f * (self.values[i + 1] - self.values[i])
+    }
+
+    /// `out[k] += scale × profile at table position positions[k]`: [`ProfileTable::at`]
+    /// over a run of channels (with AVX2, four channels at a time by gathered table
+    /// loads; the same operations in the same order, so the same bits).
+    fn add_at_positions(&self, positions: &[f64], scale: f64, out: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && self.values.len() < i32::MAX as usize {
+            // SAFETY: the CPU has AVX2 (checked above); the table's indices fit an i32
+            unsafe { self.add_at_positions_avx2(positions, scale, out) };
+            return;
+        }
+        for (v, &x) in out.iter_mut().zip(positions) {
+            *v += scale * self.at_position(x);
+        }
+    }
+
+    /// [`ProfileTable::add_at_positions`] with AVX2 gathers.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and the table hold fewer than `i32::MAX` values.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn add_at_positions_avx2(&self, positions: &[f64], scale: f64, out: &mut [f64]) {
+        use std::arch::x86_64::*;
+        let n = positions.len().min(out.len());
+        let n4 = n - n % 4;
+        let table = self.values.as_ptr();
+        // the last position whose interpolation reads inside the table (i + 1 < len)
+        let top = _mm256_set1_pd((self.values.len() - 1) as f64);
+        let zero = _mm256_setzero_pd();
+        let sc = _mm256_set1_pd(scale);
+        let mut k = 0;
+        while k < n4 {
+            // SAFETY: k + 4 ≤ n4 ≤ the length of both slices
+            let x = unsafe { _mm256_loadu_pd(positions.as_ptr().add(k)) };
+            // at_position's range checks: 0 ≤ x and ⌊x⌋ + 1 < len, i.e. x < len − 1
+            let below = _mm256_cmp_pd::<_CMP_LT_OQ>(x, zero);
+            let above = _mm256_cmp_pd::<_CMP_GE_OQ>(x, top);
+            let outside = _mm256_or_pd(below, above);
+            // truncation toward zero, as `x as usize` for 0 ≤ x < len − 1; positions
+            // outside read index 0 and are zeroed below, a NaN reads index 0 and stays
+            // NaN (as `NaN as usize` does there)
+            let nan = _mm256_cmp_pd::<_CMP_UNORD_Q>(x, x);
+            let i = _mm256_cvttpd_epi32(_mm256_blendv_pd(x, zero, _mm256_or_pd(outside, nan)));
+            let f = _mm256_sub_pd(x, _mm256_cvtepi32_pd(i));
+            // SAFETY: 0 ≤ i and i + 1 < len for every lane (0 for the lanes outside)
+            let (a, b) = unsafe {
+                (
+                    _mm256_i32gather_pd::<8>(table, i),
+                    _mm256_i32gather_pd::<8>(table.add(1), i),
+                )
+            };
+            let v = _mm256_add_pd(a, _mm256_mul_pd(f, _mm256_sub_pd(b, a)));
+            let v = _mm256_blendv_pd(v, zero, outside);
+            // SAFETY: k + 4 ≤ n4 ≤ out.len()
+            unsafe {
+                let o = out.as_mut_ptr().add(k);
+                _mm256_storeu_pd(o, _mm256_add_pd(_mm256_loadu_pd(o), _mm256_mul_pd(sc, v)));
+            }
+            k += 4;
+        }
+        for (v, &x) in out[n4..n].iter_mut().zip(&positions[n4..n]) {
+            *v += scale * self.at_position(x);
+        }
     }
 
     /// Lowest tabulated u.
@@ -216,6 +287,22 @@ pub struct Region {
     pub tail: usize,
 }
 
+thread_local! {
+    /// Channel energies and table positions of the template being drawn (reused, so
+    /// that drawing allocates only the template).
+    static SCRATCH: std::cell::RefCell<(Vec<f64>, Vec<f64>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Table positions `((E − centre)/σ − lo)/TABLE_STEP` of the channel energies `e`:
+/// the divisions of [`ProfileTable::at`] for a whole run of channels, vectorised.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn table_positions(e: &[f64], centre: f64, sigma: f64, lo: f64, out: &mut [f64]) {
+    for (o, &e) in out.iter_mut().zip(e) {
+        *o = ((e - centre) / sigma - lo) / TABLE_STEP;
+    }
+}
+
 impl Region {
     fn table(&self, shape: Shape) -> &'static ProfileTable {
         match shape {
@@ -256,20 +343,34 @@ impl Region {
         let (lo, hi) = (lo as usize, hi as usize);
         let mut values = vec![0.0; hi - lo];
         let gain = cal.gain_kev;
-        for (p, (s, a, b)) in peaks
-            .iter()
-            .filter(|p| p.area > 0.0 && p.energy_kev.is_finite())
-            .zip(spans)
-        {
-            let table = self.table(p.shape);
-            let c0 = (a.floor().max(lo as f64)) as usize;
-            let c1 = ((b.ceil() + 1.0).min(hi as f64)) as usize;
-            let scale = p.area * gain / s;
-            for ch in c0..c1.max(c0) {
-                let u = (cal.energy_kev(ch as f64) - p.energy_kev) / s;
-                values[ch - lo] += scale * table.at(u);
+        SCRATCH.with(|scratch| {
+            let (energies, positions) = &mut *scratch.borrow_mut();
+            // channel energies once for all peaks
+            energies.clear();
+            energies.extend((lo..hi).map(|ch| cal.energy_kev(ch as f64)));
+            for (p, (s, a, b)) in peaks
+                .iter()
+                .filter(|p| p.area > 0.0 && p.energy_kev.is_finite())
+                .zip(spans)
+            {
+                let table = self.table(p.shape);
+                let c0 = (a.floor().max(lo as f64)) as usize;
+                let c1 = ((b.ceil() + 1.0).min(hi as f64)) as usize;
+                if c1 <= c0 {
+                    continue;
+                }
+                let scale = p.area * gain / s;
+                positions.resize(c1 - c0, 0.0);
+                table_positions(
+                    &energies[c0 - lo..c1 - lo],
+                    p.energy_kev,
+                    s,
+                    table.lo,
+                    positions,
+                );
+                table.add_at_positions(positions, scale, &mut values[c0 - lo..c1 - lo]);
             }
-        }
+        });
         Template::new(lo - self.first, values)
     }
 }
@@ -429,6 +530,27 @@ pub fn family_lines(
     matrix: &Mixture,
     min_fraction: f64,
 ) -> Option<FamilyLines> {
+    family_lines_cached(
+        d,
+        family,
+        setup,
+        matrix,
+        min_fraction,
+        &mut PrimaryCache::default(),
+    )
+}
+
+/// [`family_lines`], taking the excitation points, the element's vacancy cross-sections
+/// there and the matrix's µ/ρ there from `cache`, which must serve this same `setup`
+/// only (an analysis asks for the lines of tens of families in one matrix).
+pub fn family_lines_cached(
+    d: &'static ElementData,
+    family: Family,
+    setup: &Setup,
+    matrix: &Mixture,
+    min_fraction: f64,
+    cache: &mut PrimaryCache,
+) -> Option<FamilyLines> {
     let s1 = setup.psi_in_deg.to_radians().sin();
     let s2 = setup.psi_out_deg.to_radians().sin();
     let idx: Vec<usize> = (0..d.lines.len())
@@ -446,15 +568,14 @@ pub fn family_lines(
         .map(|&k| setup.detector.efficiency(d.lines[k].energy_kev))
         .collect();
     let mut inten = vec![0.0; idx.len()];
-    for &(e, n) in setup.excitation.points() {
-        if n <= 0.0 {
-            continue;
-        }
-        let v = d.vacancies(e);
+    let points = cache.points(setup);
+    let vacancies = cache.vacancies(d, &points);
+    let mu_points = cache.matrix_mu(matrix, &points);
+    for ((&(_, n), v), mu_e) in points.iter().zip(vacancies.iter()).zip(mu_points.iter()) {
         if v.iter().all(|x| *x == 0.0) {
             continue;
         }
-        let mu_e = mu_total(matrix, e).max(1e-9);
+        let mu_e = mu_e.max(1e-9);
         for (j, &k) in idx.iter().enumerate() {
             let l = &d.lines[k];
             inten[j] += n * v[l.level] * d.levels[l.level].yield_ * l.fraction * eff[j]
@@ -573,6 +694,40 @@ mod tests {
         for u in [-8.0, -3.3, -1.0, 0.0, 0.7, 2.5] {
             let d = hypermet(u, 0.0, 1.0, 1.0, &TAIL);
             assert!((t.at(u) - d).abs() < 1e-4 * d.max(1e-3), "{u}");
+        }
+    }
+
+    /// The vectorised accumulation gives the bits of the scalar lookup, at the table's
+    /// ends and outside it too.
+    #[test]
+    fn add_at_positions_matches_the_scalar_lookup_bit_for_bit() {
+        for t in [
+            line_table(),
+            long_tail_table(1),
+            step_table(),
+            gauss_table(),
+        ] {
+            let len = t.values.len() as f64;
+            let mut x: Vec<f64> = (0..997)
+                .map(|k| -7.3 + k as f64 * (len + 20.0) / 997.0)
+                .collect();
+            x.extend([
+                -0.0,
+                0.0,
+                len - 2.0,
+                len - 1.5,
+                len - 1.0,
+                len,
+                len + 1e6,
+                f64::NEG_INFINITY,
+            ]);
+            let start: Vec<f64> = (0..x.len()).map(|k| 0.1 * k as f64).collect();
+            let mut fast = start.clone();
+            t.add_at_positions(&x, 1.7, &mut fast);
+            for ((f, s), &x) in fast.iter().zip(&start).zip(&x) {
+                let expected = s + 1.7 * t.at_position(x);
+                assert_eq!(f.to_bits(), expected.to_bits(), "x = {x}");
+            }
         }
     }
 

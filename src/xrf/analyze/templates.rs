@@ -39,7 +39,11 @@ impl Work<'_> {
         };
         if missing {
             // drawn outside the borrow: drawing looks up the family's lines in the cache
-            let c = self.draw_family(z, f, free, if free { 0 } else { mask });
+            let c = match free && self.long_tails {
+                true => self.with_long_tails(z, f),
+                false => None,
+            };
+            let c = c.unwrap_or_else(|| self.draw_family(z, f, free, if free { 0 } else { mask }));
             self.lines_cache.borrow_mut().components.insert(key, c);
         }
         std::cell::Ref::map(self.lines_cache.borrow(), |c| {
@@ -143,13 +147,7 @@ impl Work<'_> {
             }
             if self.long_tails {
                 for shape in [Shape::LongTailOnly(self.long_tail_slope), Shape::StepOnly] {
-                    let t = self.region.template(&fl.shaped_peaks(shape));
-                    if t.sum() > 0.05 {
-                        out.push(Component {
-                            kind: Kind::LongTail(shape),
-                            template: t,
-                        });
-                    }
+                    out.extend(self.long_tail_component(&fl, shape));
                 }
             }
         }
@@ -161,6 +159,56 @@ impl Work<'_> {
             },
         );
         out
+    }
+
+    /// The long tail or step component (`shape`) of a free family's lines `fl`, none
+    /// where it holds no counts in the region.
+    fn long_tail_component(&self, fl: &FamilyLines, shape: Shape) -> Option<Component> {
+        let t = self.region.template(&fl.shaped_peaks(shape));
+        (t.sum() > 0.05).then(|| Component {
+            kind: Kind::LongTail(shape),
+            template: t,
+        })
+    }
+
+    /// The components of free family (`z`, `f`) with long tails of the current slope,
+    /// built from the cached ones of this region with another slope (the long tail
+    /// redrawn) or without long tails (long tail and step drawn): what
+    /// [`Work::draw_family`] would draw, without redrawing the family, its free line
+    /// groups, its tail and its step. None when neither is cached.
+    fn with_long_tails(&self, z: usize, f: Family) -> Option<Vec<Component>> {
+        let (other, had_long_tails) = {
+            let cache = self.lines_cache.borrow();
+            let free_entries = || {
+                cache
+                    .components
+                    .iter()
+                    .filter(move |(k, _)| k.0 == z && k.1 == f && k.2)
+            };
+            let (k, v) = free_entries()
+                .find(|(k, _)| k.3 & 1 == 1)
+                .or_else(|| free_entries().next())?;
+            (v.clone(), k.3 & 1 == 1)
+        };
+        let Some(Kind::Family(fl)) = other.first().map(|c| c.kind.clone()) else {
+            // the family draws nothing in this region, with or without long tails
+            return Some(other);
+        };
+        let step = other
+            .iter()
+            .find(|c| c.kind == Kind::LongTail(Shape::StepOnly))
+            .cloned();
+        let mut out: Vec<Component> = other
+            .into_iter()
+            .filter(|c| !matches!(c.kind, Kind::LongTail(_)))
+            .collect();
+        out.extend(self.long_tail_component(&fl, Shape::LongTailOnly(self.long_tail_slope)));
+        if had_long_tails {
+            out.extend(step);
+        } else {
+            out.extend(self.long_tail_component(&fl, Shape::StepOnly));
+        }
+        Some(out)
     }
 
     /// The pile-up component of the given strong lines (cached for the last lines and

@@ -94,6 +94,30 @@ pub(super) struct LinesCache {
     pub(super) fit_positive: Vec<rustc_hash::FxHashMap<ComponentKey, bool>>,
     /// Continuum-correction splines of the last region and knot spacing.
     pub(super) splines: Option<(Region, f64, Vec<Template>)>,
+    /// The templates of the regions used before the current one, most recent last (at
+    /// most [`RECENT_REGIONS`]): the line-shape and gain refinements try a grid of
+    /// shapes and return to one they tried, or to the shape they started from.
+    pub(super) recent: Vec<RegionTemplates>,
+}
+
+/// Regions whose templates [`LinesCache`] keeps besides the current one: a line-shape
+/// or gain refinement's grid (up to 17 trial regions) and the region it started from.
+pub(super) const RECENT_REGIONS: usize = 24;
+
+/// The templates drawn for one region (see [`LinesCache::use_region`]).
+pub(super) struct RegionTemplates {
+    region: Region,
+    components: rustc_hash::FxHashMap<(usize, Family, bool, u64), Vec<Component>>,
+    scatter: Option<Vec<Component>>,
+    pileup: Option<PileUpCache>,
+}
+
+/// The family lines of one matrix and their templates in one region (see
+/// [`LinesCache::take_matrix_part`]).
+pub(super) struct MatrixPart {
+    lines: Vec<((usize, Family), SharedLines)>,
+    region: Option<Region>,
+    components: rustc_hash::FxHashMap<(usize, Family, bool, u64), Vec<Component>>,
 }
 
 /// A family's lines in the current matrix, shared by the cache and the components
@@ -116,18 +140,61 @@ impl LinesCache {
         }
     }
 
+    /// Forget the family lines and their templates (the matrix changed); the scatter
+    /// and pile-up templates do not depend on it.
     pub(super) fn clear(&mut self) {
         self.lines.clear();
         self.components.clear();
+        self.recent.iter_mut().for_each(|r| r.components.clear());
     }
 
-    /// Forget the templates when the region (calibration, resolution, tail) changed.
+    /// Take what depends on the matrix (family lines, their templates in the current
+    /// region) before the matrix changes, for [`LinesCache::restore_matrix_part`].
+    pub(super) fn take_matrix_part(&mut self) -> MatrixPart {
+        MatrixPart {
+            lines: std::mem::take(&mut self.lines),
+            region: self.region,
+            components: std::mem::take(&mut self.components),
+        }
+    }
+
+    /// Back to the matrix of `saved` (taken by [`LinesCache::take_matrix_part`]): its
+    /// family lines, and its templates where the region is still the one they were
+    /// drawn for; the templates drawn in the other matrix are forgotten.
+    pub(super) fn restore_matrix_part(&mut self, saved: MatrixPart) {
+        self.clear();
+        self.lines = saved.lines;
+        if self.region == saved.region {
+            self.components = saved.components;
+        }
+    }
+
+    /// Make `region` the current one: when the region (calibration, resolution, tail)
+    /// changed, the current templates are kept among the recent ones and those of
+    /// `region` taken from there when it was used recently.
     pub(super) fn use_region(&mut self, region: Region) {
-        if self.region != Some(region) {
-            self.region = Some(region);
-            self.components.clear();
-            self.scatter = None;
-            self.pileup = None;
+        if self.region == Some(region) {
+            return;
+        }
+        let components = std::mem::take(&mut self.components);
+        let scatter = self.scatter.take();
+        let pileup = self.pileup.take();
+        if let Some(old) = self.region.replace(region) {
+            self.recent.push(RegionTemplates {
+                region: old,
+                components,
+                scatter,
+                pileup,
+            });
+        }
+        if let Some(i) = self.recent.iter().rposition(|r| r.region == region) {
+            let r = self.recent.remove(i);
+            self.components = r.components;
+            self.scatter = r.scatter;
+            self.pileup = r.pileup;
+        }
+        if self.recent.len() > RECENT_REGIONS {
+            self.recent.remove(0);
         }
     }
 }
@@ -262,7 +329,12 @@ impl Work<'_> {
 
     pub(super) fn set_matrix(&mut self, mix: &[(String, f64)]) {
         self.matrix = mixture(mix);
-        self.fluor = crate::xrf::fp::fluorescence(&self.exc.setup, &self.matrix, true);
+        self.fluor = crate::xrf::fp::fluorescence_cached(
+            &self.exc.setup,
+            &self.matrix,
+            true,
+            &mut self.lines_cache.get_mut().fp,
+        );
         self.lines_cache.borrow_mut().clear();
     }
 
@@ -283,7 +355,16 @@ impl Work<'_> {
             .iter()
             .find(|e| e.element.z == z && e.mass_fraction > 1e-4)
             .and_then(|e| crate::xrf::model::family_lines_from(e, f, 0.004));
-        cached.or_else(|| family_lines(element(z)?, f, &self.exc.setup, &self.matrix, 0.004))
+        cached.or_else(|| {
+            family_lines_cached(
+                element(z)?,
+                f,
+                &self.exc.setup,
+                &self.matrix,
+                0.004,
+                &mut self.lines_cache.borrow_mut().fp,
+            )
+        })
     }
 
     /// Window (region channels) of ±`half_fwhm` FWHM around `e`.
