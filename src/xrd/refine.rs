@@ -218,6 +218,12 @@ type ProfileKey = (usize, Option<[i32; 3]>, Option<u64>, [u64; 5], [Option<u64>;
 /// [`GramMemo`] holds as many).
 const DRAWN_CAPACITY: usize = 512;
 
+/// Key of a drawn line table: (library index, cell scale bits, basal scale bits, Kα2
+/// wavelength bits).
+type TableKey = (usize, u64, Option<u64>, Option<u64>);
+/// Key of drawn March–Dollase factors: (library index, axis, ratio bits).
+type TextureKey = (usize, [i32; 3], u64);
+
 /// What the fits of one refinement draw repeatedly with the same inputs, drawn once:
 /// phase profiles (the state an optimisation ends at is drawn again by the F tests,
 /// the line test, the candidates' fits and the next optimisation; one shared template
@@ -227,9 +233,9 @@ const DRAWN_CAPACITY: usize = 512;
 struct Drawn {
     profiles: RefCell<FxHashMap<ProfileKey, Template>>,
     /// (library index, cell scale bits, basal scale bits, Kα2 wavelength bits).
-    tables: RefCell<FxHashMap<(usize, u64, Option<u64>, Option<u64>), Rc<LineTable>>>,
+    tables: RefCell<FxHashMap<TableKey, Rc<LineTable>>>,
     /// (library index, axis, ratio bits) → factor of each reflection.
-    textures: RefCell<FxHashMap<(usize, [i32; 3], u64), Rc<[f64]>>>,
+    textures: RefCell<FxHashMap<TextureKey, Rc<[f64]>>>,
     platy: Vec<OnceCell<bool>>,
     /// √variance of each point of the pattern.
     sigma: Vec<f64>,

@@ -631,8 +631,11 @@ pub struct PrimaryCache {
     vacancies: Vec<(usize, VacanciesAtPoints)>,
     /// The last matrix asked for (element Z and mass-fraction bits) and its total µ/ρ
     /// at every point.
-    matrix_mu: Option<(Vec<(usize, u64)>, Arc<[f64]>)>,
+    matrix_mu: Option<(MatrixKey, Arc<[f64]>)>,
 }
+
+/// A matrix as a cache key: (Z, mass-fraction bits) of each element.
+type MatrixKey = Vec<(usize, u64)>;
 
 /// Vacancy cross-sections per level at each excitation point.
 pub type VacanciesAtPoints = Arc<[[f64; 9]]>;

@@ -165,7 +165,7 @@ impl Work<'_> {
     /// where it holds no counts in the region.
     fn long_tail_component(&self, fl: &FamilyLines, shape: Shape) -> Option<Component> {
         let t = self.region.template(&fl.shaped_peaks(shape));
-        (t.sum() > 0.05).then(|| Component {
+        (t.sum() > 0.05).then_some(Component {
             kind: Kind::LongTail(shape),
             template: t,
         })
@@ -238,7 +238,7 @@ impl Work<'_> {
             })
             .collect();
         let t = self.region.template(&peaks);
-        (t.sum() > 0.05).then(|| Component {
+        (t.sum() > 0.05).then_some(Component {
             kind: Kind::PileUp(lines.to_vec()),
             template: t,
         })
