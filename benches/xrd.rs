@@ -6,29 +6,27 @@
 //! `src/xrd/refine.rs` (variable projection, F tests, unexplained intensity). Pattern
 //! synthesis and library decoding happen outside the timed loop.
 //!
-//! Run: `cargo bench --bench xrd -- --warm-up-time 1 --measurement-time 3`.
+//! Run: `cargo bench --bench xrd -- --warm-up-time 1 --measurement-time 4`.
 //!
-//! Last measured (7 Dec 2026, the shared 2-core development VM at load 1.1–1.4, wall
-//! time per pattern on a contended core; earlier figures are in git). Medians of two
-//! runs of each executable, old and new alternately, before and after the per-tube
-//! line tables (`profile::LineTable`) and the Lorentzian-only far tails of `render`
-//! (RockJock tables and the independent corpus unchanged):
+//! Last measured (7 Dec 2026, second session, the shared 2-core development VM, which
+//! ran these benches about 1.5× faster than the first session's; earlier figures are in
+//! git). One run each, before (`7e3c98b`, while another build shared the machine) and
+//! after the refinement's draw-once caches (`Drawn`: profiles, line tables,
+//! March–Dollase factors, σ per point), the shift scan's Gram memo and the bisection of
+//! a line's Gaussian reach in `profile::render` (results bit for bit identical):
 //!
 //! | case | search-match before | after | search + refinement before | after |
 //! |---|---|---|---|---|
-//! | hematite95_CeO2_5 | 6.74, 4.50 ms | 4.12, 4.51 ms | 50.7, 43.3 ms | 41.7, 44.2 ms |
-//! | ironore_4_phases | 5.85, 5.38 ms | 5.25, 6.24 ms | 71.2, 69.1 ms | 63.6, 64.1 ms |
-//! | zircon_pure | 5.00, 4.68 ms | 4.82, 5.18 ms | 50.4, 55.7 ms | 47.8, 59.4 ms |
+//! | hematite95_CeO2_5 | 3.06 ms | 2.82 ms | 27.4 ms | 21.0 ms |
+//! | ironore_4_phases | 3.63 ms | 3.49 ms | 41.7 ms | 33.0 ms |
+//! | zircon_pure | 3.14 ms | 2.70 ms | 35.8 ms | 23.3 ms |
 //!
-//! Only the iron-ore refinement gain (about 10 %) stands out of the run-to-run
-//! scatter (±15 %); the rest is within it.
-//!
-//! Targets (issue 22): search-match ≥ 200 patterns/s per core (5 ms): at the
-//! boundary, 160–243 /s over these runs, not shown met. Search + refinement ≥ 20
-//! patterns/s per core: met on hematite95_CeO2_5 (22.6–24.0 /s), borderline on
-//! zircon_pure (16.8–20.9 /s), not met on ironore_4_phases (15.6–15.7 /s). Under perf
-//! before these changes the largest costs were `profile::render` (a pseudo-Voigt per
-//! point, about a third of either bench) and the linear fitter's dot products.
+//! Targets (issue 22): search-match ≥ 200 patterns/s per core (5 ms): 287–370 /s here.
+//! Search + refinement ≥ 20 patterns/s per core (50 ms): 30–48 /s here. On the slower
+//! VM of the first session (iron-ore refinement 64 ms before these changes) the same
+//! code would sit at about 20–30 /s: met, with less margin. Under perf the largest costs
+//! were `profile::render` (a pseudo-Voigt per point) and the linear fitter's dot
+//! products.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use reescan::xrd::{analyze_with, builtin, search, synth, Radiation, SynthOptions};
