@@ -68,8 +68,11 @@ pub(super) fn surviving(
         }
     }
     // (with a stated voltage: an assumed one puts a K edge like La's, 38.9 keV, anywhere
-    // from just below the beam's end to above it, and the K family's reading with it)
-    let filter_unknown = work.exc.filter.is_none()
+    // from just below the beam's end to above it, and the K family's reading with it).
+    // A filter inferred from the scattered continuum is as unknown here: its aluminium
+    // equivalent matches the continuum's shape, not the spectrum between an element's L
+    // and K edges that sets the L/K ratio (a Cu foil's window below its K edge)
+    let filter_unknown = work.exc.basis.filter_from != Some(crate::xrf::excitation::Basis::Stated)
         && work.exc.basis.kv_from == Some(crate::xrf::excitation::Basis::Stated);
     for (i, f) in fams.iter().enumerate() {
         // the quick analysis keeps every strong family: its line shape is not refined,
