@@ -70,18 +70,22 @@ const FLOOR_FLAGGED_05_1: f64 = 0.75;
 /// iron-ore-0004, leaning on Fe Kα's tail, is refuted by its empty Lγ1; 7/128 before,
 /// and 8/128 before the unstated beam filter was inferred); target 0.01.
 const CEILING_HONEST_NOT_CLEAR: f64 = 0.047;
-/// Rare-earth element F1 over the whole corpus (precision 0.833, recall 0.863).
-/// Measured 0.8474 (a K family no longer dropped for an L sibling weaker than an inferred
-/// beam filter predicts: La K of ceramics-0109, 154σ, is kept; 0.8450 before, with the
-/// clean lines judged together; 0.8441 with an unstated beam
-/// filter inferred; 0.8387 with the dominant
+/// Rare-earth element F1 over the whole corpus (precision 0.826, recall 0.863).
+/// Measured 0.8438. It was 0.8474 while a K family that only the beam's top excites
+/// (La K at 50 kV) quantified its element under an inferred filter: it over-read (La
+/// 36 wt % for 1.16 in ceramics-0109; the filtered iron ores' rare earths 2.65× their
+/// truth in the median, now 1.25×, and the corpus's median |ln(reading / truth)| 0.559,
+/// now 0.541), and four traces counted as false positives read differently from L.
+/// Before, 0.8450 (a K family dropped for an L sibling weaker than an inferred beam
+/// filter predicts, La K of ceramics-0109 at 154σ among them; the clean lines judged
+/// together); 0.8441 with an unstated beam filter inferred; 0.8387 with the dominant
 /// rare-earth L families' subshell shares freed, 0.8314 with the pruning cascade judged
 /// as a pair before); target 0.95. It was 0.8270 before the calibration became refined
 /// (offset beyond ±9 eV, gain) and fell to 0.816 with it: the fits of zircon and
 /// zirconia improved (χ²/ν 12–34 → 2–6), more rare earths at 0.2–0.5 wt % are found
 /// (24 → 28 of 48) and one honest shipment fewer is flagged, but readings the tube model
 /// over-reads now cross the 0.2 wt % scoring line where the truth is 0.1–0.2 wt %.
-const FLOOR_ELEMENT_F1: f64 = 0.847;
+const FLOOR_ELEMENT_F1: f64 = 0.843;
 
 /// Calibration error at Zr Kα over the zircon and zirconia spectra (ceilings, eV):
 /// measured 90th percentile 4.8 and largest 10.6 with the offset followed past its
@@ -89,6 +93,14 @@ const FLOOR_ELEMENT_F1: f64 = 0.847;
 /// ±9 eV grid and the stated gain kept).
 const CEILING_ZR_CALIBRATION_P90_EV: f64 = 5.0;
 const CEILING_ZR_CALIBRATION_MAX_EV: f64 = 11.0;
+
+/// Quantification (a ceiling): the median over the corpus of |ln(reading / truth)| of
+/// the rare earths present at ≥ 0.2 wt % that the analysis reports. Measured 0.541 (a
+/// reading typically within a factor 1.72 of the truth); the worst groups are
+/// ceramics (light matrices whose Al and Si, read through an unstated air path and
+/// window, carry the normalisation to 100 %) and the filtered beams of zircon and
+/// zirconia (a filter the continuum does not reveal under Zr's own absorption).
+const CEILING_REE_QUANT_MEDIAN_ABS_LN: f64 = 0.545;
 
 const DATA: &str = "tests/data/xrf_independent";
 
@@ -102,6 +114,9 @@ struct Truth {
     label: Label,
     /// The true calibration the spectrum was drawn with: (offset keV, gain keV/channel).
     calibration: (f64, f64),
+    /// The host's principal element and its true wt % (Fe in iron ore, Zr in zircon and
+    /// zirconia; none in ceramics, whose Al and Si a handheld reads poorly).
+    host: Option<(String, f64)>,
 }
 
 /// What the screening said.
@@ -131,6 +146,15 @@ fn truths() -> Vec<Truth> {
                 s["offset_true_kev"].as_f64().unwrap(),
                 s["gain_true_kev"].as_f64().unwrap(),
             ),
+            host: match s["commodity"].as_str().unwrap() {
+                "iron-ore" => Some("Fe"),
+                "zircon" | "zirconia" => Some("Zr"),
+                _ => None,
+            }
+            .and_then(|el| {
+                let w = s["elements_wt_pct"][el].as_f64()?;
+                Some((el.to_string(), w))
+            }),
         })
         .collect()
 }
@@ -314,6 +338,53 @@ fn independent_corpus_screening_meets_the_ratchet() {
         "element F1 {f1:.3} fell below its floor"
     );
 
+    // Quantification against the truth: the median reading / truth of the rare earths
+    // present at ≥ 0.2 wt % that the analysis reports, and of the host's principal
+    // element, per instrument kind and commodity.
+    let mut quant: BTreeMap<(String, String), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut ree_abs_ln = Vec::new();
+    for (t, o) in truths.iter().zip(&outcomes) {
+        let q = quant
+            .entry((t.kind.clone(), t.commodity.clone()))
+            .or_default();
+        for (el, w) in &t.label.ree {
+            match o.readings.get(el) {
+                Some(r) if *w >= PRESENT_WT_PCT && *r > 0.0 => {
+                    q.0.push((r / w).ln());
+                    ree_abs_ln.push((r / w).ln().abs());
+                }
+                _ => {}
+            }
+        }
+        if let Some((el, w)) = &t.host {
+            if let Some(r) = o.readings.get(el).filter(|r| **r > 0.0) {
+                q.1.push((r / w).ln());
+            }
+        }
+    }
+    println!("\nQuantification: median reading / truth (rare earths present at ≥ {PRESENT_WT_PCT} wt % and reported; host Fe or Zr)");
+    println!("{:<20}{:<10}{:>6}{:>10}{:>8}{:>10}", "kind", "commodity", "n REE", "REE", "n host", "host");
+    for ((kind, commodity), (ree, host)) in &quant {
+        let fmt = |v: &[f64]| median(v).map_or("-".to_string(), |m| format!("{:.2}", m.exp()));
+        println!(
+            "{kind:<20}{commodity:<10}{:>6}{:>10}{:>8}{:>10}",
+            ree.len(),
+            fmt(ree),
+            host.len(),
+            fmt(host)
+        );
+    }
+    let ree_quant = median(&ree_abs_ln).unwrap_or(f64::INFINITY);
+    println!(
+        "rare earths: median |ln(reading / truth)| {ree_quant:.3} over {} readings (ceiling {CEILING_REE_QUANT_MEDIAN_ABS_LN})",
+        ree_abs_ln.len()
+    );
+    assert!(ree_abs_ln.len() >= 200, "{} rare-earth readings", ree_abs_ln.len());
+    assert!(
+        ree_quant <= CEILING_REE_QUANT_MEDIAN_ABS_LN,
+        "rare-earth quantification {ree_quant:.3} rose above its ceiling"
+    );
+
     // The calibration the analysis refined, against the one each spectrum was drawn
     // with (stated calibrations are off by up to ±20 eV in offset and ±2 ‰ in gain):
     // the error of the energy it gives the channel of the host's principal line.
@@ -358,4 +429,16 @@ fn independent_corpus_screening_meets_the_ratchet() {
         p90 <= CEILING_ZR_CALIBRATION_P90_EV && max <= CEILING_ZR_CALIBRATION_MAX_EV,
         "Zr Kα placed {p90:.1} eV off (90th percentile), {max:.1} eV at worst"
     );
+}
+
+/// The median of `v` (none when empty).
+fn median(v: &[f64]) -> Option<f64> {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some(0.5 * (v[n / 2 - 1] + v[n / 2])),
+    }
 }

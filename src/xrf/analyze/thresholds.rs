@@ -94,6 +94,10 @@ pub struct XrfThresholds {
     pub sibling_min_share: f64,
     /// The σ allowance of [`XrfThresholds::sibling_min_share`].
     pub sibling_sigma: f64,
+    /// A K family whose edge lies above this share of the tube voltage is excited only
+    /// by the beam's top (La K, 38.9 keV, at 50 kV): under an inferred beam filter its
+    /// element is quantified from its L family when the fit holds one.
+    pub k_top_band_share: f64,
     /// A rare-earth line cluster is contradicted by the data when what the rest of the
     /// model leaves in its window is below this share of what the family puts there …
     pub contradicted_share: f64,
@@ -187,6 +191,7 @@ impl Default for XrfThresholds {
             sibling_visible_sigma: 10.0,
             sibling_min_share: 0.1,
             sibling_sigma: 3.0,
+            k_top_band_share: 0.6,
             contradicted_share: 0.25,
             contradicted_sigma: 3.0,
             clean_lines_min_amplitude: 0.5,
