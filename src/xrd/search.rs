@@ -153,6 +153,9 @@ pub struct SearchSettings {
     /// ... and the phase's profile stands above this share of its peak (its far tails
     /// say nothing).
     pub discriminating_floor: f64,
+    /// The local level of the residual under a discriminating line is taken from the
+    /// channels within this many FWHM of it where no phase predicts intensity.
+    pub discriminating_flank: f64,
 }
 
 impl Default for SearchSettings {
@@ -184,6 +187,7 @@ impl Default for SearchSettings {
             rivals_refined: 3,
             discriminating_overlap: 0.25,
             discriminating_floor: 0.02,
+            discriminating_flank: 2.0,
         }
     }
 }
@@ -1395,11 +1399,20 @@ enum LineVerdict {
 /// phases each put less than [`SearchSettings::discriminating_overlap`] of its intensity
 /// (the superstructure lines of a C-type oxide against a fluorite-type one, such as its
 /// (211), (431) and (611), absent from fluorite). The phase's scale is estimated on those
-/// channels alone by a matched filter, â = Σ r t/σ² / Σ t²/σ² with r the counts less the
-/// background and the other phases, less the mean estimate of the same profile displaced
-/// by [`SearchSettings::null_shifts`] FWHM (what the residual gives any profile there:
-/// background left under broad peaks, misfit of the hosts), and compared with the fitted
-/// scale a: the lines are observed when â ≥ a/2 and â is
+/// channels alone by weighted least squares of r on its profile t (weights 1/σ²), r the
+/// counts less the background and the other phases. A line is a peak above its local
+/// level, not the level itself: each run of consecutive discriminating channels is
+/// fitted as â·t plus a constant, the constant fixed by the quiet channels within
+/// [`SearchSettings::discriminating_flank`] FWHM of the run (where no phase predicts
+/// half a standard deviation; â = Σ (r − r̄)(t − t̄)/σ² / Σ (t − t̄)²/σ² over the run and
+/// those flanks). On a low-count pattern the SNIP background runs below the mean
+/// counts by a standard deviation or two (it follows the noise's minima), and glass
+/// humps and the tails of unfitted lines raise the residual further; without the local
+/// level that offset reads as intensity on every line. A run without quiet flanks is
+/// fitted without the constant. The estimate is taken less the mean estimate of the
+/// same profile displaced by [`SearchSettings::null_shifts`] FWHM (what the residual
+/// gives any profile there: misfit of the hosts), and compared with the fitted scale a:
+/// the lines are observed when â ≥ a/2 and â is
 /// [`SearchSettings::line_sigma`]σ above zero, contradicted when â < a/2 and a − â
 /// exceeds that. This is the comparison a Rietveld user makes between isostructural
 /// candidates: their shared lines fit either (and carry the texture and microabsorption
@@ -1430,23 +1443,61 @@ fn discriminating_lines(
         obs.settings.discriminating_floor,
     );
     // Matched-filter scale of a profile on its discriminating channels: (â, Σ t²/σ²).
+    let n = obs.xs.len();
+    let (fwhm_mid, _) = fitter
+        .inst
+        .width
+        .fwhm_eta(fitter.inst.geometry, 0.5 * (obs.xs[0] + obs.xs[n - 1]));
+    let flank = (obs.settings.discriminating_flank * fwhm_mid / obs.step).round() as usize;
     let scale_on = |own: &Template| {
         let peak = own.values.iter().fold(0.0, |m: f64, &v| m.max(v));
+        let v_at = |ch: usize| template_at(own, ch);
+        let rival_at = |ch: usize| rival_amplitude.max(0.0) * template_at(&rival_t, ch);
+        let chosen = |ch: usize| {
+            let v = v_at(ch);
+            v > floor * peak && rival_at(ch) < overlap * a * v && others[ch] < overlap * a * v
+        };
+        // A channel where no phase predicts intensity (under half a standard deviation):
+        // what the residual is there is its local level.
+        let quiet = |ch: usize| {
+            !chosen(ch) && others[ch] + rival_at(ch) + a * v_at(ch) < 0.5 * obs.var[ch].sqrt()
+        };
         let (mut rt, mut tt) = (0.0, 0.0);
-        for (i, &v) in own.values.iter().enumerate() {
-            let ch = own.start + i;
-            if ch >= obs.xs.len() {
-                break;
-            }
-            if v <= floor * peak
-                || rival_amplitude.max(0.0) * template_at(&rival_t, ch) >= overlap * a * v
-                || others[ch] >= overlap * a * v
-            {
+        let mut ch = own.start;
+        let end = (own.start + own.values.len()).min(n);
+        while ch < end {
+            if !chosen(ch) {
+                ch += 1;
                 continue;
             }
-            let r = obs.counts[ch] - obs.background[ch] - others[ch];
-            rt += r * v / obs.var[ch];
-            tt += v * v / obs.var[ch];
+            let first = ch;
+            while ch < end && chosen(ch) {
+                ch += 1;
+            }
+            // Run [first, ch): regressed on the profile with a constant level taken
+            // from its quiet flanks, when it has some.
+            let flanks = (first.saturating_sub(flank)..first)
+                .chain(ch..(ch + flank).min(n))
+                .filter(|&c| quiet(c));
+            let mut sums = [0.0; 5];
+            let mut add = |c: usize| {
+                let (r, v) = (obs.counts[c] - obs.background[c] - others[c], v_at(c));
+                let w = 1.0 / obs.var[c];
+                sums[0] += w;
+                sums[1] += w * r;
+                sums[2] += w * v;
+                sums[3] += w * r * v;
+                sums[4] += w * v * v;
+            };
+            let n_flank = flanks.map(&mut add).count();
+            (first..ch).for_each(&mut add);
+            if n_flank > 0 {
+                rt += sums[3] - sums[1] * sums[2] / sums[0];
+                tt += sums[4] - sums[2] * sums[2] / sums[0];
+            } else {
+                rt += sums[3];
+                tt += sums[4];
+            }
         }
         (if tt > 0.0 { rt / tt } else { 0.0 }, tt)
     };
