@@ -3,8 +3,10 @@
 //! Works on d-spacings through [`Geometry`], so Cu/Co/Mo tubes and energy-dispersive
 //! patterns use the same library. Steps (the strategy of Hanawalt-type search-match as
 //! refined in HighScore/Match!, Degen et al., Powder Diffr. 29 (2014) S13):
-//! 1. SNIP background, peak list, peak widths Γ² = W + U·tan²θ measured from the peaks
-//!    (bounded to a plausible growth over the scan, `bounded_width`);
+//! 1. SNIP background (on low-count patterns clipped from counts averaged over a few
+//!    channels, `SearchSettings::background_smoothing`), peak list, peak widths
+//!    Γ² = W + U·tan²θ measured from the peaks (bounded to a plausible growth over the
+//!    scan, `bounded_width`);
 //! 2. every phase scored by a figure of merit (`score_at`) over the peak list; for
 //!    the first phase at every mount geometry (zero shift and specimen displacement,
 //!    `aligned_geometries`) that puts one of its strong lines on the target peak;
@@ -156,6 +158,14 @@ pub struct SearchSettings {
     /// The local level of the residual under a discriminating line is taken from the
     /// channels within this many FWHM of it where no phase predicts intensity.
     pub discriminating_flank: f64,
+    /// On a low-count pattern the SNIP background is clipped from the counts averaged
+    /// over ± this many channels (a moving average; 2 = ± 0.1° at a portable
+    /// instrument's 0.05° steps, under half its FWHM): clipped from the raw counts it
+    /// follows the minima of the Poisson noise and runs one to two standard deviations
+    /// below the mean background, and every candidate's profile then finds that offset
+    /// as intensity (Morháč et al., Nucl. Instrum. Methods A401 (1997) 113, smooth
+    /// before clipping).
+    pub background_smoothing: usize,
 }
 
 impl Default for SearchSettings {
@@ -188,6 +198,7 @@ impl Default for SearchSettings {
             discriminating_overlap: 0.25,
             discriminating_floor: 0.02,
             discriminating_flank: 2.0,
+            background_smoothing: 2,
         }
     }
 }
@@ -262,11 +273,22 @@ impl Observed {
             Geometry::BraggBrentano { .. } => 1.5,
             Geometry::EnergyDispersive { .. } => 3.0,
         };
-        let bg = background(&counts, (span / step).ceil() as usize);
-        let net: Vec<f64> = counts.iter().zip(&bg).map(|(c, b)| c - b).collect();
+        let clip = (span / step).ceil() as usize;
         let hw = ((0.05 * span) / step).round().max(2.0) as usize;
         let (noise, var) = noise_variance(&counts, settings.overdispersed);
-        let peaks = find_peaks(&xs, &net, &var, hw, settings.significance, 0.003);
+        let peaks_over = |bg: &[f64]| {
+            let net: Vec<f64> = counts.iter().zip(bg).map(|(c, b)| c - b).collect();
+            find_peaks(&xs, &net, &var, hw, settings.significance, 0.003)
+        };
+        let mut bg = background(&counts, clip);
+        let mut peaks = peaks_over(&bg);
+        // Low counts (`low_count_pattern`): the clip follows the minima of the noise and
+        // runs a standard deviation or two below the mean counts; it is taken on the
+        // counts averaged over ± `background_smoothing` channels instead.
+        if low_count_pattern(noise, &peaks, &settings) {
+            bg = background(&boxcar(&counts, settings.background_smoothing), clip);
+            peaks = peaks_over(&bg);
+        }
         let width = bounded_width(
             measure_width(&peaks, geometry, step),
             geometry,
@@ -298,6 +320,33 @@ impl Observed {
         let i = self.xs.partition_point(|&v| v < x);
         i.min(self.xs.len() - 1)
     }
+}
+
+/// A low-count pattern (portable instruments): counting data whose strongest peak
+/// stands less than [`SearchSettings::low_count_sigma`] above the noise.
+fn low_count_pattern(noise: f64, peaks: &[ObservedPeak], settings: &SearchSettings) -> bool {
+    noise == 1.0
+        && peaks
+            .first()
+            .is_some_and(|p| p.significance < settings.low_count_sigma)
+}
+
+/// Moving average of `y` over ± `hw` channels (fewer at the ends).
+fn boxcar(y: &[f64], hw: usize) -> Vec<f64> {
+    if hw == 0 {
+        return y.to_vec();
+    }
+    let mut prefix = Vec::with_capacity(y.len() + 1);
+    prefix.push(0.0);
+    for &v in y {
+        prefix.push(prefix[prefix.len() - 1] + v);
+    }
+    (0..y.len())
+        .map(|i| {
+            let (a, b) = (i.saturating_sub(hw), (i + hw + 1).min(y.len()));
+            (prefix[b] - prefix[a]) / (b - a) as f64
+        })
+        .collect()
 }
 
 /// Robust variance (1.4826 · median |x|)² of values centred on zero.
@@ -984,11 +1033,7 @@ fn identify_excluding(
     refine_geometry(&mut fitter, &accepted, &mut chi2, &mut amplitudes);
     // Phases too weak for the peak list (broad, low-count patterns) are searched on the
     // whole profile at the refined geometry.
-    let low_counts = obs.noise == 1.0
-        && obs
-            .peaks
-            .first()
-            .is_some_and(|p| p.significance < obs.settings.low_count_sigma);
+    let low_counts = low_count_pattern(obs.noise, &obs.peaks, &obs.settings);
     let mut by_profile = if accepted.is_empty() || !low_counts {
         Vec::new()
     } else {
