@@ -2090,3 +2090,70 @@ fn template_at(t: &Template, ch: usize) -> f64 {
         .copied()
         .unwrap_or(0.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xrd::{builtin, synth, Radiation, SynthOptions};
+
+    /// Options of a portable instrument's pattern: Cu 10–70° at 0.05° steps, FWHM 0.25°,
+    /// 300 counts on the strongest peak over 40 counts of background.
+    fn portable() -> SynthOptions {
+        let mut o = SynthOptions::for_radiation(Radiation::Cu);
+        o.range = (10.0, 70.0);
+        o.step = 0.05;
+        o.width = Width::Empirical {
+            w: 0.25 * 0.25,
+            u: 0.0,
+            eta: 0.5,
+        };
+        o.peak_counts = 300.0;
+        o.background = 40.0;
+        o
+    }
+
+    /// The background level `synth` draws (its documented level plus low-angle rise).
+    fn drawn_background(x: f64, o: &SynthOptions) -> f64 {
+        let t = (x - o.range.0) / (o.range.1 - o.range.0);
+        o.background * (1.0 + 0.6 * (-t / 0.15).exp() + 0.1 * (1.0 - t))
+    }
+
+    #[test]
+    fn low_count_background_follows_the_mean_counts() {
+        let lib = builtin();
+        let phases = [("quartz".to_string(), 0.7), ("hematite".to_string(), 0.3)];
+        let mut o = portable();
+        o.noise = false;
+        let expected = synth(&lib, &phases, &o).unwrap();
+        let e = expected.counts_slice().to_vec();
+        for seed in 1..=3 {
+            o.noise = true;
+            o.seed = seed;
+            let s = synth(&lib, &phases, &o).unwrap();
+            let obs = Observed::new(&s).unwrap();
+            assert!(low_count_pattern(obs.noise, &obs.peaks, &obs.settings));
+            let raw = background(&obs.counts, (1.5 / obs.step).ceil() as usize);
+            // Channels without diffracted intensity (under half a count expected).
+            let (mut smoothed_bias, mut raw_bias, mut level, mut n) = (0.0, 0.0, 0.0, 0.0);
+            for (i, &x) in obs.xs.iter().enumerate() {
+                let b = drawn_background(x, &o);
+                if e[i] - b < 0.5 {
+                    smoothed_bias += b - obs.background[i];
+                    raw_bias += b - raw[i];
+                    level += b;
+                    n += 1.0;
+                }
+            }
+            assert!(n > 200.0, "{n} channels without diffracted intensity");
+            let (smoothed_bias, raw_bias, sigma) =
+                (smoothed_bias / n, raw_bias / n, (level / n).sqrt());
+            // The raw clip runs about two standard deviations low, the clip of the
+            // averaged counts under one.
+            assert!(
+                raw_bias > 1.5 * sigma && smoothed_bias < sigma && smoothed_bias < 0.5 * raw_bias,
+                "seed {seed}: background {smoothed_bias:.2} counts below the drawn level \
+                 (raw clip {raw_bias:.2}, σ {sigma:.2})"
+            );
+        }
+    }
+}
