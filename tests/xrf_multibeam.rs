@@ -43,9 +43,11 @@ use xrf_scoring::{print_table, ratio, truth_json, Label, Tally};
 
 /// Blended ≥ 1 wt % flagged, joint analysis. Measured 31/32 = 0.969; target 0.99.
 const FLOOR_FLAGGED_GE_1: f64 = 0.968;
-/// Blended 0.5–1 wt % flagged, joint analysis. Measured 14/16 = 0.875 (calibration
-/// refined, K lines of filtered beams kept); target 0.90.
-const FLOOR_FLAGGED_05_1: f64 = 0.875;
+/// Blended 0.5–1 wt % flagged, joint analysis. Measured 15/16 = 0.9375 (the 15 kV
+/// beam's Si no longer read as Ta M, so the joint analysis tells zircon sand from
+/// zirconia: mb-zircon-0061's yttrium is judged against zircon's allowance); 14/16
+/// before (calibration refined, K lines of filtered beams kept); target 0.90.
+const FLOOR_FLAGGED_05_1: f64 = 0.937;
 /// Honest not CLEAR, joint analysis (a ceiling). Measured 0/40; target 0.01.
 const CEILING_HONEST_NOT_CLEAR: f64 = 0.0;
 /// Rare-earth element F1, joint analysis. Measured 0.8800; target 0.95.
@@ -718,4 +720,42 @@ fn screening_with_the_beam_filters_modelled_beats_reading_the_beams_unfiltered()
             "{b} alone: {w:.3} with the filter modelled, {wo:.3} without"
         );
     }
+}
+
+/// Rival explanations of one peak on a real-shaped major line: Si Kα (1.740 keV) and
+/// Ta Mα (1.710 keV), 30 eV apart. A 15 kV beam excites Ta L (L3 edge 9.88 keV), so Ta
+/// M without Ta L at 8.1 keV is not tantalum; a model selection that prefers the Ta M
+/// family's shape for the Si peak must not put it in Si's place (19 of the 26 zircon
+/// 15 kV beams read Ta at 40–63 wt % and no Si before). On every 15 kV beam of an
+/// assay holding ≥ 10 wt % Si (zircon sand, porcelain), Si is reported and Ta is not.
+#[test]
+fn silicon_is_not_read_as_tantalum_m_on_the_low_kv_beam() {
+    use reescan::xrf::{analyze, XrfOptions};
+    let files = corpus_files(DATA);
+    let assays = truth_json(DATA)["assays"].as_array().unwrap().clone();
+    let beams: Vec<&str> = assays
+        .iter()
+        .filter(|a| a["elements_wt_pct"]["Si"].as_f64().unwrap_or(0.0) >= 10.0)
+        .flat_map(|a| a["files"].as_array().unwrap().iter())
+        .filter_map(|f| f.as_str())
+        .filter(|f| f.contains("-15kV"))
+        .collect();
+    assert!(beams.len() >= 40, "{} low-kV beams", beams.len());
+    let read: Vec<(bool, bool)> = beams
+        .par_iter()
+        .map(|f| {
+            let a = analyze(&read(f, &files[*f]), &XrfOptions::default()).unwrap();
+            let has = |s: &str| a.elements.iter().any(|e| e.symbol == s);
+            (has("Si"), has("Ta"))
+        })
+        .collect();
+    let si = read.iter().filter(|r| r.0).count();
+    let ta = read.iter().filter(|r| r.1).count();
+    println!("15 kV beams with ≥ 10 wt % Si: Si reported on {si}/{}, Ta on {ta}", read.len());
+    assert_eq!(ta, 0, "Ta reported on {ta} beams");
+    assert!(
+        si as f64 >= 0.95 * read.len() as f64,
+        "Si reported on {si}/{}",
+        read.len()
+    );
 }

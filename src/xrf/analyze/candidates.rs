@@ -30,7 +30,7 @@ pub(super) fn propose_from(
     peak_hi_kev: f64,
     into: &mut Vec<(usize, Family)>,
 ) {
-    let (lo, hi) = (work.lo_kev(), work.hi_kev());
+    let lo = work.lo_kev();
     let anode = element_by_symbol(&work.exc.source).map(|d| d.z);
     for &e in energies {
         let tol = (0.6 * work.fwhm_kev(e)).max(0.05);
@@ -39,17 +39,10 @@ pub(super) fn propose_from(
             {
                 continue;
             }
-            // the element's other families in range come along (cross-family check);
-            // the universe is in order of Z
-            let u = universe();
-            let same_z = u.partition_point(|m| m.z < n.z)..u.partition_point(|m| m.z <= n.z);
-            for m in &u[same_z] {
-                let in_range = m.edge_kev < work.exc.max_kev
-                    && m.lines
-                        .iter()
-                        .any(|l| l.1 >= 0.999 && l.0 >= lo && l.0 <= hi);
-                if in_range && !into.contains(&(m.z, m.family)) {
-                    into.push((m.z, m.family));
+            // the element's other families in range come along (cross-family check)
+            for f in element_families(work, n.z) {
+                if !into.contains(&f) {
+                    into.push(f);
                 }
             }
         }
@@ -77,5 +70,24 @@ pub(super) fn residual_peaks(work: &Work, model: &[f64], min_sig: f64) -> Vec<f6
     with_searcher(|s| s.search(&resid, 0..resid.len(), fwhm, &opts))
         .into_iter()
         .map(|p| cal.energy_kev(p.channel + first))
+        .collect()
+}
+
+/// The families of element `z` the beam excites and whose strongest line lies in the
+/// fitted region: what a cross-family check of the element needs in the model.
+pub(super) fn element_families(work: &Work, z: usize) -> Vec<(usize, Family)> {
+    let (lo, hi) = (work.lo_kev(), work.hi_kev());
+    // the universe is in order of Z
+    let u = universe();
+    let same_z = u.partition_point(|m| m.z < z)..u.partition_point(|m| m.z <= z);
+    u[same_z]
+        .iter()
+        .filter(|m| {
+            m.edge_kev < work.exc.max_kev
+                && m.lines
+                    .iter()
+                    .any(|l| l.1 >= 0.999 && l.0 >= lo && l.0 <= hi)
+        })
+        .map(|m| (m.z, m.family))
         .collect()
 }

@@ -323,9 +323,19 @@ pub(super) fn rival_swap(
         _ => None,
     })?;
     let mut set: Vec<(usize, Family)> = fams.iter().copied().filter(|f| *f != rival).collect();
-    set.push((z, family));
+    // with the element's other families, so that the strict tests below check them
+    for f in std::iter::once((z, family)).chain(element_families(work, z)) {
+        if !set.contains(&f) {
+            set.push(f);
+        }
+    }
     let (c, f) = fit_families(work, &set, Some(pile))?;
-    if f.chi2 >= fit.chi2 {
+    // the better fit must also be an explanation the strict tests accept: a family whose
+    // sibling the FP model predicts visible and the data do not show (Ta M for Si Kα,
+    // 30 eV apart, with no Ta L at 8.1 keV in a 15 kV spectrum) fits a peak's shape, not
+    // the element. The element's other families stay in the model only where the
+    // strict tests keep them.
+    if f.chi2 >= fit.chi2 || !surviving(work, &c, &f, true).contains(&(z, family)) {
         return None;
     }
     (*fams, *comps, *fit) = (set, c, f);
