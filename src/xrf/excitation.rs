@@ -598,7 +598,8 @@ fn signature(d: &ElementData, family: Family) -> Vec<(f64, &'static str)> {
 /// The tube's anode from its scattered lines in `peaks` (energy keV, area): every line
 /// of its signature is a peak, the second weaker than the first (Kβ1 < Kα1, Lβ1 < 1.5
 /// Lα1). A K-line anode (at 15 keV or more) whose principal line has a Compton peak
-/// 75–150° below it is confirmed — a fluorescence line has no Compton companion — and a confirmed anode
+/// 75–150° below it is confirmed — a fluorescence line has no Compton companion — and a
+/// confirmed K-line anode may lack its Kβ1 peak (too weak near the K edge); a confirmed anode
 /// beats an unconfirmed one (a pure copper sample under a Rh tube shows Cu Kα and Kβ).
 /// For L-line anodes the Compton shift (0.1–0.3 keV) is within a peak width: the third
 /// line (Lγ1), the family's ratios and its strength are asked for instead. Otherwise the anode whose lines lie highest
@@ -623,12 +624,16 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
             continue;
         }
         let areas: Vec<f64> = sig.iter().map(|&(e, _)| area_at(e)).collect();
-        if areas.iter().any(|&a| a <= 0.0) || areas[0] < 1e-4 * strongest {
+        // a K-line anode's Kβ1 may be too weak to be a peak (Ag Kβ1 near the K edge's
+        // overvoltage at 35–40 kV, a few tens of counts) where Kα1 and its Compton
+        // companion stand: then the companion must confirm it (below)
+        let kb_missing = family == Family::K && areas[0] > 0.0 && areas[1] <= 0.0;
+        if (areas.iter().any(|&a| a <= 0.0) && !kb_missing) || areas[0] < 1e-4 * strongest {
             continue;
         }
         let ratio = areas[1] / areas[0];
         let plausible = match family {
-            Family::K => ratio < 1.0,
+            Family::K => kb_missing || ratio < 1.0,
             // three lines that must each land on a peak can do so by chance among a
             // steel's pile-up and W L peaks: the L lines of a tube stand out (Lα1 ≥ 1 %
             // of the strongest peak) in a tube's ratios (Au at 20–25 kV: Lβ1/Lα1 0.24–0.28,
@@ -640,12 +645,16 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
                     && (0.02..0.5).contains(&gamma)
             }
         };
-        let top = sig.iter().map(|l| l.0).fold(0.0, f64::max);
+        let top = if kb_missing {
+            sig[0].0
+        } else {
+            sig.iter().map(|l| l.0).fold(0.0, f64::max)
+        };
         // below 15 keV the Compton shift (≤ 0.2 keV) is within a peak width: such lines
         // (Cr, Cu K; W, Au L) must be the top of the spectrum, no strong peak above them
         // but pile-up sums (a steel's Cr Kα/Kβ lie below its Fe and Ni lines)
         let low = sig[0].0 < 15.0;
-        if low && !on_top(peaks, top, strongest) {
+        if low && !on_top(peaks, top, strongest, 0.01) {
             continue;
         }
         let confirmed = match family {
@@ -658,7 +667,10 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
             }
             _ => false,
         };
-        if !plausible {
+        // … and nothing but pile-up sums may lie above its Kα1: a fluorescence line
+        // with a neighbour at a Compton-like distance below (Zr Kβ over Y Kβ in a
+        // Y-stabilised zirconia, taken for Mo Kα) has the tube's scatter above it
+        if !plausible || (kb_missing && !(confirmed && on_top(peaks, top, strongest, 0.0))) {
             continue;
         }
         if best.is_none_or(|(c, b)| (confirmed, top) > (c, b.top_kev)) {
@@ -674,9 +686,9 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
     best.map(|b| b.1)
 }
 
-/// No peak of 1 % of the strongest or more lies 0.5 keV or more above `top_kev`, but
-/// pile-up sums of two peaks of 5 % or more.
-fn on_top(peaks: &[(f64, f64)], top_kev: f64, strongest: f64) -> bool {
+/// No peak of `min_share` of the strongest or more lies 0.5 keV or more above
+/// `top_kev`, but pile-up sums of two peaks of 5 % or more.
+fn on_top(peaks: &[(f64, f64)], top_kev: f64, strongest: f64, min_share: f64) -> bool {
     let strong: Vec<f64> = peaks
         .iter()
         .filter(|p| p.1 >= 0.05 * strongest)
@@ -689,7 +701,7 @@ fn on_top(peaks: &[(f64, f64)], top_kev: f64, strongest: f64) -> bool {
     };
     !peaks
         .iter()
-        .any(|p| p.0 > top_kev + 0.5 && p.1 >= 0.01 * strongest && !is_sum(p.0))
+        .any(|p| p.0 > top_kev + 0.5 && p.1 >= min_share * strongest && !is_sum(p.0))
 }
 
 /// The file says the spectrum was excited by electrons: EMSA `#SIGNALTYPE` EDS_SEM,
@@ -1632,5 +1644,65 @@ mod tests {
             Some("Rh")
         );
         assert_eq!(recognise_anode(&[(6.40, 1.0e6), (7.06, 1.5e5)], &s), None);
+    }
+
+    /// An Ag tube near its K edge's overvoltage (35–40 kV) scatters a Kβ1 too weak to be
+    /// a peak: Kα1 with its Compton companion, and only pile-up sums above, still name
+    /// it (the independent corpus's portable unit: Kα1 Rayleigh 370 counts, Compton 198,
+    /// no Kβ1 peak). A Y-stabilised zirconia's Y Kβ and Zr Kβ, a Compton-like distance
+    /// apart, are not a Mo tube: the Ag tube's scatter lies above them.
+    #[test]
+    fn a_confirmed_k_anode_may_lack_its_kbeta_peak() {
+        let s = ExcitationSettings::default();
+        let ka = |sym: &str| {
+            element_by_symbol(sym)
+                .unwrap()
+                .lines
+                .iter()
+                .find(|x| x.label == "Ka1")
+                .unwrap()
+                .energy_kev
+        };
+        let fe = 6.40;
+        let ag_without_kb = [
+            (fe, 1.0e5),
+            (compton_energy(ka("Ag"), 100.0), 198.0),
+            (ka("Ag"), 370.0),
+            (2.0 * fe, 900.0),
+        ];
+        assert_eq!(
+            recognise_anode(&ag_without_kb, &s).map(|a| a.symbol),
+            Some("Ag")
+        );
+        // without the Compton companion it is an Ag fluorescence line, not the tube
+        assert_eq!(recognise_anode(&ag_without_kb[..1], &s), None);
+        assert_eq!(
+            recognise_anode(&[(fe, 1.0e5), (ka("Ag"), 370.0)], &s),
+            None
+        );
+        // the peaks above 12 keV of the corpus's zirconia-0071.mca (3Y-TZP, Ag tube,
+        // portable): Y Kβ 16.73 and Zr Kβ 17.65 would make a "Mo Kα" with its "Compton"
+        // and no Kβ1, but Ag scatter and sums lie above
+        let zirconia_under_ag = [
+            (14.93, 54633.0),
+            (15.74, 846585.0),
+            (16.73, 8668.0),
+            (17.65, 134813.0),
+            (18.71, 133.0),
+            (22.13, 578.0),
+            (22.76, 145.0),
+            (23.63, 705.0),
+            (24.81, 496.0),
+            (30.64, 2892.0),
+            (31.47, 25061.0),
+            (32.52, 836.0),
+            (33.39, 6897.0),
+            (35.31, 518.0),
+            (37.92, 45.0),
+        ];
+        assert_ne!(
+            recognise_anode(&zirconia_under_ag, &s).map(|a| a.symbol),
+            Some("Mo")
+        );
     }
 }
