@@ -1603,21 +1603,23 @@ mod tests {
         );
     }
 
+    /// The energy (keV) of `sym`'s line `label` ("Ka1", "Lb1").
+    fn line(sym: &str, label: &str) -> f64 {
+        element_by_symbol(sym)
+            .unwrap()
+            .lines
+            .iter()
+            .find(|x| x.label == label)
+            .unwrap()
+            .energy_kev
+    }
+
     /// Scattered tube lines name the anode: Ag Kα/Kβ with the Compton peak of Kα are an Ag
     /// tube, not Rh (nor Pd); W Lα/Lβ1/Lγ1 a W tube; a Cu sample's Kα/Kβ (no Compton
     /// companion) lose to the Rh tube's confirmed lines.
     #[test]
     fn anodes_are_recognised_by_their_scattered_lines() {
         let s = ExcitationSettings::default();
-        let line = |sym: &str, l: &str| {
-            element_by_symbol(sym)
-                .unwrap()
-                .lines
-                .iter()
-                .find(|x| x.label == l)
-                .unwrap()
-                .energy_kev
-        };
         let ag = [
             (6.40, 1.0e6),
             (compton_energy(line("Ag", "Ka1"), 110.0), 3.0e4),
@@ -1654,15 +1656,7 @@ mod tests {
     #[test]
     fn a_confirmed_k_anode_may_lack_its_kbeta_peak() {
         let s = ExcitationSettings::default();
-        let ka = |sym: &str| {
-            element_by_symbol(sym)
-                .unwrap()
-                .lines
-                .iter()
-                .find(|x| x.label == "Ka1")
-                .unwrap()
-                .energy_kev
-        };
+        let ka = |sym: &str| line(sym, "Ka1");
         let fe = 6.40;
         let ag_without_kb = [
             (fe, 1.0e5),
