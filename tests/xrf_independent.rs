@@ -385,7 +385,10 @@ fn independent_corpus_screening_meets_the_ratchet() {
         }
     }
     println!("\nQuantification: median reading / truth (rare earths present at ≥ {PRESENT_WT_PCT} wt % and reported; host Fe or Zr)");
-    println!("{:<20}{:<10}{:>6}{:>10}{:>8}{:>10}", "kind", "commodity", "n REE", "REE", "n host", "host");
+    println!(
+        "{:<20}{:<10}{:>6}{:>10}{:>8}{:>10}",
+        "kind", "commodity", "n REE", "REE", "n host", "host"
+    );
     for ((kind, commodity), (ree, host)) in &quant {
         let fmt = |v: &[f64]| median(v).map_or("-".to_string(), |m| format!("{:.2}", m.exp()));
         println!(
@@ -401,7 +404,11 @@ fn independent_corpus_screening_meets_the_ratchet() {
         "rare earths: median |ln(reading / truth)| {ree_quant:.3} over {} readings (ceiling {CEILING_REE_QUANT_MEDIAN_ABS_LN})",
         ree_abs_ln.len()
     );
-    assert!(ree_abs_ln.len() >= 200, "{} rare-earth readings", ree_abs_ln.len());
+    assert!(
+        ree_abs_ln.len() >= 200,
+        "{} rare-earth readings",
+        ree_abs_ln.len()
+    );
     assert!(
         ree_quant <= CEILING_REE_QUANT_MEDIAN_ABS_LN,
         "rare-earth quantification {ree_quant:.3} rose above its ceiling"

@@ -751,7 +751,10 @@ fn silicon_is_not_read_as_tantalum_m_on_the_low_kv_beam() {
         .collect();
     let si = read.iter().filter(|r| r.0).count();
     let ta = read.iter().filter(|r| r.1).count();
-    println!("15 kV beams with ≥ 10 wt % Si: Si reported on {si}/{}, Ta on {ta}", read.len());
+    println!(
+        "15 kV beams with ≥ 10 wt % Si: Si reported on {si}/{}, Ta on {ta}",
+        read.len()
+    );
     assert_eq!(ta, 0, "Ta reported on {ta} beams");
     assert!(
         si as f64 >= 0.95 * read.len() as f64,

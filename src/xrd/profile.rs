@@ -166,9 +166,8 @@ pub fn lines(
     scale: f64,
     factors: Option<&[f64]>,
 ) -> Vec<Line> {
-    LineTable::new(reflections, instrument.geometry, instrument.kalpha2).lines(
-        instrument, x_range, scale, factors,
-    )
+    LineTable::new(reflections, instrument.geometry, instrument.kalpha2)
+        .lines(instrument, x_range, scale, factors)
 }
 
 /// The lines of a reflection list on one tube (geometry and Kα2) before any shift:

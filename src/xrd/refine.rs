@@ -212,7 +212,13 @@ struct Problem<'a> {
 /// Bit patterns of everything a phase profile on the pattern's axis depends on besides
 /// the pattern: library index, texture axis, Kα2 wavelength, the five globals and the
 /// phase's cell scale, broadening, March–Dollase ratio and basal scale.
-type ProfileKey = (usize, Option<[i32; 3]>, Option<u64>, [u64; 5], [Option<u64>; 4]);
+type ProfileKey = (
+    usize,
+    Option<[i32; 3]>,
+    Option<u64>,
+    [u64; 5],
+    [Option<u64>; 4],
+);
 
 /// Profiles kept before [`Drawn`] starts afresh (each a few tens of kB; the
 /// [`GramMemo`] holds as many).
@@ -375,7 +381,8 @@ impl<'a> Problem<'a> {
 
     /// Whether library phase `index` is a layer phase ([`is_platy`]), worked out once.
     fn platy(&self, index: usize) -> bool {
-        *self.drawn.platy[index].get_or_init(|| is_platy(&self.lib.phases[index], self.obs.geometry))
+        *self.drawn.platy[index]
+            .get_or_init(|| is_platy(&self.lib.phases[index], self.obs.geometry))
     }
 
     /// Preferred-orientation axis of library phase `index`: [001] for layer phases,
@@ -392,7 +399,12 @@ impl<'a> Problem<'a> {
     /// `basal`, with or without the Kα2 line (kept per scales, see [`Drawn`]).
     fn table(&self, index: usize, cell: f64, basal: Option<f64>, kalpha2: bool) -> Rc<LineTable> {
         let l2 = self.kalpha2.filter(|_| kalpha2);
-        let key = (index, cell.to_bits(), basal.map(f64::to_bits), l2.map(f64::to_bits));
+        let key = (
+            index,
+            cell.to_bits(),
+            basal.map(f64::to_bits),
+            l2.map(f64::to_bits),
+        );
         if let Some(t) = self.drawn.tables.borrow().get(&key) {
             return Rc::clone(t);
         }
@@ -446,7 +458,9 @@ impl<'a> Problem<'a> {
         let phase = &self.lib.phases[index];
         let inst = self.instrument(g, p.cell, p.broadening);
         let (lo, hi) = (self.obs.xs[0], self.obs.xs[self.obs.xs.len() - 1]);
-        let factors = p.po.zip(axis).map(|(ratio, h)| self.texture(index, h, ratio));
+        let factors =
+            p.po.zip(axis)
+                .map(|(ratio, h)| self.texture(index, h, ratio));
         let weight = phase.weight_scale() / (p.cell.powi(3) * p.basal.unwrap_or(1.0));
         let ls = self.table(index, p.cell, p.basal, true).lines(
             &inst,

@@ -797,12 +797,7 @@ impl<'a> Fitter<'a> {
         }
         let (lo, hi) = self.obs.x_range();
         let pad = 2.0;
-        table.lines(
-            inst,
-            (lo - pad, hi + pad),
-            phase.weight_scale(),
-            None,
-        )
+        table.lines(inst, (lo - pad, hi + pad), phase.weight_scale(), None)
     }
 
     /// Fits that follow use `inst`. Templates rendered for other instruments stay

@@ -1670,10 +1670,7 @@ mod tests {
         );
         // without the Compton companion it is an Ag fluorescence line, not the tube
         assert_eq!(recognise_anode(&ag_without_kb[..1], &s), None);
-        assert_eq!(
-            recognise_anode(&[(fe, 1.0e5), (ka("Ag"), 370.0)], &s),
-            None
-        );
+        assert_eq!(recognise_anode(&[(fe, 1.0e5), (ka("Ag"), 370.0)], &s), None);
         // the peaks above 12 keV of the corpus's zirconia-0071.mca (3Y-TZP, Ag tube,
         // portable): Y Kβ 16.73 and Zr Kβ 17.65 would make a "Mo Kα" with its "Compton"
         // and no Kβ1, but Ag scatter and sums lie above

@@ -132,8 +132,8 @@ pub(super) fn quant_families(
     // shape) is least certain, and the pruning waives the K family's check against the
     // L family there (see `surviving`); La K of an alumina with 1.16 wt % La read
     // 36 wt %, La L 2.7 wt %
-    let filter_inferred = work.exc.basis.filter_from
-        == Some(crate::xrf::excitation::Basis::ScatteredContinuum);
+    let filter_inferred =
+        work.exc.basis.filter_from == Some(crate::xrf::excitation::Basis::ScatteredContinuum);
     if filter_inferred {
         for b in &mut best {
             let top_band = match &comps[b.0].kind {
