@@ -219,6 +219,14 @@ pub struct ExcitationInfo {
 }
 
 impl ExcitationInfo {
+    /// Whether a K family with its edge at `edge_kev` is excited only by the top of the
+    /// beam, above `share` of its highest energy (La K, 38.9 keV, at 50 kV or at an
+    /// assumed 41 kV): such a family's reading hangs on how the beam ends, which an
+    /// assumed voltage or an inferred filter does not give.
+    pub fn k_edge_in_top_band(&self, edge_kev: f64, share: f64) -> bool {
+        edge_kev > share * self.max_kev
+    }
+
     /// The excitation in words, for reports.
     pub fn describe(&self) -> String {
         let b = &self.basis;

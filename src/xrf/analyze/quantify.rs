@@ -125,20 +125,23 @@ pub(super) fn quant_families(
             None => best.push((k, m, rel)),
         }
     }
-    // under a beam filter inferred from the scattered continuum, an element whose K
-    // family only the beam's top excites (edge above `k_top_band_share` of the kV) and
-    // whose L family the fit also holds is quantified from L: the top of the beam is
-    // where the inferred filter (an aluminium equivalent fitted to the continuum's
-    // shape) is least certain, and the pruning waives the K family's check against the
-    // L family there (see `surviving`); La K of an alumina with 1.16 wt % La read
-    // 36 wt %, La L 2.7 wt %
+    // under a beam filter inferred from the scattered continuum or a voltage assumed,
+    // an element whose K family only the beam's top excites (edge above
+    // `k_top_band_share` of the kV) and whose L family the fit also holds is quantified
+    // from L: the top of the beam is where the inferred filter (an aluminium equivalent
+    // fitted to the continuum's shape) is least certain, and where an assumed voltage
+    // (41 kV for a 50-kV beam) puts next to nothing; La K of an alumina with 1.16 wt %
+    // La read 36 wt %, La L 2.7 wt %; La K of a zircon with 1.0 wt % La at an assumed
+    // 41 kV, 95 wt %
     let filter_inferred =
         work.exc.basis.filter_from == Some(crate::xrf::excitation::Basis::ScatteredContinuum);
-    if filter_inferred {
+    let kv_assumed = work.exc.basis.kv_from == Some(crate::xrf::excitation::Basis::Default);
+    if filter_inferred || kv_assumed {
         for b in &mut best {
             let top_band = match &comps[b.0].kind {
                 Kind::Family(fl) => element(fl.z).is_some_and(|d| {
-                    d.levels[0].edge_kev > work.th.k_top_band_share * work.exc.max_kev
+                    work.exc
+                        .k_edge_in_top_band(d.levels[0].edge_kev, work.th.k_top_band_share)
                 }),
                 _ => false,
             };

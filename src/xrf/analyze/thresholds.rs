@@ -95,8 +95,10 @@ pub struct XrfThresholds {
     /// The σ allowance of [`XrfThresholds::sibling_min_share`].
     pub sibling_sigma: f64,
     /// A K family whose edge lies above this share of the tube voltage is excited only
-    /// by the beam's top (La K, 38.9 keV, at 50 kV): under an inferred beam filter its
-    /// element is quantified from its L family when the fit holds one.
+    /// by the beam's top (La K, 38.9 keV, at 50 kV): under an inferred beam filter or an
+    /// assumed voltage its element is quantified from its L family when the fit holds
+    /// one, and with an assumed voltage the K family's check against its L family
+    /// stands even when the beam filter is unknown.
     pub k_top_band_share: f64,
     /// A rare-earth line cluster is contradicted by the data when what the rest of the
     /// model leaves in its window is below this share of what the family puts there …
