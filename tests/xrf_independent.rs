@@ -55,9 +55,14 @@ use xrf_scoring::{
 // saying why in the commit.
 
 /// Share of blended shipments with ≥ 1 wt % added rare earths that are INSPECT/HOLD.
-/// Measured 94/96 = 0.979 (a pruning cascade through the rare earths' L lines judged as
-/// a pair); target 0.99.
-const FLOOR_FLAGGED_GE_1: f64 = 0.979;
+/// Measured 95/96 = 0.9896, short of the target 0.99 by the one left: zircon-0209
+/// (2.12 wt % xenotime in zircon on the filtered beam, Si not measured, so the
+/// allowances of zircon or zirconia apply and Y 3.2 wt % is within zirconia's). It was
+/// 94/96 = 0.979 (a pruning cascade through the rare earths' L lines judged as a pair)
+/// before the σ an assumed kV adds to a reading counted only how differently it excites
+/// the element from the rest of the normalised readings: zirconia-0252 (3Y-TZP with
+/// 1.15 wt % ionic clay, no kV in the file) is now INSPECT.
+const FLOOR_FLAGGED_GE_1: f64 = 0.989;
 /// Same at 0.5–1 wt %. Measured 35/48 = 0.729; target 0.90. It was 36/48 before a
 /// rival explanation had to pass the strict tests with its element's other families in
 /// the model (Ta M for Si Kα without Ta L): zirconia-0239 (3Y-TZP + 0.51 wt % monazite,

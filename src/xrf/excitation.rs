@@ -278,17 +278,16 @@ impl ExcitationInfo {
     /// in the JSON) and detection limits; a tube whose kV is estimated or assumed widens
     /// each element's σ by how much its reading moves when the kV moves by ±1σ.
     ///
-    /// The kV term: an element's reading is its line's counts over the scatter's, times
-    /// the ratio of the excitation that makes the scatter to the one that makes the line.
-    /// In a thick sample whose attenuation μ(E) stands for the matrix (a silicate,
-    /// SiO₂, for the unseen light matrix of ores, sands and ceramics), those are
-    /// F_el(U) = Σ N_U(E) τ_el(E)/μ(E) over the tube spectrum above the element's edge
-    /// (K, or L3 when its lines are L lines) and F_sc(U) = Σ N_U(E) σ_incoh(E)/μ(E). With
-    /// r = [F_el(U+σ)/F_el(U−σ)] / [F_sc(U+σ)/F_sc(U−σ)], the relative σ added in
-    /// quadrature is |ln r| / 2. On reescan's generator (ceramics with rare-earth
-    /// carriers made at 50 kV, read at the 41 kV default) the rare-earth totals read
-    /// 34–46 % high, 1.5–2.1 times the σ this term (±10 kV) gives them: an estimate of
-    /// the order, not a bound.
+    /// The kV term: an element's reading is its line's counts over the excitation that
+    /// makes them, normalised with every other element's to 100 %. In a thick sample
+    /// whose attenuation μ(E) stands for the matrix (a silicate, SiO₂, for the unseen
+    /// light matrix of ores, sands and ceramics), the excitation is F_el(U) = Σ N_U(E)
+    /// τ_el(E)/μ(E) over the tube spectrum above the element's edge (K, or L3 when its
+    /// lines are L lines). With g_el = ln[F_el(U+σ)/F_el(U−σ)] and ḡ its mean over the
+    /// elements weighted by their readings, the relative σ added in quadrature is
+    /// |g_el − ḡ| / 2: the kV moves a reading only as far as it excites the element
+    /// differently from the rest (Gd L3, 7.24 keV, and Fe K, 7.11 keV, of an iron ore
+    /// move together; La L and Al K of a ceramic do not).
     pub fn qualify(&self, a: &mut XrfAnalysis) {
         a.excitation_basis = self.basis;
         if self.basis.probe == Probe::Electrons {
@@ -317,26 +316,41 @@ impl ExcitationInfo {
         let hi = tube(kv + sigma).spectrum(0.5);
         let silicate = silicate();
         let mu = |e: f64| -> f64 { super::physics::mu_total(&silicate, e) };
-        let incoherent =
-            |e: f64| -> f64 { silicate.iter().map(|(d, w)| w * d.mu.incoherent(e)).sum() };
         let excite = |x: &Excitation, edge: f64, cross: &dyn Fn(f64) -> f64| -> f64 {
             x.points()
                 .filter(|p| p.0 > edge)
                 .map(|p| p.1 * cross(p.0) / mu(p.0))
                 .sum()
         };
-        let scatter = excite(&hi, 0.0, &incoherent) / excite(&lo, 0.0, &incoherent);
-        for e in &mut a.elements {
-            let Some(d) = element_by_symbol(&e.symbol) else {
-                continue;
-            };
-            let l_lines = e.lines.first().is_some_and(|l| l.starts_with('L'));
-            let edge = d.levels[if l_lines { 3 } else { 0 }].edge_kev;
-            let photo = |x: f64| d.mu.photo(x);
-            let (flo, fhi) = (excite(&lo, edge, &photo), excite(&hi, edge, &photo));
-            if flo > 0.0 && fhi > 0.0 && scatter > 0.0 {
-                let rel = (fhi / flo / scatter).ln().abs() / 2.0;
-                e.excitation_sigma_wt_pct = rel * e.wt_pct;
+        // ln of each element's excitation ratio F_el(U+σ)/F_el(U−σ)
+        let moved: Vec<Option<f64>> = a
+            .elements
+            .iter()
+            .map(|e| {
+                let d = element_by_symbol(&e.symbol)?;
+                let l_lines = e.lines.first().is_some_and(|l| l.starts_with('L'));
+                let edge = d.levels[if l_lines { 3 } else { 0 }].edge_kev;
+                let photo = |x: f64| d.mu.photo(x);
+                let (flo, fhi) = (excite(&lo, edge, &photo), excite(&hi, edge, &photo));
+                (flo > 0.0 && fhi > 0.0).then(|| (fhi / flo).ln())
+            })
+            .collect();
+        // the readings are normalised to 100 %: what moves them is an element's
+        // excitation against the weighted mean of all of theirs
+        let basis = {
+            let (w, m) = a
+                .elements
+                .iter()
+                .zip(&moved)
+                .filter_map(|(e, g)| Some((e.wt_pct, (*g)?)))
+                .filter(|(w, _)| w.is_finite() && *w > 0.0)
+                .fold((0.0, 0.0), |(sw, sm), (w, g)| (sw + w, sm + w * g));
+            (w > 0.0).then(|| m / w)
+        };
+        let Some(basis) = basis else { return };
+        for (e, g) in a.elements.iter_mut().zip(&moved) {
+            if let Some(g) = g {
+                e.excitation_sigma_wt_pct = (g - basis).abs() / 2.0 * e.wt_pct;
             }
         }
     }
