@@ -215,8 +215,10 @@ fn the_quick_analysis_clears_only_what_the_full_analysis_clears() {
 /// Unguarded, it cleared 16 of these 108 iron ores where the full analysis said INSPECT
 /// or HOLD (0.5 wt % Tb among them). Guarded, and since the eighth session reading Tb
 /// and Dy by their free lines when Fe Kα buries their Lα (`buried_families` in
-/// `src/xrf/analyze.rs`), it clears one (Ho at 0.12 wt %, which the quick fit does not
-/// see at all; before, Tb at 0.2 and 0.5 and Dy at 0.2 and 0.3 wt % too). It may still
+/// `src/xrf/analyze.rs`), it clears two (Tb and Dy at 0.12 wt %, since the full
+/// analysis fits a continuum ramp below Fe's K edge; before, Ho at 0.12 wt %, which the
+/// quick fit does not see at all, and before that Tb at 0.2 and 0.5 and Dy at 0.2 and
+/// 0.3 wt % too). It may still
 /// clear a scan the full analysis can only INSPECT — never one the full analysis would
 /// HOLD — in two known cases, at most two scans:
 /// - below 1.5× the 0.10 wt % inspection limit;

@@ -75,13 +75,17 @@ const FLOOR_FLAGGED_GE_1: f64 = 0.989;
 /// L-line ratios inflated; read from Ce L it is 0.11 wt %, below the monazite signature's
 /// 0.2 wt %.
 const FLOOR_FLAGGED_05_1: f64 = 0.729;
-/// Share of honest shipments that are not CLEAR (a ceiling). Measured 6/128 = 0.0469
-/// (a rare-earth family's clean lines judged together: the phantom Gd of
-/// iron-ore-0004, leaning on Fe Kα's tail, is refuted by its empty Lγ1; 7/128 before,
-/// and 8/128 before the unstated beam filter was inferred); target 0.01.
-const CEILING_HONEST_NOT_CLEAR: f64 = 0.047;
-/// Rare-earth element F1 over the whole corpus (precision 0.824, recall 0.863).
-/// Measured 0.8430. It was 0.8438 while a K family that only the beam's top excites
+/// Share of honest shipments that are not CLEAR (a ceiling). Measured 4/128 = 0.0312:
+/// zircon-0059 (Ce undecidable on the portable) and three alumina ceramics whose heavy
+/// lines read 2–20× high. It was 6/128 = 0.0469 before the continuum ramp below the
+/// strongest K families' edges: iron-ore-0016 and 0030 had Gd read from the step under
+/// Fe K (before, a rare-earth family's clean lines judged together: the phantom Gd of
+/// iron-ore-0004, leaning on Fe Kα's tail, is refuted by its empty Lγ1; 7/128 before
+/// that, and 8/128 before the unstated beam filter was inferred); target 0.01.
+const CEILING_HONEST_NOT_CLEAR: f64 = 0.032;
+/// Rare-earth element F1 over the whole corpus (precision 0.836, recall 0.854).
+/// Measured 0.8452 with the continuum ramp below the strongest K families' edges up to
+/// 8 keV (79 false positives, 86 before; 0.8430 before). It was 0.8438 while a K family that only the beam's top excites
 /// quantified its element under an assumed voltage (as under an inferred filter, below):
 /// zircon-0201 (handheld, filtered, no kV in the file) read La 95 wt % from La K for 1.0,
 /// zirconia-0261 La 56 wt % (truth 0.38) and Y 4.7 (truth 13.0); from La L they read
@@ -100,7 +104,7 @@ const CEILING_HONEST_NOT_CLEAR: f64 = 0.047;
 /// zirconia improved (χ²/ν 12–34 → 2–6), more rare earths at 0.2–0.5 wt % are found
 /// (24 → 28 of 48) and one honest shipment fewer is flagged, but readings the tube model
 /// over-reads now cross the 0.2 wt % scoring line where the truth is 0.1–0.2 wt %.
-const FLOOR_ELEMENT_F1: f64 = 0.842;
+const FLOOR_ELEMENT_F1: f64 = 0.845;
 
 /// Calibration error at Zr Kα over the zircon and zirconia spectra (ceilings, eV):
 /// measured 90th percentile 4.8 and largest 10.6 with the offset followed past its
@@ -226,6 +230,30 @@ fn screen(screener: &Screener, t: &Truth, bytes: &[u8]) -> Outcome {
             readings: BTreeMap::new(),
             anode: None,
         },
+    }
+}
+
+/// The scattered continuum of an iron ore steps up below Fe's K edge (7.11 keV), under
+/// the Fe K peaks, where SNIP bridges over it; the step had been read as Gd L lines on
+/// two honest hematites (iron-ore-0016, handheld, kV stated; iron-ore-0030, benchtop,
+/// an `.mca` without the kV), INSPECT for Gd at 0.10–0.17 wt %. With the continuum
+/// ramp below the strongest K families' edges both are CLEAR with no rare earth.
+#[test]
+fn the_continuum_step_below_fe_k_is_not_read_as_gadolinium() {
+    let truths = truths();
+    let bytes = corpus_files(DATA);
+    let mut screener = Screener::new(
+        Arc::new(Rules::builtin().clone()),
+        reescan::screen::parse_date("2026-12-06").unwrap(),
+    );
+    screener.triage = false;
+    for name in ["iron-ore-0016.msa", "iron-ore-0030.mca"] {
+        let t = truths.iter().find(|t| t.file == name).unwrap();
+        assert!(t.label.honest);
+        let o = screen(&screener, t, &bytes[name]);
+        assert_eq!(o.verdict, Verdict::Clear, "{name}: {}", o.reason);
+        assert!(o.reported.is_empty(), "{name}: {:?}", o.reported);
+        assert!(!o.readings.contains_key("Gd"), "{name}: {:?}", o.readings);
     }
 }
 

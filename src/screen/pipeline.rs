@@ -23,10 +23,14 @@ pub const QUICK_CLEAR: &str =
 /// when the verdict is CLEAR with each of them raised by this share, so a scan near a
 /// limit or a signature threshold goes to the full analysis (guarded acceptance,
 /// ILAC-G8); 0.3 left three of 108 iron ores with one heavy rare earth cleared where
-/// the full analysis said INSPECT, 0.5 one. Sc and Y are measured by their resolved K
+/// the full analysis said INSPECT, 0.5 one. Since the full analysis fits a continuum
+/// ramp below Fe's K edge (which the quick one does without), it reads a rare earth's
+/// L lines beside Fe K up to twice as high as the quick one (Sm 0.11 wt % against
+/// 0.055 on an iron ore with 0.4 % SmCo₅): 1.0, the quick reading doubled, keeps the
+/// quick CLEAR inside the full one's. Sc and Y are measured by their resolved K
 /// lines, as well as the full analysis measures them (the 7 wt % Y of stabilised
 /// zirconia).
-pub const QUICK_GUARD: f64 = 0.5;
+pub const QUICK_GUARD: f64 = 1.0;
 
 /// Everything needed to screen shipments: rules, scan date and analysis options.
 #[derive(Debug, Clone)]

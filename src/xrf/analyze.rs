@@ -207,6 +207,7 @@ impl<'a> Work<'a> {
             matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
             splines: lines_cache.splines(p.region, plan.spline_spacing_kev),
             free_tail: Vec::new(),
+            edge_ramp_memo: Default::default(),
             free_l: Vec::new(),
             long_tails: false,
             long_tail_slope: crate::xrf::model::DEFAULT_LONG_TAIL_SLOPE,

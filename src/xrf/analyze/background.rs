@@ -1,7 +1,9 @@
 //! The continuum: SNIP on the whole spectrum (or below a channel), re-stripped with the
-//! fitted lines removed, plus the fitted spline corrections.
+//! fitted lines removed, plus the fitted spline corrections and the ramps below the
+//! strongest K families' absorption edges.
 
 use super::*;
+use crate::signal::lineshape::erfc;
 
 /// SNIP continuum of a whole spectrum, clipping window twice the default detector's
 /// FWHM at 8 keV, with the LLS (log-log-sqrt) transform.
@@ -78,4 +80,80 @@ pub(super) fn continuum(work: &Work, comps: &[Component], fit: &LinearFit) -> Ve
         }
     }
     b
+}
+
+impl Work<'_> {
+    /// Continuum corrections at the K absorption edges of the strongest families'
+    /// elements ([`Work::free_tail`]; edges up to [`XrfThresholds::edge_ramp_max_kev`]):
+    /// the scattered continuum of a thick sample steps up below a major element's edge
+    /// (Fe K, 7.11 keV, just above Fe Kβ), where its peaks hide the step from SNIP, which
+    /// bridges from the higher level below the peaks to the lower one above the edge.
+    /// What SNIP misses is a ramp from the foot of the bridge
+    /// ([`XrfThresholds::edge_ramp_snip_windows`]) to the edge, cut at the edge by the
+    /// detector's resolution; its amplitude is free and non-negative. Without it the
+    /// step's counts between Fe Kα and Kβ and below Fe Kα were read as Gd L lines on
+    /// honest iron ore.
+    pub(super) fn edge_ramps(&self) -> Vec<Component> {
+        let key = (self.free_tail.clone(), self.region);
+        let mut memo = self.edge_ramp_memo.borrow_mut();
+        if let Some((k, ramps)) = memo.as_ref() {
+            if *k == key {
+                return ramps.clone();
+            }
+        }
+        let ramps = self.draw_edge_ramps();
+        *memo = Some((key, ramps.clone()));
+        ramps
+    }
+
+    /// [`Work::edge_ramps`], drawn: none where the plan leaves them out, nor under a beam
+    /// filter (it leaves next to no continuum below the edges to step).
+    fn draw_edge_ramps(&self) -> Vec<Component> {
+        let mut out = Vec::new();
+        if !self.plan.edge_ramps || self.exc.filter.is_some() {
+            return out;
+        }
+        let cal = &self.region.calibration;
+        let (lo, hi) = (self.lo_kev(), self.hi_kev());
+        // SNIP's clipping window (see `snip_continuum_below`)
+        let window = 2.0 * Detector::default().fwhm_kev(8.0);
+        for &(z, _) in self.free_tail.iter().filter(|f| f.1 == Family::K) {
+            let Some(d) = element(z) else { continue };
+            let edge = d.levels[0].edge_kev;
+            // the family's principal line, Kα1
+            let Some(principal) = d
+                .lines
+                .iter()
+                .filter(|l| l.level == 0)
+                .max_by(|a, b| a.fraction.total_cmp(&b.fraction))
+                .map(|l| l.energy_kev)
+            else {
+                continue;
+            };
+            let start = principal - self.th.edge_ramp_snip_windows * window;
+            if start <= lo || edge >= hi || edge > self.th.edge_ramp_max_kev {
+                continue;
+            }
+            let sigma = self.fwhm_kev(edge) / FWHM_PER_SIGMA;
+            let end = edge + 4.0 * sigma;
+            let first = (cal.channel(start).ceil().max(0.0) as usize).max(self.region.first);
+            let last = (cal.channel(end).floor().max(0.0) as usize)
+                .min(self.region.first + self.region.len - 1);
+            if last <= first {
+                continue;
+            }
+            let values: Vec<f64> = (first..=last)
+                .map(|ch| {
+                    let e = cal.energy_kev(ch as f64);
+                    let ramp = ((e - start) / (edge - start)).clamp(0.0, 1.0);
+                    ramp * 0.5 * erfc((e - edge) / (std::f64::consts::SQRT_2 * sigma))
+                })
+                .collect();
+            out.push(Component {
+                kind: Kind::Background,
+                template: Template::new(first - self.region.first, values),
+            });
+        }
+        out
+    }
 }

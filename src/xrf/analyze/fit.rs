@@ -93,6 +93,7 @@ pub(super) fn fit_families(
         kind: Kind::Background,
         template: t.clone(),
     }));
+    comps.extend(work.edge_ramps());
     if let Some(lines) = pileup {
         comps.extend(work.pileup_component(lines));
     }

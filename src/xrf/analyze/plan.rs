@@ -46,6 +46,12 @@ pub(super) struct Plan {
     /// records where it ends in the template library
     /// ([`super::Work::start_where_the_last_scan_ended`]).
     pub(super) carry_fit_starts: bool,
+    /// The continuum gets a free ramp below the strongest K families' absorption edges
+    /// ([`super::Work::edge_ramps`]). The triage does without: what the ramp takes from a
+    /// rare earth's L lines beside Fe K (a heavy rare earth at 0.12 wt % in iron ore)
+    /// would let it clear what the full analysis flags, and a phantom it leaves only
+    /// sends the scan on to the full analysis.
+    pub(super) edge_ramps: bool,
 }
 
 impl Plan {
@@ -62,6 +68,7 @@ impl Plan {
         keep_strong_failures: false,
         rival_swaps: true,
         carry_fit_starts: false,
+        edge_ramps: true,
     };
 
     /// The triage (quick analysis).
@@ -77,5 +84,6 @@ impl Plan {
         keep_strong_failures: true,
         rival_swaps: false,
         carry_fit_starts: true,
+        edge_ramps: false,
     };
 }

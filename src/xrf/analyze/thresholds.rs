@@ -105,6 +105,20 @@ pub struct XrfThresholds {
     pub contradicted_share: f64,
     /// … by more than this many σ of the window (Gd Lα beside Cr Kβ with −5.8σ of room).
     pub contradicted_sigma: f64,
+    /// The continuum ramp below a strong K family's absorption edge (`Work::edge_ramps`)
+    /// starts this many SNIP clipping windows (2 FWHM at 8 keV, ~0.32 keV) below the
+    /// family's principal line, at the foot of the bridge SNIP draws over its peaks: for
+    /// Fe, from 5.4 keV to the K edge at 7.11 keV. On the independent corpus 3 windows
+    /// clear two honest iron ores whose Gd L lines had been read from the step (1 and 2
+    /// windows: none; 4 and 5 windows: the ramp takes rare earths' L lines with it).
+    pub edge_ramp_snip_windows: f64,
+    /// Ramps are drawn only below edges up to this energy, keV (Ca … Fe K, the hosts of
+    /// ores, sands and ceramics whose edges sit under the rare earths' L lines). Above
+    /// it they are left to SNIP: on the real spectrum of pure Cu
+    /// (`tests/data/xrf_real`) a ramp below Cu's K edge (8.98 keV) took what Cu Kβ's
+    /// line shape leaves above it and let a phantom Lu L family through, until the
+    /// continuum is modelled with its edges rather than stripped.
+    pub edge_ramp_max_kev: f64,
     /// A rare-earth family's clean line clusters (no other element's lines in the
     /// window) contradict it when the weighted mean of their local amplitudes (1 = the
     /// family's own counts; see `identify::local_line`) is below this …
@@ -196,6 +210,8 @@ impl Default for XrfThresholds {
             k_top_band_share: 0.6,
             contradicted_share: 0.25,
             contradicted_sigma: 3.0,
+            edge_ramp_snip_windows: 3.0,
+            edge_ramp_max_kev: 8.0,
             clean_lines_min_amplitude: 0.5,
             clean_lines_sigma: 3.0,
             long_tail_min_chi2_drop: 100.0,

@@ -200,6 +200,10 @@ impl LinesCache {
 }
 
 /// Work state of one analysis.
+/// [`Work::edge_ramps`] for the strong families and region they were drawn for.
+pub(super) type EdgeRampMemo =
+    std::cell::RefCell<Option<((Vec<(usize, Family)>, Region), Vec<Component>)>>;
+
 pub(super) struct Work<'a> {
     pub(super) counts: &'a [f64],
     pub(super) bg: Vec<f64>,
@@ -209,6 +213,9 @@ pub(super) struct Work<'a> {
     pub(super) splines: Vec<Template>,
     /// Strong families drawn as Gaussians with a free tail template.
     pub(super) free_tail: Vec<(usize, Family)>,
+    /// The continuum ramps below the strong K families' edges, drawn for `free_tail` in
+    /// a region (see `Work::edge_ramps`).
+    pub(super) edge_ramp_memo: EdgeRampMemo,
     /// The dominant L families among them, whose L subshells' shares are free (see
     /// [`fit::dominant_l_families`]).
     pub(super) free_l: Vec<(usize, Family)>,
