@@ -4,6 +4,7 @@
 use super::{screen, Rules, ScreeningResult, Verdict};
 use crate::formats::{self, ReadOptions};
 use crate::xrd::{self, XrdAnalysis, XrdOptions};
+use crate::xrf::physics::element_by_symbol;
 use crate::xrf::{self, XrfAnalysis, XrfOptions};
 use crate::{Error, Result, Spectrum, Technique};
 use chrono::NaiveDate;
@@ -23,14 +24,18 @@ pub const QUICK_CLEAR: &str =
 /// when the verdict is CLEAR with each of them raised by this share, so a scan near a
 /// limit or a signature threshold goes to the full analysis (guarded acceptance,
 /// ILAC-G8); 0.3 left three of 108 iron ores with one heavy rare earth cleared where
-/// the full analysis said INSPECT, 0.5 one. Since the full analysis fits a continuum
-/// ramp below Fe's K edge (which the quick one does without), it reads a rare earth's
-/// L lines beside Fe K up to twice as high as the quick one (Sm 0.11 wt % against
-/// 0.055 on an iron ore with 0.4 % SmCo₅): 1.0, the quick reading doubled, keeps the
-/// quick CLEAR inside the full one's. Sc and Y are measured by their resolved K
-/// lines, as well as the full analysis measures them (the 7 wt % Y of stabilised
-/// zirconia).
-pub const QUICK_GUARD: f64 = 1.0;
+/// the full analysis said INSPECT, 0.5 one; where the full analysis fits a continuum
+/// ramp the quick one does without, [`QUICK_GUARD_ON_RAMP`].
+/// Sc and Y are measured by their resolved K lines, as well as the full analysis
+/// measures them (the 7 wt % Y of stabilised zirconia).
+pub const QUICK_GUARD: f64 = 0.5;
+
+/// The guard of a rare earth whose Lα lies where the full analysis fits a continuum
+/// ramp below the host's K edge ([`crate::xrf::analyze::edge_ramp_span`]: Sm … Er Lα
+/// under the Fe K lines of an iron ore) and the quick analysis does not: there the full
+/// analysis reads up to twice as high (Sm 0.11 wt % against 0.055 on an iron ore with
+/// 0.4 % SmCo₅).
+pub const QUICK_GUARD_ON_RAMP: f64 = 1.0;
 
 /// Everything needed to screen shipments: rules, scan date and analysis options.
 #[derive(Debug, Clone)]
@@ -503,7 +508,8 @@ fn strip_file(e: &Error) -> String {
 }
 
 /// `q` with its unconfirmed families counted as detected elements and every rare earth,
-/// Th and U measured by its L lines (wt % and σ) raised by [`QUICK_GUARD`] (and without
+/// Th and U measured by its L lines (wt % and σ) raised by [`QUICK_GUARD`] (or
+/// [`QUICK_GUARD_ON_RAMP`]) (and without
 /// the fit curves, which no verdict reads).
 fn guarded(q: &XrfAnalysis) -> XrfAnalysis {
     let mut g = XrfAnalysis {
@@ -533,11 +539,36 @@ fn guarded(q: &XrfAnalysis) -> XrfAnalysis {
             lines: vec![format!("{} family", u.family)],
         });
     }
+    // where the full analysis would fit a continuum ramp: below the K edge of the host
+    // (the element read by its K lines at the highest wt %)
+    let th = crate::xrf::analyze::XrfThresholds::default();
+    let ramp = q
+        .elements
+        .iter()
+        .filter(|e| e.wt_pct.is_finite() && e.lines.iter().any(|l| l.starts_with('K')))
+        .max_by(|a, b| a.wt_pct.total_cmp(&b.wt_pct))
+        .and_then(|h| element_by_symbol(&h.symbol))
+        .and_then(|d| crate::xrf::analyze::edge_ramp_span(d, &th));
+    let on_ramp = |symbol: &str| {
+        let l_alpha = element_by_symbol(symbol).and_then(|d| {
+            d.lines
+                .iter()
+                .filter(|l| l.level == 3)
+                .max_by(|a, b| a.fraction.total_cmp(&b.fraction))
+                .map(|l| l.energy_kev)
+        });
+        matches!((ramp, l_alpha), (Some((a, b)), Some(e)) if e >= a && e <= b)
+    };
     for e in &mut g.elements {
         let by_l_lines = e.lines.iter().any(|l| l.starts_with('L'));
         if by_l_lines && crate::xrf::analyze::LOD_ELEMENTS.contains(&e.symbol.as_str()) {
-            e.wt_pct *= 1.0 + QUICK_GUARD;
-            e.sigma_wt_pct *= 1.0 + QUICK_GUARD;
+            let guard = if on_ramp(&e.symbol) {
+                QUICK_GUARD_ON_RAMP
+            } else {
+                QUICK_GUARD
+            };
+            e.wt_pct *= 1.0 + guard;
+            e.sigma_wt_pct *= 1.0 + guard;
         }
     }
     g
@@ -560,7 +591,8 @@ mod tests {
     }
 
     /// The guard raises the rare earths read by their L lines (not Y by its K lines, not
-    /// Fe) and counts an unconfirmed family as found, in place of its detection limit.
+    /// Fe), twice as far where their Lα lies on the host's continuum ramp, and counts an
+    /// unconfirmed family as found, in place of its detection limit.
     #[test]
     fn the_guard_raises_l_line_rare_earths_and_counts_the_unconfirmed() {
         let q = XrfAnalysis {
@@ -603,9 +635,15 @@ mod tests {
         assert_eq!(wt("Y"), Some((6.0, 0.1 * 6.0)));
         let (ce, ce_sigma) = wt("Ce").unwrap();
         assert!((ce - 0.1 * up).abs() < 1e-12 && (ce_sigma - 0.01 * up).abs() < 1e-12);
+        // Dy Lα (6.50 keV) lies on the continuum ramp below Fe's K edge that the full
+        // analysis fits in an iron ore, Ce Lα (4.84 keV) below it
+        let up_on_ramp = 1.0 + QUICK_GUARD_ON_RAMP;
         let (dy, dy_sigma) = wt("Dy").unwrap();
-        assert!((dy - 0.3 * up).abs() < 1e-12, "{dy}");
-        assert!((dy_sigma - 0.3 / 16.0 * up).abs() < 1e-12, "{dy_sigma}");
+        assert!((dy - 0.3 * up_on_ramp).abs() < 1e-12, "{dy}");
+        assert!(
+            (dy_sigma - 0.3 / 16.0 * up_on_ramp).abs() < 1e-12,
+            "{dy_sigma}"
+        );
         assert!(g.not_detected.is_empty());
         // the analysis itself is not changed
         assert_eq!(q.element("Ce").unwrap().wt_pct, 0.1);
@@ -622,6 +660,7 @@ mod tests {
             .map(|e| e.wt_pct)
             .collect();
         assert_eq!(er.len(), 1);
-        assert!((er[0] - 0.3 * up).abs() < 1e-12, "{er:?}");
+        // Er Lα, 6.95 keV, on the ramp too
+        assert!((er[0] - 0.3 * up_on_ramp).abs() < 1e-12, "{er:?}");
     }
 }

@@ -70,6 +70,7 @@ use report::*;
 use shape::*;
 use work::*;
 
+pub use background::edge_ramp_span;
 pub use thresholds::XrfThresholds;
 
 /// Elements whose detection limit is always reported when not found.

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::signal::lineshape::erfc;
+use crate::xrf::physics::ElementData;
 
 /// SNIP continuum of a whole spectrum, clipping window twice the default detector's
 /// FWHM at 8 keV, with the LLS (log-log-sqrt) transform.
@@ -115,23 +116,11 @@ impl Work<'_> {
         }
         let cal = &self.region.calibration;
         let (lo, hi) = (self.lo_kev(), self.hi_kev());
-        // SNIP's clipping window (see `snip_continuum_below`)
-        let window = 2.0 * Detector::default().fwhm_kev(8.0);
         for &(z, _) in self.free_tail.iter().filter(|f| f.1 == Family::K) {
-            let Some(d) = element(z) else { continue };
-            let edge = d.levels[0].edge_kev;
-            // the family's principal line, Kα1
-            let Some(principal) = d
-                .lines
-                .iter()
-                .filter(|l| l.level == 0)
-                .max_by(|a, b| a.fraction.total_cmp(&b.fraction))
-                .map(|l| l.energy_kev)
-            else {
+            let Some((start, edge)) = element(z).and_then(|d| edge_ramp_span(d, &self.th)) else {
                 continue;
             };
-            let start = principal - self.th.edge_ramp_snip_windows * window;
-            if start <= lo || edge >= hi || edge > self.th.edge_ramp_max_kev {
+            if start <= lo || edge >= hi {
                 continue;
             }
             let sigma = self.fwhm_kev(edge) / FWHM_PER_SIGMA;
@@ -156,4 +145,23 @@ impl Work<'_> {
         }
         out
     }
+}
+
+/// Where the full analysis draws the continuum ramp of `d`'s K edge
+/// ([`Work::edge_ramps`]), keV: from [`XrfThresholds::edge_ramp_snip_windows`] SNIP
+/// windows below its Kα1 to the edge; none above [`XrfThresholds::edge_ramp_max_kev`].
+pub fn edge_ramp_span(d: &ElementData, th: &XrfThresholds) -> Option<(f64, f64)> {
+    let edge = d.levels[0].edge_kev;
+    if edge <= 0.0 || edge > th.edge_ramp_max_kev {
+        return None;
+    }
+    let principal = d
+        .lines
+        .iter()
+        .filter(|l| l.level == 0)
+        .max_by(|a, b| a.fraction.total_cmp(&b.fraction))?
+        .energy_kev;
+    // SNIP's clipping window (see `snip_continuum_below`)
+    let window = 2.0 * Detector::default().fwhm_kev(8.0);
+    Some((principal - th.edge_ramp_snip_windows * window, edge))
 }
