@@ -1248,8 +1248,9 @@ fn weighted_residual(obs: &Observed, model: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Matched-filter χ² drop of template `t` against `resid` (residual / variance).
-fn matched_drop(t: &Template, resid: &[f64], var: &[f64]) -> f64 {
+/// Σ r·t and Σ t²/σ² of template `t` over the channels of `resid` (residual /
+/// variance) and `var`.
+fn projection_sums(t: &Template, resid: &[f64], var: &[f64]) -> (f64, f64) {
     let (mut rt, mut tt) = (0.0, 0.0);
     for (k, &v) in t.values.iter().enumerate() {
         let ch = t.start + k;
@@ -1259,6 +1260,12 @@ fn matched_drop(t: &Template, resid: &[f64], var: &[f64]) -> f64 {
         rt += resid[ch] * v;
         tt += v * v / var[ch];
     }
+    (rt, tt)
+}
+
+/// Matched-filter χ² drop of template `t` against `resid` (residual / variance).
+fn matched_drop(t: &Template, resid: &[f64], var: &[f64]) -> f64 {
+    let (rt, tt) = projection_sums(t, resid, var);
     if rt > 0.0 && tt > 0.0 {
         rt * rt / tt
     } else {
@@ -1271,7 +1278,7 @@ fn matched_drop(t: &Template, resid: &[f64], var: &[f64]) -> f64 {
 /// β = Σ t·own/σ² / Σ own²/σ², drop (Σ r t′)² / Σ t′²/σ². A displaced copy of a
 /// phase's profile that overlaps the profile itself is scored only for what it adds.
 fn orthogonal_drop(t: &Template, own: &Template, resid: &[f64], var: &[f64]) -> f64 {
-    let (mut rt, mut tt, mut to, mut ro, mut oo) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut rt, mut tt, mut to) = (0.0, 0.0, 0.0);
     for (k, &v) in t.values.iter().enumerate() {
         let ch = t.start + k;
         if ch >= resid.len() {
@@ -1282,14 +1289,7 @@ fn orthogonal_drop(t: &Template, own: &Template, resid: &[f64], var: &[f64]) -> 
         tt += v * v / var[ch];
         to += v * o / var[ch];
     }
-    for (k, &o) in own.values.iter().enumerate() {
-        let ch = own.start + k;
-        if ch >= resid.len() {
-            break;
-        }
-        ro += resid[ch] * o;
-        oo += o * o / var[ch];
-    }
+    let (ro, oo) = projection_sums(own, resid, var);
     if oo <= 0.0 {
         return 0.0;
     }
