@@ -550,13 +550,9 @@ fn guarded(q: &XrfAnalysis) -> XrfAnalysis {
         .and_then(|h| element_by_symbol(&h.symbol))
         .and_then(|d| crate::xrf::analyze::edge_ramp_span(d, &th));
     let on_ramp = |symbol: &str| {
-        let l_alpha = element_by_symbol(symbol).and_then(|d| {
-            d.lines
-                .iter()
-                .filter(|l| l.level == 3)
-                .max_by(|a, b| a.fraction.total_cmp(&b.fraction))
-                .map(|l| l.energy_kev)
-        });
+        let l_alpha = element_by_symbol(symbol)
+            .and_then(|d| d.principal_line(crate::xrf::physics::Family::L))
+            .map(|l| l.energy_kev);
         matches!((ramp, l_alpha), (Some((a, b)), Some(e)) if e >= a && e <= b)
     };
     for e in &mut g.elements {

@@ -155,12 +155,7 @@ pub fn edge_ramp_span(d: &ElementData, th: &XrfThresholds) -> Option<(f64, f64)>
     if edge <= 0.0 || edge > th.edge_ramp_max_kev {
         return None;
     }
-    let principal = d
-        .lines
-        .iter()
-        .filter(|l| l.level == 0)
-        .max_by(|a, b| a.fraction.total_cmp(&b.fraction))?
-        .energy_kev;
+    let principal = d.principal_line(Family::K)?.energy_kev;
     // SNIP's clipping window (see `snip_continuum_below`)
     let window = 2.0 * Detector::default().fwhm_kev(8.0);
     Some((principal - th.edge_ramp_snip_windows * window, edge))

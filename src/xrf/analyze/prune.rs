@@ -69,17 +69,12 @@ pub(super) fn surviving(
     }
     // (with an assumed voltage, not for a K family excited only by the beam's top: the
     // voltage puts a K edge like La's, 38.9 keV, anywhere from just below the beam's end
-    // to above it, and the K family's reading with it). A filter inferred from the scattered continuum is as unknown here: its aluminium
-    // equivalent matches the continuum's shape, not the spectrum between an element's L
-    // and K edges that sets the L/K ratio (a Cu foil's window below its K edge)
+    // to above it, and the K family's reading with it). A filter inferred from the
+    // scattered continuum is as unknown here: its aluminium equivalent matches the
+    // continuum's shape, not the spectrum between an element's L and K edges that sets
+    // the L/K ratio (a Cu foil's window below its K edge)
     let filter_unknown = work.exc.basis.filter_from != Some(crate::xrf::excitation::Basis::Stated);
     let kv_stated = work.exc.basis.kv_from == Some(crate::xrf::excitation::Basis::Stated);
-    let top_band = |z: usize| {
-        element(z).is_some_and(|d| {
-            work.exc
-                .k_edge_in_top_band(d.levels[0].edge_kev, work.th.k_top_band_share)
-        })
-    };
     for (i, f) in fams.iter().enumerate() {
         // the quick analysis keeps every strong family: its line shape is not refined,
         // and a misfit must not remove a real element (the full analysis judges)
@@ -108,7 +103,7 @@ pub(super) fn surviving(
                     if f.4 <= 0.0
                         || (dominant && sibling_kev < work.th.sibling_veto_min_kev)
                         || (filter_unknown
-                            && (kv_stated || f.1 != Family::K || !top_band(f.0))
+                            && (kv_stated || f.1 != Family::K || !work.k_in_top_band(f.0))
                             && sibling_kev < principal_line_kev(lines[i])
                             && f.2 >= work.th.sibling_veto_filter_sigma * f.3)
                     {

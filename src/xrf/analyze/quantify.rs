@@ -139,10 +139,7 @@ pub(super) fn quant_families(
     if filter_inferred || kv_assumed {
         for b in &mut best {
             let top_band = match &comps[b.0].kind {
-                Kind::Family(fl) => element(fl.z).is_some_and(|d| {
-                    work.exc
-                        .k_edge_in_top_band(d.levels[0].edge_kev, work.th.k_top_band_share)
-                }),
+                Kind::Family(fl) => work.k_in_top_band(fl.z),
                 _ => false,
             };
             if b.1.family != Family::K || !top_band {

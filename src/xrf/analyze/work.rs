@@ -322,6 +322,14 @@ impl Work<'_> {
     pub(super) fn bg(&self) -> &[f64] {
         &self.bg[self.region.first..self.region.first + self.region.len]
     }
+    /// Whether element `z`'s K family is excited only by the beam's top
+    /// ([`XrfThresholds::k_top_band_share`], [`ExcitationInfo::k_edge_in_top_band`]).
+    pub(super) fn k_in_top_band(&self, z: usize) -> bool {
+        element(z).is_some_and(|d| {
+            self.exc
+                .k_edge_in_top_band(d.levels[0].edge_kev, self.th.k_top_band_share)
+        })
+    }
     pub(super) fn fwhm_kev(&self, e: f64) -> f64 {
         self.region.detector.fwhm_kev(e)
     }
