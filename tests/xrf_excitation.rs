@@ -10,6 +10,9 @@
 //! SEM/TEM EDS files.
 
 mod common;
+/// The corpus labels (`truth_json`); the scoring itself is the corpus tests'.
+#[allow(dead_code)]
+mod xrf_scoring;
 
 use reescan::formats::ReadOptions;
 use reescan::xrf::excitation::{Basis, Probe};
@@ -620,17 +623,13 @@ fn a_k_family_at_the_top_of_an_assumed_beam_does_not_quantify_its_element() {
     let dir = "tests/data/xrf_independent";
     let name = "zircon-0201.mca";
     let files = corpus_texts(dir);
-    let truth = {
-        let text = std::fs::read_to_string(Path::new(dir).join("truth.json")).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        v["spectra"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["file"] == name)
-            .unwrap()["elements_wt_pct"]
-            .clone()
-    };
+    let truth = xrf_scoring::truth_json(dir)["spectra"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["file"] == name)
+        .unwrap()["elements_wt_pct"]
+        .clone();
     let s = reescan::formats::read_bytes(&files[name], name, &ReadOptions::default()).unwrap();
     let a = analyze(&s, &XrfOptions::default()).unwrap();
     show(name, &a);

@@ -191,6 +191,16 @@ fn truths() -> Vec<Truth> {
         .collect()
 }
 
+/// The screening of `reescan scan`: built-in rules, every scan analysed in full.
+fn full_screener() -> Screener {
+    let mut screener = Screener::new(
+        Arc::new(Rules::builtin().clone()),
+        reescan::screen::parse_date("2026-12-06").unwrap(),
+    );
+    screener.triage = false;
+    screener
+}
+
 fn screen(screener: &Screener, t: &Truth, bytes: &[u8]) -> Outcome {
     let opts = ReadOptions {
         technique: Some(Technique::Xrf),
@@ -242,11 +252,7 @@ fn screen(screener: &Screener, t: &Truth, bytes: &[u8]) -> Outcome {
 fn the_continuum_step_below_fe_k_is_not_read_as_gadolinium() {
     let truths = truths();
     let bytes = corpus_files(DATA);
-    let mut screener = Screener::new(
-        Arc::new(Rules::builtin().clone()),
-        reescan::screen::parse_date("2026-12-06").unwrap(),
-    );
-    screener.triage = false;
+    let screener = full_screener();
     for name in ["iron-ore-0016.msa", "iron-ore-0030.mca"] {
         let t = truths.iter().find(|t| t.file == name).unwrap();
         assert!(t.label.honest);
@@ -266,11 +272,7 @@ fn independent_corpus_screening_meets_the_ratchet() {
         truths.len(),
         "corpus.zip and truth.json disagree"
     );
-    let mut screener = Screener::new(
-        Arc::new(Rules::builtin().clone()),
-        reescan::screen::parse_date("2026-12-06").unwrap(),
-    );
-    screener.triage = false;
+    let screener = full_screener();
     let outcomes: Vec<Outcome> = truths
         .par_iter()
         .map(|t| screen(&screener, t, &bytes[&t.file]))
