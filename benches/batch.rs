@@ -14,17 +14,16 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
-//! Last measured (7 Dec 2026, fifteenth session, release; earlier figures are in git),
-//! with the full analysis's continuum ramp below the host's K edge and the triage's
-//! guard doubled for the rare earths on it, on the 2-core development VM, nothing else
-//! running: `full/1` 151.4 scans/s (150.6–152.2), `full/2` 293.3, `triage/1` 244.5,
-//! `triage/2` 462.7. Honest archive (20,000 rows, 2 threads, every row cleared by the
-//! quick analysis): 7,834 scans/s, peak RSS 64.1 MB; with the guard doubled for every
-//! rare earth, 4 % of those rows went on to the full analysis and it fell to 3,917. The
-//! issue's targets (≥ 80 scans/s per core for the full analysis, ≥ 5,000 scans/s for an
-//! honest archive on 2 threads) are met on this VM. The fourteenth session measured
-//! 141.6 scans/s (`full/1`) and 5,897 (honest archive) while another cargo job held
-//! about one core; these VMs' speed differs by up to 1.5× from one to another.
+//! Last measured (7 Dec 2026, sixteenth session, release; earlier figures are in git),
+//! with the air path measured on the Ar K lines (which the criterion set's synthetic
+//! spectra do not show: their path stays assumed), on the 2-core development VM,
+//! nothing else running: `full/1` 139.3 scans/s (main before the change, the same hour:
+//! 141.4), `full/2` 282.1, `triage/1` 237.4, `triage/2` 461.6. Honest archive (20,000
+//! rows, 2 threads, every row cleared by the quick analysis): 7,527 scans/s, peak RSS
+//! 64.0 MB. The fifteenth session measured 151.4 (`full/1`) and 7,834 on another VM;
+//! these VMs' speed differs by up to 1.5× from one to another. The targets
+//! (≥ 80 scans/s per core for the full analysis, ≥ 5,000 scans/s for an honest archive
+//! on 2 threads) are met.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use indicatif::ProgressBar;

@@ -32,6 +32,7 @@ mod quantify;
 mod quick;
 mod report;
 mod shape;
+mod source;
 mod templates;
 mod thresholds;
 mod work;
@@ -68,6 +69,7 @@ use quantify::*;
 use quick::*;
 use report::*;
 use shape::*;
+use source::*;
 use work::*;
 
 pub use background::edge_ramp_span;
@@ -204,6 +206,7 @@ impl<'a> Work<'a> {
             counts,
             bg: p.bg,
             region: p.region,
+            source: Source::of(&p.exc.setup),
             exc: p.exc,
             matrix: mixture(&[("Si".into(), 0.3), ("O".into(), 0.5), ("Fe".into(), 0.2)]),
             splines: lines_cache.splines(p.region, plan.spline_spacing_kev),
@@ -285,7 +288,14 @@ pub fn run_quick(spectrum: &Spectrum, opts: &XrfOptions) -> Result<XrfAnalysis> 
     let fams = work.first_candidates(&peaks0, peak_hi_kev);
     let result = quick_loop(&mut work, fams, spectrum);
     let used = work.region.calibration;
-    library::put(key, work.lines_cache.into_inner());
+    // the library's FP tables serve the set-up of its key: a scan whose air path was
+    // measured leaves tables of another set-up
+    let measured_path = work.exc.basis.air_path_mm.is_some();
+    let mut cache = work.lines_cache.into_inner();
+    if measured_path {
+        cache.fp = PrimaryCache::default();
+    }
+    library::put(key, cache);
     let mut a = result?;
     if binned.is_some() {
         // report on the file's channel scale: its gain, its offset moved by what the
@@ -339,6 +349,9 @@ fn quick_loop(
         MatrixModel::Metal
     };
     let quant = quant_families(work, &comps, &fit);
+    if work.plan.air_path_from_argon {
+        work.measure_air_path(&comps, &fit, &quant);
+    }
     let q = quantify_fit(work, &quant, model, false);
     let mut a = report(work, &comps, &fit, &quant, &q, spectrum);
     a.unconfirmed = unconfirmed(work, &held, &comps, &fit, &q, &a);
@@ -384,8 +397,12 @@ fn identify_loop(
     // 4: strict pruning until stable
     let (mut comps, mut fit) = fit_families(work, &fams, Some(&pile)).ok_or_else(fail)?;
     prune(work, &mut fams, &mut comps, &mut fit, &pile, 8)?;
-    // 5: matrix model, quantify, rebuild templates in the estimated matrix, refit
+    // 5: the air path on the Ar K lines the pruning kept, matrix model, quantify,
+    // rebuild templates in the estimated matrix, refit
     let quant = quant_families(work, &comps, &fit);
+    if work.plan.air_path_from_argon {
+        work.measure_air_path(&comps, &fit, &quant);
+    }
     let (model_kind, q) = choose_matrix(work, &comps, &fit, &quant, opts);
     let pile = strong_lines(work, &comps, &fit);
     // matrix-dependent line ratios only where they describe the data better (a thin

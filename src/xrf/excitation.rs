@@ -198,6 +198,10 @@ pub struct ExcitationBasis {
     pub filter_from: Option<Basis>,
     /// Whether the weight fractions come from the FP model (false: electron excitation).
     pub quantified: bool,
+    /// The air path (mm, on the beam's and on the detector's side) measured on the Ar K
+    /// lines of the air (no detector stated; none when not measured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub air_path_mm: Option<f64>,
 }
 
 /// How the sample was excited.
@@ -216,6 +220,9 @@ pub struct ExcitationInfo {
     pub basis: ExcitationBasis,
     /// The tube's beam filter as modelled (element, µm); none without one.
     pub filter: Option<(String, f64)>,
+    /// Whether the detector side (window, air path, crystal) was stated (an instrument
+    /// file) rather than assumed.
+    pub detector_stated: bool,
 }
 
 impl ExcitationInfo {
@@ -259,7 +266,7 @@ impl ExcitationInfo {
                     (None, _) => anode,
                 };
                 let sigma = b.kv_sigma.unwrap_or(0.0);
-                match b.kv_from {
+                let tube = match b.kv_from {
                     Some(Basis::DuaneHunt) => format!(
                         "{anode}, {kv:.1} ± {sigma:.1} kV (Duane–Hunt limit of the continuum)"
                     ),
@@ -268,6 +275,12 @@ impl ExcitationInfo {
                          the spectrum's end), ± {sigma:.0} kV carried into the wt % σ"
                     ),
                     _ => format!("{anode}, {kv:.0} kV"),
+                };
+                match b.air_path_mm {
+                    Some(mm) => {
+                        format!("{tube}; air path {mm:.0} mm (measured on the air's Ar K lines)")
+                    }
+                    None => tube,
                 }
             }
         }
@@ -749,6 +762,18 @@ pub fn resolve_excitation(
     cal: &Calibration,
     peaks: &[(f64, f64)],
 ) -> Result<ExcitationInfo> {
+    let mut info = resolve_source(spectrum, opts, cal, peaks)?;
+    info.detector_stated = opts.detector.is_some();
+    Ok(info)
+}
+
+/// The body of [`resolve_excitation`].
+fn resolve_source(
+    spectrum: &Spectrum,
+    opts: &XrfOptions,
+    cal: &Calibration,
+    peaks: &[(f64, f64)],
+) -> Result<ExcitationInfo> {
     let s = ExcitationSettings::default();
     let det = opts.detector.unwrap_or_default();
     let counts = spectrum.counts_slice();
@@ -787,6 +812,7 @@ pub fn resolve_excitation(
             kv_sigma: Some(sigma),
             filter_from: None,
             quantified: false,
+            ..ExcitationBasis::default()
         };
         return Ok(info);
     }
@@ -1413,7 +1439,9 @@ pub(crate) fn tube_info(t: &Tube, det: DetectorEfficiency) -> ExcitationInfo {
                 kv_sigma: Some(0.0),
                 filter_from: t.filter.as_ref().map(|_| Basis::Stated),
                 quantified: true,
+                ..ExcitationBasis::default()
             },
+            detector_stated: false,
         };
         if memo.len() >= 8 {
             memo.remove(0);
@@ -1431,6 +1459,7 @@ pub(crate) fn mono(e: f64, det: DetectorEfficiency) -> ExcitationInfo {
         max_kev: e,
         source: "mono".into(),
         filter: None,
+        detector_stated: false,
         basis: ExcitationBasis {
             probe: Probe::Monochromatic,
             quantified: true,

@@ -389,6 +389,40 @@ pub fn scatter(setup: &Setup, mix: &Mixture) -> Vec<ScatterPeak> {
         .collect()
 }
 
+/// Ar mass fraction of dry air.
+pub const AIR_AR: f64 = 0.012_8;
+/// Density of air at 20 °C, 1 atm, g/cm³.
+pub const AIR_DENSITY: f64 = 1.204_8e-3;
+
+/// The Ar K lines of the air in front of the sample: (energy, intensity per mm of air
+/// on the beam's path, per unit instrument constant). A thin layer of mass thickness
+/// ρ·t excited by the beam gives Σ_E N(E) τ_K(E) ω_K p_l ε(E_l) · w_Ar ρ t, with
+/// t = 1 mm · sin ψ₁ its thickness normal to the sample — in the units of the sample's
+/// lines, whose thick-target formula carries the same factor sin ψ₁.
+pub fn air_argon_lines(setup: &Setup) -> Vec<(f64, f64)> {
+    let Some(ar) = element_by_symbol("Ar") else {
+        return Vec::new();
+    };
+    let excite: f64 = setup
+        .excitation
+        .points()
+        .map(|&(e, n)| n * ar.vacancies(e)[0])
+        .sum();
+    let s1 = setup.psi_in_deg.to_radians().sin();
+    let per_mm = excite * AIR_AR * AIR_DENSITY * 0.1 * s1;
+    ar.lines
+        .iter()
+        .filter(|l| l.family() == Family::K)
+        .map(|l| {
+            let f = ar.levels[l.level].yield_ * l.fraction;
+            (
+                l.energy_kev,
+                per_mm * f * setup.detector.efficiency(l.energy_kev),
+            )
+        })
+        .collect()
+}
+
 /// The oxide an element is assumed to be bound in when the light matrix is unseen:
 /// oxygen atoms per atom of the element (0 for metals / halogens / noble gases).
 pub fn oxygen_per_atom(symbol: &str) -> f64 {

@@ -52,6 +52,9 @@ pub(super) struct Plan {
     /// would let it clear what the full analysis flags, and a phantom it leaves only
     /// sends the scan on to the full analysis.
     pub(super) edge_ramps: bool,
+    /// The air path is measured on the Ar K lines of the air
+    /// ([`super::Work::measure_air_path`]).
+    pub(super) air_path_from_argon: bool,
 }
 
 impl Plan {
@@ -69,6 +72,7 @@ impl Plan {
         rival_swaps: true,
         carry_fit_starts: false,
         edge_ramps: true,
+        air_path_from_argon: true,
     };
 
     /// The triage (quick analysis).
@@ -85,5 +89,6 @@ impl Plan {
         rival_swaps: false,
         carry_fit_starts: true,
         edge_ramps: false,
+        air_path_from_argon: true,
     };
 }

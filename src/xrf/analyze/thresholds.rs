@@ -119,6 +119,16 @@ pub struct XrfThresholds {
     /// line shape leaves above it and let a phantom Lu L family through, until the
     /// continuum is modelled with its edges rather than stripped.
     pub edge_ramp_max_kev: f64,
+    /// The air path measured on the Ar K lines ([`super::source`]) is taken at most this
+    /// long (mm): a handheld's air gap is 0.5–2 cm; more Ar than 4 cm of air gives is
+    /// another line under Ar Kα (Ag Lα scattered from an Ag tube, Cl Kβ) or a matrix far
+    /// from the one quantified.
+    pub air_path_max_mm: f64,
+    /// … and at least this long (mm) when Ar K lines are fitted.
+    pub air_path_min_mm: f64,
+    /// The Ar K lines measure the air path when their fitted area reaches this many σ;
+    /// below, the assumed path stands.
+    pub air_argon_min_sigma: f64,
     /// A rare-earth family's clean line clusters (no other element's lines in the
     /// window) contradict it when the weighted mean of their local amplitudes (1 = the
     /// family's own counts; see `identify::local_line`) is below this …
@@ -212,6 +222,9 @@ impl Default for XrfThresholds {
             contradicted_sigma: 3.0,
             edge_ramp_snip_windows: 3.0,
             edge_ramp_max_kev: 8.0,
+            air_path_max_mm: 40.0,
+            air_path_min_mm: 0.1,
+            air_argon_min_sigma: 10.0,
             clean_lines_min_amplitude: 0.5,
             clean_lines_sigma: 3.0,
             long_tail_min_chi2_drop: 100.0,

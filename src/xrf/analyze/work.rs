@@ -209,6 +209,9 @@ pub(super) struct Work<'a> {
     pub(super) bg: Vec<f64>,
     pub(super) region: Region,
     pub(super) exc: ExcitationInfo,
+    /// The beam and detector as the excitation model gave them, before the air path
+    /// measured on the spectrum ([`Work::measure_air_path`]).
+    pub(super) source: Source,
     pub(super) matrix: Mixture,
     pub(super) splines: Vec<Template>,
     /// Strong families drawn as Gaussians with a free tail template.
