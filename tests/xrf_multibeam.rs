@@ -191,13 +191,19 @@ fn score_assay(
         })
         .collect();
     let mut alone = BTreeMap::new();
+    let mut analyses = Vec::new();
     for (s, beam) in spectra.iter().zip(&t.beams) {
         let r = screener.screen_spectra(&t.id, &t.declared, Some(s), None);
+        if let Ok(x) = r.as_ref().map(|r| r.xrf.clone()) {
+            analyses.extend(x);
+        }
         alone.insert(beam.clone(), Outcome::of(r));
     }
-    // the joint analysis analyses its beams itself: they share the air path measured on
-    // the open beam, which a beam read alone measures for itself
-    let joint = Outcome::of(screener.screen_beams(&t.id, &t.declared, &spectra, None));
+    let joint = if analyses.len() == spectra.len() {
+        Outcome::of(screener.screen_joint_analysed(&t.id, &t.declared, &spectra, analyses, None))
+    } else {
+        Outcome::of(screener.screen_beams(&t.id, &t.declared, &spectra, None))
+    };
     Scored { alone, joint }
 }
 

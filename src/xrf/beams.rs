@@ -207,27 +207,17 @@ pub fn analyze_beams(
             message: "a multi-beam scan with no beam".into(),
         });
     }
-    let analyse = |i: usize, opts: &XrfOptions| {
-        let s = &spectra[i];
-        let mut o = opts.clone();
-        o.tube_kv = s.meta.tube_kv.or(opts.tube_kv);
-        super::analyze(s, &o).map_err(|e| Error::Invalid {
-            what: "beam",
-            message: format!("beam {} ({}): {e}", i + 1, file_of(s)),
+    let analyses = spectra
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut o = opts.clone();
+            o.tube_kv = s.meta.tube_kv.or(opts.tube_kv);
+            super::analyze(s, &o).map_err(|e| Error::Invalid {
+                what: "beam",
+                message: format!("beam {} ({}): {e}", i + 1, file_of(s)),
+            })
         })
-    };
-    // each beam is read through the assumed air path, not one measured on its Ar K
-    // lines as a single spectrum is: each beam normalises its own readings to 100 %, and
-    // on a filtered beam, whose light matrix the filter hides, a measured path only
-    // moves a normalisation that is incomplete anyway (a phantom P under Zr Lα of a
-    // zirconia on the Cu-filtered beam then sizes every reading of that beam). The
-    // measured path belongs to one composition quantified across the beams.
-    let assumed = XrfOptions {
-        detector: Some(opts.detector.unwrap_or_default()),
-        ..opts.clone()
-    };
-    let analyses = (0..spectra.len())
-        .map(|i| analyse(i, &assumed))
         .collect::<Result<Vec<_>>>()?;
     Ok(combine(spectra, analyses, settings))
 }
