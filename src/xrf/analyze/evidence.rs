@@ -115,7 +115,10 @@ impl Work<'_> {
     /// the data do not contradict it, its local amplitude within 3σ of the family's own
     /// counts: a sister expected at 4.5σ misses 3σ from zero one time in ten (La Lβ2
     /// beside Ce Lβ1 and Nd Lα in an iron ore with 0.6 wt % La), while a phantom's
-    /// sisters, empty, sit far below. A window too short to judge does not reject.
+    /// sisters, empty, sit far below. A sister whose window holds more of the other
+    /// rare earths' lines than of its own is not tested: its local fit there measures
+    /// how the joint fit shares the window among them. A window too short to judge does
+    /// not reject.
     pub(super) fn lines_hold(
         &self,
         comp: &Component,
@@ -136,17 +139,41 @@ impl Work<'_> {
         // (a family's free tail, long tail, step and Kβ excess follow it in `comps` and
         // belong to its element)
         let mut of_ree = false;
-        let ree_part: Vec<bool> = comps
+        let mut owner = 0;
+        let (ree_part, owners): (Vec<bool>, Vec<usize>) = comps
             .iter()
             .map(|c| match &c.kind {
                 Kind::Family(fl) => {
                     of_ree = crate::tables::is_rare_earth(fl.symbol);
-                    of_ree
+                    owner = fl.z;
+                    (of_ree, owner)
                 }
-                Kind::Tail | Kind::LongTail(_) | Kind::LineExcess(_) => of_ree,
-                _ => false,
+                Kind::Tail | Kind::LongTail(_) | Kind::LineExcess(_) => (of_ree, owner),
+                _ => (false, 0),
             })
-            .collect();
+            .unzip();
+        let own_z = match &comp.kind {
+            Kind::Family(fl) => fl.z,
+            _ => 0,
+        };
+        // counts of the other rare earths' lines in a window: where they outnumber the
+        // family's own, a local fit of one of its lines measures how the joint fit
+        // shares the window among them (La Lβ2 amid Ce Lβ1, Nd Lα and Pr Lβ1), which the
+        // window's sum already judges
+        let other_rare_earths = |e: f64| -> f64 {
+            let w = self.window(e, test.window_fwhm);
+            comps
+                .iter()
+                .zip(&fit.amplitudes)
+                .zip(ree_part.iter().zip(&owners))
+                .filter(|((_, a), (ree, z))| **a > 0.0 && **ree && **z != own_z)
+                .map(|((c, a), _)| {
+                    w.clone()
+                        .map(|i| template_at(&c.template, i, *a))
+                        .sum::<f64>()
+                })
+                .sum()
+        };
         let neighbours = |e: f64| -> f64 {
             let w = self.window(e, test.window_fwhm);
             comps
@@ -214,7 +241,8 @@ impl Work<'_> {
                     (x >= test.min_expected || x >= clearest)
                         && n >= test.min_neighbour_ratio * c.predicted
                         && (x >= clearest
-                            || n <= test.max_sister_neighbour_ratio * c.predicted
+                            || (n <= test.max_sister_neighbour_ratio * c.predicted
+                                && other_rare_earths(c.energy_kev) <= c.predicted)
                             || !anchored())
                 })
                 .all(|c| {
