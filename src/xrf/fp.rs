@@ -21,7 +21,7 @@
 
 use super::physics::{
     compton_energy, element_by_symbol, mixture, mu_total, DetectorEfficiency, ElementData,
-    Excitation, Family, Mixture,
+    Excitation, Family, Mixture, AIR_DENSITY,
 };
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -391,8 +391,6 @@ pub fn scatter(setup: &Setup, mix: &Mixture) -> Vec<ScatterPeak> {
 
 /// Ar mass fraction of dry air.
 pub const AIR_AR: f64 = 0.012_8;
-/// Density of air at 20 °C, 1 atm, g/cm³.
-pub const AIR_DENSITY: f64 = 1.204_8e-3;
 
 /// The Ar K lines of the air in front of the sample: (energy, intensity per mm of air
 /// on the beam's path, per unit instrument constant). A thin layer of mass thickness

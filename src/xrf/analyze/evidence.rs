@@ -156,17 +156,15 @@ impl Work<'_> {
             Kind::Family(fl) => fl.z,
             _ => 0,
         };
-        // counts of the other rare earths' lines in a window: where they outnumber the
-        // family's own, a local fit of one of its lines measures how the joint fit
-        // shares the window among them (La Lβ2 amid Ce Lβ1, Nd Lα and Pr Lβ1), which the
-        // window's sum already judges
-        let other_rare_earths = |e: f64| -> f64 {
+        // counts in a window of the components `keep` chooses (by kind, whether of a
+        // rare earth, and the owning element)
+        let in_window = |e: f64, keep: &dyn Fn(&Component, bool, usize) -> bool| -> f64 {
             let w = self.window(e, test.window_fwhm);
             comps
                 .iter()
                 .zip(&fit.amplitudes)
                 .zip(ree_part.iter().zip(&owners))
-                .filter(|((_, a), (ree, z))| **a > 0.0 && **ree && **z != own_z)
+                .filter(|((c, a), (ree, z))| **a > 0.0 && keep(c, **ree, **z))
                 .map(|((c, a), _)| {
                     w.clone()
                         .map(|i| template_at(&c.template, i, *a))
@@ -174,21 +172,13 @@ impl Work<'_> {
                 })
                 .sum()
         };
-        let neighbours = |e: f64| -> f64 {
-            let w = self.window(e, test.window_fwhm);
-            comps
-                .iter()
-                .zip(&fit.amplitudes)
-                .zip(&ree_part)
-                .filter(|((c, a), ree)| **a > 0.0 && !**ree && !matches!(c.kind, Kind::Background))
-                .map(|(c, _)| c)
-                .map(|(c, a)| {
-                    w.clone()
-                        .map(|i| template_at(&c.template, i, *a))
-                        .sum::<f64>()
-                })
-                .sum()
-        };
+        let neighbours =
+            |e: f64| in_window(e, &|c, ree, _| !ree && !matches!(c.kind, Kind::Background));
+        // counts of the other rare earths' lines in a window: where they outnumber the
+        // family's own, a local fit of one of its lines measures how the joint fit
+        // shares the window among them (La Lβ2 amid Ce Lβ1, Nd Lα and Pr Lβ1), which the
+        // window's sum already judges
+        let other_rare_earths = |e: f64| in_window(e, &|_, ree, z| ree && z != own_z);
         // the family's clearest cluster is a peak of its own at its table energy (what
         // lets a sister buried beside a far bigger line go untested)
         let anchored = || {

@@ -17,11 +17,7 @@
 //! part — its anode L lines and continuum — to be checked first).
 
 use super::*;
-use crate::xrf::physics::{DetectorEfficiency, Excitation};
-
-use crate::xrf::fp::AIR_DENSITY;
-/// Mass fractions of N, O and Ar in dry air (its attenuation).
-const AIR: [(&str, f64); 3] = [("N", 0.755), ("O", 0.232), ("Ar", 0.013)];
+use crate::xrf::physics::{air_transmission, DetectorEfficiency, Excitation};
 
 /// The beam and the detector side as the excitation model gave them, before the air
 /// path measured on the spectrum.
@@ -40,56 +36,49 @@ impl Source {
             detector: setup.detector,
         }
     }
-}
 
-/// Transmission of `mm` of air at `e_kev`.
-fn air_transmission(e_kev: f64, mm: f64) -> f64 {
-    let mu: f64 = AIR
-        .iter()
-        .filter_map(|(s, w)| Some(w * element_by_symbol(s)?.mu.total(e_kev)))
-        .sum();
-    (-mu * AIR_DENSITY * mm * 0.1).exp()
+    /// The beam after `mm` of air.
+    fn beam_through_air(&self, mm: f64) -> Excitation {
+        let through = |&(e, n): &(f64, f64)| (e, n * air_transmission(e, mm));
+        Excitation {
+            continuum: self.beam.continuum.iter().map(through).collect(),
+            lines: self.beam.lines.iter().map(through).collect(),
+        }
+    }
+
+    /// The detector side with `mm` of air.
+    fn detector_through_air(&self, mm: f64) -> DetectorEfficiency {
+        DetectorEfficiency {
+            air_mm: mm,
+            ..self.detector
+        }
+    }
 }
 
 impl Work<'_> {
     /// Ar K intensity per mm of an air path `air_mm` long, per unit instrument constant
-    /// (see [`crate::xrf::fp::air_argon_lines`]): the air's Ar sees the beam and is seen through half the
-    /// path on average.
+    /// (see [`crate::xrf::fp::air_argon_lines`]): the air's Ar sees the beam and is seen
+    /// through half the path on average.
     fn argon_per_mm(&self, air_mm: f64) -> f64 {
         let half = air_mm / 2.0;
-        let through = |&(e, n): &(f64, f64)| (e, n * air_transmission(e, half));
-        let beam = Excitation {
-            continuum: self.source.beam.continuum.iter().map(through).collect(),
-            lines: self.source.beam.lines.iter().map(through).collect(),
-        };
-        let detector = DetectorEfficiency {
-            air_mm: half,
-            ..self.source.detector
-        };
+        let s = &self.exc.setup;
         crate::xrf::fp::air_argon_lines(&Setup {
-            excitation: beam,
-            detector,
-            ..self.exc.setup.clone()
+            excitation: self.source.beam_through_air(half),
+            detector: self.source.detector_through_air(half),
+            psi_in_deg: s.psi_in_deg,
+            psi_out_deg: s.psi_out_deg,
+            scatter_deg: s.scatter_deg,
         })
         .iter()
         .map(|l| l.1)
         .sum()
     }
-}
 
-impl Work<'_> {
     /// The set-up's beam and detector with `air_mm` of air on the beam's and on the
     /// detector's side; the FP tables of the set-up are dropped.
     fn set_air_path(&mut self, air_mm: f64) {
-        let beam = &self.source.beam;
-        let x = &mut self.exc.setup.excitation;
-        let through = |&(e, n): &(f64, f64)| (e, n * air_transmission(e, air_mm));
-        x.continuum = beam.continuum.iter().map(through).collect();
-        x.lines = beam.lines.iter().map(through).collect();
-        self.exc.setup.detector = DetectorEfficiency {
-            air_mm,
-            ..self.source.detector
-        };
+        self.exc.setup.excitation = self.source.beam_through_air(air_mm);
+        self.exc.setup.detector = self.source.detector_through_air(air_mm);
         self.lines_cache.get_mut().fp = PrimaryCache::default();
     }
 
@@ -194,15 +183,5 @@ mod tests {
         assert!((x - 7.33).abs() < 0.2, "{x}");
         assert_eq!(solve_increasing(|x| x.ln() + 10.0, 0.1, 40.0, 5.0), 0.1);
         assert_eq!(solve_increasing(|x| x.ln() - 10.0, 0.1, 40.0, 5.0), 40.0);
-    }
-
-    #[test]
-    fn a_cm_of_air_absorbs_al_ka_more_than_fe_ka() {
-        let al = air_transmission(1.487, 10.0);
-        let fe = air_transmission(6.404, 10.0);
-        // µ/ρ of air 1190 cm²/g at 1.5 keV (NIST XCOM): e^(-1.43) = 0.24 over 1 cm
-        assert!((al - 0.24).abs() < 0.03, "{al}");
-        // 19 cm²/g at 6.4 keV
-        assert!(fe > 0.97 && fe < 0.99, "{fe}");
     }
 }
