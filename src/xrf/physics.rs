@@ -174,6 +174,9 @@ pub struct ElementData {
     pub levels: [Level; 9],
     /// Coster–Kronig totals f12, f13, f23.
     pub ck: [f64; 3],
+    /// L1, L2, L3 vacancies left per K vacancy by the K shell's radiative decays
+    /// (ω_K × the share of K lines ending in each L level: Kα3, Kα2, Kα1).
+    pub k_to_l: [f64; 3],
     /// Emission lines with fraction ≥ 0.1 % of their level, sorted by energy.
     pub lines: Vec<LineData>,
     /// Cross-sections.
@@ -197,9 +200,14 @@ fn build(z: usize) -> Option<ElementData> {
     }
     let ck_of = |a: &str, b: &str| db.ck_probability(symbol, a, b, true).unwrap_or(0.0);
     let ck = [ck_of("L1", "L2"), ck_of("L1", "L3"), ck_of("L2", "L3")];
-    let mut lines: Vec<LineData> = db
-        .xray_lines(symbol, None, None)
-        .ok()?
+    let all_lines = db.xray_lines(symbol, None, None).ok()?;
+    let mut k_to_l = [0.0; 3];
+    for l in all_lines.values().filter(|l| l.initial_level == "K") {
+        if let Some(i) = ["L1", "L2", "L3"].iter().position(|n| *n == l.final_level) {
+            k_to_l[i] += levels[0].yield_ * l.intensity;
+        }
+    }
+    let mut lines: Vec<LineData> = all_lines
         .into_iter()
         .filter_map(|(label, l)| {
             let level = LEVELS.iter().position(|n| *n == l.initial_level)?;
@@ -222,6 +230,7 @@ fn build(z: usize) -> Option<ElementData> {
         molar_mass,
         levels,
         ck,
+        k_to_l,
         lines,
         mu: Attenuation::new(symbol),
     })
@@ -267,7 +276,12 @@ impl ElementData {
             tau -= share;
         }
         let [f12, f13, f23] = self.ck;
-        let (n1, n2, n3) = (out[1], out[2], out[3]);
+        let [t1, t2, t3] = self.k_to_l;
+        let (n1, n2, n3) = (
+            out[1] + t1 * out[0],
+            out[2] + t2 * out[0],
+            out[3] + t3 * out[0],
+        );
         out[2] = n2 + f12 * n1;
         out[3] = n3 + f23 * n2 + (f13 + f12 * f23) * n1;
         out
