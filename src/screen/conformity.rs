@@ -150,13 +150,16 @@ pub struct Recognition<'a> {
     /// What the scan's recognition rests on, for an officer: "Si/(Zr+Hf) 0.29 from XRF",
     /// "zircon 92 wt % by XRD", or why the scan cannot tell.
     pub evidence: String,
+    /// When neither the scan nor the declaration tells: the variant that explains the
+    /// rare earths XRF found best ([`explains_best`]), whose allowances then apply.
+    pub judged: Option<(usize, &'a Variant)>,
 }
 
 impl Recognition<'_> {
-    /// The commodity with the allowances that apply: the variant's, or the commodity's
-    /// own when no variant applies.
+    /// The commodity with the allowances that apply: the variant's (the one recognised or
+    /// declared, else the one judged), or the commodity's own when no variant applies.
     pub fn applied(&self, commodity: &Commodity) -> Commodity {
-        match self.variant {
+        match self.variant.or(self.judged) {
             Some((_, v)) => commodity.as_variant(v),
             None => commodity.clone(),
         }
@@ -178,12 +181,20 @@ impl Recognition<'_> {
                 "Declared as {}, which the scan cannot confirm or contradict ({}); its rare-earth allowances apply.",
                 v.name, self.evidence
             ),
-            (None, None) => format!(
-                "The scan cannot tell {} ({}): the rare earths are judged against the allowances of {}.",
-                variant_names(commodity),
-                self.evidence,
-                commodity.description
-            ),
+            (None, None) => match self.judged {
+                Some((_, v)) => format!(
+                    "The scan cannot tell {} ({}): the rare earths are judged against the allowances of {}, the kind of goods that explains them best.",
+                    variant_names(commodity),
+                    self.evidence,
+                    v.name
+                ),
+                None => format!(
+                    "The scan cannot tell {} ({}): the rare earths are judged against the allowances of {}.",
+                    variant_names(commodity),
+                    self.evidence,
+                    commodity.description
+                ),
+            },
         }
     }
 }
@@ -242,12 +253,64 @@ pub fn recognise<'a>(
         },
     };
     let declared = commodity.declared_variant(declared);
+    let variant = scanned.or(declared);
+    let judged = match (variant, xrf) {
+        (None, Some(x)) => explains_best(rules, commodity, x),
+        _ => None,
+    };
     Some(Recognition {
-        variant: scanned.or(declared),
+        variant,
         scanned,
         declared,
         evidence,
+        judged,
     })
+}
+
+/// Of the variants the scan leaves possible, the one that explains the rare earths XRF
+/// found best: the mildest outcome of the decision rule on its [`ReeDecision`] (below
+/// the inspection limit, inconclusive, above it, above the hold limit), then the least
+/// excess over its allowances summed over every detected rare earth. Goods that may be
+/// either kind are judged as the kind they may be that carries what was found, never
+/// against the broadest allowance of each element taken from different kinds (yttrium
+/// at zirconia's level beside the light rare earths of zircon sand is neither).
+pub fn explains_best<'a>(
+    rules: &Rules,
+    commodity: &'a Commodity,
+    xrf: &XrfAnalysis,
+) -> Option<(usize, &'a Variant)> {
+    let k = rules.decision.coverage_k;
+    let burden = |v: &Variant| {
+        let c = commodity.as_variant(v);
+        let d = ReeDecision::of(rules, &c, xrf);
+        let rank = if d.quantity.symbols.is_empty() {
+            0
+        } else {
+            match (
+                d.quantity.against(d.hold_limit_wt_pct, k),
+                d.quantity.against(d.inspect_limit_wt_pct, k),
+            ) {
+                (Outcome::AboveLimit, _) => 3,
+                (_, Outcome::AboveLimit) => 2,
+                (_, Outcome::Inconclusive) => 1,
+                _ => 0,
+            }
+        };
+        let excess: f64 = xrf
+            .elements
+            .iter()
+            .filter(|e| is_rare_earth(&e.symbol) && detected(rules, xrf, &e.symbol))
+            .map(|e| (e.wt_pct - c.ree_allowance(&e.symbol)).max(0.0))
+            .sum();
+        (rank, excess)
+    };
+    commodity
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ((i, v), burden(v)))
+        .min_by(|a, b| a.1 .0.cmp(&b.1 .0).then(a.1 .1.total_cmp(&b.1 .1)))
+        .map(|(v, _)| v)
 }
 
 fn by_xrd<'a>(

@@ -99,6 +99,10 @@ struct Ctx<'a> {
     /// Which variant of the commodity the scan shows, as a sentence (`None`: the
     /// commodity has none).
     variant: Option<&'a str>,
+    /// What the goods are taken to be: the variant the scan recognises or the
+    /// declaration names, else the commodity's description (`commodity` may be a variant
+    /// judged only for its rare-earth allowances, [`conformity::explains_best`]).
+    goods: &'a str,
 }
 
 impl Ctx<'_> {
@@ -165,6 +169,10 @@ pub fn assess(
         date,
         k: rules.decision.coverage_k,
         variant: sentence.as_deref(),
+        goods: recognition
+            .as_ref()
+            .and_then(|r| r.variant)
+            .map_or(declared.description.as_str(), |(_, v)| v.name.as_str()),
     };
     let mut findings = Vec::new();
     if let Some(v) = ctx.variant {
@@ -288,7 +296,8 @@ fn ree_excess(ctx: &Ctx, x: &XrfAnalysis) -> Vec<Finding> {
 }
 
 /// When the scan cannot tell the variants apart and the rare earths found are legitimate
-/// in some of them only, a sentence that says so (the commodity's own allowances decide).
+/// in some of them only, a sentence that says so (the variant that explains them best,
+/// [`conformity::explains_best`], decides).
 fn undecided_variants(
     ctx: &Ctx,
     declared: &Commodity,
@@ -315,10 +324,10 @@ fn undecided_variants(
     }
     (!not.is_empty() && !ok.is_empty()).then(|| {
         format!(
-            "The rare earths found are legitimate in {} but not in {}, and neither the scan ({why}) nor the declaration tells which the goods are: the allowances of {} apply; a declaration that names the kind of goods (by name or HS code) is judged against that kind's.",
+            "The rare earths found are legitimate in {} but not in {}, and neither the scan ({why}) nor the declaration tells which the goods are: they are judged as {}; a declaration that names the kind of goods (by name or HS code) is judged against that kind's.",
             join_or(&ok),
             join_or(&not),
-            declared.description
+            ctx.desc()
         )
     })
 }
@@ -506,7 +515,7 @@ fn majors(ctx: &Ctx, x: &XrfAnalysis) -> Vec<Finding> {
                     format!(
                         "No {} in a scan declared as {} (expected {expected}): the declared major is absent, and the goods may not be what the declaration says.",
                         absent_words(&range.elements),
-                        ctx.desc()
+                        ctx.goods
                     ),
                 )
                 .with_mismatch(format!("{label} absent from {}", ctx.name)),
@@ -535,7 +544,7 @@ fn majors(ctx: &Ctx, x: &XrfAnalysis) -> Vec<Finding> {
                         "{words} reads {} wt % (at most {} wt % allowing for measurement and calibration uncertainty), far below the {expected} expected of {}: the goods may not be what the declaration says.",
                         pct(reading),
                         pct(hi),
-                        ctx.desc()
+                        ctx.goods
                     ),
                 )
                 .with_mismatch(format!("{label} below {} range", ctx.name)),
@@ -548,7 +557,7 @@ fn majors(ctx: &Ctx, x: &XrfAnalysis) -> Vec<Finding> {
                     format!(
                         "{words} reads {} wt %, far above the {expected} expected of {}.",
                         pct(reading),
-                        ctx.desc()
+                        ctx.goods
                     ),
                 )
                 .with_mismatch(format!("{label} above {} range", ctx.name)),
@@ -676,13 +685,13 @@ fn xrd_evidence(ctx: &Ctx, xrd: &XrdAnalysis) -> Vec<Finding> {
         let reason = if xrd.phases.is_empty() {
             format!(
                 "XRD identifies no phase, so it shows nothing of {}.",
-                ctx.desc()
+                ctx.goods
             )
         } else {
             format!(
                 "XRD finds {} wt % of phases that make up {} (at least {} wt % expected).",
                 pct(host),
-                ctx.desc(),
+                ctx.goods,
                 pct(e.min_host_phase_wt_pct)
             )
         };
@@ -740,7 +749,7 @@ fn phases(ctx: &Ctx) -> Vec<Finding> {
                     0.9,
                     format!(
                         "{said}: a rare-earth phase that {} cannot explain.",
-                        ctx.desc()
+                        ctx.goods
                     ),
                 )
                 .with_mismatch(format!("{} not expected in {}", p.name, ctx.name)),
@@ -752,7 +761,7 @@ fn phases(ctx: &Ctx) -> Vec<Finding> {
                     0.6,
                     format!(
                         "{said}: a rare-earth phase, more than {} normally carries.",
-                        ctx.desc()
+                        ctx.goods
                     ),
                 )
                 .with_mismatch(format!("{} not expected in {}", p.name, ctx.name)),
@@ -762,7 +771,7 @@ fn phases(ctx: &Ctx) -> Vec<Finding> {
                 Finding::new(
                     Verdict::Inspect,
                     0.45,
-                    format!("{said}, which is not a constituent of {}.", ctx.desc()),
+                    format!("{said}, which is not a constituent of {}.", ctx.goods),
                 )
                 .with_mismatch(format!("{} not expected in {}", p.name, ctx.name)),
             );
@@ -832,8 +841,7 @@ fn conclude(ctx: &Ctx, mut findings: Vec<Finding>) -> Assessment {
     let mut reasons: Vec<String> = if verdict == Verdict::Clear {
         let mut v = vec![format!(
             "Consistent with the declaration as {} ({}).",
-            ctx.desc(),
-            ctx.name
+            ctx.goods, ctx.name
         )];
         v.extend(findings.iter().map(|f| f.reason.clone()));
         v
@@ -1083,6 +1091,53 @@ mod tests {
         assert_eq!(a.verdict, Verdict::Clear, "{:?}", a.reasons);
         assert!(
             reasons_of(&a).contains("Recognised as zirconia (Si/(Zr+Hf) 0.00 from XRF)"),
+            "{:?}",
+            a.reasons
+        );
+    }
+
+    /// Undecided between zircon sand and zirconia, the goods are judged as the kind that
+    /// explains the rare earths best: yttrium at zirconia's level with neodymium beside it
+    /// is neither (zircon sand does not carry the yttrium, zirconia carries no
+    /// neodymium: DOMAIN's red flag anywhere), where the broadest allowance of each
+    /// element would have cleared it; a natural zircon with monazite's cerium is judged
+    /// as zircon sand and stays CLEAR.
+    #[test]
+    fn undecided_zirconium_is_judged_as_the_kind_that_explains_its_rare_earths() {
+        let tzp_nd = xrf(
+            &[
+                ("Zr", 68.0, 0.6),
+                ("Hf", 1.2, 0.1),
+                ("Y", 4.2, 0.1),
+                ("Nd", 0.17, 0.016),
+            ],
+            &[],
+        );
+        let a = judge("zirconium", Some(&tzp_nd), None);
+        assert_eq!(a.verdict, Verdict::Inspect, "{:?}", a.reasons);
+        let why = reasons_of(&a);
+        assert!(
+            why.contains("allowances of zirconia, the kind of goods that explains them best"),
+            "{why}"
+        );
+        // declared as zircon sand, the same scan is held on its yttrium
+        assert_eq!(
+            judge("zircon sand", Some(&tzp_nd), None).verdict,
+            Verdict::Hold
+        );
+        let sand_ce = xrf(
+            &[
+                ("Zr", 48.0, 0.6),
+                ("Hf", 1.0, 0.1),
+                ("Y", 0.12, 0.01),
+                ("Ce", 0.10, 0.01),
+            ],
+            &[],
+        );
+        let a = judge("zirconium", Some(&sand_ce), None);
+        assert_eq!(a.verdict, Verdict::Clear, "{:?}", a.reasons);
+        assert!(
+            reasons_of(&a).contains("judged as zircon sand"),
             "{:?}",
             a.reasons
         );

@@ -1,8 +1,9 @@
 //! Files to verdict: read the XRF/XRD files (hashing the exact bytes for the chain of
 //! custody), analyse them, judge them. Shared by `scan`, `batch` and `watch`.
 
-use super::{screen, Rules, ScreeningResult, Verdict};
+use super::{conformity, screen, Rules, ScreeningResult, Verdict};
 use crate::formats::{self, ReadOptions};
+use crate::tables::is_rare_earth;
 use crate::xrd::{self, XrdAnalysis, XrdOptions};
 use crate::xrf::physics::element_by_symbol;
 use crate::xrf::{self, XrfAnalysis, XrfOptions};
@@ -242,6 +243,9 @@ impl Screener {
             return None;
         }
         let q = xrf::analyze_quick(s, &self.xrf_opts(s)).ok()?;
+        if !vouches_for_absence(&self.rules, declared, &q) {
+            return None;
+        }
         if judge(guarded(&q))?.verdict != Verdict::Clear {
             return None;
         }
@@ -505,6 +509,47 @@ fn strip_file(e: &Error) -> String {
         Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => "file not found".into(),
         other => other.to_string(),
     }
+}
+
+/// Whether the quick analysis `q` can vouch that no rare earth is hidden beyond what the
+/// goods may be allow (the variant it recognises or the declaration names, else each
+/// variant, since the full analysis may recognise one the quick cannot, see
+/// [`conformity::recognise`]): a rare earth allowed nothing there (Nd in zirconia,
+/// a red flag anywhere) must have an upper bound (its detection limit, or its reading
+/// plus the expanded uncertainty), raised by [`QUICK_GUARD`], below the inspection
+/// limit. Near a limit at the detection level the
+/// full analysis, whose limits are lower, decides.
+fn vouches_for_absence(rules: &Rules, declared: &str, q: &XrfAnalysis) -> bool {
+    let Ok((_, c)) = rules.commodity(declared) else {
+        return false;
+    };
+    // the goods as the quick analysis recognises them, or, where it cannot tell (it
+    // reads no Si, which the full analysis may), every kind they may be
+    let kinds: Vec<_> = match conformity::recognise(rules, declared, c, Some(q), None) {
+        None => vec![c.clone()],
+        Some(r) => match r.variant {
+            Some((_, v)) => vec![c.as_variant(v)],
+            None => c.variants.iter().map(|v| c.as_variant(v)).collect(),
+        },
+    };
+    let k = rules.decision.coverage_k;
+    let bounds = q
+        .not_detected
+        .iter()
+        .map(|n| (&n.symbol, n.lod_wt_pct))
+        .chain(q.elements.iter().map(|e| {
+            (
+                &e.symbol,
+                (e.wt_pct.max(0.0) + k * e.total_sigma_wt_pct()).max(e.lod_wt_pct),
+            )
+        }));
+    let bounds: Vec<(&String, f64)> = bounds.filter(|(s, _)| is_rare_earth(s)).collect();
+    kinds.iter().all(|kind| {
+        bounds
+            .iter()
+            .filter(|(s, _)| kind.ree_allowance(s) <= 0.0)
+            .all(|(_, up)| up * (1.0 + QUICK_GUARD) < kind.ree_inspect_wt_pct)
+    })
 }
 
 /// `q` with its unconfirmed families counted as detected elements and every rare earth,

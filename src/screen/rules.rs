@@ -237,6 +237,12 @@ pub struct Variant {
     /// Legitimate level of the listed rare earths in this kind of goods, wt %; the others
     /// keep the commodity's.
     pub ree_allow: BTreeMap<String, f64>,
+    /// Rare earths in excess of this kind's allowances above this → INSPECT (decision
+    /// rule), in place of the commodity's `ree_inspect_wt_pct`: a kind of goods in which
+    /// some rare earths are a red flag wherever they are found needs a limit at the
+    /// detection level rather than the commodity's.
+    #[serde(default)]
+    pub ree_inspect_wt_pct: Option<f64>,
 }
 
 /// A mass ratio Σ`of` / Σ`to` and the range this kind of goods holds it in.
@@ -280,12 +286,15 @@ impl Commodity {
 
     /// The commodity as it applies to one of its variants: described by the variant's
     /// name, with the variant's rare-earth allowances in place of the commodity's for the
-    /// elements it lists.
+    /// elements it lists, and its inspection limit where it sets one.
     pub fn as_variant(&self, v: &Variant) -> Commodity {
         let mut c = self.clone();
         c.description.clone_from(&v.name);
         for (sym, wt) in &v.ree_allow {
             c.ree_allow.insert(sym.clone(), *wt);
+        }
+        if let Some(limit) = v.ree_inspect_wt_pct {
+            c.ree_inspect_wt_pct = limit;
         }
         c
     }
@@ -567,7 +576,17 @@ fn validate_commodity(key: &str, c: &Commodity) -> Result<()> {
         ));
     }
     for (i, v) in c.variants.iter().enumerate() {
-        validate_variant(&format!("{key}.variant[{i}]"), v)?;
+        let vkey = format!("{key}.variant[{i}]");
+        validate_variant(&vkey, v)?;
+        if let Some(limit) = v.ree_inspect_wt_pct.filter(|l| *l > c.ree_hold_wt_pct) {
+            return Err(rules_err(
+                &format!("{vkey}.ree_inspect_wt_pct"),
+                format!(
+                    "{limit} is above the commodity's ree_hold_wt_pct {}",
+                    c.ree_hold_wt_pct
+                ),
+            ));
+        }
     }
     for s in &c.signatures_explained {
         if !SIGNATURES.contains(&s.as_str()) {
@@ -615,6 +634,9 @@ fn validate_variant(key: &str, v: &Variant) -> Result<()> {
             ));
         }
         check_non_negative(&k, *wt)?;
+    }
+    if let Some(limit) = v.ree_inspect_wt_pct {
+        check_non_negative(&format!("{key}.ree_inspect_wt_pct"), limit)?;
     }
     Ok(())
 }
@@ -920,9 +942,17 @@ pub(crate) mod tests {
         assert_eq!(sand.ree_allowance("Y"), 0.35);
         assert_eq!(tzp.ree_allowance("Y"), 8.0);
         assert_eq!(tzp.description, "zirconia");
-        // Elements the variant does not list keep the commodity's allowance.
-        assert_eq!(tzp.ree_allowance("Ce"), zr.ree_allowance("Ce"));
+        // Elements the variant does not list keep the commodity's allowance, and so does
+        // the inspection limit where the variant sets none.
+        assert_eq!(tzp.ree_allowance("Yb"), zr.ree_allowance("Yb"));
         assert_eq!(sand.ree_allowance("Dy"), zr.ree_allowance("Dy"));
+        assert_eq!(sand.ree_inspect_wt_pct, zr.ree_inspect_wt_pct);
+        // zirconia carries no Nd, Dy, Tb or Sm (DOMAIN: red flags anywhere) and inspects
+        // rare earths in excess from the detection level
+        for s in ["Nd", "Dy", "Tb", "Sm", "Ce", "La", "Pr"] {
+            assert_eq!(tzp.ree_allowance(s), 0.0, "{s}");
+        }
+        assert_eq!(tzp.ree_inspect_wt_pct, 0.05);
     }
 
     #[test]
@@ -988,6 +1018,23 @@ pub(crate) mod tests {
             DEFAULT_RULES_TOML.replacen("name = \"zirconia\"", "name = \"zirconia\"\nkind = 1", 1);
         let e = Rules::from_toml(&bad).unwrap_err().to_string();
         assert!(e.contains("kind"), "{e}");
+        let bad =
+            DEFAULT_RULES_TOML.replacen("ree_inspect_wt_pct = 0.05", "ree_inspect_wt_pct = 2.0", 1);
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("commodity.zirconium.variant[1].ree_inspect_wt_pct") && e.contains("hold"),
+            "{e}"
+        );
+        let bad = DEFAULT_RULES_TOML.replacen(
+            "ree_inspect_wt_pct = 0.05",
+            "ree_inspect_wt_pct = -1.0",
+            1,
+        );
+        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("commodity.zirconium.variant[1].ree_inspect_wt_pct"),
+            "{e}"
+        );
     }
 
     #[test]
