@@ -74,21 +74,24 @@ const FLOOR_FLAGGED_GE_1: f64 = 1.0;
 /// air path was measured on the Ar K lines: ceramics read through an assumed 5 mm of
 /// air where the corpus has 8–20 mm over-read their heavy elements 2–7×, which flagged
 /// blends whose rare earths, read closer to their content, stay within the ceramic
-/// glaze allowances (Ce 2.0, La 1.0, Pr 3.0 wt %): ceramics-0284 (CeO2, Ce 0.68 read
+/// glaze allowances (Ce 2.0, La 1.0 then, Pr 3.0 wt %): ceramics-0284 (CeO2, Ce 0.68 read
 /// 0.98), 0285 and 0292 (bastnäsite, Ce + La 0.6–0.7 read 1.1–1.3); and zircon-0196
 /// (Y 0.67 read 0.23, the path measured long on a zircon). Before, 36/48 (a rival
 /// explanation had to pass the strict tests with its element's other families) and
 /// 37/48 (the dominant rare-earth L families' subshell shares freed).
 const FLOOR_FLAGGED_05_1: f64 = 0.708;
-/// Share of honest shipments that are not CLEAR (a ceiling). Measured 3/128 = 0.0234:
-/// zircon-0059 (Ce undecidable on the portable) and two alumina ceramics with La2O3 on
-/// the filtered handheld (La read 1.3–1.5× its content, just above the allowance; one
-/// whose fit does not describe the spectrum). It was 4/128 before the air path was
+/// Share of honest shipments that are not CLEAR (a ceiling). Measured 2/128 = 0.0156:
+/// zircon-0059 (Ce undecidable on the portable: its voltage unstated and its continuum's
+/// end lost in pile-up, 40 ± 10 kV) and ceramics-0105 (alumina with La2O3 on the
+/// filtered handheld, whose fit does not describe the spectrum: χ²/ν 27). The ceramic
+/// La allowance is 2.0 wt % as Y's (DOMAIN: La2O3 and Y2O3 sintering aids in alumina at
+/// a few wt %, La in glazes up to several); at 1.0 wt %, ceramics-0109 (La 1.16 wt %,
+/// read 1.58) was INSPECT, 3/128. It was 4/128 before the air path was
 /// measured on the Ar K lines (ceramics-0103, alumina + 0.8 wt % Y2O3 on the portable,
 /// read Y 19 wt % through an assumed 5 mm of air, now 1.5), 6/128 before the continuum
 /// ramp below the strongest K families' edges, 8/128 before the unstated beam filter
 /// was inferred; target 0.01.
-const CEILING_HONEST_NOT_CLEAR: f64 = 0.024;
+const CEILING_HONEST_NOT_CLEAR: f64 = 0.016;
 /// Rare-earth element F1 over the whole corpus (precision 0.840, recall 0.886).
 /// Measured 0.8621 with the bounded voltage of a continuum running past the spectrum's
 /// end (0.8624 before: one trace more reported, one less), 0.8624 with a sister line left untested where other rare earths' lines
