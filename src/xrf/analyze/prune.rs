@@ -67,9 +67,12 @@ pub(super) fn surviving(
             removed.push(i);
         }
     }
-    // (with an assumed voltage, not for a K family excited only by the beam's top: the
-    // voltage puts a K edge like La's, 38.9 keV, anywhere from just below the beam's end
-    // to above it, and the K family's reading with it). A filter inferred from the
+    // (with an assumed voltage, not for a K family excited only by the beam's top unless
+    // its L family passes its own tests at `surely_there_sigma`: the voltage puts a K edge like La's,
+    // 38.9 keV, anywhere from just below the beam's end to above it, and the K family's
+    // reading with it, and Zr K pile-up sums sit on La Kα; an element held by its L
+    // lines keeps its K lines in the fit, which must describe them, and is quantified
+    // from L, see `quant_families`). A filter inferred from the
     // scattered continuum is as unknown here: its aluminium equivalent matches the
     // continuum's shape, not the spectrum between an element's L and K edges that sets
     // the L/K ratio (a Cu foil's window below its K edge)
@@ -103,7 +106,10 @@ pub(super) fn surviving(
                     if f.4 <= 0.0
                         || (dominant && sibling_kev < work.th.sibling_veto_min_kev)
                         || (filter_unknown
-                            && (kv_stated || f.1 != Family::K || !work.k_in_top_band(f.0))
+                            && (kv_stated
+                                || f.1 != Family::K
+                                || !work.k_in_top_band(f.0)
+                                || (g.5 && g.2 >= work.th.surely_there_sigma * g.3))
                             && sibling_kev < principal_line_kev(lines[i])
                             && f.2 >= work.th.sibling_veto_filter_sigma * f.3)
                     {
