@@ -134,6 +134,36 @@ impl ReeDecision {
     pub fn excess_wt_pct(&self) -> f64 {
         self.quantity.wt_pct - self.allowance_wt_pct
     }
+
+    /// Where the quantity stands against its two limits by the decision rule with
+    /// coverage factor `k` (no rare earth in excess: below the inspection limit).
+    pub fn standing(&self, k: f64) -> ReeStanding {
+        if self.quantity.symbols.is_empty() {
+            return ReeStanding::BelowInspect;
+        }
+        match (
+            self.quantity.against(self.hold_limit_wt_pct, k),
+            self.quantity.against(self.inspect_limit_wt_pct, k),
+        ) {
+            (Outcome::AboveLimit, _) => ReeStanding::AboveHold,
+            (_, Outcome::AboveLimit) => ReeStanding::AboveInspect,
+            (_, Outcome::Inconclusive) => ReeStanding::Inconclusive,
+            (_, Outcome::BelowLimit) => ReeStanding::BelowInspect,
+        }
+    }
+}
+
+/// Where a [`ReeDecision`] stands against its limits, mildest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReeStanding {
+    /// result + U below the inspection limit: CLEAR.
+    BelowInspect,
+    /// The inspection limit within result ± U: INSPECT.
+    Inconclusive,
+    /// result − U above the inspection limit (not the hold limit): INSPECT.
+    AboveInspect,
+    /// result − U above the hold limit: HOLD.
+    AboveHold,
 }
 
 /// Which variant of the declared commodity applies ([`Variant`]), and on what evidence.
@@ -282,27 +312,14 @@ pub fn explains_best<'a>(
     let k = rules.decision.coverage_k;
     let burden = |v: &Variant| {
         let c = commodity.as_variant(v);
-        let d = ReeDecision::of(rules, &c, xrf);
-        let rank = if d.quantity.symbols.is_empty() {
-            0
-        } else {
-            match (
-                d.quantity.against(d.hold_limit_wt_pct, k),
-                d.quantity.against(d.inspect_limit_wt_pct, k),
-            ) {
-                (Outcome::AboveLimit, _) => 3,
-                (_, Outcome::AboveLimit) => 2,
-                (_, Outcome::Inconclusive) => 1,
-                _ => 0,
-            }
-        };
+        let standing = ReeDecision::of(rules, &c, xrf).standing(k);
         let excess: f64 = xrf
             .elements
             .iter()
             .filter(|e| is_rare_earth(&e.symbol) && detected(rules, xrf, &e.symbol))
             .map(|e| (e.wt_pct - c.ree_allowance(&e.symbol)).max(0.0))
             .sum();
-        (rank, excess)
+        (standing, excess)
     };
     commodity
         .variants

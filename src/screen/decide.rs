@@ -9,7 +9,7 @@
 //! Ce ≈ 50 %, La ≈ 33 %, Nd ≈ 12 %, Pr ≈ 4 %), so Nd ≥ Pr with Nd + Pr ≥ Ce means separated or
 //! magnet material; Th with Ce means monazite (ThO2 4–12 %); Sm with Co means SmCo magnets.
 
-use super::conformity::{self, Outcome, ReeDecision};
+use super::conformity::{self, ReeDecision, ReeStanding};
 use super::names::{capitalise, element_name, join_and, join_or, pct};
 use super::rules::{Commodity, Rules};
 use super::Verdict;
@@ -251,10 +251,8 @@ fn ree_excess(ctx: &Ctx, x: &XrfAnalysis) -> Vec<Finding> {
     let what = join_and(&names);
     let u = format!("{} ± {} wt %", pct(excess), pct(ctx.k * u));
     let limit_risk = |x: f64, lim: f64| (x / lim.max(1e-9)).clamp(0.0, 1.0);
-    let hold = d.quantity.against(d.hold_limit_wt_pct, ctx.k);
-    let inspect = d.quantity.against(d.inspect_limit_wt_pct, ctx.k);
-    let f = match (hold, inspect) {
-        (Outcome::AboveLimit, _) => Finding::new(
+    let f = match d.standing(ctx.k) {
+        ReeStanding::AboveHold => Finding::new(
             Verdict::Hold,
             0.85 + 0.15 * limit_risk(lo - c.ree_hold_wt_pct, c.ree_hold_wt_pct),
             format!(
@@ -264,7 +262,7 @@ fn ree_excess(ctx: &Ctx, x: &XrfAnalysis) -> Vec<Finding> {
                 pct(c.ree_hold_wt_pct)
             ),
         ),
-        (_, Outcome::AboveLimit) => Finding::new(
+        ReeStanding::AboveInspect => Finding::new(
             Verdict::Inspect,
             0.55 + 0.15 * limit_risk(lo, c.ree_hold_wt_pct),
             format!(
@@ -274,7 +272,7 @@ fn ree_excess(ctx: &Ctx, x: &XrfAnalysis) -> Vec<Finding> {
                 pct(c.ree_inspect_wt_pct)
             ),
         ),
-        (_, Outcome::BelowLimit) => Finding::new(
+        ReeStanding::BelowInspect => Finding::new(
             Verdict::Clear,
             0.25 * limit_risk(excess, c.ree_inspect_wt_pct),
             format!(
@@ -282,7 +280,7 @@ fn ree_excess(ctx: &Ctx, x: &XrfAnalysis) -> Vec<Finding> {
                 pct(c.ree_inspect_wt_pct)
             ),
         ),
-        (_, Outcome::Inconclusive) => Finding::new(
+        ReeStanding::Inconclusive => Finding::new(
             Verdict::Inspect,
             0.4 + 0.1 * limit_risk(excess, c.ree_hold_wt_pct),
             format!(

@@ -979,25 +979,26 @@ pub(crate) mod tests {
 
     #[test]
     fn variant_keys_are_validated() {
-        let bad =
-            DEFAULT_RULES_TOML.replacen("ree_allow = { Y = 0.35 }", "ree_allow = { Zr = 0.35 }", 1);
-        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        // the built-in rules with one edit, as the error their loading gives
+        let rejected = |from: &str, to: &str| {
+            Rules::from_toml(&DEFAULT_RULES_TOML.replacen(from, to, 1))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = rejected("ree_allow = { Y = 0.35 }", "ree_allow = { Zr = 0.35 }");
         assert!(
             e.contains("commodity.zirconium.variant[0].ree_allow.Zr"),
             "{e}"
         );
-        let bad = DEFAULT_RULES_TOML.replacen(
+        let e = rejected(
             "to = [\"Zr\", \"Hf\"], max = 0.015",
             "to = [\"Zr\", \"Hf\"], min = 0.1, max = 0.015",
-            1,
         );
-        let e = Rules::from_toml(&bad).unwrap_err().to_string();
         assert!(
             e.contains("commodity.zirconium.variant[1].xrf_ratio.max"),
             "{e}"
         );
-        let bad = DEFAULT_RULES_TOML.replacen("of = [\"Si\"], to", "of = [\"Qq\"], to", 1);
-        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        let e = rejected("of = [\"Si\"], to", "of = [\"Qq\"], to");
         assert!(
             e.contains("commodity.zirconium.variant[0].xrf_ratio.of"),
             "{e}"
@@ -1014,23 +1015,14 @@ pub(crate) mod tests {
             e.contains("commodity.zirconium.variant[0]") && e.contains("recognition"),
             "{e}"
         );
-        let bad =
-            DEFAULT_RULES_TOML.replacen("name = \"zirconia\"", "name = \"zirconia\"\nkind = 1", 1);
-        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        let e = rejected("name = \"zirconia\"", "name = \"zirconia\"\nkind = 1");
         assert!(e.contains("kind"), "{e}");
-        let bad =
-            DEFAULT_RULES_TOML.replacen("ree_inspect_wt_pct = 0.05", "ree_inspect_wt_pct = 2.0", 1);
-        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        let e = rejected("ree_inspect_wt_pct = 0.05", "ree_inspect_wt_pct = 2.0");
         assert!(
             e.contains("commodity.zirconium.variant[1].ree_inspect_wt_pct") && e.contains("hold"),
             "{e}"
         );
-        let bad = DEFAULT_RULES_TOML.replacen(
-            "ree_inspect_wt_pct = 0.05",
-            "ree_inspect_wt_pct = -1.0",
-            1,
-        );
-        let e = Rules::from_toml(&bad).unwrap_err().to_string();
+        let e = rejected("ree_inspect_wt_pct = 0.05", "ree_inspect_wt_pct = -1.0");
         assert!(
             e.contains("commodity.zirconium.variant[1].ree_inspect_wt_pct"),
             "{e}"

@@ -68,11 +68,11 @@ pub(super) fn surviving(
         }
     }
     // (with an assumed voltage, not for a K family excited only by the beam's top unless
-    // its L family passes its own tests at `surely_there_sigma`: the voltage puts a K edge like La's,
-    // 38.9 keV, anywhere from just below the beam's end to above it, and the K family's
-    // reading with it, and Zr K pile-up sums sit on La Kα; an element held by its L
-    // lines keeps its K lines in the fit, which must describe them, and is quantified
-    // from L, see `quant_families`). A filter inferred from the
+    // its L family passes its own tests at `surely_there_sigma`: the voltage puts a K
+    // edge like La's, 38.9 keV, anywhere from just below the beam's end to above it, and
+    // the K family's reading with it, and Zr K pile-up sums sit on La Kα; an element
+    // held by its L lines keeps its K lines in the fit, which must describe them, and is
+    // quantified from L, see `quant_families`). A filter inferred from the
     // scattered continuum is as unknown here: its aluminium equivalent matches the
     // continuum's shape, not the spectrum between an element's L and K edges that sets
     // the L/K ratio (a Cu foil's window below its K edge)
