@@ -94,8 +94,12 @@ const FLOOR_FLAGGED_05_1: f64 = 0.708;
 /// ramp below the strongest K families' edges, 8/128 before the unstated beam filter
 /// was inferred; target 0.01.
 const CEILING_HONEST_NOT_CLEAR: f64 = 0.008;
-/// Rare-earth element F1 over the whole corpus (precision 0.840, recall 0.886).
-/// Measured 0.8621 with the bounded voltage of a continuum running past the spectrum's
+/// Rare-earth element F1 over the whole corpus (precision 0.836, recall 0.886).
+/// Measured 0.860 since a light element's K family that a rival dropped by the strict
+/// tests had taken its peak from is put back (Si Kα lost to Ta M on the portable's
+/// ceramics and zircon, which put their rare earths 3–6× too high by normalising
+/// without Si): two traces more are reported (ceramics-0302, Gd 0.029 wt % for 0.030
+/// and Tm 0.010 for none). 0.8621 with the bounded voltage of a continuum running past the spectrum's
 /// end (0.8624 before: one trace more reported, one less), 0.8624 with a sister line left untested where other rare earths' lines
 /// outnumber its own in its window (its local fit then measures how the joint fit
 /// shares the window among them; 0.8574 before), and sister lines judged by whether the
@@ -106,7 +110,7 @@ const CEILING_HONEST_NOT_CLEAR: f64 = 0.008;
 /// 0.8430 without the continuum ramp below the strongest K families' edges; 0.8387
 /// with the dominant rare-earth L families' subshell shares freed; 0.816–0.827 around
 /// the refined calibration; target 0.95.
-const FLOOR_ELEMENT_F1: f64 = 0.862;
+const FLOOR_ELEMENT_F1: f64 = 0.859;
 
 /// Calibration error at Zr Kα over the zircon and zirconia spectra (ceilings, eV):
 /// measured 90th percentile 4.8 and largest 10.6 with the offset followed past its
@@ -116,8 +120,11 @@ const CEILING_ZR_CALIBRATION_P90_EV: f64 = 5.0;
 const CEILING_ZR_CALIBRATION_MAX_EV: f64 = 11.0;
 
 /// Quantification (a ceiling): the median over the corpus of |ln(reading / truth)| of
-/// the rare earths present at ≥ 0.2 wt % that the analysis reports. Measured 0.439 over
-/// 419 readings (a factor 1.55); 0.441 with Ar K lines measuring the path from 10σ,
+/// the rare earths present at ≥ 0.2 wt % that the analysis reports. Measured 0.432 over
+/// 419 readings (a factor 1.54) with light elements' K families put back where a rival
+/// the pruning dropped had taken their peak (Si on the portable's ceramics and zircon)
+/// and a surely-present element's minor sister clusters not asked to show; 0.439 before;
+/// 0.441 with Ar K lines measuring the path from 10σ,
 /// with the bounded voltage of a continuum running past the
 /// spectrum's end; 0.458 over 420 before (a factor 1.58; 0.450 over 406
 /// before the sister lines were judged by contradiction: the families it keeps are the
@@ -127,14 +134,14 @@ const CEILING_ZR_CALIBRATION_MAX_EV: f64 = 11.0;
 /// lines, which the corpus's tube lacks, excite Al and Si) and the filtered beams of
 /// zircon and zirconia (a filter the continuum does not reveal under Zr's own
 /// absorption).
-const CEILING_REE_QUANT_MEDIAN_ABS_LN: f64 = 0.442;
+const CEILING_REE_QUANT_MEDIAN_ABS_LN: f64 = 0.433;
 
 /// `.mca` files (which state no anode) whose anode the analysis gets wrong (a ceiling).
-/// Measured 28 of 160: 14 Ag tubes at 35–40 kV taken for Rh (a pile-up sum on Ag Kβ1,
-/// Zr absorbing the Compton companion), 13 of the 14 W tubes (an L-line anode must be
+/// Measured 26 of 160: 12 Ag tubes at 35–40 kV taken for Rh (no Compton companion
+/// found, or a small peak above the Kβ1 that no sum explains), 13 of the 14 W tubes (an L-line anode must be
 /// the top of the spectrum, and Zr or Fe K lines lie above W L) and one Rh tube taken
 /// for Ag.
-const CEILING_WRONG_ANODE_MCA: usize = 28;
+const CEILING_WRONG_ANODE_MCA: usize = 26;
 
 const DATA: &str = "tests/data/xrf_independent";
 

@@ -711,10 +711,14 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
             }
             _ => false,
         };
-        // … and nothing but pile-up sums may lie above its Kα1: a fluorescence line
-        // with a neighbour at a Compton-like distance below (Zr Kβ over Y Kβ in a
-        // Y-stabilised zirconia, taken for Mo Kα) has the tube's scatter above it
-        if !plausible || (kb_missing && !(confirmed && on_top(peaks, top, strongest, 0.0))) {
+        // … and nothing but pile-up sums may lie above where its Kβ1 would be (the
+        // Kβ's own Compton and a Rayleigh peak too weak to be placed lie between): a
+        // fluorescence line with a neighbour at a Compton-like distance below (Zr Kβ
+        // over Y Kβ in a Y-stabilised zirconia, taken for Mo Kα) has the tube's scatter
+        // above it
+        // (`on_top` looks 0.5 keV above the energy it is given)
+        let kb_top = sig[1].0 + tolerance(s, sig[1].0) - 0.5;
+        if !plausible || (kb_missing && !(confirmed && on_top(peaks, kb_top, strongest, 0.0))) {
             continue;
         }
         if best.is_none_or(|(c, b)| (confirmed, top) > (c, b.top_kev)) {
@@ -1764,6 +1768,28 @@ mod tests {
         assert_ne!(
             recognise_anode(&zirconia_under_ag, &s).map(|a| a.symbol),
             Some("Mo")
+        );
+        // the peaks above 14 keV of the corpus's zircon-0211.mca (zircon sand, Ag tube at
+        // 35 kV, portable): the Kβ's Compton (23.57) and a Rayleigh peak placed 0.24 keV
+        // low (24.70) lie above Kα1; they are the tube's own, not a line above it
+        let zircon_under_ag = [
+            (14.91, 3050.0),
+            (15.73, 728578.0),
+            (16.73, 506.0),
+            (17.64, 119633.0),
+            (18.74, 158.0),
+            (21.31, 158.0),
+            (22.01, 385.0),
+            (22.67, 1383.0),
+            (23.57, 201.0),
+            (24.70, 319.0),
+            (31.46, 8238.0),
+            (33.37, 2570.0),
+            (35.28, 180.0),
+        ];
+        assert_eq!(
+            recognise_anode(&zircon_under_ag, &s).map(|a| a.symbol),
+            Some("Ag")
         );
     }
 }

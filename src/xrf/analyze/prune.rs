@@ -30,10 +30,15 @@ pub(super) fn surviving(
         } else if strict {
             let c = family_with_groups(comps, fit, k);
             let c = c.as_ref();
-            let ev = work.evidence(c, a, model, fl);
+            let mut ev = work.evidence(c, a, model, fl);
+            let rare_earth = crate::tables::is_rare_earth(fl.symbol);
+            if !rare_earth && sig >= work.th.surely_there_sigma {
+                let top = ev.iter().map(|e| e.predicted).fold(0.0, f64::max);
+                ev.retain(|e| e.predicted >= work.th.minor_cluster_share * top);
+            }
             family_is_real(&ev, sig)
                 && (!work.plan.rare_earth_line_tests
-                    || !crate::tables::is_rare_earth(fl.symbol)
+                    || !rare_earth
                     || work.lines_hold(c, a, &ev, comps, fit))
         } else {
             sig >= work.th.loose_min_sigma
@@ -210,6 +215,7 @@ pub(super) fn prune(
                 .copied(),
         );
         *fams = kept;
+        reopen(work, &dropped, &rejected, fams);
         (*comps, *fit) = fit_families(work, fams, Some(pile)).ok_or_else(fail)?;
         if !work.plan.rival_swaps {
             continue;
@@ -222,6 +228,37 @@ pub(super) fn prune(
     }
     Ok(rejected)
 }
+
+/// Light elements' K families put back where a family dropped this round held their
+/// line: a matrix element whose Kα an overlapping rival took in the first fits (Si Kα
+/// at 1.74 keV to Ta M at 1.71, whose L lines at 8.1 keV then fail) was left out at zero
+/// amplitude, and its line would stay unexplained, and the normalisation to 100 % lose
+/// it, once the rival goes. Only a Kα within [`XrfThresholds::rival_fwhm`] FWHM of the
+/// dropped family's principal line comes back (the rival's own peak), and not a family
+/// the pruning itself rejected while it held a peak (`rejected`).
+fn reopen(work: &Work, dropped: &[Held], rejected: &[Held], fams: &mut Vec<(usize, Family)>) {
+    for d in dropped {
+        let half = work.th.rival_fwhm * work.fwhm_kev(d.principal_kev);
+        for z in LIGHT_MATRIX {
+            let Some(ka) = element(z).and_then(|el| el.lines.iter().find(|l| l.label == "Ka1"))
+            else {
+                continue;
+            };
+            let f = (z, Family::K);
+            if (ka.energy_kev - d.principal_kev).abs() < half
+                && !fams.contains(&f)
+                && !rejected.iter().any(|r| (r.z, r.family) == f)
+                && element_families(work, z).contains(&f)
+            {
+                fams.push(f);
+            }
+        }
+    }
+}
+
+/// Na to Ca: the light elements whose K lines (1.0–4.0 keV) the M lines of heavy
+/// elements and the L lines of the 4d elements overlap.
+const LIGHT_MATRIX: std::ops::RangeInclusive<usize> = 11..=20;
 
 /// A pruning cascade through overlapping families (the light rare earths' L lines): a
 /// strong family dropped in one round (Pr L beside Nd L in magnet scrap) leaves its

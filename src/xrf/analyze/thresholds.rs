@@ -194,6 +194,12 @@ pub struct XrfThresholds {
     /// Significance from which a family the quick fit holds is surely something real (the
     /// unrefined line shape of honest ores leaves misfits of up to ~7σ).
     pub surely_there_sigma: f64,
+    /// A minor cluster of a family (its predicted counts below this share of the family's
+    /// strongest cluster) is not asked to show where the family is surely there
+    /// ([`Self::surely_there_sigma`]) and is not a rare earth: the counts left in its
+    /// window measure how well a much stronger neighbour is modelled (Zr Ll, 3 % of
+    /// Zr Lα, under Si Kβ in a zircon on a 15 kV beam), not whether the element is there.
+    pub minor_cluster_share: f64,
 }
 
 impl Default for XrfThresholds {
@@ -247,6 +253,7 @@ impl Default for XrfThresholds {
             burying_share: 0.3,
             mask_fwhm: 1.5,
             surely_there_sigma: 10.0,
+            minor_cluster_share: 0.05,
         }
     }
 }
