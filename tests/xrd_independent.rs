@@ -41,37 +41,20 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-// The ratchet, measured on this corpus (56-phase library): lab patterns are found at
-// 42/42 (≥ 5 wt %) and 35/36 (2–5 wt %), portable ones at 42/42 and 24/36; no honest
-// pattern has a rare-earth phase. Before the shift tests scored a phase's displaced
-// profile apart from its own (`search::by_chance_alignment`, `orthogonal_drop`; the
-// displaced copy of a phase with dense lines, Nd2Fe14B, found its own lines and refused
-// it) portable patterns were found at 41/42 and 24/36. Before the SNIP background of a low-count pattern was
-// clipped from counts averaged over ± 2 channels (`SearchSettings::background_smoothing`:
-// clipped from the raw counts it ran 9–25 counts below the mean background, and every
-// candidate's profile found that offset as intensity) portable patterns were found at
-// 39/42 and 21/36. Before the discriminating lines of two rare-earth
-// rivals were read as peaks above their local level (`search::discriminating_lines`:
-// the SNIP background of a low-count pattern runs below the mean counts, and that
-// offset read as a C-type oxide's superstructure lines on fluorite-type CeO2 or
-// Pr6O11) portable patterns were found at 36/42 and 19/36. Before the choice between rare-earth rivals heard
-// their discriminating lines (`search::discriminating_lines`: a fluorite-type Pr6O11
-// read as C-type Sm2O3 whose superstructure lines are absent) portable 2–5 wt % was
-// 18/36. Before a peak-list phase of a low-count pattern could
-// stand on the profile evidence (`search::stands_on_profile`) the figures were lab 42/42
-// and 35/36, portable 31/42 and 14/36; before the search's width model was bounded
-// (`search::bounded_width`), host phases found by the profile had to pass the shift test
-// too and refused phases were retried on the new residual, lab 41/42 and 34/36,
-// portable 29/42 and 10/36. Before the profile search of `search::profile_search`
-// (low-count patterns) the portable figures were 25/42 and 3/36. Before the chance test of `search::confirmed` counted
-// the lines predicted above 3σ (it counted those above 5σ, and two strong lines cannot
-// beat the chance level) the figures were 60/84, 39/72 and 0/156.
+// The ratchet, measured on this corpus (56-phase library; how each figure got here is
+// in the git history): lab patterns are found at 42/42 (≥ 5 wt %) and 35/36 (2–5 wt %),
+// portable ones at 42/42 and 24/36; no honest pattern has a rare-earth phase. The
+// portable misses at 2–5 wt % have peaks of a few hundred counts: the hosts' texture and
+// microabsorption misfit (per-line intensity errors of 15–20 %) raises the χ² a
+// candidate must gain above what its 2–3σ lines give (Y2O3 in iron ore), or its second
+// own line sits at 2–3σ or under a host line (Nd2Fe14B; xenotime, isostructural with
+// zircon, in zircon sand).
 
 /// Share of patterns with a rare-earth phase at ≥ 5 wt % where it is identified.
 /// Measured 84/84 = 1.000; target 0.95.
 const FLOOR_IDENTIFIED_GE_5: f64 = 1.0;
 /// Same at 2–5 wt %. Measured 59/72 = 0.819; target 0.90.
-const FLOOR_IDENTIFIED_2_5: f64 = 0.81;
+const FLOOR_IDENTIFIED_2_5: f64 = 0.819;
 /// Share of honest patterns with a false rare-earth phase (a ceiling). Measured 0/156;
 /// target 0.02.
 const CEILING_FALSE_ON_HONEST: f64 = 0.0;

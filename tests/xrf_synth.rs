@@ -101,14 +101,10 @@ fn truth_of(o: &Outcome, el: &str) -> f64 {
     o.truth.iter().find(|t| t.0 == el).map_or(0.0, |t| t.1)
 }
 
-/// Last measured (318 scans, 3 Dec 2026, strong K families with a free Kβ/Kα ratio,
-/// rival explanations of one peak compared by χ²): recall 0.980 (384/392 at ≥ 0.5 wt %),
-/// honest precision 1.000 (26 true, 0 false; the Eu 0.06 wt % that had shared one peak
-/// with 0.03 % Mn in an iron ore is now Mn 0.025), total REE within 30 % for 176/178
-/// scans ≥ 1 wt %; ~4 s on two cores
-/// (release; a little more in the test profile). Remaining misses: Dy in heavy-REE blends
-/// in iron ore (4), Sm (2), Pr (2). `-- --nocapture` prints the confusion table and
-/// every miss.
+/// Measured on the 318 scans: recall 0.977 (383/392 at ≥ 0.5 wt %), honest precision
+/// 1.000 (26 true, 0 false), total REE within 30 % for 171/178 scans ≥ 1 wt %. The
+/// misses are Dy in ionic-clay blends in iron ore (5), Sm (2) and Pr (1).
+/// `-- --nocapture` prints the confusion table and every miss.
 #[test]
 fn synthetic_cargo_set_rare_earth_recall_precision_and_total() {
     let s = evaluate(analyze);
@@ -122,15 +118,9 @@ fn synthetic_cargo_set_rare_earth_recall_precision_and_total() {
 /// at least half of it reported. Element recall is lower than the full analysis's (Pr
 /// under La Lβ/Ce Lα and Dy under Fe Kα need the refined line shape) and honest
 /// precision too (small false REE: the scan goes on to the full analysis); both are
-/// printed, recall held at ≥ 0.9.
-/// Last measured (3 Dec 2026, fifth session, 318 scans, 10-eV channels summed in threes,
-/// free tails on the four strongest families, the fit ending 1.5 keV above the highest
-/// ≥ 6σ peak): recall 0.931 (365/392), honest precision 0.839 (26 true, 5 false), total
-/// within 30 % for 154/178 = 0.865, ≥ half the total for 178/178; ~2 s on two cores
-/// (release). (With the fit to the end of the excitation: 0.934 (366/392), 0.839,
-/// 156/178.) (Before the free tails: 0.939, 0.839 with 5 false, 156/178
-/// — but a false Tb under Fe Kα/Kβ in one honest instrument set-up of `benches/batch.rs`
-/// sent every scan of it to the full analysis.)
+/// printed, recall held at ≥ 0.9. Measured on the 318 scans: recall 0.936 (367/392),
+/// honest precision 0.867 (26 true, 4 false), total within 30 % for 147/178, ≥ half the
+/// total for 178/178.
 #[test]
 fn quick_analysis_never_makes_a_rare_earth_scan_look_clean() {
     let s = evaluate(analyze_quick);
