@@ -69,16 +69,21 @@ const FLOOR_FLAGGED_05_1: f64 = 0.708;
 /// target 0.01. The one: zircon-0059, Ce undecidable on the portable (voltage unstated,
 /// the continuum's end lost in pile-up: 40 ± 10 kV).
 const CEILING_HONEST_NOT_CLEAR: f64 = 0.008;
-/// Rare-earth element F1 over the whole corpus. Measured 0.8604 (precision 0.836,
+/// Rare-earth element F1 over the whole corpus. Measured 0.8630 (precision 0.841,
 /// recall 0.886); target 0.95. About half of the false positives are traces read below
 /// 0.05 wt % of elements present below it; the misses are mostly Pr, Sm, Dy, Ho and Tb
 /// among the L lines of rare earths at 5–25 wt %.
-const FLOOR_ELEMENT_F1: f64 = 0.859;
+const FLOOR_ELEMENT_F1: f64 = 0.862;
 
 /// Calibration error at Zr Kα over the zircon and zirconia spectra (ceilings, eV):
 /// measured 90th percentile 4.8 and largest 10.6.
 const CEILING_ZR_CALIBRATION_P90_EV: f64 = 5.0;
 const CEILING_ZR_CALIBRATION_MAX_EV: f64 = 11.0;
+/// The same at Zr Lα (2.042 keV), 13.7 keV below the anchor: how well the gain is
+/// refined, where P Kα (29 eV below Zr Lα) takes what a misplaced Zr Lα leaves. Measured
+/// 90th percentile 9.2 eV (10.0 where an unstated tube's scattered W L lines, fitted as
+/// W fluorescence, set the gain).
+const CEILING_ZR_L_CALIBRATION_P90_EV: f64 = 9.5;
 
 /// Quantification (a ceiling): the median over the corpus of |ln(reading / truth)| of
 /// the rare earths present at ≥ 0.2 wt % that the analysis reports. Measured 0.432 over
@@ -470,11 +475,14 @@ fn independent_corpus_screening_meets_the_ratchet() {
     // the error of the energy it gives the channel of the host's principal line.
     println!("\nCalibration error at the host's principal line (|eV|: median, 90th percentile, largest):");
     let mut zr_errors = Vec::new();
+    let mut zr_l_errors = Vec::new();
     for (commodity, line_kev) in [
         ("iron-ore", 6.404),
         ("zircon", 15.775),
         ("zirconia", 15.775),
         ("ceramics", 6.404),
+        ("zircon", 2.042),
+        ("zirconia", 2.042),
     ] {
         let mut errors: Vec<f64> = truths
             .iter()
@@ -497,8 +505,10 @@ fn independent_corpus_screening_meets_the_ratchet() {
             errors[(9 * n) / 10],
             errors[n - 1]
         );
-        if commodity.starts_with("zircon") {
-            zr_errors.extend(errors);
+        match (commodity.starts_with("zircon"), line_kev > 3.0) {
+            (true, true) => zr_errors.extend(errors),
+            (true, false) => zr_l_errors.extend(errors),
+            _ => {}
         }
     }
     zr_errors.sort_by(f64::total_cmp);
@@ -508,6 +518,12 @@ fn independent_corpus_screening_meets_the_ratchet() {
     assert!(
         p90 <= CEILING_ZR_CALIBRATION_P90_EV && max <= CEILING_ZR_CALIBRATION_MAX_EV,
         "Zr Kα placed {p90:.1} eV off (90th percentile), {max:.1} eV at worst"
+    );
+    zr_l_errors.sort_by(f64::total_cmp);
+    let p90 = zr_l_errors[(9 * zr_l_errors.len()) / 10];
+    assert!(
+        p90 <= CEILING_ZR_L_CALIBRATION_P90_EV,
+        "Zr Lα placed {p90:.1} eV off (90th percentile)"
     );
 }
 

@@ -389,6 +389,13 @@ const ANODES: [(&str, Family); 7] = [
     ("Au", Family::L),
 ];
 
+/// The family of `symbol` is one by which a tube's anode shows (see [`ANODES`]): where
+/// the anode is neither stated nor recognised, such a family in the fit may be the
+/// tube's scatter, Rayleigh and Compton together, rather than fluorescence.
+pub(crate) fn anode_family(symbol: &str, family: Family) -> bool {
+    ANODES.contains(&(symbol, family))
+}
+
 /// Where the continuum ends (see [`duane_hunt`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Continuum {

@@ -2,6 +2,7 @@
 //! resolution and tail refined by χ² of a local fit around the strongest line.
 
 use super::*;
+use crate::xrf::excitation::{anode_family, Basis};
 
 /// Estimate the detector resolution from the strongest isolated peaks below 10 keV:
 /// the log of a Gaussian is a parabola, ln y = a + b x + c x², σ² = −1/(2c)
@@ -255,7 +256,10 @@ fn in_window<T>(
 /// spectrum (a candidate family can stand in for a pile-up or scatter peak, and its
 /// window then asks for a gain the other lines refute). A stated gain a few per mille
 /// off (the calibration of a handheld drifts with temperature) moves lines 10 keV from
-/// the anchor by tens of eV: Zr K against the rare earths' L lines in a zircon.
+/// the anchor by tens of eV: Zr K against the rare earths' L lines in a zircon. Where
+/// the anode is not stated (an anode recognised from its scatter may be the wrong one),
+/// the families by which an anode shows (W L, Ag K, …) do not set the gain: they may be
+/// its scatter.
 pub(super) fn refine_gain(work: &mut Work, fams: &[(usize, Family)], pile: &[(f64, f64)]) {
     let Some(e1) = shape_anchor(work, fams, pile) else {
         return;
@@ -270,11 +274,17 @@ pub(super) fn refine_gain(work: &mut Work, fams: &[(usize, Family)], pile: &[(f6
     let Some((comps, fit)) = fit_families(work, fams, Some(pile)) else {
         return;
     };
+    // an unstated tube's scattered lines, fitted as an element's, sit where their Compton
+    // part pulls them (a W tube's L lines taken for W fluorescence ask for a gain
+    // 0.1 % off, 15 eV at Zr Lα from the anode at Zr Kα)
+    let anode_unknown = work.exc.basis.anode_from != Some(Basis::Stated);
     let second = comps
         .iter()
         .zip(&fit.amplitudes)
         .filter_map(|(c, a)| match &c.kind {
-            Kind::Family(fl) => Some((fl.principal_kev(), a * c.template.sum())),
+            Kind::Family(fl) if !(anode_unknown && anode_family(fl.symbol, fl.family)) => {
+                Some((fl.principal_kev(), a * c.template.sum()))
+            }
             _ => None,
         })
         .filter(|&(e, area)| e >= min_kev && (e - e1).abs() >= lever && area >= min_counts)
