@@ -14,14 +14,11 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
-//! Last measured (7 Dec 2026, seventeenth session, release; earlier figures are in git),
-//! on the 2-core development VM, nothing else running: `full/1` 147.3 scans/s, `full/2`
-//! 285.9, `triage/1` 240.5, `triage/2` 460.6. Honest archive (20,000 rows, 2 threads,
-//! every row cleared by the quick analysis): 8,007 scans/s, peak RSS 64.3 MB. A first
-//! form of the triage's check that the rare earths it reads stay within each kind the
-//! goods may be (zircon sand or zirconia) bounded the rare earths it did not report by
-//! their detection limits too and sent 1,251 of the 20,000 honest rows to the full
-//! analysis: 2,773 scans/s. These VMs' speed differs by up to 1.5× from one to another.
+//! Last measured (7 Dec 2026, release; earlier figures are in git), on the 2-core
+//! development VM, nothing else running: `full/1` 150.8 scans/s, `full/2` 286.8,
+//! `triage/1` 234.1, `triage/2` 457.8. Honest archive (20,000 rows, 2 threads, every row
+//! cleared by the quick analysis): 7,797 scans/s, peak RSS 64.8 MB. These VMs' speed
+//! differs by up to 1.5× from one to another, and by 5–10 % from run to run.
 //! The targets
 //! (≥ 80 scans/s per core for the full analysis, ≥ 5,000 scans/s for an honest archive
 //! on 2 threads) are met.
