@@ -390,8 +390,9 @@ const ANODES: [(&str, Family); 7] = [
 ];
 
 /// The family of `symbol` is one by which a tube's anode shows (see [`ANODES`]): where
-/// the anode is neither stated nor recognised, such a family in the fit may be the
-/// tube's scatter, Rayleigh and Compton together, rather than fluorescence.
+/// the anode is not stated (one recognised from its scatter may be the wrong one), such
+/// a family in the fit may be the tube's scatter, Rayleigh and Compton together, rather
+/// than fluorescence.
 pub(crate) fn anode_family(symbol: &str, family: Family) -> bool {
     ANODES.contains(&(symbol, family))
 }
@@ -722,8 +723,7 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
         // Kβ's own Compton and a Rayleigh peak too weak to be placed lie between): a
         // fluorescence line with a neighbour at a Compton-like distance below (Zr Kβ
         // over Y Kβ in a Y-stabilised zirconia, taken for Mo Kα) has the tube's scatter
-        // above it
-        // (`on_top` looks 0.5 keV above the energy it is given)
+        // above it. `on_top` looks from 0.5 keV above the energy it is given.
         let kb_top = sig[1].0 + tolerance(s, sig[1].0) - 0.5;
         if !plausible || (kb_missing && !(confirmed && on_top(peaks, kb_top, strongest, 0.0))) {
             continue;
