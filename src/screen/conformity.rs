@@ -300,7 +300,8 @@ pub fn recognise<'a>(
 /// Of the variants the scan leaves possible, the one that explains the rare earths XRF
 /// found best: the mildest outcome of the decision rule on its [`ReeDecision`] (below
 /// the inspection limit, inconclusive, above it, above the hold limit), then the least
-/// excess over its allowances summed over every detected rare earth. Goods that may be
+/// excess over its allowances ([`ReeDecision::excess_wt_pct`]: the detected rare earths
+/// above their allowances, summed). Goods that may be
 /// either kind are judged as the kind they may be that carries what was found, never
 /// against the broadest allowance of each element taken from different kinds (yttrium
 /// at zirconia's level beside the light rare earths of zircon sand is neither).
@@ -311,15 +312,8 @@ pub fn explains_best<'a>(
 ) -> Option<(usize, &'a Variant)> {
     let k = rules.decision.coverage_k;
     let burden = |v: &Variant| {
-        let c = commodity.as_variant(v);
-        let standing = ReeDecision::of(rules, &c, xrf).standing(k);
-        let excess: f64 = xrf
-            .elements
-            .iter()
-            .filter(|e| is_rare_earth(&e.symbol) && detected(rules, xrf, &e.symbol))
-            .map(|e| (e.wt_pct - c.ree_allowance(&e.symbol)).max(0.0))
-            .sum();
-        (standing, excess)
+        let d = ReeDecision::of(rules, &commodity.as_variant(v), xrf);
+        (d.standing(k), d.excess_wt_pct())
     };
     commodity
         .variants

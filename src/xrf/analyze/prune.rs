@@ -240,8 +240,7 @@ fn reopen(work: &Work, dropped: &[Held], rejected: &[Held], fams: &mut Vec<(usiz
     for d in dropped {
         let half = work.th.rival_fwhm * work.fwhm_kev(d.principal_kev);
         for z in LIGHT_MATRIX {
-            let Some(ka) = element(z).and_then(|el| el.lines.iter().find(|l| l.label == "Ka1"))
-            else {
+            let Some(ka) = element(z).and_then(|el| el.principal_line(Family::K)) else {
                 continue;
             };
             let f = (z, Family::K);
