@@ -1,5 +1,5 @@
 //! XRD search-match and whole-pattern refinement: one 4,001-point pattern (Cu Kα1+2,
-//! 5–85° at 0.02°) against the whole embedded library (60 phases). `search_match`:
+//! 5–85° at 0.02°) against the whole embedded library (62 phases). `search_match`:
 //! background, peaks, FOM of every phase, iterative identification and RIR wt %
 //! (`search::Observed::new` + `search::identify`). `search_and_refine`: the whole
 //! analysis (`analyze_with`), i.e. search-match plus the Rietveld-type refinement of

@@ -41,20 +41,22 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-// The ratchet, measured on this corpus (56-phase library; how each figure got here is
-// in the git history): lab patterns are found at 42/42 (≥ 5 wt %) and 35/36 (2–5 wt %),
-// portable ones at 42/42 and 24/36; no honest pattern has a rare-earth phase. The
+// The ratchet, measured on this corpus (62-phase library; how each figure got here is
+// in the git history): lab patterns are found at 42/42 (≥ 5 wt %) and 36/36 (2–5 wt %),
+// portable ones at 42/42 and 29/36; no honest pattern has a rare-earth phase. The seven
 // portable misses at 2–5 wt % have peaks of a few hundred counts: the hosts' texture and
 // microabsorption misfit (per-line intensity errors of 15–20 %) raises the χ² a
-// candidate must gain above what its 2–3σ lines give (Y2O3 in iron ore), or its second
-// own line sits at 2–3σ or under a host line (Nd2Fe14B; xenotime, isostructural with
-// zircon, in zircon sand).
+// candidate must gain above what its 2–3σ lines give (Y2O3 and Nd2Fe14B in iron ore,
+// CeO2 in zircon sand), its lines fall under mullite's and corundum's once those are
+// fitted (Nd2Fe14B and xenotime in ceramics), or the whole-pattern refinement's F test
+// finds its drop taken up by the refined hosts (Nd2Fe14B in zircon sand); one bastnäsite
+// is read as monazite and then dropped.
 
 /// Share of patterns with a rare-earth phase at ≥ 5 wt % where it is identified.
 /// Measured 84/84 = 1.000; target 0.95.
 const FLOOR_IDENTIFIED_GE_5: f64 = 1.0;
-/// Same at 2–5 wt %. Measured 59/72 = 0.819; target 0.90.
-const FLOOR_IDENTIFIED_2_5: f64 = 0.819;
+/// Same at 2–5 wt %. Measured 65/72 = 0.903; target 0.90.
+const FLOOR_IDENTIFIED_2_5: f64 = 0.902;
 /// Share of honest patterns with a false rare-earth phase (a ceiling). Measured 0/156;
 /// target 0.02.
 const CEILING_FALSE_ON_HONEST: f64 = 0.0;

@@ -22,8 +22,9 @@
 //!    intensity, a shift test against chance alignment, stricter for rare-earth
 //!    phases) and rare-earth phases of one structure type are decided by the
 //!    whole-profile χ²; phases whose own lines are not observed are dropped (a first
-//!    phase too: noise gives no phase; on low-count patterns a phase of the peak list
-//!    may show its lines by the profile evidence instead, `stands_on_profile`), and
+//!    phase too: noise gives no phase; on low-count patterns, or where its strongest
+//!    lines sit unresolved on a host peak's shoulder, a phase of the peak list may
+//!    show its lines by the profile evidence instead, `stands_on_profile`), and
 //!    weight fractions follow from the scale factors, the profiles being per unit
 //!    weight fraction (RIR method, Chung, J. Appl. Cryst. 7 (1974) 519). The
 //!    thresholds are the fields of [`SearchSettings`].
@@ -131,10 +132,6 @@ pub struct SearchSettings {
     /// Shifts (multiples of the FWHM at 40° 2θ or at the middle of an energy axis) at
     /// which `by_chance_alignment` takes the null drops.
     pub null_shifts: [f64; 4],
-    /// A rare-earth phase found by the profile must lower χ² by this multiple of what
-    /// `significant` asks: on a pattern whose hosts are not all fitted a small drop is
-    /// what a phase with a few lines near theirs gives.
-    pub profile_rare_earth_drop: f64,
     /// Most phases `profile_search` adds.
     pub profile_max_added: usize,
     /// Most rounds of `profile_search`.
@@ -189,7 +186,6 @@ impl Default for SearchSettings {
             null_ratio: 2.0,
             host_null_ratio: 1.5,
             null_shifts: [-4.0, -2.5, 2.5, 4.0],
-            profile_rare_earth_drop: 2.0,
             profile_max_added: 5,
             profile_max_rounds: 8,
             profile_candidates: 6,
@@ -1058,8 +1054,10 @@ fn identify_excluding(
     // other phases' peaks, or fits noise): drop and refit. On a low-count pattern a
     // phase of the peak list may stand instead on the evidence asked of the profile
     // search's phases (`stands_on_profile`): broad peaks of a few hundred counts hide
-    // its weaker lines from the peak list. The first phase is kept while others lean
-    // on it, and dropped last when it fails alone.
+    // its weaker lines from the peak list. So may, on any pattern, a phase whose lines
+    // are observed peaks except two of its three strongest, unresolved on the shoulders
+    // of host peaks. The first phase is kept while others lean on it, and dropped last
+    // when it fails alone.
     loop {
         let id = finish(
             &mut fitter,
@@ -1078,9 +1076,15 @@ fn identify_excluding(
                     let others = id.scales_except(p.index);
                     return !profile_evidence(&mut fitter, obs, lib, p.index, p.amplitude, &others);
                 }
-                let by_peaks = p.matched_peaks >= obs.settings.min_matched_peaks
-                    && confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x);
-                !(by_peaks || (low_counts && stands_on_profile(&mut fitter, obs, lib, &id, p)))
+                let matched = p.matched_peaks >= obs.settings.min_matched_peaks;
+                let support = if matched {
+                    confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
+                } else {
+                    PeakSupport::Refused
+                };
+                let on_profile = low_counts || support == PeakSupport::StrongestUnresolved;
+                !(support == PeakSupport::Confirmed
+                    || (on_profile && stands_on_profile(&mut fitter, obs, lib, &id, p)))
             })
             .min_by_key(|p| p.matched_peaks);
         let Some(weak) = weak.filter(|_| accepted.len() > 1) else {
@@ -1088,7 +1092,8 @@ fn identify_excluding(
             // of them, so the matched-peak count is not asked of it).
             let lone_fails = id.phases.len() == 1
                 && id.phases.iter().any(|p| {
-                    !confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
+                    confirmed(&lib.phases[p.index], p.amplitude, obs, &fitter.inst, &by_x)
+                        != PeakSupport::Confirmed
                 });
             if lone_fails {
                 let failed = id.phases.first().map(|p| p.index);
@@ -1152,7 +1157,7 @@ fn stands_on_profile(
 /// Σ t² / σ² with Poisson variances (the drop of a single added scale), a cheap
 /// bound for the joint fit; the best few are refitted with the accepted phases
 /// (non-negative scales) and the one that lowers χ² most joins when the drop is
-/// [`significant`] (twice that for a rare-earth phase), its own lines are observed
+/// [`significant`], its own lines are observed
 /// ([`profile_evidence`]) and its profile beats the same profile displaced
 /// ([`by_chance_alignment`]; by [`SearchSettings::null_ratio`] for a rare-earth phase,
 /// [`SearchSettings::host_null_ratio`] for a host). When all of a round's candidates are refused the next
@@ -1197,9 +1202,6 @@ fn profile_search(
             };
             if fit.amplitudes.last().is_none_or(|&a| a <= 0.0)
                 || !significant(set, *chi2, fit.chi2, misfit2)
-                || (lib.phases[i].rare_earth
-                    && *chi2 - fit.chi2
-                        <= set.profile_rare_earth_drop * set.drop_misfit_factor * misfit2)
             {
                 refused.push(i);
                 continue;
@@ -1626,9 +1628,13 @@ fn discriminating_lines(
 /// other phases, summed, with the Poisson standard deviation of the sum. Own lines
 /// predicted at ≥ [`SearchSettings::line_sigma`]σ are expected; one is observed when its intensity is
 /// at least half the prediction and ≥ [`SearchSettings::line_sigma`]σ. Two of the three strongest
-/// expected lines (all when fewer) must be observed, and at least two in all, and half
-/// of the expected ones (60 % for rare-earth phases): a rare-earth phase needs lines of
-/// its own, not a share of another phase's.
+/// expected lines (all when fewer) must be observed, and half of the expected ones (60 %
+/// for rare-earth phases): a rare-earth phase needs lines of its own, not a share of
+/// another phase's. A phase with a single own line above [`SearchSettings::line_sigma`]σ
+/// stands on it: the rest of its pattern lies under the hosts' lines (xenotime beside
+/// zircon, with which it is isostructural; quartz (101) or SmCo5 (111) beside a host
+/// line at a portable instrument's FWHM), and the χ² drop the caller asked of it is the
+/// rest of its evidence. None expected is no evidence.
 fn profile_evidence(
     fitter: &mut Fitter,
     obs: &Observed,
@@ -1673,21 +1679,35 @@ fn profile_evidence(
     let observed = expected.iter().filter(|e| is_seen(e)).count();
     let strongest = expected.iter().take(3).filter(|e| is_seen(e)).count();
     let need = obs.settings.observed_share(phase);
-    observed >= 2
+    observed >= 2.min(expected.len()).max(1)
         && strongest >= 2.min(expected.len())
         && observed as f64 >= need * expected.len() as f64
 }
 
+/// What the peak list says of a fitted phase's lines ([`confirmed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PeakSupport {
+    /// Its lines are observed peaks, its strongest among them.
+    Confirmed,
+    /// As `Confirmed`, except that two of its three strongest lines are not peaks of
+    /// their own: on a laboratory pattern a line on the shoulder of a much stronger host
+    /// peak (Nd2Fe14B beside zircon) is not resolved by the peak list, and the profile
+    /// ([`stands_on_profile`]) may show it.
+    StrongestUnresolved,
+    /// Its lines are not observed, or only as often as chance allows.
+    Refused,
+}
+
 /// The lines a fitted phase predicts above 5σ must mostly be observed peaks (half of
-/// them; 60 % for rare-earth phases, at least 2): a phase that only fills broad misfit
-/// predicts lines nobody sees.
+/// them; 60 % for rare-earth phases, at least 2), two of its three strongest among them:
+/// a phase that only fills broad misfit predicts lines nobody sees.
 fn confirmed(
     phase: &Phase,
     amplitude: f64,
     obs: &Observed,
     inst: &Instrument,
     by_x: &[ObservedPeak],
-) -> bool {
+) -> PeakSupport {
     let ls = merged_lines(phase, obs, inst);
     // (predicted height, observed?) of the lines predicted above 5σ; of the lines
     // predicted above [`SearchSettings::chance_sigma`]σ (more lines, more power to the chance test on a
@@ -1728,10 +1748,13 @@ fn confirmed(
         let p = chance / chance_lines.max(1) as f64;
         binomial_tail(close, chance_lines, p) > obs.settings.chance_alpha
     };
-    observed >= 2
-        && observed as f64 >= need * seen.len() as f64
-        && strongest >= 2.min(seen.len())
-        && !by_chance
+    if observed < 2 || (observed as f64) < need * seen.len() as f64 || by_chance {
+        PeakSupport::Refused
+    } else if strongest < 2.min(seen.len()) {
+        PeakSupport::StrongestUnresolved
+    } else {
+        PeakSupport::Confirmed
+    }
 }
 
 /// Position tolerance of the chance test of [`confirmed`]: lines of a phase that is
