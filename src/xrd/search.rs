@@ -1055,8 +1055,8 @@ fn identify_excluding(
     // phase of the peak list may stand instead on the evidence asked of the profile
     // search's phases (`stands_on_profile`): broad peaks of a few hundred counts hide
     // its weaker lines from the peak list. So may, on any pattern, a phase whose lines
-    // are observed peaks except two of its three strongest, unresolved on the shoulders
-    // of host peaks. The first phase is kept while others lean on it, and dropped last
+    // are observed peaks but fewer than two of its three strongest (the others sit
+    // unresolved on the shoulders of host peaks). The first phase is kept while others lean on it, and dropped last
     // when it fails alone.
     loop {
         let id = finish(
@@ -1689,8 +1689,8 @@ fn profile_evidence(
 enum PeakSupport {
     /// Its lines are observed peaks, its strongest among them.
     Confirmed,
-    /// As `Confirmed`, except that two of its three strongest lines are not peaks of
-    /// their own: on a laboratory pattern a line on the shoulder of a much stronger host
+    /// As `Confirmed`, except that fewer than two of its three strongest lines are peaks
+    /// of their own: on a laboratory pattern a line on the shoulder of a much stronger host
     /// peak (Nd2Fe14B beside zircon) is not resolved by the peak list, and the profile
     /// ([`stands_on_profile`]) may show it.
     StrongestUnresolved,
