@@ -629,28 +629,3 @@ mod tests {
         assert!((e - 19.46).abs() < 0.02, "{e}");
     }
 }
-#[cfg(test)]
-mod dump_lines {
-    #[test]
-    #[ignore]
-    fn lines_between() {
-        let lo: f64 = std::env::var("LO").unwrap().parse().unwrap();
-        let hi: f64 = std::env::var("HI").unwrap().parse().unwrap();
-        for z in 1..=92 {
-            if let Some(d) = super::element(z) {
-                for l in &d.lines {
-                    if l.energy_kev >= lo && l.energy_kev <= hi {
-                        eprintln!(
-                            "{} {} {:.4} {:.4} lvl {}",
-                            d.symbol,
-                            l.label,
-                            l.energy_kev,
-                            l.fraction,
-                            super::LEVELS[l.level]
-                        );
-                    }
-                }
-            }
-        }
-    }
-}
