@@ -207,6 +207,7 @@ pub(super) fn prune(
             (*comps, *fit) = fit_families(work, fams, Some(pile)).ok_or_else(fail)?;
             continue;
         }
+        let before = rejected.len();
         rejected.extend(dropped.iter().copied());
         earlier.extend(
             dropped
@@ -215,7 +216,7 @@ pub(super) fn prune(
                 .copied(),
         );
         *fams = kept;
-        reopen(work, &dropped, &rejected, fams);
+        reopen(work, &dropped, &rejected[..before], fams);
         (*comps, *fit) = fit_families(work, fams, Some(pile)).ok_or_else(fail)?;
         if !work.plan.rival_swaps {
             continue;
@@ -235,7 +236,10 @@ pub(super) fn prune(
 /// amplitude, and its line would stay unexplained, and the normalisation to 100 % lose
 /// it, once the rival goes. Only a Kα within [`XrfThresholds::rival_fwhm`] FWHM of the
 /// dropped family's principal line comes back (the rival's own peak), and not a family
-/// the pruning itself rejected while it held a peak (`rejected`).
+/// an earlier round rejected (`rejected`). One dropped in the same round as the rival
+/// does come back: its tests ran while the rival held its peak (Si K at 3.5σ beside Ta M
+/// at 19σ on a zircon sand's 15 kV beam, Si Kβ "contradicted" by the line shares the
+/// rival left it), and the next round judges it on the free peak.
 fn reopen(work: &Work, dropped: &[Held], rejected: &[Held], fams: &mut Vec<(usize, Family)>) {
     for d in dropped {
         let half = work.th.rival_fwhm * work.fwhm_kev(d.principal_kev);
