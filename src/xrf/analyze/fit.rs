@@ -104,13 +104,20 @@ pub(super) fn fit_families(
     Some((comps, fit))
 }
 
-/// Strong lines with their fitted counts (for pile-up).
-pub(super) fn strong_lines(_work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(f64, f64)> {
-    fitted_lines(comps, fit)
+/// Strong lines with their fitted counts (for pile-up); a Compton peak enters at its
+/// centroid ([`Work::compton_centroid_kev`]), and its sums are drawn with its own breadth.
+pub(super) fn strong_lines(work: &Work, comps: &[Component], fit: &LinearFit) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = fitted_lines(comps, fit)
         .into_iter()
         .filter(|l| l.1 > 0.0)
         .map(|(e, n, _)| (e, n))
-        .collect()
+        .collect();
+    for (c, &a) in comps.iter().zip(&fit.amplitudes) {
+        if matches!(c.kind, Kind::Compton) && a > 0.0 {
+            out.push((work.compton_centroid_kev(&c.template), a * c.template.sum()));
+        }
+    }
+    out
 }
 
 /// The fitted fluorescence and scattered tube lines: (energy keV, counts, Z of the

@@ -4,6 +4,10 @@
 
 use super::*;
 
+/// Strongest lines whose pairwise sums (with each other and with the Compton peaks)
+/// make the pile-up component.
+const PILEUP_LINES: usize = 8;
+
 impl Work<'_> {
     /// [`Work::cached_components`] appended to `out`.
     pub(super) fn extend_with_components(
@@ -214,34 +218,139 @@ impl Work<'_> {
     /// The pile-up component of the given strong lines (cached for the last lines and
     /// region).
     pub(super) fn pileup_component(&self, lines: &[(f64, f64)]) -> Option<Component> {
-        let mut cache = self.lines_cache.borrow_mut();
-        cache.use_region(self.region);
-        match &cache.pileup {
-            Some((l, c)) if l.as_slice() == lines => return c.clone(),
-            _ => {}
+        {
+            let mut cache = self.lines_cache.borrow_mut();
+            cache.use_region(self.region);
+            if let Some((l, c)) = &cache.pileup {
+                if l.as_slice() == lines {
+                    return c.clone();
+                }
+            }
         }
+        // drawn without the cache borrowed: the Compton peaks' templates come from it
         let c = self.draw_pileup(lines);
-        cache.pileup = Some((lines.to_vec(), c.clone()));
+        self.lines_cache.borrow_mut().pileup = Some((lines.to_vec(), c.clone()));
         c
     }
 
+    /// The pile-up sums of the strongest of `lines` (energy keV, fitted counts; see
+    /// [`strong_lines`]), pair by pair in proportion to the product of their counts. A
+    /// sum of two lines is a peak a little wider than a line's; a sum with the Compton
+    /// peak (the entries at the Compton templates' centroids, one per scattering angle,
+    /// together one broad peak) has the Compton peak's own breadth, drawn as that peak
+    /// moved up by the other's energy (Zr Kα with the Rh Kα Compton peak spans
+    /// 34.5–35.3 keV, over Ce Kα), and the Compton peak with itself is that peak moved
+    /// up by its centroid.
     pub(super) fn draw_pileup(&self, lines: &[(f64, f64)]) -> Option<Component> {
-        let g = pileup_group(lines, 8);
-        let peaks: Vec<DrawPeak> = g
+        let comptons: Vec<(f64, Template)> = self
+            .scatter_components()
+            .into_iter()
+            .filter(|c| matches!(c.kind, Kind::Compton))
+            .map(|c| (self.compton_centroid_kev(&c.template), c.template))
+            .collect();
+        let compton_at = |e: f64| {
+            comptons
+                .iter()
+                .find(|(c, _)| (c - e).abs() < 1e-9)
+                .map(|(_, t)| t)
+        };
+        let n = self.region.len;
+        // the Compton peak in counts: Σ over its templates of counts × shape
+        let mut compton = vec![0.0; n];
+        let (mut compton_counts, mut compton_moment) = (0.0, 0.0);
+        let mut strong: Vec<(f64, f64)> = Vec::new();
+        for &(e, counts) in lines.iter().filter(|l| l.1 > 0.0) {
+            match compton_at(e) {
+                Some(t) if t.sum() > 0.0 => {
+                    let per = counts / t.sum();
+                    for (k, &v) in t.values.iter().enumerate() {
+                        compton[t.start + k] += per * v;
+                    }
+                    compton_counts += counts;
+                    compton_moment += counts * e;
+                }
+                Some(_) => {}
+                None => strong.push((e, counts)),
+            }
+        }
+        strong.sort_by(|a, b| b.1.total_cmp(&a.1));
+        strong.truncate(PILEUP_LINES);
+        let mut sharp_pairs = Vec::new();
+        for i in 0..strong.len() {
+            for j in i..strong.len() {
+                let w = if i == j { 1.0 } else { 2.0 } * strong[i].1 * strong[j].1;
+                sharp_pairs.push((strong[i].0 + strong[j].0, w));
+            }
+        }
+        let sharp_w: f64 = sharp_pairs.iter().map(|p| p.1).sum();
+        // (shift keV, weight) of the Compton peak's copies
+        let mut moved: Vec<(f64, f64)> = strong
+            .iter()
+            .map(|&(e, c)| (e, 2.0 * c * compton_counts))
+            .collect();
+        if compton_counts > 0.0 {
+            moved.push((
+                compton_moment / compton_counts,
+                compton_counts * compton_counts,
+            ));
+        }
+        let total = sharp_w + moved.iter().map(|m| m.1).sum::<f64>();
+        if total <= 0.0 {
+            return None;
+        }
+        let sharp_group = crate::signal::group::LineGroup::new("pile-up", sharp_pairs);
+        let peaks: Vec<DrawPeak> = sharp_group
             .lines
             .iter()
             .map(|l| DrawPeak {
                 energy_kev: l.energy_kev,
-                area: l.intensity,
+                area: l.intensity * sharp_w / total,
                 extra_sigma_kev: self.region.detector.sigma_kev(l.energy_kev) * 0.5,
                 shape: Shape::Gauss,
             })
             .collect();
+        let mut dense = vec![0.0; n];
         let t = self.region.template(&peaks);
+        for (k, &v) in t.values.iter().enumerate() {
+            dense[t.start + k] += v;
+        }
+        if compton_counts > 0.0 {
+            let cal = &self.region.calibration;
+            let centre = compton_moment / compton_counts;
+            for (shift_kev, w) in moved {
+                let shift = (cal.channel(centre + shift_kev) - cal.channel(centre)).round();
+                let Ok(shift) = usize::try_from(shift as i64) else {
+                    continue;
+                };
+                let scale = w / total / compton_counts;
+                for (d, &c) in dense[shift.min(n)..].iter_mut().zip(&compton) {
+                    *d += scale * c;
+                }
+            }
+        }
+        let t = Template::from_dense(&dense);
         (t.sum() > 0.05).then_some(Component {
             kind: Kind::PileUp(lines.to_vec()),
             template: t,
         })
+    }
+
+    /// Centroid (keV) of a Compton template.
+    pub(super) fn compton_centroid_kev(&self, t: &Template) -> f64 {
+        let (mut sum, mut moment) = (0.0, 0.0);
+        for (k, &v) in t.values.iter().enumerate() {
+            let e = self
+                .region
+                .calibration
+                .energy_kev((self.region.first + t.start + k) as f64);
+            sum += v;
+            moment += v * e;
+        }
+        if sum > 0.0 {
+            moment / sum
+        } else {
+            0.0
+        }
     }
 
     /// Rayleigh and Compton components of the tube lines (cached for the region).
