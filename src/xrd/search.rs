@@ -1056,8 +1056,8 @@ fn identify_excluding(
     // search's phases (`stands_on_profile`): broad peaks of a few hundred counts hide
     // its weaker lines from the peak list. So may, on any pattern, a phase whose lines
     // are observed peaks but fewer than two of its three strongest (the others sit
-    // unresolved on the shoulders of host peaks). The first phase is kept while others lean on it, and dropped last
-    // when it fails alone.
+    // unresolved on the shoulders of host peaks). The first phase is kept while others
+    // lean on it, and dropped last when it fails alone.
     loop {
         let id = finish(
             &mut fitter,

@@ -52,6 +52,7 @@ use super::{
     XrfOptions,
 };
 use crate::signal::detector::{Detector, FWHM_PER_SIGMA, SI_KA_KEV};
+use crate::signal::group::pileup_group;
 use crate::signal::linear::{GramMemo, LinearFit, LinearFitter, LinearOptions, Template};
 use crate::signal::peaks::{Peak, PeakSearchOptions, PeakSearcher};
 use crate::signal::snip::{snip_in_place, SnipOptions};

@@ -275,14 +275,13 @@ impl Work<'_> {
         }
         strong.sort_by(|a, b| b.1.total_cmp(&a.1));
         strong.truncate(PILEUP_LINES);
-        let mut sharp_pairs = Vec::new();
-        for i in 0..strong.len() {
-            for j in i..strong.len() {
-                let w = if i == j { 1.0 } else { 2.0 } * strong[i].1 * strong[j].1;
-                sharp_pairs.push((strong[i].0 + strong[j].0, w));
-            }
+        // pair weights A_i·A_j (×2 for i ≠ j) sum to (Σ A)²: the lines' pairs to the
+        // square of their counts, all pairs with the Compton peak's to that of the sum
+        let sharp_counts: f64 = strong.iter().map(|l| l.1).sum();
+        let total = (sharp_counts + compton_counts).powi(2);
+        if total <= 0.0 {
+            return None;
         }
-        let sharp_w: f64 = sharp_pairs.iter().map(|p| p.1).sum();
         // (shift keV, weight) of the Compton peak's copies
         let mut moved: Vec<(f64, f64)> = strong
             .iter()
@@ -294,17 +293,13 @@ impl Work<'_> {
                 compton_counts * compton_counts,
             ));
         }
-        let total = sharp_w + moved.iter().map(|m| m.1).sum::<f64>();
-        if total <= 0.0 {
-            return None;
-        }
-        let sharp_group = crate::signal::group::LineGroup::new("pile-up", sharp_pairs);
-        let peaks: Vec<DrawPeak> = sharp_group
+        let sharp_share = sharp_counts.powi(2) / total;
+        let peaks: Vec<DrawPeak> = pileup_group(&strong, PILEUP_LINES)
             .lines
             .iter()
             .map(|l| DrawPeak {
                 energy_kev: l.energy_kev,
-                area: l.intensity * sharp_w / total,
+                area: l.intensity * sharp_share,
                 extra_sigma_kev: self.region.detector.sigma_kev(l.energy_kev) * 0.5,
                 shape: Shape::Gauss,
             })
