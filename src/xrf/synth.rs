@@ -103,6 +103,15 @@ impl SynthScan {
             ree_total_wt_pct: self.truth.ree_total_wt_pct(),
         }
     }
+
+    /// The Si escape peaks the generator drew: (energy in keV, expected counts).
+    pub fn escape_peaks(&self) -> Vec<(f64, f64)> {
+        scaled_peaks(&self.truth, &self.options)
+            .1
+            .iter()
+            .map(|p| (p.energy_kev, p.counts))
+            .collect()
+    }
 }
 
 /// Draw a sample and its scan (instrument settings drawn from the same seed).
@@ -207,27 +216,35 @@ pub fn compton_doppler_sigma(e_kev: f64) -> f64 {
     0.011 * e_kev
 }
 
-/// Render a sample into a Poisson-noisy spectrum.
-pub fn render(sample: &SampleComposition, opts: &SynthOptions, rng: &mut impl Rng) -> Spectrum {
+/// The expected peaks scaled to the scan's total counts, and the Si escape peaks of
+/// the sharp ones.
+fn scaled_peaks(sample: &SampleComposition, opts: &SynthOptions) -> (Vec<Peak>, Vec<Peak>) {
     let mut peaks = expected_peaks(sample, opts);
     let total: f64 = peaks.iter().map(|p| p.counts).sum();
     let target = opts.rate_cps * opts.live_time_s;
     if total > 0.0 {
         peaks.iter_mut().for_each(|p| p.counts *= target / total);
     }
-    // escape peaks of sharp lines
     let esc = SiEscape::silicon();
-    let mut extra = Vec::new();
-    for p in peaks.iter().filter(|p| p.sharp) {
-        let f = esc.fraction(p.energy_kev);
-        if f > 0.0 && p.energy_kev - SI_KA_KEV > 0.5 {
-            extra.push(Peak {
+    let escapes = peaks
+        .iter()
+        .filter(|p| p.sharp)
+        .filter_map(|p| {
+            let f = esc.fraction(p.energy_kev);
+            (f > 0.0 && p.energy_kev - SI_KA_KEV > 0.5).then_some(Peak {
                 energy_kev: p.energy_kev - SI_KA_KEV,
                 counts: p.counts * f,
                 ..*p
-            });
-        }
-    }
+            })
+        })
+        .collect();
+    (peaks, escapes)
+}
+
+/// Render a sample into a Poisson-noisy spectrum.
+pub fn render(sample: &SampleComposition, opts: &SynthOptions, rng: &mut impl Rng) -> Spectrum {
+    let (mut peaks, mut extra) = scaled_peaks(sample, opts);
+    let target = opts.rate_cps * opts.live_time_s;
     // pile-up: probability per count = rate·τ; pairs of the strongest sharp lines
     let mut strong: Vec<Peak> = peaks.iter().copied().filter(|p| p.sharp).collect();
     strong.sort_by(|a, b| b.counts.total_cmp(&a.counts));

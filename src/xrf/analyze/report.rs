@@ -58,10 +58,14 @@ pub(super) fn report(
                         fwhm_kev: work.fwhm_kev(e),
                         label: format!("{} {}", fl.symbol, label),
                     });
-                    // labelled when it would be detected: counts above 3√B of the
-                    // continuum within ±1 FWHM of the escape energy
+                    // labelled when it would be detected: counts above 3√N of all
+                    // the model holds within ±1 FWHM of the escape energy (continuum
+                    // and the flanks of nearby lines)
                     let f = crate::xrf::model::si_escape().fraction(e);
-                    let b: f64 = work.window(e - SI_KA_KEV, 1.0).map(|i| cont[i]).sum();
+                    let b: f64 = work
+                        .window(e - SI_KA_KEV, 1.0)
+                        .map(|i| model[i].max(0.0))
+                        .sum();
                     if a * r * f > 3.0 * b.max(1.0).sqrt() && e - SI_KA_KEV > work.lo_kev() {
                         artefacts.push(Artefact {
                             energy_kev: e - SI_KA_KEV,

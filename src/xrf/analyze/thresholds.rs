@@ -105,6 +105,12 @@ pub struct XrfThresholds {
     pub contradicted_share: f64,
     /// … by more than this many σ of the window (Gd Lα beside Cr Kβ with −5.8σ of room).
     pub contradicted_sigma: f64,
+    /// Only a cluster predicted at this many σ of its window or more can be
+    /// contradicted (one the data could not show cannot be found missing) …
+    pub contradicted_min_expected: f64,
+    /// … in a family whose clearest cluster is predicted at this many σ or more (a
+    /// marginal family is judged on every line).
+    pub contradicted_exempt_clearest: f64,
     /// The continuum ramp below a strong K family's absorption edge (`Work::edge_ramps`)
     /// starts this many SNIP clipping windows (2 FWHM at 8 keV, ~0.32 keV) below the
     /// family's principal line, at the foot of the bridge SNIP draws over its peaks: for
@@ -230,6 +236,8 @@ impl Default for XrfThresholds {
             k_top_band_share: 0.6,
             contradicted_share: 0.25,
             contradicted_sigma: 3.0,
+            contradicted_min_expected: 2.0,
+            contradicted_exempt_clearest: 40.0,
             edge_ramp_snip_windows: 3.0,
             edge_ramp_max_kev: 8.0,
             air_path_max_mm: 40.0,
