@@ -441,6 +441,23 @@ fn signatures(ctx: &Ctx) -> Vec<Finding> {
             ));
         }
     }
+    if let (Some(la), Some(ce), Some(nd)) =
+        (ctx.detected("La"), ctx.detected("Ce"), ctx.detected("Nd"))
+    {
+        let lree = la.add(ce).add(nd);
+        let unseparated = nd.wt <= ce.wt && lree.wt > s.unseparated_min_wt_pct;
+        if unseparated && !c.explains_signature("unseparated") {
+            let (v, r) = severity(lree);
+            out.push(Finding::new(
+                v,
+                r,
+                format!(
+                    "Lanthanum, cerium and neodymium together ({} wt %): the unseparated light rare earths of an ore or concentrate, not the single separated oxides that glazes and catalysts use.",
+                    pct(lree.wt)
+                ),
+            ));
+        }
+    }
     if let (Some(sm), Some(co)) = (ctx.detected("Sm"), ctx.detected("Co")) {
         let smco = sm.wt > s.smco_min_sm_wt_pct && co.wt > s.smco_min_co_wt_pct;
         if smco && !c.explains_signature("smco") {
@@ -1003,6 +1020,33 @@ mod tests {
         assert_eq!(a.ree_elements, vec!["Nd", "Pr", "Dy"]);
         assert_eq!(a.controlled_elements, vec!["Dy"]);
         assert!(a.reasons.iter().any(|r| r.contains("No. 18")));
+    }
+
+    /// A glaze colours with one separated oxide: a La glaze is ceramic ware, the same
+    /// amount as bastnäsite's La + Ce + Nd is an unseparated ore, and Dy (no glaze
+    /// colour) is inspected.
+    #[test]
+    fn ceramics_tell_a_glaze_oxide_from_unseparated_ore_and_heavy_rare_earths() {
+        let body = [("Si", 30.0, 0.5), ("Al", 11.0, 0.5), ("K", 2.0, 0.1)];
+        let with = |extra: &[(&'static str, f64, f64)]| {
+            let mut e = body.to_vec();
+            e.extend_from_slice(extra);
+            judge("ceramics", Some(&xrf(&e, &[])), None)
+        };
+        let glaze = with(&[("La", 0.9, 0.02)]);
+        assert_eq!(glaze.verdict, Verdict::Clear, "{:?}", glaze.reasons);
+        let ore = with(&[("Ce", 0.45, 0.02), ("La", 0.3, 0.02), ("Nd", 0.12, 0.01)]);
+        assert_eq!(ore.verdict, Verdict::Hold, "{:?}", ore.reasons);
+        assert!(ore.reasons.iter().any(|r| r.contains("unseparated")));
+        let below = with(&[("Ce", 0.12, 0.01), ("La", 0.1, 0.01), ("Nd", 0.05, 0.01)]);
+        assert!(
+            !below.reasons.iter().any(|r| r.contains("unseparated")),
+            "{:?}",
+            below.reasons
+        );
+        let dy = with(&[("Dy", 0.08, 0.005)]);
+        assert_eq!(dy.verdict, Verdict::Inspect, "{:?}", dy.reasons);
+        assert!(dy.reasons.iter().any(|r| r.contains("Dysprosium")));
     }
 
     #[test]

@@ -517,7 +517,8 @@ fn strip_file(e: &Error) -> String {
 /// which the full analysis may; see [`conformity::recognise`]). A rare earth it reports
 /// (or holds unconfirmed) that such a kind allows nothing (Nd or Sm in zirconia, a red
 /// flag anywhere) must have its reading plus the expanded uncertainty, raised by
-/// [`QUICK_GUARD`], below the kind's inspection limit: near a limit at the detection
+/// [`QUICK_GUARD`], below the kind's inspection limit (for an export-controlled
+/// element, below the controlled one if lower): near a limit at the detection
 /// level the full analysis decides. A synthetic zirconia with 0.4 % SmCo had been
 /// cleared quickly, judged as zircon sand with Sm 0.096 wt %, which the full analysis,
 /// reading the Si of zirconia, inspects.
@@ -540,11 +541,55 @@ fn vouches_for_absence(rules: &Rules, declared: &str, q: &XrfAnalysis) -> bool {
         .chain(q.unconfirmed.iter().map(|u| (&u.symbol, u.wt_pct)))
         .filter(|(s, _)| is_rare_earth(s))
         .collect();
+    // an export-controlled element (under any announcement, whatever the date) is
+    // inspected from `controlled_inspect_wt_pct` beyond its allowance (Gd or Dy in a
+    // glaze, which ceramics allow nothing)
+    let controlled = |s: &str| {
+        rules
+            .controls
+            .iter()
+            .any(|c| c.elements.iter().any(|e| e == s))
+    };
+    // two of La, Ce and Nd whose guarded readings (with the third's detection limit)
+    // could make the unseparated signature, where the goods do not explain it
+    let lree: Vec<f64> = ["La", "Ce", "Nd"]
+        .iter()
+        .filter_map(|l| bounds.iter().find(|(s, _)| s.as_str() == *l).map(|b| b.1))
+        .collect();
+    let lod: f64 = q
+        .not_detected
+        .iter()
+        .filter(|n| ["La", "Ce", "Nd"].contains(&n.symbol.as_str()))
+        .map(|n| n.lod_wt_pct)
+        .sum();
+    let unseparated_possible = lree.len() >= 2
+        && (lree.iter().sum::<f64>() + lod) * (1.0 + QUICK_GUARD)
+            > rules.signatures.unseparated_min_wt_pct;
     kinds.iter().all(|kind| {
+        // a family the quick fit holds but cannot decide, of a rare earth the goods
+        // may not carry at all: its reading says nothing about what the full analysis
+        // finds beside it (Sm at 0.06 wt % in a glazed tile whose quick fit holds Tb
+        // and Lu undecided and puts Sm below 0.01)
+        let undecided_forbidden = q
+            .unconfirmed
+            .iter()
+            .any(|u| is_rare_earth(&u.symbol) && kind.ree_allowance(&u.symbol) <= 0.0);
+        if undecided_forbidden || (unseparated_possible && !kind.explains_signature("unseparated"))
+        {
+            return false;
+        }
         bounds
             .iter()
             .filter(|(s, _)| kind.ree_allowance(s) <= 0.0)
-            .all(|(_, up)| up * (1.0 + QUICK_GUARD) < kind.ree_inspect_wt_pct)
+            .all(|(s, up)| {
+                let limit = if controlled(s) {
+                    kind.ree_inspect_wt_pct
+                        .min(rules.decision.controlled_inspect_wt_pct)
+                } else {
+                    kind.ree_inspect_wt_pct
+                };
+                up * (1.0 + QUICK_GUARD) < limit
+            })
     })
 }
 

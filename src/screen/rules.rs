@@ -116,6 +116,16 @@ pub struct SignatureRules {
     pub smco_min_sm_wt_pct: f64,
     /// Co above this with Sm → SmCo.
     pub smco_min_co_wt_pct: f64,
+    /// La, Ce and Nd all detected, Nd not above Ce, and together above this (wt %) →
+    /// the unseparated light rare earths of an ore or concentrate. Rules files that
+    /// predate it get the built-in value.
+    #[serde(default = "default_unseparated_min_wt_pct")]
+    pub unseparated_min_wt_pct: f64,
+}
+
+/// The built-in `signatures.unseparated_min_wt_pct`.
+fn default_unseparated_min_wt_pct() -> f64 {
+    0.3
 }
 
 /// One export-control announcement.
@@ -316,7 +326,7 @@ impl Commodity {
 }
 
 /// Signature names known to the decision logic.
-pub const SIGNATURES: [&str; 3] = ["magnet", "monazite", "smco"];
+pub const SIGNATURES: [&str; 4] = ["magnet", "monazite", "smco", "unseparated"];
 
 /// Lower-case, letters and digits only: "Monazite-(Ce)" → "monazitece".
 pub fn normalize_phase(name: &str) -> String {
@@ -505,6 +515,10 @@ impl Rules {
             ),
             ("signatures.smco_min_sm_wt_pct", s.smco_min_sm_wt_pct),
             ("signatures.smco_min_co_wt_pct", s.smco_min_co_wt_pct),
+            (
+                "signatures.unseparated_min_wt_pct",
+                s.unseparated_min_wt_pct,
+            ),
         ];
         for (key, v) in values {
             check_non_negative(key, v)?;
