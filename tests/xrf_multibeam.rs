@@ -49,8 +49,10 @@ const FLOOR_FLAGGED_GE_1: f64 = 1.0;
 const FLOOR_FLAGGED_05_1: f64 = 0.937;
 /// Honest not CLEAR, joint analysis (a ceiling). Measured 0/40; target 0.01.
 const CEILING_HONEST_NOT_CLEAR: f64 = 0.0;
-/// Rare-earth element F1, joint analysis. Measured 0.8746; target 0.95.
-const FLOOR_ELEMENT_F1: f64 = 0.874;
+/// Rare-earth element F1, joint analysis. Measured 0.9256 (0.8746 when `ree_elements`
+/// also listed the traces that cannot reach the lowest limit any rule acts on); target
+/// 0.95.
+const FLOOR_ELEMENT_F1: f64 = 0.925;
 
 const DATA: &str = "tests/data/xrf_multibeam";
 

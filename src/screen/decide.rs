@@ -56,9 +56,10 @@ pub struct Assessment {
     pub risk: f64,
     /// Total rare earths from XRF, wt % (rounded to 4 decimals).
     pub ree_wt_pct: Option<f64>,
-    /// Detected rare earths, strongest first.
+    /// Detected rare earths whose reading reaches the lowest limit any rule acts on
+    /// ([`Rules::lowest_ree_limit`]) within the coverage k·σ, strongest first.
     pub ree_elements: Vec<String>,
-    /// Detected rare earths controlled on the scan date, strongest first.
+    /// Those of `ree_elements` controlled on the scan date, strongest first.
     pub controlled_elements: Vec<String>,
     /// Phases, strongest first.
     pub phases: Vec<String>,
@@ -841,8 +842,16 @@ fn conclude(ctx: &Ctx, mut findings: Vec<Finding>) -> Assessment {
         .max()
         .unwrap_or(Verdict::Clear);
     let risk = combine_risk(verdict, &findings);
-    let ree = ctx.rare_earths();
-    let ree_elements: Vec<String> = ree.iter().map(|(s, _)| s.clone()).collect();
+    // the rare earths that matter to a decision: detected, and reaching the lowest
+    // limit any rule acts on within the decision rule's coverage (a trace read at
+    // 0.004 ± 0.001 wt % stays in the XRF element table and the reasons)
+    let level = ctx.rules.lowest_ree_limit();
+    let ree_elements: Vec<String> = ctx
+        .rare_earths()
+        .into_iter()
+        .filter(|(_, m)| m.wt + ctx.k * m.sigma >= level)
+        .map(|(s, _)| s)
+        .collect();
     let controlled_elements = ree_elements
         .iter()
         .filter(|s| ctx.rules.control_for(s, ctx.date).is_some())
@@ -1088,7 +1097,20 @@ mod tests {
         );
         let a = judge("zirconium", Some(&x), Some(&xrd(&[("zircon", 97.0)])));
         assert_eq!(a.verdict, Verdict::Clear, "{:?}", a.reasons);
-        assert_eq!(a.ree_elements, vec!["Y", "Yb", "Er"]);
+        // Yb 0.03 ± 0.005 and Er 0.02 ± 0.005 cannot reach 0.05 wt %, the lowest limit
+        // any rule acts on: they are not listed, and the reasons still give them
+        assert_eq!(a.ree_elements, vec!["Y"]);
+        assert!(
+            a.reasons.iter().any(|r| r.contains("ytterbium")),
+            "{:?}",
+            a.reasons
+        );
+        // Yb at 0.04 ± 0.01 may reach it and is listed
+        let mut near = x.clone();
+        near.elements[3].wt_pct = 0.04;
+        near.elements[3].sigma_wt_pct = 0.01;
+        let a = judge("zirconium", Some(&near), Some(&xrd(&[("zircon", 97.0)])));
+        assert_eq!(a.ree_elements, vec!["Y", "Yb"]);
     }
 
     #[test]

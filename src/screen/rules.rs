@@ -411,6 +411,19 @@ impl Rules {
             })
     }
 
+    /// The lowest rare-earth limit any rule acts on (wt %): the controlled elements'
+    /// inspection level and every commodity's and kind's inspection limit. A reading
+    /// whose expanded range stays below it can change no verdict.
+    pub fn lowest_ree_limit(&self) -> f64 {
+        self.commodity
+            .values()
+            .flat_map(|c| {
+                std::iter::once(c.ree_inspect_wt_pct)
+                    .chain(c.variants.iter().filter_map(|v| v.ree_inspect_wt_pct))
+            })
+            .fold(self.decision.controlled_inspect_wt_pct, f64::min)
+    }
+
     /// The control announcement under which `symbol` is controlled on `date`, if any.
     pub fn control_for(&self, symbol: &str, date: NaiveDate) -> Option<&Control> {
         self.controls
