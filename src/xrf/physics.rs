@@ -481,30 +481,16 @@ impl Tube {
             continuum.push((e, n * self_abs(e) * transmission(e)));
             e += step_kev;
         }
-        // vacancies the electrons leave per level (K, L1, L2, L3): the L subshells in
-        // proportion to their electrons (2, 2, 4), each above its own edge, then the
-        // Coster–Kronig transitions move L1 and L2 vacancies up to L3
-        let ionised = |lv: usize, family_const: f64| {
-            let edge = anode.levels[lv].edge_kev;
-            if edge <= 0.0 || self.kv <= edge {
-                return 0.0;
-            }
-            let u = self.kv / edge;
-            z * family_const * (u * u.ln() + 1.0 - u)
-        };
-        let [f12, f13, f23] = anode.ck;
-        let v1 = ionised(1, 15.0);
-        let v2 = ionised(2, 15.0) + f12 * v1;
-        let v3 = ionised(3, 30.0) + f13 * v1 + f23 * v2;
-        let vacancies = [ionised(0, 300.0), v1, v2, v3];
         let mut lines = Vec::new();
-        for (lv, &v) in vacancies.iter().enumerate() {
-            if v <= 0.0 {
+        for (lv, family_const) in [(0usize, 300.0), (3usize, 60.0)] {
+            let level = anode.levels[lv];
+            if level.edge_kev <= 0.0 || self.kv <= level.edge_kev {
                 continue;
             }
-            let level = anode.levels[lv];
+            let u = self.kv / level.edge_kev;
+            let n_shell = z * family_const * (u * u.ln() + 1.0 - u);
             for l in anode.lines.iter().filter(|l| l.level == lv) {
-                let n = v * level.yield_ * l.fraction;
+                let n = n_shell * level.yield_ * l.fraction;
                 lines.push((
                     l.energy_kev,
                     n * self_abs(l.energy_kev) * transmission(l.energy_kev),
