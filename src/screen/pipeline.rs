@@ -550,6 +550,15 @@ fn vouches_for_absence(rules: &Rules, declared: &str, q: &XrfAnalysis) -> bool {
             .iter()
             .any(|c| c.elements.iter().any(|e| e == s))
     };
+    // the limit a rare earth the kind allows nothing is inspected from
+    let limit_of = |kind: &crate::screen::rules::Commodity, s: &str| {
+        if controlled(s) {
+            kind.ree_inspect_wt_pct
+                .min(rules.decision.controlled_inspect_wt_pct)
+        } else {
+            kind.ree_inspect_wt_pct
+        }
+    };
     // two of La, Ce and Nd whose guarded readings (with the third's detection limit)
     // could make the unseparated signature, where the goods do not explain it
     let lree: Vec<f64> = ["La", "Ce", "Nd"]
@@ -566,30 +575,13 @@ fn vouches_for_absence(rules: &Rules, declared: &str, q: &XrfAnalysis) -> bool {
         && (lree.iter().sum::<f64>() + lod) * (1.0 + QUICK_GUARD)
             > rules.signatures.unseparated_min_wt_pct;
     kinds.iter().all(|kind| {
-        // a family the quick fit holds but cannot decide, of a rare earth the goods
-        // may not carry at all: its reading says nothing about what the full analysis
-        // finds beside it (Sm at 0.06 wt % in a glazed tile whose quick fit holds Tb
-        // and Lu undecided and puts Sm below 0.01)
-        let undecided_forbidden = q
-            .unconfirmed
-            .iter()
-            .any(|u| is_rare_earth(&u.symbol) && kind.ree_allowance(&u.symbol) <= 0.0);
-        if undecided_forbidden || (unseparated_possible && !kind.explains_signature("unseparated"))
-        {
+        if unseparated_possible && !kind.explains_signature("unseparated") {
             return false;
         }
         bounds
             .iter()
             .filter(|(s, _)| kind.ree_allowance(s) <= 0.0)
-            .all(|(s, up)| {
-                let limit = if controlled(s) {
-                    kind.ree_inspect_wt_pct
-                        .min(rules.decision.controlled_inspect_wt_pct)
-                } else {
-                    kind.ree_inspect_wt_pct
-                };
-                up * (1.0 + QUICK_GUARD) < limit
-            })
+            .all(|(s, up)| up * (1.0 + QUICK_GUARD) < limit_of(kind, s))
     })
 }
 
