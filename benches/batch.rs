@@ -14,11 +14,10 @@
 //! criterion set is half honest, half blended with rare-earth carriers, so half the rows
 //! are analysed twice; an archive of honest cargo is the triage's best case.
 //!
-//! Last measured (7 Dec 2026, release; earlier figures are in git), on the 2-core
-//! development VM, nothing else running: `full/1` 135.3 scans/s, `full/2` 283.4,
-//! `triage/1` 235.3, `triage/2` 446.8. Honest archive (20,000 rows, 2 threads, every row
-//! cleared by the quick analysis): 7,312 scans/s, peak RSS 64.3 MB (the Compton peak's
-//! pile-up, drawn in every fit, costs 3–7 %). These VMs' speed
+//! Last measured (8 Dec 2026, release; earlier figures are in git), on the 2-core
+//! development VM, nothing else running: `full/1` 141.3 scans/s, `full/2` 276.6,
+//! `triage/1` 238.8, `triage/2` 445.8. Honest archive (20,000 rows, 2 threads, every row
+//! cleared by the quick analysis): 7,621 scans/s, peak RSS 63.8 MB. These VMs' speed
 //! differs by up to 1.5× from one to another, and by 5–10 % from run to run.
 //! The targets
 //! (≥ 80 scans/s per core for the full analysis, ≥ 5,000 scans/s for an honest archive
