@@ -11,7 +11,7 @@
 
 use super::conformity::{self, ReeDecision, ReeStanding};
 use super::names::{capitalise, element_name, join_and, join_or, pct};
-use super::rules::{Commodity, Rules};
+use super::rules::{Commodity, Rules, HEAVY_RARE_EARTHS};
 use super::Verdict;
 use crate::tables::is_rare_earth;
 use crate::xrd::XrdAnalysis;
@@ -455,6 +455,24 @@ fn signatures(ctx: &Ctx) -> Vec<Finding> {
                 format!(
                     "Lanthanum, cerium and neodymium together ({} wt %): the unseparated light rare earths of an ore or concentrate, not the single separated oxides that glazes and catalysts use.",
                     pct(lree.wt)
+                ),
+            ));
+        }
+    }
+    if ctx.detected("Y").is_some() && !c.explains_signature("unseparated") {
+        let heavy: Vec<Measure> = HEAVY_RARE_EARTHS
+            .iter()
+            .filter_map(|h| ctx.detected(h))
+            .collect();
+        let sum = heavy.iter().fold(Measure::default(), |a, m| a.add(*m));
+        if heavy.len() >= 2 && sum.wt > s.unseparated_heavy_min_wt_pct {
+            let (v, r) = severity(sum);
+            out.push(Finding::new(
+                v,
+                r,
+                format!(
+                    "Yttrium with heavy rare earths ({} wt % of Gd–Lu): the unseparated heavy rare earths of xenotime or ionic clay, not the pure yttria of a sintering aid.",
+                    pct(sum.wt)
                 ),
             ));
         }
@@ -1032,7 +1050,8 @@ mod tests {
     }
 
     /// A glaze colours with one separated oxide: a La glaze is ceramic ware, the same
-    /// amount as bastnäsite's La + Ce + Nd is an unseparated ore.
+    /// amount as bastnäsite's La + Ce + Nd is an unseparated ore, and so is xenotime's
+    /// Y with its heavy rare earths.
     #[test]
     fn ceramics_tell_a_glaze_oxide_from_unseparated_ore() {
         let body = [("Si", 30.0, 0.5), ("Al", 11.0, 0.5), ("K", 2.0, 0.1)];
@@ -1052,6 +1071,22 @@ mod tests {
             "{:?}",
             below.reasons
         );
+        // pure yttria (a sintering aid) beside an Er pink glaze is ceramic ware; Y with
+        // xenotime's Gd, Dy, Er and Yb is not
+        let yttria = with(&[("Y", 0.8, 0.01), ("Er", 0.5, 0.01)]);
+        assert_eq!(yttria.verdict, Verdict::Clear, "{:?}", yttria.reasons);
+        let xenotime = with(&[
+            ("Y", 0.35, 0.002),
+            ("Dy", 0.072, 0.002),
+            ("Yb", 0.065, 0.002),
+            ("Er", 0.05, 0.002),
+            ("Gd", 0.046, 0.002),
+        ]);
+        assert_ne!(xenotime.verdict, Verdict::Clear, "{:?}", xenotime.reasons);
+        assert!(xenotime
+            .reasons
+            .iter()
+            .any(|r| r.contains("heavy rare earths")));
     }
 
     #[test]

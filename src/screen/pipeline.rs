@@ -1,6 +1,7 @@
 //! Files to verdict: read the XRF/XRD files (hashing the exact bytes for the chain of
 //! custody), analyse them, judge them. Shared by `scan`, `batch` and `watch`.
 
+use super::rules::HEAVY_RARE_EARTHS;
 use super::{conformity, screen, Rules, ScreeningResult, Verdict};
 use crate::formats::{self, ReadOptions};
 use crate::tables::is_rare_earth;
@@ -558,8 +559,24 @@ fn vouches_for_absence(rules: &Rules, declared: &str, q: &XrfAnalysis) -> bool {
     let unseparated_possible = lree.len() >= 2
         && (lree.iter().sum::<f64>() + lod) * (1.0 + QUICK_GUARD)
             > rules.signatures.unseparated_min_wt_pct;
+    // the same for Y with two heavy rare earths (xenotime, ionic clay: the quick fit
+    // may miss the Dy beside Gd, Er and Yb)
+    let heavy: Vec<f64> = HEAVY_RARE_EARTHS
+        .iter()
+        .filter_map(|h| bounds.iter().find(|(s, _)| s.as_str() == *h).map(|b| b.1))
+        .collect();
+    let heavy_lod: f64 = q
+        .not_detected
+        .iter()
+        .filter(|n| HEAVY_RARE_EARTHS.contains(&n.symbol.as_str()))
+        .map(|n| n.lod_wt_pct)
+        .sum();
+    let heavy_possible = bounds.iter().any(|(s, _)| s.as_str() == "Y")
+        && heavy.len() >= 2
+        && (heavy.iter().sum::<f64>() + heavy_lod) * (1.0 + QUICK_GUARD)
+            > rules.signatures.unseparated_heavy_min_wt_pct;
     kinds.iter().all(|kind| {
-        if unseparated_possible && !kind.explains_signature("unseparated") {
+        if (unseparated_possible || heavy_possible) && !kind.explains_signature("unseparated") {
             return false;
         }
         bounds

@@ -121,12 +121,24 @@ pub struct SignatureRules {
     /// predate it get the built-in value.
     #[serde(default = "default_unseparated_min_wt_pct")]
     pub unseparated_min_wt_pct: f64,
+    /// Y detected with at least two heavy rare earths (Gd–Lu) detected, those together
+    /// above this (wt %) → the unseparated heavy rare earths of xenotime or ionic clay.
+    #[serde(default = "default_unseparated_heavy_min_wt_pct")]
+    pub unseparated_heavy_min_wt_pct: f64,
 }
 
 /// The built-in `signatures.unseparated_min_wt_pct`.
 fn default_unseparated_min_wt_pct() -> f64 {
     0.3
 }
+
+/// The built-in `signatures.unseparated_heavy_min_wt_pct`.
+fn default_unseparated_heavy_min_wt_pct() -> f64 {
+    0.2
+}
+
+/// The heavy rare earths the unseparated-heavy signature counts beside Y.
+pub const HEAVY_RARE_EARTHS: [&str; 8] = ["Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu"];
 
 /// One export-control announcement.
 #[derive(Debug, Clone, Deserialize)]
@@ -531,6 +543,10 @@ impl Rules {
             (
                 "signatures.unseparated_min_wt_pct",
                 s.unseparated_min_wt_pct,
+            ),
+            (
+                "signatures.unseparated_heavy_min_wt_pct",
+                s.unseparated_heavy_min_wt_pct,
             ),
         ];
         for (key, v) in values {
