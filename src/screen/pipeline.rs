@@ -544,39 +544,28 @@ fn vouches_for_absence(rules: &Rules, declared: &str, q: &XrfAnalysis) -> bool {
         .chain(q.unconfirmed.iter().map(|u| (&u.symbol, u.wt_pct)))
         .filter(|(s, _)| is_rare_earth(s))
         .collect();
-    // two of La, Ce and Nd whose guarded readings (with the third's detection limit)
-    // could make the unseparated signature, where the goods do not explain it
-    let lree: Vec<f64> = ["La", "Ce", "Nd"]
-        .iter()
-        .filter_map(|l| bounds.iter().find(|(s, _)| s.as_str() == *l).map(|b| b.1))
-        .collect();
-    let lod: f64 = q
-        .not_detected
-        .iter()
-        .filter(|n| ["La", "Ce", "Nd"].contains(&n.symbol.as_str()))
-        .map(|n| n.lod_wt_pct)
-        .sum();
-    let unseparated_possible = lree.len() >= 2
-        && (lree.iter().sum::<f64>() + lod) * (1.0 + QUICK_GUARD)
-            > rules.signatures.unseparated_min_wt_pct;
-    // the same for Y with two heavy rare earths (xenotime, ionic clay: the quick fit
-    // may miss the Dy beside Gd, Er and Yb)
-    let heavy: Vec<f64> = HEAVY_RARE_EARTHS
-        .iter()
-        .filter_map(|h| bounds.iter().find(|(s, _)| s.as_str() == *h).map(|b| b.1))
-        .collect();
-    let heavy_lod: f64 = q
-        .not_detected
-        .iter()
-        .filter(|n| HEAVY_RARE_EARTHS.contains(&n.symbol.as_str()))
-        .map(|n| n.lod_wt_pct)
-        .sum();
-    let heavy_possible = bounds.iter().any(|(s, _)| s.as_str() == "Y")
-        && heavy.len() >= 2
-        && (heavy.iter().sum::<f64>() + heavy_lod) * (1.0 + QUICK_GUARD)
-            > rules.signatures.unseparated_heavy_min_wt_pct;
+    // two of a group whose guarded readings, with the others' detection limits, could
+    // make the unseparated signature: of La, Ce and Nd; or of Gd–Lu beside Y (the quick
+    // fit may miss the Nd beside La and Ce, the Dy beside Gd, Er and Yb)
+    let could_make = |group: &[&str], min_wt_pct: f64| {
+        let seen: Vec<f64> = group
+            .iter()
+            .filter_map(|g| bounds.iter().find(|(s, _)| s.as_str() == *g).map(|b| b.1))
+            .collect();
+        let lod: f64 = q
+            .not_detected
+            .iter()
+            .filter(|n| group.contains(&n.symbol.as_str()))
+            .map(|n| n.lod_wt_pct)
+            .sum();
+        seen.len() >= 2 && (seen.iter().sum::<f64>() + lod) * (1.0 + QUICK_GUARD) > min_wt_pct
+    };
+    let signatures = &rules.signatures;
+    let unseparated_possible = could_make(&["La", "Ce", "Nd"], signatures.unseparated_min_wt_pct)
+        || (bounds.iter().any(|(s, _)| s.as_str() == "Y")
+            && could_make(&HEAVY_RARE_EARTHS, signatures.unseparated_heavy_min_wt_pct));
     kinds.iter().all(|kind| {
-        if (unseparated_possible || heavy_possible) && !kind.explains_signature("unseparated") {
+        if unseparated_possible && !kind.explains_signature("unseparated") {
             return false;
         }
         bounds
