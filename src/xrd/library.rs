@@ -164,6 +164,63 @@ pub struct Phase {
     /// A swelling clay: its basal spacing follows the interlayer water (humidity,
     /// exchange cation), so the refinement frees its c vector ([`SWELLING`]).
     pub swelling: bool,
+    /// Measured over ideal diffracted intensity per unit weight, corundum = 1
+    /// ([`intensity_factor`]): what a real powder of this mineral gives against its
+    /// structure model. Part of [`Phase::weight_scale`], so every modelled pattern and
+    /// every weight fraction carries it.
+    pub intensity_factor: f64,
+}
+
+/// Measured/ideal intensity factors (`data/xrd/intensity_calibration.csv`): for each
+/// library phase with a USGS RockJock standard of the same mineral, the factor that
+/// makes the refinement read the standard's 1 : 1 mixture with corundum (built from
+/// its measured pattern and measured RIR) as 1 : 1. Real powders diffract less than
+/// their ideal models (microabsorption, extinction, stacking disorder, poorly ordered
+/// grain rims), by 0.5–0.9 against corundum; leaving that out reads the well-ordered
+/// phases (corundum, quartz) high in every real mixture.
+const CALIBRATION: &str = include_str!("../../data/xrd/intensity_calibration.csv");
+
+/// `(phase, factor)` rows of [`CALIBRATION`].
+fn calibration() -> &'static [(String, f64)] {
+    static ROWS: OnceLock<Vec<(String, f64)>> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        CALIBRATION
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split(',');
+                let name = f.next()?.trim().to_string();
+                let factor: f64 = f.nth(2)?.trim().parse().ok()?;
+                (factor > 0.0).then_some((name, factor))
+            })
+            .collect()
+    })
+}
+
+/// Intensity factor of a phase: corundum is the reference (1); an embedded phase with
+/// a measured standard takes its factor; any other phase the median of the measured
+/// ones, the best estimate of how a real powder compares with its ideal model when
+/// its own standard is missing.
+pub fn intensity_factor(name: &str, builtin: bool) -> f64 {
+    if name == "corundum" {
+        return 1.0;
+    }
+    let rows = calibration();
+    if let Some((_, f)) = rows.iter().find(|(n, _)| builtin && n == name) {
+        return *f;
+    }
+    let mut all: Vec<f64> = rows.iter().map(|(_, f)| *f).collect();
+    if all.is_empty() {
+        return 1.0;
+    }
+    all.sort_by(f64::total_cmp);
+    let m = all.len() / 2;
+    if all.len() % 2 == 1 {
+        all[m]
+    } else {
+        0.5 * (all[m - 1] + all[m])
+    }
 }
 
 /// Embedded swelling clays: smectites take up one or two water layers between their
@@ -216,15 +273,17 @@ impl Phase {
             } else {
                 None
             },
+            intensity_factor: intensity_factor(name, builtin),
         })
     }
 
     /// Intensity per unit weight fraction of a line with Σ|F|²·LP = `i`:
-    /// I ∝ w·i / (V²·ρ) (Klug & Alexander, *X-ray Diffraction Procedures*, 2nd ed.
-    /// (1974), Eq. 7-8; the mixture's mass attenuation cancels in ratios).
+    /// I ∝ η·w·i / (V²·ρ) (Klug & Alexander, *X-ray Diffraction Procedures*, 2nd ed.
+    /// (1974), Eq. 7-8; the mixture's mass attenuation cancels in ratios), η the
+    /// phase's measured [`Phase::intensity_factor`].
     pub fn weight_scale(&self) -> f64 {
         let v = self.structure.volume();
-        1.0 / (v * v * self.density_g_cm3)
+        self.intensity_factor / (v * v * self.density_g_cm3)
     }
 
     /// Strongest integrated line intensity per unit weight fraction for a geometry.
@@ -354,7 +413,12 @@ mod tests {
     #[test]
     fn rir_values_are_physical() {
         let lib = builtin();
-        let rir = |n: &str| lib.get(n).map(|p| p.rir).unwrap_or(f64::NAN);
+        // The structure models' own RIRs, before the measured intensity factors.
+        let rir = |n: &str| {
+            lib.get(n)
+                .map(|p| p.rir / p.intensity_factor)
+                .unwrap_or(f64::NAN)
+        };
         assert!((rir("corundum") - 1.0).abs() < 1e-12);
         // Integrated-intensity RIRs; ICDD cards (peak heights, natural samples) give
         // hematite 2.4–3.5, quartz 3.0–4.3, zircon 4–5, CeO2 ≈ 12–17, kaolinite ≈ 1,
@@ -371,6 +435,31 @@ mod tests {
             ("anatase", 3.3, 6.0),
         ] {
             assert!((lo..hi).contains(&rir(name)), "{name} RIR {}", rir(name));
+        }
+    }
+
+    #[test]
+    fn intensity_factors_come_from_measured_standards() {
+        let lib = builtin();
+        let factor = |n: &str| lib.get(n).map(|p| p.intensity_factor).unwrap_or(f64::NAN);
+        assert_eq!(factor("corundum"), 1.0);
+        let measured = calibration();
+        assert!(measured.len() >= 20, "{} calibrated phases", measured.len());
+        for (name, f) in measured {
+            assert!(lib.get(name).is_some(), "{name} is not a library phase");
+            assert!((0.3..=1.0).contains(f), "{name} factor {f}");
+            assert_eq!(factor(name), *f, "{name}");
+        }
+        // Strongly absorbing iron oxides lose more to microabsorption than quartz does.
+        assert!(factor("hematite") < factor("quartz"));
+        // Without a standard of its own a phase takes the median of the measured ones,
+        // and so does a user's CIF, whatever its name.
+        let mut all: Vec<f64> = measured.iter().map(|(_, f)| *f).collect();
+        all.sort_by(f64::total_cmp);
+        let lo = all[(all.len() - 1) / 2];
+        let hi = all[all.len() / 2];
+        for f in [factor("monazite_Ce"), intensity_factor("quartz", false)] {
+            assert!((lo..=hi).contains(&f), "median {f} not in [{lo}, {hi}]");
         }
     }
 }

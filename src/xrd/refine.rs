@@ -61,7 +61,16 @@ pub struct RefineConfig {
     /// the library's cells by up to ~1–2 %).
     pub cell_range: f64,
     /// Per-phase broadening bounds (multiples of the shared instrument FWHM).
+    /// Crystallite size and strain seldom widen an ordered phase's lines past three
+    /// instrument widths; a phase let wider turns its lines into the broad bands of a
+    /// clay it is not (kaolinite at five widths took the hk bands of a smectite in
+    /// RockJock Mix5 and read 16 wt % for 4).
     pub broadening_range: (f64, f64),
+    /// Largest broadening of swelling clays ([`Phase::swelling`]): turbostratic
+    /// stacking spreads their hk reflections into bands of about ten instrument
+    /// widths (RockJock's Wyoming montmorillonite, 02,11 band at 4.49 Å, refines to
+    /// 9.2).
+    pub swelling_broadening_max: f64,
     /// March–Dollase ratio bounds for textured phases (r < 1: plates or cleavage
     /// fragments lying flat enhance the lines of the lying plane, the usual packing of
     /// clays and feldspars in a side- or front-loaded mount).
@@ -107,7 +116,8 @@ impl Default for RefineConfig {
             max_iterations: 30,
             tolerance: 1e-4,
             cell_range: 0.02,
-            broadening_range: (0.3, 8.0),
+            broadening_range: (0.3, 3.0),
+            swelling_broadening_max: 12.0,
             march_dollase_range: (0.4, 1.2),
             background_spacing_deg: 5.0,
             f_ratio_min: 10.0,
@@ -629,7 +639,11 @@ impl<'a> Problem<'a> {
         ];
         for p in &s.p {
             b.push((1.0 - c.cell_range, 1.0 + c.cell_range));
-            b.push(c.broadening_range);
+            b.push(if p.basal.is_some() {
+                (c.broadening_range.0, c.swelling_broadening_max)
+            } else {
+                c.broadening_range
+            });
             if p.po.is_some() {
                 b.push(c.march_dollase_range);
             }
@@ -1149,9 +1163,15 @@ pub fn refine(
             .filter(|i| !refused.contains(i))
             .map(|i| {
                 let platy = prob.platy(i);
-                // Layer phases are tried broadened (turbostratic clays), swelling ones also
-                // at a wider basal spacing (more interlayer water).
-                let widths: &[f64] = if platy { &[1.0, 3.0, 6.0] } else { &[1.0] };
+                // Layer phases are tried broadened, swelling ones (turbostratic) broader
+                // still and also at a wider basal spacing (more interlayer water).
+                let widths: &[f64] = if lib.phases[i].swelling {
+                    &[1.0, 3.0, 6.0]
+                } else if platy {
+                    &[1.0, 3.0]
+                } else {
+                    &[1.0]
+                };
                 let basals: &[Option<f64>] = if lib.phases[i].swelling {
                     &[Some(1.0), Some(1.1)]
                 } else {
