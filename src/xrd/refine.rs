@@ -102,8 +102,9 @@ pub struct RefineConfig {
     /// whole-library fit join the search's phases as the refinement's start.
     pub scan_min_fraction: f64,
     /// Bounds of the c-vector scale of swelling clays ([`Phase::swelling`]): a basal
-    /// spacing of 12.4 Å (one water layer) ranges over ≈ 11.8–15.5 Å (dehydrated to
-    /// two water layers).
+    /// spacing of 12.4 Å (one water layer) ranges over ≈ 9.7 Å (interlayer water
+    /// lost in a dry mount: collapsed, its 001 beside illite's) to 15.5 Å (two water
+    /// layers) (Brindley & Brown (1980), ch. 2).
     pub basal_range: (f64, f64),
     /// Starting broadening of layer phases (turbostratic clays: several instrument
     /// widths).
@@ -129,7 +130,7 @@ impl Default for RefineConfig {
             shift_scan_bin_deg: 0.06,
             scan_min_fraction: 0.03,
             layer_broadening: 1.0,
-            basal_range: (0.95, 1.25),
+            basal_range: (0.78, 1.25),
         }
     }
 }
@@ -152,6 +153,9 @@ pub struct RefinedPhase {
     /// Refined March–Dollase ratio (along [001] for platy phases, along the cleavage
     /// normal for cleaved ones).
     pub march_dollase: Option<f64>,
+    /// Refined c-vector scale of a swelling clay (its basal spacing over the library
+    /// cell's).
+    pub basal: Option<f64>,
 }
 
 /// The result of [`refine`].
@@ -1164,7 +1168,8 @@ pub fn refine(
             .map(|i| {
                 let platy = prob.platy(i);
                 // Layer phases are tried broadened, swelling ones (turbostratic) broader
-                // still and also at a wider basal spacing (more interlayer water).
+                // still and also collapsed and at a wider basal spacing (less or more
+                // interlayer water).
                 let widths: &[f64] = if lib.phases[i].swelling {
                     &[1.0, 3.0, 6.0]
                 } else if platy {
@@ -1173,7 +1178,7 @@ pub fn refine(
                     &[1.0]
                 };
                 let basals: &[Option<f64>] = if lib.phases[i].swelling {
-                    &[Some(1.0), Some(1.1)]
+                    &[Some(0.82), Some(1.0), Some(1.1)]
                 } else {
                     &[None]
                 };
@@ -1310,6 +1315,7 @@ pub fn refine(
                 cell_scale: state_fit.p[k].cell,
                 broadening: state_fit.p[k].broadening,
                 march_dollase: state_fit.p[k].po,
+                basal: state_fit.p[k].basal,
             }
         })
         .collect();
