@@ -69,13 +69,16 @@ const FLOOR_FLAGGED_05_1: f64 = 0.791;
 /// target 0.01. The one: zircon-0059, Ce undecidable on the portable (voltage unstated,
 /// the continuum's end lost in pile-up: 40 ± 10 kV).
 const CEILING_HONEST_NOT_CLEAR: f64 = 0.008;
-/// Rare-earth element F1 over the whole corpus. Measured 0.9042 (precision 0.921,
-/// recall 0.888); target 0.95. `ree_elements` lists the rare earths whose reading can
+/// Rare-earth element F1 over the whole corpus. Measured 0.9034; target 0.95. It was
+/// 0.9042 before W tubes buried under a zirconia's or an ore's K lines were recognised:
+/// the right anode puts Y and Hf right on those spectra, and leaves Yb traces
+/// (0.04–0.05 wt %) on four W-tube zircons and zirconias where the tube model's W L
+/// lines (L3 subshell only) fall short of the scatter. `ree_elements` lists the rare earths whose reading can
 /// reach, within k·σ, the lowest limit any rule acts on (0.05 wt %); when it listed every
 /// detected trace as well, F1 was 0.8648 (precision 0.845): about half of those extra
 /// false positives were traces read correctly below 0.05 wt %. The misses are mostly
 /// Pr, Sm, Dy, Ho and Tb among the L lines of rare earths at 5–25 wt %.
-const FLOOR_ELEMENT_F1: f64 = 0.904;
+const FLOOR_ELEMENT_F1: f64 = 0.903;
 
 /// Calibration error at Zr Kα over the zircon and zirconia spectra (ceilings, eV):
 /// measured 90th percentile 4.8 and largest 10.6.
@@ -88,20 +91,21 @@ const CEILING_ZR_CALIBRATION_MAX_EV: f64 = 11.0;
 const CEILING_ZR_L_CALIBRATION_P90_EV: f64 = 9.5;
 
 /// Quantification (a ceiling): the median over the corpus of |ln(reading / truth)| of
-/// the rare earths present at ≥ 0.2 wt % that the analysis reports. Measured 0.430 over
-/// 421 readings (a factor 1.54). The worst group is the portable: its Ag tube is
+/// the rare earths present at ≥ 0.2 wt % that the analysis reports. Measured 0.426 over
+/// 422 readings (a factor 1.53). The worst group is the portable: its Ag tube is
 /// taken for Rh on 12 `.mca` files, its Si Kα is weak behind 10–20 mm of air and
 /// 25 µm of Be (zircon then normalises without Si), and the tube model's anode lines,
 /// stronger against the continuum than the corpus's Ebel tube, excite Zr K relative to
 /// the light elements more than the corpus does.
-const CEILING_REE_QUANT_MEDIAN_ABS_LN: f64 = 0.431;
+const CEILING_REE_QUANT_MEDIAN_ABS_LN: f64 = 0.427;
 
 /// `.mca` files (which state no anode) whose anode the analysis gets wrong (a ceiling).
-/// Measured 26 of 160: 12 Ag tubes at 35–40 kV taken for Rh (no Compton companion
-/// found, or a small peak above the Kβ1 that no sum explains), 13 of the 14 W tubes (an
-/// L-line anode must be the top of the spectrum, and Zr or Fe K lines lie above W L)
-/// and one Rh tube taken for Ag.
-const CEILING_WRONG_ANODE_MCA: usize = 26;
+/// Measured 18 of 160: 12 Ag tubes at 35–40 kV taken for Rh (no Compton companion
+/// found, or a small peak above the Kβ1 that no sum explains), 5 of the 14 W tubes
+/// (4 taken for Rh or Ag, one for none) and one Rh tube taken for Ag. W tubes under a
+/// sample's K lines were all missed (26 of 160) before an L-line anode was taken as a
+/// last resort.
+const CEILING_WRONG_ANODE_MCA: usize = 18;
 
 const DATA: &str = "tests/data/xrf_independent";
 

@@ -124,6 +124,13 @@ pub struct ExcitationSettings {
     /// single copper foil passes there (a multi-beam corpus ceramic behind 100 µm Cu:
     /// 0.3; an independent-corpus ceramic behind the Cu/Ti/Al stack: 0.02).
     pub filter_window_share: f64,
+    /// Least Kβ1/Kα1 area ratio of a K-line anode's scattered lines, when its Kβ1 is a
+    /// peak at all: Rayleigh and Compton scatter keep the tube's ratio (0.15–0.25 for
+    /// Mo, Rh, Ag) but for the detector's falling efficiency and the first peak
+    /// search's rough areas (an Ag tube on a thin Si-PIN: 0.045). A "Kα1" with a Kβ1 a
+    /// thousand times weaker is another element's line (a zirconia's Zr Kβ at 17.67
+    /// keV taken for Mo Kα at 17.48, its Kβ1 a pile-up sum at 19.6: 0.0014).
+    pub anode_kb_ka_min: f64,
 }
 
 impl Default for ExcitationSettings {
@@ -150,6 +157,7 @@ impl Default for ExcitationSettings {
             filter_refuted_share: 0.5,
             filter_sigmas: 4.0,
             filter_window_share: 0.1,
+            anode_kb_ka_min: 0.02,
         }
     }
 }
@@ -666,7 +674,7 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
             .fold(0.0, f64::max)
     };
     let strongest = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
-    let mut best: Option<(bool, SeenAnode)> = None;
+    let mut best: Option<(bool, bool, SeenAnode)> = None;
     for (symbol, family) in ANODES {
         let Some(d) = element_by_symbol(symbol) else {
             continue;
@@ -685,7 +693,7 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
         }
         let ratio = areas[1] / areas[0];
         let plausible = match family {
-            Family::K => kb_missing || ratio < 1.0,
+            Family::K => kb_missing || (s.anode_kb_ka_min..1.0).contains(&ratio),
             // three lines that must each land on a peak can do so by chance among a
             // steel's pile-up and W L peaks: the L lines of a tube stand out (Lα1 ≥ 1 %
             // of the strongest peak) in a tube's ratios (Au at 20–25 kV: Lβ1/Lα1 0.24–0.28,
@@ -706,7 +714,11 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
         // (Cr, Cu K; W, Au L) must be the top of the spectrum, no strong peak above them
         // but pile-up sums (a steel's Cr Kα/Kβ lie below its Fe and Ni lines)
         let low = sig[0].0 < 15.0;
-        if low && !on_top(peaks, top, strongest, 0.01) {
+        // An L-line anode under the K lines of the sample (a W tube on zirconia: Zr Kα
+        // above its Lγ1) is kept as a last resort: taken only when no other anode's
+        // lines are seen (a tungsten ore under a Rh tube shows Rh K scatter, which wins).
+        let buried = low && !on_top(peaks, top, strongest, 0.01);
+        if buried && family == Family::K {
             continue;
         }
         let confirmed = match family {
@@ -728,9 +740,11 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
         if !plausible || (kb_missing && !(confirmed && on_top(peaks, kb_top, strongest, 0.0))) {
             continue;
         }
-        if best.is_none_or(|(c, b)| (confirmed, top) > (c, b.top_kev)) {
+        let rank = (confirmed, !buried, top);
+        if best.is_none_or(|(c, u, b)| rank > (c, u, b.top_kev)) {
             best = Some((
                 confirmed,
+                !buried,
                 SeenAnode {
                     symbol: d.symbol,
                     top_kev: top,
@@ -738,7 +752,7 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
             ));
         }
     }
-    best.map(|b| b.1)
+    best.map(|b| b.2)
 }
 
 /// No peak of `min_share` of the strongest or more lies 0.5 keV or more above
@@ -1727,6 +1741,51 @@ mod tests {
             Some("Rh")
         );
         assert_eq!(recognise_anode(&[(6.40, 1.0e6), (7.06, 1.5e5)], &s), None);
+    }
+
+    /// A W tube on a zirconia (the corpus's zirconia-0070.mca, its peak list above 7
+    /// keV): Zr Kβ (17.63) with Y Kβ below it and a pile-up sum at 19.7 looks like Mo Kα,
+    /// Compton and Kβ1, but a Kβ1 at 0.14 % of the "Kα1" is no tube's; the W L lines
+    /// under the Zr K lines are the only anode seen. A tungsten ore under a Rh tube
+    /// shows W L too, and the Rh K scatter wins.
+    #[test]
+    fn a_w_tube_under_the_samples_k_lines_is_recognised() {
+        let s = ExcitationSettings::default();
+        let zirconia_under_w = [
+            (7.372, 4611.0),
+            (7.878, 159364.0),
+            (8.376, 117204.0),
+            (9.002, 56179.0),
+            (9.328, 25383.0),
+            (9.651, 71878.0),
+            (9.962, 16707.0),
+            (10.497, 14157.0),
+            (11.262, 17059.0),
+            (14.909, 303671.0),
+            (15.721, 4519186.0),
+            (16.703, 49128.0),
+            (17.631, 698492.0),
+            (19.694, 1006.0),
+            (30.635, 11668.0),
+            (31.448, 85359.0),
+        ];
+        assert_eq!(
+            recognise_anode(&zirconia_under_w, &s).map(|a| a.symbol),
+            Some("W")
+        );
+        let tungsten_ore_under_rh = [
+            (line("W", "La1"), 5.0e5),
+            (line("W", "Lb1"), 3.0e5),
+            (line("W", "Lg1"), 5.0e4),
+            (line("Fe", "Ka1"), 8.0e5),
+            (compton_energy(line("Rh", "Ka1"), 120.0), 4.0e3),
+            (line("Rh", "Ka1"), 2.0e4),
+            (line("Rh", "Kb1"), 3.5e3),
+        ];
+        assert_eq!(
+            recognise_anode(&tungsten_ore_under_rh, &s).map(|a| a.symbol),
+            Some("Rh")
+        );
     }
 
     /// An Ag tube near its K edge's overvoltage (35–40 kV) scatters a Kβ1 too weak to be
