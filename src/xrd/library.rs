@@ -151,7 +151,8 @@ pub struct Phase {
     pub reflections: Vec<Reflection>,
     /// Crystallographic density, g/cm³.
     pub density_g_cm3: f64,
-    /// Reference intensity ratio I/I_corundum (strongest lines, 50:50 by weight, Cu Kα1).
+    /// Reference intensity ratio I/I_corundum (strongest lines, 50:50 by weight, Cu Kα1),
+    /// with the measured [`Phase::intensity_factor`]s.
     pub rir: f64,
     /// True when the phase contains Sc, Y or a lanthanide.
     pub rare_earth: bool,

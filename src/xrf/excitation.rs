@@ -656,15 +656,18 @@ fn signature(d: &ElementData, family: Family) -> Vec<(f64, &'static str)> {
 }
 
 /// The tube's anode from its scattered lines in `peaks` (energy keV, area): every line
-/// of its signature is a peak, the second weaker than the first (Kβ1 < Kα1, Lβ1 < 1.5
-/// Lα1). A K-line anode (at 15 keV or more) whose principal line has a Compton peak
-/// 75–150° below it is confirmed — a fluorescence line has no Compton companion — and a
-/// confirmed K-line anode may lack its Kβ1 peak (too weak near the K edge); a confirmed anode
-/// beats an unconfirmed one (a pure copper sample under a Rh tube shows Cu Kα and Kβ).
-/// For L-line anodes the Compton shift (0.1–0.3 keV) is within a peak width: the third
-/// line (Lγ1), the family's ratios and its strength are asked for instead. Otherwise the anode whose lines lie highest
-/// wins: the tube's lines sit at the top of the spectrum (a tungsten ore under a Rh
-/// tube shows both W L and Rh K).
+/// of its signature is a peak, the second weaker than the first (Kβ1/Kα1 between
+/// [`ExcitationSettings::anode_kb_ka_min`] and 1, Lβ1 < 1.5 Lα1). A K-line anode (at
+/// 15 keV or more) whose principal line has a Compton peak 75–150° below it is
+/// confirmed — a fluorescence line has no Compton companion — and a confirmed K-line
+/// anode may lack its Kβ1 peak (too weak near the K edge); a confirmed anode beats an
+/// unconfirmed one (a pure copper sample under a Rh tube shows Cu Kα and Kβ). For
+/// L-line anodes the Compton shift (0.1–0.3 keV) is within a peak width: the third line
+/// (Lγ1), the family's ratios and its strength are asked for instead. Lines below 15
+/// keV must be the top of the spectrum; an L-line anode with the sample's K lines above
+/// it (a W tube on a zirconia) is the last resort, taken when no other anode is seen.
+/// Otherwise the anode whose lines lie highest wins: the tube's lines sit at the top of
+/// the spectrum (a tungsten ore under a Rh tube shows both W L and Rh K).
 pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<SeenAnode> {
     let area_at = |e: f64| {
         peaks
@@ -710,9 +713,9 @@ pub fn recognise_anode(peaks: &[(f64, f64)], s: &ExcitationSettings) -> Option<S
         } else {
             sig.iter().map(|l| l.0).fold(0.0, f64::max)
         };
-        // below 15 keV the Compton shift (≤ 0.2 keV) is within a peak width: such lines
-        // (Cr, Cu K; W, Au L) must be the top of the spectrum, no strong peak above them
-        // but pile-up sums (a steel's Cr Kα/Kβ lie below its Fe and Ni lines)
+        // below 15 keV the Compton shift (≤ 0.2 keV) is within a peak width: such K lines
+        // (Cr, Cu) must be the top of the spectrum, no strong peak above them but pile-up
+        // sums (a steel's Cr Kα/Kβ lie below its Fe and Ni lines)
         let low = sig[0].0 < 15.0;
         // An L-line anode under the K lines of the sample (a W tube on zirconia: Zr Kα
         // above its Lγ1) is kept as a last resort: taken only when no other anode's
