@@ -55,6 +55,8 @@ pub fn capitalise(s: &str) -> String {
 
 /// A wt % figure with sensible precision: 2 significant decimals below 1, else 2 places.
 pub fn pct(v: f64) -> String {
+    // a sum over nothing is −0.0, and a reading rounded to zero is no negative amount
+    let v = if v.abs() < 5e-4 { 0.0 } else { v };
     if v.abs() >= 10.0 {
         format!("{v:.1}")
     } else if v.abs() >= 0.1 {
@@ -95,5 +97,8 @@ mod tests {
         assert_eq!(capitalise(element_name("Nd")), "Neodymium");
         assert_eq!(pct(0.0512), "0.051");
         assert_eq!(pct(1.234), "1.23");
+        assert_eq!(pct([0.0f64; 0].iter().sum()), "0.000");
+        assert_eq!(pct(-0.0002), "0.000");
+        assert_eq!(pct(-0.0512), "-0.051");
     }
 }
