@@ -231,7 +231,9 @@ const SWELLING: &[&str] = &["montmorillonite_Na"];
 
 /// Perfect cleavages of embedded non-layer phases (Deer, Howie & Zussman, *An
 /// Introduction to the Rock-Forming Minerals*, 3rd ed. (2013)): feldspars {001},
-/// the rhombohedral carbonates {10-14} (hexagonal indices (104)) and barite {001}.
+/// the rhombohedral carbonates {10-14} (hexagonal indices (104)) and barite {001};
+/// and V2O5, whose VO5 pyramids form layers normal to c (Shklover et al. (1996), the
+/// library's structure), {001}.
 /// Cleaved fragments pack with these planes parallel to the mount, the texture that
 /// a March–Dollase factor along their normal describes.
 const CLEAVAGE: &[(&str, [i32; 3])] = &[
@@ -243,6 +245,7 @@ const CLEAVAGE: &[(&str, [i32; 3])] = &[
     ("dolomite", [1, 0, 4]),
     ("siderite", [1, 0, 4]),
     ("barite", [0, 0, 1]),
+    ("shcherbinaite_V2O5", [0, 0, 1]),
 ];
 
 impl Phase {
