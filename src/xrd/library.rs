@@ -181,11 +181,17 @@ pub struct Phase {
 /// phases (corundum, quartz) high in every real mixture.
 const CALIBRATION: &str = include_str!("../../data/xrd/intensity_calibration.csv");
 
-/// `(phase, factor)` rows of [`CALIBRATION`].
-fn calibration() -> &'static [(String, f64)] {
-    static ROWS: OnceLock<Vec<(String, f64)>> = OnceLock::new();
-    ROWS.get_or_init(|| {
-        CALIBRATION
+/// The parsed [`CALIBRATION`]: its `(phase, factor)` rows and their median.
+struct Calibration {
+    rows: Vec<(String, f64)>,
+    median: f64,
+}
+
+/// [`CALIBRATION`], parsed once.
+fn calibration() -> &'static Calibration {
+    static CAL: OnceLock<Calibration> = OnceLock::new();
+    CAL.get_or_init(|| {
+        let rows: Vec<(String, f64)> = CALIBRATION
             .lines()
             .filter(|l| !l.starts_with('#'))
             .skip(1)
@@ -195,7 +201,16 @@ fn calibration() -> &'static [(String, f64)] {
                 let factor: f64 = f.nth(2)?.trim().parse().ok()?;
                 (factor > 0.0).then_some((name, factor))
             })
-            .collect()
+            .collect();
+        let mut all: Vec<f64> = rows.iter().map(|(_, f)| *f).collect();
+        all.sort_by(f64::total_cmp);
+        let m = all.len() / 2;
+        let median = match all.len() {
+            0 => 1.0,
+            n if n % 2 == 1 => all[m],
+            _ => 0.5 * (all[m - 1] + all[m]),
+        };
+        Calibration { rows, median }
     })
 }
 
@@ -207,21 +222,11 @@ pub fn intensity_factor(name: &str, builtin: bool) -> f64 {
     if name == "corundum" {
         return 1.0;
     }
-    let rows = calibration();
-    if let Some((_, f)) = rows.iter().find(|(n, _)| builtin && n == name) {
-        return *f;
-    }
-    let mut all: Vec<f64> = rows.iter().map(|(_, f)| *f).collect();
-    if all.is_empty() {
-        return 1.0;
-    }
-    all.sort_by(f64::total_cmp);
-    let m = all.len() / 2;
-    if all.len() % 2 == 1 {
-        all[m]
-    } else {
-        0.5 * (all[m - 1] + all[m])
-    }
+    let cal = calibration();
+    cal.rows
+        .iter()
+        .find(|(n, _)| builtin && n == name)
+        .map_or(cal.median, |(_, f)| *f)
 }
 
 /// Embedded swelling clays: smectites take up one or two water layers between their
@@ -447,7 +452,7 @@ mod tests {
         let lib = builtin();
         let factor = |n: &str| lib.get(n).map(|p| p.intensity_factor).unwrap_or(f64::NAN);
         assert_eq!(factor("corundum"), 1.0);
-        let measured = calibration();
+        let measured = &calibration().rows;
         assert!(measured.len() >= 20, "{} calibrated phases", measured.len());
         for (name, f) in measured {
             assert!(lib.get(name).is_some(), "{name} is not a library phase");

@@ -111,6 +111,23 @@ pub struct RefineConfig {
     pub layer_broadening: f64,
 }
 
+impl RefineConfig {
+    /// Bounds of a phase's isotropic cell scale.
+    fn cell_bounds(&self) -> (f64, f64) {
+        (1.0 - self.cell_range, 1.0 + self.cell_range)
+    }
+
+    /// Bounds of a phase's broadening: a swelling clay's (refined basal spacing) reach
+    /// [`Self::swelling_broadening_max`].
+    fn broadening_bounds(&self, p: &PhaseParams) -> (f64, f64) {
+        if p.basal.is_some() {
+            (self.broadening_range.0, self.swelling_broadening_max)
+        } else {
+            self.broadening_range
+        }
+    }
+}
+
 impl Default for RefineConfig {
     fn default() -> Self {
         Self {
@@ -611,15 +628,10 @@ impl<'a> Problem<'a> {
     /// explain (a gibbsite at +2 % cell and three instrument widths taking 30 wt % of a
     /// real V2O5 + La(OH)3 + ZrO2 mixture that holds none).
     fn stretched(&self, p: &PhaseParams) -> bool {
-        let c = self.cfg;
         let near = |x: f64, edge: f64| (x - edge).abs() <= 1e-3 * edge.abs().max(1.0);
-        let cell_edge = near(p.cell, 1.0 - c.cell_range) || near(p.cell, 1.0 + c.cell_range);
-        let widest = if p.basal.is_some() {
-            c.swelling_broadening_max
-        } else {
-            c.broadening_range.1
-        };
-        cell_edge && near(p.broadening, widest)
+        let (lo, hi) = self.cfg.cell_bounds();
+        let cell_edge = near(p.cell, lo) || near(p.cell, hi);
+        cell_edge && near(p.broadening, self.cfg.broadening_bounds(p).1)
     }
 
     /// The same problem with phase `index` appended.
@@ -658,12 +670,8 @@ impl<'a> Problem<'a> {
             (0.0, 1.0),
         ];
         for p in &s.p {
-            b.push((1.0 - c.cell_range, 1.0 + c.cell_range));
-            b.push(if p.basal.is_some() {
-                (c.broadening_range.0, c.swelling_broadening_max)
-            } else {
-                c.broadening_range
-            });
+            b.push(c.cell_bounds());
+            b.push(c.broadening_bounds(p));
             if p.po.is_some() {
                 b.push(c.march_dollase_range);
             }
